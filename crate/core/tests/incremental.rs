@@ -1,0 +1,155 @@
+//! The incrementally kept window must give exactly the features that the naive reference
+//! recomputes from scratch, after every event of random streams.
+
+use proptest::prelude::*;
+use shopper_intent::features::{AGGREGATE_FEATURES, SEQUENCE_FEATURES};
+use shopper_intent::{naive, Event, EventKind, KindSet, Window, WindowConfig, SESSION_GAP_MS};
+
+const T0: i64 = 1_511_539_200_000;
+
+#[derive(Clone, Debug)]
+struct Step {
+    kind: u8,
+    gap: i64,
+    item: Option<u16>,
+    category: Option<u8>,
+    price: Option<f64>,
+}
+
+fn gap() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        4 => 0i64..5_000,
+        3 => 5_000i64..600_000,
+        1 => Just(SESSION_GAP_MS),
+        2 => SESSION_GAP_MS + 1..SESSION_GAP_MS * 20,
+        1 => 86_400_000i64..20 * 86_400_000,
+        1 => -3_000i64..0,
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    (
+        prop_oneof![6 => Just(3u8), 2 => Just(6u8), 1 => Just(5u8), 1 => Just(11u8), 2 => 0u8..12],
+        gap(),
+        prop::option::weighted(0.9, 0u16..30),
+        prop::option::weighted(0.8, 0u8..6),
+        prop::option::weighted(0.3, prop_oneof![0.0..500.0, Just(f64::NAN), Just(-1.0)]),
+    )
+        .prop_map(|(kind, gap, item, category, price)| Step { kind, gap, item, category, price })
+}
+
+fn config() -> impl Strategy<Value = WindowConfig> {
+    (1usize..10, -720i32..840, any::<bool>(), any::<[u8; 16]>()).prop_map(|(window, utc_offset_min, all, salt)| {
+        let kinds = if all {
+            KindSet::ALL
+        } else {
+            KindSet::from_kinds(&[EventKind::ViewItem, EventKind::AddToWishlist, EventKind::AddToCart, EventKind::Purchase])
+        };
+        WindowConfig { window, utc_offset_min, kinds, salt }
+    })
+}
+
+fn assert_same(w: &Window, events: &[Event]) {
+    let (rows, aggregates) = naive::features(w.config(), events);
+    let got: Vec<_> = w.rows().copied().collect();
+    assert_eq!(got.len(), rows.len(), "row count");
+    for (r, (a, b)) in got.iter().zip(&rows).enumerate() {
+        for c in 0..a.len() {
+            assert!((a[c] - b[c]).abs() <= 1e-6, "row {r} column {}: {} vs {}", SEQUENCE_FEATURES[c], a[c], b[c]);
+        }
+    }
+    let got = w.aggregates();
+    for c in 0..got.len() {
+        assert!(
+            (got[c] - aggregates[c]).abs() <= 1e-5 * aggregates[c].abs().max(1.0),
+            "aggregate {}: {} vs {}",
+            AGGREGATE_FEATURES[c],
+            got[c],
+            aggregates[c]
+        );
+    }
+}
+
+fn run(config: WindowConfig, steps: &[Step], check_every: usize) {
+    let mut w = Window::new(config).unwrap();
+    let mut events = Vec::new();
+    let mut t = T0;
+    for (i, s) in steps.iter().enumerate() {
+        t += s.gap;
+        let mut e = Event::new(EventKind::from_index(usize::from(s.kind)).unwrap(), t);
+        e.item = s.item.map(|i| format!("item-{i}"));
+        e.category = s.category.map(|c| format!("cat-{c}"));
+        e.price = s.price;
+        let before = w.clone();
+        if w.push(&e).is_err() {
+            assert_eq!(w, before, "a rejected event must change nothing");
+        }
+        events.push(e);
+        if i % check_every == 0 || i + 1 == steps.len() {
+            assert_same(&w, &events);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn incremental_features_equal_naive(config in config(), steps in prop::collection::vec(step(), 1..120)) {
+        run(config, &steps, 1);
+    }
+
+    #[test]
+    fn state_round_trip_continues_identically(config in config(), steps in prop::collection::vec(step(), 2..60), cut in 0usize..60) {
+        let cut = cut % steps.len();
+        let mut a = Window::new(config).unwrap();
+        let mut t = T0;
+        let mut b = None;
+        for (i, s) in steps.iter().enumerate() {
+            if i == cut {
+                b = Some(Window::from_bytes(&a.to_bytes()).unwrap());
+            }
+            t += s.gap;
+            let mut e = Event::new(EventKind::from_index(usize::from(s.kind)).unwrap(), t);
+            e.item = s.item.map(|i| format!("item-{i}"));
+            let ra = a.push(&e);
+            if let Some(b) = b.as_mut() {
+                prop_assert_eq!(ra, b.push(&e));
+            }
+        }
+        prop_assert_eq!(Some(a), b);
+    }
+
+    #[test]
+    fn restore_never_panics_on_garbage(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = Window::from_bytes(&bytes);
+        let mut prefixed = b"SIST\x01".to_vec();
+        prefixed.extend_from_slice(&bytes);
+        let _ = Window::from_bytes(&prefixed);
+    }
+}
+
+/// Saturation of the per-session item cap and the pending cap, which random streams rarely reach.
+#[test]
+fn caps_saturate_identically() {
+    let mut steps = Vec::new();
+    // Many sessions, each carting a few fresh items: more than MAX_PENDING pending items.
+    for s in 0..30u16 {
+        for i in 0..4u16 {
+            steps.push(Step { kind: 6, gap: 1_000, item: Some(s * 4 + i), category: Some((i % 6) as u8), price: None });
+        }
+        steps.push(Step { kind: 3, gap: SESSION_GAP_MS + 5, item: Some(s), category: None, price: None });
+    }
+    run(WindowConfig { window: 4, ..WindowConfig::default() }, &steps, 7);
+
+    // One long session with more distinct items than MAX_SESSION_ITEMS, some viewed again.
+    let mut w = Window::new(WindowConfig::default()).unwrap();
+    let mut events = Vec::new();
+    for i in 0..700u32 {
+        let item = if i % 5 == 4 { i / 2 } else { i };
+        let e = Event::new(EventKind::ViewItem, T0 + i64::from(i) * 1_000).with_item(format!("x{item}"), format!("c{}", i % 600));
+        w.push(&e).unwrap();
+        events.push(e);
+    }
+    assert_same(&w, &events);
+}
