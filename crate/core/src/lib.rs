@@ -27,18 +27,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod engine;
 mod error;
 mod event;
 pub mod features;
 pub mod hash;
 pub mod mapping;
+pub mod model;
 mod state;
 mod window;
 
 #[doc(hidden)]
 pub mod naive;
 
+pub use engine::{Engine, EngineOptions, Factor, ScorePoint, Segment, Update, DEFAULT_HYSTERESIS, MAX_SCORE_POINTS};
 pub use error::Error;
+pub use model::{Manifest, SequenceModel, TabularModel, Thresholds};
 pub use event::{Event, EventKind, KindSet, MAX_ID_BYTES, MAX_PRICE, MAX_QUANTITY, MAX_TS_MS, MIN_TS_MS};
 pub use state::STATE_FORMAT;
 pub use window::{

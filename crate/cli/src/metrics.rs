@@ -1,0 +1,238 @@
+//! Evaluation metrics, bootstrap confidence intervals by user, and paired differences.
+//!
+//! Definitions (the report uses the same ones):
+//! - ROC-AUC: the Mann–Whitney statistic, ties counted as one half (average ranks).
+//! - PR-AUC: average precision, `sum_n (R_n - R_{n-1}) P_n` over distinct score thresholds in
+//!   descending order (scikit-learn's `average_precision_score`).
+//! - Brier score: mean squared difference between probability and label.
+//! - ECE: 10 equal-width bins on [0, 1] (the last one closed), `sum_b n_b / N |mean p_b - mean y_b|`.
+//! - At a threshold t, a score >= t is a predicted purchase.
+
+use serde::Serialize;
+
+/// ROC-AUC; `None` without both classes.
+pub fn auc(scores: &[f32], labels: &[u8]) -> Option<f64> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let (mut rank_sum, mut pos) = (0f64, 0usize);
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        let avg_rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            if labels[k] != 0 {
+                rank_sum += avg_rank;
+                pos += 1;
+            }
+        }
+        i = j + 1;
+    }
+    let neg = scores.len() - pos;
+    if pos == 0 || neg == 0 {
+        return None;
+    }
+    Some((rank_sum - (pos * (pos + 1)) as f64 / 2.0) / (pos as f64 * neg as f64))
+}
+
+/// Average precision; `None` without a positive.
+pub fn average_precision(scores: &[f32], labels: &[u8]) -> Option<f64> {
+    let total_pos = labels.iter().filter(|&&l| l != 0).count();
+    if total_pos == 0 {
+        return None;
+    }
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut fp, mut prev_recall, mut ap) = (0usize, 0usize, 0f64, 0f64);
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j < idx.len() && scores[idx[j]] == scores[idx[i]] {
+            if labels[idx[j]] != 0 {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            j += 1;
+        }
+        let recall = tp as f64 / total_pos as f64;
+        ap += (recall - prev_recall) * tp as f64 / (tp + fp) as f64;
+        prev_recall = recall;
+        i = j;
+    }
+    Some(ap)
+}
+
+/// Brier score.
+pub fn brier(scores: &[f32], labels: &[u8]) -> f64 {
+    let n = scores.len().max(1) as f64;
+    scores.iter().zip(labels).map(|(&p, &y)| (f64::from(p) - f64::from(y)).powi(2)).sum::<f64>() / n
+}
+
+/// Expected calibration error over 10 equal-width bins.
+pub fn ece(scores: &[f32], labels: &[u8]) -> f64 {
+    let mut sum_p = [0f64; 10];
+    let mut sum_y = [0f64; 10];
+    let mut n = [0usize; 10];
+    for (&p, &y) in scores.iter().zip(labels) {
+        let b = ((f64::from(p) * 10.0).floor() as usize).min(9);
+        sum_p[b] += f64::from(p);
+        sum_y[b] += f64::from(y);
+        n[b] += 1;
+    }
+    let total = scores.len().max(1) as f64;
+    (0..10).filter(|&b| n[b] > 0).map(|b| n[b] as f64 / total * ((sum_p[b] - sum_y[b]) / n[b] as f64).abs()).sum()
+}
+
+/// Positive-class figures at a threshold.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct AtThreshold {
+    /// The threshold.
+    pub threshold: f64,
+    /// F1 of the positive class.
+    pub f1: f64,
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// Accuracy.
+    pub accuracy: f64,
+}
+
+/// F1, precision, recall and accuracy with `score >= threshold` predicted positive.
+pub fn at_threshold(scores: &[f32], labels: &[u8], threshold: f32) -> AtThreshold {
+    let (mut tp, mut fp, mut fneg, mut tn) = (0f64, 0f64, 0f64, 0f64);
+    for (&p, &y) in scores.iter().zip(labels) {
+        match (p >= threshold, y != 0) {
+            (true, true) => tp += 1.0,
+            (true, false) => fp += 1.0,
+            (false, true) => fneg += 1.0,
+            (false, false) => tn += 1.0,
+        }
+    }
+    let precision = if tp + fp > 0.0 { tp / (tp + fp) } else { 0.0 };
+    let recall = if tp + fneg > 0.0 { tp / (tp + fneg) } else { 0.0 };
+    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+    AtThreshold { threshold: f64::from(threshold), f1, precision, recall, accuracy: (tp + tn) / (tp + fp + fneg + tn).max(1.0) }
+}
+
+/// The threshold with the best positive-class F1 on `scores` (for choosing on validation).
+pub fn best_f1_threshold(scores: &[f32], labels: &[u8]) -> f32 {
+    let mut candidates: Vec<f32> = scores.to_vec();
+    candidates.sort_by(f32::total_cmp);
+    candidates.dedup();
+    let step = (candidates.len() / 400).max(1);
+    candidates
+        .iter()
+        .step_by(step)
+        .copied()
+        .max_by(|&a, &b| at_threshold(scores, labels, a).f1.total_cmp(&at_threshold(scores, labels, b).f1))
+        .unwrap_or(0.5)
+}
+
+/// A small deterministic generator (SplitMix64) for bootstrap resampling.
+pub struct SplitMix(u64);
+
+impl SplitMix {
+    /// Seeded.
+    pub fn new(seed: u64) -> SplitMix {
+        SplitMix(seed)
+    }
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+}
+
+/// A point estimate with a 95% percentile-bootstrap interval.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Estimate {
+    /// On the full set.
+    pub value: f64,
+    /// 2.5th percentile of the bootstrap replicates.
+    pub lo: f64,
+    /// 97.5th percentile.
+    pub hi: f64,
+}
+
+/// Resamples users with replacement `reps` times; for each replicate calls `metric` with the
+/// sample indices drawn. `groups[u]` lists user u's sample indices.
+pub fn bootstrap(
+    groups: &[Vec<usize>],
+    reps: usize,
+    seed: u64,
+    full: f64,
+    mut metric: impl FnMut(&[usize]) -> Option<f64>,
+) -> Estimate {
+    let mut rng = SplitMix::new(seed);
+    let mut values = Vec::with_capacity(reps);
+    let mut idx = Vec::new();
+    for _ in 0..reps {
+        idx.clear();
+        for _ in 0..groups.len() {
+            idx.extend_from_slice(&groups[rng.below(groups.len())]);
+        }
+        if let Some(v) = metric(&idx) {
+            values.push(v);
+        }
+    }
+    values.sort_by(f64::total_cmp);
+    let q = |f: f64| values.get(((values.len() as f64 - 1.0) * f).round() as usize).copied().unwrap_or(f64::NAN);
+    Estimate { value: full, lo: q(0.025), hi: q(0.975) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_counts_ties_as_half() {
+        assert_eq!(auc(&[0.1, 0.4, 0.35, 0.8], &[0, 0, 1, 1]), Some(0.75));
+        assert_eq!(auc(&[0.5, 0.5, 0.5, 0.5], &[0, 1, 0, 1]), Some(0.5));
+        assert_eq!(auc(&[0.5, 0.2], &[1, 1]), None);
+    }
+
+    #[test]
+    fn average_precision_matches_the_hand_computed_value() {
+        // Sorted: 0.8 (1), 0.4 (0), 0.35 (1), 0.1 (0): AP = 0.5 * 1 + 0.5 * 2/3.
+        let ap = average_precision(&[0.1, 0.4, 0.35, 0.8], &[0, 0, 1, 1]).unwrap();
+        assert!((ap - (0.5 + 1.0 / 3.0)).abs() < 1e-12);
+        // Tied scores form one threshold.
+        let ap = average_precision(&[0.5, 0.5], &[1, 0]).unwrap();
+        assert!((ap - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn calibration_and_threshold_figures() {
+        assert!((brier(&[1.0, 0.0, 0.5], &[1, 0, 1]) - 0.25 / 3.0).abs() < 1e-12);
+        // Bin 9 holds 0.9 and 1.0 (mean 0.95, labels 1 and 0): |0.95 - 0.5| * 2/3; bin 0 holds 0.0 (label 0).
+        assert!((ece(&[0.9, 1.0, 0.0], &[1, 0, 0]) - 0.45 * 2.0 / 3.0).abs() < 1e-9);
+        let t = at_threshold(&[0.9, 0.6, 0.2, 0.1], &[1, 0, 1, 0], 0.5);
+        assert_eq!((t.precision, t.recall, t.accuracy), (0.5, 0.5, 0.5));
+        assert!(best_f1_threshold(&[0.9, 0.8, 0.2, 0.1], &[1, 1, 0, 0]) > 0.2);
+    }
+
+    #[test]
+    fn bootstrap_interval_brackets_the_estimate() {
+        let groups: Vec<Vec<usize>> = (0..50).map(|u| vec![2 * u, 2 * u + 1]).collect();
+        let scores: Vec<f32> = (0..100).map(|i| (i % 7) as f32 / 7.0).collect();
+        let labels: Vec<u8> = (0..100).map(|i| u8::from(i % 7 > 3)).collect();
+        let full = auc(&scores, &labels).unwrap();
+        let e = bootstrap(&groups, 200, 1, full, |idx| {
+            let s: Vec<f32> = idx.iter().map(|&i| scores[i]).collect();
+            let l: Vec<u8> = idx.iter().map(|&i| labels[i]).collect();
+            auc(&s, &l)
+        });
+        assert!(e.lo <= e.value && e.value <= e.hi, "{e:?}");
+    }
+}
