@@ -218,6 +218,18 @@ impl Tensors {
         self.label.extend(std::iter::repeat_n(u8::from(positive), n));
     }
 
+    /// Reserves room for `samples` more samples.
+    pub fn reserve(&mut self, samples: usize) {
+        self.seq.reserve(samples * self.window * SEQ_LEN);
+        self.agg.reserve(samples * AGG_LEN);
+        for v in [&mut self.len, &mut self.prefix] {
+            v.reserve(samples);
+        }
+        self.label.reserve(samples);
+        self.session.reserve(samples);
+        self.user.reserve(samples);
+    }
+
     /// Samples held.
     pub fn samples(&self) -> usize {
         self.len.len()

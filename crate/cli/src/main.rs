@@ -191,6 +191,12 @@ fn build_tensors(log: &Log, seed: u64, config: &WindowConfig) -> Result<(Vec<(Sp
     let splits = assign_splits(&log.users, seed);
     let mut out: Vec<(Split, Tensors, Counts)> =
         Split::ALL.iter().map(|s| (*s, Tensors { window: config.window, ..Tensors::default() }, Counts::default())).collect();
+    // Reserve the padded tensors up front (at most one sample per event): growing a vector of
+    // hundreds of megabytes by doubling costs more than featurizing.
+    for (split, t, _) in &mut out {
+        let events: usize = log.users.iter().zip(&splits).filter(|(_, s)| *s == split).map(|(u, _)| u.events.len()).sum();
+        t.reserve(events);
+    }
     let mut next_session = 0i64;
     let mut rejected = Vec::new();
     for (u, user) in log.users.iter().enumerate() {

@@ -215,8 +215,9 @@ mod tests {
     #[test]
     fn calibration_and_threshold_figures() {
         assert!((brier(&[1.0, 0.0, 0.5], &[1, 0, 1]) - 0.25 / 3.0).abs() < 1e-12);
-        // Bin 9 holds 0.9 and 1.0 (mean 0.95, labels 1 and 0): |0.95 - 0.5| * 2/3; bin 0 holds 0.0 (label 0).
-        assert!((ece(&[0.9, 1.0, 0.0], &[1, 0, 0]) - 0.45 * 2.0 / 3.0).abs() < 1e-9);
+        // Bin 9 holds 0.95 and 1.0 (mean 0.975, labels 1 and 0): |0.975 - 0.5| * 2/3; bin 0 holds
+        // 0.05 (label 0): 0.05 * 1/3.
+        assert!((ece(&[0.95, 1.0, 0.05], &[1, 0, 0]) - (0.475 * 2.0 / 3.0 + 0.05 / 3.0)).abs() < 1e-6);
         let t = at_threshold(&[0.9, 0.6, 0.2, 0.1], &[1, 0, 1, 0], 0.5);
         assert_eq!((t.precision, t.recall, t.accuracy), (0.5, 0.5, 0.5));
         assert!(best_f1_threshold(&[0.9, 0.8, 0.2, 0.1], &[1, 1, 0, 0]) > 0.2);

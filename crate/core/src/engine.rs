@@ -305,16 +305,26 @@ impl Engine {
         Ok(factors)
     }
 
-    /// The whole state, for storage: the window (with its salt); scores are recomputed on restore.
+    /// The whole state, for storage: the window (with its salt) and the segment; scores are
+    /// recomputed on restore.
     pub fn export_state(&self) -> Vec<u8> {
-        self.window.to_bytes()
+        let mut bytes = self.window.to_bytes();
+        bytes.push(self.segment as u8);
+        bytes
     }
 
     /// Restores state from [`Engine::export_state`]. The state must have been made for this
     /// model's window and kinds; pending items older than their expiry at `now_ms` are dropped.
     /// On error the engine is unchanged.
     pub fn restore_state(&mut self, bytes: &[u8], now_ms: i64) -> Result<(), Error> {
-        let mut window = Window::from_bytes(bytes)?;
+        let (&segment, window_bytes) = bytes.split_last().ok_or_else(|| Error::BadState("empty".into()))?;
+        let segment = match segment {
+            0 => Segment::Low,
+            1 => Segment::Medium,
+            2 => Segment::High,
+            _ => return Err(Error::BadState("not a shopper-intent engine state".into())),
+        };
+        let mut window = Window::from_bytes(window_bytes)?;
         let mine = self.window.config();
         let theirs = window.config();
         if theirs.window != mine.window || theirs.kinds != mine.kinds {
@@ -329,7 +339,7 @@ impl Engine {
         let rows: Vec<[f32; SEQ_LEN]> = window.rows().copied().collect();
         let (scores, lstm) = self.model.run(rows.iter())?;
         let first = window.prefix().saturating_sub(rows.len() as u32);
-        let points: Vec<ScorePoint> = rows
+        let mut points: Vec<ScorePoint> = rows
             .iter()
             .zip(&scores)
             .enumerate()
@@ -339,8 +349,16 @@ impl Engine {
             })
             .collect();
         let converted = window.converted();
+        if converted {
+            points.push(ScorePoint { position: window.prefix(), kind: EventKind::Purchase, score: 1.0 });
+        }
         self.score = if converted { 1.0 } else { scores.last().copied().unwrap_or(0.0) };
-        self.segment = if converted { Segment::High } else { Segment::of(self.score, &self.thresholds) };
+        // The saved segment carries the hysteresis across the reload.
+        self.segment = if converted {
+            Segment::High
+        } else {
+            Segment::next(segment, self.score, &self.thresholds, self.hysteresis)
+        };
         self.points = points;
         self.lstm = lstm;
         self.window = window;

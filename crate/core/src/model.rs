@@ -138,43 +138,80 @@ pub struct LstmState(Vec<Vec<f32>>);
 
 type Plan = Arc<TypedRunnableModel>;
 
-/// A loaded graph with its ONNX input and output names, in graph order.
-struct Loaded {
-    typed: TypedModel,
+/// Where a graph is on its way from ONNX bytes to a runnable plan.
+enum Graph {
+    Bytes(Vec<u8>),
+    Proto(tract_onnx::pb::ModelProto),
+    Inference(InferenceModel),
+    Typed(TypedModel),
+    Decluttered(TypedModel),
+    Optimized(TypedModel),
+}
+
+/// A graph being loaded in steps, with its ONNX input and output names in graph order.
+struct Staged {
+    graph: Option<Graph>,
+    /// The inputs to fix, by name, with their shapes.
+    wanted: Vec<(String, Vec<usize>)>,
     inputs: Vec<String>,
     outputs: Vec<String>,
 }
 
-impl Loaded {
-    /// Parses ONNX bytes and fixes the shapes of the named inputs.
-    fn new(bytes: &[u8], inputs: &[(&str, Vec<usize>)]) -> Result<Loaded, Error> {
-        let onnx = tract_onnx::onnx();
-        let proto = onnx
-            .proto_model_for_read(&mut std::io::Cursor::new(bytes))
-            .map_err(|e| Error::BadModel(format!("not an ONNX model: {e:#}")))?;
+impl Staged {
+    fn new(bytes: &[u8], wanted: Vec<(String, Vec<usize>)>) -> Staged {
+        Staged { graph: Some(Graph::Bytes(bytes.to_vec())), wanted, inputs: Vec::new(), outputs: Vec::new() }
+    }
+
+    /// Takes one step; returns true once the graph is optimized.
+    fn step(&mut self) -> Result<bool, Error> {
+        let graph = self.graph.take().ok_or_else(|| Error::BadModel("an earlier loading step failed".into()))?;
+        let next = match graph {
+            Graph::Bytes(bytes) => Graph::Proto(
+                tract_onnx::onnx()
+                    .proto_model_for_read(&mut std::io::Cursor::new(bytes))
+                    .map_err(|e| Error::BadModel(format!("not an ONNX model: {e:#}")))?,
+            ),
+            Graph::Proto(proto) => Graph::Inference(self.translate(&proto)?),
+            Graph::Inference(m) => Graph::Typed(m.into_typed().map_err(|e| Error::BadModel(format!("{e:#}")))?),
+            Graph::Typed(m) => Graph::Decluttered(m.into_decluttered().map_err(|e| Error::BadModel(format!("{e:#}")))?),
+            Graph::Decluttered(mut m) => {
+                m.optimize().map_err(|e| Error::BadModel(format!("{e:#}")))?;
+                Graph::Optimized(m)
+            }
+            done @ Graph::Optimized(_) => done,
+        };
+        let done = matches!(next, Graph::Optimized(_));
+        self.graph = Some(next);
+        Ok(done)
+    }
+
+    /// Reads the names, translates the proto and fixes the input shapes.
+    fn translate(&mut self, proto: &tract_onnx::pb::ModelProto) -> Result<InferenceModel, Error> {
         let graph = proto.graph.as_ref().ok_or_else(|| Error::BadModel("the ONNX model has no graph".into()))?;
         let initializers: Vec<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
-        let names: Vec<String> =
+        self.inputs =
             graph.input.iter().map(|i| i.name.clone()).filter(|n| !initializers.contains(&n.as_str())).collect();
-        let outputs: Vec<String> = graph.output.iter().map(|o| o.name.clone()).collect();
-        let mut model = onnx.model_for_proto_model(&proto).map_err(|e| Error::BadModel(format!("{e:#}")))?;
-        if names.len() != inputs.len() {
+        self.outputs = graph.output.iter().map(|o| o.name.clone()).collect();
+        if self.inputs.len() != self.wanted.len() {
             return Err(Error::ManifestMismatch(format!(
-                "the graph has inputs {names:?}, the manifest names {:?}",
-                inputs.iter().map(|i| i.0).collect::<Vec<_>>()
+                "the graph has inputs {:?}, the manifest names {:?}",
+                self.inputs,
+                self.wanted.iter().map(|i| &i.0).collect::<Vec<_>>()
             )));
         }
-        for (name, shape) in inputs {
-            let ix = names
-                .iter()
-                .position(|n| n == name)
-                .ok_or_else(|| Error::ManifestMismatch(format!("the graph has no input {name:?} (it has {names:?})")))?;
+        for (name, _) in &self.wanted {
+            if !self.inputs.contains(name) {
+                return Err(Error::ManifestMismatch(format!("the graph has no input {name:?} (it has {:?})", self.inputs)));
+            }
+        }
+        let mut model = tract_onnx::onnx().model_for_proto_model(proto).map_err(|e| Error::BadModel(format!("{e:#}")))?;
+        for (name, shape) in &self.wanted {
+            let ix = self.input(name);
             model
                 .set_input_fact(ix, InferenceFact::dt_shape(f32::datum_type(), shape.as_slice()))
                 .map_err(|e| Error::BadModel(format!("{e:#}")))?;
         }
-        let typed = model.into_optimized().map_err(|e| Error::BadModel(format!("{e:#}")))?;
-        Ok(Loaded { typed, inputs: names, outputs })
+        Ok(model)
     }
 
     fn input(&self, name: &str) -> usize {
@@ -187,8 +224,62 @@ impl Loaded {
         })
     }
 
-    fn runnable(self) -> Result<Plan, Error> {
-        self.typed.into_runnable().map_err(|e| Error::BadModel(format!("{e:#}")))
+    /// Runs the remaining steps and makes the plan.
+    fn runnable(mut self) -> Result<(Plan, Staged), Error> {
+        while !self.step()? {}
+        match self.graph.take() {
+            Some(Graph::Optimized(m)) => {
+                let plan = m.into_runnable().map_err(|e| Error::BadModel(format!("{e:#}")))?;
+                Ok((plan, self))
+            }
+            _ => Err(Error::BadModel("the graph did not reach the optimized stage".into())),
+        }
+    }
+}
+
+/// Loads a [`SequenceModel`] in short steps, so that a browser can give the main thread back
+/// between them (no step is a long task even when the code runs for the first time).
+///
+/// ```no_run
+/// # let (bytes, manifest) = (Vec::<u8>::new(), String::new());
+/// let mut loader = shopper_intent::model::ModelLoader::new(&bytes, &manifest)?;
+/// while !loader.step()? { /* yield to the event loop */ }
+/// let model = loader.finish()?;
+/// # Ok::<(), shopper_intent::Error>(())
+/// ```
+pub struct ModelLoader {
+    manifest: Manifest,
+    staged: Staged,
+}
+
+impl ModelLoader {
+    /// Parses and checks the manifest; the model bytes are only copied.
+    pub fn new(bytes: &[u8], manifest_json: &str) -> Result<ModelLoader, Error> {
+        let manifest = Manifest::parse(manifest_json)?;
+        let mut wanted = vec![(manifest.input.clone(), vec![1, 1, SEQ_LEN])];
+        wanted.extend(manifest.state.iter().map(|s| (s.input.clone(), s.shape.clone())));
+        Ok(ModelLoader { staged: Staged::new(bytes, wanted), manifest })
+    }
+
+    /// Takes one loading step; true once every step is done and [`ModelLoader::finish`] is quick.
+    pub fn step(&mut self) -> Result<bool, Error> {
+        self.staged.step()
+    }
+
+    /// Runs whatever steps remain, makes the plan and checks it with one step from a zero state.
+    pub fn finish(self) -> Result<SequenceModel, Error> {
+        let manifest = self.manifest;
+        let (plan, staged) = self.staged.runnable()?;
+        let x_at = staged.input(&manifest.input);
+        let state_at = manifest.state.iter().map(|s| staged.input(&s.input)).collect();
+        let p_out = staged.output(&manifest.output)?;
+        let state_out = manifest.state.iter().map(|s| staged.output(&s.output)).collect::<Result<Vec<_>, _>>()?;
+        let runner = plan.spawn().map_err(|e| Error::BadModel(format!("{e:#}")))?;
+        let mut model = SequenceModel { manifest, runner, x_at, state_at, p_out, state_out };
+        // One step from a zero state proves the graph runs and returns what the manifest says.
+        let mut state = model.zero_state();
+        model.step(&[0.0; SEQ_LEN], &mut state)?;
+        Ok(model)
     }
 }
 
@@ -222,21 +313,7 @@ impl SequenceModel {
     /// Loads ONNX `bytes` described by `manifest_json`; checks that the two agree with each other
     /// and with this engine.
     pub fn load(bytes: &[u8], manifest_json: &str) -> Result<SequenceModel, Error> {
-        let manifest = Manifest::parse(manifest_json)?;
-        let mut inputs = vec![(manifest.input.as_str(), vec![1, 1, SEQ_LEN])];
-        inputs.extend(manifest.state.iter().map(|s| (s.input.as_str(), s.shape.clone())));
-        let loaded = Loaded::new(bytes, &inputs)?;
-        let x_at = loaded.input(&manifest.input);
-        let state_at = manifest.state.iter().map(|s| loaded.input(&s.input)).collect();
-        let p_out = loaded.output(&manifest.output)?;
-        let state_out = manifest.state.iter().map(|s| loaded.output(&s.output)).collect::<Result<Vec<_>, _>>()?;
-        let plan = loaded.runnable()?;
-        let runner = plan.spawn().map_err(|e| Error::BadModel(format!("{e:#}")))?;
-        let mut model = SequenceModel { manifest, runner, x_at, state_at, p_out, state_out };
-        // One step from a zero state proves the graph runs and returns what the manifest says.
-        let mut state = model.zero_state();
-        model.step(&[0.0; SEQ_LEN], &mut state)?;
-        Ok(model)
+        ModelLoader::new(bytes, manifest_json)?.finish()
     }
 
     /// The manifest.
@@ -328,9 +405,9 @@ impl TabularModel {
         if manifest.format != MANIFEST_FORMAT || manifest.features.is_empty() {
             return Err(Error::ManifestMismatch("unsupported tabular manifest".into()));
         }
-        let loaded = Loaded::new(bytes, &[(manifest.input.as_str(), vec![1, manifest.features.len()])])?;
-        let p_out = loaded.output(&manifest.output)?;
-        let plan = loaded.runnable()?;
+        let staged = Staged::new(bytes, vec![(manifest.input.clone(), vec![1, manifest.features.len()])]);
+        let (plan, staged) = staged.runnable()?;
+        let p_out = staged.output(&manifest.output)?;
         Ok(TabularModel { manifest, plan, p_out })
     }
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, once; every step is skipped when already done.
+# Usage: install-tools.sh rust WASM_BINDGEN_VERSION WASM_PACK_VERSION | install-tools.sh browser
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${1:-}" in
+rust)
+  wbg="$2"; wp="$3"
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg" ]; then
+    echo "installing wasm-bindgen-cli $wbg (a few minutes, once)"
+    cargo install wasm-bindgen-cli --version "$wbg"
+  fi
+  if [ "$(wasm-pack --version 2>/dev/null | awk '{print $2}')" != "$wp" ]; then
+    echo "installing wasm-pack $wp (a few minutes, once)"
+    cargo install wasm-pack --version "$wp"
+  fi
+  ;;
+browser)
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "installing Debian's chromium"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    (cd web && npm ci --no-audit --no-fund)
+  fi
+  ;;
+*)
+  echo "usage: $0 rust WBG_VERSION WASM_PACK_VERSION | browser" >&2
+  exit 2
+  ;;
+esac

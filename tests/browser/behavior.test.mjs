@@ -1,0 +1,295 @@
+// The widget's contracts in the page: hooks (after the engine, isolated, re-entrant calls
+// queued, unsubscribe), the queue before ready, consent, Global Privacy Control, dataLayer
+// auto-capture, stored state that is corrupt, foreign or expired, destroy().
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { blankPage, setup } from './helpers.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.close(); });
+
+async function harness(initScript) {
+  const context = await env.browser.newContext();
+  if (initScript) await context.addInitScript(initScript);
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+  return { page, context };
+}
+
+const ours = (page, type) => page.consoleMessages.filter((m) => m.type === type && m.text.startsWith('[shopper-intent]'));
+
+test('hooks run after the engine, in order; a throwing hook is isolated; unsubscribe works', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    const intent = await window.SI.ShopperIntent.load({ model: '/models/intent.onnx', storage: 'memory', autoCapture: false });
+    const log = [];
+    const now = Date.now();
+    intent.on('score', () => { throw new Error('a broken hook'); });
+    const off = intent.on('score', (d) => log.push(`score ${d.type}`));
+    intent.on('score', (d) => {
+      log.push(`start ${d.type}`);
+      if (d.type === 'view_item' && !log.includes('nested tracked')) {
+        const nested = intent.track({ type: 'add_to_wishlist', item: 'n-1', ts: now + 500 });
+        log.push(nested === null ? 'nested tracked' : 'nested ran inside the hook');
+        log.push(`events seen inside the hook: ${intent.history().length}`);
+      }
+      log.push(`end ${d.type}`);
+    });
+    const first = intent.track({ type: 'view_item', item: 'a', ts: now });
+    const afterFirst = intent.history().map((p) => p.type);
+    off();
+    const second = intent.track({ type: 'add_to_cart', item: 'a', ts: now + 1000 });
+    return { first, second, log, afterFirst, status: intent.status };
+  });
+  assert.equal(r.status, 'ready');
+  assert.ok(r.first && r.second, 'both tracks returned updates despite the throwing hook');
+  assert.deepEqual(r.log, [
+    'score view_item',
+    'start view_item', 'nested tracked', 'events seen inside the hook: 1', 'end view_item',
+    'score add_to_wishlist', 'start add_to_wishlist', 'end add_to_wishlist',
+    // `off()` removed the first logging hook:
+    'start add_to_cart', 'end add_to_cart',
+  ]);
+  assert.deepEqual(r.afterFirst, ['view_item', 'add_to_wishlist'], 'the nested event ran right after the hooks');
+  const hookErrors = ours(page, 'error').filter((m) => m.text.includes("a 'score' hook threw"));
+  assert.equal(hookErrors.length, 3, 'the throwing hook is reported each time it throws');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('the segment hook fires exactly on segment changes', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    const intent = await window.SI.ShopperIntent.load({ model: '/models/intent.onnx', storage: 'memory', autoCapture: false });
+    const segments = [];
+    const windowEvents = [];
+    intent.on('segment', (d) => segments.push({ ...d }));
+    addEventListener('shopper-intent:segment', (e) => windowEvents.push({ ...e.detail }));
+    const now = Date.now();
+    const updates = [];
+    const kinds = ['view_item', 'view_item', 'add_to_wishlist', 'add_to_cart', 'view_item', 'add_to_cart', 'add_to_cart', 'view_item', 'remove_from_cart', 'view_item'];
+    kinds.forEach((type, i) => updates.push(intent.track({ type, item: `s-${i % 3}`, category: 'c', price: 30 + i, ts: now + i * 20_000 })));
+    const attr = document.documentElement.getAttribute('data-shopper-intent-segment');
+    return { updates, segments, windowEvents, attr, segment: intent.segment };
+  });
+  const expected = r.updates.filter((u) => u.segmentChanged).map((u) => ({ segment: u.segment, previousSegment: u.previousSegment, score: u.score, cause: 'event' }));
+  assert.deepEqual(r.segments, expected);
+  assert.deepEqual(r.windowEvents, expected);
+  assert.equal(r.attr, r.segment);
+  assert.equal(r.updates.at(-1).segment, r.segment);
+  await context.close();
+});
+
+test('events tracked before ready are queued and replayed in order', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    const intent = window.SI.ShopperIntent.create({ model: '/models/intent.onnx', storage: 'memory', autoCapture: false });
+    const now = Date.now();
+    const early = [
+      intent.track({ type: 'view_item', item: 'q-1', ts: now }),
+      intent.track({ type: 'add_to_cart', item: 'q-1', ts: now + 1000 }),
+      intent.track({ type: 'view_item', item: 'q-2' }),
+    ];
+    const statusBefore = intent.status;
+    const scores = [];
+    intent.on('score', (d) => scores.push(d.type));
+    await intent.ready;
+    return { early, statusBefore, status: intent.status, history: intent.history().map((p) => p.type), scores };
+  });
+  assert.equal(r.statusBefore, 'loading');
+  assert.deepEqual(r.early, [null, null, null]);
+  assert.equal(r.status, 'ready');
+  assert.deepEqual(r.history, ['view_item', 'add_to_cart', 'view_item']);
+  assert.deepEqual(r.scores, ['view_item', 'add_to_cart', 'view_item'], 'hooks ran for the replayed events');
+  await context.close();
+});
+
+test('the queue is bounded: the oldest events are dropped with one warning', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    const { ShopperIntent, MAX_QUEUE } = window.SI;
+    const intent = ShopperIntent.create({ model: '/models/intent.onnx', storage: 'memory', autoCapture: false, consent: 'pending' });
+    const now = Date.now();
+    for (let i = 0; i < MAX_QUEUE + 40; i++) intent.track({ type: 'view_item', item: `b-${i}`, ts: now + i });
+    await intent.ready;
+    intent.grantConsent();
+    await new Promise((res) => setTimeout(res, 200));
+    return { max: MAX_QUEUE, events: intent.history().length };
+  });
+  assert.ok(r.events <= r.max, `at most ${r.max} events replayed (got ${r.events})`);
+  assert.ok(r.events > 0);
+  assert.equal(ours(page, 'warning').filter((m) => m.text.includes('oldest are dropped')).length, 1);
+  await context.close();
+});
+
+test('consent pending holds events in memory, unstored, until grantConsent()', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    localStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model: '/models/intent.onnx', storage: 'local', consent: 'pending', autoCapture: false });
+    const now = Date.now();
+    const held = [intent.track({ type: 'view_item', item: 'p-1', ts: now }), intent.track({ type: 'add_to_cart', item: 'p-1', ts: now + 1000 })];
+    await new Promise((res) => setTimeout(res, 400));
+    const before = { consent: intent.consent, history: intent.history().length, stored: localStorage.length, score: intent.score };
+    intent.grantConsent();
+    await new Promise((res) => setTimeout(res, 400));
+    return { held, before, consent: intent.consent, history: intent.history().map((p) => p.type), stored: localStorage.getItem('shopper-intent:state') !== null };
+  });
+  assert.deepEqual(r.held, [null, null]);
+  assert.deepEqual(r.before, { consent: 'pending', history: 0, stored: 0, score: 0 });
+  assert.equal(r.consent, 'granted');
+  assert.deepEqual(r.history, ['view_item', 'add_to_cart']);
+  assert.equal(r.stored, true, 'stored after consent');
+  await context.close();
+});
+
+test('Global Privacy Control forces memory storage', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness(() => {
+    Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { configurable: true, get: () => true });
+  });
+  const r = await page.evaluate(async () => {
+    localStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model: '/models/intent.onnx', storage: 'local', autoCapture: false });
+    intent.track({ type: 'view_item', item: 'g-1' });
+    await new Promise((res) => setTimeout(res, 400));
+    return { storage: intent.storage, local: localStorage.length, session: sessionStorage.length, events: intent.history().length };
+  });
+  assert.deepEqual(r, { storage: 'memory', local: 0, session: 0, events: 1 });
+  assert.equal(ours(page, 'info').filter((m) => m.text.includes('Global Privacy Control')).length, 1);
+  await context.close();
+});
+
+test('dataLayer: earlier and later pushes, objects and gtag arguments; GTM push kept', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    // A stand-in for GTM: its own push, with a return value, installed before the widget.
+    window.dataLayer = [{ event: 'gtm.js' }, { event: 'view_item', ecommerce: { items: [{ item_id: 'd-1', item_category: 'c', price: '10.50' }] } }];
+    const gtmSeen = [];
+    const gtmPush = function (...args) { gtmSeen.push(...args); return Array.prototype.push.apply(this, args) && 'gtm-result'; };
+    window.dataLayer.push = gtmPush;
+    const gtag = function () { window.dataLayer.push(arguments); };
+    const intent = await window.SI.ShopperIntent.load({ model: '/models/intent.onnx', storage: 'memory', dataLayerPush: true });
+    const returned = window.dataLayer.push({ ecommerce: null });
+    window.dataLayer.push({ event: 'add_to_cart', ecommerce: { items: [{ item_id: 'd-1', quantity: 2, price: 10.5 }] } });
+    gtag('event', 'add_to_wishlist', { items: [{ item_id: 'd-2', item_category: 'c' }] });
+    gtag('config', 'G-XXXX');
+    window.dataLayer.push({ event: 'not_a_shop_event' });
+    const historyTypes = intent.history().map((p) => p.type);
+    intent.destroy();
+    const restored = window.dataLayer.push === gtmPush;
+    window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: 'after-destroy' }] } });
+    return {
+      returned, historyTypes, restored,
+      gtmSawAll: gtmSeen.length,
+      segmentPushes: window.dataLayer.filter((e) => e && e.event === 'shopper_intent_segment').map((e) => Object.keys(e).sort()),
+    };
+  });
+  assert.equal(r.returned, 'gtm-result', 'the original push and its return value are kept');
+  assert.deepEqual(r.historyTypes, ['view_item', 'add_to_cart', 'add_to_wishlist']);
+  assert.equal(r.restored, true, 'destroy() puts the original push back');
+  assert.ok(r.gtmSawAll >= 5, 'GTM still receives every push');
+  for (const keys of r.segmentPushes) assert.deepEqual(keys, ['event', 'shopper_intent_segment'], 'only the segment is pushed');
+  await context.close();
+});
+
+test('corrupt, foreign or expired stored state is discarded with a warning', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const cases = await page.evaluate(async () => {
+    const { ShopperIntent, STATE_KEY, toBase64 } = window.SI;
+    const now = Date.now();
+    const wrap = (state, extra = {}) => JSON.stringify({ v: 1, savedAt: now, expiresAt: now + 86_400_000, state, ...extra });
+    const random = crypto.getRandomValues(new Uint8Array(200));
+    // A real state, to make the expired and the tampered ones from.
+    const maker = await ShopperIntent.load({ model: '/models/intent.onnx', storage: 'memory', autoCapture: false });
+    maker.track({ type: 'add_to_cart', item: 'x-1', ts: now - 5000 });
+    const real = maker._engine.exportState(now);
+    maker.destroy();
+    const truncated = real.slice(0, Math.floor(real.length / 2));
+    const values = {
+      'not JSON': '{oops',
+      'wrong wrapper version': wrap(toBase64(real), { v: 99 }),
+      'not base64': wrap('%%%not base64%%%'),
+      'random bytes': wrap(toBase64(random)),
+      'truncated state': wrap(toBase64(truncated)),
+      'expired wrapper': wrap(toBase64(real), { savedAt: now - 100 * 86_400_000, expiresAt: now - 1000 }),
+    };
+    const out = {};
+    for (const [name, value] of Object.entries(values)) {
+      localStorage.setItem(STATE_KEY, value);
+      const intent = await ShopperIntent.load({ model: '/models/intent.onnx', storage: 'local', autoCapture: false });
+      out[name] = { status: intent.status, events: intent.history().length, left: localStorage.getItem(STATE_KEY), update: intent.track({ type: 'view_item', item: 'after', ts: Date.now() }) !== null };
+      intent.forget();
+      intent.destroy();
+    }
+    // And the good one is restored.
+    localStorage.setItem(STATE_KEY, wrap(toBase64(real)));
+    const good = await ShopperIntent.load({ model: '/models/intent.onnx', storage: 'local', autoCapture: false });
+    out['valid state'] = { status: good.status, events: good.history().length, left: 'kept', update: true };
+    return out;
+  });
+  for (const [name, c] of Object.entries(cases)) {
+    assert.equal(c.status, 'ready', `${name}: ready`);
+    assert.equal(c.update, true, `${name}: tracking works`);
+    if (name === 'valid state') {
+      assert.equal(c.events, 1, 'a valid state is restored');
+    } else {
+      assert.equal(c.events, 0, `${name}: nothing restored`);
+      assert.equal(c.left, null, `${name}: removed from storage`);
+    }
+  }
+  const discarded = ours(page, 'warning').filter((m) => m.text.includes('stored state was discarded'));
+  assert.equal(discarded.length, 6, discarded.map((m) => m.text).join('\n'));
+  assert.ok(discarded.some((m) => m.text.includes('BAD_STATE')), 'the engine\'s BAD_STATE is named');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('destroy() detaches: track returns null, the attribute goes, the state is saved', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    sessionStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model: '/models/intent.onnx', storage: 'session', autoCapture: false });
+    intent.track({ type: 'view_item', item: 'z-1' });
+    const attrBefore = document.documentElement.getAttribute('data-shopper-intent-segment');
+    intent.destroy();
+    intent.destroy();
+    return {
+      attrBefore,
+      attrAfter: document.documentElement.getAttribute('data-shopper-intent-segment'),
+      track: intent.track({ type: 'view_item', item: 'z-2' }),
+      status: intent.status,
+      saved: sessionStorage.getItem('shopper-intent:state') !== null,
+    };
+  });
+  assert.ok(['low', 'medium', 'high'].includes(r.attrBefore));
+  assert.equal(r.attrAfter, null);
+  assert.equal(r.track, null);
+  assert.equal(r.status, 'destroyed');
+  assert.equal(r.saved, true, 'destroy() saves before detaching');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('Shopify and Segment helpers feed the engine', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    const { ShopperIntent, fromShopifyPixel, fromSegment } = window.SI;
+    const intent = await ShopperIntent.load({ model: '/models/intent.onnx', storage: 'memory', autoCapture: false });
+    const t = new Date().toISOString();
+    const variant = { id: 'gid://shopify/ProductVariant/1', price: { amount: 25, currencyCode: 'EUR' }, product: { id: 'gid://shopify/Product/9', type: 'Mugs' } };
+    const events = [
+      fromShopifyPixel({ name: 'product_viewed', timestamp: t, data: { productVariant: variant } }),
+      fromShopifyPixel({ name: 'product_added_to_cart', timestamp: t, data: { cartLine: { merchandise: variant, quantity: 2 } } }),
+      fromSegment('Product Added to Wishlist', { product_id: 'seg-1', category: 'Mugs', price: 12 }),
+      fromSegment('Product Viewed', { product_id: 'seg-1', price: 12 }),
+    ];
+    const updates = events.map((e) => intent.track(e));
+    return { events, updates: updates.map((u) => u && !u.ignored), history: intent.history().map((p) => p.type) };
+  });
+  assert.deepEqual(r.updates, [true, true, true, true]);
+  assert.deepEqual(r.history, ['view_item', 'add_to_cart', 'add_to_wishlist', 'view_item']);
+  await context.close();
+});

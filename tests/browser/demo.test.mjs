@@ -1,0 +1,131 @@
+// A scripted shopping session on the demo storefront, with the shipped model: the score moves,
+// segment hooks fire exactly on segment changes, the offer appears for a high-intent shopper,
+// the state survives a reload and is gone after forget().
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, widgetReady } from './helpers.mjs';
+import { installRecorder, shoppingSession, snapshot } from './session.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.close(); });
+
+/** Within one page: the segment hook calls are exactly the updates that changed the segment. */
+function checkSegmentHooks(snap, where) {
+  const { score, segment, windowEvents } = snap.rec;
+  const changes = score.filter((s) => s.update.segmentChanged).map((s) => ({ segment: s.update.segment, previousSegment: s.update.previousSegment }));
+  const fromEvents = segment.filter((s) => s.cause === 'event').map((s) => ({ segment: s.segment, previousSegment: s.previousSegment }));
+  assert.deepEqual(fromEvents, changes, `${where}: segment hooks vs updates with segmentChanged`);
+  for (const s of score) {
+    assert.equal(s.update.segmentChanged, s.update.segment !== s.update.previousSegment, `${where}: segmentChanged flag of ${s.type}`);
+  }
+  for (let i = 1; i < score.length; i++) {
+    assert.equal(score[i].update.previousSegment, score[i - 1].update.segment, `${where}: previousSegment chains`);
+  }
+  assert.deepEqual(windowEvents, segment, `${where}: window events mirror the segment hooks`);
+  assert.equal(snap.attribute, snap.segment, `${where}: <html data-shopper-intent-segment>`);
+  assert.equal(snap.offerVisible, snap.segment === 'high', `${where}: offer shown iff high`);
+}
+
+test('a shopping session scores, segments, persists and forgets', { timeout: 120_000 }, async () => {
+  const context = await env.browser.newContext();
+  await context.addInitScript(installRecorder);
+  const page = await env.page(context);
+
+  const pages = await shoppingSession(page, env.url);
+  pages.forEach((snap, i) => checkSegmentHooks(snap, `page ${i}`));
+
+  const scores = pages.flatMap((p) => p.rec.score.map((s) => s.score));
+  assert.ok(scores.length >= 4, `score hooks ran for the session's events (${scores.length})`);
+  assert.ok(new Set(scores.map((s) => s.toFixed(6))).size > 1, `the score changed over the session: ${scores}`);
+  for (const s of scores) assert.ok(s >= 0 && s <= 1, `score ${s} in [0, 1]`);
+
+  // The offer: a high-intent shopper sees it. If the model did not put this shopper in the high
+  // segment before paying, placing the order (score 1) does.
+  let last = pages.at(-1);
+  if (!pages.some((p) => p.segment === 'high' || p.rec.segment.some((s) => s.segment === 'high'))) {
+    await page.click('#place-order');
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
+    last = await snapshot(page);
+    checkSegmentHooks(last, 'after purchase');
+    assert.equal(last.score, 1, 'a purchase makes the score 1');
+  }
+  assert.ok(last.rec.segment.some((s) => s.segment === 'high') || pages.some((p) => p.rec.segment.some((s) => s.segment === 'high')),
+    'the segment hook reported high');
+  assert.equal(last.segment, 'high');
+  assert.equal(last.offerVisible, true, 'the offer banner is shown');
+  assert.ok(last.history.length >= 4, `history holds the session (${last.history.length} points)`);
+
+  // Persistence: a reload restores the same state.
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 400))); // past the debounced save
+  const stored = await page.evaluate(() => localStorage.getItem('shopper-intent:state'));
+  assert.ok(stored, 'the state is in localStorage');
+  await page.reload();
+  await widgetReady(page);
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
+  const reloaded = await snapshot(page);
+  // The engine rebuilds the curve from the stored feature rows; a purchase has no row, so its
+  // point (score 1) is compared through the score and the segment only.
+  const rows = (h) => h.filter((p) => p.type !== 'purchase');
+  const before = rows(last.history);
+  const restored = rows(reloaded.history);
+  assert.deepEqual(restored.map((p) => p.type), before.map((p) => p.type), 'history after reload');
+  restored.forEach((p, i) => {
+    assert.ok(Math.abs(p.score - before[i].score) < 1e-6, `history[${i}].score after reload: ${p.score} vs ${before[i].score}`);
+  });
+  assert.ok(Math.abs(reloaded.score - last.score) < 1e-6, `score after reload: ${reloaded.score} vs ${last.score}`);
+  if (reloaded.segment !== last.segment) {
+    // Restoring recomputes the segment from the score without the live hysteresis: it may only
+    // differ when the score is within the hysteresis (0.02) of a threshold.
+    const near = [last.thresholds.medium, last.thresholds.high].some((t) => Math.abs(last.score - t) <= 0.02);
+    assert.ok(near, `segment after reload ${reloaded.segment}, before ${last.segment}, score ${last.score}`);
+  }
+  assert.equal(reloaded.attribute, reloaded.segment);
+  assert.deepEqual(reloaded.rec.segment.map((s) => s.cause), reloaded.segment === 'low' ? [] : ['restore'],
+    'a restored non-low segment is announced once, as cause "restore"');
+  assert.equal(reloaded.offerVisible, reloaded.segment === 'high', 'the offer follows the restored segment');
+
+  // forget(): the window and the stored state are gone, also after another reload.
+  await page.click('#forget');
+  const forgotten = await snapshot(page);
+  assert.equal(forgotten.history.length, 0, 'history is empty after forget()');
+  assert.equal(forgotten.segment, 'low');
+  assert.equal(forgotten.attribute, 'low');
+  if (reloaded.segment !== 'low') {
+    assert.deepEqual(forgotten.rec.segment.at(-1), { segment: 'low', previousSegment: reloaded.segment, score: forgotten.score, cause: 'forget' });
+  }
+  assert.equal(await page.evaluate(() => localStorage.getItem('shopper-intent:state')), null, 'stored state removed');
+  await page.reload();
+  await widgetReady(page);
+  const again = await snapshot(page);
+  assert.equal(again.history.length, 0, 'nothing restored after forget()');
+  assert.equal(await page.evaluate(() => localStorage.getItem('shopper-intent:state')), null);
+
+  assert.deepEqual(page.pageErrors, []);
+  const errors = page.consoleMessages.filter((m) => m.type === 'error');
+  assert.deepEqual(errors, [], 'no console errors');
+  await context.close();
+});
+
+test('the panel shows the stored state without raw ids', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await page.goto(`${env.url}/product.html#day-pack`);
+  await widgetReady(page);
+  await page.click('#add-to-cart');
+  await page.waitForFunction(() => document.getElementById('raw-check').dataset.found !== undefined, null, { timeout: 5000 });
+  const panel = await page.evaluate(() => ({
+    check: document.getElementById('raw-check').dataset.found,
+    stored: document.getElementById('stored').textContent,
+    points: document.querySelectorAll('#chart circle').length,
+    factors: document.querySelectorAll('#factors li.factor').length,
+    history: window.shopperIntent.history().length,
+    explain: window.shopperIntent.explain().length,
+  }));
+  assert.equal(panel.check, '0', 'the panel found no raw id in the stored state');
+  assert.match(panel.stored, /shopper-intent:state/);
+  assert.equal(panel.points, panel.history, 'one chart point per event of the session');
+  assert.equal(panel.factors, Math.min(5, panel.explain), 'the factors listed are explain()\'s');
+  await context.close();
+});

@@ -1,0 +1,95 @@
+// Every network request and every storage write of a shopping session is recorded: no request
+// carries an event field (item ids, names, categories, prices), only the package's own files
+// and the model are fetched (the model once), and storage holds no raw item id.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup } from './helpers.mjs';
+import { RAW, shoppingSession } from './session.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.close(); });
+
+/**
+ * Init script: reports every Storage write (which storage, key, value) to the test through the
+ * `__recordWrite` binding, on every page of the session, before the page's own scripts run.
+ */
+function instrumentStorage() {
+  const setItem = Storage.prototype.setItem;
+  Storage.prototype.setItem = function (key, value) {
+    window.__recordWrite(this === window.localStorage ? 'local' : 'session', String(key), String(value));
+    return setItem.call(this, key, value);
+  };
+}
+
+const PAGE_FILES = new Set([
+  '/', '/index.html', '/product.html', '/cart.html', '/checkout.html', '/style.css', '/favicon.svg',
+  '/app.js', '/catalog.js', '/panel.js',
+]);
+const PACKAGE_FILES = new Set([
+  '/shopper-intent.js', '/engine.js', '/capture.js',
+  '/pkg/shopper_intent_wasm.js', '/pkg/shopper_intent_wasm_bg.wasm',
+  '/models/intent.onnx', '/models/intent.json',
+]);
+
+/** UTF-8 and UTF-16LE occurrences of `needle` in `bytes`. */
+function bytesContain(bytes, needle) {
+  const forms = [Buffer.from(needle, 'utf8'), Buffer.from(needle, 'utf16le')];
+  return forms.some((f) => Buffer.from(bytes).indexOf(f) !== -1);
+}
+
+test('no request carries event data; storage holds no raw ids', { timeout: 120_000 }, async () => {
+  const context = await env.browser.newContext();
+  const writes = [];
+  await context.exposeFunction('__recordWrite', (storage, key, value) => { writes.push({ storage, key, value }); });
+  await context.addInitScript(instrumentStorage);
+  const page = await env.page(context);
+  const requests = [];
+  page.on('request', (r) => requests.push(r));
+
+  await shoppingSession(page, env.url, { purchase: true });
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 400))); // the debounced save
+  await page.goto(`${env.url}/index.html`); // one more page load: the saved state is read back
+  await page.waitForFunction(() => window.shopperIntent?.status === 'ready');
+  const secrets = [...RAW.ids, ...RAW.names, ...RAW.categories];
+
+  // Requests: only the shop's pages and the package's files, all plain GETs, no query, no body.
+  assert.ok(requests.length > 0);
+  let modelFetches = 0;
+  for (const r of requests) {
+    const u = new URL(r.url());
+    const where = `${r.method()} ${r.url()}`;
+    assert.equal(u.origin, env.url, `${where}: same origin`);
+    assert.equal(r.method(), 'GET', where);
+    assert.equal(r.postData(), null, `${where}: no body`);
+    assert.equal(u.search, '', `${where}: no query string`);
+    // The wasm-bindgen output may add modules of its own under /pkg/ (e.g. snippets/).
+    const pkgFile = /^\/pkg\/[\w./-]+\.(js|wasm)$/.test(u.pathname) && !u.pathname.includes('..');
+    assert.ok(PAGE_FILES.has(u.pathname) || PACKAGE_FILES.has(u.pathname) || pkgFile, `${where}: an expected file`);
+    const headers = await r.allHeaders();
+    const text = decodeURIComponent(r.url()) + '\n' + Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\n');
+    for (const s of secrets) assert.ok(!text.includes(s), `${where} carries ${JSON.stringify(s)}`);
+    if (u.pathname === '/models/intent.onnx') modelFetches += 1;
+  }
+  assert.equal(modelFetches, 1, 'the model is fetched once across page loads (Cache API)');
+  assert.ok(requests.some((r) => new URL(r.url()).pathname === '/pkg/shopper_intent_wasm_bg.wasm'));
+
+  // Storage: the package writes one key; neither it nor its decoded state holds a raw value.
+  const ours = writes.filter((w) => w.key !== 'demo-cart'); // the shop's own cart is the shop's
+  assert.ok(ours.length > 0, 'the state was saved');
+  for (const w of ours) {
+    assert.equal(w.key, 'shopper-intent:state', `unexpected storage key ${w.key}`);
+    assert.equal(w.storage, 'local', 'the demo keeps the state in localStorage');
+    for (const s of secrets) assert.ok(!w.value.includes(s), `stored text holds ${JSON.stringify(s)}`);
+    const wrapper = JSON.parse(w.value);
+    assert.deepEqual(Object.keys(wrapper).sort(), ['expiresAt', 'savedAt', 'state', 'v']);
+    assert.equal(wrapper.v, 1);
+    assert.ok(wrapper.expiresAt > wrapper.savedAt);
+    const bytes = Buffer.from(wrapper.state, 'base64');
+    assert.ok(bytes.length > 16, 'the state holds at least the salt');
+    for (const s of [...secrets, ...RAW.slugs]) assert.ok(!bytesContain(bytes, s), `state bytes hold ${JSON.stringify(s)}`);
+  }
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});

@@ -1,0 +1,88 @@
+// web/serve.mjs: routes, MIME types (application/wasm), the CSP header, ETag revalidation,
+// refusal of path traversal and of other methods, loopback-only binding.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { networkInterfaces } from 'node:os';
+import { CSP, startServer } from './helpers.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server?.close(); });
+
+/** A raw HTTP request, so that `..` segments reach the server as written. */
+function get(path, { method = 'GET', headers = {}, host = '127.0.0.1' } = {}) {
+  const port = Number(new URL(server.url).port);
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, method, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+test('routes and MIME types', async () => {
+  const cases = [
+    ['/', 200, 'text/html; charset=utf-8'],
+    ['/index.html', 200, 'text/html; charset=utf-8'],
+    ['/style.css', 200, 'text/css; charset=utf-8'],
+    ['/app.js', 200, 'text/javascript; charset=utf-8'],
+    ['/shopper-intent.js', 200, 'text/javascript; charset=utf-8'],
+    ['/snippet.js', 200, 'text/javascript; charset=utf-8'],
+    ['/bench.html', 200, 'text/html; charset=utf-8'],
+    ['/pkg/shopper_intent_wasm.js', 200, 'text/javascript; charset=utf-8'],
+    ['/pkg/shopper_intent_wasm_bg.wasm', 200, 'application/wasm'],
+    ['/models/intent.onnx', 200, 'application/octet-stream'],
+    ['/models/intent.json', 200, 'application/json; charset=utf-8'],
+    ['/favicon.svg', 200, 'image/svg+xml'],
+    ['/nope.html', 404, 'text/plain; charset=utf-8'],
+  ];
+  for (const [path, status, type] of cases) {
+    const r = await get(path);
+    assert.equal(r.status, status, path);
+    assert.equal(r.headers['content-type'], type, path);
+    assert.equal(r.headers['content-security-policy'], CSP, `${path}: CSP`);
+    assert.equal(r.headers['x-content-type-options'], 'nosniff', path);
+  }
+});
+
+test('ETag revalidation answers 304', async () => {
+  const first = await get('/models/intent.onnx');
+  assert.ok(first.headers.etag);
+  assert.equal(first.headers['cache-control'], 'no-cache');
+  const again = await get('/models/intent.onnx', { headers: { 'If-None-Match': first.headers.etag } });
+  assert.equal(again.status, 304);
+  assert.equal(again.body.length, 0);
+});
+
+test('path traversal and files outside the served roots are refused', async () => {
+  for (const path of [
+    '/../Cargo.toml', '/%2e%2e/Cargo.toml', '/pkg/../../Cargo.toml', '/pkg/..%2f..%2fCargo.toml',
+    '/models/..%2F..%2FCargo.toml', '/..%5c..%5cCargo.toml', '/serve.mjs', '/package.json',
+    '/node_modules/typescript/package.json', '/demo/index.html', '/%00', '/%E0%A4%A',
+  ]) {
+    const r = await get(path);
+    assert.ok(r.status === 404 || r.status === 400, `${path}: ${r.status}`);
+    assert.ok(!r.body.toString().includes('[workspace]'), `${path} leaked Cargo.toml`);
+  }
+});
+
+test('only GET and HEAD', async () => {
+  const head = await get('/index.html', { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.body.length, 0);
+  for (const method of ['POST', 'PUT', 'DELETE']) {
+    assert.equal((await get('/index.html', { method })).status, 405, method);
+  }
+});
+
+test('binds 127.0.0.1 only', async () => {
+  const external = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+  if (!external) return; // no non-loopback address on this machine: nothing to try
+  await assert.rejects(get('/', { host: external.address }), /ECONNREFUSED|timeout|EHOSTUNREACH/);
+});

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// A static server for the demo, the benchmark page and the browser tests. No dependencies.
+//
+//   node web/serve.mjs [--port 8080] [--pkg DIR] [--models DIR] [--quiet]
+//
+//   /                  web/demo/ (index.html for /)
+//   /pkg/...           web/pkg/ (the wasm-bindgen output), or --pkg DIR
+//   /models/...        models/, or --models DIR
+//   /shopper-intent.js, /engine.js, /capture.js, /snippet.js, /shopper-intent.d.ts,
+//   /bench.html, /bench.js      the package's own files in web/
+//
+// Every response carries `Content-Security-Policy: default-src 'self'; script-src 'self'
+// 'wasm-unsafe-eval'` (the policy the package is built to run under; `--csp` is accepted and
+// changes nothing). It binds 127.0.0.1 only, answers GET and HEAD, refuses paths that leave
+// their root, and prints `listening on http://127.0.0.1:PORT/` once ready (`--port 0` picks a
+// free port). Files are sent with an ETag and `Cache-Control: no-cache`, so browsers revalidate
+// with a cheap 304.
+
+import { createServer } from 'node:http';
+import { createReadStream } from 'node:fs';
+import { stat, realpath } from 'node:fs/promises';
+import { dirname, join, resolve, sep, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+
+const WEB = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(WEB, '..');
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.ts': 'text/plain; charset=utf-8',
+};
+
+/** The package's files served from web/ itself; nothing else in web/ is reachable there. */
+const PACKAGE_FILES = new Set([
+  'shopper-intent.js', 'shopper-intent.d.ts', 'engine.js', 'capture.js', 'snippet.js',
+  'bench.html', 'bench.js', 'PRIVACY.md',
+]);
+
+function parseArgs(argv) {
+  const args = { port: 8080, pkg: join(WEB, 'pkg'), models: join(REPO, 'models'), quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--port') args.port = Number(value());
+    else if (a === '--pkg') args.pkg = resolve(value());
+    else if (a === '--models') args.models = resolve(value());
+    else if (a === '--quiet') args.quiet = true;
+    else if (a === '--csp') { /* The policy is always sent. */ }
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error('--port must be 0..65535');
+  return args;
+}
+
+/** Maps a URL path to [root, relative path] or null. */
+function route(path, roots) {
+  if (path === '/') return [roots.demo, 'index.html'];
+  if (path.startsWith('/pkg/')) return [roots.pkg, path.slice(5)];
+  if (path.startsWith('/models/')) return [roots.models, path.slice(8)];
+  const name = path.slice(1);
+  if (PACKAGE_FILES.has(name)) return [WEB, name];
+  return [roots.demo, name];
+}
+
+/** Resolves `rel` inside `root`, or returns null when it would leave it (also via symlinks). */
+async function inside(root, rel) {
+  if (rel.includes('\0') || rel.split('/').some((s) => s === '..' || s.includes('\\'))) return null;
+  const full = resolve(root, rel);
+  const rootReal = await realpath(root).catch(() => null);
+  if (!rootReal) return null;
+  const real = await realpath(full).catch(() => null);
+  if (!real || (real !== rootReal && !real.startsWith(rootReal + sep))) return null;
+  return real;
+}
+
+function send(res, status, text, headers = {}) {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+  res.end(text);
+}
+
+export function createStaticServer(options = {}) {
+  const roots = { demo: join(WEB, 'demo'), pkg: options.pkg ?? join(WEB, 'pkg'), models: options.models ?? join(REPO, 'models') };
+  return createServer(async (req, res) => {
+    const common = {
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'same-origin',
+    };
+    for (const [k, v] of Object.entries(common)) res.setHeader(k, v);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
+      return;
+    }
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
+    } catch {
+      send(res, 400, 'bad request\n');
+      return;
+    }
+    const [root, rel] = route(path, roots);
+    const file = await inside(root, rel);
+    const info = file && (await stat(file).catch(() => null));
+    if (!info || !info.isFile()) {
+      send(res, 404, 'not found\n');
+      return;
+    }
+    const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+    const headers = {
+      'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+      'Cache-Control': 'no-cache',
+      ETag: etag,
+    };
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { ...headers, 'Content-Length': info.size });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`serve.mjs: ${e.message}`);
+    process.exit(2);
+  }
+  const server = createStaticServer(args);
+  if (!args.quiet) {
+    server.on('request', (req, res) => res.on('finish', () => console.error(`${res.statusCode} ${req.method} ${req.url}`)));
+  }
+  server.listen(args.port, '127.0.0.1', () => {
+    console.log(`listening on http://127.0.0.1:${server.address().port}/`);
+  });
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

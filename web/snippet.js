@@ -1,0 +1,63 @@
+// The one-line install: configures itself from its own <script> tag's data- attributes.
+//
+//   <script type="module" src="/shopper-intent/snippet.js" data-model="/models/intent.onnx"></script>
+//
+// Attributes (all optional but data-model):
+//   data-model, data-manifest, data-wasm            URLs (manifest: the model's with .json)
+//   data-storage="local|session|memory"             default session
+//   data-consent="granted|pending"                  default granted
+//   data-auto-capture="false"                       turn off reading window.dataLayer
+//   data-data-layer-push="true"                     push the segment to window.dataLayer
+//   data-thresholds="0.3,0.6"                       medium,high
+//   data-hysteresis="0.02"  data-utc-offset-minutes="60"  data-retention-days="30"
+//
+// The widget starts after the page's load event, when the main thread is idle, so it never
+// competes with the page's own loading. It is `window.shopperIntent`; events tracked on it
+// before it is ready are queued. A page that runs before the snippet can leave its events in
+// an array, `window.shopperIntent = [event, ...]`, and they are tracked in order.
+
+import { ShopperIntent } from './shopper-intent.js';
+
+function ownScript() {
+  for (const s of document.querySelectorAll('script[src]')) {
+    if (s.src === import.meta.url) return s;
+  }
+  return document.querySelector('script[data-model]');
+}
+
+const number = (v) => (v === undefined || v.trim() === '' || !Number.isFinite(Number(v)) ? undefined : Number(v));
+
+function optionsFrom(d) {
+  const options = {
+    model: d.model,
+    manifest: d.manifest,
+    wasm: d.wasm,
+    storage: d.storage,
+    consent: d.consent,
+    autoCapture: d.autoCapture !== 'false',
+    dataLayerPush: d.dataLayerPush === 'true',
+    hysteresis: number(d.hysteresis),
+    utcOffsetMinutes: number(d.utcOffsetMinutes),
+    retentionDays: number(d.retentionDays),
+    start: 'idle',
+  };
+  if (d.thresholds) {
+    const [medium, high] = d.thresholds.split(',').map(number);
+    if (medium !== undefined && high !== undefined) options.thresholds = { medium, high };
+    else console.warn(`[shopper-intent] data-thresholds="${d.thresholds}" is not "medium,high"; using the manifest's`);
+  }
+  for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
+  return options;
+}
+
+const script = ownScript();
+if (!script || !script.dataset.model) {
+  console.error('[shopper-intent] snippet.js needs a data-model attribute with the model URL; not started');
+} else if (window.shopperIntent instanceof ShopperIntent) {
+  console.warn('[shopper-intent] snippet.js ran twice; keeping the first widget');
+} else {
+  const early = Array.isArray(window.shopperIntent) ? window.shopperIntent : [];
+  const intent = ShopperIntent.create(optionsFrom(script.dataset));
+  window.shopperIntent = intent;
+  for (const event of early) intent.track(event);
+}

@@ -1,0 +1,117 @@
+// Uses the public surface the way a storefront would, so that `tsc --noEmit` checks
+// shopper-intent.d.ts for real. Never run; lines marked @ts-expect-error must stay errors.
+import ShopperIntentDefault, {
+  ShopperIntent,
+  ShopperIntentError,
+  fromSegment,
+  fromShopifyPixel,
+  fromDataLayer,
+  EVENT_TYPES,
+  STATE_KEY,
+  type IntentEvent,
+  type Update,
+  type Segment,
+  type Factor,
+  type ScorePoint,
+  type SegmentDetail,
+  type ErrorCode,
+} from './shopper-intent.js';
+
+async function storefront(): Promise<void> {
+  const intent: ShopperIntent = await ShopperIntent.load({
+    model: '/models/intent.onnx',
+    manifest: '/models/intent.json',
+    wasm: '/pkg/shopper_intent_wasm_bg.wasm',
+    storage: 'local',
+    consent: 'pending',
+    autoCapture: true,
+    dataLayerPush: false,
+    thresholds: { medium: 0.3, high: 0.6 },
+    hysteresis: 0.02,
+    utcOffsetMinutes: 60,
+  });
+  const same: typeof ShopperIntent = ShopperIntentDefault;
+  void same;
+
+  const update: Update | null = intent.track({ type: 'view_item', item: 'sku-1', category: 'shoes', price: 59 });
+  if (update) {
+    const s: number = update.score;
+    const seg: Segment = update.segment;
+    const changed: boolean = update.segmentChanged;
+    void s; void seg; void changed;
+  }
+  intent.track({ type: 'Product Added', ts: new Date(), item: 42, quantity: 2 });
+
+  const offScore: () => void = intent.on('score', (d) => {
+    const n: number = d.score;
+    const t: string = d.type;
+    const u: Update = d.update;
+    void n; void t; void u;
+  });
+  const offSegment = intent.on('segment', (d: SegmentDetail) => {
+    const cause: 'event' | 'restore' | 'forget' = d.cause;
+    if (d.segment === 'high') document.body.classList.add('offer');
+    void cause;
+  });
+  offScore();
+  offSegment();
+
+  addEventListener('shopper-intent:segment', (e) => {
+    const seg: Segment = e.detail.segment;
+    void seg;
+  });
+
+  const factors: Factor[] = intent.explain();
+  const points: ScorePoint[] = intent.history();
+  const top: string | undefined = factors[0]?.label;
+  const last: number | undefined = points.at(-1)?.score;
+  const position: number | undefined = points[0]?.position;
+  const modelWindow: number | undefined = intent.model?.window;
+  void position; void modelWindow;
+  void top; void last;
+
+  const stored = intent.storedState();
+  if (stored) {
+    const bytes: Uint8Array = stored.state;
+    void bytes;
+  }
+  const key: string = STATE_KEY;
+  void key;
+
+  if (intent.status === 'failed' && intent.error) {
+    const code: ErrorCode = intent.error.code;
+    void code;
+  }
+  intent.grantConsent();
+  intent.forget();
+  intent.destroy();
+
+  const a: IntentEvent | null = fromShopifyPixel({ name: 'product_viewed', data: {} });
+  const b: IntentEvent | null = fromSegment('Order Completed', { products: [] });
+  const c: IntentEvent | null = fromDataLayer({ event: 'add_to_cart' });
+  const types: readonly string[] = EVENT_TYPES;
+  void a; void b; void c; void types;
+
+  const early = ShopperIntent.create({ model: '/models/intent.onnx', start: 'idle' });
+  await early.ready;
+  window.shopperIntent?.track({ type: 'view_cart' });
+
+  try {
+    await import('./shopper-intent.js');
+  } catch (e: unknown) {
+    if (e instanceof ShopperIntentError && e.code === 'INVALID_EVENT') console.warn(e.message);
+  }
+
+  // @ts-expect-error: the model URL is required.
+  await ShopperIntent.load({});
+  // @ts-expect-error: there is no 'cookie' storage.
+  await ShopperIntent.load({ model: '/m.onnx', storage: 'cookie' });
+  // @ts-expect-error: a price is a number.
+  intent.track({ type: 'view_item', price: '59' });
+  // @ts-expect-error: hooks are 'score' and 'segment'.
+  intent.on('purchase', () => {});
+  // @ts-expect-error: score is read-only.
+  intent.score = 1;
+}
+
+void storefront;
