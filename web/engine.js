@@ -109,15 +109,32 @@ export class EngineHandle {
    * @param {{salt: Uint8Array, utcOffsetMinutes?: number, hysteresis?: number,
    *          thresholds?: {medium: number, high: number}}} options
    */
-  constructor(glue, model, manifest, options) {
+  constructor(engine) {
+    this._engine = engine;
+  }
+
+  /**
+   * Builds an engine with the bindings' `EngineLoader`, one short step at a time, awaiting
+   * `pause()` between steps so that loading never holds the main thread for long: tract parses
+   * and optimizes the model in several steps, and V8 compiles each step's code as it first runs.
+   *
+   * @param {() => Promise<void>} pause gives the main thread back (e.g. a macrotask)
+   */
+  static async create(glue, model, manifest, options, pause) {
     const opts = { salt: options.salt };
     if (options.utcOffsetMinutes !== undefined) opts.utcOffsetMinutes = options.utcOffsetMinutes;
     if (options.hysteresis !== undefined) opts.hysteresis = options.hysteresis;
     if (options.thresholds !== undefined) opts.thresholds = { medium: options.thresholds.medium, high: options.thresholds.high };
+    let loader;
     try {
-      this._engine = new glue.Engine(model, manifest, opts);
+      loader = new glue.EngineLoader(model, manifest, opts);
+      while (!loader.step()) await pause();
+      await pause();
+      return new EngineHandle(loader.finish());
     } catch (e) {
       throw toError(e);
+    } finally {
+      loader?.free();
     }
   }
 

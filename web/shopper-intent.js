@@ -531,7 +531,7 @@ export class ShopperIntent {
       await yieldToMain();
       const salt = crypto.getRandomValues(new Uint8Array(16));
       const t1 = performance.now();
-      const engine = new EngineHandle(glue, model, manifest, { salt, ...this._engineOptions });
+      const engine = await EngineHandle.create(glue, model, manifest, { salt, ...this._engineOptions }, yieldToMain);
       timings.engineMs = performance.now() - t1;
       try {
         this._thresholds = engine.thresholds;

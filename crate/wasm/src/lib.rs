@@ -247,6 +247,42 @@ struct ModelInfoOut {
     segments: ThresholdsOut,
 }
 
+/// Loads an engine in short steps: `while (!loader.step()) await yieldToMain();` then
+/// `loader.finish()`. Each step is a fraction of the work of `new Engine(...)`, so a page that
+/// yields between steps sees no long task, even while the engine's code runs for the first time.
+#[wasm_bindgen]
+pub struct EngineLoader {
+    loader: Option<core::model::ModelLoader>,
+    options: core::EngineOptions,
+}
+
+#[wasm_bindgen]
+impl EngineLoader {
+    /// Checks the manifest and the options; the model bytes are only copied.
+    #[wasm_bindgen(constructor)]
+    pub fn new(model: &[u8], manifest: &str, options: &EngineOptions) -> JsResult<EngineLoader> {
+        #[cfg(feature = "panic-hook")]
+        console_error_panic_hook::set_once();
+        let options = options_from_js(options)?;
+        let loader = core::model::ModelLoader::new(model, manifest).map_err(IntentError)?;
+        Ok(EngineLoader { loader: Some(loader), options })
+    }
+
+    /// Takes one loading step; `true` once `finish()` is quick.
+    pub fn step(&mut self) -> JsResult<bool> {
+        let loader = self.loader.as_mut().ok_or_else(|| IntentError(core::Error::BadModel("the loader was already finished".into())))?;
+        loader.step().map_err(|e| IntentError(e).into())
+    }
+
+    /// The engine, after whatever steps remain.
+    pub fn finish(&mut self) -> JsResult<Engine> {
+        let loader = self.loader.take().ok_or_else(|| IntentError(core::Error::BadModel("the loader was already finished".into())))?;
+        let model = loader.finish().map_err(IntentError)?;
+        let inner = core::Engine::new(model, self.options.clone()).map_err(IntentError)?;
+        Ok(Engine { inner })
+    }
+}
+
 /// The purchase-intent engine for one shopper.
 #[wasm_bindgen]
 pub struct Engine {
