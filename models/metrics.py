@@ -141,14 +141,17 @@ def last_prefix_mask(session, prefix):
     return last
 
 
-def all_metrics(y, p, prefix, session, thr):
+def all_metrics(y, p, prefix, session, thr, rank=None):
+    """Every test metric. Ranking metrics (AUCs, PR-AUC) use `rank` when given (a baseline's raw
+    score), the others the probability `p`."""
     y = np.asarray(y, dtype=np.float64)
+    r = np.asarray(p if rank is None else rank)
     last = last_prefix_mask(session, prefix)
-    m = {"online_auc": roc_auc(y, p), "pr_auc": average_precision(y, p),
-         "session_auc": roc_auc(y[last], p[last]), "brier": brier(y, p), "ece": ece(y, p),
+    m = {"online_auc": roc_auc(y, r), "pr_auc": average_precision(y, r),
+         "session_auc": roc_auc(y[last], r[last]), "brier": brier(y, p), "ece": ece(y, p),
          "threshold": float(thr)}
     m.update(threshold_metrics(y, p, thr))
-    m["auc_at_k"] = auc_at_k(y, p, prefix)
+    m["auc_at_k"] = auc_at_k(y, r, prefix)
     m["samples"] = int(len(y))
     m["positives"] = int(y.sum())
     m["sessions"] = int(last.sum())
@@ -170,12 +173,14 @@ class UserBootstrap:
 
 def bootstrap(boot, y, p, prefix, session, thr, names=("online_auc", "pr_auc", "session_auc",
                                                          "f1", "precision", "recall", "accuracy",
-                                                         "brier", "ece")):
-    """Replicates of each metric under the user bootstrap: dict name -> array [n]."""
+                                                         "brier", "ece"), rank=None):
+    """Replicates of each metric under the user bootstrap: dict name -> array [n]. `rank` as in
+    `all_metrics`."""
     y = np.asarray(y, dtype=np.float64)
-    r = Ranked(p)
+    rank = np.asarray(p if rank is None else rank)
+    r = Ranked(rank)
     last = last_prefix_mask(session, prefix)
-    rl = Ranked(np.asarray(p)[last])
+    rl = Ranked(rank[last])
     out = {k: [] for k in names}
     for w in boot:
         out["online_auc"].append(r.auc(y, w))

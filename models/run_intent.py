@@ -31,19 +31,23 @@ BOOT_METRICS = ("online_auc", "pr_auc", "session_auc", "f1", "precision", "recal
 
 
 def calibrated(raw_val, raw_test, y_val):
-    """Platt scaling fitted on validation; returns (p_val, p_test, (a, b))."""
+    """Platt scaling fitted on validation, constrained to be non-decreasing: when validation
+    would reverse a score's direction (slope < 0), the probability is the validation rate for
+    everyone instead. Returns (p_val, p_test, (a, b))."""
     a, b = L.platt(raw_val, y_val)
-    if not np.isfinite(a) or not np.isfinite(b):
+    if not np.isfinite(a) or not np.isfinite(b) or a < 0:
         a, b = 0.0, float(L.logit(np.array([y_val.mean()]))[0])
     return L.sigmoid(a * raw_val + b), L.sigmoid(a * raw_test + b), (a, b)
 
 
-def evaluate(name, p_val, p_test, sp, boot):
+def evaluate(name, p_val, p_test, sp, boot, raw_val=None, raw_test=None):
+    """Test metrics and their bootstrap replicates. Ranking metrics use the raw scores when
+    given (a rule's own score: calibration never reverses it), the rest the probabilities."""
     thr, _ = M.best_f1_threshold(sp["val"].y, p_val)
     te = sp["test"]
-    m = M.all_metrics(te.y, p_test, te.prefix, te.session, thr)
-    m["val_online_auc"] = M.roc_auc(sp["val"].y, p_val)
-    reps = M.bootstrap(boot, te.y, p_test, te.prefix, te.session, thr, BOOT_METRICS)
+    m = M.all_metrics(te.y, p_test, te.prefix, te.session, thr, rank=raw_test)
+    m["val_online_auc"] = M.roc_auc(sp["val"].y, p_val if raw_val is None else raw_val)
+    reps = M.bootstrap(boot, te.y, p_test, te.prefix, te.session, thr, BOOT_METRICS, rank=raw_test)
     m["ci"] = {k: [float(np.nanpercentile(v, 2.5)), float(np.nanpercentile(v, 97.5))] for k, v in reps.items()}
     return m, reps
 
@@ -84,6 +88,8 @@ def main():
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--reuse-lstm", action="store_true",
+                    help="load the members cached in build/lstm/ when trained with the same settings")
     ap.add_argument("--input", default=None, help="the event log, for its digest (default: summary.json's input)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -120,7 +126,8 @@ def main():
                 pv, pt, ab = rv, rt, None
             else:
                 pv, pt, ab = calibrated(rv, rt, sp["val"].y)
-            m, reps = evaluate(name, pv, pt, sp, boot)
+            m, reps = evaluate(name, pv, pt, sp, boot, rv, rt)
+            m["calibration"] = None if ab is None else {"a": ab[0], "b": ab[1]}
             m["fit"] = info
             m["seconds"] = time.time() - tb
             results["models"].setdefault(name, {"per_seed": {}})["per_seed"][str(S)] = m
@@ -130,14 +137,30 @@ def main():
             print(f"  {name:22s} test online AUC {m['online_auc']:.4f} [{m['ci']['online_auc'][0]:.3f}, {m['ci']['online_auc'][1]:.3f}] val {m['val_online_auc']:.4f} ({m['seconds']:.0f} s)", flush=True)
         tl = time.time()
         members, infos = [], []
+        cache = os.path.join(args.out, "build", "lstm", f"seed{S}.pt")
+        key = {k2: v for k2, v in lstm_cfg.items()}
+        saved = torch.load(cache) if args.reuse_lstm and os.path.exists(cache) else None
+        if saved is not None and saved["config"] != key:
+            print(f"    {cache} was trained with other settings: retraining", flush=True)
+            saved = None
         for k in range(args.members):
-            mdl, info = L.train_member(sp["train"], sp["val"], hidden=args.hidden, seed=100 * S + k,
-                                       epochs=args.epochs, patience=args.patience, lr=args.lr,
-                                       weight_decay=args.weight_decay, pos_weight=args.pos_weight,
-                                       dropout=args.dropout)
+            if saved is not None:
+                mdl = L.IntentLSTM(sp["train"].seq.shape[2], args.hidden, args.dropout)
+                mdl.load_state_dict(saved["members"][k])
+                mdl.eval()
+                info = saved["infos"][k]
+            else:
+                mdl, info = L.train_member(sp["train"], sp["val"], hidden=args.hidden, seed=100 * S + k,
+                                           epochs=args.epochs, patience=args.patience, lr=args.lr,
+                                           weight_decay=args.weight_decay, pos_weight=args.pos_weight,
+                                           dropout=args.dropout)
+                info = {k2: v for k2, v in info.items() if k2 != "history"}
             members.append(mdl)
-            infos.append({k2: v for k2, v in info.items() if k2 != "history"})
+            infos.append(info)
             print(f"    member {k}: best val AUC {info['best_val_auc']:.4f} at epoch {info['best_epoch']}", flush=True)
+        if saved is None:
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            torch.save({"config": key, "members": [m_.state_dict() for m_ in members], "infos": infos}, cache)
         # single member, for the ensemble's contribution
         zv1, zt1 = L.logits_at(members[0], sp["val"].seq, sp["val"].len), L.logits_at(members[0], sp["test"].seq, sp["test"].len)
         pv, pt, _ = calibrated(zv1, zt1, sp["val"].y)
@@ -145,6 +168,7 @@ def main():
         results["models"].setdefault("lstm_single", {"per_seed": {}})["per_seed"][str(S)] = m
         reps_all.setdefault("lstm_single", {})[S] = reps
         preds["p_lstm_single"] = pt.astype(np.float32)
+        preds["pv_lstm_single"] = pv.astype(np.float32)
         print(f"  {'lstm_single':22s} test online AUC {m['online_auc']:.4f}", flush=True)
         zv = L.ensemble_logit(members, sp["val"].seq, sp["val"].len)
         zt = L.ensemble_logit(members, sp["test"].seq, sp["test"].len)

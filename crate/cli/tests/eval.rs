@@ -1,0 +1,66 @@
+//! `shopper-intent eval` on the shipped model reproduces the seed-0 test figures that the
+//! training run recorded in the manifest (and the report), from the real Taobao data.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Taobao log: `$SHOPPER_INTENT_DATA/taobao/...` or `../shared/data/taobao/...`. Outside CI a
+/// missing file is reported loudly and the test returns; in CI it fails.
+fn taobao() -> Option<PathBuf> {
+    let base = std::env::var_os("SHOPPER_INTENT_DATA").map(PathBuf::from).unwrap_or_else(|| root().join("../shared/data"));
+    let path = base.join("taobao/UserBehavior_first100k.csv");
+    if path.exists() {
+        return Some(path);
+    }
+    let msg = format!("THE TAOBAO DATA IS MISSING at {}: this test cannot run (set SHOPPER_INTENT_DATA)", path.display());
+    assert!(std::env::var_os("CI").is_none(), "{msg}");
+    eprintln!("\n*** {msg} ***\n");
+    None
+}
+
+#[test]
+fn eval_reproduces_the_manifest_figures_on_seed_0_test_users() {
+    let Some(data) = taobao() else { return };
+    let out = std::env::temp_dir().join(format!("shopper-intent-eval-{}.json", std::process::id()));
+    let run = Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
+        .args(["eval", "--seed", "0", "--bootstrap", "20", "--input"])
+        .arg(&data)
+        .arg("--model")
+        .arg(root().join("models/intent.onnx"))
+        .arg("--json")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("models/intent.json")).unwrap()).unwrap();
+    let want = &manifest["metrics"];
+    let model = &got["figures"][0];
+    assert_eq!(model["name"], "model");
+    assert_eq!(got["counts"]["samples"], want["samples"]);
+    assert_eq!(got["counts"]["positive_samples"], want["positives"]);
+    let pairs = [
+        ("online_auc", &model["online_auc"]["value"]),
+        ("pr_auc", &model["pr_auc"]),
+        ("session_auc", &model["session_auc"]),
+        ("brier", &model["brier"]),
+        ("ece", &model["ece"]),
+        ("f1", &model["at_threshold"]["f1"]),
+        ("precision", &model["at_threshold"]["precision"]),
+        ("recall", &model["at_threshold"]["recall"]),
+        ("accuracy", &model["at_threshold"]["accuracy"]),
+    ];
+    for (name, value) in pairs {
+        let (a, b) = (value.as_f64().unwrap(), want[name].as_f64().unwrap());
+        assert!((a - b).abs() < 5e-4, "{name}: eval {a} vs manifest {b}");
+    }
+    for k in 1..=10 {
+        let (a, b) = (model["auc_at_k"][k - 1].as_f64().unwrap(), want["auc_at_k"][k.to_string()].as_f64().unwrap());
+        assert!((a - b).abs() < 5e-4, "AUC@{k}: eval {a} vs manifest {b}");
+    }
+}
