@@ -10,7 +10,7 @@ PORT ?= 8080
 .PHONY: demo test test-rust test-model test-browser tools tools-rust tools-browser wasm cli model bench fmt
 
 ## The demo storefront with the shipped model on http://localhost:$(PORT).
-demo: tools wasm
+demo: tools-rust wasm
 	node web/serve.mjs --port $(PORT)
 
 ## Every test: Rust (unit, property, golden, parity), the wasm build, the browser.
@@ -29,7 +29,7 @@ test-rust:
 
 ## The browser package: wasm-pack with the release profile, tuned for size. wasm-opt is off
 ## (crate/wasm/Cargo.toml): measured here, -Oz took 2 min and made the gzip larger (2.35 -> 2.40 MB).
-wasm: tools-browser
+wasm:
 	wasm-pack build crate/wasm --target web --release --out-dir ../../web/pkg --no-pack
 
 ## The browser tests; the parity test compares with scores the native CLI gives the same events.
