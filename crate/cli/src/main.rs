@@ -108,15 +108,17 @@ enum Command {
     Eval {
         #[command(flatten)]
         input: Input,
-        /// The ONNX model (trained on this seed's train split); manifest beside it.
+        /// The ONNX model trained on the seed's train split (manifest beside it); with several
+        /// seeds, a path containing `{seed}`, e.g. `build/seed{seed}/intent.onnx`.
         #[arg(long)]
-        model: PathBuf,
-        /// Another model to compare with (paired user-bootstrap difference).
+        model: String,
+        /// Another model to compare with (paired user-bootstrap difference); `{seed}` as above.
         #[arg(long)]
-        compare: Option<PathBuf>,
-        /// Seed of the user split the model was trained with.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        compare: Option<String>,
+        /// Seeds of the user splits, e.g. `0` or `0,1,2,3,4`: each seed's model is evaluated on
+        /// that seed's test users only, then the figures are averaged over seeds.
+        #[arg(long, value_delimiter = ',', default_value = "0")]
+        seed: Vec<u64>,
         /// Which split to evaluate.
         #[arg(long, default_value = "test")]
         split: String,
@@ -153,7 +155,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Featurize { input, out, seed, window } => featurize(&input, &out, seed, window),
         Command::Score { input, model } => score(&input, &model),
         Command::Eval { input, model, compare, seed, split, bootstrap, json } => {
-            eval(&input, &model, compare.as_deref(), seed, &split, bootstrap, json.as_deref())
+            eval_seeds(&input, &model, compare.as_deref(), &seed, &split, bootstrap, json.as_deref())
         }
         Command::Bench { input, model, reps } => bench(&input, model.as_deref(), reps),
     }
@@ -315,15 +317,43 @@ fn fmt_opt(v: Option<f64>) -> String {
     v.map_or("   -  ".into(), |v| format!("{v:.4}"))
 }
 
-fn eval(
+/// Evaluates each seed's model on that seed's split, then prints the mean and spread over seeds.
+fn eval_seeds(
     input: &Input,
-    model: &Path,
-    compare: Option<&Path>,
-    seed: u64,
+    model: &str,
+    compare: Option<&str>,
+    seeds: &[u64],
     split: &str,
     reps: usize,
     json_out: Option<&Path>,
 ) -> Result<()> {
+    if seeds.len() > 1 && !model.contains("{seed}") {
+        bail!("a model is trained on one seed's users: with several seeds give --model as a path with {{seed}} in it");
+    }
+    let path = |template: &str, seed: u64| PathBuf::from(template.replace("{seed}", &seed.to_string()));
+    let mut runs = Vec::new();
+    for &seed in seeds {
+        runs.push(eval(input, &path(model, seed), compare.map(|c| path(c, seed)).as_deref(), seed, split, reps)?);
+        println!();
+    }
+    if seeds.len() > 1 {
+        println!("mean over seeds {seeds:?} (sd over seeds):");
+        let names: Vec<String> = runs[0]["figures"].as_array().into_iter().flatten().filter_map(|f| f["name"].as_str().map(str::to_string)).collect();
+        for (i, name) in names.iter().enumerate() {
+            let values: Vec<f64> = runs.iter().filter_map(|r| r["figures"][i]["online_auc"]["value"].as_f64()).collect();
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() as f64 - 1.0).max(1.0)).sqrt();
+            println!("  {name:18} online AUC {mean:.4} ({sd:.4})");
+        }
+    }
+    if let Some(path) = json_out {
+        let v = if runs.len() == 1 { runs.remove(0) } else { serde_json::Value::Array(runs) };
+        std::fs::write(path, serde_json::to_string_pretty(&v)?)?;
+    }
+    Ok(())
+}
+
+fn eval(input: &Input, model: &Path, compare: Option<&Path>, seed: u64, split: &str, reps: usize) -> Result<serde_json::Value> {
     let split = match split {
         "train" => Split::Train,
         "val" => Split::Val,
@@ -377,11 +407,7 @@ fn eval(
     for (name, d) in &m.paired {
         println!("model - {name:16} online AUC {:+.4} [{:+.4}, {:+.4}]", d.value, d.lo, d.hi);
     }
-    if let Some(path) = json_out {
-        let v = json!({"seed": seed, "split": split.name(), "counts": scored.counts, "bootstrap": reps, "figures": figs});
-        std::fs::write(path, serde_json::to_string_pretty(&v)?)?;
-    }
-    Ok(())
+    Ok(json!({"seed": seed, "split": split.name(), "counts": scored.counts, "bootstrap": reps, "figures": figs}))
 }
 
 fn bench(input: &Input, model: Option<&Path>, reps: usize) -> Result<()> {

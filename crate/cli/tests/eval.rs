@@ -64,3 +64,40 @@ fn eval_reproduces_the_manifest_figures_on_seed_0_test_users() {
         assert!((a - b).abs() < 5e-4, "AUC@{k}: eval {a} vs manifest {b}");
     }
 }
+
+#[test]
+fn eval_over_several_seeds_takes_one_model_per_seed() {
+    let Some(data) = taobao() else { return };
+    let cli = || Command::new(env!("CARGO_BIN_EXE_shopper-intent"));
+    // Without a {seed} template, one model cannot be evaluated on several splits.
+    let run = cli().args(["eval", "--seed", "0,1", "--input"]).arg(&data).arg("--model").arg(root().join("models/intent.onnx")).output().unwrap();
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("{seed}"));
+    // With one: here the same weights stand in for two seeds' models (only the mechanics are tested).
+    let dir = std::env::temp_dir().join(format!("shopper-intent-seeds-{}", std::process::id()));
+    for s in [0, 1] {
+        let d = dir.join(format!("seed{s}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(root().join("models/intent.onnx"), d.join("intent.onnx")).unwrap();
+        std::fs::copy(root().join("models/intent.json"), d.join("intent.json")).unwrap();
+    }
+    let out = dir.join("eval.json");
+    let run = cli()
+        .args(["eval", "--seed", "0,1", "--bootstrap", "10", "--input"])
+        .arg(&data)
+        .arg("--model")
+        .arg(format!("{}/seed{{seed}}/intent.onnx", dir.display()))
+        .arg("--json")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("mean over seeds [0, 1]"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let runs = v.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1]["seed"], 1);
+    // Different seeds test different users.
+    assert_ne!(runs[0]["counts"]["samples"], runs[1]["counts"]["samples"]);
+}
