@@ -79,10 +79,14 @@ def main():
     y = d["y"].astype(float)
     S0 = seeds[0]
 
+    def score(key):
+        """The score ranking metrics use: a baseline's raw score, else the probability."""
+        return (d[f"r_{key}"] if f"r_{key}" in d else d[f"p_{key}"]).astype(float)
+
     f, ax = fig()
     for key, label, c in SHOW:
-        x_, y_ = roc_points(y, d[f"p_{key}"].astype(float))
-        ax.plot(x_, y_, color=c, lw=1.4, label=f"{label} {M.roc_auc(y, d[f'p_{key}']):.3f}")
+        x_, y_ = roc_points(y, score(key))
+        ax.plot(x_, y_, color=c, lw=1.4, label=f"{label} {M.roc_auc(y, score(key)):.3f}")
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
     ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC, all prefixes, seed-{S0} test users")
     ax.legend(fontsize=7, loc="lower right")
@@ -90,8 +94,8 @@ def main():
 
     f, ax = fig()
     for key, label, c in SHOW:
-        r, pr = pr_points(y, d[f"p_{key}"].astype(float))
-        ax.plot(r, pr, color=c, lw=1.4, label=f"{label} AP {M.average_precision(y, d[f'p_{key}']):.3f}")
+        r, pr = pr_points(y, score(key))
+        ax.plot(r, pr, color=c, lw=1.4, label=f"{label} AP {M.average_precision(y, score(key)):.3f}")
     ax.axhline(y.mean(), color="k", ls=":", lw=0.8, label=f"base rate {y.mean():.3f}")
     ax.set(xlabel="recall", ylabel="precision", title=f"Precision-recall, seed-{S0} test users", ylim=(0, 0.6))
     ax.legend(fontsize=7, loc="upper right")
@@ -125,7 +129,7 @@ def main():
 
     f, ax = fig()
     for key, label, c in SHOW:
-        xs, ys = gains(y, d[f"p_{key}"].astype(float), d["session"])
+        xs, ys = gains(y, score(key), d["session"])
         ax.plot(xs * 100, ys * 100, color=c, lw=1.4, label=label)
     ax.plot([0, 100], [0, 100], "k:", lw=0.8, label="random")
     ax.set(xlabel="% of sessions targeted (by highest score reached)", ylabel="% of purchasing sessions caught",

@@ -134,6 +134,7 @@ def main():
             reps_all.setdefault(name, {})[S] = reps
             preds[f"p_{name}"] = pt.astype(np.float32)
             preds[f"pv_{name}"] = pv.astype(np.float32)
+            preds[f"r_{name}"] = np.asarray(rt, np.float64)  # the raw score, which the ranking metrics use
             print(f"  {name:22s} test online AUC {m['online_auc']:.4f} [{m['ci']['online_auc'][0]:.3f}, {m['ci']['online_auc'][1]:.3f}] val {m['val_online_auc']:.4f} ({m['seconds']:.0f} s)", flush=True)
         tl = time.time()
         members, infos = [], []

@@ -9,7 +9,7 @@
 #   TAOBAO  the Taobao UserBehavior CSV   (default ../shared/data/taobao/UserBehavior_first100k.csv)
 #   UCI     the UCI Online Shoppers CSV   (default ../shared/data/uci/online_shoppers_intention.csv)
 #   PYTHON  the Python 3.11 used to create models/.venv (default python3.11)
-# Takes about 40 minutes on 2 cores, most of it the LSTM ensembles; CI never runs it.
+# Takes 15 to 60 minutes on 2 cores (more when cargo builds alongside); CI never runs it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +27,7 @@ fi
 PY="$VENV/bin/python"
 
 cargo build --profile native -p shopper-intent-cli
-CLI=target/native/shopper-intent
+CLI="${CARGO_TARGET_DIR:-target}/native/shopper-intent"
 
 for S in $SEEDS; do
   rm -rf "models/build/seed$S"

@@ -9,7 +9,8 @@ PageValues.
 
 The ONNX graph takes the raw encoded row (`x` f32 [N, 17], columns in FEATURES below) and does
 the preprocessing itself: ln(1 + x) of the counts, durations and PageValues, standardisation,
-one-hot of the categorical codes, then the network(s) and the sigmoid; `p` f32 [N] is the
+one-hot of Month, TrafficType and VisitorType (OperatingSystems, Browser and Region are read but
+unused), then the networks and the sigmoid; `p` f32 [N] is the
 purchase probability. The shipped model is repeat 0's, with PageValues.
 
 Usage: python models/uci.py [--data PATH] [--out models] [--repeats 10]

@@ -241,8 +241,14 @@ fn featurize(input: &Input, out: &Path, seed: u64, window: usize) -> Result<()> 
         total.samples += counts.samples;
         total.positive_samples += counts.positive_samples;
     }
+    let digest = {
+        use sha2::{Digest, Sha256};
+        let bytes = std::fs::read(&input.input).with_context(|| format!("reading {}", input.input.display()))?;
+        Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
     let summary = json!({
         "feature_version": FEATURE_VERSION,
+        "input_sha256": digest,
         "window": window,
         "seed": seed,
         "input": input.input.display().to_string(),

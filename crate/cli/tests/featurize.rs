@@ -39,6 +39,8 @@ fn featurize_small_log_counts_sessions_samples_and_malformed_lines() {
     let total = &summary["total"];
     assert_eq!(summary["malformed_lines"], 3);
     assert_eq!(summary["feature_version"], 1);
+    // sha256 of the fixture, as `sha256sum` prints it.
+    assert_eq!(summary["input_sha256"], "77b54c1387d776fe255b81f61307379e952b0db26250a2d7339cf0df80c17fff");
     assert_eq!(total["users"], 3);
     assert_eq!(total["events"], 10);
     assert_eq!(total["sessions"], 4);
