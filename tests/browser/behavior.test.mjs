@@ -4,22 +4,13 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { blankPage, setup } from './helpers.mjs';
+import { setup, moduleHarness, ours } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
 after(async () => { await env?.close(); });
 
-async function harness(initScript) {
-  const context = await env.browser.newContext();
-  if (initScript) await context.addInitScript(initScript);
-  const page = await env.page(context);
-  await blankPage(page, env.url);
-  await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
-  return { page, context };
-}
-
-const ours = (page, type) => page.consoleMessages.filter((m) => m.type === type && m.text.startsWith('[shopper-intent]'));
+const harness = (initScript) => moduleHarness(env, initScript);
 
 test('hooks run after the engine, in order; a throwing hook is isolated; unsubscribe works', { timeout: 60_000 }, async () => {
   const { page, context } = await harness();

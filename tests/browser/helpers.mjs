@@ -124,3 +124,16 @@ export async function blankPage(page, url, path = '/__blank.html') {
 export function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
+
+/** A fresh context of `env` and an empty same-origin page with the package imported as `window.SI`. */
+export async function moduleHarness(env, initScript) {
+  const context = await env.browser.newContext();
+  if (initScript) await context.addInitScript(initScript);
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+  return { page, context };
+}
+
+/** The package's own console messages of one type (they all start with `[shopper-intent]`). */
+export const ours = (page, type) => page.consoleMessages.filter((m) => m.type === type && m.text.startsWith('[shopper-intent]'));

@@ -4,23 +4,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { blankPage, setup } from './helpers.mjs';
+import { blankPage, setup, moduleHarness, ours } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
 after(async () => { await env?.close(); });
 
-/** A fresh context and an empty same-origin page with the package imported as `window.SI`. */
-async function harness(initScript) {
-  const context = await env.browser.newContext();
-  if (initScript) await context.addInitScript(initScript);
-  const page = await env.page(context);
-  await blankPage(page, env.url);
-  await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
-  return { page, context };
-}
-
-const ours = (page, type) => page.consoleMessages.filter((m) => m.type === type && m.text.startsWith('[shopper-intent]'));
+const harness = (initScript) => moduleHarness(env, initScript);
 
 test('malformed events are refused one by one, with the error code, and lose nothing else', { timeout: 60_000 }, async () => {
   const { page, context } = await harness();
