@@ -44,9 +44,11 @@ cli:
 model:
 	bash models/train.sh
 
-bench: cli wasm
+## Benchmarks (figures, no assertions): native featurize/scoring, the page in Chromium, tract vs onnxruntime-web.
+bench: cli wasm tools-browser
 	$(CLI) bench --input $(TAOBAO) --model models/intent.onnx
 	node tests/browser/bench.mjs
+	node tests/bench/peer.mjs
 
 fmt:
 	cargo fmt --all
