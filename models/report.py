@@ -304,8 +304,8 @@ def main():
       "TUNE=1 bash models/train.sh       # also re-run the model selection (tune_intent.py)\n"
       "models/.venv/bin/python models/check_onnx.py   # onnx + onnxruntime only: manifests and fixtures\n"
       "# smoke test of the pipeline without the Rust CLI, on synthetic data of the same layout:\n"
-      "for S in 0 1; do models/.venv/bin/python models/synth.py --out /tmp/synth/seed$S --seed $S; done\n"
-      "models/.venv/bin/python models/run_intent.py --data /tmp/synth --out /tmp/synth-out --seeds 0,1 --members 2 --epochs 2\n```\n")
+      "for S in 0 1; do models/.venv/bin/python models/synth.py --out models/build/synth/seed$S --seed $S; done\n"
+      "models/.venv/bin/python models/run_intent.py --data models/build/synth --out models/build/synth-out --seeds 0,1 --members 2 --epochs 2\n```\n")
     w(f"Run time on the 2-core machine, shared with Rust builds: a full `run_intent.py` (all baselines, {K}-member LSTM "
       "ensembles for five seeds, 1000-resample bootstraps) took 22 to 47 minutes, of which the LSTMs take almost all "
       "(about half a minute per seed on an idle machine, ten times more while cargo builds); `--reuse-lstm` re-evaluates "

@@ -1,7 +1,7 @@
 """Writes a synthetic dataset in the exact layout of `shopper-intent featurize --out DIR`.
 
 It exists so the training, export and report pipeline can be smoke-tested without the Rust CLI
-(`python models/synth.py --out /tmp/synth/seed0 && python models/intent.py --data /tmp/synth ...`).
+(`python models/synth.py --out models/build/synth/seed0 && python models/run_intent.py --data models/build/synth ...`).
 The numbers mean nothing: the events are drawn from a small Markov chain in which carts make a
 purchase likelier, and each feature row depends only on events up to its own, as the real
 features do, so the window of a prefix k <= W is the first k rows of any longer prefix's window.

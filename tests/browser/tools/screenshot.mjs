@@ -2,7 +2,7 @@
 //   node tests/browser/tools/screenshot.mjs [OUT_DIR]
 import { setup, widgetReady } from '../helpers.mjs';
 
-const out = process.argv[2] || '/tmp/shots';
+const out = process.argv[2] || 'build/shots';
 await import('node:fs').then((fs) => fs.mkdirSync(out, { recursive: true }));
 const env = await setup();
 try {
