@@ -30,6 +30,8 @@ pub struct Scored {
     pub users: Vec<Vec<usize>>,
     /// Counts.
     pub counts: Counts,
+    /// Events the window refused (reported, never silently dropped).
+    pub rejected: usize,
 }
 
 /// Scores every sample of `split` with a fresh engine per user.
@@ -45,9 +47,8 @@ pub fn score_split(log: &Log, seed: u64, split: Split, model_bytes: &[u8], manif
         }
         engine.forget();
         let first = out.score.len();
-        let mut rejected = 0usize;
         {
-            let Scored { score, label, prefix, session, agg, counts, .. } = &mut out;
+            let Scored { score, label, prefix, session, agg, counts, rejected, .. } = &mut out;
             walk_user(
                 &user.events,
                 &mut engine,
@@ -60,10 +61,9 @@ pub fn score_split(log: &Log, seed: u64, split: Split, model_bytes: &[u8], manif
                     agg.push(s.window.aggregates());
                 },
                 &mut |n, positive| label.extend(std::iter::repeat_n(u8::from(positive), n)),
-                &mut |_, _| rejected += 1,
+                &mut |_, _| *rejected += 1,
             );
         }
-        let _ = rejected;
         out.users.push((first..out.score.len()).collect());
     }
     out.counts.positive_samples = out.label.iter().filter(|&&l| l != 0).count();

@@ -377,6 +377,9 @@ fn eval(input: &Input, model: &Path, compare: Option<&Path>, seed: u64, split: &
         others.push(("compare", s.score));
     }
     let figs = figures(&scored, threshold, reps, seed, &others);
+    if scored.rejected > 0 {
+        eprintln!("{} events were refused by the window and not scored", scored.rejected);
+    }
     let c = &scored.counts;
     println!(
         "seed {seed}, {} split: {} users, {} sessions ({} positive), {} samples ({} positive); {} bootstrap replicates over users",
