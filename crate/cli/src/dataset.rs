@@ -1,16 +1,22 @@
 //! The training protocol: user splits, sessions, prefix samples and labels.
 //!
-//! Sessions split at 30-minute gaps per user (the window's rule); a session's label is whether it
-//! contains a purchase; every prefix k >= 1 of the events before its first purchase is one sample;
-//! sessions that start with the purchase have no sample and are counted. Users are ordered by
-//! `sha256("{seed}:{user_id}")`: the first 70% train, the next 15% validation, the rest test.
+//! Sessions are what the window says they are (the shop's session ids when the log has them,
+//! otherwise 30-minute gaps); a session's label is whether it contains a purchase; every prefix
+//! k >= 1 of the events before its first purchase is one sample, and with a streaming model one
+//! sample is one feature row. Sessions that start with the purchase have no sample and are
+//! counted. Users are ordered by `sha256("{seed}:{user_id}")`: the first 70% train, the next
+//! 15% validation, the rest test.
+//!
+//! The walk uses the window's own answers ([`Pushed`]: new session, row, purchase) and derives
+//! nothing by comparing states.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use shopper_intent::features::{AGG_LEN, SEQ_LEN};
-use shopper_intent::{Engine, Error, Event, Window};
+use shopper_intent::features::{aggregate_len, row_len};
+use shopper_intent::window::{Outcome, Pushed};
+use shopper_intent::{Error, Kinds, Window, WindowConfig};
 
-use crate::logs::UserLog;
+use crate::logs::{BadLine, Log, UserLog};
 
 /// A user split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -34,6 +40,44 @@ impl Split {
             Split::Train => "train",
             Split::Val => "val",
             Split::Test => "test",
+        }
+    }
+}
+
+/// The users to evaluate on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Users {
+    /// One split of a seeded user split.
+    Split(u64, Split),
+    /// Every user of the log (a new shop's log, all of it test data).
+    All,
+}
+
+impl Users {
+    /// Parses `train`, `val`, `test` (with `seed`) or `all`.
+    pub fn parse(split: &str, seed: u64) -> anyhow::Result<Users> {
+        Ok(match split {
+            "train" => Users::Split(seed, Split::Train),
+            "val" => Users::Split(seed, Split::Val),
+            "test" => Users::Split(seed, Split::Test),
+            "all" => Users::All,
+            other => anyhow::bail!("unknown split {other:?}: train, val, test or all"),
+        })
+    }
+
+    /// Which users of `log` are in.
+    pub fn select(self, log: &Log) -> Vec<bool> {
+        match self {
+            Users::All => vec![true; log.users.len()],
+            Users::Split(seed, split) => assign_splits(&log.users, seed).into_iter().map(|s| s == split).collect(),
+        }
+    }
+
+    /// A name for reports.
+    pub fn name(self) -> String {
+        match self {
+            Users::All => "all users".into(),
+            Users::Split(seed, s) => format!("seed {seed}, {} split", s.name()),
         }
     }
 }
@@ -62,40 +106,17 @@ pub fn assign_splits(users: &[UserLog], seed: u64) -> Vec<Split> {
     out
 }
 
-/// Something that takes events and keeps a window: a bare [`Window`] for featurizing, an
-/// [`Engine`] for scoring.
-pub trait Stepper {
-    /// Pushes one event; returns the score after it (0 for a bare window).
-    fn push(&mut self, event: &Event) -> Result<f32, Error>;
-    /// The window.
-    fn window(&self) -> &Window;
-}
-
-impl Stepper for Window {
-    fn push(&mut self, event: &Event) -> Result<f32, Error> {
-        Window::push(self, event).map(|_| 0.0)
-    }
-    fn window(&self) -> &Window {
-        self
-    }
-}
-
-impl Stepper for Engine {
-    fn push(&mut self, event: &Event) -> Result<f32, Error> {
-        self.track(event).map(|u| u.score)
-    }
-    fn window(&self) -> &Window {
-        Engine::window(self)
-    }
-}
-
 /// Counts over a set of users.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {
     /// Users.
     pub users: usize,
-    /// Events accepted.
+    /// Events the window took (ignored kinds not included).
     pub events: usize,
+    /// Events of kinds the model does not read.
+    pub ignored: usize,
+    /// Events the window refused (out of order beyond the tolerance).
+    pub refused: usize,
     /// Sessions.
     pub sessions: usize,
     /// Sessions with a purchase.
@@ -108,145 +129,212 @@ pub struct Counts {
     pub positive_samples: usize,
 }
 
-/// One prefix sample as the walk produces it.
-pub struct SampleRef<'a> {
-    /// The window after the sample's last event.
-    pub window: &'a Window,
-    /// The score the stepper gave.
-    pub score: f32,
-    /// The session index (unique over the walk).
-    pub session: i64,
-}
-
-/// Walks one user's events through `stepper`, calling `sample` for every prefix sample and
-/// `label` once per session with the range of its samples (as indices of `sample` calls) and
-/// its label. Events the window rejects go to `rejected` with their line numbers.
-pub fn walk_user<S: Stepper>(
-    events: &[(usize, Event)],
-    stepper: &mut S,
-    next_session: &mut i64,
-    counts: &mut Counts,
-    sample: &mut dyn FnMut(SampleRef<'_>),
-    label: &mut dyn FnMut(usize, bool),
-    rejected: &mut dyn FnMut(usize, Error),
-) {
-    counts.users += 1;
-    let mut in_session = 0usize; // samples of the current session
-    let mut positive = false;
-    let mut open = false;
-    for (line, event) in events {
-        let before_prefix = stepper.window().prefix();
-        let before_converted = stepper.window().converted();
-        let before_start = stepper.window().session_start_ms();
-        let score = match stepper.push(event) {
-            Ok(s) => s,
-            Err(e) => {
-                rejected(*line, e);
-                continue;
-            }
-        };
-        let w = stepper.window();
-        let new_session = w.session_start_ms() != before_start;
-        if new_session {
-            if open {
-                label(in_session, positive);
-            }
-            counts.sessions += 1;
-            *next_session += 1;
-            in_session = 0;
-            positive = false;
-            open = true;
-        }
-        counts.events += 1;
-        let (prefix_before, converted_before) = if new_session { (0, false) } else { (before_prefix, before_converted) };
-        if w.prefix() > prefix_before {
-            in_session += 1;
-            counts.samples += 1;
-            sample(SampleRef { window: w, score, session: *next_session - 1 });
-        } else if w.converted() && !converted_before {
-            positive = true;
-            counts.positive_sessions += 1;
-            if w.prefix() == 0 {
-                counts.sessions_starting_with_purchase += 1;
-            }
-        }
-    }
-    if open {
-        label(in_session, positive);
+impl Counts {
+    /// Adds `other` in.
+    pub fn add(&mut self, other: &Counts) {
+        self.users += other.users;
+        self.events += other.events;
+        self.ignored += other.ignored;
+        self.refused += other.refused;
+        self.sessions += other.sessions;
+        self.positive_sessions += other.positive_sessions;
+        self.sessions_starting_with_purchase += other.sessions_starting_with_purchase;
+        self.samples += other.samples;
+        self.positive_samples += other.positive_samples;
     }
 }
 
-/// Training tensors of one split.
+/// The prefix samples of a set of users: for each, its feature row (when kept), aggregates,
+/// prefix length, label, session and user, and where it came from in the log.
 #[derive(Default)]
-pub struct Tensors {
-    /// W.
-    pub window: usize,
-    /// `[N, W, F]`, right-padded.
+pub struct Samples {
+    /// Row width F.
+    pub width: usize,
+    /// Aggregate width A.
+    pub agg_width: usize,
+    /// Whether rows are kept.
+    pub keep_rows: bool,
+    /// `[N, F]`, when kept.
     pub seq: Vec<f32>,
-    /// `min(prefix, W)`.
-    pub len: Vec<i32>,
-    /// k.
-    pub prefix: Vec<i32>,
     /// `[N, A]`.
     pub agg: Vec<f32>,
+    /// k.
+    pub prefix: Vec<i32>,
     /// Session outcome.
     pub label: Vec<u8>,
-    /// Session index.
+    /// Session index, unique over the walk.
     pub session: Vec<i64>,
-    /// User index.
+    /// User index in the log.
     pub user: Vec<i64>,
+    /// Index of the sample's event in its user's events.
+    pub event: Vec<u32>,
+    /// Counts.
+    pub counts: Counts,
+    /// Events the window refused, with their lines.
+    pub refused: Vec<BadLine>,
+    next_session: i64,
 }
 
-impl Tensors {
-    /// Appends the sample the window is at; its label comes later, with [`Tensors::label_session`].
-    pub fn push(&mut self, w: &Window, session: i64, user: i64) {
-        let rows = w.rows();
-        let n = rows.len();
-        for row in rows {
-            self.seq.extend_from_slice(row);
-        }
-        self.seq.resize(self.seq.len() + (self.window - n) * SEQ_LEN, 0.0);
-        self.len.push(n as i32);
-        self.prefix.push(w.prefix() as i32);
-        self.agg.extend_from_slice(&w.aggregates());
-        self.session.push(session);
-        self.user.push(user);
-    }
-
-    /// Labels the last `n` samples' session.
-    pub fn label_session(&mut self, n: usize, positive: bool) {
-        self.label.extend(std::iter::repeat_n(u8::from(positive), n));
-    }
-
-    /// Reserves room for `samples` more samples.
-    pub fn reserve(&mut self, samples: usize) {
-        self.seq.reserve(samples * self.window * SEQ_LEN);
-        self.agg.reserve(samples * AGG_LEN);
-        for v in [&mut self.len, &mut self.prefix] {
-            v.reserve(samples);
-        }
-        self.label.reserve(samples);
-        self.session.reserve(samples);
-        self.user.reserve(samples);
+impl Samples {
+    /// Empty samples for windows of these kinds.
+    pub fn new(kinds: &Kinds, keep_rows: bool) -> Samples {
+        Samples { width: row_len(kinds), agg_width: aggregate_len(kinds), keep_rows, ..Samples::default() }
     }
 
     /// Samples held.
-    pub fn samples(&self) -> usize {
-        self.len.len()
+    pub fn len(&self) -> usize {
+        self.label.len()
     }
 
-    /// Writes the `.npy` files into `dir`.
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.label.is_empty()
+    }
+
+    /// Walks one user's events through a fresh window of `config`, adding a sample for every
+    /// row the window appends and labelling each session when it closes.
+    pub fn walk(&mut self, user_index: usize, user: &UserLog, config: &WindowConfig) -> Result<(), Error> {
+        let mut window = Window::new(config.clone())?;
+        let mut agg = vec![0.0; self.agg_width];
+        self.counts.users += 1;
+        let mut open: Option<(usize, bool)> = None; // (first sample of the session, positive)
+        for (i, (line, event)) in user.events.iter().enumerate() {
+            let Pushed { new_session, outcome } = match window.push(event) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.counts.refused += 1;
+                    self.refused.push(BadLine { line: *line, error: e.to_string() });
+                    continue;
+                }
+            };
+            if outcome == Outcome::Ignored {
+                self.counts.ignored += 1;
+                continue;
+            }
+            if new_session {
+                if let Some((first, positive)) = open.take() {
+                    self.close(first, positive);
+                }
+                self.counts.sessions += 1;
+                self.next_session += 1;
+                open = Some((self.len(), false));
+            }
+            self.counts.events += 1;
+            match outcome {
+                Outcome::Row => {
+                    if self.keep_rows {
+                        self.seq.extend_from_slice(window.last_row().unwrap_or_default());
+                    }
+                    window.aggregates_into(&mut agg);
+                    self.agg.extend_from_slice(&agg);
+                    self.prefix.push(window.prefix() as i32);
+                    self.session.push(self.next_session - 1);
+                    self.user.push(user_index as i64);
+                    self.event.push(i as u32);
+                    self.label.push(0);
+                    self.counts.samples += 1;
+                }
+                Outcome::Purchase => {
+                    if let Some(o) = open.as_mut() {
+                        o.1 = true;
+                    }
+                    self.counts.positive_sessions += 1;
+                    if window.prefix() == 0 {
+                        self.counts.sessions_starting_with_purchase += 1;
+                    }
+                }
+                Outcome::AfterPurchase | Outcome::Ignored => {}
+            }
+        }
+        if let Some((first, positive)) = open {
+            self.close(first, positive);
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, first: usize, positive: bool) {
+        if positive {
+            self.label[first..].fill(1);
+            self.counts.positive_samples += self.label.len() - first;
+        }
+    }
+
+    /// Reserves room for `n` more samples.
+    pub fn reserve(&mut self, n: usize) {
+        if self.keep_rows {
+            self.seq.reserve(n * self.width);
+        }
+        self.agg.reserve(n * self.agg_width);
+        self.prefix.reserve(n);
+        self.label.reserve(n);
+        self.session.reserve(n);
+        self.user.reserve(n);
+        self.event.reserve(n);
+    }
+
+    /// Writes the `.npy` files into `dir` (layout in ARCHITECTURE.md).
     pub fn write(&self, dir: &std::path::Path) -> anyhow::Result<()> {
         use crate::npy::write;
         std::fs::create_dir_all(dir)?;
-        let n = self.samples();
-        write(&dir.join("seq.npy"), &[n, self.window, SEQ_LEN], &self.seq)?;
-        write(&dir.join("len.npy"), &[n], &self.len)?;
+        let n = self.len();
+        write(&dir.join("seq.npy"), &[n, self.width], &self.seq)?;
         write(&dir.join("prefix.npy"), &[n], &self.prefix)?;
-        write(&dir.join("agg.npy"), &[n, AGG_LEN], &self.agg)?;
+        write(&dir.join("agg.npy"), &[n, self.agg_width], &self.agg)?;
         write(&dir.join("label.npy"), &[n], &self.label)?;
         write(&dir.join("session.npy"), &[n], &self.session)?;
         write(&dir.join("user.npy"), &[n], &self.user)?;
         Ok(())
+    }
+}
+
+/// The samples of the selected users of `log`, walked with windows of `config`.
+pub fn samples_of(log: &Log, selected: &[bool], config: &WindowConfig, keep_rows: bool) -> Result<Samples, Error> {
+    let mut s = Samples::new(&config.kinds, keep_rows);
+    s.reserve(log.users.iter().zip(selected).filter(|(_, k)| **k).map(|(u, _)| u.events.len()).sum());
+    for (i, user) in log.users.iter().enumerate() {
+        if selected[i] {
+            s.walk(i, user, config)?;
+        }
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shopper_intent::{Event, EventKind};
+
+    #[test]
+    fn sessions_samples_and_labels_follow_the_window() {
+        let t = 1_700_000_000_000;
+        let ev = |k: EventKind, dt: i64| Event::new(k, t + dt);
+        let gap = 31 * 60_000;
+        let user = UserLog {
+            user: "u".into(),
+            events: vec![
+                ev(EventKind::ViewItem, 0),
+                ev(EventKind::AddToCart, 1_000),
+                ev(EventKind::Purchase, 2_000),
+                ev(EventKind::ViewItem, 3_000), // after the purchase: no sample
+                ev(EventKind::Purchase, gap + 3_000), // a session that starts with its purchase
+                ev(EventKind::ViewItem, 2 * gap + 3_000),
+                ev(EventKind::ViewItem, 2 * gap + 4_000),
+                ev(EventKind::ViewItem, 2 * gap - 10_000), // out of order beyond the tolerance
+            ]
+            .into_iter()
+            .enumerate()
+            .collect(),
+        };
+        let mut s = Samples::new(&Kinds::standard(), true);
+        s.walk(0, &user, &WindowConfig::default()).unwrap();
+        assert_eq!(s.label, [1, 1, 0, 0]);
+        assert_eq!(s.prefix, [1, 2, 1, 2]);
+        assert_eq!(s.session, [0, 0, 2, 2]);
+        assert_eq!(s.event, [0, 1, 5, 6]);
+        let c = &s.counts;
+        assert_eq!((c.sessions, c.positive_sessions, c.sessions_starting_with_purchase), (3, 2, 1));
+        assert_eq!((c.samples, c.positive_samples, c.refused, c.events), (4, 2, 1, 7));
+        assert_eq!(s.refused[0].line, 7);
+        assert_eq!(s.seq.len(), 4 * s.width);
     }
 }

@@ -1,88 +1,100 @@
-//! `shopper-intent eval`: the whole protocol natively: a model scored through the engine on one
-//! seed's test users, next to the rule baselines, with user-bootstrap intervals and paired
-//! differences.
+//! `shopper-intent eval`: the whole protocol natively: a model scored through the engine (many
+//! users at once, [`shopper_intent::batch::BatchScorer`]) on one seed's test users or on a whole
+//! new log, next to the rule baselines, with user-bootstrap intervals and paired differences.
 
 use std::collections::HashMap;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Result};
 use serde::Serialize;
+use shopper_intent::batch::BatchScorer;
+use shopper_intent::engine::DEFAULT_HYSTERESIS;
 use shopper_intent::features::agg;
-use shopper_intent::{Engine, EngineOptions, EventKind, SequenceModel};
+use shopper_intent::{Event, EventKind, SequenceModel, WindowConfig};
 
-use crate::dataset::{assign_splits, walk_user, Counts, Split};
+use crate::dataset::{samples_of, Counts, Samples, Users};
 use crate::logs::Log;
 use crate::metrics::{at_threshold, auc, average_precision, bootstrap, brier, ece, AtThreshold, Estimate};
 
-/// Scores and context of every sample of one split.
-#[derive(Default)]
+/// Rows per batch when scoring offline.
+pub const BATCH: usize = 256;
+
+/// Scores and context of every sample of a set of users.
 pub struct Scored {
     /// Model score per sample.
     pub score: Vec<f32>,
-    /// Label per sample.
-    pub label: Vec<u8>,
-    /// Prefix length per sample.
-    pub prefix: Vec<u32>,
-    /// Session per sample.
-    pub session: Vec<i64>,
-    /// Aggregates per sample.
-    pub agg: Vec<[f32; shopper_intent::features::AGG_LEN]>,
+    /// The samples (labels, prefixes, sessions, users, aggregates).
+    pub samples: Samples,
     /// Sample indices per user.
     pub users: Vec<Vec<usize>>,
+}
+
+impl Scored {
     /// Counts.
-    pub counts: Counts,
-    /// Events the window refused (reported, never silently dropped).
-    pub rejected: usize,
-}
-
-/// Scores every sample of `split` with a fresh engine per user.
-pub fn score_split(log: &Log, seed: u64, split: Split, model_bytes: &[u8], manifest: &str, utc_offset_min: i32) -> Result<Scored> {
-    let splits = assign_splits(&log.users, seed);
-    let mut out = Scored::default();
-    let mut next_session = 0i64;
-    let template = SequenceModel::load(model_bytes, manifest).context("loading the model")?;
-    let mut engine = Engine::new(template, EngineOptions { utc_offset_min, ..EngineOptions::default() })?;
-    for (u, user) in log.users.iter().enumerate() {
-        if splits[u] != split {
-            continue;
-        }
-        engine.forget();
-        let first = out.score.len();
-        {
-            let Scored { score, label, prefix, session, agg, counts, rejected, .. } = &mut out;
-            walk_user(
-                &user.events,
-                &mut engine,
-                &mut next_session,
-                counts,
-                &mut |s| {
-                    score.push(s.score);
-                    prefix.push(s.window.prefix());
-                    session.push(s.session);
-                    agg.push(s.window.aggregates());
-                },
-                &mut |n, positive| label.extend(std::iter::repeat_n(u8::from(positive), n)),
-                &mut |_, _| *rejected += 1,
-            );
-        }
-        out.users.push((first..out.score.len()).collect());
+    pub fn counts(&self) -> &Counts {
+        &self.samples.counts
     }
-    out.counts.positive_samples = out.label.iter().filter(|&&l| l != 0).count();
-    Ok(out)
 }
 
-/// The rule baselines: name and score per sample.
-pub fn baselines(s: &Scored) -> Vec<(&'static str, Vec<f32>)> {
-    let cart = agg::COUNT + EventKind::AddToCart.index();
-    let wish = agg::COUNT + EventKind::AddToWishlist.index();
+/// Scores every event of the selected users with `model` and pairs each prefix sample of the
+/// same walk with the engine's score for it. The engine's own answer (a scored event at the
+/// same prefix) is checked for every sample.
+pub fn score_users(log: &Log, users: Users, model: &SequenceModel, utc_offset_min: i32) -> Result<Scored> {
+    let m = model.manifest();
+    let config = WindowConfig { window: m.window, utc_offset_min, kinds: m.kinds()?, salt: [0; 16] };
+    let selected = users.select(log);
+    let samples = samples_of(log, &selected, &config, false)?;
+    let chosen: Vec<usize> = (0..log.users.len()).filter(|&u| selected[u]).collect();
+    let streams: Vec<Vec<&Event>> = chosen.iter().map(|&u| log.users[u].event_refs()).collect();
+    let mut table: Vec<Vec<Option<(f32, u32)>>> = streams.iter().map(|s| vec![None; s.len()]).collect();
+    let mut scorer = BatchScorer::new(model, BATCH, utc_offset_min, DEFAULT_HYSTERESIS)?;
+    scorer.score(&streams, |s, i, r| {
+        if let Ok(u) = r {
+            if u.scored {
+                table[s][i] = Some((u.score, u.prefix));
+            }
+        }
+    })?;
+    let position: HashMap<usize, usize> = chosen.iter().enumerate().map(|(k, &u)| (u, k)).collect();
+    let mut score = Vec::with_capacity(samples.len());
+    let mut per_user: HashMap<i64, Vec<usize>> = HashMap::new();
+    for i in 0..samples.len() {
+        let u = samples.user[i];
+        let k = position[&(u as usize)];
+        match table[k][samples.event[i] as usize] {
+            Some((p, prefix)) if prefix as i32 == samples.prefix[i] => score.push(p),
+            other => bail!("the engine and the featurizer disagree on sample {i} (user {u}): {other:?} vs prefix {}", samples.prefix[i]),
+        }
+        per_user.entry(u).or_default().push(i);
+    }
+    let mut users: Vec<(i64, Vec<usize>)> = per_user.into_iter().collect();
+    users.sort_by_key(|(u, _)| *u);
+    Ok(Scored { score, samples, users: users.into_iter().map(|(_, v)| v).collect() })
+}
+
+/// The rule baselines for models of `kinds`: name and score per sample.
+pub fn baselines(s: &Scored, kinds: &shopper_intent::Kinds) -> Vec<(&'static str, Vec<f32>)> {
+    let a = &s.samples.agg;
+    let w = s.samples.agg_width;
+    let n = kinds.columns();
+    let col = |k: EventKind| kinds.column_of(k);
+    let (cart, wish) = (col(EventKind::AddToCart), col(EventKind::AddToWishlist));
+    let row = |i: usize| &a[i * w..(i + 1) * w];
+    let count = |r: &[f32], c: Option<usize>| c.map_or(0.0, |c| r[c]);
+    let len = s.samples.len();
     vec![
-        ("prior", vec![0.0; s.score.len()]),
-        ("session_length", s.prefix.iter().map(|&k| k as f32).collect()),
+        ("prior", vec![0.0; len]),
+        ("session_length", s.samples.prefix.iter().map(|&k| k as f32).collect()),
         (
             "cart_or_wishlist",
-            s.agg.iter().map(|a| f32::from(u8::from(a[cart] + a[wish] > 0.0)) + f32::from(u8::from(a[agg::PENDING_TOUCHES] > 0.0)) * 0.5).collect(),
+            (0..len)
+                .map(|i| {
+                    let r = row(i);
+                    f32::from(u8::from(count(r, cart) + count(r, wish) > 0.0)) + f32::from(u8::from(r[n + agg::PENDING_TOUCHES] > 0.0)) * 0.5
+                })
+                .collect(),
         ),
-        ("moving_average", s.agg.iter().map(|a| a[agg::ENGAGEMENT_MA]).collect()),
-        ("exp_smoothing", s.agg.iter().map(|a| a[agg::ENGAGEMENT_SMOOTHED]).collect()),
+        ("moving_average", (0..len).map(|i| row(i)[n + agg::ENGAGEMENT_MA]).collect()),
+        ("exp_smoothing", (0..len).map(|i| row(i)[n + agg::ENGAGEMENT_SMOOTHED]).collect()),
     ]
 }
 
@@ -91,7 +103,7 @@ fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
 }
 
 /// The last sample of each session.
-fn session_last(s: &Scored) -> Vec<usize> {
+fn session_last(s: &Samples) -> Vec<usize> {
     let mut last: HashMap<i64, usize> = HashMap::new();
     for (i, &sess) in s.session.iter().enumerate() {
         last.insert(sess, i);
@@ -100,6 +112,9 @@ fn session_last(s: &Scored) -> Vec<usize> {
     v.sort_unstable();
     v
 }
+
+/// Prefix-length buckets for AUC by prefix: 1, 2, 3-4, 5-8, 9-16, 17-32, 33+.
+pub const PREFIX_BUCKETS: [(u32, u32); 7] = [(1, 1), (2, 2), (3, 4), (5, 8), (9, 16), (17, 32), (33, u32::MAX)];
 
 /// The figures of one scorer.
 #[derive(Debug, Serialize)]
@@ -114,6 +129,8 @@ pub struct Figures {
     pub session_auc: Option<f64>,
     /// ROC-AUC over the samples with prefix k, k = 1..10.
     pub auc_at_k: Vec<Option<f64>>,
+    /// ROC-AUC by prefix bucket ([`PREFIX_BUCKETS`]).
+    pub auc_by_prefix: Vec<Option<f64>>,
     /// Brier score.
     pub brier: f64,
     /// Expected calibration error.
@@ -124,37 +141,69 @@ pub struct Figures {
     pub paired: Vec<(String, Estimate)>,
 }
 
-/// Evaluates the model's scores and the baselines on one split.
-pub fn figures(s: &Scored, threshold: f32, reps: usize, seed: u64, others: &[(&str, Vec<f32>)]) -> Vec<Figures> {
-    let online = |scores: &[f32], idx: &[usize]| auc(&pick(scores, idx), &pick(&s.label, idx));
-    let last = session_last(s);
+/// Evaluates the model's scores and the other scorers on the same samples.
+pub fn figures(s: &Scored, threshold: f32, reps: usize, seed: u64, others: &[(&str, Vec<f32>)]) -> Result<Vec<Figures>> {
+    let labels = &s.samples.label;
+    let prefix = &s.samples.prefix;
+    let positives = labels.iter().filter(|&&l| l != 0).count();
+    if positives == 0 || positives == labels.len() {
+        bail!(
+            "the users evaluated have {} samples, {positives} of them from purchasing sessions: ROC-AUC needs both kinds \
+             (at least one purchasing and one other session with a sample)",
+            labels.len()
+        );
+    }
+    let online = |scores: &[f32], idx: &[usize]| auc(&pick(scores, idx), &pick(labels, idx));
+    let last = session_last(&s.samples);
     let describe = |name: &str, scores: &[f32], probability: bool| {
-        let full = auc(scores, &s.label).unwrap_or(f64::NAN);
-        let auc_at_k = (1..=10u32)
-            .map(|k| {
-                let idx: Vec<usize> = (0..scores.len()).filter(|&i| s.prefix[i] == k).collect();
-                online(scores, &idx)
-            })
-            .collect();
+        let full = auc(scores, labels).unwrap_or(f64::NAN);
+        let by = |lo: u32, hi: u32| {
+            let idx: Vec<usize> = (0..scores.len()).filter(|&i| (lo..=hi).contains(&(prefix[i] as u32))).collect();
+            online(scores, &idx)
+        };
         Figures {
             name: name.to_string(),
             online_auc: bootstrap(&s.users, reps, seed, full, |idx| online(scores, idx)),
-            pr_auc: average_precision(scores, &s.label).unwrap_or(f64::NAN),
+            pr_auc: average_precision(scores, labels).unwrap_or(f64::NAN),
             session_auc: online(scores, &last),
-            auc_at_k,
-            brier: if probability { brier(scores, &s.label) } else { f64::NAN },
-            ece: if probability { ece(scores, &s.label) } else { f64::NAN },
-            at_threshold: probability.then(|| at_threshold(scores, &s.label, threshold)),
+            auc_at_k: (1..=10u32).map(|k| by(k, k)).collect(),
+            auc_by_prefix: PREFIX_BUCKETS.iter().map(|&(lo, hi)| by(lo, hi)).collect(),
+            brier: if probability { brier(scores, labels) } else { f64::NAN },
+            ece: if probability { ece(scores, labels) } else { f64::NAN },
+            at_threshold: probability.then(|| at_threshold(scores, labels, threshold)),
             paired: Vec::new(),
         }
     };
     let mut model = describe("model", &s.score, true);
     for (name, other) in others {
-        let full = auc(&s.score, &s.label).unwrap_or(f64::NAN) - auc(other, &s.label).unwrap_or(f64::NAN);
+        let full = auc(&s.score, labels).unwrap_or(f64::NAN) - auc(other, labels).unwrap_or(f64::NAN);
         let diff = bootstrap(&s.users, reps, seed, full, |idx| Some(online(&s.score, idx)? - online(other, idx)?));
         model.paired.push((name.to_string(), diff));
     }
     let mut out = vec![model];
     out.extend(others.iter().map(|(name, scores)| describe(name, scores, false)));
-    out
+    Ok(out)
+}
+
+/// One model's evaluation on one seed's users (what `--json` writes).
+#[derive(Debug, Serialize)]
+pub struct Run {
+    /// The seed.
+    pub seed: u64,
+    /// The split evaluated.
+    pub split: String,
+    /// Counts of the users evaluated.
+    pub counts: Counts,
+    /// Bootstrap replicates.
+    pub bootstrap: usize,
+    /// The model first, then the baselines.
+    pub figures: Vec<Figures>,
+}
+
+/// The mean and the sample standard deviation of `values`.
+pub fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
+    (mean, sd)
 }

@@ -1,9 +1,16 @@
 //! The native side of shopper-intent: reading event logs, the training protocol, `.npy` output,
-//! evaluation metrics. The `shopper-intent` binary is a thin command line over these modules;
-//! every feature it writes comes from the engine's own [`shopper_intent::Window`].
+//! evaluation, scoring, conversion and benchmarks. The `shopper-intent` binary is a thin command
+//! line over these modules; every feature it writes comes from the engine's own
+//! [`shopper_intent::Window`], and every score from its [`shopper_intent::Engine`] logic.
 
+pub mod bench;
+pub mod convert;
 pub mod dataset;
 pub mod eval;
+pub mod featurize;
 pub mod logs;
 pub mod metrics;
+pub mod model_files;
 pub mod npy;
+pub mod report;
+pub mod score;

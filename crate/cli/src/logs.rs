@@ -1,26 +1,36 @@
 //! Reading event logs: the Taobao UserBehavior CSV and the generic JSONL format.
 //!
 //! Generic JSONL, one event per line:
-//! `{"user": "u1", "ts": 1700000000000, "type": "view_item", "item": "sku-1", "category": "shoes", "price": 59.0, "quantity": 1}`
-//! with `ts` in milliseconds since the epoch, `type` a GA4 ecommerce name or any mapped Shopify,
-//! Segment or Taobao name, `user`, `item` and `category` strings or numbers; `item`, `category`,
-//! `price` and `quantity` optional.
+//! `{"user": "u1", "ts": 1700000000000, "type": "view_item", "item": "sku-1", "category": "shoes", "price": 59.0, "quantity": 1, "session": "s-9"}`
+//! with `ts` in whole milliseconds since the epoch, `type` a GA4 ecommerce name, a mapped
+//! Shopify, Segment or Taobao name, or the shop's own event type; `user`, `item`, `category` and
+//! `session` strings or numbers; everything but `user`, `ts` and `type` optional; fractions of a
+//! millisecond are dropped, as everywhere. The event's
+//! values are checked by the engine's own validation ([`shopper_intent::event`]); this module only
+//! reads shapes.
+//!
+//! A file that is neither format, or where most lines are malformed, is an error that says what
+//! was found, never an empty result.
 
 use std::collections::HashMap;
 use std::io::BufRead;
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
-use shopper_intent::mapping::{kind_from, kind_from_any, Vocabulary};
-use shopper_intent::{Error, Event};
+use shopper_intent::event::{check_quantity, check_ts};
+use shopper_intent::mapping::{kind_from, Vocabulary};
+use shopper_intent::{Event, Kind};
 
 /// The start of the Taobao log's stated window: 2017-11-25T00:00:00+08:00.
 pub const TAOBAO_START_MS: i64 = 1_511_539_200_000;
 /// The end (exclusive) of the Taobao log's stated window: 2017-12-04T00:00:00+08:00.
 pub const TAOBAO_END_MS: i64 = 1_512_316_800_000;
+/// Malformed lines shown on the terminal; the rest are counted.
+pub const SHOWN_BAD_LINES: usize = 20;
 
 /// A log format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// `user_id,item_id,category_id,behavior_type,timestamp_seconds` without a header.
     Taobao,
@@ -29,12 +39,33 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format a path's extension suggests.
-    pub fn guess(path: &std::path::Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("jsonl" | "json" | "ndjson") => Format::Jsonl,
-            _ => Format::Taobao,
+    /// The format of a log, from its first non-empty line; an error that describes the line when
+    /// it is neither format.
+    pub fn sniff(first_line: &str) -> Result<Format> {
+        let line = first_line.trim_start_matches('\u{feff}').trim();
+        if line.starts_with('{') {
+            return Ok(Format::Jsonl);
         }
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields.len() == 5 && kind_from(Vocabulary::Taobao, fields[3]).is_some() && fields[4].parse::<i64>().is_ok() {
+            return Ok(Format::Taobao);
+        }
+        let shown: String = line.chars().take(120).collect();
+        let lower = line.to_ascii_lowercase();
+        let hint = if lower.contains("event_type") && lower.contains("user_session") {
+            "\nIt looks like a REES46-style CSV (event_time, event_type, product_id, ..., user_id, user_session). \
+             Convert it to JSONL, one event per line: user = user_id, ts = event_time in milliseconds, \
+             type = view_item for `view`, add_to_cart for `cart`, remove_from_cart, purchase; item = product_id, \
+             category = category_id, price, session = user_session."
+        } else if line.contains(',') || line.contains('\t') {
+            "\nIt looks like a CSV or TSV file. Convert it to JSONL (see the README: user, ts in milliseconds, type, and optional item, category, price, quantity, session)."
+        } else {
+            ""
+        };
+        bail!(
+            "unknown log format: the first line is {shown:?}; expected JSONL (one {{\"user\", \"ts\", \"type\", ...}} object per line) \
+             or the Taobao UserBehavior CSV (user_id,item_id,category_id,pv|fav|cart|buy,unix_seconds){hint}"
+        )
     }
 }
 
@@ -56,7 +87,7 @@ pub struct BadLine {
     pub error: String,
 }
 
-/// One user's events in log order, each with its line number.
+/// One user's events in time order (ties in log order), each with its line number.
 #[derive(Clone, Debug, Default)]
 pub struct UserLog {
     /// The user id as in the log.
@@ -65,9 +96,18 @@ pub struct UserLog {
     pub events: Vec<(usize, Event)>,
 }
 
+impl UserLog {
+    /// The events alone.
+    pub fn event_refs(&self) -> Vec<&Event> {
+        self.events.iter().map(|(_, e)| e).collect()
+    }
+}
+
 /// A parsed log.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Log {
+    /// The format read.
+    pub format: Format,
     /// Users in order of first appearance.
     pub users: Vec<UserLog>,
     /// Lines read.
@@ -76,8 +116,25 @@ pub struct Log {
     pub events: usize,
     /// Events dropped for being outside the stated time window.
     pub outside_window: usize,
-    /// Malformed lines (with `OnError::Skip`).
+    /// Malformed lines (with `OnError::Skip`), all of them.
     pub bad: Vec<BadLine>,
+    /// Events per kind.
+    pub kinds: HashMap<Kind, usize>,
+    /// Events that carried a session id.
+    pub with_session: usize,
+}
+
+/// How to read a log.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOptions {
+    /// The format, or `None` to sniff it from the first line.
+    pub format: Option<Format>,
+    /// Keep events with `start <= ts < end`.
+    pub window: (i64, i64),
+    /// Skip or reject malformed lines.
+    pub on_error: OnError,
+    /// The largest share of malformed lines accepted (of the non-empty lines).
+    pub max_malformed: f64,
 }
 
 fn id_of(v: &Value, field: &str) -> Result<Option<String>, String> {
@@ -99,19 +156,24 @@ fn number_of(v: &Value, field: &str) -> Result<Option<f64>, String> {
 
 fn parse_jsonl(line: &str) -> Result<(String, Event), String> {
     let v: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    if !v.is_object() {
+        return Err("not a JSON object".into());
+    }
     let user = id_of(&v, "user")?.ok_or("missing user")?;
-    let ts = v.get("ts").and_then(Value::as_i64).ok_or("ts must be an integer number of milliseconds")?;
-    let name = v.get("type").and_then(Value::as_str).ok_or("missing type")?;
-    let kind = kind_from_any(name).ok_or_else(|| Error::UnknownKind { name: name.into() }.to_string())?;
+    let ts = number_of(&v, "ts")?.ok_or("missing ts (milliseconds since the epoch)")?;
+    let ts = check_ts(ts).map_err(|e| e.to_string())?;
+    let name = match v.get("type") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => return Err(format!("type must be a string, found {other}")),
+        None => return Err("missing type".into()),
+    };
+    let kind = Kind::parse(name).map_err(|e| e.to_string())?;
     let mut e = Event::new(kind, ts);
     e.item = id_of(&v, "item")?;
     e.category = id_of(&v, "category")?;
+    e.session = id_of(&v, "session")?;
     e.price = number_of(&v, "price")?;
-    e.quantity = match number_of(&v, "quantity")? {
-        None => None,
-        Some(q) if q >= 0.0 && q.fract() == 0.0 && q <= f64::from(u32::MAX) => Some(q as u32),
-        Some(q) => return Err(format!("quantity must be a whole number, found {q}")),
-    };
+    e.quantity = number_of(&v, "quantity")?.map(check_quantity).transpose().map_err(|e| e.to_string())?;
     e.validate().map_err(|e| e.to_string())?;
     Ok((user, e))
 }
@@ -131,47 +193,117 @@ fn parse_taobao(line: &str) -> Result<(String, Event), String> {
     Ok((f[0].to_string(), e))
 }
 
-/// Reads a log, keeping events with `start_ms <= ts < end_ms`. Each user's events are sorted by
-/// time (stably, so equal times keep log order).
-pub fn read(
-    reader: impl BufRead,
-    format: Format,
-    window: (i64, i64),
-    on_error: OnError,
-) -> Result<Log> {
-    let mut log = Log::default();
+/// The format of a log, from its first non-empty line.
+pub fn sniff(mut reader: impl BufRead) -> Result<Format> {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            bail!("the log is empty");
+        }
+        if !line.trim().is_empty() {
+            return Format::sniff(&line);
+        }
+    }
+}
+
+/// Reads a log. Each user's events are sorted by time (stably, so equal times keep log order).
+///
+/// Errors: an unreadable file, an unknown format, no event at all, more malformed lines than
+/// `max_malformed` allows, or (with [`OnError::Reject`]) the first malformed line.
+pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
+    let mut first = String::new();
+    let mut first_no = 0;
+    // The first non-empty line decides the format.
+    loop {
+        first.clear();
+        first_no += 1;
+        let n = reader.read_line(&mut first).with_context(|| format!("reading line {first_no}"))?;
+        if n == 0 {
+            bail!("the log is empty");
+        }
+        if !first.trim().is_empty() {
+            break;
+        }
+    }
+    let format = match options.format {
+        Some(f) => f,
+        None => Format::sniff(&first)?,
+    };
+    let mut log = Log {
+        format,
+        users: Vec::new(),
+        lines: first_no - 1,
+        events: 0,
+        outside_window: 0,
+        bad: Vec::new(),
+        kinds: HashMap::new(),
+        with_session: 0,
+    };
     let mut index: HashMap<String, usize> = HashMap::new();
-    for (n, line) in reader.lines().enumerate() {
-        let line_no = n + 1;
-        let line = line.with_context(|| format!("reading line {line_no}"))?;
+    let mut non_empty = 0usize;
+    let mut handle = |line_no: usize, line: &str, log: &mut Log| -> Result<()> {
         log.lines += 1;
         if line.trim().is_empty() {
-            continue;
+            return Ok(());
         }
+        non_empty += 1;
         let parsed = match format {
-            Format::Taobao => parse_taobao(&line),
-            Format::Jsonl => parse_jsonl(&line),
+            Format::Taobao => parse_taobao(line),
+            Format::Jsonl => parse_jsonl(line),
         };
         let (user, event) = match parsed {
             Ok(x) => x,
             Err(error) => {
-                if on_error == OnError::Reject {
+                if options.on_error == OnError::Reject {
                     bail!("line {line_no}: {error}");
                 }
                 log.bad.push(BadLine { line: line_no, error });
-                continue;
+                return Ok(());
             }
         };
-        if event.ts_ms < window.0 || event.ts_ms >= window.1 {
+        if event.ts_ms < options.window.0 || event.ts_ms >= options.window.1 {
             log.outside_window += 1;
-            continue;
+            return Ok(());
         }
+        *log.kinds.entry(event.kind.clone()).or_insert(0) += 1;
+        log.with_session += usize::from(event.session.is_some());
         let at = *index.entry(user.clone()).or_insert_with(|| {
             log.users.push(UserLog { user, events: Vec::new() });
             log.users.len() - 1
         });
         log.users[at].events.push((line_no, event));
         log.events += 1;
+        Ok(())
+    };
+    handle(first_no, first.trim_end_matches(['\n', '\r']), &mut log)?;
+    let mut line = String::new();
+    let mut line_no = first_no;
+    loop {
+        line.clear();
+        line_no += 1;
+        let n = reader.read_line(&mut line).with_context(|| format!("reading line {line_no}"))?;
+        if n == 0 {
+            break;
+        }
+        handle(line_no, line.trim_end_matches(['\n', '\r']), &mut log)?;
+    }
+    let malformed = log.bad.len() as f64 / non_empty.max(1) as f64;
+    if log.events == 0 || malformed > options.max_malformed {
+        let examples: Vec<String> = log.bad.iter().take(5).map(|b| format!("  line {}: {}", b.line, b.error)).collect();
+        bail!(
+            "{} of {} lines are malformed ({:.0}%), {} events usable{}{}",
+            log.bad.len(),
+            non_empty,
+            100.0 * malformed,
+            log.events,
+            if examples.is_empty() { String::new() } else { format!(":\n{}", examples.join("\n")) },
+            if log.events == 0 && log.outside_window > 0 {
+                format!("\n{} events fall outside the time window given (--start-ms/--end-ms)", log.outside_window)
+            } else {
+                String::new()
+            }
+        );
     }
     for u in &mut log.users {
         u.events.sort_by_key(|(_, e)| e.ts_ms);
@@ -182,33 +314,65 @@ pub fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shopper_intent::EventKind;
+
+    fn opts(format: Option<Format>, window: (i64, i64)) -> ReadOptions {
+        ReadOptions { format, window, on_error: OnError::Skip, max_malformed: 0.5 }
+    }
 
     #[test]
     fn taobao_lines() {
-        let text = "1,10,100,pv,1511600000\n1,11,100,cart,1511600010\nbad line\n2,10,100,teleport,1511600000\n3,10,100,buy,1400000000\n\n";
-        let log = read(text.as_bytes(), Format::Taobao, (TAOBAO_START_MS, TAOBAO_END_MS), OnError::Skip).unwrap();
-        assert_eq!(log.events, 2);
+        let text = "1,10,100,pv,1511600000\n1,11,100,cart,1511600010\nbad line\n2,10,100,teleport,1511600000\n3,10,100,buy,1400000000\n\n1,12,100,fav,1511600020\n";
+        let log = read(text.as_bytes(), opts(None, (TAOBAO_START_MS, TAOBAO_END_MS))).unwrap();
+        assert_eq!(log.format, Format::Taobao);
+        assert_eq!(log.events, 3);
         assert_eq!(log.outside_window, 1);
         assert_eq!(log.bad.iter().map(|b| b.line).collect::<Vec<_>>(), vec![3, 4]);
         assert!(log.bad[1].error.contains("teleport"));
-        let err = read(text.as_bytes(), Format::Taobao, (0, i64::MAX), OnError::Reject).unwrap_err();
+        let err = read(text.as_bytes(), ReadOptions { on_error: OnError::Reject, ..opts(None, (0, i64::MAX)) }).unwrap_err();
         assert!(err.to_string().starts_with("line 3:"), "{err}");
     }
 
     #[test]
-    fn jsonl_lines() {
-        let text = r#"{"user": 7, "ts": 1700000000000, "type": "Product Viewed", "item": 12, "price": 9.5}
+    fn jsonl_lines_with_own_types_and_sessions() {
+        let text = r#"{"user": 7, "ts": 1700000000000, "type": "Product Viewed", "item": 12, "price": 9.5, "session": 99}
 {"user": "7", "ts": 1700000001000, "type": "add_to_cart", "item": "12", "quantity": 2}
+{"user": "7", "ts": 1700000002000, "type": "size_guide_open"}
 {"user": "8", "ts": 1700000001000, "type": "add_to_cart", "price": "cheap"}
 {"user": "8", "ts": 1700000001000, "type": "add_to_cart", "price": -3}
 {"user": "8", "ts": 1700000001, "type": "view_item"}
+{"user": "8", "ts": "1700000001000", "type": "view_item"}
+{"user": "8", "ts": 1700000001000, "type": ""}
 [1, 2]
 "#;
-        let log = read(text.as_bytes(), Format::Jsonl, (0, i64::MAX), OnError::Skip).unwrap();
+        let log = read(text.as_bytes(), ReadOptions { max_malformed: 0.9, ..opts(None, (0, i64::MAX)) }).unwrap();
+        assert_eq!(log.format, Format::Jsonl);
         assert_eq!(log.users.len(), 1);
-        assert_eq!(log.users[0].events.len(), 2);
-        assert_eq!(log.users[0].events[0].1.item.as_deref(), Some("12"));
-        assert_eq!(log.bad.iter().map(|b| b.line).collect::<Vec<_>>(), vec![3, 4, 5, 6]);
+        let events = &log.users[0].events;
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].1.kind, Kind::from(EventKind::ViewItem));
+        assert_eq!(events[0].1.session.as_deref(), Some("99"));
+        assert_eq!(events[2].1.kind.name(), "size_guide_open");
+        assert_eq!(log.with_session, 1);
+        assert_eq!(log.bad.iter().map(|b| b.line).collect::<Vec<_>>(), vec![4, 5, 6, 7, 8, 9]);
         assert!(log.bad[2].error.contains("2000-01-01"), "{}", log.bad[2].error);
+        assert!(log.bad[3].error.contains("ts must be a number"), "{}", log.bad[3].error);
+    }
+
+    #[test]
+    fn unknown_formats_and_mostly_broken_logs_are_errors() {
+        let rees = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n\
+                    2019-10-01 00:00:00 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde\n";
+        let e = read(rees.as_bytes(), opts(None, (0, i64::MAX))).unwrap_err().to_string();
+        assert!(e.contains("unknown log format") && e.contains("REES46"), "{e}");
+        let e = read("hello\nworld\n".as_bytes(), opts(None, (0, i64::MAX))).unwrap_err().to_string();
+        assert!(e.contains("unknown log format"), "{e}");
+        let broken = "{\"user\": 1}\n{\"user\": 2}\n{\"user\": 3, \"ts\": 1700000000000, \"type\": \"view_item\"}\n";
+        let e = read(broken.as_bytes(), opts(None, (0, i64::MAX))).unwrap_err().to_string();
+        assert!(e.contains("2 of 3 lines are malformed") && e.contains("line 1: missing ts"), "{e}");
+        assert!(read("".as_bytes(), opts(None, (0, i64::MAX))).unwrap_err().to_string().contains("empty"));
+        // Forcing a format does not make a CSV readable.
+        let e = read(rees.as_bytes(), opts(Some(Format::Jsonl), (0, i64::MAX))).unwrap_err().to_string();
+        assert!(e.contains("2 of 2 lines are malformed"), "{e}");
     }
 }

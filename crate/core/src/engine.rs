@@ -1,9 +1,10 @@
-//! [`Engine`]: a window and a model. Scores every tracked event, keeps the segment with
-//! hysteresis, explains the score, and returns everything as data for the caller to act on.
+//! [`Engine`]: a window and a model. Scores every tracked event with one step of the LSTM from
+//! the session's carried state, keeps the segment with hysteresis, explains the score, and
+//! returns everything as data for the caller to act on.
 //!
 //! ```no_run
 //! use shopper_intent::{Engine, EngineOptions, Event, EventKind, SequenceModel};
-//! let model = SequenceModel::load(&std::fs::read("models/intent.onnx")?, &std::fs::read_to_string("models/intent.json")?)?;
+//! let model = SequenceModel::load(&std::fs::read("models/intent.bin")?, &std::fs::read_to_string("models/intent.json")?)?;
 //! let mut engine = Engine::new(model, EngineOptions { salt: [42; 16], ..EngineOptions::default() })?;
 //! let update = engine.track(&Event::new(EventKind::ViewItem, 1_700_000_000_000).with_item("sku-1", "shoes"))?;
 //! if update.segment_changed {
@@ -11,11 +12,21 @@
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The per-shopper bookkeeping lives in [`Tracker`], which asks for a model step and takes its
+//! result back; [`Engine`] pairs one tracker with a [`SequenceModel`], and
+//! [`crate::batch::BatchScorer`] many trackers with one [`crate::model::BatchModel`]. Both
+//! therefore score exactly the same way.
 
-use crate::features::{FACTOR_GROUPS, SEQ_LEN};
+use std::collections::VecDeque;
+
+use crate::event::{Event, EventKind, Kind};
+use crate::features::factor_groups;
 use crate::hash::Salt;
 use crate::model::{LstmState, SequenceModel, Thresholds};
-use crate::{Error, Event, EventKind, Outcome, Window, WindowConfig};
+use crate::state::{bad, fnv1a, Reader, Writer};
+use crate::window::{Outcome, Window, WindowConfig};
+use crate::Error;
 
 /// Score points kept for the current session (the newest ones).
 pub const MAX_SCORE_POINTS: usize = 512;
@@ -23,7 +34,7 @@ pub const MAX_SCORE_POINTS: usize = 512;
 /// below its threshold.
 pub const DEFAULT_HYSTERESIS: f32 = 0.02;
 
-/// A coarse level of purchase intent, from the score and the manifest's thresholds.
+/// A coarse level of purchase intent, from the score and the thresholds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Segment {
     /// Below `medium`.
@@ -54,6 +65,10 @@ impl Segment {
         }
     }
 
+    fn from_byte(b: u8) -> Option<Segment> {
+        [Segment::Low, Segment::Medium, Segment::High].get(usize::from(b)).copied()
+    }
+
     /// The segment after `score`, coming from `current`: up as soon as a threshold is reached,
     /// down only once the score is `hysteresis` below it.
     pub fn next(current: Segment, score: f32, t: &Thresholds, hysteresis: f32) -> Segment {
@@ -69,7 +84,7 @@ impl Segment {
 /// How an engine is set up beyond its model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EngineOptions {
-    /// The per-device salt for item and category ids.
+    /// The per-device salt for item, category and session ids.
     pub salt: Salt,
     /// Minutes to add to UTC for the shop's local time.
     pub utc_offset_min: i32,
@@ -104,15 +119,20 @@ pub struct Update {
     pub new_session: bool,
     /// Events in the current session.
     pub events: u32,
+    /// Events of the session before its purchase: the prefix the score is for.
+    pub prefix: u32,
+    /// The event added a feature row and the model scored it (false for ignored kinds, the
+    /// purchase and events after it).
+    pub scored: bool,
 }
 
-/// One point of the current session's score curve.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// One point of the current session's score history.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ScorePoint {
     /// The event's position in the session, from 0.
     pub position: u32,
     /// Its kind.
-    pub kind: EventKind,
+    pub kind: Kind,
     /// The score after it.
     pub score: f32,
 }
@@ -124,101 +144,143 @@ pub struct Factor {
     pub factor: &'static str,
     /// Words for people, e.g. `"Added to cart"`.
     pub label: &'static str,
-    /// How much the score drops when this factor is taken out of the window (negative: it
-    /// lowers the score).
+    /// How much the score drops when this factor is taken out of the last W events (negative:
+    /// it lowers the score).
     pub effect: f32,
 }
 
-/// The purchase-intent engine: a [`Window`] scored by a [`SequenceModel`].
-#[derive(Debug)]
-pub struct Engine {
-    model: SequenceModel,
+/// The LSTM states that go with the window's rows: `first` is the state before the oldest kept
+/// row, the last is the current one. Flat and preallocated: W + 1 states of 2H numbers.
+#[derive(Clone, Debug)]
+struct StateRing {
+    hidden: usize,
+    cap: usize,
+    data: Vec<f32>,
+    start: usize,
+    len: usize,
+}
+
+impl StateRing {
+    fn new(hidden: usize, window: usize) -> StateRing {
+        let cap = window + 1;
+        StateRing { hidden, cap, data: vec![0.0; cap * 2 * hidden], start: 0, len: 1 }
+    }
+
+    fn slot(&self, i: usize) -> &[f32] {
+        let s = (self.start + i) % self.cap;
+        &self.data[s * 2 * self.hidden..(s + 1) * 2 * self.hidden]
+    }
+
+    /// Back to one zero state.
+    fn reset(&mut self) {
+        self.start = 0;
+        self.len = 1;
+        self.data[..2 * self.hidden].fill(0.0);
+    }
+
+    /// Back to one given state.
+    fn reset_to(&mut self, state: &LstmState) {
+        self.reset();
+        self.data[..self.hidden].copy_from_slice(&state.h);
+        self.data[self.hidden..2 * self.hidden].copy_from_slice(&state.c);
+    }
+
+    fn read(&self, i: usize, into: &mut LstmState) {
+        let s = self.slot(i);
+        into.h.copy_from_slice(&s[..self.hidden]);
+        into.c.copy_from_slice(&s[self.hidden..]);
+    }
+
+    fn first(&self, into: &mut LstmState) {
+        self.read(0, into);
+    }
+
+    fn last(&self, into: &mut LstmState) {
+        self.read(self.len - 1, into);
+    }
+
+    /// Appends a state, dropping the first when full.
+    fn push(&mut self, h: &[f32], c: &[f32]) {
+        let s = if self.len == self.cap {
+            let s = self.start;
+            self.start = (self.start + 1) % self.cap;
+            s
+        } else {
+            self.len += 1;
+            (self.start + self.len - 1) % self.cap
+        };
+        let at = s * 2 * self.hidden;
+        self.data[at..at + self.hidden].copy_from_slice(h);
+        self.data[at + self.hidden..at + 2 * self.hidden].copy_from_slice(c);
+    }
+}
+
+/// What [`Tracker::begin`] asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Begun {
+    /// Nothing more to do: here is the update.
+    Done(Update),
+    /// The window has a new row: step the model from [`Tracker::state`] over
+    /// [`Tracker::row`], then call [`Tracker::finish`].
+    Step {
+        /// The segment before the event.
+        before: Segment,
+        /// Whether the event started a session.
+        new_session: bool,
+    },
+}
+
+/// One shopper's scoring state without a model: the window, the LSTM states of its rows, the
+/// score, the segment and the score history. A model step is asked for and taken back, so
+/// that one model can serve one tracker ([`Engine`]) or many ([`crate::batch::BatchScorer`]).
+#[derive(Clone, Debug)]
+pub struct Tracker {
     window: Window,
-    lstm: LstmState,
+    ring: StateRing,
+    hidden: usize,
     score: f32,
     segment: Segment,
     thresholds: Thresholds,
     hysteresis: f32,
-    points: Vec<ScorePoint>,
+    history: VecDeque<ScorePoint>,
+    /// The kind of the event waiting for its step.
+    waiting: Option<Kind>,
+    /// Set when a model step failed: the window then has a row without its state.
+    failed: Option<String>,
 }
 
-impl Engine {
-    /// An engine with an empty window.
-    pub fn new(model: SequenceModel, options: EngineOptions) -> Result<Engine, Error> {
-        let m = model.manifest();
-        let config = WindowConfig {
-            window: m.window,
-            utc_offset_min: options.utc_offset_min,
-            kinds: m.kind_set()?,
-            salt: options.salt,
-        };
-        let thresholds = options.thresholds.unwrap_or(m.segments);
+impl Tracker {
+    /// An empty tracker for a model of `hidden` units that reads `config.kinds`.
+    pub fn new(config: WindowConfig, hidden: usize, thresholds: Thresholds, hysteresis: f32) -> Result<Tracker, Error> {
         thresholds.validate()?;
-        if !(0.0..=0.5).contains(&options.hysteresis) {
-            return Err(Error::BadOptions(format!("hysteresis must be 0 to 0.5, got {}", options.hysteresis)));
+        if !(0.0..=0.5).contains(&hysteresis) {
+            return Err(Error::BadOptions(format!("hysteresis must be 0 to 0.5, got {hysteresis}")));
         }
         let window = Window::new(config)?;
-        let lstm = model.zero_state();
-        Ok(Engine {
-            model,
+        let ring = StateRing::new(hidden, window.config().window);
+        Ok(Tracker {
             window,
-            lstm,
+            ring,
+            hidden,
             score: 0.0,
             segment: Segment::Low,
             thresholds,
-            hysteresis: options.hysteresis,
-            points: Vec::new(),
+            hysteresis,
+            history: VecDeque::new(),
+            waiting: None,
+            failed: None,
         })
     }
 
-    /// Tracks one event and returns what changed. On error nothing changes.
-    pub fn track(&mut self, event: &Event) -> Result<Update, Error> {
-        let before = self.segment;
-        // Work on a copy so that a model error leaves the engine as it was.
-        let mut window = self.window.clone();
-        let pushed = window.push(event)?;
-        if pushed.outcome == Outcome::Ignored {
-            return Ok(self.update(before, false, true));
+    fn usable(&self) -> Result<(), Error> {
+        match &self.failed {
+            Some(why) => Err(Error::Failed(format!("the model failed on an earlier event ({why}); this engine is unusable"))),
+            None if self.waiting.is_some() => Err(Error::Failed("a model step was asked for and never given".into())),
+            None => Ok(()),
         }
-        let mut lstm = if pushed.new_session { self.model.zero_state() } else { self.lstm.clone() };
-        let score = match pushed.outcome {
-            Outcome::Row => {
-                let row = window.last_row().copied().unwrap_or([0.0; SEQ_LEN]);
-                if window.prefix() as usize > window.config().window {
-                    // The window has rolled: re-run the last W rows from a zero state, exactly as
-                    // the model saw right-padded windows in training.
-                    let (scores, state) = self.model.run(window.rows())?;
-                    lstm = state;
-                    scores.last().copied().unwrap_or(0.0)
-                } else {
-                    self.model.step(&row, &mut lstm)?
-                }
-            }
-            Outcome::Purchase | Outcome::AfterPurchase => 1.0,
-            Outcome::Ignored => self.score,
-        };
-        if pushed.new_session {
-            self.points.clear();
-            self.segment = Segment::Low;
-        }
-        if pushed.outcome == Outcome::Row || pushed.outcome == Outcome::Purchase {
-            if self.points.len() == MAX_SCORE_POINTS {
-                self.points.remove(0);
-            }
-            self.points.push(ScorePoint { position: window.session_events() - 1, kind: event.kind, score });
-        }
-        self.window = window;
-        self.lstm = lstm;
-        self.score = score;
-        self.segment = if self.window.converted() {
-            Segment::High
-        } else {
-            Segment::next(self.segment, score, &self.thresholds, self.hysteresis)
-        };
-        Ok(self.update(before, pushed.new_session, false))
     }
 
-    fn update(&self, before: Segment, new_session: bool, ignored: bool) -> Update {
+    fn update(&self, before: Segment, new_session: bool, ignored: bool, scored: bool) -> Update {
         Update {
             score: self.score,
             segment: self.segment,
@@ -228,7 +290,81 @@ impl Engine {
             ignored,
             new_session,
             events: self.window.session_events(),
+            prefix: self.window.prefix(),
+            scored,
         }
+    }
+
+    fn record(&mut self, position: u32, kind: Kind, score: f32) {
+        if self.history.len() == MAX_SCORE_POINTS {
+            self.history.pop_front();
+        }
+        self.history.push_back(ScorePoint { position, kind, score });
+    }
+
+    /// Pushes the event into the window. An error changes nothing.
+    pub fn begin(&mut self, event: &Event) -> Result<Begun, Error> {
+        self.usable()?;
+        let before = self.segment;
+        let pushed = self.window.push(event)?;
+        if pushed.outcome == Outcome::Ignored {
+            return Ok(Begun::Done(self.update(before, false, true, false)));
+        }
+        if pushed.new_session {
+            self.history.clear();
+            self.segment = Segment::Low;
+            self.ring.reset();
+        }
+        match pushed.outcome {
+            Outcome::Row => {
+                self.waiting = Some(event.kind.clone());
+                Ok(Begun::Step { before, new_session: pushed.new_session })
+            }
+            Outcome::Purchase => {
+                self.score = 1.0;
+                self.record(self.window.prefix(), EventKind::Purchase.into(), 1.0);
+                self.segment = Segment::High;
+                Ok(Begun::Done(self.update(before, pushed.new_session, false, false)))
+            }
+            Outcome::AfterPurchase | Outcome::Ignored => Ok(Begun::Done(self.update(before, pushed.new_session, false, false))),
+        }
+    }
+
+    /// The newest row, the one to step over.
+    pub fn row(&self) -> &[f32] {
+        self.window.last_row().unwrap_or(&[])
+    }
+
+    /// The state to step from (the state after the previous row of the session).
+    pub fn state(&self, into: &mut LstmState) {
+        self.ring.last(into);
+    }
+
+    /// Takes the step's result: the score `p` and the new state.
+    pub fn finish(&mut self, begun: Begun, p: f32, next: &LstmState) -> Update {
+        let Begun::Step { before, new_session } = begun else {
+            return match begun {
+                Begun::Done(u) => u,
+                Begun::Step { .. } => unreachable!(),
+            };
+        };
+        let kind = self.waiting.take().unwrap_or_else(|| EventKind::PageView.into());
+        self.ring.push(&next.h, &next.c);
+        self.score = p;
+        self.record(self.window.prefix() - 1, kind, p);
+        self.segment = Segment::next(self.segment, p, &self.thresholds, self.hysteresis);
+        self.update(before, new_session, false, true)
+    }
+
+    /// Marks the tracker unusable after a failed step (its window holds a row without a state).
+    pub fn fail(&mut self, why: &Error) {
+        self.waiting = None;
+        self.failed = Some(why.to_string());
+    }
+
+    /// The window.
+    pub fn window(&self) -> &Window {
+        &self.window
     }
 
     /// The current score (0 before the first event).
@@ -241,24 +377,84 @@ impl Engine {
         self.segment
     }
 
+    /// Forgets the shopper: window, earlier sessions, scores. The salt stays (it identifies
+    /// nothing).
+    pub fn forget(&mut self) {
+        self.window.forget();
+        self.ring.reset();
+        self.score = 0.0;
+        self.segment = Segment::Low;
+        self.history.clear();
+        self.waiting = None;
+    }
+}
+
+/// The purchase-intent engine: a [`Tracker`] scored by a [`SequenceModel`].
+#[derive(Debug)]
+pub struct Engine {
+    model: SequenceModel,
+    tracker: Tracker,
+    scratch: LstmState,
+}
+
+impl Engine {
+    /// An engine with an empty window.
+    pub fn new(model: SequenceModel, options: EngineOptions) -> Result<Engine, Error> {
+        let m = model.manifest();
+        let config = WindowConfig { window: m.window, utc_offset_min: options.utc_offset_min, kinds: m.kinds()?, salt: options.salt };
+        let thresholds = options.thresholds.unwrap_or(m.segments);
+        let tracker = Tracker::new(config, model.hidden(), thresholds, options.hysteresis)?;
+        let scratch = model.zero_state();
+        Ok(Engine { model, tracker, scratch })
+    }
+
+    /// Tracks one event and returns what changed. An invalid event is an error and changes
+    /// nothing; a model that fails to run (which a loaded model does not do) leaves the engine
+    /// unusable, with [`Error::Failed`] from then on.
+    pub fn track(&mut self, event: &Event) -> Result<Update, Error> {
+        let begun = self.tracker.begin(event)?;
+        if let Begun::Done(u) = begun {
+            return Ok(u);
+        }
+        self.tracker.state(&mut self.scratch);
+        match self.model.step(self.tracker.row(), &mut self.scratch) {
+            Ok(p) => Ok(self.tracker.finish(begun, p, &self.scratch)),
+            Err(e) => {
+                self.tracker.fail(&e);
+                Err(Error::Failed(format!("the model failed: {e}")))
+            }
+        }
+    }
+
+    /// The current score (0 before the first event).
+    pub fn score(&self) -> f32 {
+        self.tracker.score
+    }
+
+    /// The current segment.
+    pub fn segment(&self) -> Segment {
+        self.tracker.segment
+    }
+
     /// The segment thresholds in force.
     pub fn thresholds(&self) -> Thresholds {
-        self.thresholds
+        self.tracker.thresholds
     }
 
     /// Replaces the segment thresholds; the segment is recomputed from the current score.
     pub fn set_thresholds(&mut self, thresholds: Thresholds) -> Result<(), Error> {
         thresholds.validate()?;
-        self.thresholds = thresholds;
-        if !self.window.converted() {
-            self.segment = Segment::of(self.score, &thresholds);
+        let t = &mut self.tracker;
+        t.thresholds = thresholds;
+        if !t.window.converted() {
+            t.segment = Segment::of(t.score, &thresholds);
         }
         Ok(())
     }
 
     /// The window.
     pub fn window(&self) -> &Window {
-        &self.window
+        &self.tracker.window
     }
 
     /// The model.
@@ -266,114 +462,160 @@ impl Engine {
         &self.model
     }
 
-    /// The current session's score curve.
-    pub fn points(&self) -> &[ScorePoint] {
-        &self.points
+    /// The current session's score history, oldest first (at most [`MAX_SCORE_POINTS`]).
+    pub fn history(&self) -> impl ExactSizeIterator<Item = &ScorePoint> {
+        self.tracker.history.iter()
     }
 
     /// The factors behind the current score, largest effect first: for each group of feature
-    /// columns, how much the score drops when the group is zeroed across the window (occlusion).
+    /// columns, how much the score drops when the group is zeroed in the last W events, each run
+    /// from the state before them (occlusion). Before the first event: none.
     pub fn explain(&mut self) -> Result<Vec<Factor>, Error> {
-        if self.window.converted() {
+        self.tracker.usable()?;
+        let t = &self.tracker;
+        if t.window.converted() {
             return Ok(vec![Factor { factor: "purchase", label: "Purchased in this session", effect: 1.0 }]);
         }
-        let rows: Vec<[f32; SEQ_LEN]> = self.window.rows().copied().collect();
+        let rows: Vec<&[f32]> = t.window.rows().iter().collect();
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let (base, _) = self.model.run(rows.iter())?;
-        let base = base.last().copied().unwrap_or(0.0);
-        let mut factors = Vec::with_capacity(FACTOR_GROUPS.len());
-        for (factor, label, cols) in FACTOR_GROUPS {
-            if rows.iter().all(|r| cols.iter().all(|&c| r[c] == 0.0)) {
+        let mut start = self.model.zero_state();
+        t.ring.first(&mut start);
+        let base = t.score;
+        let groups = factor_groups(&t.window.config().kinds);
+        let mut factors = Vec::with_capacity(groups.len());
+        let mut masked = vec![0.0; rows[0].len()];
+        for g in groups {
+            if rows.iter().all(|r| g.columns.iter().all(|&c| r[c] == 0.0)) {
                 continue;
             }
-            let masked: Vec<[f32; SEQ_LEN]> = rows
-                .iter()
-                .map(|r| {
-                    let mut r = *r;
-                    for &c in *cols {
-                        r[c] = 0.0;
-                    }
-                    r
-                })
-                .collect();
-            let (scores, _) = self.model.run(masked.iter())?;
-            factors.push(Factor { factor, label, effect: base - scores.last().copied().unwrap_or(0.0) });
+            let mut state = start.clone();
+            let mut p = 0.0;
+            for r in &rows {
+                masked.copy_from_slice(r);
+                for &c in &g.columns {
+                    masked[c] = 0.0;
+                }
+                p = self.model.step(&masked, &mut state)?;
+            }
+            factors.push(Factor { factor: g.id, label: g.label, effect: base - p });
         }
         factors.sort_by(|a, b| b.effect.abs().total_cmp(&a.effect.abs()));
         Ok(factors)
     }
 
-    /// The whole state, for storage: the window (with its salt) and the segment; scores are
-    /// recomputed on restore.
+    /// The whole state, for storage: the window (with its salt), the segment, the LSTM state
+    /// before the oldest kept row, and which model it was made with; one checksum covers every
+    /// byte. Scores are recomputed on restore from the kept rows, exactly.
     pub fn export_state(&self) -> Vec<u8> {
-        let mut bytes = self.window.to_bytes();
-        bytes.push(self.segment as u8);
-        bytes
+        let t = &self.tracker;
+        let mut w = Writer(Vec::with_capacity(512 + t.window.rows().len() * t.window.rows().width() * 4));
+        w.bytes(ENGINE_MAGIC);
+        w.u8(ENGINE_STATE_FORMAT);
+        w.u64(self.model.manifest().weights_id());
+        w.u8(t.segment as u8);
+        w.u16(t.hidden as u16);
+        let mut start = self.model.zero_state();
+        t.ring.first(&mut start);
+        for v in start.h.iter().chain(&start.c) {
+            w.f32(*v);
+        }
+        t.window.write(&mut w);
+        let sum = fnv1a(&w.0);
+        w.u64(sum);
+        w.0
     }
 
-    /// Restores state from [`Engine::export_state`]. The state must have been made for this
-    /// model's window and kinds; pending items older than their expiry at `now_ms` are dropped.
+    /// Restores state from [`Engine::export_state`]. The state must have been made with this
+    /// model (same weights): a state of another model, format or feature version is refused,
+    /// never scored wrongly. Pending items older than their expiry at `now_ms` are dropped.
     /// On error the engine is unchanged.
     pub fn restore_state(&mut self, bytes: &[u8], now_ms: i64) -> Result<(), Error> {
-        let (&segment, window_bytes) = bytes.split_last().ok_or_else(|| Error::BadState("empty".into()))?;
-        let segment = match segment {
-            0 => Segment::Low,
-            1 => Segment::Medium,
-            2 => Segment::High,
-            _ => return Err(Error::BadState("not a shopper-intent engine state".into())),
-        };
-        let mut window = Window::from_bytes(window_bytes)?;
-        let mine = self.window.config();
-        let theirs = window.config();
-        if theirs.window != mine.window || theirs.kinds != mine.kinds {
-            return Err(Error::BadState(format!(
-                "state was made for a model with window {} and other event kinds; this model has window {}",
-                theirs.window, mine.window
+        self.tracker.usable()?;
+        if bytes.len() < 4 || &bytes[..4] != ENGINE_MAGIC {
+            return Err(bad("not a shopper-intent engine state"));
+        }
+        if bytes.len() < 5 + 8 {
+            return Err(bad("truncated"));
+        }
+        if bytes[4] != ENGINE_STATE_FORMAT {
+            return Err(bad(format!("engine state format {}, this engine reads {ENGINE_STATE_FORMAT}", bytes[4])));
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        if u64::from_le_bytes(sum.try_into().map_err(|_| bad("truncated"))?) != fnv1a(body) {
+            return Err(bad("checksum mismatch (corrupt or truncated)"));
+        }
+        let mut r = Reader { bytes: body, at: 5 };
+        let model_id = r.u64()?;
+        if model_id != self.model.manifest().weights_id() {
+            return Err(bad(format!(
+                "state was made with another model ({model_id:016x}; this one is {})",
+                self.model.manifest().model.weights_fnv1a64
             )));
         }
+        let segment = Segment::from_byte(r.u8()?).ok_or_else(|| bad("not a segment"))?;
+        let hidden = usize::from(r.u16()?);
+        if hidden != self.model.hidden() {
+            return Err(bad("state of another hidden size"));
+        }
+        let mut start = self.model.zero_state();
+        for v in start.h.iter_mut().chain(start.c.iter_mut()) {
+            *v = r.f32()?;
+        }
+        let mut window = Window::read(&mut r)?;
+        if r.at != body.len() {
+            return Err(bad("trailing bytes"));
+        }
+        let mine = self.tracker.window.config();
+        let theirs = window.config();
+        if theirs.window != mine.window || theirs.kinds != mine.kinds {
+            return Err(bad("state was made for another window or other event kinds"));
+        }
+        if window.session.is_none() && start.h.iter().chain(&start.c).any(|v| *v != 0.0) {
+            return Err(bad("a state without a session must start from zero"));
+        }
         window.expire(now_ms);
-        // Recompute the scores of the rows kept: exact for the current score, and for the curve
-        // of sessions that have not outgrown the window.
-        let rows: Vec<[f32; SEQ_LEN]> = window.rows().copied().collect();
-        let (scores, lstm) = self.model.run(rows.iter())?;
-        let first = window.prefix().saturating_sub(rows.len() as u32);
-        let mut points: Vec<ScorePoint> = rows
-            .iter()
-            .zip(&scores)
-            .enumerate()
-            .map(|(i, (row, &score))| {
-                let kind = (0..EventKind::COUNT).find(|&k| row[k] == 1.0).and_then(EventKind::from_index).unwrap_or(EventKind::ViewItem);
-                ScorePoint { position: first + i as u32, kind, score }
-            })
-            .collect();
+        // Recompute the states and scores of the kept rows from the saved start state: the same
+        // steps as when they were tracked, so the same numbers.
+        let mut ring = self.tracker.ring.clone();
+        ring.reset_to(&start);
+        let mut history = VecDeque::new();
+        let first = window.prefix() - window.rows().len() as u32;
+        let kinds: Vec<&Kind> = window.config().kinds.with_columns().collect();
+        let mut state = start;
+        let mut score = 0.0;
+        for (i, row) in window.rows().iter().enumerate() {
+            score = self.model.step(row, &mut state)?;
+            ring.push(&state.h, &state.c);
+            let kind = row.iter().take(kinds.len()).position(|v| *v == 1.0).map(|c| kinds[c].clone());
+            let kind = kind.ok_or_else(|| bad("a row without its event kind"))?;
+            history.push_back(ScorePoint { position: first + i as u32, kind, score });
+        }
         let converted = window.converted();
         if converted {
-            points.push(ScorePoint { position: window.prefix(), kind: EventKind::Purchase, score: 1.0 });
+            history.push_back(ScorePoint { position: window.prefix(), kind: EventKind::Purchase.into(), score: 1.0 });
+            score = 1.0;
         }
-        self.score = if converted { 1.0 } else { scores.last().copied().unwrap_or(0.0) };
+        let t = &mut self.tracker;
+        t.score = score;
         // The saved segment carries the hysteresis across the reload.
-        self.segment = if converted {
-            Segment::High
-        } else {
-            Segment::next(segment, self.score, &self.thresholds, self.hysteresis)
-        };
-        self.points = points;
-        self.lstm = lstm;
-        self.window = window;
+        t.segment = if converted { Segment::High } else { Segment::next(segment, score, &t.thresholds, t.hysteresis) };
+        t.history = history;
+        t.ring = ring;
+        t.window = window;
         Ok(())
     }
 
-    /// Forgets the shopper: window, history, scores. The salt stays (it identifies nothing).
+    /// Forgets the shopper: window, earlier sessions, scores. The salt stays.
     pub fn forget(&mut self) {
-        self.window.forget();
-        self.lstm = self.model.zero_state();
-        self.score = 0.0;
-        self.segment = Segment::Low;
-        self.points.clear();
+        self.tracker.forget();
     }
 }
+
+const ENGINE_MAGIC: &[u8; 4] = b"SIEN";
+/// The engine state format this engine writes and reads.
+pub const ENGINE_STATE_FORMAT: u8 = 1;
 
 #[cfg(test)]
 mod tests {
@@ -390,5 +632,19 @@ mod tests {
         assert_eq!(Segment::next(Segment::High, 0.05, &t, h), Segment::Low);
         assert_eq!(Segment::next(Segment::Medium, 0.09, &t, h), Segment::Medium);
         assert_eq!(Segment::next(Segment::Medium, 0.079, &t, h), Segment::Low);
+    }
+
+    #[test]
+    fn the_state_ring_keeps_the_state_before_the_oldest_row() {
+        let mut r = StateRing::new(1, 2);
+        let mut s = LstmState::zero(1);
+        for v in 1..=5 {
+            r.push(&[v as f32], &[-(v as f32)]);
+            r.first(&mut s);
+            // W = 2 rows: the first state is the one before the older of the last two.
+            assert_eq!(s.h[0], (v as f32 - 2.0).max(0.0));
+            r.last(&mut s);
+            assert_eq!((s.h[0], s.c[0]), (v as f32, -(v as f32)));
+        }
     }
 }

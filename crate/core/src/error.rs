@@ -4,14 +4,8 @@
 /// JavaScript layer exposes, so callers never have to match on message text.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum Error {
-    /// The event type is not in any known vocabulary.
-    #[error("unknown event type {name:?}: expected a GA4 ecommerce name (view_item, add_to_cart, purchase, ...) or a mapped Shopify, Segment or Taobao name")]
-    UnknownKind {
-        /// The name as given.
-        name: String,
-    },
-    /// The timestamp is outside 2000-01-01..2100-01-01.
-    #[error("timestamp {ts_ms} ms is outside 2000-01-01..2100-01-01 (milliseconds since the Unix epoch expected)")]
+    /// The timestamp is outside 2000-01-01..2200-01-01.
+    #[error("timestamp {ts_ms} ms is outside 2000-01-01..2200-01-01 (milliseconds since the Unix epoch expected)")]
     BadTimestamp {
         /// The timestamp as given.
         ts_ms: i64,
@@ -56,11 +50,15 @@ pub enum Error {
     /// Options out of range.
     #[error("bad options: {0}")]
     BadOptions(String),
+    /// The engine broke outside its contract (a model that loaded but then failed to run) and
+    /// cannot be used any more.
+    #[error("engine failed: {0}")]
+    Failed(String),
 }
 
 impl Error {
     /// A stable machine-readable code: `INVALID_EVENT`, `OUT_OF_ORDER`, `BAD_STATE`,
-    /// `BAD_MODEL`, `MANIFEST_MISMATCH` or `BAD_OPTIONS`.
+    /// `BAD_MODEL`, `MANIFEST_MISMATCH`, `BAD_OPTIONS` or `ENGINE_FAILED`.
     ///
     /// ```
     /// use shopper_intent::Error;
@@ -68,14 +66,13 @@ impl Error {
     /// ```
     pub fn code(&self) -> &'static str {
         match self {
-            Error::UnknownKind { .. } | Error::BadTimestamp { .. } | Error::IdTooLong { .. } | Error::InvalidField { .. } => {
-                "INVALID_EVENT"
-            }
+            Error::BadTimestamp { .. } | Error::IdTooLong { .. } | Error::InvalidField { .. } => "INVALID_EVENT",
             Error::OutOfOrder { .. } => "OUT_OF_ORDER",
             Error::BadState(_) => "BAD_STATE",
             Error::BadModel(_) => "BAD_MODEL",
             Error::ManifestMismatch(_) => "MANIFEST_MISMATCH",
             Error::BadOptions(_) => "BAD_OPTIONS",
+            Error::Failed(_) => "ENGINE_FAILED",
         }
     }
 }

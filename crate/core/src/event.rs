@@ -1,21 +1,29 @@
-//! Session events: the vocabulary, the event type and its validation.
+//! Session events: event types (GA4 kinds and a shop's own), the event, its validation.
+//!
+//! The event contract is checked here and nowhere else: the JavaScript, wasm and CLI layers only
+//! convert shapes and pass this module's errors on.
 
+use crate::mapping::canonical_kind;
 use crate::Error;
 
 /// Timestamps before this are refused as absurd: 2000-01-01T00:00:00Z.
 pub const MIN_TS_MS: i64 = 946_684_800_000;
-/// Timestamps from this on are refused as absurd: 2100-01-01T00:00:00Z.
-pub const MAX_TS_MS: i64 = 4_102_444_800_000;
-/// The longest item or category id accepted, in bytes.
+/// Timestamps from this on are refused as absurd: 2200-01-01T00:00:00Z.
+pub const MAX_TS_MS: i64 = 7_258_118_400_000;
+/// The longest item, category or session id accepted, in bytes (UTF-8).
 pub const MAX_ID_BYTES: usize = 256;
+/// The longest event type accepted, in bytes (UTF-8).
+pub const MAX_TYPE_BYTES: usize = 64;
 /// The largest quantity accepted for one event.
 pub const MAX_QUANTITY: u32 = 1_000_000;
 /// The largest price accepted for one event.
 pub const MAX_PRICE: f64 = 1e9;
 
-/// What a shopper did, in the GA4 ecommerce vocabulary.
+/// The GA4 recommended ecommerce events: the kinds whose meaning the engine knows.
 ///
-/// The order is part of the feature contract: it is the order of the kind one-hot columns.
+/// Cart, wishlist and purchase events drive the pending-item and cart features; a purchase ends
+/// the part of a session that is scored. A shop's own event types are [`Kind`]s too, with no
+/// meaning beyond their column.
 ///
 /// ```
 /// use shopper_intent::EventKind;
@@ -52,7 +60,8 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// Every kind, in column order.
+    /// Every standard kind, in the GA4 funnel's order (the order of their columns when a
+    /// featurizer picks the kinds of a log).
     pub const ALL: [EventKind; 12] = [
         EventKind::PageView,
         EventKind::ViewItemList,
@@ -67,9 +76,6 @@ impl EventKind {
         EventKind::AddPaymentInfo,
         EventKind::Purchase,
     ];
-
-    /// The number of kinds.
-    pub const COUNT: usize = 12;
 
     /// The GA4 name of this kind, e.g. `"view_item"`.
     pub fn name(self) -> &'static str {
@@ -89,24 +95,20 @@ impl EventKind {
         }
     }
 
-    /// The kind with this exact GA4 name; `None` for anything else (see [`crate::mapping`] for
-    /// other vocabularies).
+    /// The kind with this exact GA4 name; `None` for anything else (see [`Kind::parse`] for
+    /// other vocabularies and a shop's own types).
     pub fn parse(name: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// The column index of this kind in the one-hot block.
+    /// Its position in [`EventKind::ALL`].
     pub fn index(self) -> usize {
         self as usize
     }
 
-    /// The kind at column `i`, if any.
-    pub fn from_index(i: usize) -> Option<EventKind> {
-        EventKind::ALL.get(i).copied()
-    }
-
     /// How much this kind says about engagement, for the moving-average and exponentially
-    /// smoothed engagement scores (a classic hand-set scale: a view is 1, a cart 5, a purchase 10).
+    /// smoothed engagement aggregates (a classic hand-set scale: a view is 1, a cart 5, a
+    /// purchase 10). A shop's own kinds weigh 1.
     pub fn engagement(self) -> f32 {
         match self {
             EventKind::PageView | EventKind::ViewItemList => 0.5,
@@ -122,35 +124,92 @@ impl EventKind {
     }
 }
 
-/// A set of kinds, as a bit mask.
+/// An event type: one of the GA4 [`EventKind`]s, or a shop's own type (`size_guide_open`,
+/// `coupon_applied`, a page type...). Made by [`Kind::parse`], which maps the names of other
+/// vocabularies (Shopify Web Pixels, Segment, Taobao) to their GA4 kind first, so that one kind
+/// has one name.
 ///
 /// ```
-/// use shopper_intent::{EventKind, KindSet};
-/// let set = KindSet::from_kinds(&[EventKind::ViewItem, EventKind::Purchase]);
-/// assert!(set.contains(EventKind::ViewItem));
-/// assert!(!set.contains(EventKind::Search));
+/// use shopper_intent::{EventKind, Kind};
+/// assert_eq!(Kind::parse("Product Added")?, Kind::from(EventKind::AddToCart));
+/// let own = Kind::parse("size_guide_open")?;
+/// assert_eq!((own.name(), own.standard()), ("size_guide_open", None));
+/// assert!(Kind::parse("").is_err());
+/// # Ok::<(), shopper_intent::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KindSet(u16);
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Kind(Repr);
 
-impl KindSet {
-    /// Every kind.
-    pub const ALL: KindSet = KindSet((1 << EventKind::COUNT) - 1);
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Repr {
+    Standard(EventKind),
+    Custom(Box<str>),
+}
 
-    /// The set of the given kinds.
-    pub fn from_kinds(kinds: &[EventKind]) -> KindSet {
-        KindSet(kinds.iter().fold(0, |m, k| m | 1 << k.index()))
+impl Kind {
+    /// The kind a `type` string means: a GA4 name, a mapped Shopify, Segment or Taobao name
+    /// (see [`crate::mapping`]), or else the shop's own type when the name is well formed:
+    /// 1 to [`MAX_TYPE_BYTES`] bytes, no control characters, no leading or trailing space.
+    pub fn parse(name: &str) -> Result<Kind, Error> {
+        if let Some(k) = canonical_kind(name) {
+            return Ok(Kind(Repr::Standard(k)));
+        }
+        check_type_name(name)?;
+        Ok(Kind(Repr::Custom(name.into())))
     }
 
-    /// Whether `kind` is in the set.
-    pub fn contains(self, kind: EventKind) -> bool {
-        self.0 & (1 << kind.index()) != 0
+    /// The name: the GA4 name of a standard kind, the shop's own name otherwise.
+    pub fn name(&self) -> &str {
+        match &self.0 {
+            Repr::Standard(k) => k.name(),
+            Repr::Custom(n) => n,
+        }
     }
 
-    /// The kinds in the set, in column order.
-    pub fn kinds(self) -> impl Iterator<Item = EventKind> {
-        EventKind::ALL.into_iter().filter(move |k| self.contains(*k))
+    /// The GA4 kind, if this is one.
+    pub fn standard(&self) -> Option<EventKind> {
+        match &self.0 {
+            Repr::Standard(k) => Some(*k),
+            Repr::Custom(_) => None,
+        }
     }
+
+    /// Whether this is `kind`.
+    pub fn is(&self, kind: EventKind) -> bool {
+        self.0 == Repr::Standard(kind)
+    }
+
+    /// The engagement weight of [`EventKind::engagement`]; 1 for a shop's own kind.
+    pub fn engagement(&self) -> f32 {
+        self.standard().map_or(1.0, EventKind::engagement)
+    }
+}
+
+impl From<EventKind> for Kind {
+    fn from(k: EventKind) -> Kind {
+        Kind(Repr::Standard(k))
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+fn check_type_name(name: &str) -> Result<(), Error> {
+    let reason = if name.is_empty() {
+        "must not be empty".to_string()
+    } else if name.len() > MAX_TYPE_BYTES {
+        format!("is {} bytes long; at most {MAX_TYPE_BYTES} are accepted", name.len())
+    } else if name.chars().any(char::is_control) {
+        "must not contain control characters".to_string()
+    } else if name.trim() != name {
+        "must not start or end with white space".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidField { field: "type", reason })
 }
 
 /// One thing a shopper did, as it arrives from the page or from a log.
@@ -159,7 +218,7 @@ impl KindSet {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     /// What happened.
-    pub kind: EventKind,
+    pub kind: Kind,
     /// When, in milliseconds since the Unix epoch (UTC).
     pub ts_ms: i64,
     /// The product's id, where the event concerns one product.
@@ -170,18 +229,22 @@ pub struct Event {
     pub price: Option<f64>,
     /// How many units.
     pub quantity: Option<u32>,
+    /// The session the shop's own analytics put the event in (GA4's `ga_session_id`, a
+    /// `user_session` column...). When given, it decides where sessions start instead of the
+    /// 30-minute rule.
+    pub session: Option<String>,
 }
 
 impl Event {
-    /// An event with no item, category, price or quantity.
+    /// An event with no item, category, price, quantity or session id.
     ///
     /// ```
     /// use shopper_intent::{Event, EventKind};
     /// let e = Event::new(EventKind::PageView, 1_700_000_000_000);
     /// assert!(e.validate().is_ok());
     /// ```
-    pub fn new(kind: EventKind, ts_ms: i64) -> Event {
-        Event { kind, ts_ms, item: None, category: None, price: None, quantity: None }
+    pub fn new(kind: impl Into<Kind>, ts_ms: i64) -> Event {
+        Event { kind: kind.into(), ts_ms, item: None, category: None, price: None, quantity: None, session: None }
     }
 
     /// The same event about `item` in `category`.
@@ -197,39 +260,70 @@ impl Event {
         self
     }
 
+    /// The same event in the shop's session `id`.
+    pub fn with_session(mut self, id: impl Into<String>) -> Event {
+        self.session = Some(id.into());
+        self
+    }
+
     /// Checks everything about the event that does not depend on the window: timestamp range,
     /// id lengths, and that price and quantity are finite, non-negative and not absurd.
     pub fn validate(&self) -> Result<(), Error> {
         if !(MIN_TS_MS..MAX_TS_MS).contains(&self.ts_ms) {
             return Err(Error::BadTimestamp { ts_ms: self.ts_ms });
         }
-        for (field, id) in [("item", &self.item), ("category", &self.category)] {
+        for (field, id) in [("item", &self.item), ("category", &self.category), ("session", &self.session)] {
             if let Some(id) = id {
-                if id.len() > MAX_ID_BYTES {
-                    return Err(Error::IdTooLong { field, len: id.len(), max: MAX_ID_BYTES });
-                }
-                if id.is_empty() {
-                    return Err(Error::InvalidField { field, reason: "must not be empty".into() });
-                }
+                check_id(field, id)?;
             }
         }
         if let Some(price) = self.price {
-            if !price.is_finite() || !(0.0..=MAX_PRICE).contains(&price) {
-                return Err(Error::InvalidField {
-                    field: "price",
-                    reason: format!("must be a finite number from 0 to {MAX_PRICE}, got {price}"),
-                });
-            }
+            check_price(price)?;
         }
         if let Some(q) = self.quantity {
-            if q > MAX_QUANTITY {
-                return Err(Error::InvalidField {
-                    field: "quantity",
-                    reason: format!("must be at most {MAX_QUANTITY}, got {q}"),
-                });
-            }
+            check_quantity(f64::from(q))?;
         }
         Ok(())
+    }
+}
+
+/// Checks an item, category or session id: 1 to [`MAX_ID_BYTES`] bytes.
+pub fn check_id(field: &'static str, id: &str) -> Result<(), Error> {
+    if id.len() > MAX_ID_BYTES {
+        return Err(Error::IdTooLong { field, len: id.len(), max: MAX_ID_BYTES });
+    }
+    if id.is_empty() {
+        return Err(Error::InvalidField { field, reason: "must not be empty".into() });
+    }
+    Ok(())
+}
+
+/// Checks a price: a finite number from 0 to [`MAX_PRICE`].
+pub fn check_price(price: f64) -> Result<(), Error> {
+    if price.is_finite() && (0.0..=MAX_PRICE).contains(&price) {
+        Ok(())
+    } else {
+        Err(Error::InvalidField { field: "price", reason: format!("must be a finite number from 0 to {MAX_PRICE}, got {price}") })
+    }
+}
+
+/// Checks a quantity given as a number: a whole number from 0 to [`MAX_QUANTITY`]; returns it.
+pub fn check_quantity(q: f64) -> Result<u32, Error> {
+    if q.is_finite() && q >= 0.0 && q.fract() == 0.0 && q <= f64::from(MAX_QUANTITY) {
+        Ok(q as u32)
+    } else {
+        Err(Error::InvalidField { field: "quantity", reason: format!("must be a whole number from 0 to {MAX_QUANTITY}, got {q}") })
+    }
+}
+
+/// Checks a timestamp given as a number of milliseconds since the epoch: finite and within
+/// 2000-01-01..2200-01-01; returns it with any fraction of a millisecond dropped (rounded down),
+/// the one rule every layer (page, wasm, log reader) follows.
+pub fn check_ts(ts: f64) -> Result<i64, Error> {
+    if ts.is_finite() && ts >= MIN_TS_MS as f64 && ts < MAX_TS_MS as f64 {
+        Ok(ts.floor() as i64)
+    } else {
+        Err(Error::BadTimestamp { ts_ms: if ts.is_finite() { ts as i64 } else { 0 } })
     }
 }
 
@@ -238,14 +332,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip_and_follow_column_order() {
+    fn names_round_trip() {
         for (i, k) in EventKind::ALL.into_iter().enumerate() {
             assert_eq!(k.index(), i);
             assert_eq!(EventKind::parse(k.name()), Some(k));
-            assert_eq!(EventKind::from_index(i), Some(k));
+            assert_eq!(Kind::parse(k.name()).unwrap(), Kind::from(k));
         }
         assert_eq!(EventKind::parse("View_Item"), None);
-        assert_eq!(EventKind::from_index(12), None);
+    }
+
+    #[test]
+    fn custom_kinds_are_any_well_formed_name() {
+        for name in ["size_guide_open", "page_type_3", "Coupon Applied", "ünïcode", &"x".repeat(MAX_TYPE_BYTES)] {
+            let k = Kind::parse(name).unwrap();
+            assert_eq!((k.name(), k.standard()), (name, None));
+            assert_eq!(k.engagement(), 1.0);
+        }
+        for name in ["", " padded", "tab\there", "new\nline", &"x".repeat(MAX_TYPE_BYTES + 1)] {
+            let e = Kind::parse(name).unwrap_err();
+            assert!(matches!(e, Error::InvalidField { field: "type", .. }), "{name:?}: {e}");
+        }
     }
 
     #[test]
@@ -267,8 +373,20 @@ mod tests {
         let mut e = ok.clone();
         e.category = Some(String::new());
         assert!(matches!(e.validate(), Err(Error::InvalidField { field: "category", .. })));
+        let e = ok.clone().with_session("");
+        assert!(matches!(e.validate(), Err(Error::InvalidField { field: "session", .. })));
         let mut e = ok;
         e.quantity = Some(MAX_QUANTITY + 1);
         assert!(matches!(e.validate(), Err(Error::InvalidField { field: "quantity", .. })));
+    }
+
+    #[test]
+    fn numbers_from_other_layers_are_checked_once_here() {
+        assert_eq!(check_ts(1_700_000_000_000.0), Ok(1_700_000_000_000));
+        assert_eq!(check_ts(1_700_000_000_000.9), Ok(1_700_000_000_000));
+        assert!(matches!(check_ts(f64::NAN), Err(Error::BadTimestamp { ts_ms: 0 })));
+        assert!(matches!(check_ts(1e3), Err(Error::BadTimestamp { ts_ms: 1000 })));
+        assert_eq!(check_quantity(3.0), Ok(3));
+        assert!(check_quantity(2.5).is_err() && check_quantity(-1.0).is_err() && check_quantity(f64::INFINITY).is_err());
     }
 }

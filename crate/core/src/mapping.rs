@@ -29,22 +29,50 @@
 //! | Segment Ecommerce v2 | `Payment Info Entered` | `add_payment_info` |
 //! | Segment Ecommerce v2 | `Order Completed` | `purchase` |
 //!
-//! [`kind_from_any`] tries the GA4 names first, then Shopify, Segment and Taobao, so a shop can
-//! send whichever names its tag setup already produces.
+//! [`canonical_kind`] tries the GA4 names first, then Shopify, Segment and Taobao, so a shop can
+//! send whichever names its tag setup already produces. Any other well-formed name is the shop's
+//! own event type ([`crate::Kind`]). This is the only name table of the project: the browser
+//! package reads it from the engine ([`table`]).
 
 use crate::EventKind;
 
 /// A source vocabulary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Vocabulary {
-    /// The Taobao UserBehavior log (`pv`, `cart`, `fav`, `buy`).
-    Taobao,
     /// GA4 recommended ecommerce events as pushed to `dataLayer` or sent with `gtag`.
     Ga4,
     /// Shopify Web Pixels standard events.
     Shopify,
     /// Segment Ecommerce Events v2.
     Segment,
+    /// The Taobao UserBehavior log (`pv`, `cart`, `fav`, `buy`).
+    Taobao,
+}
+
+impl Vocabulary {
+    /// Every vocabulary, in the order [`canonical_kind`] tries them.
+    pub const ALL: [Vocabulary; 4] = [Vocabulary::Ga4, Vocabulary::Shopify, Vocabulary::Segment, Vocabulary::Taobao];
+
+    /// `"ga4"`, `"shopify"`, `"segment"` or `"taobao"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Vocabulary::Ga4 => "ga4",
+            Vocabulary::Shopify => "shopify",
+            Vocabulary::Segment => "segment",
+            Vocabulary::Taobao => "taobao",
+        }
+    }
+
+    /// The names this vocabulary maps, with their kinds (for GA4: the two promotion events; the
+    /// twelve GA4 names themselves are [`EventKind::ALL`]).
+    pub fn table(self) -> &'static [(&'static str, EventKind)] {
+        match self {
+            Vocabulary::Ga4 => GA4_EXTRA,
+            Vocabulary::Shopify => SHOPIFY,
+            Vocabulary::Segment => SEGMENT,
+            Vocabulary::Taobao => TAOBAO,
+        }
+    }
 }
 
 const TAOBAO: &[(&str, EventKind)] = &[
@@ -101,24 +129,30 @@ fn lookup(table: &[(&str, EventKind)], name: &str) -> Option<EventKind> {
 /// ```
 pub fn kind_from(vocabulary: Vocabulary, name: &str) -> Option<EventKind> {
     match vocabulary {
-        Vocabulary::Taobao => lookup(TAOBAO, name),
         Vocabulary::Ga4 => EventKind::parse(name).or_else(|| lookup(GA4_EXTRA, name)),
-        Vocabulary::Shopify => lookup(SHOPIFY, name),
-        Vocabulary::Segment => lookup(SEGMENT, name),
+        v => lookup(v.table(), name),
     }
 }
 
-/// The kind `name` means in any known vocabulary: GA4 first, then Shopify, Segment and Taobao.
+/// The GA4 kind `name` means in any known vocabulary: GA4 first, then Shopify, Segment and
+/// Taobao; `None` for a shop's own type. [`crate::Kind::parse`] is built on it.
 ///
 /// ```
-/// use shopper_intent::{mapping::kind_from_any, EventKind};
-/// assert_eq!(kind_from_any("checkout_completed"), Some(EventKind::Purchase));
-/// assert_eq!(kind_from_any("teleport"), None);
+/// use shopper_intent::{mapping::canonical_kind, EventKind};
+/// assert_eq!(canonical_kind("checkout_completed"), Some(EventKind::Purchase));
+/// assert_eq!(canonical_kind("size_guide_open"), None);
 /// ```
-pub fn kind_from_any(name: &str) -> Option<EventKind> {
-    [Vocabulary::Ga4, Vocabulary::Shopify, Vocabulary::Segment, Vocabulary::Taobao]
+pub fn canonical_kind(name: &str) -> Option<EventKind> {
+    Vocabulary::ALL.into_iter().find_map(|v| kind_from(v, name))
+}
+
+/// Every mapped name with its vocabulary and kind, GA4's own names included: the one table
+/// the browser package reads (through the wasm crate) instead of keeping a copy.
+pub fn table() -> impl Iterator<Item = (Vocabulary, &'static str, EventKind)> {
+    EventKind::ALL
         .into_iter()
-        .find_map(|v| kind_from(v, name))
+        .map(|k| (Vocabulary::Ga4, k.name(), k))
+        .chain(Vocabulary::ALL.into_iter().flat_map(|v| v.table().iter().map(move |(n, k)| (v, *n, *k))))
 }
 
 #[cfg(test)]
@@ -146,8 +180,17 @@ mod tests {
             let segment = SEGMENT.iter().any(|(_, x)| *x == k);
             assert!(shopify || segment || k == EventKind::ViewItemList, "{k:?}");
         }
-        assert_eq!(kind_from_any("Product Added"), Some(EventKind::AddToCart));
-        assert_eq!(kind_from_any("buy"), Some(EventKind::Purchase));
-        assert_eq!(kind_from_any("select_promotion"), Some(EventKind::SelectItem));
+        assert_eq!(canonical_kind("Product Added"), Some(EventKind::AddToCart));
+        assert_eq!(canonical_kind("buy"), Some(EventKind::Purchase));
+        assert_eq!(canonical_kind("select_promotion"), Some(EventKind::SelectItem));
+    }
+
+    #[test]
+    fn the_table_is_what_canonical_kind_reads() {
+        let rows: Vec<_> = table().collect();
+        assert_eq!(rows.len(), 12 + GA4_EXTRA.len() + SHOPIFY.len() + SEGMENT.len() + TAOBAO.len());
+        for (_, name, kind) in rows {
+            assert_eq!(canonical_kind(name), Some(kind), "{name}");
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! Versioned, compact binary serialization of a [`Window`].
 //!
 //! Layout (little-endian): the magic `SIST`, a format byte, the feature version, the window's
-//! configuration (W, UTC offset, kinds, salt), the history, the session (if any), the feature
-//! rows, and an FNV-1a 64 checksum of everything before it. Only hashes, counts and feature rows
+//! configuration (W, UTC offset, the kinds by name, salt), the history, the session (if any),
+//! the feature rows, and an FNV-1a 64 checksum of everything before it. Only hashes, counts and feature rows
 //! are stored, never a raw id. Restoring checks the magic, the versions, the checksum, every count
 //! against its bound and every float for finiteness: a corrupt, truncated or foreign state is an
 //! [`Error::BadState`], never a panic.
@@ -18,87 +18,96 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::features::{FEATURE_VERSION, SEQ_LEN};
-use crate::window::{History, ItemStat, Pending, Session, MAX_PENDING, MAX_SESSION_ITEMS, MA_SPAN};
-use crate::{Error, EventKind, KindSet, Window, WindowConfig};
+use crate::features::{row_len, FEATURE_VERSION};
+use crate::kinds::{Kinds, MAX_KINDS};
+use crate::window::{EarlierSessions, ItemStat, Pending, Rows, Session, Window, WindowConfig, MAX_PENDING, MAX_SESSION_ITEMS, MA_SPAN};
+use crate::Error;
 
 const MAGIC: &[u8; 4] = b"SIST";
-/// The state format this engine writes and reads.
-pub const STATE_FORMAT: u8 = 1;
+/// The window state format this engine writes and reads.
+pub const STATE_FORMAT: u8 = 2;
 
-fn fnv1a(bytes: &[u8]) -> u64 {
+/// FNV-1a, 64 bits: the checksum of saved state and of model weights (integrity against
+/// accidents, not against an adversary).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-struct Writer(Vec<u8>);
+pub(crate) struct Writer(pub(crate) Vec<u8>);
 
 impl Writer {
-    fn u8(&mut self, v: u8) {
+    pub(crate) fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
-    fn u16(&mut self, v: u16) {
+    pub(crate) fn u16(&mut self, v: u16) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn u32(&mut self, v: u32) {
+    pub(crate) fn u32(&mut self, v: u32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn i32(&mut self, v: i32) {
+    pub(crate) fn i32(&mut self, v: i32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn u64(&mut self, v: u64) {
+    pub(crate) fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn i64(&mut self, v: i64) {
+    pub(crate) fn i64(&mut self, v: i64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    fn f32(&mut self, v: f32) {
+    pub(crate) fn f32(&mut self, v: f32) {
         self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    pub(crate) fn f64(&mut self, v: f64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    pub(crate) fn bytes(&mut self, v: &[u8]) {
+        self.0.extend_from_slice(v);
     }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
+pub(crate) struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) at: usize,
 }
 
-fn bad(msg: impl Into<String>) -> Error {
+pub(crate) fn bad(msg: impl Into<String>) -> Error {
     Error::BadState(msg.into())
 }
 
 impl<'a> Reader<'a> {
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], Error> {
+    pub(crate) fn take<const N: usize>(&mut self) -> Result<[u8; N], Error> {
         let end = self.at.checked_add(N).filter(|&e| e <= self.bytes.len()).ok_or_else(|| bad("truncated"))?;
         let mut out = [0u8; N];
         out.copy_from_slice(&self.bytes[self.at..end]);
         self.at = end;
         Ok(out)
     }
-    fn u8(&mut self) -> Result<u8, Error> {
+    pub(crate) fn u8(&mut self) -> Result<u8, Error> {
         Ok(self.take::<1>()?[0])
     }
-    fn bool(&mut self) -> Result<bool, Error> {
+    pub(crate) fn bool(&mut self) -> Result<bool, Error> {
         match self.u8()? {
             0 => Ok(false),
             1 => Ok(true),
             b => Err(bad(format!("expected a flag, found byte {b}"))),
         }
     }
-    fn u16(&mut self) -> Result<u16, Error> {
+    pub(crate) fn u16(&mut self) -> Result<u16, Error> {
         Ok(u16::from_le_bytes(self.take()?))
     }
-    fn u32(&mut self) -> Result<u32, Error> {
+    pub(crate) fn u32(&mut self) -> Result<u32, Error> {
         Ok(u32::from_le_bytes(self.take()?))
     }
-    fn i32(&mut self) -> Result<i32, Error> {
+    pub(crate) fn i32(&mut self) -> Result<i32, Error> {
         Ok(i32::from_le_bytes(self.take()?))
     }
-    fn u64(&mut self) -> Result<u64, Error> {
+    pub(crate) fn u64(&mut self) -> Result<u64, Error> {
         Ok(u64::from_le_bytes(self.take()?))
     }
-    fn i64(&mut self) -> Result<i64, Error> {
+    pub(crate) fn i64(&mut self) -> Result<i64, Error> {
         Ok(i64::from_le_bytes(self.take()?))
     }
-    fn f32(&mut self) -> Result<f32, Error> {
+    pub(crate) fn f32(&mut self) -> Result<f32, Error> {
         let v = f32::from_le_bytes(self.take()?);
         if v.is_finite() {
             Ok(v)
@@ -106,7 +115,29 @@ impl<'a> Reader<'a> {
             Err(bad("non-finite number"))
         }
     }
-    fn count(&mut self, max: usize, what: &str) -> Result<usize, Error> {
+    pub(crate) fn f64(&mut self) -> Result<f64, Error> {
+        let v = f64::from_le_bytes(self.take()?);
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(bad("non-finite number"))
+        }
+    }
+    /// `n` bytes.
+    pub(crate) fn slice(&mut self, n: usize) -> Result<&'a [u8], Error> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| bad("truncated"))?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+    pub(crate) fn count8(&mut self, max: usize, what: &str) -> Result<usize, Error> {
+        let n = usize::from(self.u8()?);
+        if n > max {
+            return Err(bad(format!("{n} {what}, at most {max} allowed")));
+        }
+        Ok(n)
+    }
+    pub(crate) fn count(&mut self, max: usize, what: &str) -> Result<usize, Error> {
         let n = usize::from(self.u16()?);
         if n > max {
             return Err(bad(format!("{n} {what}, at most {max} allowed")));
@@ -118,17 +149,28 @@ impl<'a> Reader<'a> {
 impl Window {
     /// Serializes the whole window: configuration (with the salt), history, session and rows.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer(Vec::with_capacity(256 + self.rows.len() * SEQ_LEN * 4));
-        w.0.extend_from_slice(MAGIC);
+        let mut w = Writer(Vec::with_capacity(256 + self.rows.len() * self.rows.width() * 4));
+        self.write(&mut w);
+        let sum = fnv1a(&w.0);
+        w.u64(sum);
+        w.0
+    }
+
+    pub(crate) fn write(&self, w: &mut Writer) {
+        w.bytes(MAGIC);
         w.u8(STATE_FORMAT);
         w.u32(FEATURE_VERSION);
         let c = &self.config;
         w.u16(c.window as u16);
         w.i32(c.utc_offset_min);
-        w.u16(kinds_mask(c.kinds));
-        w.0.extend_from_slice(&c.salt);
+        w.u8(c.kinds.len() as u8);
+        for k in c.kinds.iter() {
+            w.u8(k.name().len() as u8);
+            w.bytes(k.name().as_bytes());
+        }
+        w.bytes(&c.salt);
 
-        let h = &self.history;
+        let h = &self.earlier;
         w.u32(h.sessions);
         w.u32(h.purchase_sessions);
         w.u8(u8::from(h.last_end_ms.is_some()));
@@ -142,13 +184,18 @@ impl Window {
 
         w.u8(u8::from(self.session.is_some()));
         if let Some(s) = &self.session {
+            w.u8(u8::from(s.key.is_some()));
+            w.u64(s.key.unwrap_or(0));
             w.i64(s.start_ms);
             w.i64(s.last_ms);
             w.u32(s.events);
             w.u32(s.prefix);
-            for c in s.counts {
-                w.u32(c);
+            for c in &s.counts {
+                w.u32(*c);
             }
+            w.u32(s.views);
+            w.u32(s.carts);
+            w.f64(s.cart_value);
             let mut items: Vec<_> = s.items.iter().collect();
             items.sort_unstable_by_key(|(k, _)| **k);
             w.u16(items.len() as u16);
@@ -177,14 +224,11 @@ impl Window {
         }
 
         w.u16(self.rows.len() as u16);
-        for row in &self.rows {
+        for row in self.rows.iter() {
             for v in row {
                 w.f32(*v);
             }
         }
-        let sum = fnv1a(&w.0);
-        w.u64(sum);
-        w.0
     }
 
     /// Restores a window from [`Window::to_bytes`] output.
@@ -195,14 +239,30 @@ impl Window {
         if bytes.len() < 4 + 1 + 8 {
             return Err(bad("truncated"));
         }
-        let (body, sum) = bytes.split_at(bytes.len() - 8);
-        let mut r = Reader { bytes: body, at: 4 };
-        let format = r.u8()?;
+        let format = bytes[4];
         if format != STATE_FORMAT {
             return Err(bad(format!("state format {format}, this engine reads {STATE_FORMAT}")));
         }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
         if u64::from_le_bytes(sum.try_into().map_err(|_| bad("truncated"))?) != fnv1a(body) {
             return Err(bad("checksum mismatch (corrupt or truncated)"));
+        }
+        let mut r = Reader { bytes: body, at: 0 };
+        let window = Window::read(&mut r)?;
+        if r.at != body.len() {
+            return Err(bad("trailing bytes"));
+        }
+        Ok(window)
+    }
+
+    /// Reads what [`Window::write`] wrote (the caller checks the checksum).
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Window, Error> {
+        if r.take::<4>()? != *MAGIC {
+            return Err(bad("not a shopper-intent state"));
+        }
+        let format = r.u8()?;
+        if format != STATE_FORMAT {
+            return Err(bad(format!("state format {format}, this engine reads {STATE_FORMAT}")));
         }
         let fv = r.u32()?;
         if fv != FEATURE_VERSION {
@@ -210,11 +270,14 @@ impl Window {
         }
         let window = usize::from(r.u16()?);
         let utc_offset_min = r.i32()?;
-        let mask = r.u16()?;
-        if mask & !kinds_mask(KindSet::ALL) != 0 {
-            return Err(bad("unknown event kinds"));
+        let n = r.count8(MAX_KINDS, "event kinds")?;
+        let mut names = Vec::with_capacity(n);
+        for _ in 0..n {
+            let len = usize::from(r.u8()?);
+            let name = std::str::from_utf8(r.slice(len)?).map_err(|_| bad("an event kind is not UTF-8"))?;
+            names.push(name);
         }
-        let kinds = KindSet::from_kinds(&EventKind::ALL.into_iter().filter(|k| mask & (1 << k.index()) != 0).collect::<Vec<_>>());
+        let kinds = Kinds::parse(&names).map_err(|e| bad(format!("bad event kinds: {e}")))?;
         let salt = r.take::<16>()?;
         let config = WindowConfig { window, utc_offset_min, kinds, salt };
         config.validate().map_err(|e| bad(e.to_string()))?;
@@ -231,12 +294,25 @@ impl Window {
             let last_ms = r.i64()?;
             pending.push(Pending { item, flags, last_ms });
         }
-        let history = History { sessions, purchase_sessions, last_end_ms: has_end.then_some(end), pending };
+        let history = EarlierSessions { sessions, purchase_sessions, last_end_ms: has_end.then_some(end), pending };
 
         let session = if r.bool()? {
-            let mut s = Session { start_ms: r.i64()?, last_ms: r.i64()?, events: r.u32()?, prefix: r.u32()?, ..Session::default() };
-            for c in s.counts.iter_mut() {
-                *c = r.u32()?;
+            let has_key = r.bool()?;
+            let key = r.u64()?;
+            let mut s = Session {
+                key: has_key.then_some(key),
+                start_ms: r.i64()?,
+                last_ms: r.i64()?,
+                events: r.u32()?,
+                prefix: r.u32()?,
+                ..Session::default()
+            };
+            s.counts = (0..config.kinds.columns()).map(|_| r.u32()).collect::<Result<_, _>>()?;
+            s.views = r.u32()?;
+            s.carts = r.u32()?;
+            s.cart_value = r.f64()?;
+            if s.cart_value < 0.0 {
+                return Err(bad("negative cart value"));
             }
             let n = r.count(MAX_SESSION_ITEMS, "items")?;
             let mut items = HashMap::with_capacity(n);
@@ -271,33 +347,30 @@ impl Window {
             None
         };
 
+        let width = row_len(&config.kinds);
         let n = r.count(window, "rows")?;
-        let mut rows = VecDeque::with_capacity(window);
+        if session.as_ref().map_or(0, |s| s.prefix as usize).min(window) != n {
+            return Err(bad("the rows do not match the session"));
+        }
+        let mut rows = Rows::new(width, window);
         for _ in 0..n {
-            let mut row = [0f32; SEQ_LEN];
+            let row = rows.push();
             for v in row.iter_mut() {
                 *v = r.f32()?;
             }
-            rows.push_back(row);
         }
-        if r.at != body.len() {
-            return Err(bad("trailing bytes"));
-        }
-        Ok(Window { config, history, session, rows })
+        Ok(Window { config, earlier: history, session, rows })
     }
-}
-
-fn kinds_mask(kinds: KindSet) -> u16 {
-    kinds.kinds().fold(0, |m, k| m | 1 << k.index())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Event;
+    use crate::{Event, EventKind};
 
     fn sample() -> Window {
-        let mut w = Window::new(WindowConfig { salt: [7; 16], utc_offset_min: 480, ..WindowConfig::default() }).unwrap();
+        let kinds = Kinds::parse(&["view_item", "add_to_wishlist", "add_to_cart", "purchase", "coupon_applied"]).unwrap();
+        let mut w = Window::new(WindowConfig { salt: [7; 16], utc_offset_min: 480, kinds, ..WindowConfig::default() }).unwrap();
         let t = 1_511_600_000_000;
         w.push(&Event::new(EventKind::AddToCart, t).with_item("a", "x")).unwrap();
         w.push(&Event::new(EventKind::ViewItem, t + 3_600_000).with_item("a", "x")).unwrap();
@@ -337,6 +410,9 @@ mod tests {
         assert_eq!(e, Error::BadState("not a shopper-intent state".into()));
         let mut bytes = sample().to_bytes();
         bytes[4] = 9;
+        let n = bytes.len();
+        let sum = fnv1a(&bytes[..n - 8]);
+        bytes[n - 8..].copy_from_slice(&sum.to_le_bytes());
         assert!(Window::from_bytes(&bytes).unwrap_err().to_string().contains("format 9"));
     }
 }

@@ -9,21 +9,24 @@
 //! assert!(first.new_session && first.outcome == Outcome::Row);
 //! w.push(&Event::new(EventKind::AddToCart, t + 20_000).with_item("sku-1", "shoes")).unwrap();
 //! assert_eq!(w.prefix(), 2);
-//! assert_eq!(w.rows().count(), 2);
+//! assert_eq!(w.rows().len(), 2);
 //! // Thirty-one minutes later a new session starts; the cart is remembered as pending.
 //! let next = w.push(&Event::new(EventKind::ViewItem, t + 20_000 + 31 * 60_000).with_item("sku-1", "shoes")).unwrap();
 //! assert!(next.new_session);
-//! assert_eq!(w.history().sessions, 1);
-//! assert_eq!(w.history().pending.len(), 1);
+//! assert_eq!(w.earlier().sessions, 1);
+//! assert_eq!(w.earlier().pending.len(), 1);
 //! ```
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::features::{agg, hour_of_day, log1p, seq, AGG_LEN, SEQ_LEN};
+use crate::event::{Event, EventKind, Kind};
+use crate::features::{agg, hour_of_day, log1p, num, row_len, aggregate_len};
 use crate::hash::{hash_id, Salt};
-use crate::{Error, Event, EventKind, KindSet};
+use crate::kinds::{Column, Kinds};
+use crate::Error;
 
-/// A gap longer than this starts a new session (the Google Analytics rule).
+/// Without a session id from the shop, a gap longer than this starts a new session (the Google
+/// Analytics rule).
 pub const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 /// An event up to this much older than the newest one is accepted, with its time clamped to the
 /// newest; an older one is rejected with [`Error::OutOfOrder`].
@@ -51,21 +54,22 @@ pub(crate) const FLAG_BOUGHT: u8 = 4;
 /// How a window is set up.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowConfig {
-    /// W: feature rows kept for the model (the model's window).
+    /// W: feature rows kept (for explanations and restore; the model itself streams).
     pub window: usize,
     /// Minutes to add to UTC for the shop's local time (UTC+8 is 480).
     pub utc_offset_min: i32,
-    /// The kinds the model reads; events of other kinds are validated and then ignored.
-    pub kinds: KindSet,
-    /// The per-device salt item and category ids are hashed with.
+    /// The kinds the model reads, in column order; events of other kinds are validated and then
+    /// ignored.
+    pub kinds: Kinds,
+    /// The per-device salt item, category and session ids are hashed with.
     pub salt: Salt,
 }
 
 impl Default for WindowConfig {
-    /// W = 32, UTC, every kind, an all-zero salt (tests and offline featurizing only: a browser
-    /// must pass a random per-device salt).
+    /// W = 32, UTC, the twelve GA4 kinds, an all-zero salt (tests and offline featurizing only:
+    /// a browser must pass a random per-device salt).
     fn default() -> Self {
-        WindowConfig { window: 32, utc_offset_min: 0, kinds: KindSet::ALL, salt: [0; 16] }
+        WindowConfig { window: 32, utc_offset_min: 0, kinds: Kinds::standard(), salt: [0; 16] }
     }
 }
 
@@ -127,7 +131,7 @@ pub struct Pending {
 
 /// The bounded summary of earlier sessions.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct History {
+pub struct EarlierSessions {
     /// Earlier sessions.
     pub sessions: u32,
     /// Earlier sessions with a purchase.
@@ -138,7 +142,7 @@ pub struct History {
     pub pending: Vec<Pending>,
 }
 
-impl History {
+impl EarlierSessions {
     fn pending_flags(&self, item: u64) -> u8 {
         self.pending.iter().find(|p| p.item == item).map_or(0, |p| p.flags)
     }
@@ -147,13 +151,22 @@ impl History {
 /// The running state of the current session.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Session {
+    /// The salted hash of the shop's session id, when it gave one.
+    pub key: Option<u64>,
     pub start_ms: i64,
     pub last_ms: i64,
     /// Events accepted into the session (all of them, including after a purchase).
     pub events: u32,
     /// Events before the first purchase: the prefix length k.
     pub prefix: u32,
-    pub counts: [u32; EventKind::COUNT],
+    /// Events per kind column.
+    pub counts: Vec<u32>,
+    /// `view_item` events (for the cart rate, whether or not the model reads views).
+    pub views: u32,
+    /// `add_to_cart` events.
+    pub carts: u32,
+    /// Price × quantity added to the cart minus removed (never below 0).
+    pub cart_value: f64,
     pub items: HashMap<u64, ItemStat>,
     pub categories: HashSet<u64>,
     pub max_item_views: u32,
@@ -164,24 +177,98 @@ pub(crate) struct Session {
     pub purchased: bool,
     /// The local hour of the last prefix event.
     pub hour: (f32, f32),
-    /// History values at the start of the session.
+    /// Pending items at the start of the session.
     pub pending_at_start: u32,
+}
+
+/// The last W feature rows of the session, in one flat ring buffer (no allocation per event).
+#[derive(Clone, Debug)]
+pub struct Rows {
+    width: usize,
+    cap: usize,
+    data: Vec<f32>,
+    start: usize,
+    len: usize,
+}
+
+impl PartialEq for Rows {
+    fn eq(&self, other: &Rows) -> bool {
+        self.width == other.width && self.cap == other.cap && self.iter().eq(other.iter())
+    }
+}
+
+impl Rows {
+    pub(crate) fn new(width: usize, cap: usize) -> Rows {
+        Rows { width, cap, data: vec![0.0; width * cap], start: 0, len: 0 }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.start = 0;
+        self.len = 0;
+    }
+
+    /// A zeroed slot for the newest row, evicting the oldest when full.
+    pub(crate) fn push(&mut self) -> &mut [f32] {
+        let slot = if self.len == self.cap {
+            let s = self.start;
+            self.start = (self.start + 1) % self.cap;
+            s
+        } else {
+            self.len += 1;
+            (self.start + self.len - 1) % self.cap
+        };
+        let row = &mut self.data[slot * self.width..(slot + 1) * self.width];
+        row.fill(0.0);
+        row
+    }
+
+    /// Row `i`, oldest first.
+    pub fn get(&self, i: usize) -> Option<&[f32]> {
+        (i < self.len).then(|| {
+            let slot = (self.start + i) % self.cap;
+            &self.data[slot * self.width..(slot + 1) * self.width]
+        })
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The width of a row.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The rows, oldest first.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[f32]> + '_ {
+        (0..self.len).map(move |i| {
+            let slot = (self.start + i) % self.cap;
+            &self.data[slot * self.width..(slot + 1) * self.width]
+        })
+    }
 }
 
 /// The rolling window over one shopper's events.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Window {
     pub(crate) config: WindowConfig,
-    pub(crate) history: History,
+    pub(crate) earlier: EarlierSessions,
     pub(crate) session: Option<Session>,
-    pub(crate) rows: VecDeque<[f32; SEQ_LEN]>,
+    pub(crate) rows: Rows,
 }
 
 impl Window {
     /// An empty window.
     pub fn new(config: WindowConfig) -> Result<Window, Error> {
         config.validate()?;
-        Ok(Window { rows: VecDeque::with_capacity(config.window), config, history: History::default(), session: None })
+        let rows = Rows::new(row_len(&config.kinds), config.window);
+        Ok(Window { rows, config, earlier: EarlierSessions::default(), session: None })
     }
 
     /// The configuration.
@@ -190,12 +277,16 @@ impl Window {
     }
 
     /// The summary of earlier sessions.
-    pub fn history(&self) -> &History {
-        &self.history
+    pub fn earlier(&self) -> &EarlierSessions {
+        &self.earlier
     }
 
     /// Pushes one event: validates it, hashes its ids, starts a new session if due, and appends a
     /// feature row when the session has not converted yet.
+    ///
+    /// A new session starts at the first event; when the event and the current session both
+    /// carry the shop's session id, exactly when the id changes; otherwise after a gap of more
+    /// than [`SESSION_GAP_MS`].
     ///
     /// On error nothing changes.
     pub fn push(&mut self, event: &Event) -> Result<Pushed, Error> {
@@ -208,62 +299,87 @@ impl Window {
             }
             ts = ts.max(newest);
         }
-        if !self.config.kinds.contains(event.kind) {
+        let column = self.config.kinds.column(&event.kind);
+        if column == Column::Ignored {
             return Ok(Pushed { new_session: false, outcome: Outcome::Ignored });
         }
+        let key = event.session.as_deref().map(|id| hash_id(&self.config.salt, id));
         let new_session = match &self.session {
             None => true,
-            Some(s) => ts - s.last_ms > SESSION_GAP_MS,
+            Some(s) => match (s.key, key) {
+                (Some(a), Some(b)) => a != b,
+                _ => ts - s.last_ms > SESSION_GAP_MS,
+            },
         };
         if new_session {
             self.fold_session();
-            self.history.pending.retain(|p| ts - p.last_ms <= PENDING_TTL_MS);
+            self.earlier.pending.retain(|p| ts - p.last_ms <= PENDING_TTL_MS);
             self.session = Some(Session {
+                key,
                 start_ms: ts,
                 last_ms: ts,
-                pending_at_start: self.history.pending.len() as u32,
+                counts: vec![0; self.config.kinds.columns()],
+                pending_at_start: self.earlier.pending.len() as u32,
                 ..Session::default()
             });
             self.rows.clear();
+        } else if let Some(s) = self.session.as_mut() {
+            s.key = s.key.or(key);
         }
         let item = event.item.as_deref().map(|id| hash_id(&self.config.salt, id));
         let category = event.category.as_deref().map(|id| hash_id(&self.config.salt, id));
-        let outcome = self.apply(event, ts, item, category);
+        let outcome = self.apply(event, column, ts, item, category);
         Ok(Pushed { new_session, outcome })
     }
 
     /// The newest accepted timestamp, if any.
     pub fn newest_ms(&self) -> Option<i64> {
-        self.session.as_ref().map(|s| s.last_ms).or(self.history.last_end_ms)
+        self.session.as_ref().map(|s| s.last_ms).or(self.earlier.last_end_ms)
     }
 
-    fn apply(&mut self, event: &Event, ts: i64, item: Option<u64>, category: Option<u64>) -> Outcome {
+    fn apply(&mut self, event: &Event, column: Column, ts: i64, item: Option<u64>, category: Option<u64>) -> Outcome {
         let Some(s) = self.session.as_mut() else { return Outcome::Ignored };
-        let kind = event.kind;
+        let kind: &Kind = &event.kind;
+        let standard = kind.standard();
         let gap_ms = if s.events == 0 { 0 } else { ts - s.last_ms };
         s.last_ms = ts;
         s.events += 1;
-        s.counts[kind.index()] += 1;
+        let mut kind_count = 0;
+        if let Column::At(c) = column {
+            s.counts[c] += 1;
+            kind_count = s.counts[c];
+        }
+        match standard {
+            Some(EventKind::ViewItem) => s.views += 1,
+            Some(EventKind::AddToCart) => s.carts += 1,
+            _ => {}
+        }
+        let amount = event.price.unwrap_or(0.0) * f64::from(event.quantity.unwrap_or(1));
+        match standard {
+            Some(EventKind::AddToCart) => s.cart_value += amount,
+            Some(EventKind::RemoveFromCart) => s.cart_value = (s.cart_value - amount).max(0.0),
+            _ => {}
+        }
 
         // Item and category bookkeeping (bounded).
         let mut repeat_item = false;
         let mut item_views = 0;
         let mut pending = 0;
         if let Some(h) = item {
-            pending = self.history.pending_flags(h);
+            pending = self.earlier.pending_flags(h);
             let tracked = s.items.len() < MAX_SESSION_ITEMS || s.items.contains_key(&h);
             let mut stat = ItemStat::default();
             if let Some(prev) = s.items.get(&h) {
                 repeat_item = true;
                 stat = *prev;
             }
-            if kind == EventKind::ViewItem {
+            if standard == Some(EventKind::ViewItem) {
                 stat.views += 1;
             }
-            stat.flags |= match kind {
-                EventKind::AddToCart => FLAG_CART,
-                EventKind::AddToWishlist => FLAG_WISHLIST,
-                EventKind::Purchase => FLAG_BOUGHT,
+            stat.flags |= match standard {
+                Some(EventKind::AddToCart) => FLAG_CART,
+                Some(EventKind::AddToWishlist) => FLAG_WISHLIST,
+                Some(EventKind::Purchase) => FLAG_BOUGHT,
                 _ => 0,
             };
             item_views = stat.views;
@@ -283,10 +399,10 @@ impl Window {
         if s.purchased {
             return Outcome::AfterPurchase;
         }
-        if kind == EventKind::Purchase {
+        let Column::At(col) = column else {
             s.purchased = true;
             return Outcome::Purchase;
-        }
+        };
 
         if pending != 0 {
             s.pending_touches += 1;
@@ -301,37 +417,37 @@ impl Window {
         s.smoothed = if position == 0 { w } else { EWMA_ALPHA * w + (1.0 - EWMA_ALPHA) * s.smoothed };
         s.hour = hour_of_day(ts, self.config.utc_offset_min);
 
-        let h = &self.history;
-        let mut row = [0f32; SEQ_LEN];
-        row[seq::KIND + kind.index()] = 1.0;
-        row[seq::LOG_GAP_S] = log1p(gap_ms as f64 / 1000.0);
-        row[seq::LOG_ELAPSED_S] = log1p((ts - s.start_ms) as f64 / 1000.0);
-        row[seq::LOG_POSITION] = log1p(f64::from(position));
-        row[seq::REPEAT_ITEM] = f32::from(u8::from(repeat_item));
-        row[seq::REPEAT_CATEGORY] = f32::from(u8::from(repeat_category));
-        row[seq::LOG_ITEM_VIEWS] = log1p(f64::from(item_views));
-        row[seq::HOUR_SIN] = s.hour.0;
-        row[seq::HOUR_COS] = s.hour.1;
-        row[seq::LOG_PRICE] = event.price.map_or(0.0, log1p);
-        row[seq::LOG_SESSION_CARTS] = log1p(f64::from(s.counts[EventKind::AddToCart.index()]));
-        row[seq::LOG_PREV_SESSIONS] = log1p(f64::from(h.sessions));
-        row[seq::LOG_PREV_PURCHASE_SESSIONS] = log1p(f64::from(h.purchase_sessions));
-        row[seq::LOG_HOURS_SINCE_PREV] = h.last_end_ms.map_or(0.0, |e| log1p((s.start_ms - e) as f64 / 3.6e6));
-        row[seq::ITEM_PENDING_CART] = f32::from(u8::from(pending & FLAG_CART != 0));
-        row[seq::ITEM_PENDING_WISHLIST] = f32::from(u8::from(pending & FLAG_WISHLIST != 0));
-        row[seq::LOG_PENDING_ITEMS] = log1p(f64::from(s.pending_at_start));
-        row[seq::PENDING_TOUCHED] = f32::from(u8::from(s.pending_touches > 0));
-        if self.rows.len() == self.config.window {
-            self.rows.pop_front();
-        }
-        self.rows.push_back(row);
+        let h = &self.earlier;
+        let n = self.config.kinds.columns();
+        let row = self.rows.push();
+        row[col] = 1.0;
+        let x = &mut row[n..];
+        x[num::LOG_GAP_S] = log1p(gap_ms as f64 / 1000.0);
+        x[num::LOG_ELAPSED_S] = log1p((ts - s.start_ms) as f64 / 1000.0);
+        x[num::LOG_POSITION] = log1p(f64::from(position));
+        x[num::LOG_KIND_COUNT] = log1p(f64::from(kind_count));
+        x[num::REPEAT_ITEM] = f32::from(u8::from(repeat_item));
+        x[num::REPEAT_CATEGORY] = f32::from(u8::from(repeat_category));
+        x[num::LOG_ITEM_VIEWS] = log1p(f64::from(item_views));
+        x[num::HOUR_SIN] = s.hour.0;
+        x[num::HOUR_COS] = s.hour.1;
+        x[num::LOG_PRICE] = event.price.map_or(0.0, log1p);
+        x[num::LOG_SESSION_CARTS] = log1p(f64::from(s.carts));
+        x[num::LOG_CART_VALUE] = log1p(s.cart_value);
+        x[num::LOG_PREV_SESSIONS] = log1p(f64::from(h.sessions));
+        x[num::LOG_PREV_PURCHASE_SESSIONS] = log1p(f64::from(h.purchase_sessions));
+        x[num::LOG_HOURS_SINCE_PREV] = h.last_end_ms.map_or(0.0, |e| log1p((s.start_ms - e) as f64 / 3.6e6));
+        x[num::ITEM_PENDING_CART] = f32::from(u8::from(pending & FLAG_CART != 0));
+        x[num::ITEM_PENDING_WISHLIST] = f32::from(u8::from(pending & FLAG_WISHLIST != 0));
+        x[num::LOG_PENDING_ITEMS] = log1p(f64::from(s.pending_at_start));
+        x[num::PENDING_TOUCHED] = f32::from(u8::from(s.pending_touches > 0));
         Outcome::Row
     }
 
     /// Folds the current session into the history: counts, pending items, last end.
     fn fold_session(&mut self) {
         let Some(s) = self.session.take() else { return };
-        let h = &mut self.history;
+        let h = &mut self.earlier;
         h.sessions = h.sessions.saturating_add(1);
         if s.purchased {
             h.purchase_sessions = h.purchase_sessions.saturating_add(1);
@@ -364,13 +480,13 @@ impl Window {
     }
 
     /// The rows of the current session's window, oldest first (at most W).
-    pub fn rows(&self) -> impl ExactSizeIterator<Item = &[f32; SEQ_LEN]> + '_ {
-        self.rows.iter()
+    pub fn rows(&self) -> &Rows {
+        &self.rows
     }
 
     /// The newest row, if the session has one.
-    pub fn last_row(&self) -> Option<&[f32; SEQ_LEN]> {
-        self.rows.back()
+    pub fn last_row(&self) -> Option<&[f32]> {
+        self.rows.len().checked_sub(1).and_then(|i| self.rows.get(i))
     }
 
     /// k: events of the current session before its first purchase.
@@ -393,46 +509,55 @@ impl Window {
         self.session.as_ref().map(|s| s.start_ms)
     }
 
-    /// The aggregate features of the current session (all zero before any event).
-    pub fn aggregates(&self) -> [f32; AGG_LEN] {
-        let mut a = [0f32; AGG_LEN];
-        let h = &self.history;
+    /// The aggregate features of the current session (all zero before any event), written into
+    /// `out` (of [`crate::features::aggregate_len`] values).
+    pub fn aggregates_into(&self, out: &mut [f32]) {
+        out.fill(0.0);
+        let n = self.config.kinds.columns();
+        let h = &self.earlier;
+        let a = &mut out[n..];
         a[agg::PREV_SESSIONS] = h.sessions as f32;
         a[agg::PREV_PURCHASE_SESSIONS] = h.purchase_sessions as f32;
         a[agg::HAS_PREV_SESSION] = f32::from(u8::from(h.sessions > 0));
-        let Some(s) = &self.session else { return a };
-        for (i, c) in s.counts.iter().enumerate() {
-            a[agg::COUNT + i] = *c as f32;
-        }
+        let Some(s) = &self.session else { return };
         let duration_s = (s.last_ms - s.start_ms) as f64 / 1000.0;
         a[agg::EVENTS] = s.events as f32;
         a[agg::DISTINCT_ITEMS] = s.items.len() as f32;
         a[agg::DISTINCT_CATEGORIES] = s.categories.len() as f32;
         a[agg::DURATION_S] = duration_s as f32;
         a[agg::EVENTS_PER_MINUTE] = (f64::from(s.events) / (duration_s / 60.0 + 1.0)) as f32;
-        a[agg::CART_RATE] = s.counts[EventKind::AddToCart.index()] as f32
-            / s.counts[EventKind::ViewItem.index()].max(1) as f32;
+        a[agg::CART_RATE] = s.carts as f32 / s.views.max(1) as f32;
         a[agg::MAX_ITEM_VIEWS] = s.max_item_views as f32;
         a[agg::ENGAGEMENT_MA] = if s.recent.is_empty() { 0.0 } else { s.recent.iter().sum::<f32>() / s.recent.len() as f32 };
         a[agg::ENGAGEMENT_SMOOTHED] = s.smoothed;
+        a[agg::CART_VALUE] = s.cart_value as f32;
         a[agg::HOURS_SINCE_PREV] = h.last_end_ms.map_or(0.0, |e| ((s.start_ms - e) as f64 / 3.6e6) as f32);
         a[agg::PENDING_ITEMS] = s.pending_at_start as f32;
         a[agg::PENDING_TOUCHES] = s.pending_touches as f32;
         a[agg::HOUR_SIN] = s.hour.0;
         a[agg::HOUR_COS] = s.hour.1;
-        a
+        for (i, c) in s.counts.iter().enumerate() {
+            out[i] = *c as f32;
+        }
+    }
+
+    /// The aggregate features of the current session as a new vector.
+    pub fn aggregates(&self) -> Vec<f32> {
+        let mut out = vec![0.0; aggregate_len(&self.config.kinds)];
+        self.aggregates_into(&mut out);
+        out
     }
 
     /// Forgets everything: the session, the rows and the history. The configuration stays.
     pub fn forget(&mut self) {
         self.session = None;
         self.rows.clear();
-        self.history = History::default();
+        self.earlier = EarlierSessions::default();
     }
 
     /// Drops pending items older than the TTL at `now_ms` (used when restoring old state).
     pub fn expire(&mut self, now_ms: i64) {
-        self.history.pending.retain(|p| now_ms - p.last_ms <= PENDING_TTL_MS);
+        self.earlier.pending.retain(|p| now_ms - p.last_ms <= PENDING_TTL_MS);
     }
 }
 
@@ -446,13 +571,18 @@ mod tests {
         Event::new(kind, ts).with_item(item, "c1")
     }
 
+    /// Column of a numeric feature with the GA4 kinds.
+    fn c(i: usize) -> usize {
+        Kinds::standard().columns() + i
+    }
+
     #[test]
     fn out_of_order_policy() {
         let mut w = Window::new(WindowConfig::default()).unwrap();
         w.push(&ev(EventKind::ViewItem, T0, "a")).unwrap();
         // Within tolerance: accepted, clamped (gap 0).
         w.push(&ev(EventKind::ViewItem, T0 - 1_500, "b")).unwrap();
-        assert_eq!(w.last_row().unwrap()[seq::LOG_GAP_S], 0.0);
+        assert_eq!(w.last_row().unwrap()[c(num::LOG_GAP_S)], 0.0);
         let before = w.clone();
         let err = w.push(&ev(EventKind::ViewItem, T0 - 2_001, "c")).unwrap_err();
         assert!(matches!(err, Error::OutOfOrder { .. }));
@@ -461,7 +591,7 @@ mod tests {
 
     #[test]
     fn ignored_kinds_change_nothing() {
-        let cfg = WindowConfig { kinds: KindSet::from_kinds(&[EventKind::ViewItem]), ..WindowConfig::default() };
+        let cfg = WindowConfig { kinds: Kinds::parse(&["view_item", "purchase"]).unwrap(), ..WindowConfig::default() };
         let mut w = Window::new(cfg).unwrap();
         let before = w.clone();
         let p = w.push(&Event::new(EventKind::PageView, T0)).unwrap();
@@ -480,7 +610,7 @@ mod tests {
         assert_eq!(w.rows().len(), 1);
         // The next session knows about the purchase.
         w.push(&ev(EventKind::ViewItem, T0 + SESSION_GAP_MS + 10, "b")).unwrap();
-        assert_eq!(w.history().purchase_sessions, 1);
+        assert_eq!(w.earlier().purchase_sessions, 1);
         assert!(!w.converted());
     }
 
@@ -500,19 +630,19 @@ mod tests {
         let t1 = T0 + SESSION_GAP_MS + 1_000;
         w.push(&ev(EventKind::ViewItem, t1, "a")).unwrap();
         let r = w.last_row().unwrap();
-        assert_eq!(r[seq::ITEM_PENDING_CART], 1.0);
-        assert_eq!(r[seq::ITEM_PENDING_WISHLIST], 0.0);
-        assert_eq!(r[seq::PENDING_TOUCHED], 1.0);
-        assert_eq!(r[seq::LOG_PENDING_ITEMS], log1p(2.0));
+        assert_eq!(r[c(num::ITEM_PENDING_CART)], 1.0);
+        assert_eq!(r[c(num::ITEM_PENDING_WISHLIST)], 0.0);
+        assert_eq!(r[c(num::PENDING_TOUCHED)], 1.0);
+        assert_eq!(r[c(num::LOG_PENDING_ITEMS)], log1p(2.0));
         // Buying a pending item removes it at the end of the session.
         w.push(&ev(EventKind::Purchase, t1 + 1, "a")).unwrap();
         let t2 = t1 + SESSION_GAP_MS + 1_000;
         w.push(&ev(EventKind::ViewItem, t2, "c")).unwrap();
-        assert_eq!(w.history().pending.len(), 1);
+        assert_eq!(w.earlier().pending.len(), 1);
         // Fifteen days later the wishlisted item has expired.
         w.push(&ev(EventKind::ViewItem, t2 + 15 * 24 * 3_600_000, "b")).unwrap();
-        assert_eq!(w.history().pending.len(), 0);
-        assert_eq!(w.last_row().unwrap()[seq::ITEM_PENDING_WISHLIST], 0.0);
+        assert_eq!(w.earlier().pending.len(), 0);
+        assert_eq!(w.last_row().unwrap()[c(num::ITEM_PENDING_WISHLIST)], 0.0);
     }
 
     #[test]
@@ -531,7 +661,56 @@ mod tests {
         assert!(w.rows().len() <= 8);
         let s = w.session.as_ref().unwrap();
         assert!(s.items.len() <= MAX_SESSION_ITEMS && s.categories.len() <= MAX_SESSION_ITEMS);
-        assert!(w.history().pending.len() <= MAX_PENDING);
+        assert!(w.earlier().pending.len() <= MAX_PENDING);
+    }
+
+    #[test]
+    fn the_shops_session_id_decides_where_sessions_start() {
+        let mut w = Window::new(WindowConfig::default()).unwrap();
+        let e = |ts: i64, s: &str| Event::new(EventKind::PageView, ts).with_session(s);
+        assert!(w.push(&e(T0, "a")).unwrap().new_session);
+        // Two hours later, same session id: the same session.
+        assert!(!w.push(&e(T0 + 2 * 3_600_000, "a")).unwrap().new_session);
+        // A second later, another id: a new session.
+        assert!(w.push(&e(T0 + 2 * 3_600_000 + 1_000, "b")).unwrap().new_session);
+        assert_eq!(w.earlier().sessions, 1);
+        // No id: the 30-minute rule, and the id seen later is adopted.
+        let mut w = Window::new(WindowConfig::default()).unwrap();
+        w.push(&Event::new(EventKind::PageView, T0)).unwrap();
+        assert!(!w.push(&e(T0 + 1_000, "x")).unwrap().new_session);
+        assert!(w.push(&e(T0 + 2_000, "y")).unwrap().new_session);
+        assert!(w.push(&Event::new(EventKind::PageView, T0 + 2_000 + SESSION_GAP_MS + 1)).unwrap().new_session);
+    }
+
+    #[test]
+    fn a_shops_own_kinds_get_their_columns() {
+        let kinds = Kinds::parse(&["size_guide_open", "view_item", "purchase", "coupon_applied"]).unwrap();
+        let mut w = Window::new(WindowConfig { kinds, ..WindowConfig::default() }).unwrap();
+        let own = |name: &str, ts| Event::new(Kind::parse(name).unwrap(), ts);
+        assert_eq!(w.push(&own("coupon_applied", T0)).unwrap().outcome, Outcome::Row);
+        assert_eq!(&w.last_row().unwrap()[..3], [0.0, 0.0, 1.0]);
+        assert_eq!(w.push(&own("size_guide_open", T0 + 1)).unwrap().outcome, Outcome::Row);
+        assert_eq!(&w.last_row().unwrap()[..3], [1.0, 0.0, 0.0]);
+        assert_eq!(w.push(&own("size_guide_open", T0 + 2)).unwrap().outcome, Outcome::Row);
+        assert_eq!(w.last_row().unwrap()[3 + num::LOG_KIND_COUNT], log1p(2.0));
+        assert_eq!(w.push(&own("unknown_to_the_model", T0 + 3)).unwrap().outcome, Outcome::Ignored);
+        assert_eq!(w.push(&Event::new(EventKind::AddToCart, T0 + 4)).unwrap().outcome, Outcome::Ignored);
+        assert_eq!(w.aggregates()[..3], [2.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn cart_value_counts_price_times_quantity_and_removals() {
+        let mut w = Window::new(WindowConfig::default()).unwrap();
+        let mut add = Event::new(EventKind::AddToCart, T0).with_item("a", "c").with_price(20.0);
+        add.quantity = Some(3);
+        w.push(&add).unwrap();
+        assert_eq!(w.last_row().unwrap()[c(num::LOG_CART_VALUE)], log1p(60.0));
+        w.push(&Event::new(EventKind::RemoveFromCart, T0 + 1).with_item("a", "c").with_price(20.0)).unwrap();
+        assert_eq!(w.last_row().unwrap()[c(num::LOG_CART_VALUE)], log1p(40.0));
+        let mut big = Event::new(EventKind::RemoveFromCart, T0 + 2).with_price(1000.0);
+        big.quantity = Some(2);
+        w.push(&big).unwrap();
+        assert_eq!(w.last_row().unwrap()[c(num::LOG_CART_VALUE)], 0.0);
     }
 
     #[test]

@@ -1,0 +1,187 @@
+//! `shopper-intent featurize`: an event log to training tensors split by user, with a summary.
+//!
+//! The kinds (feature columns) come from the log itself unless given; the log must have enough
+//! users, sessions and purchases in each split for training and evaluation to mean anything,
+//! otherwise featurizing stops and says how many are needed.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use serde_json::json;
+use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VERSION};
+use shopper_intent::{Kind, Kinds, WindowConfig};
+
+use crate::dataset::{assign_splits, Counts, Samples, Split};
+use crate::logs::Log;
+
+/// Users needed before a log is split (so that validation and test get a few each).
+pub const MIN_USERS: usize = 20;
+/// Purchasing sessions with at least one sample needed in the training split.
+pub const MIN_TRAIN_PURCHASES: usize = 10;
+/// Purchasing and non-purchasing sessions with samples needed in validation and test each.
+pub const MIN_EVAL_SESSIONS: usize = 2;
+
+/// How to featurize.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Seed of the user split.
+    pub seed: u64,
+    /// W.
+    pub window: usize,
+    /// Minutes east of UTC.
+    pub utc_offset_min: i32,
+    /// The kinds, in column order; `None` takes the log's.
+    pub kinds: Option<Vec<String>>,
+    /// Go on (with a warning) when the log is too small to split and train.
+    pub allow_small: bool,
+}
+
+/// The kinds to featurize with: the ones given, or the log's most frequent (with a note of any
+/// left out).
+pub fn choose_kinds(log: &Log, given: Option<&[String]>) -> Result<Kinds> {
+    if let Some(names) = given {
+        return Ok(Kinds::parse(names)?);
+    }
+    let (kinds, dropped) = Kinds::from_counts(&log.kinds)?;
+    if !dropped.is_empty() {
+        let list: Vec<String> = dropped.iter().take(10).map(|(k, n)| format!("{k} ({n})")).collect();
+        eprintln!(
+            "note: the log has more than {} event types; {} rare ones get no column: {}{}",
+            shopper_intent::kinds::MAX_KINDS,
+            dropped.len(),
+            list.join(", "),
+            if dropped.len() > 10 { ", ..." } else { "" }
+        );
+    }
+    if !log.kinds.contains_key(&Kind::from(shopper_intent::EventKind::Purchase)) {
+        eprintln!("warning: the log has no purchase event: every session is labelled 0");
+    }
+    Ok(kinds)
+}
+
+/// The featurized splits.
+pub struct Featurized {
+    /// The kinds used.
+    pub kinds: Kinds,
+    /// Samples per split, in [`Split::ALL`] order.
+    pub splits: Vec<(Split, Samples)>,
+    /// The whole log's counts.
+    pub total: Counts,
+}
+
+/// Featurizes every user of `log` into its split.
+pub fn featurize(log: &Log, options: &Options) -> Result<Featurized> {
+    let kinds = choose_kinds(log, options.kinds.as_deref())?;
+    let config = WindowConfig { window: options.window, utc_offset_min: options.utc_offset_min, kinds: kinds.clone(), salt: [0; 16] };
+    config.validate()?;
+    let splits = assign_splits(&log.users, options.seed);
+    let mut out: Vec<(Split, Samples)> = Split::ALL.iter().map(|s| (*s, Samples::new(&kinds, true))).collect();
+    for (split, samples) in &mut out {
+        samples.reserve(log.users.iter().zip(&splits).filter(|(_, s)| *s == split).map(|(u, _)| u.events.len()).sum());
+    }
+    for (u, user) in log.users.iter().enumerate() {
+        let (_, samples) = out.iter_mut().find(|(s, _)| *s == splits[u]).expect("every split is in the list");
+        samples.walk(u, user, &config)?;
+    }
+    let mut total = Counts::default();
+    for (_, s) in &out {
+        total.add(&s.counts);
+    }
+    let f = Featurized { kinds, splits: out, total };
+    check_size(&f, options.allow_small)?;
+    Ok(f)
+}
+
+/// Purchasing and other sessions that have at least one sample.
+fn sessions_with_samples(s: &Samples) -> (usize, usize) {
+    let mut pos = std::collections::HashSet::new();
+    let mut neg = std::collections::HashSet::new();
+    for (i, &sess) in s.session.iter().enumerate() {
+        if s.label[i] != 0 {
+            pos.insert(sess);
+        } else {
+            neg.insert(sess);
+        }
+    }
+    (pos.len(), neg.len())
+}
+
+fn check_size(f: &Featurized, allow_small: bool) -> Result<()> {
+    let mut problems = Vec::new();
+    if f.total.users < MIN_USERS {
+        problems.push(format!("{} users; at least {MIN_USERS} are needed to split them 70/15/15", f.total.users));
+    }
+    for (split, s) in &f.splits {
+        let (pos, neg) = sessions_with_samples(s);
+        let need_pos = if *split == Split::Train { MIN_TRAIN_PURCHASES } else { MIN_EVAL_SESSIONS };
+        if pos < need_pos || neg < MIN_EVAL_SESSIONS {
+            problems.push(format!(
+                "the {} split has {pos} purchasing and {neg} other sessions with samples; at least {need_pos} and {MIN_EVAL_SESSIONS} are needed",
+                split.name()
+            ));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let msg = format!("the log is too small to train and evaluate a model:\n  {}", problems.join("\n  "));
+    if allow_small {
+        eprintln!("warning: {msg}\n(going on because of --allow-small: figures from such data mean little)");
+        Ok(())
+    } else {
+        bail!("{msg}\n(a purchase is an event of type purchase, or a mapped name such as Order Completed; --allow-small goes on anyway)")
+    }
+}
+
+/// Where the input came from, for the summary.
+pub struct Input<'a> {
+    /// The path given.
+    pub path: &'a Path,
+    /// Its sha256.
+    pub sha256: String,
+    /// Whether the UTC offset was given or assumed.
+    pub utc_offset_given: bool,
+}
+
+/// Writes the tensors and `summary.json` into `out`; returns the summary.
+pub fn write(f: &Featurized, log: &Log, options: &Options, input: &Input<'_>, out: &Path) -> Result<serde_json::Value> {
+    let mut per_split = serde_json::Map::new();
+    for (split, samples) in &f.splits {
+        samples.write(&out.join(split.name()))?;
+        per_split.insert(split.name().into(), serde_json::to_value(&samples.counts)?);
+    }
+    let refused: Vec<_> = f.splits.iter().flat_map(|(_, s)| &s.refused).collect();
+    let mut kinds: Vec<(String, usize)> = log.kinds.iter().map(|(k, n)| (k.name().to_string(), *n)).collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let sessions_from = match (log.with_session, log.events) {
+        (0, _) => "30-minute gaps (the log has no session ids)",
+        (s, e) if s == e => "the log's session ids",
+        _ => "the log's session ids where given, 30-minute gaps elsewhere",
+    };
+    let summary = json!({
+        "feature_version": FEATURE_VERSION,
+        "kinds": f.kinds.names(),
+        "sequence_features": sequence_features(&f.kinds),
+        "aggregate_features": aggregate_features(&f.kinds),
+        "input": input.path.display().to_string(),
+        "input_sha256": input.sha256,
+        "format": log.format,
+        "window": options.window,
+        "seed": options.seed,
+        "utc_offset_min": options.utc_offset_min,
+        "utc_offset_assumed": !input.utc_offset_given,
+        "sessions_from": sessions_from,
+        "lines": log.lines,
+        "events_outside_window": log.outside_window,
+        "malformed_lines": log.bad.len(),
+        "malformed": log.bad.iter().take(100).collect::<Vec<_>>(),
+        "refused_events": refused.len(),
+        "refused": refused.iter().take(100).collect::<Vec<_>>(),
+        "event_types": kinds,
+        "total": f.total,
+        "splits": per_split,
+    });
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    Ok(summary)
+}

@@ -1,0 +1,105 @@
+//! What the commands print: the featurize summary and the evaluation tables.
+
+use std::time::Duration;
+
+use crate::dataset::Split;
+use crate::eval::{mean_sd, Figures, Run, Scored, PREFIX_BUCKETS};
+use crate::featurize::{Featurized, Options};
+use crate::logs::Log;
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or("   -  ".into(), |v| format!("{v:.4}"))
+}
+
+/// The lines `featurize` prints.
+pub fn featurized(f: &Featurized, log: &Log, options: &Options, out: &std::path::Path, elapsed: Duration) {
+    let t = &f.total;
+    println!(
+        "{} lines, {} events kept ({} outside the log's time window, {} malformed lines, {} refused by the window, {} of kinds without a column)",
+        log.lines,
+        t.events,
+        log.outside_window,
+        log.bad.len(),
+        t.refused,
+        t.ignored
+    );
+    println!(
+        "{} users, {} sessions, {} with a purchase ({:.2}%), {} starting with the purchase (no sample)",
+        t.users,
+        t.sessions,
+        t.positive_sessions,
+        100.0 * t.positive_sessions as f64 / t.sessions.max(1) as f64,
+        t.sessions_starting_with_purchase
+    );
+    println!("event kinds (columns): {}", f.kinds.names().join(", "));
+    for (split, s) in &f.splits {
+        let c = &s.counts;
+        println!(
+            "  {:5} {:6} users {:7} sessions {:6} positive {:8} samples ({:.1}% positive)",
+            Split::name(*split),
+            c.users,
+            c.sessions,
+            c.positive_sessions,
+            c.samples,
+            100.0 * c.positive_samples as f64 / c.samples.max(1) as f64
+        );
+    }
+    println!("feature version {}, W = {}; written to {} in {:.2?}", shopper_intent::features::FEATURE_VERSION, options.window, out.display(), elapsed);
+}
+
+/// The table of one evaluation.
+pub fn eval(users: &str, scored: &Scored, figs: &[Figures], reps: usize) {
+    let c = scored.counts();
+    println!(
+        "{users}: {} users, {} sessions ({} positive), {} samples ({} positive); {reps} bootstrap replicates over users",
+        c.users, c.sessions, c.positive_sessions, c.samples, c.positive_samples
+    );
+    if c.refused > 0 {
+        println!("{} events were refused by the window (out of order) and not scored", c.refused);
+    }
+    println!("{:18} {:>24} {:>8} {:>8} {:>8} {:>8}", "scorer", "online AUC [95% CI]", "PR-AUC", "sess AUC", "Brier", "ECE");
+    for f in figs {
+        println!(
+            "{:18} {:.4} [{:.4}, {:.4}] {:>8.4} {:>8} {:>8} {:>8}",
+            f.name,
+            f.online_auc.value,
+            f.online_auc.lo,
+            f.online_auc.hi,
+            f.pr_auc,
+            fmt_opt(f.session_auc),
+            fmt_opt(Some(f.brier).filter(|v| v.is_finite())),
+            fmt_opt(Some(f.ece).filter(|v| v.is_finite()))
+        );
+    }
+    let m = &figs[0];
+    if let Some(t) = &m.at_threshold {
+        println!(
+            "model at threshold {:.4}: F1 {:.4}, precision {:.4}, recall {:.4}, accuracy {:.4}",
+            t.threshold, t.f1, t.precision, t.recall, t.accuracy
+        );
+    }
+    println!("model AUC@k, k = 1..10: {}", m.auc_at_k.iter().map(|v| fmt_opt(*v)).collect::<Vec<_>>().join(" "));
+    let buckets: Vec<String> = PREFIX_BUCKETS
+        .iter()
+        .zip(&m.auc_by_prefix)
+        .map(|(&(lo, hi), v)| {
+            let range = if lo == hi { format!("{lo}") } else if hi == u32::MAX { format!("{lo}+") } else { format!("{lo}-{hi}") };
+            format!("{range}: {}", fmt_opt(*v))
+        })
+        .collect();
+    println!("model AUC by prefix length: {}", buckets.join(", "));
+    for (name, d) in &m.paired {
+        println!("model - {name:16} online AUC {:+.4} [{:+.4}, {:+.4}]", d.value, d.lo, d.hi);
+    }
+}
+
+/// The mean over seeds of each scorer's online AUC.
+pub fn eval_mean(runs: &[Run]) {
+    let seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
+    println!("mean over seeds {seeds:?} (sd over seeds):");
+    for (i, f) in runs[0].figures.iter().enumerate() {
+        let values: Vec<f64> = runs.iter().map(|r| r.figures[i].online_auc.value).collect();
+        let (mean, sd) = mean_sd(&values);
+        println!("  {:18} online AUC {mean:.4} ({sd:.4})", f.name);
+    }
+}

@@ -1,0 +1,53 @@
+//! `shopper-intent score`: every event of a log scored by the engine, one JSON line per input
+//! line, in input order, with the session number and the position in the session so that the
+//! scores join back to the log.
+
+use std::io::Write;
+
+use anyhow::Result;
+use serde_json::json;
+use shopper_intent::batch::BatchScorer;
+use shopper_intent::engine::{Update, DEFAULT_HYSTERESIS};
+use shopper_intent::{Error, Event, SequenceModel};
+
+use crate::eval::BATCH;
+use crate::logs::Log;
+
+/// Writes one line per event of `log` to `out`, sorted by line number. Malformed lines of the
+/// log (skipped by the reader) are written as errors too, so every input line is accounted for.
+pub fn score(log: &Log, model: &SequenceModel, utc_offset_min: i32, out: &mut impl Write) -> Result<()> {
+    let streams: Vec<Vec<&Event>> = log.users.iter().map(|u| u.event_refs()).collect();
+    let mut results: Vec<Vec<Option<Result<Update, Error>>>> = streams.iter().map(|s| vec![None; s.len()]).collect();
+    let mut scorer = BatchScorer::new(model, BATCH, utc_offset_min, DEFAULT_HYSTERESIS)?;
+    scorer.score(&streams, |s, i, r| results[s][i] = Some(r))?;
+    let mut lines: Vec<(usize, String)> = Vec::with_capacity(log.events + log.bad.len());
+    for (u, user) in log.users.iter().enumerate() {
+        let mut session: Option<u32> = None;
+        for (i, (line, event)) in user.events.iter().enumerate() {
+            let v = match results[u][i].take() {
+                Some(Ok(up)) => {
+                    if up.new_session {
+                        session = Some(session.map_or(0, |s| s + 1));
+                    }
+                    let (session, position) = if up.ignored { (session, None) } else { (session, Some(up.events - 1)) };
+                    json!({
+                        "line": line, "user": user.user, "type": event.kind.name(), "session": session, "position": position,
+                        "prefix": up.prefix, "score": up.score, "segment": up.segment.name(), "segmentChanged": up.segment_changed,
+                        "converted": up.converted, "ignored": up.ignored, "scored": up.scored, "newSession": up.new_session,
+                    })
+                }
+                Some(Err(e)) => json!({"line": line, "user": user.user, "type": event.kind.name(), "error": e.to_string(), "code": e.code()}),
+                None => json!({"line": line, "user": user.user, "error": "not scored", "code": "ENGINE_FAILED"}),
+            };
+            lines.push((*line, v.to_string()));
+        }
+    }
+    for b in &log.bad {
+        lines.push((b.line, json!({"line": b.line, "error": b.error, "code": "INVALID_EVENT"}).to_string()));
+    }
+    lines.sort_by_key(|(l, _)| *l);
+    for (_, l) in lines {
+        writeln!(out, "{l}")?;
+    }
+    Ok(())
+}

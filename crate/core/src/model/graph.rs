@@ -1,0 +1,411 @@
+//! One LSTM step as a tract-core graph built from [`Weights`], and the two ways it is run: one
+//! session at a time ([`SequenceModel`], the browser's engine) and many sessions at once
+//! ([`BatchModel`], offline scoring).
+//!
+//! ```text
+//!  x [B,F] ─ x·W ─┐
+//!                  + ─ + b ─ LstmEpilogue(·, c) ─┬─ h' ─ head ─ sigmoid ─ p [B,1]
+//!  h [B,H] ─ h·R ─┘                     c [B,H] ┘└─ c'
+//! ```
+
+use std::sync::Arc;
+
+use tract_core::internal::*;
+use tract_core::ops::einsum::EinSum;
+use tract_core::ops::lstm_cell::LstmEpilogue;
+use tract_core::ops::math;
+use tract_core::ops::nn::sigmoid;
+
+use super::{check_probability, LstmState, Manifest, Weights};
+use crate::Error;
+
+fn bad(e: impl std::fmt::Display) -> Error {
+    Error::BadModel(format!("{e:#}"))
+}
+
+/// Reorders the four gate blocks of each row of a `[rows, 4H]` matrix from PyTorch's order
+/// (input, forget, cell, output) to the order tract's LSTM epilogue reads (input, output,
+/// forget, cell).
+fn to_epilogue_order(m: &[f32], rows: usize, h: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(m.len());
+    for r in 0..rows {
+        let row = &m[r * 4 * h..(r + 1) * 4 * h];
+        for g in [0, 3, 1, 2] {
+            out.extend_from_slice(&row[g * h..(g + 1) * h]);
+        }
+    }
+    out
+}
+
+fn konst(model: &mut TypedModel, name: &str, shape: &[usize], data: &[f32]) -> TractResult<OutletId> {
+    model.add_const(name, Tensor::from_shape(shape, data)?)
+}
+
+/// The graph of one step for `batch` sessions: inputs `x [B,F]`, `h [B,H]`, `c [B,H]`;
+/// outputs `p [B,1]`, `h'`, `c'`.
+fn build(w: &Weights, batch: usize) -> TractResult<TypedModel> {
+    let (f, h) = (w.inputs, w.hidden);
+    let mut m = TypedModel::default();
+    let x = m.add_source("x", f32::fact([batch, f]))?;
+    let hs = m.add_source("h", f32::fact([batch, h]))?;
+    let cs = m.add_source("c", f32::fact([batch, h]))?;
+    let matmul = || EinSum::new("mk,kn->mn".parse().expect("a valid einsum expression"), f32::datum_type());
+    let wi = konst(&mut m, "w_ih", &[f, 4 * h], &to_epilogue_order(&w.w_ih, f, h))?;
+    let wh = konst(&mut m, "w_hh", &[h, 4 * h], &to_epilogue_order(&w.w_hh, h, h))?;
+    let b = konst(&mut m, "b", &[1, 4 * h], &to_epilogue_order(&w.b, 1, h))?;
+    let xw = m.wire_node("x_w", matmul(), &[x, wi])?[0];
+    let hr = m.wire_node("h_r", matmul(), &[hs, wh])?[0];
+    let sum = m.wire_node("gates", math::add(), &[xw, hr])?[0];
+    let pre = m.wire_node("gates_b", math::add(), &[sum, b])?[0];
+    let cell = m.wire_node("cell", LstmEpilogue { hidden: h }, &[pre, cs])?;
+    let (h2, c2) = (cell[0], cell[1]);
+    let z = if w.head == 0 {
+        let hw = konst(&mut m, "head_w", &[h, 1], &w.head_w1)?;
+        let hb = konst(&mut m, "head_b", &[1, 1], &w.head_b1)?;
+        let z = m.wire_node("head", matmul(), &[h2, hw])?[0];
+        m.wire_node("head_plus_b", math::add(), &[z, hb])?[0]
+    } else {
+        let g = w.head;
+        let w1 = konst(&mut m, "head_w1", &[h, g], &w.head_w1)?;
+        let b1 = konst(&mut m, "head_b1", &[1, g], &w.head_b1)?;
+        let zero = konst(&mut m, "zero", &[1, 1], &[0.0])?;
+        let w2 = konst(&mut m, "head_w2", &[g, 1], &w.head_w2)?;
+        let b2 = konst(&mut m, "head_b2", &[1, 1], &[w.head_b2])?;
+        let a = m.wire_node("head1", matmul(), &[h2, w1])?[0];
+        let a = m.wire_node("head1_plus_b", math::add(), &[a, b1])?[0];
+        let a = m.wire_node("relu", math::max(), &[a, zero])?[0];
+        let z = m.wire_node("head2", matmul(), &[a, w2])?[0];
+        m.wire_node("head2_plus_b", math::add(), &[z, b2])?[0]
+    };
+    let p = m.wire_node("p", sigmoid(), &[z])?[0];
+    m.select_output_outlets(&[p, h2, c2])?;
+    Ok(m)
+}
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// A runnable step for `batch` sessions, with input tensors that are written in place.
+struct Step {
+    state: TypedSimpleState,
+    batch: usize,
+    inputs: [Arc<Tensor>; 3],
+}
+
+impl Step {
+    fn new(w: &Weights, batch: usize) -> Result<Step, Error> {
+        let model = build(w, batch).map_err(bad)?.into_optimized().map_err(bad)?;
+        Step::from_optimized(model, w, batch)
+    }
+
+    fn from_optimized(model: TypedModel, w: &Weights, batch: usize) -> Result<Step, Error> {
+        let plan: Plan = model.into_runnable().map_err(bad)?;
+        let state = plan.spawn().map_err(bad)?;
+        let zeros = |n: usize| Tensor::zero::<f32>(&[batch, n]).map(Arc::new).map_err(bad);
+        Ok(Step { state, batch, inputs: [zeros(w.inputs)?, zeros(w.hidden)?, zeros(w.hidden)?] })
+    }
+
+    /// The input tensor `i` (0: x, 1: h, 2: c) as a mutable slice, reusing its memory when no
+    /// one else holds it.
+    fn input(&mut self, i: usize) -> Result<&mut [f32], Error> {
+        let t = &mut self.inputs[i];
+        if Arc::get_mut(t).is_none() {
+            *t = Arc::new((**t).clone());
+        }
+        let t = Arc::get_mut(t).ok_or_else(|| bad("an input tensor is still in use"))?;
+        t.to_plain_array_view_mut::<f32>().map_err(bad)?.into_slice().ok_or_else(|| bad("an input tensor is not contiguous"))
+    }
+
+    /// Runs the step; calls `read(p, h', c')` with the outputs, batch-major.
+    fn run(&mut self, read: impl FnOnce(&[f32], &[f32], &[f32]) -> Result<(), Error>) -> Result<(), Error> {
+        let inputs: TVec<TValue> = self.inputs.iter().map(|t| TValue::from_const(t.clone())).collect();
+        let out = self.state.run(inputs).map_err(bad)?;
+        let slice = |i: usize| -> Result<&[f32], Error> {
+            let t = out.get(i).ok_or_else(|| bad("missing output"))?;
+            t.to_plain_array_view::<f32>().map_err(bad)?.to_slice().ok_or_else(|| bad("an output is not contiguous"))
+        };
+        read(slice(0)?, slice(1)?, slice(2)?)
+    }
+}
+
+/// An LSTM run one event at a time for one session, carrying `(h, c)` between events.
+pub struct SequenceModel {
+    manifest: Manifest,
+    weights: Weights,
+    step: Step,
+}
+
+impl std::fmt::Debug for SequenceModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SequenceModel").field("name", &self.manifest.name).field("hidden", &self.weights.hidden).finish_non_exhaustive()
+    }
+}
+
+impl SequenceModel {
+    /// Loads a model from its weights file and manifest (JSON text); checks that the two belong
+    /// together and fit this engine, builds the step and runs it once.
+    pub fn load(weights: &[u8], manifest_json: &str) -> Result<SequenceModel, Error> {
+        let manifest = Manifest::parse(manifest_json)?;
+        let weights = Weights::parse(weights, &manifest.model)?;
+        SequenceModel::new(manifest, weights)
+    }
+
+    /// A model from a checked manifest and its weights.
+    pub fn new(manifest: Manifest, weights: Weights) -> Result<SequenceModel, Error> {
+        let step = Step::new(&weights, 1)?;
+        SequenceModel::checked(manifest, weights, step)
+    }
+
+    fn checked(manifest: Manifest, weights: Weights, step: Step) -> Result<SequenceModel, Error> {
+        let mut model = SequenceModel { manifest, weights, step };
+        // One step from a zero state proves the graph runs and returns a probability.
+        let mut state = model.zero_state();
+        model.step(&vec![0.0; model.weights.inputs], &mut state)?;
+        Ok(model)
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The weights.
+    pub fn weights(&self) -> &Weights {
+        &self.weights
+    }
+
+    /// H.
+    pub fn hidden(&self) -> usize {
+        self.weights.hidden
+    }
+
+    /// The state at the start of a session: all zeros.
+    pub fn zero_state(&self) -> LstmState {
+        LstmState::zero(self.weights.hidden)
+    }
+
+    /// Feeds one feature row: returns the probability after it and advances `state`.
+    /// On error `state` is unchanged.
+    pub fn step(&mut self, row: &[f32], state: &mut LstmState) -> Result<f32, Error> {
+        if row.len() != self.weights.inputs || state.h.len() != self.weights.hidden || state.c.len() != self.weights.hidden {
+            return Err(Error::BadOptions(format!(
+                "a step needs {} inputs and a state of {}, got {} and {}",
+                self.weights.inputs,
+                self.weights.hidden,
+                row.len(),
+                state.h.len()
+            )));
+        }
+        self.step.input(0)?.copy_from_slice(row);
+        self.step.input(1)?.copy_from_slice(&state.h);
+        self.step.input(2)?.copy_from_slice(&state.c);
+        let mut p = 0.0;
+        self.step.run(|pp, h, c| {
+            p = check_probability(pp.first().copied().unwrap_or(f32::NAN))?;
+            if h.len() != state.h.len() || c.len() != state.c.len() || !h.iter().chain(c).all(|v| v.is_finite()) {
+                return Err(bad("the model returned a state that is not finite numbers of the right size"));
+            }
+            state.h.copy_from_slice(h);
+            state.c.copy_from_slice(c);
+            Ok(())
+        })?;
+        Ok(p)
+    }
+
+    /// Runs `rows` from `start`; returns the probability after each row and the final state.
+    pub fn run<'a>(&mut self, start: &LstmState, rows: impl IntoIterator<Item = &'a [f32]>) -> Result<(Vec<f32>, LstmState), Error> {
+        let mut state = start.clone();
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(self.step(row, &mut state)?);
+        }
+        Ok((out, state))
+    }
+}
+
+/// Loads a [`SequenceModel`] in short steps, so that a page can give the main thread back between
+/// them: parse, build the graph, optimize it, then make the plan and run one step.
+///
+/// ```no_run
+/// # let (weights, manifest) = (Vec::<u8>::new(), String::new());
+/// let mut loader = shopper_intent::model::ModelLoader::new(&weights, &manifest)?;
+/// while !loader.step()? { /* yield to the event loop */ }
+/// let model = loader.finish()?;
+/// # Ok::<(), shopper_intent::Error>(())
+/// ```
+pub struct ModelLoader {
+    stage: Option<Stage>,
+}
+
+enum Stage {
+    Bytes(Manifest, Vec<u8>),
+    Parsed(Manifest, Weights),
+    Built(Manifest, Weights, TypedModel),
+    Optimized(Manifest, Weights, TypedModel),
+    Done(SequenceModel),
+}
+
+impl ModelLoader {
+    /// Parses and checks the manifest (quick); the weights are only copied.
+    pub fn new(weights: &[u8], manifest_json: &str) -> Result<ModelLoader, Error> {
+        let manifest = Manifest::parse(manifest_json)?;
+        Ok(ModelLoader { stage: Some(Stage::Bytes(manifest, weights.to_vec())) })
+    }
+
+    /// Takes one step; true once the model is ready and [`ModelLoader::finish`] is immediate.
+    /// After an error the loader is spent.
+    pub fn step(&mut self) -> Result<bool, Error> {
+        let stage = self.stage.take().ok_or_else(|| Error::BadModel("an earlier loading step failed".into()))?;
+        let next = match stage {
+            Stage::Bytes(m, bytes) => {
+                let w = Weights::parse(&bytes, &m.model)?;
+                Stage::Parsed(m, w)
+            }
+            Stage::Parsed(m, w) => {
+                let g = build(&w, 1).map_err(bad)?;
+                Stage::Built(m, w, g)
+            }
+            Stage::Built(m, w, g) => {
+                let g = g.into_optimized().map_err(bad)?;
+                Stage::Optimized(m, w, g)
+            }
+            Stage::Optimized(m, w, g) => {
+                let step = Step::from_optimized(g, &w, 1)?;
+                Stage::Done(SequenceModel::checked(m, w, step)?)
+            }
+            done @ Stage::Done(_) => done,
+        };
+        let done = matches!(next, Stage::Done(_));
+        self.stage = Some(next);
+        Ok(done)
+    }
+
+    /// The model, after whatever steps remain.
+    pub fn finish(mut self) -> Result<SequenceModel, Error> {
+        while !self.step()? {}
+        match self.stage {
+            Some(Stage::Done(m)) => Ok(m),
+            _ => Err(Error::BadModel("the loader did not finish".into())),
+        }
+    }
+}
+
+/// The same step run for up to B sessions at once: one matrix product scores the next event of
+/// many shoppers (offline scoring and evaluation; the page scores one event at a time).
+pub struct BatchModel {
+    weights: Weights,
+    step: Step,
+}
+
+impl BatchModel {
+    /// A batch step of `batch` rows for a loaded model.
+    pub fn new(model: &SequenceModel, batch: usize) -> Result<BatchModel, Error> {
+        if batch == 0 {
+            return Err(Error::BadOptions("a batch needs at least one row".into()));
+        }
+        Ok(BatchModel { weights: model.weights.clone(), step: Step::new(&model.weights, batch)? })
+    }
+
+    /// Rows per run.
+    pub fn batch(&self) -> usize {
+        self.step.batch
+    }
+
+    /// Steps `n = rows.len() / F` sessions (n <= B): row i with state `(h[i], c[i])`, each H
+    /// numbers, flat; writes the probabilities into `p[..n]` and the new states in place.
+    pub fn step(&mut self, rows: &[f32], h: &mut [f32], c: &mut [f32], p: &mut [f32]) -> Result<(), Error> {
+        let (f, hd, b) = (self.weights.inputs, self.weights.hidden, self.step.batch);
+        let n = rows.len() / f;
+        if n > b || rows.len() != n * f || h.len() != n * hd || c.len() != n * hd || p.len() < n {
+            return Err(Error::BadOptions(format!("a batch step takes at most {b} rows of {f} with their states")));
+        }
+        let x = self.step.input(0)?;
+        x[..n * f].copy_from_slice(rows);
+        x[n * f..].fill(0.0);
+        self.step.input(1)?[..n * hd].copy_from_slice(h);
+        self.step.input(2)?[..n * hd].copy_from_slice(c);
+        self.step.run(|pp, h2, c2| {
+            for (i, v) in pp[..n].iter().enumerate() {
+                p[i] = check_probability(*v)?;
+            }
+            h.copy_from_slice(&h2[..n * hd]);
+            c.copy_from_slice(&c2[..n * hd]);
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest_for(w: &Weights, bytes: &[u8]) -> String {
+        let kinds = crate::kinds::Kinds::standard();
+        let feats = crate::features::sequence_features(&kinds);
+        assert_eq!(feats.len(), w.inputs);
+        serde_json::json!({
+            "format": 2, "name": "test", "feature_version": crate::features::FEATURE_VERSION, "window": 4,
+            "kinds": kinds.names(), "sequence_features": feats,
+            "model": {"type": "lstm", "inputs": w.inputs, "hidden": w.hidden, "head": w.head, "weights": "t.bin",
+                      "weights_bytes": bytes.len(), "weights_fnv1a64": Weights::checksum(bytes)},
+            "threshold": 0.5, "segments": {"medium": 0.2, "high": 0.4}
+        })
+        .to_string()
+    }
+
+    fn inputs(f: usize, t: usize) -> Vec<Vec<f32>> {
+        (0..t).map(|i| (0..f).map(|j| ((i * 31 + j * 7) % 13) as f32 / 6.0 - 1.0).collect()).collect()
+    }
+
+    #[test]
+    fn steps_match_a_scalar_reference_with_both_heads() {
+        let f = crate::features::row_len(&crate::kinds::Kinds::standard());
+        for (hidden, head) in [(8, 0), (16, 5)] {
+            let w = Weights::random(f, hidden, head, 7);
+            let bytes = w.to_bytes();
+            let mut model = SequenceModel::load(&bytes, &manifest_for(&w, &bytes)).unwrap();
+            let mut state = model.zero_state();
+            let (mut h, mut c) = (vec![0.0; hidden], vec![0.0; hidden]);
+            for x in inputs(f, 20) {
+                let p = model.step(&x, &mut state).unwrap();
+                let (pr, h2, c2) = w.reference_step(&x, &h, &c);
+                assert!((p - pr).abs() < 1e-5, "p {p} vs {pr}");
+                for (a, b) in state.h.iter().zip(&h2).chain(state.c.iter().zip(&c2)) {
+                    assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+                }
+                (h, c) = (h2, c2);
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_step_gives_each_session_its_own_step() {
+        let f = crate::features::row_len(&crate::kinds::Kinds::standard());
+        let w = Weights::random(f, 12, 0, 3);
+        let bytes = w.to_bytes();
+        let mut single = SequenceModel::load(&bytes, &manifest_for(&w, &bytes)).unwrap();
+        let mut batch = BatchModel::new(&single, 8).unwrap();
+        let xs = inputs(f, 5);
+        let mut states: Vec<LstmState> = (0..5).map(|_| single.zero_state()).collect();
+        let (mut h, mut c, mut p) = (vec![0.0; 5 * 12], vec![0.0; 5 * 12], vec![0.0; 8]);
+        for t in 0..3 {
+            let rows: Vec<f32> = xs.iter().flatten().copied().collect();
+            batch.step(&rows, &mut h, &mut c, &mut p).unwrap();
+            for (i, x) in xs.iter().enumerate() {
+                let pi = single.step(x, &mut states[i]).unwrap();
+                assert!((pi - p[i]).abs() < 1e-6, "step {t} session {i}: {pi} vs {}", p[i]);
+                assert!(states[i].h.iter().zip(&h[i * 12..(i + 1) * 12]).all(|(a, b)| (a - b).abs() < 1e-6));
+            }
+        }
+    }
+
+    #[test]
+    fn bad_input_sizes_are_errors_and_leave_the_state() {
+        let f = crate::features::row_len(&crate::kinds::Kinds::standard());
+        let w = Weights::random(f, 4, 0, 1);
+        let bytes = w.to_bytes();
+        let mut model = SequenceModel::load(&bytes, &manifest_for(&w, &bytes)).unwrap();
+        let mut s = model.zero_state();
+        assert!(model.step(&[0.0; 3], &mut s).is_err());
+        assert_eq!(s, model.zero_state());
+    }
+}

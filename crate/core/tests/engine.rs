@@ -1,0 +1,213 @@
+//! The engine with a model: streaming scores against a scalar reference at every session length,
+//! exact restores, explanations, batch scoring equal to one-at-a-time scoring, and saved state
+//! that refuses every corruption.
+
+use proptest::prelude::*;
+use shopper_intent::batch::BatchScorer;
+use shopper_intent::engine::{Update, DEFAULT_HYSTERESIS, MAX_SCORE_POINTS};
+use shopper_intent::model::{LstmState, Weights};
+use shopper_intent::testing::random_model;
+use shopper_intent::{Engine, EngineOptions, Event, EventKind, Kind, Kinds, SequenceModel};
+
+const T0: i64 = 1_700_000_000_000;
+const W: usize = 6;
+
+fn kinds() -> Kinds {
+    Kinds::parse(&["page_view", "view_item", "add_to_cart", "remove_from_cart", "begin_checkout", "purchase", "coupon_applied"]).unwrap()
+}
+
+fn engine(hidden: usize, head: usize, seed: u64) -> (Engine, Vec<u8>, String) {
+    let (bytes, manifest) = random_model(&kinds(), W, hidden, head, seed);
+    let model = SequenceModel::load(&bytes, &manifest).unwrap();
+    (Engine::new(model, EngineOptions { salt: [9; 16], ..EngineOptions::default() }).unwrap(), bytes, manifest)
+}
+
+fn stream(n: usize, seed: u64) -> Vec<Event> {
+    let names = ["page_view", "view_item", "view_item", "add_to_cart", "coupon_applied", "search", "remove_from_cart", "begin_checkout"];
+    let mut s = seed | 1;
+    let mut next = move |m: u64| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s % m
+    };
+    let mut t = T0;
+    (0..n)
+        .map(|i| {
+            t += match next(20) {
+                0 => 40 * 60_000,
+                1 => 0,
+                _ => 1_000 + next(60_000) as i64,
+            };
+            let kind = if next(60) == 0 { EventKind::Purchase.into() } else { Kind::parse(names[next(names.len() as u64) as usize]).unwrap() };
+            let mut e = Event::new(kind, t).with_item(format!("sku-{}", next(9)), format!("c{}", next(3)));
+            e.price = (next(3) == 0).then(|| next(200) as f64);
+            e.quantity = (i % 7 == 0).then_some(2);
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn streaming_scores_equal_a_scalar_reference_past_the_window() {
+    for (hidden, head) in [(8, 0), (16, 6)] {
+        let (mut engine, bytes, manifest) = engine(hidden, head, 5);
+        let w = Weights::parse(&bytes, &shopper_intent::Manifest::parse(&manifest).unwrap().model).unwrap();
+        let mut reference = LstmState::zero(hidden);
+        let mut longest = 0;
+        for e in stream(400, 11) {
+            let u = engine.track(&e).unwrap();
+            if u.new_session {
+                reference = LstmState::zero(hidden);
+            }
+            if u.scored {
+                let row = engine.window().last_row().unwrap().to_vec();
+                let (p, h, c) = w.reference_step(&row, &reference.h, &reference.c);
+                reference = LstmState { h, c };
+                assert!((p - u.score).abs() < 1e-5, "prefix {}: engine {} reference {p}", u.prefix, u.score);
+                longest = longest.max(u.prefix as usize);
+            }
+        }
+        assert!(longest > 3 * W, "the stream should have sessions well past W, longest {longest}");
+    }
+}
+
+#[test]
+fn purchase_converts_ignored_kinds_change_nothing_and_sessions_restart() {
+    let (mut e, _, _) = engine(8, 0, 1);
+    let u = e.track(&Event::new(EventKind::ViewItem, T0).with_item("a", "c")).unwrap();
+    assert!(u.scored && u.new_session && u.prefix == 1 && (0.0..=1.0).contains(&u.score));
+    let before = e.export_state();
+    let ignored = e.track(&Event::new(EventKind::Search, T0 + 1)).unwrap();
+    assert!(ignored.ignored && !ignored.scored);
+    assert_eq!(e.export_state(), before, "an ignored kind changes nothing");
+    let bought = e.track(&Event::new(EventKind::Purchase, T0 + 2)).unwrap();
+    assert!(bought.converted && bought.score == 1.0 && bought.segment.name() == "high" && !bought.scored);
+    assert_eq!(e.explain().unwrap()[0].factor, "purchase");
+    let next = e.track(&Event::new(EventKind::ViewItem, T0 + 3_000_000)).unwrap();
+    assert!(next.new_session && !next.converted && next.events == 1);
+    assert_eq!(e.history().count(), 1);
+    let bad = e.track(&Event::new(EventKind::ViewItem, T0)).unwrap_err();
+    assert_eq!(bad.code(), "OUT_OF_ORDER");
+}
+
+#[test]
+fn explanations_start_from_the_state_before_the_window() {
+    let (mut e, _, _) = engine(12, 0, 2);
+    assert!(e.explain().unwrap().is_empty());
+    for ev in stream(200, 3).into_iter().filter(|ev| !ev.kind.is(EventKind::Purchase)) {
+        let ev = Event { ts_ms: T0, ..ev };
+        e.track(&ev).unwrap();
+    }
+    assert!(e.window().prefix() as usize > W);
+    let factors = e.explain().unwrap();
+    assert!(!factors.is_empty());
+    for pair in factors.windows(2) {
+        assert!(pair[0].effect.abs() >= pair[1].effect.abs());
+    }
+    // Occluding nothing gives the score itself: every effect is bounded by the score's range.
+    for f in &factors {
+        assert!(f.effect.abs() <= 1.0 && f.effect.is_finite(), "{f:?}");
+    }
+    assert!(e.history().count() <= MAX_SCORE_POINTS);
+}
+
+#[test]
+fn a_restored_engine_continues_exactly() {
+    let events = stream(300, 21);
+    for cut in [0, 1, 5, W, W + 1, 57, 200, 299] {
+        let (mut a, bytes, manifest) = engine(10, 4, 8);
+        let mut b = Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
+        for (i, ev) in events.iter().enumerate() {
+            if i == cut {
+                b.restore_state(&a.export_state(), ev.ts_ms).unwrap();
+                assert_eq!(a.score(), b.score(), "cut {cut}");
+                assert_eq!(a.segment(), b.segment());
+                assert!(a.history().eq(b.history()) || a.window().prefix() as usize > W, "cut {cut}");
+            }
+            let ua = a.track(ev);
+            if i >= cut {
+                assert_eq!(ua, b.track(ev), "cut {cut} event {i}");
+            }
+        }
+        assert_eq!(a.explain().unwrap(), b.explain().unwrap());
+    }
+}
+
+#[test]
+fn states_of_other_models_and_formats_are_refused() {
+    let (mut a, _, _) = engine(8, 0, 1);
+    for ev in stream(30, 4) {
+        let _ = a.track(&ev);
+    }
+    let state = a.export_state();
+    let (mut other, _, _) = engine(8, 0, 2);
+    let e = other.restore_state(&state, T0).unwrap_err();
+    assert!(e.code() == "BAD_STATE" && e.to_string().contains("another model"), "{e}");
+    let (mut bigger, _, _) = engine(16, 0, 1);
+    assert_eq!(bigger.restore_state(&state, T0).unwrap_err().code(), "BAD_STATE");
+    // A window state alone, or a version-1 state, is not an engine state.
+    assert_eq!(other.restore_state(&a.window().to_bytes(), T0).unwrap_err().code(), "BAD_STATE");
+    let mut v1 = state.clone();
+    v1[4] = 0;
+    assert!(a.restore_state(&v1, T0).unwrap_err().to_string().contains("format 0"));
+}
+
+#[test]
+fn batch_scoring_equals_one_event_at_a_time() {
+    let (_, bytes, manifest) = engine(12, 0, 6);
+    let streams: Vec<Vec<Event>> = (0..37).map(|s| stream(5 + (s * 13) % 90, 100 + s as u64)).collect();
+    let refs: Vec<Vec<&Event>> = streams.iter().map(|s| s.iter().collect()).collect();
+    let model = SequenceModel::load(&bytes, &manifest).unwrap();
+    for batch in [1, 4, 64] {
+        let mut scorer = BatchScorer::new(&model, batch, 0, DEFAULT_HYSTERESIS).unwrap();
+        let mut got: Vec<Vec<Option<Update>>> = streams.iter().map(|s| vec![None; s.len()]).collect();
+        scorer.score(&refs, |s, i, r| got[s][i] = r.ok()).unwrap();
+        for (s, events) in streams.iter().enumerate() {
+            let mut e = Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
+            for (i, ev) in events.iter().enumerate() {
+                let want = e.track(ev).ok();
+                let g = got[s][i].unwrap_or_else(|| panic!("batch {batch}: stream {s} event {i} not scored"));
+                let w = want.unwrap();
+                assert!((g.score - w.score).abs() < 1e-6, "batch {batch} stream {s} event {i}: {} vs {}", g.score, w.score);
+                assert_eq!((g.segment, g.prefix, g.new_session, g.converted, g.scored), (w.segment, w.prefix, w.new_session, w.converted, w.scored));
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every byte of a saved state is covered: a flipped byte is refused, or (when it does not
+    /// matter) restores to the very same engine. Truncations are always refused.
+    #[test]
+    fn any_flipped_byte_is_refused_or_harmless(seed in 0u64..1000, n in 1usize..60, flips in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4)) {
+        let (mut a, bytes, manifest) = engine(8, 0, 3);
+        for ev in stream(n, seed) {
+            let _ = a.track(&ev);
+        }
+        let state = a.export_state();
+        let mut b = Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
+        let mut bad = state.clone();
+        for (at, x) in &flips {
+            bad[at.index(state.len())] ^= x;
+        }
+        match b.restore_state(&bad, T0) {
+            Err(e) => prop_assert_eq!(e.code(), "BAD_STATE"),
+            Ok(()) => prop_assert_eq!(b.export_state(), state.clone()),
+        }
+        for cut in [0, 1, state.len() / 2, state.len() - 1] {
+            prop_assert!(b.restore_state(&state[..cut], T0).is_err());
+        }
+    }
+
+    #[test]
+    fn garbage_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let (mut e, _, _) = engine(8, 0, 1);
+        let _ = e.restore_state(&bytes, T0);
+        let mut prefixed = b"SIEN\x01".to_vec();
+        prefixed.extend_from_slice(&bytes);
+        let _ = e.restore_state(&prefixed, T0);
+    }
+}

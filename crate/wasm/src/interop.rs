@@ -1,0 +1,261 @@
+//! Every conversion between JavaScript values and the core's types, in one place.
+//!
+//! Inbound values are read field by field with `Reflect.get`, so proxies, getters that throw and
+//! circular objects cannot hurt; shapes are converted here and the values are checked by the
+//! core (the event contract lives there). Outbound values are plain objects built with
+//! serde-wasm-bindgen; a conversion that fails is an `ENGINE_FAILED` error, never a default.
+
+use js_sys::{Reflect, Uint8Array};
+use serde::Serialize;
+use shopper_intent as core;
+use shopper_intent::event::{check_quantity, check_ts};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// The result type of every fallible export.
+pub type JsResult<T> = Result<T, JsValue>;
+
+/// A core error on its way to JavaScript.
+pub struct IntentError(pub core::Error);
+
+impl From<core::Error> for IntentError {
+    fn from(e: core::Error) -> Self {
+        IntentError(e)
+    }
+}
+
+/// The one conversion of engine errors into JavaScript: an `Error` named `IntentError` with a
+/// stable `code` and the engine's message.
+impl From<IntentError> for JsValue {
+    fn from(e: IntentError) -> JsValue {
+        let err = js_sys::Error::new(&e.0.to_string());
+        err.set_name("IntentError");
+        // Setting a property on a fresh Error object does not fail.
+        let _ = Reflect::set(&err, &"code".into(), &e.0.code().into());
+        err.into()
+    }
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> IntentError {
+    IntentError(core::Error::InvalidField { field, reason: reason.into() })
+}
+
+fn options_error(reason: impl Into<String>) -> IntentError {
+    IntentError(core::Error::BadOptions(reason.into()))
+}
+
+/// An engine failure: a value that should always convert did not.
+pub fn failed(what: &str, e: impl std::fmt::Debug) -> IntentError {
+    IntentError(core::Error::Failed(format!("{what}: {e:?}")))
+}
+
+/// Reads `obj[key]`; a throwing getter is an error, not a trap.
+fn get(obj: &JsValue, key: &str, field: &'static str) -> Result<JsValue, IntentError> {
+    Reflect::get(obj, &JsValue::from_str(key)).map_err(|_| invalid(field, format!("could not be read: its {key} property threw")))
+}
+
+fn absent(v: &JsValue) -> bool {
+    v.is_undefined() || v.is_null()
+}
+
+fn id(v: &JsValue, field: &'static str) -> Result<Option<String>, IntentError> {
+    if absent(v) {
+        return Ok(None);
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Some(s));
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() => Ok(Some(format!("{n}"))),
+        _ => Err(invalid(field, "must be a string or a finite number")),
+    }
+}
+
+fn number(v: &JsValue, field: &'static str) -> Result<Option<f64>, IntentError> {
+    if absent(v) {
+        return Ok(None);
+    }
+    v.as_f64().map(Some).ok_or_else(|| invalid(field, "must be a number"))
+}
+
+/// A JS event object (`{type, ts, item?, category?, price?, quantity?, session?}`) as a core
+/// event. `ts` is required here: the page package fills in `Date.now()` before calling.
+pub fn event_from_js(v: &JsValue) -> Result<core::Event, IntentError> {
+    if !v.is_object() || v.is_function() {
+        return Err(invalid("event", "must be an object like {type: 'view_item', ts: Date.now()}"));
+    }
+    let name = get(v, "type", "type")?.as_string().ok_or_else(|| invalid("type", "must be a string"))?;
+    let kind = core::Kind::parse(&name)?;
+    let ts = number(&get(v, "ts", "ts")?, "ts")?.ok_or_else(|| invalid("ts", "is required (milliseconds since the epoch)"))?;
+    let mut e = core::Event::new(kind, check_ts(ts)?);
+    e.item = id(&get(v, "item", "item")?, "item")?;
+    e.category = id(&get(v, "category", "category")?, "category")?;
+    e.session = id(&get(v, "session", "session")?, "session")?;
+    e.price = number(&get(v, "price", "price")?, "price")?;
+    e.quantity = number(&get(v, "quantity", "quantity")?, "quantity")?.map(check_quantity).transpose()?;
+    Ok(e)
+}
+
+/// `{medium, high}` as thresholds.
+pub fn thresholds_from_js(v: &JsValue) -> Result<core::Thresholds, IntentError> {
+    let read = |k: &str| Reflect::get(v, &JsValue::from_str(k)).ok().and_then(|x| x.as_f64());
+    match (read("medium"), read("high")) {
+        (Some(m), Some(h)) => {
+            let t = core::Thresholds { medium: m as f32, high: h as f32 };
+            t.validate()?;
+            Ok(t)
+        }
+        _ => Err(options_error("thresholds must be {medium: number, high: number}")),
+    }
+}
+
+/// The engine options object (`{salt, utcOffsetMinutes?, hysteresis?, thresholds?}`).
+pub fn options_from_js(v: &JsValue) -> Result<core::EngineOptions, IntentError> {
+    if !v.is_object() {
+        return Err(options_error("options must be an object with at least a salt"));
+    }
+    let read = |k: &str| Reflect::get(v, &JsValue::from_str(k)).map_err(|_| options_error(format!("reading the option {k} threw")));
+    let salt: Uint8Array = read("salt")?.dyn_into().map_err(|_| options_error("salt must be a Uint8Array of 16 random bytes"))?;
+    let mut options = core::EngineOptions::default();
+    if salt.length() as usize != options.salt.len() {
+        return Err(options_error("salt must be a Uint8Array of 16 random bytes"));
+    }
+    salt.copy_to(&mut options.salt);
+    let offset = read("utcOffsetMinutes")?;
+    if !absent(&offset) {
+        let o = offset
+            .as_f64()
+            .filter(|o| o.is_finite() && o.fract() == 0.0 && o.abs() <= 18.0 * 60.0)
+            .ok_or_else(|| options_error("utcOffsetMinutes must be a whole number of minutes within ±1080"))?;
+        options.utc_offset_min = o as i32;
+    }
+    let hysteresis = read("hysteresis")?;
+    if !absent(&hysteresis) {
+        options.hysteresis = hysteresis.as_f64().filter(|h| h.is_finite()).ok_or_else(|| options_error("hysteresis must be a number"))? as f32;
+    }
+    let thresholds = read("thresholds")?;
+    if !absent(&thresholds) {
+        options.thresholds = Some(thresholds_from_js(&thresholds)?);
+    }
+    Ok(options)
+}
+
+/// A plain JS object (or array) of a serializable value.
+pub fn to_js<T: Serialize>(value: &T, what: &str) -> Result<JsValue, IntentError> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| failed(what, e))
+}
+
+/// What one tracked event did, as JS reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateOut {
+    score: f32,
+    segment: &'static str,
+    previous_segment: &'static str,
+    segment_changed: bool,
+    converted: bool,
+    ignored: bool,
+    scored: bool,
+    new_session: bool,
+    events: u32,
+    prefix: u32,
+}
+
+impl From<&core::Update> for UpdateOut {
+    fn from(u: &core::Update) -> UpdateOut {
+        UpdateOut {
+            score: u.score,
+            segment: u.segment.name(),
+            previous_segment: u.previous_segment.name(),
+            segment_changed: u.segment_changed,
+            converted: u.converted,
+            ignored: u.ignored,
+            scored: u.scored,
+            new_session: u.new_session,
+            events: u.events,
+            prefix: u.prefix,
+        }
+    }
+}
+
+/// A factor, as JS reads it.
+#[derive(Serialize)]
+pub struct FactorOut {
+    factor: &'static str,
+    label: &'static str,
+    effect: f32,
+}
+
+impl From<&core::Factor> for FactorOut {
+    fn from(f: &core::Factor) -> FactorOut {
+        FactorOut { factor: f.factor, label: f.label, effect: f.effect }
+    }
+}
+
+/// A point of the score history, as JS reads it.
+#[derive(Serialize)]
+pub struct PointOut {
+    position: u32,
+    #[serde(rename = "type")]
+    kind: String,
+    score: f32,
+}
+
+impl From<&core::ScorePoint> for PointOut {
+    fn from(p: &core::ScorePoint) -> PointOut {
+        PointOut { position: p.position, kind: p.kind.name().to_string(), score: p.score }
+    }
+}
+
+/// Segment thresholds, as JS reads them.
+#[derive(Serialize)]
+pub struct ThresholdsOut {
+    medium: f32,
+    high: f32,
+}
+
+impl From<core::Thresholds> for ThresholdsOut {
+    fn from(t: core::Thresholds) -> ThresholdsOut {
+        ThresholdsOut { medium: t.medium, high: t.high }
+    }
+}
+
+/// What the manifest says about the model, as JS reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfoOut {
+    name: String,
+    feature_version: u32,
+    window: usize,
+    kinds: Vec<String>,
+    hidden: usize,
+    threshold: f32,
+    segments: ThresholdsOut,
+}
+
+impl From<&core::Manifest> for ModelInfoOut {
+    fn from(m: &core::Manifest) -> ModelInfoOut {
+        ModelInfoOut {
+            name: m.name.clone(),
+            feature_version: m.feature_version,
+            window: m.window,
+            kinds: m.kinds.clone(),
+            hidden: m.model.hidden,
+            threshold: m.threshold,
+            segments: m.segments.into(),
+        }
+    }
+}
+
+/// One row of the engine's name table, as JS reads it.
+#[derive(Serialize)]
+pub struct EventTypeOut {
+    vocabulary: &'static str,
+    name: &'static str,
+    kind: &'static str,
+}
+
+/// The whole name table.
+pub fn event_types() -> Vec<EventTypeOut> {
+    core::mapping::table().map(|(v, name, k)| EventTypeOut { vocabulary: v.name(), name, kind: k.name() }).collect()
+}
