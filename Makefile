@@ -9,9 +9,10 @@ PORT ?= 8080
 
 .PHONY: demo test test-rust test-model test-browser tools tools-rust tools-browser wasm cli model bench fmt
 
-## The demo storefront with the shipped model on http://localhost:$(PORT).
+## The demo storefront on http://localhost:$(PORT), with the shipped model or MODEL=models/<name>.
+MODEL ?= models
 demo: tools-rust wasm
-	node web/serve.mjs --port $(PORT)
+	node web/dev/serve.mjs --port $(PORT) --models $(MODEL)
 
 ## Every test: Rust (unit, property, golden, parity), the wasm build, the browser.
 test: tools test-rust wasm test-browser
@@ -30,7 +31,7 @@ test-rust:
 ## The browser package: wasm-pack with the release profile, tuned for size. wasm-opt is off
 ## (crate/wasm/Cargo.toml): measured here, -Oz took 2 min and made the gzip larger (2.35 -> 2.40 MB).
 wasm:
-	wasm-pack build crate/wasm --target web --release --out-dir ../../web/pkg --no-pack
+	wasm-pack build crate/wasm --target web --release --out-dir ../../web/package/pkg --no-pack
 
 ## The browser tests; the parity test compares with scores the native CLI gives the same events.
 test-browser: cli
@@ -46,7 +47,7 @@ model:
 
 ## Benchmarks (figures, no assertions): native featurize/scoring, the page in Chromium, tract vs onnxruntime-web.
 bench: cli wasm tools-browser
-	$(CLI) bench --input $(TAOBAO) --model models/intent.onnx
+	$(CLI) bench --input $(TAOBAO) --model models/intent.json
 	node tests/browser/bench.mjs
 	node tests/bench/peer.mjs
 

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WEB = join(REPO, 'web');
-export const PKG = process.env.SHOPPER_INTENT_PKG ? resolve(process.env.SHOPPER_INTENT_PKG) : join(WEB, 'pkg');
+export const PKG = process.env.SHOPPER_INTENT_PKG ? resolve(process.env.SHOPPER_INTENT_PKG) : join(WEB, 'package', 'pkg');
 export const MODELS = process.env.SHOPPER_INTENT_MODELS ? resolve(process.env.SHOPPER_INTENT_MODELS) : join(REPO, 'models');
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
 
@@ -31,7 +31,7 @@ export const CHROMIUM_ARGS = [
 export function requireBuild() {
   const missing = [];
   if (!existsSync(join(PKG, 'shopper_intent_wasm.js'))) missing.push(`${PKG}/shopper_intent_wasm.js (build the wasm package: make wasm)`);
-  if (!existsSync(join(MODELS, 'intent.onnx'))) missing.push(`${MODELS}/intent.onnx (the shipped model)`);
+  if (!existsSync(join(MODELS, 'intent.bin'))) missing.push(`${MODELS}/intent.bin (the shipped model's weights)`);
   if (!existsSync(join(MODELS, 'intent.json'))) missing.push(`${MODELS}/intent.json (its manifest)`);
   if (missing.length) throw new Error(`missing build outputs:\n  ${missing.join('\n  ')}`);
 }
@@ -39,7 +39,7 @@ export function requireBuild() {
 /** Starts web/serve.mjs on a free port; resolves to `{url, close()}`. */
 export function startServer() {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(WEB, 'serve.mjs'), '--port', '0', '--quiet', '--pkg', PKG, '--models', MODELS], {
+    const child = spawn(process.execPath, [join(WEB, 'dev', 'serve.mjs'), '--port', '0', '--quiet', '--pkg', PKG, '--models', MODELS], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

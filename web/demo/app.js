@@ -1,8 +1,10 @@
 // Fernhill Supply: a storefront wired like a GA4 shop. Its pages push the usual GA4 ecommerce
 // events to `window.dataLayer`; shopper-intent reads them (autoCapture) and scores the session
-// on the device. The offer banner appears through a segment hook.
+// on the device. The offer banner is an on-device experiment (web/snippets/high-intent-offer.js):
+// high-intent shoppers in its treatment group see it.
 
 import { ShopperIntent } from '/shopper-intent.js';
+import { highIntentOffer } from '/snippets/high-intent-offer.js';
 import { PRODUCTS, bySlug, byId, readCart, addToCart, removeFromCart, writeCart, ga4Item, productArt } from '/catalog.js';
 import { mountPanel } from '/panel.js';
 
@@ -16,7 +18,7 @@ function push(event, ecommerce) {
 }
 
 const intent = ShopperIntent.create({
-  model: '/models/intent.onnx',
+  model: '/models/intent.bin',
   manifest: '/models/intent.json',
   wasm: '/pkg/shopper_intent_wasm_bg.wasm',
   storage: 'local',
@@ -25,14 +27,13 @@ const intent = ShopperIntent.create({
 });
 window.shopperIntent = intent; // For the console and the browser tests.
 
-// The offer: shown when the shopper becomes high-intent, hidden when they are no longer.
+// The offer experiment; its exposures and conversions also show in the panel.
 const offer = $('offer');
-intent.on('segment', ({ segment }) => {
-  offer.hidden = segment !== 'high';
-});
+const experimentLog = [];
+highIntentOffer(intent, { banner: offer, log: (what, d) => experimentLog.push({ what, ...d }) });
 $('offer-close').addEventListener('click', () => { offer.hidden = true; });
 
-mountPanel(intent);
+mountPanel(intent, experimentLog);
 
 function updateCartCount() {
   $('cart-count').textContent = String(readCart().reduce((n, l) => n + l.quantity, 0));

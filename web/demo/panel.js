@@ -1,8 +1,32 @@
 // The demo's side panel: the live score over the session's events (an SVG chart), the segment,
-// the top factors (`explain()`) and what the package stored (`storedState()`), with a check
-// that the stored bytes hold none of the shop's raw ids.
+// the offer experiment (assignment, exposure, conversion), the top factors (`explain()`) and
+// what the package stored (`storedState()`), with a check that the stored bytes hold none of the
+// shop's raw ids. Every page has an empty `<aside id="panel">`; the markup is made here once.
 
 import { PRODUCTS } from '/catalog.js';
+import { OFFER_EXPERIMENT } from '/snippets/high-intent-offer.js';
+
+const PANEL = `
+  <h2>On-device intent</h2>
+  <p class="muted small" id="panel-status">Loading the model…</p>
+  <div class="score-row">
+    <div><div class="label">score</div><div class="big" id="score">–</div></div>
+    <div><div class="label">segment</div><div class="segment-badge" id="segment">–</div></div>
+    <div><div class="label">events</div><div class="big" id="event-count">0</div></div>
+  </div>
+  <svg id="chart" class="chart" viewBox="0 0 320 170" role="img" aria-label="Score over this session's events"></svg>
+  <h3>Offer experiment</h3>
+  <dl class="stored" id="experiment"><dt>variant</dt><dd class="muted">not entered (the session has not been high)</dd></dl>
+  <h3>Top factors</h3>
+  <ol id="factors" class="factors"><li class="muted">No events yet.</li></ol>
+  <h3>What is stored</h3>
+  <dl class="stored" id="stored"><dt>state</dt><dd class="muted">nothing yet</dd></dl>
+  <details class="hexdump-box"><summary>decoded state bytes</summary><pre id="hexdump" class="hexdump"></pre></details>
+  <p id="raw-check" class="raw-check"></p>
+  <div class="panel-actions">
+    <button type="button" id="forget" class="secondary">Forget me</button>
+  </div>
+  <p class="muted small">Scored in this browser by a WebAssembly model. Events never leave the device; see <a href="/PRIVACY.md">PRIVACY.md</a>.</p>`;
 
 const SVG = 'http://www.w3.org/2000/svg';
 const $ = (id) => document.getElementById(id);
@@ -160,8 +184,28 @@ function drawStored(intent) {
   check.dataset.found = String(found.length);
 }
 
-/** Wires the panel to the widget; returns `refresh()`. */
-export function mountPanel(intent) {
+function drawExperiment(intent, log) {
+  const dl = $('experiment');
+  dl.replaceChildren();
+  const row = (k, v) => {
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = v;
+    dl.append(dt, dd);
+  };
+  const variant = intent.assignments()[OFFER_EXPERIMENT];
+  row('variant', variant ?? 'not entered (the session has not been high)');
+  const exposed = log.filter((e) => e.what === 'exposure').at(-1);
+  row('exposure', exposed ? `logged at segment ${exposed.segment} (score ${exposed.score.toFixed(3)})` : 'none this session');
+  const converted = log.filter((e) => e.what === 'conversion').at(-1);
+  row('conversion', converted ? `logged for ${converted.variant}` : 'none');
+  dl.dataset.variant = variant ?? '';
+}
+
+/** Renders the panel into `#panel` and wires it to the widget; returns `refresh()`. */
+export function mountPanel(intent, experimentLog = []) {
+  $('panel').innerHTML = PANEL;
   let storedTimer = 0;
   const refresh = () => {
     const status = $('panel-status');
@@ -180,6 +224,7 @@ export function mountPanel(intent) {
     seg.className = `segment-badge ${intent.segment}`;
     $('event-count').textContent = String(points.length);
     drawChart($('chart'), points, intent.thresholds);
+    drawExperiment(intent, experimentLog);
     drawFactors($('factors'), intent.explain());
     drawStored(intent);
     clearTimeout(storedTimer);
@@ -187,6 +232,8 @@ export function mountPanel(intent) {
   };
   intent.on('score', refresh);
   intent.on('segment', refresh);
+  intent.on('exposure', () => setTimeout(refresh));
+  intent.on('conversion', () => setTimeout(refresh));
   intent.ready.then(refresh);
   $('forget').addEventListener('click', () => {
     intent.forget();

@@ -24,6 +24,8 @@ struct Accepted {
     session: Option<u64>,
     price: Option<f64>,
     quantity: Option<u32>,
+    /// The clock was set back: a session starts here whatever the gap says.
+    reset: bool,
 }
 
 impl Accepted {
@@ -44,10 +46,11 @@ pub fn features(config: &WindowConfig, events: &[Event]) -> (Vec<Vec<f32>>, Vec<
         if e.validate().is_err() {
             continue;
         }
-        let ts = match newest {
+        let (ts, reset) = match newest {
+            Some(n) if e.ts_ms < n - SESSION_GAP_MS => (e.ts_ms, true),
             Some(n) if e.ts_ms < n - REORDER_TOLERANCE_MS => continue,
-            Some(n) => e.ts_ms.max(n),
-            None => e.ts_ms,
+            Some(n) => (e.ts_ms.max(n), false),
+            None => (e.ts_ms, false),
         };
         if !kinds.contains(&e.kind) {
             continue;
@@ -61,6 +64,7 @@ pub fn features(config: &WindowConfig, events: &[Event]) -> (Vec<Vec<f32>>, Vec<
             session: e.session.as_deref().map(|id| hash_id(&config.salt, id)),
             price: e.price,
             quantity: e.quantity,
+            reset,
         });
     }
 
@@ -69,7 +73,7 @@ pub fn features(config: &WindowConfig, events: &[Event]) -> (Vec<Vec<f32>>, Vec<
     let mut sessions: Vec<&[Accepted]> = Vec::new();
     let mut start = 0;
     for i in 1..=accepted.len() {
-        let boundary = i == accepted.len() || {
+        let boundary = i == accepted.len() || accepted[i].reset || {
             let key = accepted[start..i].iter().find_map(|a| a.session);
             match (key, accepted[i].session) {
                 (Some(a), Some(b)) => a != b,
@@ -226,7 +230,7 @@ pub fn features(config: &WindowConfig, events: &[Event]) -> (Vec<Vec<f32>>, Vec<
     a[agg::CART_VALUE] = cart_value(s) as f32;
     a[agg::PREV_SESSIONS] = prev_sessions as f32;
     a[agg::PREV_PURCHASE_SESSIONS] = purchase_sessions as f32;
-    a[agg::HOURS_SINCE_PREV] = last_end.map_or(0.0, |end| ((start - end) as f64 / 3.6e6) as f32);
+    a[agg::HOURS_SINCE_PREV] = last_end.map_or(0.0, |end| ((start - end).max(0) as f64 / 3.6e6) as f32);
     a[agg::HAS_PREV_SESSION] = if prev_sessions > 0 { 1.0 } else { 0.0 };
     a[agg::PENDING_ITEMS] = pending.len() as f32;
     a[agg::PENDING_TOUCHES] = prefix.iter().filter(|e| pending_flags(e.item) != 0).count() as f32;

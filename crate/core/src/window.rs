@@ -29,7 +29,8 @@ use crate::Error;
 /// Analytics rule).
 pub const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 /// An event up to this much older than the newest one is accepted, with its time clamped to the
-/// newest; an older one is rejected with [`Error::OutOfOrder`].
+/// newest; an older one is rejected with [`Error::OutOfOrder`], unless it is more than
+/// [`SESSION_GAP_MS`] older: then the clock was set back, and a new session starts.
 pub const REORDER_TOLERANCE_MS: i64 = 2_000;
 /// Distinct items (and categories) tracked per session; later new ones are not tracked.
 pub const MAX_SESSION_ITEMS: usize = 512;
@@ -293,24 +294,32 @@ impl Window {
         event.validate()?;
         let newest = self.newest_ms();
         let mut ts = event.ts_ms;
+        let mut clock_reset = false;
         if let Some(newest) = newest {
-            if ts < newest - REORDER_TOLERANCE_MS {
+            if ts < newest - SESSION_GAP_MS {
+                // Far older than anything seen: the clock was set back (or had jumped ahead).
+                // Rejecting would refuse every later event until the clock caught up again;
+                // a new session starts at the new time instead.
+                clock_reset = true;
+            } else if ts < newest - REORDER_TOLERANCE_MS {
                 return Err(Error::OutOfOrder { ts_ms: ts, newest_ms: newest, tolerance_ms: REORDER_TOLERANCE_MS });
+            } else {
+                ts = ts.max(newest);
             }
-            ts = ts.max(newest);
         }
         let column = self.config.kinds.column(&event.kind);
         if column == Column::Ignored {
             return Ok(Pushed { new_session: false, outcome: Outcome::Ignored });
         }
         let key = event.session.as_deref().map(|id| hash_id(&self.config.salt, id));
-        let new_session = match &self.session {
-            None => true,
-            Some(s) => match (s.key, key) {
-                (Some(a), Some(b)) => a != b,
-                _ => ts - s.last_ms > SESSION_GAP_MS,
-            },
-        };
+        let new_session = clock_reset
+            || match &self.session {
+                None => true,
+                Some(s) => match (s.key, key) {
+                    (Some(a), Some(b)) => a != b,
+                    _ => ts - s.last_ms > SESSION_GAP_MS,
+                },
+            };
         if new_session {
             self.fold_session();
             self.earlier.pending.retain(|p| ts - p.last_ms <= PENDING_TTL_MS);
@@ -531,7 +540,7 @@ impl Window {
         a[agg::ENGAGEMENT_MA] = if s.recent.is_empty() { 0.0 } else { s.recent.iter().sum::<f32>() / s.recent.len() as f32 };
         a[agg::ENGAGEMENT_SMOOTHED] = s.smoothed;
         a[agg::CART_VALUE] = s.cart_value as f32;
-        a[agg::HOURS_SINCE_PREV] = h.last_end_ms.map_or(0.0, |e| ((s.start_ms - e) as f64 / 3.6e6) as f32);
+        a[agg::HOURS_SINCE_PREV] = h.last_end_ms.map_or(0.0, |e| ((s.start_ms - e).max(0) as f64 / 3.6e6) as f32);
         a[agg::PENDING_ITEMS] = s.pending_at_start as f32;
         a[agg::PENDING_TOUCHES] = s.pending_touches as f32;
         a[agg::HOUR_SIN] = s.hour.0;
@@ -587,6 +596,17 @@ mod tests {
         let err = w.push(&ev(EventKind::ViewItem, T0 - 2_001, "c")).unwrap_err();
         assert!(matches!(err, Error::OutOfOrder { .. }));
         assert_eq!(w, before, "a rejected event changes nothing");
+        // Set back by more than the session gap: a new session at the new time, not a refusal.
+        let back = w.push(&ev(EventKind::ViewItem, T0 - SESSION_GAP_MS - 1, "d")).unwrap();
+        assert!(back.new_session && back.outcome == Outcome::Row);
+        assert_eq!(w.newest_ms(), Some(T0 - SESSION_GAP_MS - 1));
+        assert!(w.push(&ev(EventKind::ViewItem, T0 - SESSION_GAP_MS, "e")).is_ok());
+        // Years ahead, then back: two new sessions, every event accepted.
+        let years = 5 * 365 * 86_400_000;
+        assert!(w.push(&ev(EventKind::ViewItem, T0 + years, "f")).unwrap().new_session);
+        assert!(w.push(&ev(EventKind::ViewItem, T0 + 60_000, "g")).unwrap().new_session);
+        assert_eq!(w.earlier().sessions, 3);
+        assert!(w.aggregates().iter().all(|v| v.is_finite() && *v >= -1.0));
     }
 
     #[test]

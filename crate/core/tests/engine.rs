@@ -87,8 +87,11 @@ fn purchase_converts_ignored_kinds_change_nothing_and_sessions_restart() {
     let next = e.track(&Event::new(EventKind::ViewItem, T0 + 3_000_000)).unwrap();
     assert!(next.new_session && !next.converted && next.events == 1);
     assert_eq!(e.history().count(), 1);
-    let bad = e.track(&Event::new(EventKind::ViewItem, T0)).unwrap_err();
+    let bad = e.track(&Event::new(EventKind::ViewItem, T0 + 3_000_000 - 60_000)).unwrap_err();
     assert_eq!(bad.code(), "OUT_OF_ORDER");
+    // A clock set back by hours: a new session, not a refusal.
+    let back = e.track(&Event::new(EventKind::ViewItem, T0)).unwrap();
+    assert!(back.new_session && back.scored);
 }
 
 #[test]

@@ -46,6 +46,7 @@ fn gap() -> impl Strategy<Value = i64> {
         2 => SESSION_GAP_MS + 1..SESSION_GAP_MS * 20,
         1 => 86_400_000i64..20 * 86_400_000,
         1 => -3_000i64..0,
+        1 => -3 * SESSION_GAP_MS..-SESSION_GAP_MS + 1_000,
     ]
 }
 

@@ -49,20 +49,31 @@ pub fn failed(what: &str, e: impl std::fmt::Debug) -> IntentError {
     IntentError(core::Error::Failed(format!("{what}: {e:?}")))
 }
 
-/// Reads `obj[key]`; a throwing getter is an error, not a trap.
-fn get(obj: &JsValue, key: &str, field: &'static str) -> Result<JsValue, IntentError> {
-    Reflect::get(obj, &JsValue::from_str(key)).map_err(|_| invalid(field, format!("could not be read: its {key} property threw")))
-}
-
 fn absent(v: &JsValue) -> bool {
     v.is_undefined() || v.is_null()
+}
+
+/// A JS string copied into wasm memory, refused without copying when it cannot fit `max_bytes`:
+/// a string of n UTF-16 units has at least n UTF-8 bytes, so a page's megabyte string never
+/// reaches the allocator (where running out of memory would trap the instance). The exact
+/// limit is the core's check on the copy.
+fn bounded_string(v: &JsValue, max_bytes: usize, field: &'static str) -> Result<Option<String>, IntentError> {
+    let Some(js) = v.dyn_ref::<js_sys::JsString>() else { return Ok(None) };
+    let units = js.length() as usize;
+    if units > max_bytes {
+        return Err(match field {
+            "type" => invalid("type", format!("is at least {units} bytes long; at most {max_bytes} are accepted")),
+            _ => IntentError(core::Error::IdTooLong { field, len: units, max: max_bytes }),
+        });
+    }
+    Ok(v.as_string())
 }
 
 fn id(v: &JsValue, field: &'static str) -> Result<Option<String>, IntentError> {
     if absent(v) {
         return Ok(None);
     }
-    if let Some(s) = v.as_string() {
+    if let Some(s) = bounded_string(v, core::event::MAX_ID_BYTES, field)? {
         return Ok(Some(s));
     }
     match v.as_f64() {
@@ -78,21 +89,36 @@ fn number(v: &JsValue, field: &'static str) -> Result<Option<f64>, IntentError> 
     v.as_f64().map(Some).ok_or_else(|| invalid(field, "must be a number"))
 }
 
-/// A JS event object (`{type, ts, item?, category?, price?, quantity?, session?}`) as a core
-/// event. `ts` is required here: the page package fills in `Date.now()` before calling.
-pub fn event_from_js(v: &JsValue) -> Result<core::Event, IntentError> {
-    if !v.is_object() || v.is_function() {
-        return Err(invalid("event", "must be an object like {type: 'view_item', ts: Date.now()}"));
-    }
-    let name = get(v, "type", "type")?.as_string().ok_or_else(|| invalid("type", "must be a string"))?;
+/// The fields of an event, as the page package passes them (read out of the page's object in
+/// JavaScript, so no property is read here: no key string crosses per event).
+pub struct EventFields<'a> {
+    /// `type`: a string.
+    pub kind: &'a JsValue,
+    /// `ts`: milliseconds since the epoch (the package fills in `Date.now()`).
+    pub ts: &'a JsValue,
+    /// `item`, `category`, `session`: a string, a finite number, or absent.
+    pub item: &'a JsValue,
+    /// See `item`.
+    pub category: &'a JsValue,
+    /// `price`, `quantity`: a number or absent.
+    pub price: &'a JsValue,
+    /// See `price`.
+    pub quantity: &'a JsValue,
+    /// See `item`.
+    pub session: &'a JsValue,
+}
+
+/// An event's fields as a core event: shapes are converted here, values checked by the core.
+pub fn event_from_fields(f: &EventFields<'_>) -> Result<core::Event, IntentError> {
+    let name = bounded_string(f.kind, core::event::MAX_TYPE_BYTES, "type")?.ok_or_else(|| invalid("type", "must be a string"))?;
     let kind = core::Kind::parse(&name)?;
-    let ts = number(&get(v, "ts", "ts")?, "ts")?.ok_or_else(|| invalid("ts", "is required (milliseconds since the epoch)"))?;
+    let ts = number(f.ts, "ts")?.ok_or_else(|| invalid("ts", "is required (milliseconds since the epoch)"))?;
     let mut e = core::Event::new(kind, check_ts(ts)?);
-    e.item = id(&get(v, "item", "item")?, "item")?;
-    e.category = id(&get(v, "category", "category")?, "category")?;
-    e.session = id(&get(v, "session", "session")?, "session")?;
-    e.price = number(&get(v, "price", "price")?, "price")?;
-    e.quantity = number(&get(v, "quantity", "quantity")?, "quantity")?.map(check_quantity).transpose()?;
+    e.item = id(f.item, "item")?;
+    e.category = id(f.category, "category")?;
+    e.session = id(f.session, "session")?;
+    e.price = number(f.price, "price")?;
+    e.quantity = number(f.quantity, "quantity")?.map(check_quantity).transpose()?;
     Ok(e)
 }
 
@@ -145,38 +171,22 @@ pub fn to_js<T: Serialize>(value: &T, what: &str) -> Result<JsValue, IntentError
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| failed(what, e))
 }
 
-/// What one tracked event did, as JS reads it.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateOut {
-    score: f32,
-    segment: &'static str,
-    previous_segment: &'static str,
-    segment_changed: bool,
-    converted: bool,
-    ignored: bool,
-    scored: bool,
-    new_session: bool,
-    events: u32,
-    prefix: u32,
+/// What one tracked event did, packed into six numbers so that no object or string is built
+/// per event: `[score, segment, previousSegment, flags, events, prefix]`, segments as 0 low,
+/// 1 medium, 2 high, flags as bits: 1 segmentChanged, 2 converted, 4 ignored, 8 scored,
+/// 16 newSession. `web/package/engine.js` unpacks it (its `UPDATE_LAYOUT` names the same slots,
+/// and a browser test reads every field of a real update).
+pub fn pack_update(u: &core::Update) -> [f64; UPDATE_LEN] {
+    let flags = u8::from(u.segment_changed)
+        | u8::from(u.converted) << 1
+        | u8::from(u.ignored) << 2
+        | u8::from(u.scored) << 3
+        | u8::from(u.new_session) << 4;
+    [f64::from(u.score), u.segment as u8 as f64, u.previous_segment as u8 as f64, f64::from(flags), f64::from(u.events), f64::from(u.prefix)]
 }
 
-impl From<&core::Update> for UpdateOut {
-    fn from(u: &core::Update) -> UpdateOut {
-        UpdateOut {
-            score: u.score,
-            segment: u.segment.name(),
-            previous_segment: u.previous_segment.name(),
-            segment_changed: u.segment_changed,
-            converted: u.converted,
-            ignored: u.ignored,
-            scored: u.scored,
-            new_session: u.new_session,
-            events: u.events,
-            prefix: u.prefix,
-        }
-    }
-}
+/// Numbers in a packed update.
+pub const UPDATE_LEN: usize = 6;
 
 /// A factor, as JS reads it.
 #[derive(Serialize)]

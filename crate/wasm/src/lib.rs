@@ -16,8 +16,8 @@
 
 mod interop;
 
-use interop::{event_from_js, event_types, options_from_js, thresholds_from_js, to_js, IntentError, JsResult};
-use interop::{FactorOut, ModelInfoOut, PointOut, ThresholdsOut, UpdateOut};
+use interop::{event_from_fields, event_types, options_from_js, pack_update, thresholds_from_js, to_js, EventFields, IntentError, JsResult};
+use interop::{FactorOut, ModelInfoOut, PointOut, ThresholdsOut};
 use shopper_intent as core;
 use wasm_bindgen::prelude::*;
 
@@ -68,8 +68,6 @@ extern "C" {
     pub type IntentEvent;
     #[wasm_bindgen(typescript_type = "EngineOptions")]
     pub type EngineOptions;
-    #[wasm_bindgen(typescript_type = "Update")]
-    pub type UpdateJs;
     #[wasm_bindgen(typescript_type = "Factor[]")]
     pub type Factors;
     #[wasm_bindgen(typescript_type = "ScorePoint[]")]
@@ -91,6 +89,13 @@ fn err(e: core::Error) -> JsValue {
 #[wasm_bindgen(js_name = eventTypes)]
 pub fn event_types_js() -> JsResult<EventTypes> {
     Ok(to_js(&event_types(), "the event type table")?.unchecked_into())
+}
+
+/// For failure drills only: traps this wasm instance on purpose (a panic, which aborts), as an
+/// engine bug would. The page package must notice, say why once and re-create the engine.
+#[wasm_bindgen(js_name = drillTrap)]
+pub fn drill_trap() {
+    panic!("failure drill: this instance traps on purpose");
 }
 
 /// Loads an engine in short steps: `while (!loader.step()) await yieldToMain();` then
@@ -144,11 +149,23 @@ impl Engine {
         EngineLoader::new(weights, manifest, options)?.finish()
     }
 
-    /// Tracks one event; returns what changed. A bad event is an `IntentError` and changes nothing.
-    pub fn track(&mut self, event: &IntentEvent) -> JsResult<UpdateJs> {
-        let event = event_from_js(event)?;
+    /// Tracks one event given field by field (`type, ts, item, category, price, quantity,
+    /// session`); returns what changed, packed (see `web/package/engine.js`). A bad event is an
+    /// `IntentError` and changes nothing.
+    #[allow(clippy::too_many_arguments)]
+    pub fn track(
+        &mut self,
+        kind: &JsValue,
+        ts: &JsValue,
+        item: &JsValue,
+        category: &JsValue,
+        price: &JsValue,
+        quantity: &JsValue,
+        session: &JsValue,
+    ) -> JsResult<Vec<f64>> {
+        let event = event_from_fields(&EventFields { kind, ts, item, category, price, quantity, session })?;
         let u = self.inner.track(&event).map_err(err)?;
-        Ok(to_js(&UpdateOut::from(&u), "an update")?.unchecked_into())
+        Ok(pack_update(&u).to_vec())
     }
 
     /// The probability of a purchase in this session (0 before the first event).

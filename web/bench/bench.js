@@ -2,7 +2,7 @@
 // wasm size. Results go into the page and into `window.benchResult` for
 // tests/browser/bench.mjs. Nothing here is asserted: the figures are for reading.
 
-import { ShopperIntent } from './shopper-intent.js';
+import { ShopperIntent } from '/shopper-intent.js';
 
 const params = new URLSearchParams(location.search);
 const MODEL = params.get('model') ?? '/models/intent.onnx';

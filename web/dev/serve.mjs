@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // A static server for the demo, the benchmark page and the browser tests. No dependencies.
 //
-//   node web/serve.mjs [--port 8080] [--pkg DIR] [--models DIR] [--quiet]
+//   node web/dev/serve.mjs [--port 8080] [--pkg DIR] [--models DIR] [--quiet]
 //
 //   /                  web/demo/ (index.html for /)
-//   /pkg/...           web/pkg/ (the wasm-bindgen output), or --pkg DIR
-//   /models/...        models/, or --models DIR
-//   /shopper-intent.js, /engine.js, /capture.js, /snippet.js, /shopper-intent.d.ts,
-//   /bench.html, /bench.js      the package's own files in web/
+//   /pkg/...           web/package/pkg/ (the wasm-bindgen output), or --pkg DIR
+//   /models/...        models/, or --models DIR (e.g. a model made by `make train`)
+//   /shopper-intent.js and the package's other modules: web/package/
+//   /snippets/...      web/snippets/ (snippets a shop copies)
+//   /bench.html, /bench.js      the benchmark page, web/bench/
 //
 // Every response carries `Content-Security-Policy: default-src 'self'; script-src 'self'
 // 'wasm-unsafe-eval'` (the policy the package is built to run under; `--csp` is accepted and
@@ -24,8 +25,9 @@ import { fileURLToPath } from 'node:url';
 
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
 
-const WEB = dirname(fileURLToPath(import.meta.url));
+const WEB = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REPO = resolve(WEB, '..');
+const PACKAGE = join(WEB, 'package');
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -35,6 +37,7 @@ const MIME = {
   '.json': 'application/json; charset=utf-8',
   '.wasm': 'application/wasm',
   '.onnx': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
@@ -43,14 +46,16 @@ const MIME = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
-/** The package's files served from web/ itself; nothing else in web/ is reachable there. */
+/** The package's files, served at the root; nothing else in web/package/ is reachable there. */
 const PACKAGE_FILES = new Set([
-  'shopper-intent.js', 'shopper-intent.d.ts', 'engine.js', 'capture.js', 'snippet.js',
-  'bench.html', 'bench.js', 'PRIVACY.md',
+  'shopper-intent.js', 'shopper-intent.d.ts', 'engine.js', 'capture.js', 'snippet.js', 'queue.js', 'hooks.js',
+  'storage.js', 'model-fetch.js', 'experiments.js', 'schedule.js', 'PRIVACY.md', 'README.md',
 ]);
+/** The benchmark page's files. */
+const BENCH_FILES = new Set(['bench.html', 'bench.js']);
 
 function parseArgs(argv) {
-  const args = { port: 8080, pkg: join(WEB, 'pkg'), models: join(REPO, 'models'), quiet: false };
+  const args = { port: 8080, pkg: join(PACKAGE, 'pkg'), models: join(REPO, 'models'), quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -73,8 +78,10 @@ function route(path, roots) {
   if (path === '/') return [roots.demo, 'index.html'];
   if (path.startsWith('/pkg/')) return [roots.pkg, path.slice(5)];
   if (path.startsWith('/models/')) return [roots.models, path.slice(8)];
+  if (path.startsWith('/snippets/')) return [join(WEB, 'snippets'), path.slice(10)];
   const name = path.slice(1);
-  if (PACKAGE_FILES.has(name)) return [WEB, name];
+  if (PACKAGE_FILES.has(name)) return [PACKAGE, name];
+  if (BENCH_FILES.has(name)) return [join(WEB, 'bench'), name];
   return [roots.demo, name];
 }
 
@@ -95,7 +102,7 @@ function send(res, status, text, headers = {}) {
 }
 
 export function createStaticServer(options = {}) {
-  const roots = { demo: join(WEB, 'demo'), pkg: options.pkg ?? join(WEB, 'pkg'), models: options.models ?? join(REPO, 'models') };
+  const roots = { demo: join(WEB, 'demo'), pkg: options.pkg ?? join(PACKAGE, 'pkg'), models: options.models ?? join(REPO, 'models') };
   return createServer(async (req, res) => {
     const common = {
       'Content-Security-Policy': CSP,

@@ -1,42 +1,41 @@
 // The TypeScript surface of shopper-intent, the one place its types are declared.
 // Checked by `tsc --noEmit` in tests/browser/typescript.test.mjs against web/types-check.ts.
 
-/** An event type in the GA4 ecommerce vocabulary (the engine also accepts mapped names). */
+/** A GA4 ecommerce event type. The engine also takes mapped Shopify, Segment and Taobao names and any shop's own type. */
 export type EventType =
   | 'page_view' | 'view_item_list' | 'select_item' | 'view_item' | 'search' | 'add_to_wishlist'
   | 'add_to_cart' | 'remove_from_cart' | 'view_cart' | 'begin_checkout' | 'add_payment_info'
   | 'purchase';
 
-/** The GA4 event types the engine knows, in a stable order. */
+/** The GA4 event types, in the engine's column order. */
 export const EVENT_TYPES: readonly EventType[];
 
 /** One shopping event, as the page tracks it. */
 export interface IntentEvent {
   /**
-   * A GA4 event type, or a mapped name from Shopify Web Pixels (`product_viewed`...) or
-   * Segment v2 (`'Product Viewed'`...). Types the model was not trained on are ignored.
+   * A GA4 event type, a mapped name from Shopify Web Pixels (`product_viewed`...) or Segment v2
+   * (`'Product Viewed'`...), or the shop's own type (1 to 64 bytes, no control characters).
+   * Types the model was not trained on are ignored.
    */
   type: EventType | (string & {});
-  /** Milliseconds since the epoch; `Date.now()` when absent. */
+  /** Milliseconds since the epoch (fractions dropped); `Date.now()` when absent. */
   ts?: number | Date;
-  /** The item id (kept only as a salted hash). At most 256 characters. */
+  /** The item id (kept only as a salted hash). At most 256 bytes of UTF-8. */
   item?: string | number;
-  /** The category id (kept only as a salted hash). At most 256 characters. */
+  /** The category id (kept only as a salted hash). At most 256 bytes of UTF-8. */
   category?: string | number;
-  /** Unit price, finite and >= 0. */
+  /** Unit price, finite, 0 to 1e9. */
   price?: number;
-  /** Whole number >= 0. */
+  /** Whole number, 0 to 1e6. */
   quantity?: number;
+  /** The shop's own session id (GA4's `ga_session_id`...): when given, it decides where sessions start. */
+  session?: string | number;
 }
 
 export type Segment = 'low' | 'medium' | 'high';
 
 /** What the engine decided after one event. */
 export interface Update {
-  /** The segment thresholds in use: the `thresholds` option, else the manifest's. */
-  readonly thresholds: { readonly medium: number; readonly high: number } | null;
-  /** The loaded model, or `null` until ready. */
-  readonly model: ModelInfo | null;
   /** Probability of a purchase in this session, in [0, 1]. */
   readonly score: number;
   readonly segment: Segment;
@@ -46,15 +45,19 @@ export interface Update {
   readonly converted: boolean;
   /** A type the model was not trained on: stored nowhere, score unchanged. */
   readonly ignored: boolean;
-  /** This event started a new session (first event, or more than 30 minutes after the last). */
+  /** The model scored this event (false for ignored types, the purchase and events after it). */
+  readonly scored: boolean;
+  /** This event started a new session (first event, a new session id, or more than 30 minutes after the last). */
   readonly newSession: boolean;
   /** Events in the current session. */
   readonly events: number;
+  /** Events of the session before its purchase: the prefix the score is for. */
+  readonly prefix: number;
 }
 
 /** One factor behind the score. */
 export interface Factor {
-  /** Stable identifier of the factor group, e.g. `'cart'`. */
+  /** Stable identifier of the factor group, e.g. `'carts'`. */
   readonly factor: string;
   /** Human-readable description. */
   readonly label: string;
@@ -73,10 +76,14 @@ export interface ScorePoint {
 /** What the model's manifest says. */
 export interface ModelInfo {
   readonly name: string;
-  /** W: the events the model reads. */
+  /** The feature version the model was trained on. */
+  readonly featureVersion: number;
+  /** W: the last events kept for explanations (the model itself reads the whole session). */
   readonly window: number;
   /** The event types the model was trained on; others are ignored. */
   readonly kinds: readonly string[];
+  /** The LSTM's hidden size. */
+  readonly hidden: number;
   /** The decision threshold chosen on validation. */
   readonly threshold: number;
   /** The segment thresholds of the manifest. */
@@ -101,30 +108,71 @@ export interface SegmentDetail {
   readonly cause: 'event' | 'restore' | 'forget';
 }
 
+/** Passed to `'exposure'` and `'conversion'` hooks. */
+export interface ExperimentDetail {
+  readonly experiment: string;
+  /** The variant shown, or `'holdout'`. */
+  readonly variant: string;
+  /** The segment and score when it happened. */
+  readonly segment: Segment;
+  readonly score: number;
+}
+
 export interface HookDetails {
   score: ScoreDetail;
   segment: SegmentDetail;
+  exposure: ExperimentDetail;
+  conversion: ExperimentDetail;
+}
+
+/** An experiment on the device. */
+export interface ExperimentDefinition {
+  /** 1 to 64 letters, digits or `_ . : -`. */
+  key: string;
+  /** Variant names (not `'holdout'`), in order. */
+  variants: readonly string[];
+  /** One weight per variant, summing to 1; equal when absent. */
+  weights?: readonly number[];
+  /** A share of shoppers, from 0 to below 1, who get `'holdout'`: never personalize for them. */
+  holdout?: number;
+  /** Whether the session may enter now; it enters the first time this returns true and stays in. */
+  eligible?: (intent: { segment: Segment; score: number }) => boolean;
+  /** Fire `'exposure'` as soon as a variant is assigned, instead of at `expose(key)`. */
+  autoExpose?: boolean;
+}
+
+/** A place to keep the saved state: the built-in backends, or an object of your own. */
+export interface StorageBackend {
+  readonly kind?: string;
+  get(key: string): string | null | Promise<string | null>;
+  set(key: string, value: string): void | Promise<void>;
+  remove(key: string): void | Promise<void>;
 }
 
 export type StorageKind = 'local' | 'session' | 'memory';
 
 export interface ShopperIntentOptions {
-  /** URL of the ONNX model. Required. */
+  /** URL of the model's weights file (`.bin`), or of its manifest (`.json`). Required. */
   model: string;
-  /** URL of the model's manifest; the model URL with `.json` for `.onnx` when absent. */
+  /** URL of the model's manifest; the model URL with `.json` for `.bin` when absent. */
   manifest?: string;
   /** URL of `shopper_intent_wasm_bg.wasm`; `./pkg/` next to this module when absent. */
   wasm?: string;
   /**
-   * Where the state is kept between page loads. Default `'session'`. Forced to `'memory'` when
-   * `navigator.globalPrivacyControl` is true; falls back to `'memory'` if the storage throws.
+   * Where the state is kept between page loads: a built-in kind or your own backend. Default
+   * `'session'`. Forced to `'memory'` when `navigator.globalPrivacyControl` is true; falls back to
+   * `'memory'` if the storage throws or rejects.
    */
-  storage?: StorageKind;
+  storage?: StorageKind | StorageBackend;
   /** `'pending'` holds every event in memory, unstored, until `grantConsent()`. Default `'granted'`. */
   consent?: 'granted' | 'pending';
   /** Read GA4/GTM `window.dataLayer` (earlier and later pushes, gtag calls). Default true. */
   autoCapture?: boolean;
-  /** Push `{event: 'shopper_intent_segment', shopper_intent_segment}` on segment changes. Default false. */
+  /**
+   * Push `{event: 'shopper_intent_segment', shopper_intent_segment}` on segment changes, and
+   * `{event: 'shopper_intent_exposure' | 'shopper_intent_conversion', shopper_intent_experiment,
+   * shopper_intent_variant, shopper_intent_segment}` for experiments. Default false.
+   */
   dataLayerPush?: boolean;
   /** Segment thresholds; the manifest's when absent. */
   thresholds?: { medium: number; high: number };
@@ -134,8 +182,10 @@ export interface ShopperIntentOptions {
   utcOffsetMinutes?: number;
   /** Days the stored state is kept after the last event. Default 30. */
   retentionDays?: number;
-  /** Keep the model in the Cache API, keyed by the manifest's digest. Default true. */
+  /** Keep the model in the Cache API, keyed by the weights' checksum. Default true. */
   modelCache?: boolean;
+  /** How long each download (wasm, manifest, weights) may take before loading fails. Default 15000. */
+  timeoutMs?: number;
   /** `'now'` (default) or `'idle'`: after the page's load event, when the main thread is idle. */
   start?: 'now' | 'idle';
 }
@@ -143,7 +193,7 @@ export interface ShopperIntentOptions {
 /** The code of a `ShopperIntentError`; match on it, never on the message. */
 export type ErrorCode =
   | 'INVALID_EVENT' | 'OUT_OF_ORDER' | 'BAD_STATE' | 'BAD_MODEL' | 'MANIFEST_MISMATCH' | 'BAD_OPTIONS'
-  | 'LOAD_FAILED' | 'ENGINE_FAILED' | 'DESTROYED';
+  | 'LOAD_FAILED' | 'ENGINE_FAILED' | 'BAD_EXPERIMENT' | 'DESTROYED';
 
 export class ShopperIntentError extends Error {
   readonly code: ErrorCode;
@@ -151,7 +201,7 @@ export class ShopperIntentError extends Error {
 
 /** What is stored right now. */
 export interface StoredState {
-  readonly storage: StorageKind;
+  readonly storage: StorageKind | string;
   readonly key: string;
   /** Characters of the stored text. */
   readonly size: number;
@@ -171,7 +221,7 @@ export class ShopperIntent {
   readonly ready: Promise<ShopperIntent>;
   readonly status: 'loading' | 'ready' | 'failed' | 'destroyed';
   readonly error: { readonly code: ErrorCode; readonly message: string } | null;
-  readonly storage: StorageKind;
+  readonly storage: StorageKind | string;
   readonly consent: 'granted' | 'pending';
   /** The segment thresholds in use: the `thresholds` option, else the manifest's. */
   readonly thresholds: { readonly medium: number; readonly high: number } | null;
@@ -190,10 +240,19 @@ export class ShopperIntent {
   /** Registers a hook; returns the function that unregisters it. */
   on<K extends keyof HookDetails>(name: K, callback: (detail: HookDetails[K]) => void): () => void;
   explain(): Factor[];
+  /** The current session's score history. */
   history(): ScorePoint[];
+  /** This session's variant (or `'holdout'`), or `null` while not eligible or when the definition is invalid. */
+  experiment(definition: ExperimentDefinition): string | null;
+  /** The page shows experiment `key`'s variant now: fires `'exposure'` once per session; false if not entered or already exposed. */
+  expose(key: string): boolean;
+  /** The experiments this session entered: `{key: variant}`. */
+  assignments(): Readonly<Record<string, string>>;
+  /** The segment and the score rounded down to a tenth, as attributes for GrowthBook or Optimizely. */
+  attributes(): { readonly intentSegment: Segment; readonly intentScoreBucket: number };
   storedState(): StoredState | null;
   grantConsent(): void;
-  /** Wipes the window, the history summary, the stored state and the queue. */
+  /** Wipes the window, the earlier-session summary, the stored state, the queue and the experiment id. */
   forget(): void;
   /** Saves the state, detaches from the page, frees the engine. */
   destroy(): void;
@@ -205,6 +264,10 @@ export default ShopperIntent;
 export const STATE_KEY: string;
 /** Most events queued while loading or waiting for consent. */
 export const MAX_QUEUE: number;
+/** The variant of holdout shoppers. */
+export const HOLDOUT: 'holdout';
+/** A storage backend that keeps the state in this page's memory only. */
+export function memoryStore(): StorageBackend;
 
 /** A GA4 `dataLayer` entry (object push or gtag `arguments`) as an event, or `null`. */
 export function fromDataLayer(entry: unknown, ts?: number): IntentEvent | null;
@@ -219,13 +282,6 @@ export function fromShopifyPixel(event: {
 /** A Segment Ecommerce v2 call (`analytics.track(name, properties)`) as an event, or `null`. */
 export function fromSegment(name: string, properties?: Record<string, unknown>, ts?: number): IntentEvent | null;
 
-/** Checks an event's shape and fills `ts`; throws `ShopperIntentError` `INVALID_EVENT`. */
-export function normalizeEvent(event: unknown): IntentEvent & { ts: number };
-
-export function toBase64(bytes: Uint8Array): string;
-export function fromBase64(text: string): Uint8Array;
-/** Runs `fn` after the page's load event, when the main thread is idle. */
-export function whenIdle(fn: () => void): void;
 
 declare global {
   interface WindowEventMap {

@@ -1,17 +1,25 @@
 // Turning a shop's existing analytics calls into events: GA4/GTM `dataLayer` (object pushes and
 // gtag() `arguments`), Shopify Web Pixels standard events, Segment Ecommerce v2 calls.
 //
-// Every mapper returns an `IntentEvent` with a GA4 `type`, or `null` for a call that is not a
-// shopping event (GTM's own `gtm.*` events, consent updates, `config` calls...). Mappers are
-// lenient about values (a price that is not a number is dropped, the event is kept); `track()`
-// is the strict one.
+// The mappers read the shape of each source's payload (items, product variants, properties) and
+// keep the source's own event name as `type`: the engine's one name table (crate/core's
+// mapping.rs) says which GA4 kind it means, and a name no table knows is the shop's own event
+// type, which a model trained on it reads and any other model ignores. Mappers return `null` only
+// for calls that are not events (GTM's own `gtm.*` events, `config`/`consent`/`set` calls).
+// They are lenient about values (a price that is not a number is dropped, the event is kept);
+// `track()` and the engine are the strict ones.
 
-/** The event types the engine knows, in the GA4 vocabulary. */
+/**
+ * The GA4 ecommerce event types, in the engine's column order (checked against the engine's
+ * table by a test). A shop may send any other well-formed type as well.
+ */
 export const EVENT_TYPES = Object.freeze([
   'page_view', 'view_item_list', 'select_item', 'view_item', 'search', 'add_to_wishlist',
   'add_to_cart', 'remove_from_cart', 'view_cart', 'begin_checkout', 'add_payment_info', 'purchase',
 ]);
-const GA4 = new Set(EVENT_TYPES);
+
+/** An event name worth handing to the engine: a string that is not one of GTM's own. */
+const isEventName = (name) => typeof name === 'string' && name !== '' && !name.startsWith('gtm.');
 
 const id = (v) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
 const number = (v) => {
@@ -66,29 +74,15 @@ function isArguments(x) {
 export function fromDataLayer(entry, ts = Date.now()) {
   if (!entry || typeof entry !== 'object') return null;
   if (isArguments(entry) || Array.isArray(entry)) {
-    if (entry[0] !== 'event' || typeof entry[1] !== 'string' || !GA4.has(entry[1])) return null;
+    if (entry[0] !== 'event' || !isEventName(entry[1])) return null;
     const params = entry[2] && typeof entry[2] === 'object' ? entry[2] : {};
     return event(entry[1], ts, fromGa4Items(params.items, params.item_list_name ?? params.item_list_id));
   }
   const name = entry.event;
-  if (typeof name !== 'string' || !GA4.has(name)) return null;
+  if (!isEventName(name)) return null;
   const ecommerce = entry.ecommerce && typeof entry.ecommerce === 'object' ? entry.ecommerce : {};
   return event(name, ts, fromGa4Items(ecommerce.items, ecommerce.item_list_name ?? ecommerce.item_list_id));
 }
-
-/** Shopify Web Pixels standard event names → GA4 types. */
-const SHOPIFY = {
-  page_viewed: 'page_view',
-  collection_viewed: 'view_item_list',
-  search_submitted: 'search',
-  product_viewed: 'view_item',
-  product_added_to_cart: 'add_to_cart',
-  product_removed_from_cart: 'remove_from_cart',
-  cart_viewed: 'view_cart',
-  checkout_started: 'begin_checkout',
-  payment_info_submitted: 'add_payment_info',
-  checkout_completed: 'purchase',
-};
 
 /** A Shopify `ProductVariant` → item, category, price. */
 function fromVariant(v) {
@@ -102,14 +96,14 @@ function fromVariant(v) {
 }
 
 /**
- * A Shopify Web Pixels standard event (`analytics.subscribe(name, (event) => ...)`) → an
- * `IntentEvent`, or `null` for an event that is not a shopping event.
+ * A Shopify Web Pixels event (`analytics.subscribe(name, (event) => ...)`) → an `IntentEvent`
+ * with the pixel's name as `type` (`product_viewed` means `view_item` to the engine), or `null`
+ * when it has no name.
  * @param {{name: string, timestamp?: string, data?: object}} pixelEvent
  */
 export function fromShopifyPixel(pixelEvent) {
-  if (!pixelEvent || typeof pixelEvent !== 'object') return null;
-  const type = SHOPIFY[pixelEvent.name];
-  if (!type) return null;
+  if (!pixelEvent || typeof pixelEvent !== 'object' || !isEventName(pixelEvent.name)) return null;
+  const type = pixelEvent.name;
   const parsed = typeof pixelEvent.timestamp === 'string' ? Date.parse(pixelEvent.timestamp) : NaN;
   const ts = Number.isFinite(parsed) ? parsed : Date.now();
   const data = pixelEvent.data && typeof pixelEvent.data === 'object' ? pixelEvent.data : {};
@@ -142,33 +136,20 @@ export function fromShopifyPixel(pixelEvent) {
   }
 }
 
-/** Segment Ecommerce v2 event names → GA4 types. */
-const SEGMENT = {
-  'Products Searched': 'search',
-  'Product List Viewed': 'view_item_list',
-  'Product List Filtered': 'view_item_list',
-  'Product Clicked': 'select_item',
-  'Product Viewed': 'view_item',
-  'Product Added to Wishlist': 'add_to_wishlist',
-  'Product Added': 'add_to_cart',
-  'Product Removed': 'remove_from_cart',
-  'Cart Viewed': 'view_cart',
-  'Checkout Started': 'begin_checkout',
-  'Payment Info Entered': 'add_payment_info',
-  'Order Completed': 'purchase',
-};
+/** Segment calls whose `category`/`list_id` names a list rather than a product's category. */
+const SEGMENT_LISTS = new Set(['Product List Viewed', 'Product List Filtered']);
 
 /**
- * A Segment Ecommerce v2 call (`analytics.track(name, properties)`) → an `IntentEvent`, or
- * `null` for a name outside the ecommerce spec.
+ * A Segment call (`analytics.track(name, properties)`) → an `IntentEvent` with the call's name as
+ * `type` (`'Product Added'` means `add_to_cart` to the engine), or `null` without a name.
  * @param {string} name e.g. `'Product Added'`
  * @param {object} [properties] the call's properties (`product_id`, `category`, `price`,
  *   `quantity`, or `products[]` for list, cart and order events)
  * @param {number} [ts] ms since epoch; `Date.now()` if absent
  */
 export function fromSegment(name, properties, ts = Date.now()) {
-  const type = SEGMENT[name];
-  if (!type) return null;
+  if (!isEventName(name)) return null;
+  const type = name;
   const p = properties && typeof properties === 'object' ? properties : {};
   const product = p.product_id !== undefined || p.sku !== undefined ? p : first(p.products) ?? {};
   const quantity = p.product_id !== undefined || p.sku !== undefined
@@ -176,7 +157,7 @@ export function fromSegment(name, properties, ts = Date.now()) {
     : sumQuantity(p.products, (x) => x.quantity);
   return event(type, ts, {
     item: id(product.product_id) ?? id(product.sku),
-    category: id(product.category) ?? (type === 'view_item_list' ? id(p.category) ?? id(p.list_id) : undefined),
+    category: id(product.category) ?? (SEGMENT_LISTS.has(name) ? id(p.category) ?? id(p.list_id) : undefined),
     price: number(product.price),
     quantity,
   });

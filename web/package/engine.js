@@ -1,0 +1,305 @@
+// The only module that knows the wasm-bindgen bindings of crate/wasm.
+//
+// Everything the rest of the package needs from the engine goes through `loadBindings` and
+// `EngineHandle`; if an export of `pkg/shopper_intent_wasm.js` is renamed, this file is the one
+// to change. Values coming out of wasm are checked and copied into plain frozen objects here: a
+// value that does not have the declared shape is an `ENGINE_FAILED` error, never a default.
+
+/** Error codes the engine (crate/wasm) throws, as `IntentError.code`. */
+export const ENGINE_CODES = new Set([
+  'INVALID_EVENT',
+  'OUT_OF_ORDER',
+  'BAD_STATE',
+  'BAD_MODEL',
+  'MANIFEST_MISMATCH',
+  'BAD_OPTIONS',
+  'ENGINE_FAILED',
+]);
+
+/**
+ * An error of the package, matched by `code`, never by message text.
+ *
+ * Engine codes are those of `ENGINE_CODES`; the JS layer adds `LOAD_FAILED` (a fetch failed or
+ * timed out), `BAD_EXPERIMENT` (an invalid experiment definition) and `DESTROYED`.
+ * `ENGINE_FAILED` means the engine broke outside its contract (a trap, a malformed answer).
+ */
+export class ShopperIntentError extends Error {
+  constructor(code, message, options) {
+    super(message, options);
+    this.name = 'ShopperIntentError';
+    this.code = code;
+  }
+}
+
+/**
+ * Turns anything thrown by the bindings into a `ShopperIntentError`. An `IntentError` keeps its
+ * code; anything else (a trap, a `TypeError` from the glue) becomes `ENGINE_FAILED`.
+ */
+export function toError(e) {
+  if (e instanceof ShopperIntentError) return e;
+  let code = '';
+  let message = '';
+  try {
+    code = e && typeof e === 'object' && typeof e.code === 'string' ? e.code : '';
+    message = e && typeof e === 'object' && typeof e.message === 'string' ? e.message : String(e);
+  } catch {
+    message = 'an unreadable error';
+  }
+  if (ENGINE_CODES.has(code)) return new ShopperIntentError(code, message, { cause: e });
+  return new ShopperIntentError('ENGINE_FAILED', message, { cause: e });
+}
+
+let bindingsPromise = null;
+let compiled = null;
+let instances = 0;
+
+/**
+ * Imports the bindings next to this module and instantiates the wasm module from `wasmUrl`.
+ *
+ * The wasm is fetched by us (so a 404 is reported as `LOAD_FAILED` with the URL) and compiled
+ * with `WebAssembly.compileStreaming` when the server sends `application/wasm`: the module is
+ * compiled while it downloads, off the main thread. Instantiation happens once per page; with
+ * `fresh`, a new instance of the same compiled module is made behind a new copy of the bindings
+ * (after the old instance trapped, its memory cannot be trusted).
+ */
+export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
+  if (fresh && compiled) {
+    instances += 1;
+    return (async () => {
+      const glue = await import(`./pkg/shopper_intent_wasm.js?instance=${instances}`);
+      try {
+        await glue.default({ module_or_path: compiled });
+      } catch (e) {
+        throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the wasm module again: ${e}`, { cause: e });
+      }
+      return glue;
+    })();
+  }
+  if (!bindingsPromise) {
+    bindingsPromise = (async () => {
+      const glue = await import('./pkg/shopper_intent_wasm.js');
+      const controller = typeof AbortController === 'function' ? new AbortController() : null;
+      const timer = controller && timeoutMs > 0 ? setTimeout(() => controller.abort(), timeoutMs) : 0;
+      let response;
+      try {
+        response = await fetch(wasmUrl, { credentials: 'same-origin', signal: controller?.signal });
+      } catch (e) {
+        const why = controller?.signal.aborted ? `no answer within ${timeoutMs} ms` : String(e);
+        throw new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${wasmUrl}: ${why}`, { cause: e });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (!response.ok) {
+        throw new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${wasmUrl}: HTTP ${response.status}`);
+      }
+      try {
+        const streaming = typeof WebAssembly.compileStreaming === 'function' && /application\/wasm/.test(response.headers.get('Content-Type') || '');
+        compiled = streaming ? await WebAssembly.compileStreaming(response) : await WebAssembly.compile(await response.arrayBuffer());
+        await glue.default({ module_or_path: compiled });
+      } catch (e) {
+        throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the wasm module ${wasmUrl}: ${e}`, { cause: e });
+      }
+      return glue;
+    })();
+    // A failed load may be retried by a later `load()` (for instance after a network error).
+    bindingsPromise.catch(() => { bindingsPromise = null; });
+  }
+  return bindingsPromise;
+}
+
+function broken(what) {
+  return new ShopperIntentError('ENGINE_FAILED', `the engine returned ${what}`);
+}
+
+function num(v, what) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw broken(`${what} that is not a finite number`);
+  return v;
+}
+
+function str(v, what) {
+  if (typeof v !== 'string') throw broken(`${what} that is not a string`);
+  return v;
+}
+
+const SEGMENTS = new Set(['low', 'medium', 'high']);
+function segment(v, what) {
+  if (!SEGMENTS.has(v)) throw broken(`${what} that is not a segment`);
+  return v;
+}
+
+function list(v, what) {
+  if (!Array.isArray(v)) throw broken(`${what} that is not an array`);
+  return v;
+}
+
+/**
+ * The packed update the engine returns per event (crate/wasm's `pack_update`): six numbers,
+ * `[score, segment, previousSegment, flags, events, prefix]`, with segments 0 low, 1 medium,
+ * 2 high and flags 1 segmentChanged, 2 converted, 4 ignored, 8 scored, 16 newSession.
+ */
+export const UPDATE_LAYOUT = Object.freeze(['score', 'segment', 'previousSegment', 'flags', 'events', 'prefix']);
+const SEGMENT_NAMES = ['low', 'medium', 'high'];
+
+/** Unpacks an update into a plain, frozen `Update`; anything else is `ENGINE_FAILED`. */
+function plainUpdate(u) {
+  if (!(u instanceof Float64Array) || u.length !== UPDATE_LAYOUT.length) throw broken('an update of the wrong shape');
+  const [score, seg, prev, flags, events, prefix] = u;
+  if (!(score >= 0 && score <= 1) || !Number.isInteger(flags) || flags < 0 || flags > 31
+      || !Number.isInteger(events) || events < 0 || !Number.isInteger(prefix) || prefix < 0) {
+    throw broken('an update with values out of range');
+  }
+  return Object.freeze({
+    score,
+    segment: segment(SEGMENT_NAMES[seg], 'a segment'),
+    previousSegment: segment(SEGMENT_NAMES[prev], 'a previous segment'),
+    segmentChanged: (flags & 1) !== 0,
+    converted: (flags & 2) !== 0,
+    ignored: (flags & 4) !== 0,
+    scored: (flags & 8) !== 0,
+    newSession: (flags & 16) !== 0,
+    events,
+    prefix,
+  });
+}
+
+function plainThresholds(t, what) {
+  if (!t || typeof t !== 'object') throw broken(`no ${what}`);
+  return Object.freeze({ medium: num(t.medium, `${what}.medium`), high: num(t.high, `${what}.high`) });
+}
+
+/**
+ * One engine instance: the rolling window and the model, behind plain-JS methods.
+ * Every method either returns plain data or throws a `ShopperIntentError`.
+ */
+export class EngineHandle {
+  constructor(engine) {
+    this._engine = engine;
+  }
+
+  /**
+   * Builds an engine with the bindings' `EngineLoader`, one short step at a time, awaiting
+   * `pause()` between steps so that loading never holds the main thread for long.
+   *
+   * @param glue the module returned by `loadBindings`
+   * @param {Uint8Array} weights the weights file
+   * @param {string} manifest manifest JSON text
+   * @param {{salt: Uint8Array, utcOffsetMinutes?: number, hysteresis?: number,
+   *          thresholds?: {medium: number, high: number}}} options
+   * @param {() => Promise<void>} pause gives the main thread back (e.g. a macrotask)
+   */
+  static async create(glue, weights, manifest, options, pause) {
+    let loader;
+    try {
+      loader = new glue.EngineLoader(weights, manifest, options);
+      while (!loader.step()) await pause();
+      await pause();
+      return new EngineHandle(loader.finish());
+    } catch (e) {
+      throw toError(e);
+    } finally {
+      try { loader?.free(); } catch { /* nothing left to free */ }
+    }
+  }
+
+  _call(fn) {
+    if (!this._engine) throw new ShopperIntentError('DESTROYED', 'the engine was freed');
+    try {
+      return fn(this._engine);
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  /** Feeds one event (a plain copy with `ts`); returns a plain `Update`. */
+  track(ev) {
+    const u = this._call((e) => e.track(ev.type, ev.ts, ev.item, ev.category, ev.price, ev.quantity, ev.session));
+    return plainUpdate(u);
+  }
+
+  get score() {
+    return num(this._call((e) => e.score), 'a score');
+  }
+
+  get segment() {
+    return segment(this._call((e) => e.segment), 'a segment');
+  }
+
+  /** Top factors behind the score: `[{factor, label, effect}]`, largest |effect| first. */
+  explain() {
+    return list(this._call((e) => e.explain()), 'factors').map((f) => Object.freeze({
+      factor: str(f?.factor, 'a factor id'),
+      label: str(f?.label, 'a factor label'),
+      effect: num(f?.effect, 'a factor effect'),
+    }));
+  }
+
+  /** The current session's score history: `[{position, type, score}]`. */
+  history() {
+    return list(this._call((e) => e.history()), 'a score history').map((p) => Object.freeze({
+      position: num(p?.position, 'a position'),
+      type: str(p?.type, 'an event type'),
+      score: num(p?.score, 'a score'),
+    }));
+  }
+
+  /** The segment thresholds in force: `{medium, high}`. */
+  get thresholds() {
+    return plainThresholds(this._call((e) => e.thresholds), 'thresholds');
+  }
+
+  /** What the manifest says about the model. */
+  get model() {
+    const m = this._call((e) => e.model);
+    if (!m || typeof m !== 'object') throw broken('no model description');
+    return Object.freeze({
+      name: str(m.name, 'a model name'),
+      featureVersion: num(m.featureVersion, 'a feature version'),
+      window: num(m.window, 'a window'),
+      kinds: Object.freeze(list(m.kinds, 'kinds').map((k) => str(k, 'a kind'))),
+      hidden: num(m.hidden, 'a hidden size'),
+      threshold: num(m.threshold, 'a threshold'),
+      segments: plainThresholds(m.segments, 'segments'),
+    });
+  }
+
+  /** @returns {Uint8Array} the serialized state (hashed ids, feature rows, LSTM state, salt). */
+  exportState() {
+    const bytes = this._call((e) => e.exportState());
+    if (!(bytes instanceof Uint8Array)) throw broken('a state that is not bytes');
+    return bytes;
+  }
+
+  /** Replaces the window with `bytes`; on `BAD_STATE` the engine is left unchanged. */
+  restoreState(bytes, nowMs) {
+    this._call((e) => e.restoreState(bytes, nowMs));
+  }
+
+  forget() {
+    this._call((e) => e.forget());
+  }
+
+  setThresholds(thresholds) {
+    this._call((e) => e.setThresholds(thresholds));
+  }
+
+  free() {
+    const e = this._engine;
+    this._engine = null;
+    if (e) {
+      try { e.free(); } catch { /* A trapped instance may fail to free; nothing is left to do. */ }
+    }
+  }
+}
+
+/** The engine's one table of event names: `[{vocabulary, name, kind}]`. */
+export function eventTypes(glue) {
+  try {
+    return list(glue.eventTypes(), 'an event type table').map((t) => Object.freeze({
+      vocabulary: str(t?.vocabulary, 'a vocabulary'),
+      name: str(t?.name, 'a name'),
+      kind: str(t?.kind, 'a kind'),
+    }));
+  } catch (e) {
+    throw toError(e);
+  }
+}

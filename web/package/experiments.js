@@ -1,0 +1,188 @@
+// On-device experiments on purchase intent: assignment, holdout, eligibility, exposure and
+// conversion, with no server and no event leaving the device.
+//
+// Assignment is deterministic: an anonymous random id, made on this device and kept with the
+// saved state (never a fingerprint; a new one after `forget()`), is hashed with the experiment
+// key into a bucket in [0, 1) with GrowthBook's hash, version 2: FNV-1a 32-bit over the UTF-16
+// code units of `key + id`, hashed again as a decimal string, modulo 10000, divided by 10000
+// (GrowthBook SDK specification 0.5.4, `hash` cases; Fowler, Noll and Vo's FNV-1a). The holdout
+// is decided first, with its own seed `key + "/holdout"`; the variants then share the bucket
+// by their weights, in order.
+
+import { ShopperIntentError } from './engine.js';
+
+/** The variant of holdout shoppers: show them no personalization. */
+export const HOLDOUT = 'holdout';
+/** The most experiments one page may define. */
+export const MAX_EXPERIMENTS = 32;
+
+/** FNV-1a, 32 bits, over the UTF-16 code units of `text` (as GrowthBook's SDK hashes). */
+export function fnv1a32(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** GrowthBook's version-2 bucket of `value` under `seed`: a number in [0, 1) with 4 decimals. */
+export function bucket(seed, value) {
+  return (fnv1a32(String(fnv1a32(seed + value))) % 10000) / 10000;
+}
+
+/** A fresh anonymous id: 128 random bits as hex. */
+export function newId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const bad = (message) => new ShopperIntentError('BAD_EXPERIMENT', message);
+const KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * Checks an experiment definition and returns its normal form; throws `BAD_EXPERIMENT` with
+ * the reason. `{key, variants, weights?, holdout?, eligible?, autoExpose?}`.
+ */
+export function checkExperiment(def) {
+  if (!def || typeof def !== 'object') throw bad('an experiment is an object {key, variants, ...}');
+  let key, variants, weights, holdout, eligible, autoExpose;
+  try {
+    ({ key, variants, weights, holdout, eligible, autoExpose } = def);
+  } catch (e) {
+    throw bad(`the experiment's fields cannot be read: ${e}`);
+  }
+  if (typeof key !== 'string' || !KEY.test(key)) throw bad('key must be 1 to 64 letters, digits or _ . : -');
+  if (!Array.isArray(variants) || variants.length < 1 || variants.length > 16) throw bad(`${key}: variants must be an array of 1 to 16 names`);
+  variants = variants.map((v) => {
+    if (typeof v !== 'string' || !KEY.test(v)) throw bad(`${key}: a variant name must be 1 to 64 letters, digits or _ . : -`);
+    if (v === HOLDOUT) throw bad(`${key}: '${HOLDOUT}' is reserved for the holdout`);
+    return v;
+  });
+  if (new Set(variants).size !== variants.length) throw bad(`${key}: variant names must differ`);
+  if (weights === undefined || weights === null) {
+    weights = variants.map(() => 1 / variants.length);
+  } else {
+    if (!Array.isArray(weights) || weights.length !== variants.length) throw bad(`${key}: weights must have one number per variant`);
+    if (!weights.every((w) => typeof w === 'number' && Number.isFinite(w) && w >= 0)) throw bad(`${key}: weights must be numbers >= 0`);
+    const sum = weights.reduce((a, b) => a + b, 0);
+    if (!(sum > 0)) throw bad(`${key}: weights must not all be 0`);
+    if (Math.abs(sum - 1) > 1e-6) throw bad(`${key}: weights must sum to 1 (they sum to ${sum})`);
+    weights = [...weights];
+  }
+  holdout = holdout ?? 0;
+  if (typeof holdout !== 'number' || !(holdout >= 0 && holdout < 1)) throw bad(`${key}: holdout must be a share from 0 to below 1`);
+  if (eligible !== undefined && eligible !== null && typeof eligible !== 'function') throw bad(`${key}: eligible must be a function ({segment, score}) => boolean`);
+  if (autoExpose !== undefined && typeof autoExpose !== 'boolean') throw bad(`${key}: autoExpose must be a boolean`);
+  return Object.freeze({ key, variants: Object.freeze(variants), weights: Object.freeze(weights), holdout, eligible: eligible ?? null, autoExpose: autoExpose === true });
+}
+
+/** The variant of `id` in the (checked) experiment: a variant name or `HOLDOUT`. */
+export function assign(exp, id) {
+  if (exp.holdout > 0 && bucket(`${exp.key}/holdout`, id) < exp.holdout) return HOLDOUT;
+  const b = bucket(exp.key, id);
+  let upper = 0;
+  for (let i = 0; i < exp.variants.length; i++) {
+    upper += exp.weights[i];
+    if (b < upper) return exp.variants[i];
+  }
+  return exp.variants[exp.variants.length - 1];
+}
+
+/**
+ * The experiments of one widget: which ones this session entered, was exposed to and converted
+ * in. `emit(name, detail)` runs hooks; `intent()` gives `{segment, score}` now.
+ */
+export class Experiments {
+  constructor({ emit, intent }) {
+    this._emit = emit;
+    this._intent = intent;
+    this._defs = new Map();
+    this.id = newId();
+    this._session = { entered: {}, exposed: {}, converted: false, tracked: false };
+  }
+
+  /** Defines (or re-reads) an experiment and returns this session's variant, or null. */
+  experiment(def) {
+    const exp = checkExperiment(def);
+    const known = this._defs.get(exp.key);
+    if (!known && this._defs.size >= MAX_EXPERIMENTS) throw bad(`at most ${MAX_EXPERIMENTS} experiments per page`);
+    if (known && (known.variants.join() !== exp.variants.join() || known.weights.join() !== exp.weights.join() || known.holdout !== exp.holdout)) {
+      throw bad(`${exp.key}: defined twice with different variants, weights or holdout`);
+    }
+    this._defs.set(exp.key, exp);
+    const s = this._session;
+    if (!Object.hasOwn(s.entered, exp.key)) {
+      if (exp.eligible) {
+        let ok;
+        try {
+          ok = exp.eligible(this._intent());
+        } catch (e) {
+          console.error(`[shopper-intent] the eligible() of experiment ${exp.key} threw; the session does not enter it.`, e);
+          ok = false;
+        }
+        if (ok !== true) return null;
+      }
+      s.entered[exp.key] = assign(exp, this.id);
+    }
+    const variant = s.entered[exp.key];
+    if (exp.autoExpose) this.expose(exp.key);
+    return variant;
+  }
+
+  /** Marks the page as showing the experiment's variant now; fires `exposure` once per session. */
+  expose(key) {
+    const s = this._session;
+    if (typeof key !== 'string' || !Object.hasOwn(s.entered, key)) return false;
+    if (Object.hasOwn(s.exposed, key)) return false;
+    const variant = s.entered[key];
+    s.exposed[key] = variant;
+    this._emit('exposure', Object.freeze({ experiment: key, variant, ...this._intent() }));
+    return true;
+  }
+
+  /** This session's assignments: `{key: variant}` of the experiments it entered. */
+  assignments() {
+    return Object.freeze({ ...this._session.entered });
+  }
+
+  /**
+   * Follows the engine: a new session starts over (unless nothing has been tracked in this one
+   * yet, so an assignment made before the first event holds); a purchase converts every
+   * experiment the session was exposed to, once.
+   */
+  observe(update) {
+    if (update.ignored) return;
+    if (update.newSession && this._session.tracked) this._session = { entered: {}, exposed: {}, converted: false, tracked: false };
+    this._session.tracked = true;
+    if (update.converted && !this._session.converted) {
+      this._session.converted = true;
+      for (const [experiment, variant] of Object.entries(this._session.exposed)) {
+        this._emit('conversion', Object.freeze({ experiment, variant, ...this._intent() }));
+      }
+    }
+  }
+
+  /** What is saved with the state. */
+  snapshot() {
+    return { id: this.id, session: this._session };
+  }
+
+  /** Takes a saved snapshot back; anything malformed is ignored (a new id stays). */
+  restore(snap) {
+    if (!snap || typeof snap !== 'object' || typeof snap.id !== 'string' || !/^[0-9a-f]{32}$/.test(snap.id)) return false;
+    this.id = snap.id;
+    const s = snap.session;
+    const map = (m) => (m && typeof m === 'object' ? Object.fromEntries(Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string')) : {});
+    if (s && typeof s === 'object') {
+      this._session = { entered: map(s.entered), exposed: map(s.exposed), converted: s.converted === true, tracked: s.tracked === true };
+    }
+    return true;
+  }
+
+  /** A new anonymous id and a fresh session: the shopper is not recognisable any more. */
+  forget() {
+    this.id = newId();
+    this._session = { entered: {}, exposed: {}, converted: false, tracked: false };
+  }
+}

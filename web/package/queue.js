@@ -1,0 +1,87 @@
+// The event queue and the one explicit state that decides what `track()` does with an event.
+//
+//   state         what track() does                      left when
+//   'loading'     queue                                  the engine is ready (or failed)
+//   'held'        queue (consent pending, nothing kept)   grantConsent()
+//   'replaying'   queue, behind the events replayed      the queue is empty
+//   'ready'       process now                            -
+//   'dispatching' queue; processed right after the hooks the hooks have returned
+//   'recovering'  queue                                  the engine is re-created
+//   'failed'      drop                                   -
+//   'destroyed'   drop                                   -
+
+const TAG = '[shopper-intent]';
+/** Events kept while the engine loads or consent is pending; the oldest are dropped beyond it. */
+export const MAX_QUEUE = 256;
+
+const NEXT = {
+  loading: ['held', 'replaying', 'failed', 'destroyed'],
+  held: ['replaying', 'failed', 'destroyed'],
+  replaying: ['ready', 'dispatching', 'recovering', 'failed', 'destroyed'],
+  ready: ['dispatching', 'replaying', 'recovering', 'failed', 'destroyed'],
+  dispatching: ['ready', 'replaying', 'recovering', 'failed', 'destroyed'],
+  recovering: ['replaying', 'failed', 'destroyed'],
+  failed: ['destroyed'],
+  destroyed: [],
+};
+
+export class EventQueue {
+  constructor(max = MAX_QUEUE) {
+    this.state = 'loading';
+    this._max = max;
+    this._events = [];
+    this._warned = false;
+  }
+
+  /** Moves to `next`; a move the table does not allow is a bug and throws. */
+  to(next) {
+    if (next === this.state) return;
+    if (!NEXT[this.state]?.includes(next)) throw new Error(`internal: the event queue cannot go from ${this.state} to ${next}`);
+    this.state = next;
+  }
+
+  /** Runs `fn` in `state`, then returns to the state before unless `fn` moved elsewhere. */
+  during(state, fn) {
+    const before = this.state;
+    this.to(state);
+    try {
+      return fn();
+    } finally {
+      if (this.state === state) this.to(before);
+    }
+  }
+
+  /** Whether events are taken at all. */
+  get open() {
+    return this.state !== 'failed' && this.state !== 'destroyed';
+  }
+
+  /** Whether an event is processed now rather than queued. */
+  get immediate() {
+    return this.state === 'ready';
+  }
+
+  get length() {
+    return this._events.length;
+  }
+
+  /** Queues an event, dropping the oldest beyond the bound (with one warning). */
+  push(event) {
+    if (this._events.length >= this._max) {
+      this._events.shift();
+      if (!this._warned) {
+        this._warned = true;
+        console.warn(`${TAG} more than ${this._max} events are waiting; the oldest are dropped`);
+      }
+    }
+    this._events.push(event);
+  }
+
+  shift() {
+    return this._events.shift();
+  }
+
+  clear() {
+    this._events.length = 0;
+  }
+}

@@ -1,0 +1,32 @@
+// Scheduling: giving the main thread back to the page. Nothing here knows the engine.
+
+/** Work done in one go before yielding to the page (input, rendering) again. */
+export const SLICE_MS = 8;
+
+/** Gives the main thread back to the page before continuing (a macrotask, not a microtask). */
+export function yieldToMain() {
+  if (typeof globalThis.scheduler?.yield === 'function') return globalThis.scheduler.yield();
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
+}
+
+/** Runs `fn` once the page has loaded and the main thread is idle (or after 3 s at most). */
+export function whenIdle(fn) {
+  const idle = () => {
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(() => fn(), { timeout: 3000 });
+    else setTimeout(fn, 1);
+  };
+  if (document.readyState === 'complete') idle();
+  else addEventListener('load', idle, { once: true });
+}
+
+/** Resolves with `promise`, or rejects with `onTimeout()` after `ms`. */
+export function withTimeout(promise, ms, onTimeout) {
+  if (!(ms > 0) || !Number.isFinite(ms)) return promise;
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,610 @@
+// shopper-intent: on-device purchase-intent scoring for storefronts.
+//
+// This module is the facade a storefront imports. The work is done by the modules beside it:
+//   engine.js       the only module that touches the wasm bindings (crate/wasm)
+//   queue.js        the event queue and the one state that decides when an event is processed
+//   hooks.js        hooks by name
+//   storage.js      storage backends and the saved-state format
+//   model-fetch.js  fetching and caching the model
+//   experiments.js  on-device experiments
+//   capture.js      GA4 dataLayer / gtag, Shopify and Segment mappers
+//   schedule.js     yielding to the page
+//
+// Invariants kept here:
+// - Nothing thrown by this package reaches the page from `track()`, hooks, storage or loading:
+//   bad input is a console warning and a `null` return, a failure to load is one console error.
+// - Hooks run after the engine has returned, never inside it; an event tracked from inside a
+//   hook is queued and processed once the current hooks have run.
+// - The package makes no network request other than fetching its wasm module, the model and its
+//   manifest. Events never leave the device; only the segment and experiment assignments may be
+//   pushed to `dataLayer`, and only when `dataLayerPush` is set.
+
+import { loadBindings, EngineHandle, ShopperIntentError, toError } from './engine.js';
+import { attachDataLayer, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES } from './capture.js';
+import { EventQueue, MAX_QUEUE } from './queue.js';
+import { Hooks, HOOK_NAMES } from './hooks.js';
+import { StateStore, STATE_KEY, resolveBackend, memoryStore } from './storage.js';
+import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
+import { Experiments, HOLDOUT } from './experiments.js';
+import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
+
+export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, memoryStore };
+
+const TAG = '[shopper-intent]';
+const SAVE_DELAY_MS = 250;
+const DEFAULT_RETENTION_DAYS = 30;
+const SEGMENT_ATTRIBUTE = 'data-shopper-intent-segment';
+const SEGMENT_EVENT = 'shopper-intent:segment';
+/** Events kept since the last save, to replay after the engine is re-created. */
+const MAX_UNSAVED = 256;
+/** Re-creations of a failed engine allowed per page before the widget gives up. */
+const MAX_RECOVERIES = 3;
+
+function describe(value) {
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === 'number') return String(value);
+  if (value === null) return 'null';
+  return `a value of type ${typeof value}`;
+}
+
+/**
+ * Copies the fields of an event into a plain object, filling `ts` with `Date.now()` when absent
+ * and turning a `Date` into its milliseconds. Only the shape is handled here: the engine checks
+ * every value (one contract, in crate/core).
+ */
+function copyEvent(input) {
+  if (input === null || typeof input !== 'object') {
+    throw new ShopperIntentError('INVALID_EVENT', `an event must be an object, got ${describe(input)}`);
+  }
+  let type, ts, item, category, price, quantity, session;
+  try {
+    ({ type, ts, item, category, price, quantity, session } = input);
+  } catch (e) {
+    throw new ShopperIntentError('INVALID_EVENT', `the event's fields cannot be read: ${e}`);
+  }
+  if (ts === undefined || ts === null) ts = Date.now();
+  else if (ts instanceof Date) ts = ts.getTime();
+  return { type, ts, item, category, price, quantity, session };
+}
+
+function readOption(o, name) {
+  try {
+    return o[name];
+  } catch (e) {
+    console.warn(`${TAG} the option ${name} could not be read (${e}); using its default`);
+    return undefined;
+  }
+}
+
+function replaceExtension(url, ext) {
+  return url.replace(/\.(bin|onnx)(?=$|[?#])/, ext);
+}
+
+/**
+ * The intent widget of one page. Make it with `ShopperIntent.load(options)` (resolves once the
+ * engine is ready) or `ShopperIntent.create(options)` (returns at once; events are queued).
+ */
+export class ShopperIntent {
+  /** Creates the widget and starts loading the engine; resolves when it is ready or has failed. */
+  static load(options = {}) {
+    return ShopperIntent.create(options).ready;
+  }
+
+  /** Creates the widget at once; `intent.ready` resolves when the engine is ready or has failed. */
+  static create(options = {}) {
+    return new ShopperIntent(options);
+  }
+
+  constructor(options = {}) {
+    const o = options && typeof options === 'object' ? options : {};
+    const opt = (name) => readOption(o, name);
+    const model = opt('model');
+    const manifest = opt('manifest');
+    this._urls = {
+      weights: typeof model === 'string' && !/\.json(?=$|[?#])/.test(model) ? model : null,
+      manifest: typeof manifest === 'string' ? manifest : typeof model === 'string' ? replaceExtension(model, '.json') : null,
+      wasm: typeof opt('wasm') === 'string' ? opt('wasm') : new URL('./pkg/shopper_intent_wasm_bg.wasm', import.meta.url).href,
+    };
+    this._engineOptions = {};
+    for (const k of ['utcOffsetMinutes', 'hysteresis', 'thresholds']) {
+      const v = opt(k);
+      if (v !== undefined) this._engineOptions[k] = v;
+    }
+    const days = opt('retentionDays');
+    const retentionMs = (Number.isFinite(days) && days > 0 ? days : DEFAULT_RETENTION_DAYS) * 86_400_000;
+    const timeout = opt('timeoutMs');
+    this._timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_FETCH_TIMEOUT_MS;
+    this._modelCache = opt('modelCache') !== false;
+    this._dataLayerPush = opt('dataLayerPush') === true;
+
+    const gpc = typeof navigator !== 'undefined' && navigator.globalPrivacyControl === true;
+    this._store = new StateStore(resolveBackend(opt('storage'), { globalPrivacyControl: gpc }), { retentionMs });
+
+    let consent = opt('consent') ?? 'granted';
+    if (consent !== 'granted' && consent !== 'pending') {
+      console.warn(`${TAG} unknown consent ${describe(consent)}; using 'pending'`);
+      consent = 'pending';
+    }
+    this._consent = consent;
+
+    this._queue = new EventQueue();
+    this._hooks = new Hooks();
+    this._experiments = new Experiments({
+      emit: (name, detail) => this._announce(name, detail),
+      intent: () => ({ segment: this.segment, score: this.score }),
+    });
+    this._error = null;
+    this._engine = null;
+    this._glue = null;
+    this._modelFiles = null;
+    this._model = null;
+    this._thresholds = null;
+    this._saveTimer = 0;
+    this._dirty = false;
+    this._lastSegment = 'low';
+    this._unsaved = []; // events tracked since the last save, for a re-created engine
+    this._recoveries = 0;
+    /** Where loading spent its time (ms since start): read by the benchmark page. */
+    this._timings = null;
+
+    this._onPageHide = () => this._flush();
+    this._onVisibility = () => { if (document.visibilityState === 'hidden') this._flush(); };
+    addEventListener('pagehide', this._onPageHide);
+    document.addEventListener('visibilitychange', this._onVisibility);
+
+    this._detachDataLayer = null;
+    if (opt('autoCapture') !== false) {
+      try {
+        this._detachDataLayer = attachDataLayer(window, (ev) => this.track(ev),
+          (e) => console.warn(`${TAG} a dataLayer entry could not be read:`, e));
+      } catch (e) {
+        console.warn(`${TAG} window.dataLayer cannot be read (${e}); auto-capture is off`);
+      }
+    }
+
+    this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
+    if (!this._urls.manifest) {
+      this._fail(new ShopperIntentError('BAD_OPTIONS', "the 'model' option (URL of the model's weights or manifest) is required"));
+    } else if (opt('start') === 'idle') {
+      whenIdle(() => this._start());
+    } else {
+      this._start();
+    }
+  }
+
+  /** `'loading'`, `'ready'`, `'failed'` (see `error`) or `'destroyed'`. */
+  get status() {
+    const s = this._queue.state;
+    if (s === 'failed' || s === 'destroyed' || s === 'loading') return s;
+    return s === 'recovering' ? 'loading' : 'ready';
+  }
+
+  /** Why loading failed (`{code, message}`), or `null`. */
+  get error() { return this._error; }
+
+  /** Where the state is kept: `'local'`, `'session'`, `'memory'` or a custom backend's kind. */
+  get storage() { return this._store.kind; }
+
+  /** `'granted'` or `'pending'`. */
+  get consent() { return this._consent; }
+
+  /** The segment thresholds in use (`{medium, high}`), or `null` until the engine is ready. */
+  get thresholds() { return this._thresholds; }
+
+  /** The model's manifest summary, or `null` until ready. */
+  get model() { return this._model; }
+
+  /** The probability of a purchase in this session, in [0, 1]; 0 until ready and after a failure. */
+  get score() {
+    if (!this._engine || this.status !== 'ready') return 0;
+    try { return this._engine.score; } catch (e) { this._engineFailed(e); return 0; }
+  }
+
+  /** `'low'`, `'medium'` or `'high'`; `'low'` until ready and after a failure. */
+  get segment() {
+    if (!this._engine || this.status !== 'ready') return 'low';
+    try { return this._engine.segment; } catch (e) { this._engineFailed(e); return 'low'; }
+  }
+
+  /**
+   * Tracks one event. Returns the engine's `Update`, or `null` when the event was refused (with
+   * a console warning naming the error code) or queued (engine loading, consent pending, or
+   * called from inside a hook). Never throws.
+   */
+  track(input) {
+    try {
+      if (!this._queue.open) return null;
+      let event;
+      try {
+        event = copyEvent(input);
+      } catch (e) {
+        const err = toError(e);
+        console.warn(`${TAG} event refused (${err.code}): ${err.message}`);
+        return null;
+      }
+      if (!this._queue.immediate) {
+        this._queue.push(event);
+        return null;
+      }
+      return this._process(event);
+    } catch (e) {
+      console.error(`${TAG} internal error in track(); the page is unaffected.`, e);
+      return null;
+    }
+  }
+
+  /**
+   * Registers a hook: `'score'` after every event that changed the window, `'segment'` exactly
+   * when the segment changes, `'exposure'` and `'conversion'` for experiments. Returns the
+   * function that unregisters it.
+   */
+  on(name, callback) {
+    const off = this._hooks.on(name, callback);
+    if (!off) {
+      console.warn(`${TAG} on(${describe(name)}, ...) ignored: the hooks are ${HOOK_NAMES.map((n) => `'${n}'`).join(', ')}, with a function`);
+      return () => {};
+    }
+    return off;
+  }
+
+  /** The factors behind the current score, largest effect first; `[]` before the first event. */
+  explain() {
+    if (!this._engine || this.status !== 'ready') return [];
+    try { return this._engine.explain(); } catch (e) { this._engineFailed(e); return []; }
+  }
+
+  /** The current session's score history: `[{position, type, score}]`. */
+  history() {
+    if (!this._engine || this.status !== 'ready') return [];
+    try { return this._engine.history(); } catch (e) { this._engineFailed(e); return []; }
+  }
+
+  /**
+   * This session's variant of an experiment (`{key, variants, weights?, holdout?, eligible?,
+   * autoExpose?}`), `'holdout'` for holdout shoppers, or `null` while the session is not
+   * eligible. An invalid definition returns `null` with a console error naming `BAD_EXPERIMENT`.
+   */
+  experiment(definition) {
+    try {
+      return this._experiments.experiment(definition);
+    } catch (e) {
+      const err = toError(e);
+      console.error(`${TAG} experiment refused (${err.code}): ${err.message}`);
+      return null;
+    }
+  }
+
+  /** Tells the widget the page shows experiment `key`'s variant now: fires `'exposure'` once per session. */
+  expose(key) {
+    try {
+      const fired = this._experiments.expose(key);
+      if (fired) this._markDirty();
+      return fired;
+    } catch (e) {
+      console.error(`${TAG} expose() failed; the page is unaffected.`, e);
+      return false;
+    }
+  }
+
+  /** The experiments this session entered: `{key: variant}`. */
+  assignments() {
+    return this._experiments.assignments();
+  }
+
+  /**
+   * Attributes for a targeting tool (GrowthBook, Optimizely): the segment and the score rounded
+   * down to a tenth. Never the events behind them.
+   */
+  attributes() {
+    const score = this.score;
+    return Object.freeze({ intentSegment: this.segment, intentScoreBucket: Math.floor(score * 10) / 10 });
+  }
+
+  /**
+   * What is stored right now: `{storage, key, size, savedAt, expiresAt, state}` (`size` in
+   * characters of the stored text, `state` the engine's binary state), or `null`.
+   */
+  storedState() {
+    if (this._consent !== 'granted') return null;
+    try {
+      return this._store.describe(Date.now());
+    } catch {
+      return null;
+    }
+  }
+
+  /** Lifts the hold of `consent: 'pending'`: restores the stored state and tracks the held events. */
+  grantConsent() {
+    if (this._consent === 'granted' || !this._queue.open) return;
+    this._consent = 'granted';
+    if (this._queue.state === 'held') this._begin();
+    // While loading, `_start` restores and replays once the engine is ready.
+  }
+
+  /** Wipes the window, the earlier-session summary, the stored state, the queued events and the experiment id. */
+  forget() {
+    if (this._queue.state === 'destroyed') return;
+    this._queue.clear();
+    this._unsaved.length = 0;
+    clearTimeout(this._saveTimer);
+    this._saveTimer = 0;
+    this._dirty = false;
+    this._store.remove();
+    this._experiments.forget();
+    if (!this._engine || this.status !== 'ready') return;
+    const previous = this._lastSegment;
+    try {
+      this._engine.forget();
+    } catch (e) {
+      this._engineFailed(e);
+      return;
+    }
+    const segment = this.segment;
+    if (segment !== previous) this._segmentChanged(segment, previous, this.score, 'forget');
+  }
+
+  /** Saves the state, detaches from the page and frees the engine. Later calls do nothing. */
+  destroy() {
+    if (this._queue.state === 'destroyed') return;
+    this._flush();
+    removeEventListener('pagehide', this._onPageHide);
+    document.removeEventListener('visibilitychange', this._onVisibility);
+    if (this._detachDataLayer) this._detachDataLayer();
+    this._detachDataLayer = null;
+    this._hooks.clear();
+    this._queue.clear();
+    this._queue.to('destroyed');
+    document.documentElement.removeAttribute(SEGMENT_ATTRIBUTE);
+    if (this._engine) this._engine.free();
+    this._engine = null;
+    this._resolveReady(this);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Loading
+
+  async _start() {
+    const t0 = performance.now();
+    const timings = (this._timings = {});
+    try {
+      const [glue, model] = await Promise.all([
+        loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs }).then((g) => { timings.wasmMs = performance.now() - t0; return g; }),
+        fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: this._modelCache, timeoutMs: this._timeoutMs })
+          .then((m) => { timings.modelMs = performance.now() - t0; return m; }),
+      ]);
+      if (this._queue.state !== 'loading') return;
+      this._glue = glue;
+      this._modelFiles = model;
+      const t1 = performance.now();
+      const engine = await this._build(glue);
+      timings.engineMs = performance.now() - t1;
+      if (this._queue.state !== 'loading') { engine.free(); return; }
+      model.remember();
+      this._engine = engine;
+      this._thresholds = engine.thresholds;
+      this._model = engine.model;
+      document.documentElement.setAttribute(SEGMENT_ATTRIBUTE, this._lastSegment);
+      if (this._consent === 'granted') {
+        const t2 = performance.now();
+        await this._begin();
+        timings.restoreMs = performance.now() - t2;
+      } else {
+        this._queue.to('held');
+      }
+      timings.readyMs = performance.now() - t0;
+    } catch (e) {
+      this._fail(toError(e));
+    }
+    this._resolveReady(this);
+  }
+
+  /** A new engine from the fetched model, built in short steps. */
+  _build(glue) {
+    const salt = crypto.getRandomValues(new Uint8Array(16));
+    return EngineHandle.create(glue, this._modelFiles.weights, this._modelFiles.manifest, { salt, ...this._engineOptions }, yieldToMain);
+  }
+
+  /** Consent granted and engine ready: restore the stored state, then replay the queue. */
+  async _begin() {
+    this._queue.to('replaying');
+    await this._restore();
+    await this._replay();
+  }
+
+  _fail(err) {
+    if (this._queue.state === 'destroyed' || this._queue.state === 'failed') return;
+    this._queue.to('failed');
+    this._error = Object.freeze({ code: err.code, message: err.message });
+    this._queue.clear();
+    if (this._engine) this._engine.free();
+    this._engine = null;
+    document.documentElement.removeAttribute(SEGMENT_ATTRIBUTE);
+    console.error(`${TAG} not running (${err.code}): ${err.message}. The page works on without intent scores.`);
+    this._resolveReady(this);
+  }
+
+  async _restore() {
+    const now = Date.now();
+    const saved = await this._store.read(now);
+    if (!saved || !this._engine) return;
+    if (saved.discarded) {
+      console.warn(`${TAG} the stored state was discarded: ${saved.discarded}`);
+      return;
+    }
+    this._experiments.restore(saved.extra?.experiments);
+    try {
+      this._engine.restoreState(saved.bytes, now);
+    } catch (e) {
+      const err = toError(e);
+      if (err.code === 'ENGINE_FAILED') { this._engineFailed(err); return; }
+      console.warn(`${TAG} the stored state was discarded: ${err.code}: ${err.message}`);
+      this._store.remove();
+      return;
+    }
+    const segment = this.segment;
+    if (segment !== this._lastSegment) this._segmentChanged(segment, this._lastSegment, this.score, 'restore');
+  }
+
+  /** Replays the queue in slices of about `SLICE_MS`, giving the page the main thread between. */
+  async _replay() {
+    let sliceStart = performance.now();
+    while (this._queue.length > 0 && this._queue.state === 'replaying') {
+      this._process(this._queue.shift());
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await yieldToMain();
+        sliceStart = performance.now();
+      }
+    }
+    if (this._queue.state === 'replaying') this._queue.to('ready');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Events and hooks
+
+  /** Tracks one copied event and runs the hooks; returns the `Update` or `null`. */
+  _process(event) {
+    let update;
+    try {
+      update = this._engine.track(event);
+    } catch (e) {
+      const err = toError(e);
+      if (err.code === 'ENGINE_FAILED' || err.code === 'DESTROYED') {
+        this._engineFailed(err, event);
+      } else {
+        console.warn(`${TAG} event refused (${err.code}): ${err.message}`);
+      }
+      return null;
+    }
+    if (!update.ignored) {
+      if (this._unsaved.length < MAX_UNSAVED) this._unsaved.push(event);
+      this._markDirty();
+    }
+    const hooksWanted = !update.ignored || update.segmentChanged;
+    if (hooksWanted) {
+      this._queue.during('dispatching', () => {
+        this._experiments.observe(update);
+        if (!update.ignored && this._hooks.has('score')) {
+          this._hooks.emit('score', Object.freeze({ score: update.score, segment: update.segment, type: String(event.type), update }));
+        }
+        if (update.segmentChanged) this._segmentChanged(update.segment, update.previousSegment, update.score, 'event');
+      });
+      this._drainAfterHooks();
+    }
+    return update;
+  }
+
+  /** Processes events that hooks tracked, right after the hooks have returned. */
+  _drainAfterHooks() {
+    if (this._queue.state === 'ready' && this._queue.length > 0) {
+      this._queue.to('replaying');
+      while (this._queue.length > 0 && this._queue.state === 'replaying') this._process(this._queue.shift());
+      if (this._queue.state === 'replaying') this._queue.to('ready');
+    }
+  }
+
+  _segmentChanged(segment, previousSegment, score, cause) {
+    this._lastSegment = segment;
+    document.documentElement.setAttribute(SEGMENT_ATTRIBUTE, segment);
+    const detail = Object.freeze({ segment, previousSegment, score, cause });
+    this._hooks.emit('segment', detail);
+    try {
+      dispatchEvent(new CustomEvent(SEGMENT_EVENT, { detail }));
+    } catch (e) {
+      console.error(`${TAG} a '${SEGMENT_EVENT}' listener threw; the widget keeps working.`, e);
+    }
+    if (this._dataLayerPush) this._pushDataLayer({ event: 'shopper_intent_segment', shopper_intent_segment: segment });
+  }
+
+  /** Experiment hooks, and their dataLayer pushes when asked for. */
+  _announce(name, detail) {
+    this._hooks.emit(name, detail);
+    if (this._dataLayerPush) {
+      this._pushDataLayer({
+        event: `shopper_intent_${name}`,
+        shopper_intent_experiment: detail.experiment,
+        shopper_intent_variant: detail.variant,
+        shopper_intent_segment: detail.segment,
+      });
+    }
+  }
+
+  _pushDataLayer(entry) {
+    try {
+      (window.dataLayer = window.dataLayer || []).push(entry);
+    } catch (e) {
+      console.error(`${TAG} pushing to dataLayer failed:`, e);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Failures of the engine itself
+
+  /**
+   * The engine broke outside its contract (a trap, a malformed answer). Says why once, then
+   * re-creates the engine from the last saved state and the events tracked since, instead of
+   * staying dead; after `MAX_RECOVERIES`, the widget stops and exposes no score.
+   */
+  _engineFailed(e, event) {
+    const err = toError(e);
+    if (this._queue.state === 'recovering' || !this._queue.open) return;
+    if (err.code !== 'ENGINE_FAILED' && err.code !== 'DESTROYED') return;
+    if (event !== undefined) this._queue.push(event);
+    const old = this._engine;
+    this._engine = null;
+    if (old) old.free();
+    this._recoveries += 1;
+    if (this._recoveries > MAX_RECOVERIES || !this._modelFiles) {
+      this._fail(new ShopperIntentError('ENGINE_FAILED', `the engine failed ${this._recoveries} times on this page; last: ${err.message}`));
+      return;
+    }
+    console.error(`${TAG} the engine failed (${err.message}); re-creating it from the saved state.`);
+    this._queue.to('recovering');
+    this._recover().catch((e2) => this._fail(toError(e2)));
+  }
+
+  async _recover() {
+    const glue = await loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs, fresh: true });
+    if (this._queue.state !== 'recovering') return;
+    const engine = await this._build(glue);
+    if (this._queue.state !== 'recovering') { engine.free(); return; }
+    this._glue = glue;
+    this._engine = engine;
+    const replay = this._unsaved.splice(0);
+    const queued = [];
+    while (this._queue.length > 0) queued.push(this._queue.shift());
+    for (const ev of [...replay, ...queued]) this._queue.push(ev);
+    if (this._consent === 'granted') {
+      this._queue.to('replaying');
+      await this._restore();
+      await this._replay();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Saving
+
+  _markDirty() {
+    this._dirty = true;
+    if (this._consent !== 'granted' || this._saveTimer) return;
+    this._saveTimer = setTimeout(() => { this._saveTimer = 0; this._flush(); }, SAVE_DELAY_MS);
+  }
+
+  /** Writes the state now if it changed since the last save. */
+  _flush() {
+    clearTimeout(this._saveTimer);
+    this._saveTimer = 0;
+    if (!this._dirty || !this._engine || this.status !== 'ready' || this._consent !== 'granted') return;
+    let bytes;
+    try {
+      bytes = this._engine.exportState();
+    } catch (e) {
+      this._engineFailed(e);
+      return;
+    }
+    this._dirty = false;
+    this._unsaved.length = 0;
+    this._store.write(bytes, Date.now(), { experiments: this._experiments.snapshot() });
+  }
+}
+
+export default ShopperIntent;

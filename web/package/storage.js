@@ -1,0 +1,220 @@
+// Where the engine's state is kept between page loads.
+//
+// A storage backend is a small object (the interface GrowthBook's sticky-bucket service uses:
+// a keyed string store), so a shop can add IndexedDB or a cookie-free server-side store without
+// editing the widget:
+//
+//   { kind: 'my-store', get(key) -> string | null | Promise, set(key, value) -> void | Promise,
+//     remove(key) -> void | Promise }
+//
+// The package has three: `local` (localStorage), `session` (sessionStorage), `memory` (this page
+// only). `StateStore` wraps a backend with the saved-state format, the retention period and the
+// fallback to memory when the backend throws or rejects.
+
+const TAG = '[shopper-intent]';
+/** The storage key the state is saved under. */
+export const STATE_KEY = 'shopper-intent:state';
+/** Version of the JSON wrapper around the engine's binary state. */
+const WRAPPER_VERSION = 1;
+
+/** This page's memory: gone with the page. */
+export function memoryStore() {
+  const map = new Map();
+  return {
+    kind: 'memory',
+    get: (key) => (map.has(key) ? map.get(key) : null),
+    set: (key, value) => { map.set(key, String(value)); },
+    remove: (key) => { map.delete(key); },
+  };
+}
+
+/** `localStorage` or `sessionStorage`; throws when the page may not use it. */
+export function webStore(kind) {
+  const storage = kind === 'local' ? window.localStorage : window.sessionStorage;
+  if (!storage) throw new Error(`${kind}Storage is not available`);
+  return {
+    kind,
+    get: (key) => storage.getItem(key),
+    set: (key, value) => storage.setItem(key, value),
+    remove: (key) => storage.removeItem(key),
+  };
+}
+
+/** Whether `x` implements the backend interface. */
+export function isBackend(x) {
+  return x !== null && typeof x === 'object' && typeof x.get === 'function' && typeof x.set === 'function' && typeof x.remove === 'function';
+}
+
+function describeError(e) {
+  return `${e && e.name ? e.name + ': ' : ''}${e && e.message ? e.message : e}`;
+}
+
+/** Standard base64 of bytes. */
+function toBase64(bytes) {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/** Bytes of standard base64; throws on anything else. */
+function fromBase64(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Parses the JSON wrapper `{v, savedAt, expiresAt, state, extra?}`; throws with the reason. */
+function parseWrapper(text, nowMs) {
+  let w;
+  try {
+    w = JSON.parse(text);
+  } catch {
+    throw new Error('it is not JSON');
+  }
+  if (!w || typeof w !== 'object') throw new Error('it is not a state wrapper');
+  if (w.v !== WRAPPER_VERSION) throw new Error(`its version is ${JSON.stringify(w.v)}, not ${WRAPPER_VERSION}`);
+  if (!Number.isFinite(w.savedAt) || !Number.isFinite(w.expiresAt) || typeof w.state !== 'string') {
+    throw new Error('it lacks savedAt, expiresAt or state');
+  }
+  if (w.expiresAt <= nowMs) throw new Error(`it expired at ${new Date(w.expiresAt).toISOString()}`);
+  let bytes;
+  try {
+    bytes = fromBase64(w.state);
+  } catch {
+    throw new Error('its state is not base64');
+  }
+  const extra = w.extra && typeof w.extra === 'object' ? w.extra : null;
+  return { savedAt: w.savedAt, expiresAt: w.expiresAt, bytes, extra };
+}
+
+/**
+ * The saved state of one widget in one backend. Any backend error (disabled storage,
+ * SecurityError, quota, a rejected promise) switches to memory for the rest of the page, with
+ * one warning; nothing is thrown to the caller.
+ */
+export class StateStore {
+  constructor(backend, { key = STATE_KEY, retentionMs }) {
+    this._backend = backend;
+    this._key = key;
+    this._retentionMs = retentionMs;
+    this._last = null; // the text last read or written, for backends that answer asynchronously
+  }
+
+  /** The backend's kind after any fallback: `'local'`, `'session'`, `'memory'` or a custom name. */
+  get kind() {
+    return this._backend.kind ?? 'custom';
+  }
+
+  /** The storage key. */
+  get key() {
+    return this._key;
+  }
+
+  _fallBack(e) {
+    if (this._backend.kind === 'memory') return;
+    console.warn(`${TAG} ${this.kind}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
+    const memory = memoryStore();
+    if (this._last !== null) memory.set(this._key, this._last);
+    this._backend = memory;
+  }
+
+  _call(method, ...args) {
+    let result;
+    try {
+      result = this._backend[method](this._key, ...args);
+    } catch (e) {
+      this._fallBack(e);
+      return this._backend[method](this._key, ...args);
+    }
+    if (result && typeof result.then === 'function') {
+      return Promise.resolve(result).catch((e) => {
+        this._fallBack(e);
+        return this._backend[method](this._key, ...args);
+      });
+    }
+    return result;
+  }
+
+  /** The stored text now (the last one seen when the backend is asynchronous). */
+  peekText() {
+    const v = this._call('get');
+    if (v && typeof v.then === 'function') return this._last;
+    return typeof v === 'string' ? v : null;
+  }
+
+  /**
+   * Reads the saved state: `{savedAt, expiresAt, bytes}`, or `null` when there is none. A saved
+   * state that cannot be used is removed and its reason returned as `{discarded: reason}`.
+   */
+  async read(nowMs) {
+    const text = await this._call('get');
+    if (typeof text !== 'string') return null;
+    this._last = text;
+    try {
+      return parseWrapper(text, nowMs);
+    } catch (e) {
+      this.remove();
+      return { discarded: e.message };
+    }
+  }
+
+  /** What is stored right now, for the page to show: `{storage, key, size, savedAt, expiresAt, state}`. */
+  describe(nowMs) {
+    const text = this.peekText();
+    if (text === null) return null;
+    try {
+      const w = parseWrapper(text, nowMs);
+      return { storage: this.kind, key: this._key, size: text.length, savedAt: w.savedAt, expiresAt: w.expiresAt, state: w.bytes };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Saves the engine's state bytes and `extra` (plain JSON data kept beside them); never throws. */
+  write(bytes, nowMs, extra) {
+    const w = { v: WRAPPER_VERSION, savedAt: nowMs, expiresAt: nowMs + this._retentionMs, state: toBase64(bytes) };
+    if (extra) w.extra = extra;
+    const text = JSON.stringify(w);
+    this._last = text;
+    const r = this._call('set', text);
+    if (r && typeof r.then === 'function') r.catch(() => {});
+  }
+
+  /** Removes the saved state; never throws. */
+  remove() {
+    this._last = null;
+    const r = this._call('remove');
+    if (r && typeof r.then === 'function') r.catch(() => {});
+  }
+}
+
+/**
+ * The backend for the `storage` option: a name or a backend object. Unknown names fall back to
+ * `'session'` with a warning; a web storage the page may not use falls back to memory.
+ */
+export function resolveBackend(option, { globalPrivacyControl }) {
+  let choice = option ?? 'session';
+  if (typeof choice !== 'string' && !isBackend(choice)) {
+    console.warn(`${TAG} the storage option must be 'local', 'session', 'memory' or a backend {get, set, remove}; using 'session'`);
+    choice = 'session';
+  }
+  if (typeof choice === 'string' && !['local', 'session', 'memory'].includes(choice)) {
+    console.warn(`${TAG} unknown storage ${JSON.stringify(choice)}; using 'session'`);
+    choice = 'session';
+  }
+  if (choice !== 'memory' && globalPrivacyControl) {
+    console.info(`${TAG} Global Privacy Control is on: the state is kept in memory for this page only`);
+    return memoryStore();
+  }
+  if (choice === 'memory') return memoryStore();
+  if (typeof choice !== 'string') return choice;
+  try {
+    return webStore(choice);
+  } catch (e) {
+    console.warn(`${TAG} ${choice}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
+    return memoryStore();
+  }
+}
