@@ -12,5 +12,7 @@ pub mod logs;
 pub mod metrics;
 pub mod model_files;
 pub mod npy;
+pub mod reach;
+pub mod replay;
 pub mod report;
 pub mod score;

@@ -13,7 +13,7 @@ use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VE
 use shopper_intent::{Kinds, WindowConfig};
 use shopper_intent_cli::dataset::Users;
 use shopper_intent_cli::logs::{self, BadLine, Format, Log, OnError, ReadOptions, SHOWN_BAD_LINES, TAOBAO_END_MS, TAOBAO_START_MS};
-use shopper_intent_cli::{bench, convert, eval, featurize, model_files, report, score};
+use shopper_intent_cli::{bench, convert, eval, featurize, model_files, reach, replay, report, score};
 
 #[derive(Parser)]
 #[command(name = "shopper-intent", version, about = "On-device purchase intent: training data, scoring, evaluation")]
@@ -160,6 +160,50 @@ enum Command {
         #[arg(long)]
         fixtures: Option<PathBuf>,
     },
+    /// Plan an experiment: replay a log's users through a policy ("treat a session once it
+    /// reaches high") and report each arm's exposed and purchasing sessions, and when they enter.
+    Reach {
+        #[command(flatten)]
+        input: Input,
+        /// The model.
+        #[arg(long)]
+        model: PathBuf,
+        /// Sessions enter once their segment reaches this: medium or high.
+        #[arg(long, default_value = "high")]
+        segment: String,
+        /// Arms and weights, e.g. `control:0.5,treatment:0.5`.
+        #[arg(long, default_value = "control:0.5,treatment:0.5")]
+        arms: String,
+        /// The holdout share.
+        #[arg(long, default_value_t = 0.1)]
+        holdout: f64,
+        /// Seed of the user split.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// `test` (default), `val`, `train` or `all`.
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Also write the figures as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Write a seed's users' events and the engine's feature rows for them (the browser benchmark's input).
+    ReplayFixture {
+        #[command(flatten)]
+        input: Input,
+        /// The model whose kinds and window define the rows.
+        #[arg(long)]
+        model: PathBuf,
+        /// Seed of the user split.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// `test` (default), `val`, `train` or `all`.
+        #[arg(long, default_value = "test")]
+        split: String,
+        /// Output folder (events.json, rows.f32).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Measure reading, featurizing and scoring speed.
     Bench {
         #[command(flatten)]
@@ -230,6 +274,39 @@ fn run(cli: Cli) -> Result<()> {
                     "no trainer fixtures".into()
                 }
             );
+            Ok(())
+        }
+        Command::Reach { input, model, segment, arms, holdout, seed, split, json } => {
+            let segment = match segment.as_str() {
+                "medium" => shopper_intent::Segment::Medium,
+                "high" => shopper_intent::Segment::High,
+                other => bail!("--segment must be medium or high, not {other:?}"),
+            };
+            let arms = arms
+                .split(',')
+                .map(|a| {
+                    let (name, w) = a.split_once(':').with_context(|| format!("an arm is name:weight, not {a:?}"))?;
+                    Ok((name.trim().to_string(), w.trim().parse::<f64>().with_context(|| format!("the weight of {name}"))?))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let (m, _) = model_files::load(&model)?;
+            let log = input.read()?;
+            let users = Users::parse(&split, seed)?;
+            let plan = reach::Plan { segment, arms, holdout };
+            let r = reach::reach(&log, users, &m, input.utc_offset(&log), &plan)?;
+            report::reach(&users.name(), &plan, &r);
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_string_pretty(&r)?).with_context(|| format!("writing {}", path.display()))?;
+            }
+            Ok(())
+        }
+        Command::ReplayFixture { input, model, seed, split, out } => {
+            let files = model_files::read(&model)?;
+            let log = input.read()?;
+            let m = &files.manifest;
+            let config = WindowConfig { window: m.window, utc_offset_min: input.utc_offset(&log), kinds: m.kinds()?, salt: [0; 16] };
+            let (events, rows) = replay::write(&log, Users::parse(&split, seed)?, &config, &out)?;
+            println!("{events} events, {rows} scored rows written to {}", out.display());
             Ok(())
         }
         Command::Bench { input, model, reps, json } => {

@@ -132,6 +132,22 @@ pub fn best_f1_threshold(scores: &[f32], labels: &[u8]) -> f32 {
         .unwrap_or(0.5)
 }
 
+/// The 25th, 50th and 75th percentiles of `v` (linear interpolation between ranks); NaN when
+/// `v` is empty.
+pub fn quantiles(v: &[f64]) -> [f64; 3] {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if s.is_empty() {
+        return [f64::NAN; 3];
+    }
+    s.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let pos = q * (s.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        s[lo] + (s[hi] - s[lo]) * (pos - lo as f64)
+    };
+    [at(0.25), at(0.5), at(0.75)]
+}
+
 /// A small deterministic generator (SplitMix64) for bootstrap resampling.
 pub struct SplitMix(u64);
 
@@ -221,6 +237,13 @@ mod tests {
         let t = at_threshold(&[0.9, 0.6, 0.2, 0.1], &[1, 0, 1, 0], 0.5);
         assert_eq!((t.precision, t.recall, t.accuracy), (0.5, 0.5, 0.5));
         assert!(best_f1_threshold(&[0.9, 0.8, 0.2, 0.1], &[1, 1, 0, 0]) > 0.2);
+    }
+
+    #[test]
+    fn quantiles_interpolate() {
+        assert_eq!(quantiles(&[4.0, 1.0, 3.0, 2.0, 5.0]), [2.0, 3.0, 4.0]);
+        assert_eq!(quantiles(&[1.0, 2.0]), [1.25, 1.5, 1.75]);
+        assert!(quantiles(&[]).iter().all(|q| q.is_nan()));
     }
 
     #[test]

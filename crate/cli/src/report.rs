@@ -6,6 +6,7 @@ use crate::dataset::Split;
 use crate::eval::{mean_sd, Figures, Run, Scored, PREFIX_BUCKETS};
 use crate::featurize::{Featurized, Options};
 use crate::logs::Log;
+use crate::reach::{Plan, Reach};
 
 fn fmt_opt(v: Option<f64>) -> String {
     v.map_or("   -  ".into(), |v| format!("{v:.4}"))
@@ -102,4 +103,33 @@ pub fn eval_mean(runs: &[Run]) {
         let (mean, sd) = mean_sd(&values);
         println!("  {:18} online AUC {mean:.4} ({sd:.4})", f.name);
     }
+}
+
+/// The table of `reach`.
+pub fn reach(users: &str, plan: &Plan, r: &Reach) {
+    let q = |v: &[f64; 3]| format!("{:.1} / {:.1} / {:.1}", v[0], v[1], v[2]);
+    println!(
+        "{users}: {} sessions, {} with a purchase; policy: enter once the segment reaches {}",
+        r.sessions,
+        r.purchasing_sessions,
+        plan.segment.name()
+    );
+    println!(
+        "entering: {} sessions ({:.1}% reach), {} of them buy afterwards ({:.1}% precision; {:.1}% of all buyers reached)",
+        r.entering,
+        100.0 * r.reach,
+        r.entering_purchasing,
+        100.0 * r.precision,
+        100.0 * r.recall
+    );
+    println!("entry at event (25/50/75%): {}; as a share of the session: {}", q(&r.entry_event_quartiles), format!("{:.2} / {:.2} / {:.2}", r.entry_share_quartiles[0], r.entry_share_quartiles[1], r.entry_share_quartiles[2]));
+    println!("buyers: events from entry to purchase (25/50/75%): {}", q(&r.events_to_purchase_quartiles));
+    println!("{:12} {:>7} {:>10} {:>11}", "arm", "share", "exposed", "purchasing");
+    for a in &r.arms {
+        println!("{:12} {:>6.1}% {:>10.1} {:>11.1}", a.name, 100.0 * a.share, a.exposed, a.purchasing);
+    }
+    println!(
+        "minimum detectable difference in conversion rate (two arms of the smallest size, 5% two-sided, 80% power): {:.1} points",
+        100.0 * r.minimum_detectable_effect
+    );
 }

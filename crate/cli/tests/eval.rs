@@ -25,12 +25,12 @@ fn taobao() -> Option<PathBuf> {
 #[test]
 fn eval_reproduces_the_manifest_figures_on_seed_0_test_users() {
     let Some(data) = taobao() else { return };
-    let out = std::env::temp_dir().join(format!("shopper-intent-eval-{}.json", std::process::id()));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("eval-seed0.json");
     let run = Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
         .args(["eval", "--seed", "0", "--bootstrap", "20", "--input"])
         .arg(&data)
         .arg("--model")
-        .arg(root().join("models/intent.onnx"))
+        .arg(root().join("models/intent.json"))
         .arg("--json")
         .arg(&out)
         .output()
@@ -70,15 +70,15 @@ fn eval_over_several_seeds_takes_one_model_per_seed() {
     let Some(data) = taobao() else { return };
     let cli = || Command::new(env!("CARGO_BIN_EXE_shopper-intent"));
     // Without a {seed} template, one model cannot be evaluated on several splits.
-    let run = cli().args(["eval", "--seed", "0,1", "--input"]).arg(&data).arg("--model").arg(root().join("models/intent.onnx")).output().unwrap();
+    let run = cli().args(["eval", "--seed", "0,1", "--input"]).arg(&data).arg("--model").arg(root().join("models/intent.json")).output().unwrap();
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("{seed}"));
     // With one: here the same weights stand in for two seeds' models (only the mechanics are tested).
-    let dir = std::env::temp_dir().join(format!("shopper-intent-seeds-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("eval-seeds");
     for s in [0, 1] {
         let d = dir.join(format!("seed{s}"));
         std::fs::create_dir_all(&d).unwrap();
-        std::fs::copy(root().join("models/intent.onnx"), d.join("intent.onnx")).unwrap();
+        std::fs::copy(root().join("models/intent.bin"), d.join("intent.bin")).unwrap();
         std::fs::copy(root().join("models/intent.json"), d.join("intent.json")).unwrap();
     }
     let out = dir.join("eval.json");
@@ -86,7 +86,7 @@ fn eval_over_several_seeds_takes_one_model_per_seed() {
         .args(["eval", "--seed", "0,1", "--bootstrap", "10", "--input"])
         .arg(&data)
         .arg("--model")
-        .arg(format!("{}/seed{{seed}}/intent.onnx", dir.display()))
+        .arg(format!("{}/seed{{seed}}/intent.json", dir.display()))
         .arg("--json")
         .arg(&out)
         .output()

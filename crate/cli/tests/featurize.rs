@@ -1,9 +1,12 @@
-//! Golden tests of `shopper-intent featurize` on a small log the project wrote itself.
+//! `shopper-intent featurize`, `score`, `eval` and `features` on small logs written here: golden
+//! counts and rows, a shop's own event types, and the errors a new user meets first.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
-use shopper_intent::features::{seq, AGG_LEN, SEQ_LEN};
+use shopper_intent::features::{num, row_len, NUMERIC_LEN};
+use shopper_intent::testing::random_model;
+use shopper_intent::Kinds;
 use shopper_intent_cli::npy;
 
 fn fixture() -> PathBuf {
@@ -11,101 +14,257 @@ fn fixture() -> PathBuf {
 }
 
 fn out_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("shopper-intent-test-{name}-{}", std::process::id()));
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("featurize-{name}"));
     let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
     d
 }
 
-fn cli() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shopper-intent")).args(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
 }
 
 #[test]
-fn featurize_small_log_counts_sessions_samples_and_malformed_lines() {
+fn featurize_a_small_log_with_a_shops_own_kind() {
     let out = out_dir("small");
-    let run = cli()
-        .args(["featurize", "--input"])
-        .arg(fixture())
-        .args(["--seed", "3", "--window", "4", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    for line in ["line 6:", "line 9:", "line 10:"] {
+    let run = cli(&["featurize", "--input", path(&fixture()), "--seed", "3", "--window", "4", "--allow-small", "--out", path(&out)]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let stderr = text(&run.stderr);
+    for line in ["line 6:", "line 10:"] {
         assert!(stderr.contains(line), "malformed {line} not reported: {stderr}");
     }
+    assert!(stderr.contains("taken as UTC"), "the UTC assumption is said: {stderr}");
+    assert!(stderr.contains("too small"), "a small log is said to be small: {stderr}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    let total = &summary["total"];
-    assert_eq!(summary["malformed_lines"], 3);
-    assert_eq!(summary["feature_version"], 1);
+    assert_eq!(summary["malformed_lines"], 2);
+    assert_eq!(summary["feature_version"], 2);
+    assert_eq!(summary["utc_offset_assumed"], true);
+    // `teleport` is no GA4 name: the shop's own kind, with a column after the GA4 ones.
+    assert_eq!(summary["kinds"], serde_json::json!(["view_item", "add_to_wishlist", "add_to_cart", "purchase", "teleport"]));
+    let kinds = Kinds::parse(&["view_item", "add_to_wishlist", "add_to_cart", "purchase", "teleport"]).unwrap();
+    let width = row_len(&kinds);
+    assert_eq!(summary["sequence_features"].as_array().unwrap().len(), width);
     // sha256 of the fixture, as `sha256sum` prints it.
     assert_eq!(summary["input_sha256"], "77b54c1387d776fe255b81f61307379e952b0db26250a2d7339cf0df80c17fff");
+    let total = &summary["total"];
     assert_eq!(total["users"], 3);
-    assert_eq!(total["events"], 10);
+    assert_eq!(total["events"], 11);
     assert_eq!(total["sessions"], 4);
     assert_eq!(total["positive_sessions"], 2);
     assert_eq!(total["sessions_starting_with_purchase"], 1);
-    assert_eq!(total["samples"], 6);
+    assert_eq!(total["samples"], 7);
     assert_eq!(total["positive_samples"], 3);
 
-    // Gather all splits' samples and check u1's third prefix (the add_to_cart of i1).
+    // Every sample is one row; find u1's third prefix (the add_to_cart of i1).
+    let n = kinds.columns();
     let mut found = false;
     let mut samples = 0;
     for split in ["train", "val", "test"] {
         let dir = out.join(split);
-        let (shape, seqs) = npy::read::<f32>(&dir.join("seq.npy")).unwrap();
+        let (shape, seq) = npy::read::<f32>(&dir.join("seq.npy")).unwrap();
         let (_, prefix) = npy::read::<i32>(&dir.join("prefix.npy")).unwrap();
-        let (_, len) = npy::read::<i32>(&dir.join("len.npy")).unwrap();
         let (_, label) = npy::read::<u8>(&dir.join("label.npy")).unwrap();
-        let (agg_shape, _) = npy::read::<f32>(&dir.join("agg.npy")).unwrap();
-        assert_eq!(shape[1..], [4, SEQ_LEN]);
-        assert_eq!(agg_shape[1], AGG_LEN);
+        let (_, session) = npy::read::<i64>(&dir.join("session.npy")).unwrap();
+        assert_eq!(shape[1], width);
         samples += prefix.len();
         for i in 0..prefix.len() {
-            let base = i * 4 * SEQ_LEN;
-            let row = |r: usize| &seqs[base + r * SEQ_LEN..base + (r + 1) * SEQ_LEN];
-            // Right padding: rows past len are zero.
-            for r in len[i] as usize..4 {
-                assert!(row(r).iter().all(|&v| v == 0.0));
+            if i > 0 && session[i] == session[i - 1] {
+                assert_eq!(prefix[i], prefix[i - 1] + 1, "a session's rows are consecutive and in order");
             }
+            let row = &seq[i * width..(i + 1) * width];
+            assert_eq!(row[..n].iter().filter(|&&v| v == 1.0).count(), 1, "one kind per row");
             if prefix[i] == 3 {
                 found = true;
-                let last = row(2);
-                assert_eq!(last[seq::KIND + 6], 1.0, "add_to_cart one-hot");
-                assert_eq!(last[seq::REPEAT_ITEM], 1.0);
-                assert!((last[seq::LOG_SESSION_CARTS] - 2f32.ln()).abs() < 1e-6);
-                assert!((last[seq::LOG_GAP_S] - 61f32.ln()).abs() < 1e-5);
+                assert_eq!(row[2], 1.0, "add_to_cart one-hot");
+                assert_eq!(row[n + num::REPEAT_ITEM], 1.0);
+                assert!((row[n + num::LOG_SESSION_CARTS] - 2f32.ln()).abs() < 1e-6);
+                assert!((row[n + num::LOG_GAP_S] - 61f32.ln()).abs() < 1e-5);
                 assert_eq!(label[i], 1);
-                assert!((row(0)[seq::LOG_PRICE] - 21f32.ln()).abs() < 1e-5);
+                assert!((seq[(i - 2) * width + n + num::LOG_PRICE] - 21f32.ln()).abs() < 1e-5, "the first row has the price");
             }
         }
     }
-    assert_eq!(samples, 6);
+    assert_eq!(samples, 7);
     assert!(found, "u1's third prefix is missing");
+    assert_eq!(NUMERIC_LEN, width - n);
+}
+
+#[test]
+fn the_kinds_can_be_given_and_the_shops_session_ids_decide_sessions() {
+    let dir = out_dir("sessions");
+    let log = dir.join("log.jsonl");
+    let mut lines = Vec::new();
+    for u in 0..30 {
+        let t = 1_700_000_000_000i64 + u * 1_000_000;
+        // Two hours apart but one session id: one session (the 30-minute rule would split it).
+        lines.push(format!(r#"{{"user": "u{u}", "session": "s{u}", "ts": {t}, "type": "size_guide_open"}}"#));
+        lines.push(format!(r#"{{"user": "u{u}", "session": "s{u}", "ts": {}, "type": "view_item", "item": "a"}}"#, t + 7_200_000));
+        if u % 3 == 0 {
+            lines.push(format!(r#"{{"user": "u{u}", "session": "s{u}", "ts": {}, "type": "purchase"}}"#, t + 7_300_000));
+        }
+    }
+    std::fs::write(&log, lines.join("\n")).unwrap();
+    let out = dir.join("out");
+    let run = cli(&["featurize", "--input", path(&log), "--kinds", "size_guide_open,view_item,purchase", "--utc-offset-min", "60", "--out", path(&out), "--allow-small"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(!text(&run.stderr).contains("taken as UTC"));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["total"]["sessions"], 30);
+    assert_eq!(summary["total"]["samples"], 60);
+    assert_eq!(summary["total"]["positive_sessions"], 10);
+    assert_eq!(summary["sessions_from"], "the log's session ids");
+    assert_eq!(summary["kinds"], serde_json::json!(["size_guide_open", "view_item", "purchase"]));
+}
+
+#[test]
+fn a_log_that_is_too_small_says_how_much_is_needed() {
+    let out = out_dir("toosmall");
+    let run = cli(&["featurize", "--input", path(&fixture()), "--out", path(&out)]);
+    assert!(!run.status.success());
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("too small") && stderr.contains("at least 20 are needed"), "{stderr}");
+    assert!(!out.join("summary.json").exists());
+}
+
+#[test]
+fn unknown_formats_and_broken_logs_fail_with_a_reason() {
+    let dir = out_dir("bad");
+    let rees = dir.join("events.csv");
+    std::fs::write(
+        &rees,
+        "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n\
+         2019-10-01 00:00:00 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde-8bb3-4e00-8c23-a032dfed738c\n",
+    )
+    .unwrap();
+    let model = model_in(&dir);
+    for cmd in ["featurize", "score", "eval"] {
+        let mut args = vec![cmd, "--input", path(&rees)];
+        if cmd == "featurize" {
+            args.extend(["--out", path(&dir)]);
+        } else {
+            args.extend(["--model", path(&model)]);
+        }
+        let run = cli(&args);
+        assert!(!run.status.success(), "{cmd} accepted a REES46 CSV");
+        let stderr = text(&run.stderr);
+        assert!(stderr.contains("unknown log format"), "{cmd}: {stderr}");
+    }
+    let run = cli(&["featurize", "--input", path(&rees), "--out", path(&dir)]);
+    assert!(text(&run.stderr).contains("REES46"));
+    let broken = dir.join("broken.jsonl");
+    std::fs::write(&broken, "{\"user\": 1}\n{\"user\": 2, \"ts\": 5}\n{\"nope\": true}\n").unwrap();
+    let run = cli(&["featurize", "--input", path(&broken), "--out", path(&dir)]);
+    assert!(!run.status.success());
+    assert!(text(&run.stderr).contains("3 of 3 lines are malformed"), "{}", text(&run.stderr));
+    let run = cli(&["featurize", "--input", "no/such/file.jsonl", "--out", path(&dir)]);
+    assert!(!run.status.success() && text(&run.stderr).contains("no/such/file.jsonl"));
 }
 
 #[test]
 fn reject_mode_stops_at_the_first_malformed_line() {
     let out = out_dir("reject");
-    let run = cli()
-        .args(["featurize", "--on-error", "reject", "--input"])
-        .arg(fixture())
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = cli(&["featurize", "--on-error", "reject", "--allow-small", "--input", path(&fixture()), "--out", path(&out)]);
     assert!(!run.status.success());
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(stderr.contains("line 6:") && stderr.contains("ts must be an integer"), "{stderr}");
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("line 6:") && stderr.contains("ts must be a number"), "{stderr}");
     assert!(!out.join("summary.json").exists());
 }
 
 #[test]
 fn features_command_prints_the_version_and_every_name() {
-    let run = cli().args(["features", "--json"]).output().unwrap();
+    let run = cli(&["features", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    assert_eq!(v["feature_version"], 1);
-    assert_eq!(v["sequence_features"].as_array().unwrap().len(), SEQ_LEN);
-    assert_eq!(v["aggregate_features"].as_array().unwrap().len(), AGG_LEN);
+    assert_eq!(v["feature_version"], 2);
+    assert_eq!(v["sequence_features"].as_array().unwrap().len(), row_len(&Kinds::standard()));
+    let run = cli(&["features", "--json", "--kinds", "page_type_0,page_type_1,purchase"]);
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["sequence_features"][1], "kind_page_type_1");
+    let run = cli(&["features", "--kinds", "view_item"]);
+    assert!(!run.status.success() && text(&run.stderr).contains("purchase"));
+}
+
+/// A random model for the fixture's kinds, in `dir`.
+fn model_in(dir: &Path) -> PathBuf {
+    let kinds = Kinds::parse(&["view_item", "add_to_wishlist", "add_to_cart", "purchase", "teleport"]).unwrap();
+    let (bytes, manifest) = random_model(&kinds, 4, 8, 0, 3);
+    std::fs::write(dir.join("random.bin"), bytes).unwrap();
+    std::fs::write(dir.join("random.json"), manifest).unwrap();
+    dir.join("random.json")
+}
+
+#[test]
+fn score_writes_every_line_in_input_order_with_session_and_position() {
+    let dir = out_dir("score");
+    let model = model_in(&dir);
+    let run = cli(&["score", "--input", path(&fixture()), "--model", path(&model)]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let lines: Vec<serde_json::Value> = text(&run.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 13, "one line per input line");
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["line"], i + 1);
+    }
+    assert_eq!(lines[5]["code"], "INVALID_EVENT");
+    assert_eq!(lines[9]["code"], "INVALID_EVENT");
+    // u1: session 0 at positions 0..4, then session 1 (two hours later) at 0, 1.
+    assert_eq!((lines[2]["session"].as_u64(), lines[2]["position"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(lines[3]["converted"], true);
+    assert_eq!(lines[3]["score"], 1.0);
+    assert_eq!((lines[11]["session"].as_u64(), lines[11]["position"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(lines[11]["newSession"], true);
+    assert_eq!(lines[8]["type"], "teleport");
+    assert_eq!(lines[8]["scored"], true);
+}
+
+#[test]
+fn eval_takes_a_whole_log_as_test_users() {
+    let dir = out_dir("evalall");
+    let model = model_in(&dir);
+    let json = dir.join("eval.json");
+    let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model), "--json", path(&json)]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["counts"]["users"], 3, "every user of the log");
+    assert_eq!(v["counts"]["samples"], 7);
+    let names: Vec<&str> = v["figures"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names[..3], ["model", "prior", "session_length"]);
+    assert!(text(&run.stdout).contains("all users"));
+    // A split with one class only is an error that says so, not a table of NaN.
+    let run = cli(&["eval", "--split", "test", "--seed", "3", "--input", path(&fixture()), "--model", path(&model)]);
+    if !run.status.success() {
+        assert!(text(&run.stderr).contains("ROC-AUC needs both kinds"), "{}", text(&run.stderr));
+    }
+}
+
+#[test]
+fn reach_replays_a_policy_and_counts_each_arm() {
+    let dir = out_dir("reach");
+    let model = model_in(&dir);
+    // Thresholds so low that every scored event is `high`: each session enters at its first row.
+    let mut m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    m["segments"] = serde_json::json!({"medium": 0.0001, "high": 0.0002});
+    std::fs::write(&model, m.to_string()).unwrap();
+    let json = dir.join("reach.json");
+    let run = cli(&["reach", "--split", "all", "--input", path(&fixture()), "--model", path(&model), "--arms", "a:0.25,b:0.75", "--holdout", "0.2", "--json", path(&json)]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // u1: a session that buys at its 4th event and one that does not; u2: a session that starts
+    // with its purchase (never eligible); u3: one session.
+    assert_eq!((r["sessions"].as_u64(), r["purchasing_sessions"].as_u64()), (Some(4), Some(2)));
+    assert_eq!((r["entering"].as_u64(), r["entering_purchasing"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(r["events_to_purchase_quartiles"][1], 3.0);
+    assert_eq!(r["entry_event_quartiles"][1], 1.0);
+    let arms = r["arms"].as_array().unwrap();
+    assert_eq!(arms.len(), 3);
+    assert!((arms[1]["exposed"].as_f64().unwrap() - 3.0 * 0.8 * 0.75).abs() < 1e-9);
+    assert_eq!(arms[2]["name"], "holdout");
+    let bad = cli(&["reach", "--input", path(&fixture()), "--model", path(&model), "--arms", "a:0.5,b:0.6"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("sum to 1"));
 }

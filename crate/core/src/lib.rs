@@ -42,6 +42,7 @@ pub mod hash;
 pub mod kinds;
 pub mod mapping;
 pub mod model;
+pub mod privacy;
 pub mod state;
 pub mod window;
 
