@@ -41,9 +41,50 @@ test-browser: cli
 cli:
 	cargo build --profile native -p shopper-intent-cli
 
-## Retrains and re-exports the shipped model (by hand; CI never retrains).
-model:
-	bash models/train.sh
+## Training (models/, Python in models/.venv, created from the pinned models/requirements.txt).
+## make train DATA=events.jsonl OUT=models/<name> [NAME=intent] [SEEDS=0,1,2,3,4] [UTC_OFFSET_MIN=...]
+##   [EPOCHS=...] [HIDDEN=...] [MEMBERS=...] [SELECT=1] [TRAIN_ARGS="--head 16 ..."]
+## featurizes each seed into OUT/build/seed{S}, trains the streaming LSTM and the baselines, exports
+## OUT/NAME.onnx/.json/.bin (seed 0, converted and checked), every seed's model into OUT/build, and
+## writes OUT/results.json, OUT/plots/ and OUT/REPORT.md. SELECT=1 also chooses the model size by
+## validation AUC against measured cost (slow). `python -m models.trainer train --help` lists the rest.
+.PHONY: train test-train
+PYTHON ?= python3
+VENV := models/.venv
+UCI ?= ../shared/data/uci/online_shoppers_intention.csv
+NAME ?= intent
+SEEDS ?= 0,1,2,3,4
+TRAIN_OPTS = --data "$(DATA)" --out "$(OUT)" --name "$(NAME)" --seeds "$(SEEDS)" --cli "$(CLI)" \
+  $(if $(UTC_OFFSET_MIN),--utc-offset-min $(UTC_OFFSET_MIN)) $(if $(EPOCHS),--epochs $(EPOCHS)) \
+  $(if $(HIDDEN),--hidden $(HIDDEN)) $(if $(MEMBERS),--members $(MEMBERS)) $(if $(SELECT),--select) $(TRAIN_ARGS)
+train: cli $(VENV)/.installed
+	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make train DATA=path/to/events.jsonl OUT=models/<name> [NAME=intent] [SEEDS=0,1,2,3,4] ..." >&2; exit 2; }
+	$(VENV)/bin/python -m models.trainer train $(TRAIN_OPTS)
+
+$(VENV)/.installed: models/requirements.txt
+	PYTHON=$(PYTHON) bash models/venv.sh $(VENV) models/requirements.txt
+
+## Retrains the shipped models (by hand; CI never retrains): Taobao into models/ as intent, and UCI.
+model: cli $(VENV)/.installed
+	$(MAKE) train DATA=$(TAOBAO) OUT=models NAME=intent
+	$(VENV)/bin/python -m models.trainer uci --data $(UCI) --out models
+
+## The shipped model without retraining and without torch: onnx, onnxruntime over the fixtures, the
+## manifest against the ONNX file (build/check-venv, from models/requirements-check.txt), then the
+## engine's own check. CHECK_MODEL=path/to/<name>.json checks another model (without UCI).
+CHECK_MODEL ?= models/intent.json
+CHECK_VENV := build/check-venv
+test-model: cli $(CHECK_VENV)/.installed
+	$(CHECK_VENV)/bin/python -m models.trainer check --model $(CHECK_MODEL) $(if $(filter models/intent.json,$(CHECK_MODEL)),,--uci '')
+	$(CLI) convert --check --model $(CHECK_MODEL)
+
+$(CHECK_VENV)/.installed: models/requirements-check.txt
+	PYTHON=$(PYTHON) bash models/venv.sh $(CHECK_VENV) models/requirements-check.txt
+
+## The training path: unit tests, then a small synthetic log through `make train`'s command (2 seeds,
+## a tiny model). Needs torch in models/.venv (`make train` creates it); skipped loudly without.
+test-train: cli
+	bash models/tests/run.sh $(CLI)
 
 ## Benchmarks (figures, no assertions): native featurize/scoring, the page in Chromium, tract vs onnxruntime-web.
 bench: cli wasm tools-browser

@@ -13,11 +13,9 @@ one-hot of Month, TrafficType and VisitorType (OperatingSystems, Browser and Reg
 unused), then the networks and the sigmoid; `p` f32 [N] is the
 purchase probability. The shipped model is repeat 0's, with PageValues.
 
-Usage: python models/uci.py [--data PATH] [--out models] [--repeats 10]
+Usage: python -m models.trainer uci [--data PATH] [--out models] [--repeats 10]
 """
 
-import argparse
-import copy
 import csv
 import hashlib
 import json
@@ -28,7 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from metrics import average_precision, best_f1_threshold, roc_auc, threshold_metrics
+from .loop import early_stopping
+from .metrics import average_precision, best_f1_threshold, roc_auc, threshold_metrics
 
 FEATURES = ["Administrative", "Administrative_Duration", "Informational", "Informational_Duration",
             "ProductRelated", "ProductRelated_Duration", "BounceRates", "ExitRates", "PageValues",
@@ -152,33 +151,33 @@ UNUSED = (11, 12, 13)  # OperatingSystems, Browser, Region: inputs of the graph,
 
 
 def train_net(Z, y, Zv, yv, seed, epochs=200, patience=20, lr=1e-3, wd=1e-4, hidden=(64, 32), dropout=0.2, batch=128):
+    """One network on preprocessed rows, on the shared early-stopping loop."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = Net(Z.shape[1], hidden, dropout)
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=wd)
     lossf = nn.BCEWithLogitsLoss()
     Zt, yt, Zvt = torch.from_numpy(Z), torch.from_numpy(y), torch.from_numpy(Zv)
-    best, best_auc, bad = None, -1, 0
-    for ep in range(epochs):
+
+    def run_epoch(_):
         net.train()
         perm = torch.from_numpy(rng.permutation(len(Z)))
+        tot = 0.0
         for i in range(0, len(Z), batch):
             b = perm[i:i + batch]
             loss = lossf(net(Zt[b]), yt[b])
             opt.zero_grad()
             loss.backward()
             opt.step()
+            tot += float(loss.detach()) * len(b)
+        return tot / len(Z)
+
+    def score():
         net.eval()
         with torch.no_grad():
-            auc = roc_auc(yv, net(Zvt).numpy())
-        if auc > best_auc + 1e-5:
-            best, best_auc, bad = copy.deepcopy(net.state_dict()), auc, 0
-        else:
-            bad += 1
-            if bad >= patience:
-                break
-    net.load_state_dict(best)
-    net.eval()
+            return net(Zvt).numpy()
+
+    early_stopping(net, run_epoch, score, yv, epochs, patience)
     return net
 
 
@@ -272,14 +271,8 @@ def export(model, X, out, features_meta, metrics, threshold, digest, nrows):
     return man
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--data", default=os.path.join(here, "..", "..", "shared", "data", "uci", "online_shoppers_intention.csv"))
-    ap.add_argument("--out", default=here)
-    ap.add_argument("--repeats", type=int, default=10)
-    ap.add_argument("--members", type=int, default=5)
-    args = ap.parse_args()
+def run(args):
+    """`python -m models.trainer uci`: args.data, args.out, args.repeats, args.members."""
     torch.set_num_threads(1)
     t0 = time.time()
     X, y, digest = load(args.data)
@@ -318,6 +311,3 @@ def main():
             print(f"{variant:20s} {k:20s} " + " ".join(f"{n} {m[n]['mean']:.4f}±{m[n]['sd']:.4f}" for n in ("roc_auc", "pr_auc", "f1", "accuracy")))
     print(f"{time.time() - t0:.0f} s")
 
-
-if __name__ == "__main__":
-    main()

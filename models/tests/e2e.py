@@ -1,0 +1,91 @@
+"""End-to-end test of the training path: a synthetic shop log (its own event types, session ids
+on some events, prices, two malformed lines) through `python -m models.trainer train` with a tiny
+model, 2 epochs and 2 seeds, then the engine's checks and `shopper-intent eval` on the outputs,
+and a log too small to train, which must fail with a clear message.
+
+    python -m models.tests.e2e [path/to/shopper-intent]    (from the repository root)
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from models.trainer import synthlog
+
+OUT = os.path.join("build", "test-train")
+
+
+def main():
+    cli = sys.argv[1] if len(sys.argv) > 1 else "target/native/shopper-intent"
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    log = os.path.join(OUT, "events.jsonl")
+    synthlog.write(log, users=120, seed=0)
+    out = os.path.join(OUT, "shop")
+    results = []
+
+    def check(what, ok, detail=""):
+        results.append(ok)
+        print(f"{'ok  ' if ok else 'FAIL'} {what}{'' if ok else ': ' + detail}", flush=True)
+
+    def run(args, **kw):
+        return subprocess.run(args, capture_output=True, text=True, **kw)
+
+    # Hidden 16 x 2 members (32 in the graph): the fold of members is exercised.
+    train = run([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", log, "--out", out, "--name", "shop",
+                 "--seeds", "0,1", "--epochs", "2", "--hidden", "16", "--members", "2", "--chunk", "16", "--boot", "50", "--cli", cli])
+    with open(os.path.join(OUT, "train.log"), "w") as f:
+        f.write(train.stdout + train.stderr)
+    check("train exits 0", train.returncode == 0, train.stderr[-3000:])
+    if train.returncode != 0:
+        return finish(results)
+    check("progress per seed and per epoch is printed", "seed 1 done" in train.stdout and "epoch 2/2" in train.stdout)
+    files = ["shop.onnx", "shop.json", "shop.bin", "results.json", "REPORT.md",
+             "fixtures/shop/x.npy", "fixtures/shop/p.npy", "fixtures/shop/len.npy",
+             "build/seed0/shop.json", "build/seed1/shop.json", "build/seed1/shop.bin",
+             "plots/roc.png", "plots/pr.png", "plots/reliability.png", "plots/auc_by_prefix.png", "plots/gains.png"]
+    missing = [f for f in files if not os.path.exists(os.path.join(out, f))]
+    check("every output exists", not missing, f"missing {missing}")
+    man = json.load(open(os.path.join(out, "shop.json")))
+    check("the manifest is format 2 with the shop's own kinds",
+          man["format"] == 2 and {"size_guide_open", "coupon_applied"} <= set(man["kinds"]) and man["model"]["hidden"] == 32,
+          json.dumps({k: man[k] for k in ("format", "kinds")}))
+    conv = run([cli, "convert", "--check", "--model", os.path.join(out, "shop.json")])
+    check("shopper-intent convert --check passes", conv.returncode == 0, conv.stderr)
+    chk = run([sys.executable, "-m", "models.trainer", "check", "--model", os.path.join(out, "shop.json"), "--uci", ""])
+    check("the torch-free check passes", chk.returncode == 0, chk.stdout + chk.stderr)
+    report = open(os.path.join(out, "REPORT.md")).read()
+    check("the report has a verdict", "on your data" in report and any(w in report for w in ("beats", "matches", "loses to")))
+    check("the report gives the malformed lines and the UTC assumption",
+          "**2 malformed**" in report and "line 51" in report and "Time zone assumed" in report)
+    res = json.load(open(os.path.join(out, "results.json")))
+    check("results have every model for both seeds",
+          all(set(m["per_seed"]) == {"0", "1"} for m in res["models"].values()) and "lightgbm" in res["models"]
+          and "lstm_single" in res["models"], str(list(res["models"])))
+    check("eval on the shipped files reproduces the trainer's seed-0 figures", res["native_eval"]["max_abs_diff"] < 5e-4,
+          json.dumps(res["native_eval"]))
+    ev = run([cli, "eval", "--input", log, "--model", os.path.join(out, "shop.json"), "--split", "all", "--bootstrap", "20"])
+    check("shopper-intent eval --split all runs", ev.returncode == 0 and "model" in ev.stdout, ev.stderr)
+    ev2 = run([cli, "eval", "--input", log, "--model", os.path.join(out, "build", "seed{seed}", "shop.json"), "--seed", "0,1",
+               "--bootstrap", "20"])
+    check("shopper-intent eval --seed 0,1 runs on every seed's model", ev2.returncode == 0 and "mean over seeds" in ev2.stdout, ev2.stderr)
+
+    tiny = os.path.join(OUT, "tiny.jsonl")
+    with open(tiny, "w") as f:
+        for i in range(5):
+            f.write(json.dumps({"user": f"u{i}", "ts": 1717200000000 + i, "type": "view_item"}) + "\n")
+    bad = run([sys.executable, "-m", "models.trainer", "train", "--data", tiny, "--out", os.path.join(OUT, "tiny"), "--seeds", "0", "--cli", cli])
+    check("a log too small to train stops with a clear message",
+          bad.returncode != 0 and "too small" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr[-2000:])
+    return finish(results)
+
+
+def finish(results):
+    print(f"{sum(results)} passed, {len(results) - sum(results)} failed")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""python -m models.trainer {train,check,synth-log,uci} ... (from the repository root).
+
+  train      featurize a shop's event log, train and compare, export (what `make train` runs)
+  check      check a shipped model with numpy, onnx and onnxruntime only (what `make test-model` runs)
+  synth-log  write a small synthetic event log (the end-to-end test's input)
+  uci        the UCI Online Shoppers benchmark
+"""
+
+import argparse
+import shlex
+import sys
+
+
+def train_parser(sub):
+    p = sub.add_parser("train", help="featurize, train, compare and export", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Featurizes LOG for each seed, trains the streaming LSTM and the baselines, exports the "
+                                   "first seed's model as OUT/NAME.{onnx,json,bin}, writes results.json, plots/ and REPORT.md.")
+    p.add_argument("--data", required=True, help="the event log (generic JSONL or Taobao CSV)")
+    p.add_argument("--out", required=True, help="output folder (the data and per-seed models go to OUT/build)")
+    p.add_argument("--name", default="intent", help="model name: OUT/NAME.onnx, .json, .bin")
+    p.add_argument("--seeds", default="0,1,2,3,4", help="user splits, comma-separated; the first is shipped")
+    p.add_argument("--utc-offset-min", type=int, default=None, help="minutes east of UTC of the shop's local time")
+    p.add_argument("--kinds", default=None, help="event kinds to read (featurize --kinds); default: the log's")
+    p.add_argument("--allow-small", action="store_true", help="go on with a log too small to split and train")
+    g = p.add_argument_group("LSTM")
+    g.add_argument("--hidden", type=int, default=32)
+    g.add_argument("--members", type=int, default=1, help="ensemble members (folded into one LSTM)")
+    g.add_argument("--head", type=int, default=0, help="hidden units of an MLP head; 0 for a linear head")
+    g.add_argument("--lr", type=float, default=3e-3)
+    g.add_argument("--weight-decay", type=float, default=1e-4)
+    g.add_argument("--chunk", type=int, default=64, help="truncated back-propagation: events per chunk")
+    g.add_argument("--batch", type=int, default=64, help="sessions per batch")
+    g.add_argument("--epochs", type=int, default=30, help="at most")
+    g.add_argument("--patience", type=int, default=5, help="epochs without a validation gain before stopping")
+    g.add_argument("--pos-weight", type=float, default=1.0, help="class weight of purchasing sessions' rows")
+    g.add_argument("--dropout", type=float, default=0.0, help="on the LSTM output, in training")
+    s = p.add_argument_group("size selection (validation only; slow)")
+    s.add_argument("--select", action="store_true", help="choose hidden and members by validation AUC against measured cost")
+    s.add_argument("--select-hidden", default="8,16,32,64")
+    s.add_argument("--select-members", default="1,3,5")
+    s.add_argument("--select-seeds", default="", help="default: the first seed")
+    s.add_argument("--select-tolerance", type=float, default=0.002, help="validation AUC given up for a cheaper model")
+    p.add_argument("--boot", type=int, default=1000, help="user-bootstrap resamples")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--cli", default=None, help="the shopper-intent binary (default: target/native/shopper-intent)")
+    return p
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(prog="python -m models.trainer", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    train_parser(sub)
+    c = sub.add_parser("check", help="check a shipped model without torch")
+    c.add_argument("--model", default="models/intent.json", help="the manifest")
+    c.add_argument("--uci", default="models/uci/uci_dense.json", help="the UCI model's manifest ('' to skip)")
+    c.add_argument("--cli", default=None)
+    g = sub.add_parser("synth-log", help="write a synthetic event log")
+    g.add_argument("--out", required=True)
+    g.add_argument("--users", type=int, default=120)
+    g.add_argument("--seed", type=int, default=0)
+    u = sub.add_parser("uci", help="the UCI Online Shoppers benchmark")
+    u.add_argument("--data", default="../shared/data/uci/online_shoppers_intention.csv")
+    u.add_argument("--out", default="models")
+    u.add_argument("--repeats", type=int, default=10)
+    u.add_argument("--members", type=int, default=5)
+    args = ap.parse_args(argv)
+    if args.cmd == "check":
+        from . import check
+        return check.main(args)
+    if args.cmd == "synth-log":
+        from . import synthlog
+        synthlog.write(args.out, users=args.users, seed=args.seed)
+        return 0
+    if args.cmd == "uci":
+        from . import uci
+        uci.run(args)
+        return 0
+    from . import cli as C
+    from .data import DataError
+    args.command_line = "python -m models.trainer " + " ".join(shlex.quote(a) for a in argv)
+    try:
+        from . import pipeline
+        pipeline.run(args)
+    except (C.ToolError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

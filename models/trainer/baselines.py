@@ -1,0 +1,135 @@
+"""Baselines on the same prefix samples as the LSTM, each fitted on one seed's train users.
+
+Each returns raw scores for validation and test and what it chose; the pipeline calibrates them
+with the same non-decreasing Platt scaling as the LSTM (monotone: no AUC changes), and ranks
+with the raw score.
+"""
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import n_kinds
+from .loop import early_stopping
+from .metrics import roc_auc
+
+
+def prior(summary, sp, seed=0, log=None):
+    """The training positive rate for everyone (AUC 0.5 by construction)."""
+    r = float(sp["train"].y.mean())
+    return np.full(len(sp["val"]), r), np.full(len(sp["test"]), r), {"rate": r}
+
+
+def session_length(summary, sp, seed=0, log=None):
+    """Score = k, the events of the session so far."""
+    return sp["val"].prefix.astype(float), sp["test"].prefix.astype(float), {}
+
+
+def agg_transform(train_agg):
+    """ln(1 + x) of the columns that are never negative in training, then standardisation with
+    training statistics."""
+    nonneg = (train_agg >= 0).all(0)
+
+    def f(a):
+        a = a.astype(np.float64).copy()
+        a[:, nonneg] = np.log1p(np.maximum(a[:, nonneg], 0))
+        return a
+
+    t = f(train_agg)
+    mean, std = t.mean(0), t.std(0)
+    std[std < 1e-9] = 1.0
+    return lambda a: ((f(a) - mean) / std).astype(np.float32)
+
+
+def logistic_regression(summary, sp, seed=0, log=None, grid=(0.001, 0.01, 0.1, 1.0, 10.0)):
+    """L2 logistic regression on the transformed aggregates; C chosen on validation AUC."""
+    from sklearn.linear_model import LogisticRegression
+
+    tf = agg_transform(sp["train"].agg)
+    X = {k: tf(sp[k].agg) for k in sp}
+    best = None
+    for C in grid:
+        m = LogisticRegression(C=C, max_iter=5000).fit(X["train"], sp["train"].label)
+        a = roc_auc(sp["val"].y, m.decision_function(X["val"]))
+        if best is None or a > best[0]:
+            best = (a, C, m)
+    a, C, m = best
+    return m.decision_function(X["val"]), m.decision_function(X["test"]), {"C": C, "val_auc": a}
+
+
+def lightgbm(summary, sp, seed=0, log=None):
+    """Gradient-boosted trees on the aggregates plus the current event's kind and the previous
+    event's kind (categorical: the session's last bigram); early stopping on validation AUC."""
+    import lightgbm as lgb
+
+    K = n_kinds(summary)
+
+    def features(s):
+        cur, prev = s.kinds_of_rows(K)
+        return np.c_[s.agg.astype(np.float64), cur, prev]
+
+    A = sp["train"].agg.shape[1]
+    X = {k: features(sp[k]) for k in sp}
+    m = lgb.LGBMClassifier(n_estimators=2000, learning_rate=0.03, num_leaves=15, min_child_samples=50,
+                           subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
+                           random_state=seed, n_jobs=1, verbose=-1)
+    m.fit(X["train"], sp["train"].label, eval_set=[(X["val"], sp["val"].label)], eval_metric="auc",
+          categorical_feature=[A, A + 1], callbacks=[lgb.early_stopping(100, verbose=False)])
+    raw = lambda k: m.predict(X[k], raw_score=True)
+    return raw("val"), raw("test"), {"best_iteration": int(m.best_iteration_ or 0), "features": "aggregates + current kind + previous kind"}
+
+
+def dense_network(summary, sp, seed=0, log=None, hidden=(64, 32), epochs=40, patience=5, batch=256):
+    """A dense network on the transformed aggregates, on the shared early-stopping loop."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    tf = agg_transform(sp["train"].agg)
+    X = {k: torch.from_numpy(tf(sp[k].agg)) for k in sp}
+    ytr = torch.from_numpy(sp["train"].y.astype(np.float32))
+    layers, w = [], X["train"].shape[1]
+    for h in hidden:
+        layers += [nn.Linear(w, h), nn.ReLU()]
+        w = h
+    net = nn.Sequential(*layers, nn.Linear(w, 1))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, weight_decay=1e-4)
+    lossf = nn.BCEWithLogitsLoss()
+
+    def run_epoch(_):
+        net.train()
+        perm = torch.from_numpy(rng.permutation(len(ytr)))
+        tot = 0.0
+        for i in range(0, len(perm), batch):
+            b = perm[i:i + batch]
+            loss = lossf(net(X["train"][b]).squeeze(-1), ytr[b])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            tot += float(loss.detach()) * len(b)
+        return tot / len(perm)
+
+    def score(k):
+        net.eval()
+        with torch.no_grad():
+            return net(X[k]).squeeze(-1).numpy().astype(np.float64)
+
+    info = early_stopping(net, run_epoch, lambda: score("val"), sp["val"].y, epochs, patience, log, "    dense network ")
+    info.pop("history")
+    return score("val"), score("test"), info
+
+
+BASELINES = {
+    "prior": prior,
+    "session_length": session_length,
+    "logistic_regression": logistic_regression,
+    "lightgbm": lightgbm,
+    "dense_network": dense_network,
+}
+NAMES = {
+    "lstm": "LSTM (streaming)",
+    "lstm_single": "LSTM, one member",
+    "prior": "prior (constant)",
+    "session_length": "session length",
+    "logistic_regression": "logistic regression (aggregates)",
+    "lightgbm": "LightGBM (aggregates + last bigram)",
+    "dense_network": "dense network (aggregates)",
+}

@@ -1,0 +1,87 @@
+"""Test figures per seed with user-bootstrap intervals, means over seeds, paired differences
+between the LSTM and the best baseline, and the verdict.
+
+- Per seed, every scorer is measured on the same resampled test users (one `UserBootstrap` per
+  seed), so differences are paired.
+- Mean over seeds: replicate b of the mean is the mean of each seed's replicate b (the seeds'
+  test users are resampled independently); its 2.5 and 97.5 percentiles give the interval.
+- The best baseline is the one with the highest mean VALIDATION online AUC: test users are never
+  used for a choice.
+- Verdict: the LSTM beats the best baseline when the paired interval of the mean difference in
+  online AUC is above 0, loses to it when below 0, and matches it otherwise.
+"""
+
+import numpy as np
+
+from . import metrics as M
+
+SCALARS = ("online_auc", "pr_auc", "session_auc", "f1", "precision", "recall", "accuracy", "brier", "ece", "val_online_auc")
+
+
+class SeedEval:
+    """Collects one seed's scorers on its test users with one shared bootstrap."""
+
+    def __init__(self, split_val, split_test, boot_n, seed):
+        self.val, self.test = split_val, split_test
+        self.boot = M.UserBootstrap(split_test.user, n=boot_n, seed=1000 + seed)
+        self.figures, self.reps, self.preds = {}, {}, {}
+
+    def add(self, name, p_val, p_test, threshold, raw_val=None, raw_test=None, extra=None):
+        """Adds a scorer: probabilities on validation and test (f32 values), its decision threshold,
+        and the raw scores that rank (baselines)."""
+        te = self.test
+        m = M.all_metrics(te.y, p_test, te.prefix, te.session, threshold, rank=raw_test)
+        m["val_online_auc"] = M.roc_auc(self.val.y, p_val if raw_val is None else raw_val)
+        reps = M.bootstrap(self.boot, te.y, p_test, te.prefix, te.session, threshold, rank=raw_test)
+        m["ci"] = {k: M.interval(v) for k, v in reps.items()}
+        if extra:
+            m.update(extra)
+        self.figures[name], self.reps[name] = m, reps
+        self.preds[name] = {"p": np.asarray(p_test, np.float32), "r": np.asarray(p_test if raw_test is None else raw_test, np.float64)}
+        return m
+
+
+def summarise(per_seed, baseline_names):
+    """per_seed: {seed: SeedEval}. Returns the results dict: per model per seed figures, means with
+    intervals, the best baseline, paired differences and the verdict."""
+    seeds = sorted(per_seed)
+    models = {}
+    for name in per_seed[seeds[0]].figures:
+        ps = {str(S): per_seed[S].figures[name] for S in seeds}
+        mean = {}
+        for k in SCALARS:
+            vals = np.array([ps[str(S)][k] for S in seeds], float)
+            e = {"mean": float(np.nanmean(vals)), "sd_seeds": float(np.nanstd(vals, ddof=1)) if len(vals) > 1 else 0.0}
+            if k in M.BOOT_METRICS:
+                e["ci"] = M.interval(np.nanmean(np.stack([per_seed[S].reps[name][k] for S in seeds]), axis=0))
+            mean[k] = e
+        for key in ("auc_at_k", "auc_by_prefix"):
+            mean[key] = {b: float(np.nanmean([ps[str(S)][key][b] for S in seeds])) for b in ps[str(seeds[0])][key]}
+        models[name] = {"per_seed": ps, "mean": mean}
+    best = max(baseline_names, key=lambda n: models[n]["mean"]["val_online_auc"]["mean"])
+    paired = {n: paired_difference(per_seed, "lstm", n) for n in baseline_names if n != "prior"}
+    paired.setdefault(best, paired_difference(per_seed, "lstm", best))
+    return {"seeds": seeds, "models": models, "best_baseline": best, "paired_online_auc": paired,
+            "verdict": verdict(paired[best], best)}
+
+
+def paired_difference(per_seed, a, b, key="online_auc"):
+    """a - b in `key`: per seed with its paired interval, and the mean over seeds."""
+    seeds = sorted(per_seed)
+    per, reps = {}, []
+    for S in seeds:
+        d = per_seed[S].reps[a][key] - per_seed[S].reps[b][key]
+        reps.append(d)
+        point = per_seed[S].figures[a][key] - per_seed[S].figures[b][key]
+        per[str(S)] = {"diff": float(point), "ci": M.interval(d)}
+    dm = np.nanmean(np.stack(reps), axis=0)
+    return {"per_seed": per, "mean_diff": float(np.mean([per[str(S)]["diff"] for S in seeds])), "ci_mean": M.interval(dm),
+            "share_above_zero": float(np.nanmean(dm > 0))}
+
+
+def verdict(pair, best):
+    lo, hi = pair["ci_mean"]
+    word = "beats" if lo > 0 else ("loses to" if hi < 0 else "matches")
+    return {"word": word, "baseline": best,
+            "sentence": f"the LSTM {word} the best baseline ({best}) on your data",
+            "mean_diff": pair["mean_diff"], "ci_mean": pair["ci_mean"]}

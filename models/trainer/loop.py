@@ -1,0 +1,40 @@
+"""The one early-stopping loop every neural model here is trained with (the LSTM, the dense
+baseline, the UCI network): run an epoch, score the validation samples, keep the state with the
+best validation ROC-AUC, stop after `patience` epochs without a gain of at least `min_delta`."""
+
+import copy
+import math
+import time
+
+from .metrics import roc_auc
+
+
+def early_stopping(model, run_epoch, score_val, y_val, epochs, patience, log=None, name="", min_delta=1e-5):
+    """Trains `model` in place and leaves it at its best epoch.
+
+    `run_epoch(epoch)` trains one epoch and returns the mean training loss; `score_val()` returns
+    validation scores (any monotone score: ROC-AUC only ranks). Returns a summary with the
+    history. A validation AUC that cannot be computed (one class only) never counts as a gain;
+    then the last state is kept."""
+    best_state, best_auc, best_epoch, bad = None, -math.inf, 0, 0
+    history = []
+    for ep in range(1, epochs + 1):
+        t0 = time.time()
+        loss = float(run_epoch(ep))
+        auc = roc_auc(y_val, score_val())
+        gained = auc == auc and auc > best_auc + min_delta
+        history.append({"epoch": ep, "loss": loss, "val_auc": auc, "seconds": time.time() - t0})
+        if log:
+            log(f"{name}epoch {ep}/{epochs}: loss {loss:.4f}, validation AUC {auc:.4f}{' (best)' if gained else ''}, "
+                f"{time.time() - t0:.1f} s")
+        if gained:
+            best_state, best_auc, best_epoch, bad = copy.deepcopy(model.state_dict()), auc, ep, 0
+        else:
+            bad += 1
+            if bad >= patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return {"best_val_auc": best_auc if best_state is not None else float("nan"), "best_epoch": best_epoch,
+            "epochs_run": len(history), "history": history}

@@ -1,0 +1,222 @@
+"""The whole run behind `make train`: featurize each seed, fit the baselines and the LSTM on its
+train users, choose and calibrate on its validation users, measure once on its test users,
+export every seed's model, ship seed 0's, and write results.json, plots/ and REPORT.md.
+
+    OUT/<name>.onnx, .json, .bin, fixtures/<name>/   the seed-0 model, converted and checked
+    OUT/build/seed{S}/                               featurized data and seed S's model (eval --seed)
+    OUT/build/preds/seed{S}.npz                      test scores of every model (plots)
+    OUT/results.json, OUT/plots/*.png, OUT/REPORT.md
+"""
+
+import json
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+
+from . import baselines as B
+from . import calibration as Cal
+from . import cli as C
+from . import compare
+from . import data as D
+from . import export
+from . import lstm as L
+from .metrics import finite
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+class Members:
+    """Trained members, by (seed, hidden, index): the size selection and the final training share
+    them (a member is a deterministic function of its data, settings and seed)."""
+
+    def __init__(self, cfg):
+        self.cfg, self.cache = cfg, {}
+
+    def get(self, S, sp, hidden, k):
+        key = (S, hidden, k)
+        if key not in self.cache:
+            cfg = L.Config(**dict(self.cfg.as_dict(), hidden=hidden))
+            t0 = time.time()
+            m, info = L.train_member(sp["train"], sp["val"], cfg, seed=100 * S + k, log=log,
+                                     name=f"  seed {S} LSTM hidden {hidden} member {k + 1}: ")
+            info["seconds"] = time.time() - t0
+            log(f"  seed {S} LSTM hidden {hidden} member {k + 1}: best validation AUC {info['best_val_auc']:.4f} at epoch "
+                f"{info['best_epoch']} ({info['seconds']:.0f} s)")
+            self.cache[key] = (m, info, L.logits(m, sp["val"]), None)
+        return self.cache[key]
+
+    def test_logits(self, S, sp, hidden, k):
+        m, info, zv, zt = self.get(S, sp, hidden, k)
+        if zt is None:
+            zt = L.logits(m, sp["test"])
+            self.cache[(S, hidden, k)] = (m, info, zv, zt)
+        return zt
+
+
+def calibrated(z_val, z_test, y_val):
+    ab = Cal.fit_calibration(z_val, y_val)
+    pv = Cal.apply(ab, z_val).astype(np.float32)
+    pt = Cal.apply(ab, z_test).astype(np.float32)
+    return ab, pv, pt
+
+
+def run_baselines(S, summary, sp, ev):
+    for name, fn in B.BASELINES.items():
+        t0 = time.time()
+        rv, rt, info = fn(summary, sp, seed=S, log=log)
+        if name == "prior":
+            ab, pv, pt = None, rv.astype(np.float32), rt.astype(np.float32)
+        else:
+            ab, pv, pt = calibrated(rv, rt, sp["val"].y)
+        thr = Cal.threshold(pv, sp["val"].y)
+        m = ev.add(name, pv, pt, thr, raw_val=rv, raw_test=rt,
+                   extra={"fit": info, "calibration": None if ab is None else {"a": ab[0], "b": ab[1]}, "seconds": time.time() - t0})
+        log(f"  seed {S} {name:20s} validation AUC {m['val_online_auc']:.4f}, test online AUC {m['online_auc']:.4f} "
+            f"[{m['ci']['online_auc'][0]:.3f}, {m['ci']['online_auc'][1]:.3f}] ({m['seconds']:.0f} s)")
+
+
+def model_metrics(m, summary, cfg, infos, ab, S, extra):
+    """What the manifest records: the seed's flat test figures (what `shopper-intent eval --seed S`
+    reproduces), then calibration, training settings and the data digest."""
+    flat = {k: v for k, v in m.items() if k not in ("ci", "members", "seconds")}
+    flat.update({
+        "split": f"test users of seed {S}",
+        "ci": m["ci"],
+        "calibration": {"method": "platt, non-decreasing", "a": ab[0], "b": ab[1],
+                        "fitted_on": f"validation prefixes of seed {S}",
+                        "applied_to": "the mean of the members' logits; folded into the head"},
+        "threshold_rule": "best positive-class F1 on validation prefixes (predict purchase when p >= threshold)",
+        "segments_rule": f"medium = top {Cal.MEDIUM_SHARE:.0%}, high = top {Cal.HIGH_SHARE:.0%} of validation prefix scores",
+        "training": dict(cfg.as_dict(), members_info=infos, seed=S, torch=torch.__version__, python=platform.python_version(),
+                         loss="binary cross-entropy at every row (each prefix sample once), sessions batched by length, "
+                              "truncated back-propagation in chunks with the state carried",
+                         early_stopping="validation online ROC-AUC over all prefixes"),
+        "data": {"input_sha256": summary.get("input_sha256"), "format": summary.get("format"), "lines": summary.get("lines"),
+                 "split_seed": S, "splits": summary.get("splits"), "utc_offset_min": summary.get("utc_offset_min"),
+                 "sessions_from": summary.get("sessions_from")},
+    })
+    flat.update(extra)
+    return flat
+
+
+def train_lstm(S, summary, sp, cfg, members_cache, ev, outdir, name, cli):
+    t0 = time.time()
+    yv = sp["val"].y
+    got = [members_cache.get(S, sp, cfg.hidden, k) for k in range(cfg.members)]
+    models = [g[0] for g in got]
+    infos = [{k: v for k, v in g[1].items() if k != "history"} for g in got]
+    zv = np.mean([g[2] for g in got], axis=0)
+    zt = np.mean([members_cache.test_logits(S, sp, cfg.hidden, k) for k in range(cfg.members)], axis=0)
+    if cfg.members > 1:
+        ab1, pv1, pt1 = calibrated(got[0][2], members_cache.test_logits(S, sp, cfg.hidden, 0), yv)
+        ev.add("lstm_single", pv1, pt1, Cal.threshold(pv1, yv))
+    ab, pv, pt = calibrated(zv, zt, yv)
+    thr = Cal.threshold(pv, yv)
+    seg = Cal.segments(pv)
+    m = ev.add("lstm", pv, pt, thr, extra={"calibration": {"a": ab[0], "b": ab[1]}, "members": infos, "segments": seg})
+    metrics = model_metrics(m, summary, cfg, infos, ab, S, {})
+    seed_dir = os.path.join(outdir, "build", f"seed{S}")
+    parity = export.write_model(seed_dir, name, models, ab, summary, sp, thr, seg, metrics, cli, seed=S)
+    m["parity"] = parity
+    m["seconds"] = time.time() - t0
+    log(f"  seed {S} {'lstm':20s} validation AUC {m['val_online_auc']:.4f}, test online AUC {m['online_auc']:.4f} "
+        f"[{m['ci']['online_auc'][0]:.3f}, {m['ci']['online_auc'][1]:.3f}]; exported to {seed_dir}/{name}.json: {parity['convert']}")
+    return m
+
+
+def data_section(summaries, log_path):
+    s0 = summaries[min(summaries)]
+    keep = ("format", "input_sha256", "lines", "malformed_lines", "malformed", "refused_events", "events_outside_window",
+            "event_types", "kinds", "sessions_from", "utc_offset_min", "utc_offset_assumed", "total", "window")
+    d = {k: s0.get(k) for k in keep}
+    d["malformed"] = (s0.get("malformed") or [])[:20]
+    d["input"] = os.path.basename(log_path)
+    d["splits_per_seed"] = {str(S): s.get("splits") for S, s in summaries.items()}
+    return d
+
+
+def native_check(cli, log_path, out, name, man_metrics, utc):
+    """`shopper-intent eval` on seed-0 test users with the shipped files: it must reproduce the
+    trainer's figures (the engine streams what PyTorch scored on whole sessions)."""
+    got, _ = C.eval_json(cli, log_path, os.path.join(out, f"{name}.json"), seed="0", boot=20, utc_offset_min=utc)
+    fig = got["figures"][0]
+    pairs = {"online_auc": fig["online_auc"]["value"], "pr_auc": fig["pr_auc"], "session_auc": fig["session_auc"],
+             "brier": fig["brier"], "ece": fig["ece"], "f1": fig["at_threshold"]["f1"]}
+    diffs = {k: abs(float(v) - float(man_metrics[k])) for k, v in pairs.items()}
+    samples_ok = got["counts"]["samples"] == man_metrics["samples"]
+    return {"max_abs_diff": max(diffs.values()), "diffs": diffs, "samples_match": bool(samples_ok)}
+
+
+def run(args):
+    t_all = time.time()
+    torch.set_num_threads(args.threads)
+    cli = C.find(args.cli)
+    seeds = [int(s) for s in str(args.seeds).split(",") if s.strip() != ""]
+    if not seeds:
+        raise SystemExit("error: no seeds given")
+    out, name = args.out, args.name
+    cfg = L.Config(hidden=args.hidden, members=args.members, head=args.head, lr=args.lr, weight_decay=args.weight_decay,
+                   chunk=args.chunk, batch=args.batch, epochs=args.epochs, patience=args.patience,
+                   pos_weight=args.pos_weight, dropout=args.dropout)
+    summaries, splits = {}, {}
+    for S in seeds:
+        log(f"featurize seed {S}: {args.data} -> {out}/build/seed{S}")
+        C.featurize(cli, args.data, S, os.path.join(out, "build", f"seed{S}"), args.utc_offset_min, args.kinds, args.allow_small)
+        summaries[S], splits[S] = D.load(os.path.join(out, "build", f"seed{S}"))
+    cache = Members(cfg)
+    selection = None
+    if args.select:
+        from . import select as Sel
+        sel_seeds = [int(s) for s in args.select_seeds.split(",")] if args.select_seeds else seeds[:1]
+        selection = Sel.run(sel_seeds, summaries, splits, cfg, cache, args, cli, out, name)
+        cfg.hidden, cfg.members = selection["chosen"]["hidden"], selection["chosen"]["members"]
+        log(f"selected hidden {cfg.hidden}, {cfg.members} member(s): {selection['rule']}")
+    per_seed, timing = {}, {}
+    preds_dir = os.path.join(out, "build", "preds")
+    os.makedirs(preds_dir, exist_ok=True)
+    for S in seeds:
+        t0 = time.time()
+        sp = splits[S]
+        log(f"seed {S}: train {len(sp['train'])} rows / {len(sp['train'].sessions)} sessions, val {len(sp['val'])} / "
+            f"{len(sp['val'].sessions)}, test {len(sp['test'])} / {len(sp['test'].sessions)}")
+        ev = compare.SeedEval(sp["val"], sp["test"], args.boot, S)
+        run_baselines(S, summaries[S], sp, ev)
+        train_lstm(S, summaries[S], sp, cfg, cache, ev, out, name, cli)
+        per_seed[S] = ev
+        te = sp["test"]
+        np.savez_compressed(os.path.join(preds_dir, f"seed{S}.npz"),
+                            y=te.label, prefix=te.prefix, session=te.session, user=te.user,
+                            **{f"p_{k}": v["p"] for k, v in ev.preds.items()}, **{f"r_{k}": v["r"] for k, v in ev.preds.items()})
+        timing[f"seed{S}"] = time.time() - t0
+        log(f"seed {S} done in {timing[f'seed{S}']:.0f} s")
+    results = compare.summarise(per_seed, list(B.BASELINES))
+    S0 = seeds[0]
+    log(f"shipping seed {S0}'s model as {out}/{name}.json")
+    results["shipped_check"] = export.copy_model(os.path.join(out, "build", f"seed{S0}"), out, name, cli)
+    if S0 == 0:
+        with open(os.path.join(out, f"{name}.json")) as f:
+            man = json.load(f)
+        results["native_eval"] = native_check(cli, args.data, out, name, man["metrics"], args.utc_offset_min)
+        log(f"shopper-intent eval reproduces the seed-0 test figures within {results['native_eval']['max_abs_diff']:.1e}")
+    results.update({
+        "name": name, "lstm": cfg.as_dict(), "selection": selection, "data": data_section(summaries, args.data),
+        "features": {"sequence": summaries[S0]["sequence_features"], "aggregate": summaries[S0]["aggregate_features"],
+                     "feature_version": summaries[S0]["feature_version"]},
+        "bootstrap": {"resamples": args.boot, "unit": "test users, with replacement", "ci": "2.5 and 97.5 percentiles"},
+        "command": args.command_line, "timing_s": dict(timing, total=time.time() - t_all),
+    })
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(finite(results), f, indent=1, allow_nan=False)
+        f.write("\n")
+    from . import plots, report
+    plots.draw(out, results)
+    report.write(out, results)
+    log(f"{results['verdict']['sentence']} (mean difference in online AUC {results['verdict']['mean_diff']:+.4f}, "
+        f"95% CI [{results['verdict']['ci_mean'][0]:+.4f}, {results['verdict']['ci_mean'][1]:+.4f}])")
+    log(f"wrote {out}/{name}.onnx, .json, .bin, results.json, plots/, REPORT.md in {time.time() - t_all:.0f} s")
+    return results

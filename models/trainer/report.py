@@ -1,0 +1,188 @@
+"""Writes OUT/REPORT.md from results.json and the shipped manifest. The prose is here; every
+number comes from those files."""
+
+import json
+import os
+
+from .baselines import NAMES
+from .metrics import PREFIX_BUCKETS, bucket_name
+from .plots import FILES
+
+ORDER = ["lstm", "lstm_single", "lightgbm", "logistic_regression", "dense_network", "session_length", "prior"]
+
+
+def ci(e, d=3):
+    lo, hi = e["ci"]
+    return f"{e['mean']:.{d}f} [{lo:.{d}f}, {hi:.{d}f}]"
+
+
+def pct(a, b):
+    return f"{100 * a / b:.1f}%" if b else "-"
+
+
+def write(out, res):
+    name = res["name"]
+    with open(os.path.join(out, f"{name}.json")) as f:
+        man = json.load(f)
+    mods = res["models"]
+    order = [k for k in ORDER if k in mods]
+    seeds = res["seeds"]
+    d = res["data"]
+    cfg = res["lstm"]
+    v = res["verdict"]
+    L = []
+    w = L.append
+
+    w(f"# {name}: purchase-intent model report\n")
+    w(f"Written by `python -m models.trainer train` ({res.get('command') or ''}). Every figure is on test users, who were "
+      "never used for any choice; numbers come from `results.json`.\n")
+    w("## Verdict\n")
+    w(f"**{v['sentence'][0].upper() + v['sentence'][1:]}.** Mean over seeds {', '.join(map(str, seeds))} of the paired "
+      f"difference in online ROC-AUC, LSTM - {NAMES.get(v['baseline'], v['baseline'])}: {v['mean_diff']:+.4f}, 95% CI "
+      f"[{v['ci_mean'][0]:+.4f}, {v['ci_mean'][1]:+.4f}] (beats: interval above 0; loses: below 0; matches otherwise). "
+      "The best baseline is the one with the highest mean validation online AUC.\n")
+    lm = mods["lstm"]["mean"]
+    w(f"- LSTM online ROC-AUC {ci(lm['online_auc'])}, PR-AUC {ci(lm['pr_auc'])}, session AUC {ci(lm['session_auc'])} "
+      f"(mean over {len(seeds)} seed(s), 95% user-bootstrap CI).")
+    w(f"- Shipped: `{name}.onnx` / `{name}.json` / `{name}.bin` (seed {seeds[0]}'s model): hidden {man['model']['hidden']} "
+      f"({cfg['members']} member(s) of {cfg['hidden']}), head {man['model']['head'] or 'linear'}, decision threshold "
+      f"{man['threshold']:.4f}, segments medium >= {man['segments']['medium']:.4f}, high >= {man['segments']['high']:.4f}.\n")
+
+    w("## Data\n")
+    w(f"- Log `{d['input']}` ({d['format']}), sha256 `{d['input_sha256']}`: {d['lines']} lines, "
+      f"**{d['malformed_lines']} malformed** (skipped), {d.get('refused_events', 0)} refused by the window (out of order), "
+      f"{d.get('events_outside_window', 0)} outside the time window.")
+    for b in d.get("malformed") or []:
+        w(f"  - line {b.get('line')}: {b.get('error')}")
+    if d.get("utc_offset_assumed"):
+        w(f"- **Time zone assumed:** the shop's local time was taken as UTC{d['utc_offset_min'] / 60:+g} h (no `--utc-offset-min` "
+          "given); it only moves the hour-of-day features. Pass `UTC_OFFSET_MIN=...` to `make train` to set it.")
+    else:
+        w(f"- Shop-local time: UTC{d['utc_offset_min'] / 60:+g} h (given).")
+    w(f"- Sessions: {d['sessions_from']}.")
+    t = d.get("total") or {}
+    if t:
+        w(f"- {t['users']} users, {t['events']} events, {t['sessions']} sessions, {t['positive_sessions']} with a purchase "
+          f"({pct(t['positive_sessions'], t['sessions'])}); {t['sessions_starting_with_purchase']} start with the purchase "
+          f"(no prefix to score); {t['samples']} prefix samples, {pct(t['positive_samples'], t['samples'])} from purchasing sessions.")
+    w("- Event types in the log: " + ", ".join(f"`{k}` {n}" for k, n in d.get("event_types") or []) + ".")
+    w(f"- Kinds the model reads (column order; purchase is the label and has no column): {', '.join(f'`{k}`' for k in d['kinds'])}.")
+    sp0 = d["splits_per_seed"][str(seeds[0])] or {}
+    w(f"- Seed {seeds[0]} split by user (sha256(\"seed:user\"), 70/15/15): " + "; ".join(
+        f"{k} {c['users']} users, {c['sessions']} sessions, {c['samples']} samples ({pct(c['positive_samples'], c['samples'])} positive)"
+        for k, c in sorted(sp0.items(), key=lambda kv: ["train", "val", "test"].index(kv[0]))) + ".\n")
+
+    f = res["features"]
+    w("## Features\n")
+    w(f"Feature version {f['feature_version']}, computed by the engine's own Rust code (`shopper-intent featurize`), so the "
+      f"browser feeds the model exactly these columns. The LSTM reads {len(f['sequence'])} columns per event: "
+      + ", ".join(f"`{n}`" for n in f["sequence"]) + f". The tabular baselines read {len(f['aggregate'])} aggregates per prefix: "
+      + ", ".join(f"`{n}`" for n in f["aggregate"]) + ".\n")
+
+    w("## Protocol\n")
+    w(f"- Seeds {', '.join(map(str, seeds))}: each reshuffles the users into train / validation / test. Every model is fitted on "
+      "train users; early stopping, hyper-parameters (C, boosting rounds), calibration, decision threshold, segments, the best "
+      "baseline and the model size are chosen on validation users; test users are measured once.")
+    w("- A sample is a prefix: the first k events of a session before its first purchase; its label is whether the session "
+      "contains a purchase. The streaming model scores every prefix as the engine does, event by event from a zero state.")
+    w(f"- LSTM: hidden {cfg['hidden']}, {cfg['members']} member(s), head {cfg['head'] or 'linear'}, Adam lr {cfg['lr']}, weight decay "
+      f"{cfg['weight_decay']}, batch {cfg['batch']} sessions (grouped by length), truncated back-propagation in chunks of "
+      f"{cfg['chunk']} events with the state carried, binary cross-entropy at every event (class weight {cfg['pos_weight']}), "
+      f"at most {cfg['epochs']} epochs, early stopping on validation online AUC (patience {cfg['patience']}). Inputs "
+      "standardised with training statistics; members, standardisation and Platt calibration are folded into one LSTM step.")
+    w("- Baselines: prior (training rate), session length (score = k), logistic regression on ln(1+x)-transformed standardised "
+      "aggregates (C on validation), LightGBM on the aggregates plus the current and previous event kinds (early stopping on "
+      "validation), a dense network on the transformed aggregates (the same early-stopping loop as the LSTM). Each is "
+      "calibrated by non-decreasing Platt scaling on validation; the ranking figures use its raw score.")
+    w("- Figures: online ROC-AUC over every prefix; PR-AUC (average precision); session AUC (last prefix of each session); "
+      "AUC by prefix length; F1 / precision / recall / accuracy at the validation threshold (p >= threshold); Brier; ECE "
+      "(10 equal-width bins). `shopper-intent eval` implements the same definitions.")
+    w(f"- 95% CIs: {res['bootstrap']['resamples']} resamples of test users with replacement; for the mean over seeds, replicate b "
+      "is the mean of each seed's replicate b. Paired differences resample the same users for both models.\n")
+
+    w(f"## Results (test users, mean over seeds {', '.join(map(str, seeds))}, 95% CI)\n")
+    w("| model | online ROC-AUC | PR-AUC | session AUC | F1 | precision | recall | accuracy | Brier | ECE | validation AUC |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    for k in order:
+        e = mods[k]["mean"]
+        nm = f"**{NAMES[k]}**" if k == "lstm" else NAMES[k]
+        w(f"| {nm} | {ci(e['online_auc'])} | {ci(e['pr_auc'])} | {ci(e['session_auc'])} | {ci(e['f1'])} | {ci(e['precision'])} | "
+          f"{ci(e['recall'])} | {ci(e['accuracy'])} | {ci(e['brier'], 4)} | {ci(e['ece'], 4)} | {e['val_online_auc']['mean']:.3f} |")
+    w("")
+    w("### AUC by prefix length (mean over seeds)\n")
+    buckets = [bucket_name(lo, hi) for lo, hi in PREFIX_BUCKETS]
+    w("| model | " + " | ".join(f"k = {b}" for b in buckets) + " |")
+    w("|---|" + "---|" * len(buckets))
+    for k in order:
+        if k == "prior":
+            continue
+        a = mods[k]["mean"]["auc_by_prefix"]
+        w(f"| {NAMES[k]} | " + " | ".join("-" if a[b] != a[b] else f"{a[b]:.3f}" for b in buckets) + " |")
+    w("")
+    w("AUC@k, k = 1..10: `results.json` (`models.<name>.mean.auc_at_k`). Within one prefix length, session length is "
+      "constant, so its AUC there is 0.5.\n")
+    w("### Per seed (online ROC-AUC with its 95% CI)\n")
+    w("| model | " + " | ".join(f"seed {S}" for S in seeds) + " | mean (sd over seeds) |")
+    w("|---|" + "---|" * (len(seeds) + 1))
+    for k in order:
+        ps = mods[k]["per_seed"]
+        cells = [f"{ps[str(S)]['online_auc']:.3f} [{ps[str(S)]['ci']['online_auc'][0]:.3f}, {ps[str(S)]['ci']['online_auc'][1]:.3f}]" for S in seeds]
+        e = mods[k]["mean"]["online_auc"]
+        w(f"| {NAMES[k]} | " + " | ".join(cells) + f" | {e['mean']:.3f} ({e['sd_seeds']:.3f}) |")
+    w("")
+    w("### Paired differences in online ROC-AUC (LSTM - baseline)\n")
+    pb = res["paired_online_auc"][v["baseline"]]
+    w(f"Against the best baseline, {NAMES[v['baseline']]}:\n")
+    w("| seed | difference | 95% CI |")
+    w("|---|---|---|")
+    for S in seeds:
+        p = pb["per_seed"][str(S)]
+        w(f"| {S} | {p['diff']:+.4f} | [{p['ci'][0]:+.4f}, {p['ci'][1]:+.4f}] |")
+    w(f"| mean | {pb['mean_diff']:+.4f} | [{pb['ci_mean'][0]:+.4f}, {pb['ci_mean'][1]:+.4f}] |")
+    w("")
+    w("Against every baseline (mean over seeds): " + "; ".join(
+        f"{NAMES[n]} {p['mean_diff']:+.4f} [{p['ci_mean'][0]:+.4f}, {p['ci_mean'][1]:+.4f}]" for n, p in res["paired_online_auc"].items()) + ".\n")
+
+    sel = res.get("selection")
+    w("## Model size: validation AUC against measured cost\n")
+    if sel:
+        w(f"Validation users of seed(s) {', '.join(map(str, sel['seeds']))} only. Cost: `shopper-intent bench` engine.track "
+          "p50 / p99 per event (native, this machine), weights file size. Rule: " + sel["rule"] + ".\n")
+        w("| hidden | members | hidden in the graph | validation AUC | track p50 (us) | track p99 (us) | weights (bytes) | note |")
+        w("|---|---|---|---|---|---|---|---|")
+        for r in sel["rows"]:
+            mark = " **(chosen)**" if (r["hidden"], r["members"]) == (sel["chosen"]["hidden"], sel["chosen"]["members"]) else ""
+            w(f"| {r['hidden']}{mark} | {r['members']} | {r['hidden_total']} | {r['val_auc']:.4f} | {r['track_p50_us']:.1f} | "
+              f"{r['track_p99_us']:.1f} | {r['weights_bytes']} | " + (f"convert check failed: {r['convert_problem']}" if r.get("convert_problem") else "") + " |")
+        w("")
+    else:
+        w("Not run (`--select`, or `SELECT=1` with `make train`): the settings above were given.\n")
+
+    w("## The exported model\n")
+    pm = man["metrics"]
+    par = pm.get("parity", {})
+    w(f"- One LSTM step with named initializers (`w_ih [F,4H]`, `w_hh [H,4H]`, `b`, `head_*`), F = {man['model']['inputs']}, "
+      f"H = {man['model']['hidden']}; weights file {man['model']['weights_bytes']} bytes (FNV-1a `{man['model']['weights_fnv1a64']}`).")
+    w(f"- Parity: PyTorch over whole sessions vs onnxruntime step by step, max |diff| {par.get('whole_vs_onnxruntime_steps', float('nan')):.1e} "
+      f"over {par.get('fixture_sessions')} fixture sessions (longest {par.get('fixture_longest')} events); `shopper-intent convert`: "
+      f"{par.get('convert', '')}")
+    ne = res.get("native_eval")
+    if ne:
+        w(f"- `shopper-intent eval --seed 0` on the shipped files reproduces the seed-0 test figures within {ne['max_abs_diff']:.1e} "
+          f"(samples match: {ne['samples_match']}).")
+    w(f"- Seed {seeds[0]} test figures recorded in the manifest: online AUC {pm['online_auc']:.4f}, PR-AUC {pm['pr_auc']:.4f}, "
+      f"F1 {pm['f1']:.4f}, precision {pm['precision']:.4f}, recall {pm['recall']:.4f}, Brier {pm['brier']:.4f}, ECE {pm['ece']:.4f}.\n")
+
+    w("## Plots\n")
+    w(f"Seed-{seeds[0]} test users unless stated. In the gains chart a session is ranked by the highest score any of its "
+      "prefixes reached; the reliability diagram uses score deciles.\n")
+    for fn in FILES:
+        w(f"![{fn[:-4]}](plots/{fn})")
+    w("")
+    w("## Reproduce\n")
+    tim = res["timing_s"]
+    w("```\n" + (res.get("command") or "") + "\n"
+      f"target/native/shopper-intent eval --input <log> --model {out}/build/seed{{seed}}/{name}.json --seed {','.join(map(str, seeds))}\n```\n")
+    w(f"Run time: {tim['total'] / 60:.1f} min in all (" + ", ".join(f"{k} {v / 60:.1f} min" for k, v in tim.items() if k != "total") + ").")
+    with open(os.path.join(out, "REPORT.md"), "w") as fh:
+        fh.write("\n".join(L).rstrip() + "\n")
