@@ -18,8 +18,15 @@ export const EVENT_TYPES = Object.freeze([
   'add_to_cart', 'remove_from_cart', 'view_cart', 'begin_checkout', 'add_payment_info', 'purchase',
 ]);
 
-/** An event name worth handing to the engine: a string that is not one of GTM's own. */
-const isEventName = (name) => typeof name === 'string' && name !== '' && !name.startsWith('gtm.');
+/**
+ * An event name worth handing to the engine: a string that is not one of GTM's own, nor one of
+ * the widget's own pushes (`dataLayerPush`), which must never come back to it as events.
+ */
+const isEventName = (name) => typeof name === 'string' && name !== '' && !name.startsWith('gtm.') && !name.startsWith('shopper_intent_');
+
+/** Most `items[]` entries read from one event, and most earlier `dataLayer` entries read at start. */
+const MAX_ITEMS = 200;
+const MAX_EARLIER_ENTRIES = 1000;
 
 const id = (v) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
 const number = (v) => {
@@ -31,7 +38,8 @@ const sumQuantity = (list, get) => {
   if (!Array.isArray(list)) return undefined;
   let total = 0;
   let seen = false;
-  for (const x of list) {
+  for (let i = 0; i < Math.min(list.length, MAX_ITEMS); i++) {
+    const x = list[i];
     const q = x && typeof x === 'object' ? number(get(x)) : undefined;
     if (q !== undefined) { total += q; seen = true; }
   }
@@ -182,7 +190,9 @@ export function attachDataLayer(win, onEvent, report) {
       report(e);
     }
   };
-  for (let i = 0; i < layer.length; i++) seen(layer[i]);
+  // The entries pushed before the widget started (the newest ones only: the queue keeps no more).
+  const length = Array.isArray(layer) ? layer.length : 0;
+  for (let i = Math.max(0, length - MAX_EARLIER_ENTRIES); i < length; i++) seen(layer[i]);
   const original = layer.push;
   let attached = true;
   const wrapped = function push(...entries) {

@@ -54,6 +54,37 @@ let compiled = null;
 let instances = 0;
 
 /**
+ * For each bindings module: a probe of its instance's shadow-stack pointer and the pointer's
+ * value at rest.
+ *
+ * Rust keeps its shadow stack pointer in a wasm global, and every export puts it back before
+ * returning, so between calls it always has its resting value. A trap (a panic, which aborts)
+ * returns nothing and leaves it moved. wasm-bindgen 0.2.130 does not mark an aborted instance
+ * (wasm-bindgen issue 3687) and calling into one again is unsound, so every call of
+ * `EngineHandle` first checks the pointer: an instance that trapped, in our call or in anyone
+ * else's call of the same bindings, is `ENGINE_FAILED` from then on. (A trap in code that never
+ * touched the shadow stack would go unseen; a panic always touches it: its message is
+ * formatted there.)
+ */
+const stacks = new WeakMap();
+
+function watchStack(glue, exports) {
+  const probe = exports?.__wbindgen_add_to_stack_pointer;
+  if (typeof probe === 'function') stacks.set(glue, { probe, rest: probe(0) });
+}
+
+/** Whether the wasm instance behind `glue` has trapped since it was instantiated. */
+export function trapped(glue) {
+  const s = stacks.get(glue);
+  if (!s) return false;
+  try {
+    return s.probe(0) !== s.rest;
+  } catch {
+    return true;
+  }
+}
+
+/**
  * Imports the bindings next to this module and instantiates the wasm module from `wasmUrl`.
  *
  * The wasm is fetched by us (so a 404 is reported as `LOAD_FAILED` with the URL) and compiled
@@ -68,7 +99,7 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
     return (async () => {
       const glue = await import(`./pkg/shopper_intent_wasm.js?instance=${instances}`);
       try {
-        await glue.default({ module_or_path: compiled });
+        watchStack(glue, await glue.default({ module_or_path: compiled }));
       } catch (e) {
         throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the wasm module again: ${e}`, { cause: e });
       }
@@ -95,7 +126,7 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
       try {
         const streaming = typeof WebAssembly.compileStreaming === 'function' && /application\/wasm/.test(response.headers.get('Content-Type') || '');
         compiled = streaming ? await WebAssembly.compileStreaming(response) : await WebAssembly.compile(await response.arrayBuffer());
-        await glue.default({ module_or_path: compiled });
+        watchStack(glue, await glue.default({ module_or_path: compiled }));
       } catch (e) {
         throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the wasm module ${wasmUrl}: ${e}`, { cause: e });
       }
@@ -172,8 +203,9 @@ function plainThresholds(t, what) {
  * Every method either returns plain data or throws a `ShopperIntentError`.
  */
 export class EngineHandle {
-  constructor(engine) {
+  constructor(engine, glue) {
     this._engine = engine;
+    this._glue = glue;
   }
 
   /**
@@ -188,12 +220,13 @@ export class EngineHandle {
    * @param {() => Promise<void>} pause gives the main thread back (e.g. a macrotask)
    */
   static async create(glue, weights, manifest, options, pause) {
+    if (trapped(glue)) throw new ShopperIntentError('ENGINE_FAILED', 'the wasm instance trapped before the engine was built');
     let loader;
     try {
       loader = new glue.EngineLoader(weights, manifest, options);
       while (!loader.step()) await pause();
       await pause();
-      return new EngineHandle(loader.finish());
+      return new EngineHandle(loader.finish(), glue);
     } catch (e) {
       throw toError(e);
     } finally {
@@ -203,6 +236,7 @@ export class EngineHandle {
 
   _call(fn) {
     if (!this._engine) throw new ShopperIntentError('DESTROYED', 'the engine was freed');
+    if (trapped(this._glue)) throw new ShopperIntentError('ENGINE_FAILED', 'the wasm instance trapped (its stack was left unwound)');
     try {
       return fn(this._engine);
     } catch (e) {

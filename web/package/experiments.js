@@ -49,8 +49,11 @@ export function checkExperiment(def) {
   let key, variants, weights, holdout, eligible, autoExpose;
   try {
     ({ key, variants, weights, holdout, eligible, autoExpose } = def);
+    // Plain copies, read once: a Proxy or a getter cannot answer differently later.
+    if (Array.isArray(variants) && variants.length <= 16) variants = Array.from(variants);
+    if (Array.isArray(weights) && weights.length <= 16) weights = Array.from(weights);
   } catch (e) {
-    throw bad(`the experiment's fields cannot be read: ${e}`);
+    throw bad(`the experiment's fields cannot be read (${e?.name ?? typeof e})`);
   }
   if (typeof key !== 'string' || !KEY.test(key)) throw bad('key must be 1 to 64 letters, digits or _ . : -');
   if (!Array.isArray(variants) || variants.length < 1 || variants.length > 16) throw bad(`${key}: variants must be an array of 1 to 16 names`);
@@ -89,27 +92,39 @@ export function assign(exp, id) {
   return exp.variants[exp.variants.length - 1];
 }
 
+/** A map from experiment keys to variants without a prototype: a key `__proto__` is a key. */
+const keyMap = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
+const freshSession = () => ({ entered: keyMap(), exposed: keyMap(), converted: false, tracked: false });
+
 /**
  * The experiments of one widget: which ones this session entered, was exposed to and converted
- * in. `emit(name, detail)` runs hooks; `intent()` gives `{segment, score}` now.
+ * in. `emit(name, detail)` runs hooks; `intent()` gives `{segment, score}` now; `changed()` is
+ * called when something worth saving changed (an entry, an exposure).
  */
 export class Experiments {
-  constructor({ emit, intent }) {
+  constructor({ emit, intent, changed = () => {} }) {
     this._emit = emit;
     this._intent = intent;
+    this._changed = changed;
     this._defs = new Map();
     this.id = newId();
-    this._session = { entered: {}, exposed: {}, converted: false, tracked: false };
+    this._session = freshSession();
   }
 
-  /** Defines (or re-reads) an experiment and returns this session's variant, or null. */
-  experiment(def) {
+  /** Checks a definition against the contract and the ones this page made; returns its normal form. */
+  check(def) {
     const exp = checkExperiment(def);
     const known = this._defs.get(exp.key);
     if (!known && this._defs.size >= MAX_EXPERIMENTS) throw bad(`at most ${MAX_EXPERIMENTS} experiments per page`);
     if (known && (known.variants.join() !== exp.variants.join() || known.weights.join() !== exp.weights.join() || known.holdout !== exp.holdout)) {
       throw bad(`${exp.key}: defined twice with different variants, weights or holdout`);
     }
+    return exp;
+  }
+
+  /** Defines (or re-reads) an experiment and returns this session's variant, or null. */
+  experiment(def) {
+    const exp = this.check(def);
     this._defs.set(exp.key, exp);
     const s = this._session;
     if (!Object.hasOwn(s.entered, exp.key)) {
@@ -124,6 +139,7 @@ export class Experiments {
         if (ok !== true) return null;
       }
       s.entered[exp.key] = assign(exp, this.id);
+      this._changed();
     }
     const variant = s.entered[exp.key];
     if (exp.autoExpose) this.expose(exp.key);
@@ -137,13 +153,14 @@ export class Experiments {
     if (Object.hasOwn(s.exposed, key)) return false;
     const variant = s.entered[key];
     s.exposed[key] = variant;
+    this._changed();
     this._emit('exposure', Object.freeze({ experiment: key, variant, ...this._intent() }));
     return true;
   }
 
   /** This session's assignments: `{key: variant}` of the experiments it entered. */
   assignments() {
-    return Object.freeze({ ...this._session.entered });
+    return Object.freeze(Object.fromEntries(Object.entries(this._session.entered)));
   }
 
   /**
@@ -153,7 +170,7 @@ export class Experiments {
    */
   observe(update) {
     if (update.ignored) return;
-    if (update.newSession && this._session.tracked) this._session = { entered: {}, exposed: {}, converted: false, tracked: false };
+    if (update.newSession && this._session.tracked) this._session = freshSession();
     this._session.tracked = true;
     if (update.converted && !this._session.converted) {
       this._session.converted = true;
@@ -173,7 +190,7 @@ export class Experiments {
     if (!snap || typeof snap !== 'object' || typeof snap.id !== 'string' || !/^[0-9a-f]{32}$/.test(snap.id)) return false;
     this.id = snap.id;
     const s = snap.session;
-    const map = (m) => (m && typeof m === 'object' ? Object.fromEntries(Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string')) : {});
+    const map = (m) => keyMap(m && typeof m === 'object' ? Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string') : []);
     if (s && typeof s === 'object') {
       this._session = { entered: map(s.entered), exposed: map(s.exposed), converted: s.converted === true, tracked: s.tracked === true };
     }
@@ -183,6 +200,6 @@ export class Experiments {
   /** A new anonymous id and a fresh session: the shopper is not recognisable any more. */
   forget() {
     this.id = newId();
-    this._session = { entered: {}, exposed: {}, converted: false, tracked: false };
+    this._session = freshSession();
   }
 }

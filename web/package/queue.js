@@ -6,7 +6,8 @@
 //   'replaying'   queue, behind the events replayed      the queue is empty
 //   'ready'       process now                            -
 //   'dispatching' queue; processed right after the hooks the hooks have returned
-//   'recovering'  queue                                  the engine is re-created
+//   'recovering'  queue                                  the engine is re-created (then 'held'
+//                                                        again if consent is still pending)
 //   'failed'      drop                                   -
 //   'destroyed'   drop                                   -
 
@@ -16,11 +17,11 @@ export const MAX_QUEUE = 256;
 
 const NEXT = {
   loading: ['held', 'replaying', 'failed', 'destroyed'],
-  held: ['replaying', 'failed', 'destroyed'],
+  held: ['replaying', 'recovering', 'failed', 'destroyed'],
   replaying: ['ready', 'dispatching', 'recovering', 'failed', 'destroyed'],
   ready: ['dispatching', 'replaying', 'recovering', 'failed', 'destroyed'],
   dispatching: ['ready', 'replaying', 'recovering', 'failed', 'destroyed'],
-  recovering: ['replaying', 'failed', 'destroyed'],
+  recovering: ['replaying', 'held', 'failed', 'destroyed'],
   failed: ['destroyed'],
   destroyed: [],
 };
@@ -79,6 +80,11 @@ export class EventQueue {
 
   shift() {
     return this._events.shift();
+  }
+
+  /** Puts an event back at the head (one that was taken off and could not be processed). */
+  unshift(event) {
+    this._events.unshift(event);
   }
 
   clear() {

@@ -1,5 +1,6 @@
 // The TypeScript surface of shopper-intent, the one place its types are declared.
-// Checked by `tsc --noEmit` in tests/browser/typescript.test.mjs against web/types-check.ts.
+// Checked by `tsc --noEmit` in tests/browser/typescript.test.mjs against web/types-check/, and
+// field by field against real objects in tests/browser/types.test.mjs.
 
 /** A GA4 ecommerce event type. The engine also takes mapped Shopify, Segment and Taobao names and any shop's own type. */
 export type EventType =
@@ -242,7 +243,11 @@ export class ShopperIntent {
   explain(): Factor[];
   /** The current session's score history. */
   history(): ScorePoint[];
-  /** This session's variant (or `'holdout'`), or `null` while not eligible or when the definition is invalid. */
+  /**
+   * This session's variant (or `'holdout'`), or `null`: while not eligible, before the stored
+   * state is read (loading, consent pending), when the widget is not running, or when the
+   * definition is invalid (a console error names `BAD_EXPERIMENT`).
+   */
   experiment(definition: ExperimentDefinition): string | null;
   /** The page shows experiment `key`'s variant now: fires `'exposure'` once per session; false if not entered or already exposed. */
   expose(key: string): boolean;

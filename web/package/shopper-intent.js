@@ -39,6 +39,8 @@ const SEGMENT_EVENT = 'shopper-intent:segment';
 const MAX_UNSAVED = 256;
 /** Re-creations of a failed engine allowed per page before the widget gives up. */
 const MAX_RECOVERIES = 3;
+/** Queue states in which the stored state has been read and the engine runs (or is re-created). */
+const RUNNING = new Set(['replaying', 'ready', 'dispatching', 'recovering']);
 
 function describe(value) {
   if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
@@ -59,11 +61,11 @@ function copyEvent(input) {
   let type, ts, item, category, price, quantity, session;
   try {
     ({ type, ts, item, category, price, quantity, session } = input);
+    if (ts === undefined || ts === null) ts = Date.now();
+    else if (ts instanceof Date) ts = Date.prototype.getTime.call(ts);
   } catch (e) {
-    throw new ShopperIntentError('INVALID_EVENT', `the event's fields cannot be read: ${e}`);
+    throw new ShopperIntentError('INVALID_EVENT', `the event's fields cannot be read (${e?.name ?? typeof e})`);
   }
-  if (ts === undefined || ts === null) ts = Date.now();
-  else if (ts instanceof Date) ts = ts.getTime();
   return { type, ts, item, category, price, quantity, session };
 }
 
@@ -71,9 +73,31 @@ function readOption(o, name) {
   try {
     return o[name];
   } catch (e) {
-    console.warn(`${TAG} the option ${name} could not be read (${e}); using its default`);
+    console.warn(`${TAG} the option ${name} could not be read (${e?.name ?? typeof e}); using its default`);
     return undefined;
   }
+}
+
+/** A number option: a finite number, or `undefined` (absent, or a warning and the default). */
+function numberOption(value, name, ok = () => true) {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && ok(value)) return value;
+  console.warn(`${TAG} the option ${name} must be a finite number${ok === positive ? ' above 0' : ''}, not ${describe(value)}; using its default`);
+  return undefined;
+}
+const positive = (v) => v > 0;
+
+/** The thresholds option copied into a plain `{medium, high}` of numbers, or `undefined`. */
+function thresholdsOption(value) {
+  if (value === undefined) return undefined;
+  try {
+    if (value !== null && typeof value === 'object') {
+      const { medium, high } = value;
+      if (Number.isFinite(medium) && Number.isFinite(high)) return { medium, high };
+    }
+  } catch { /* an unreadable object is reported below */ }
+  console.warn(`${TAG} the option thresholds must be {medium: number, high: number}, not ${describe(value)}; using the model's`);
+  return undefined;
 }
 
 function replaceExtension(url, ext) {
@@ -96,43 +120,11 @@ export class ShopperIntent {
   }
 
   constructor(options = {}) {
-    const o = options && typeof options === 'object' ? options : {};
-    const opt = (name) => readOption(o, name);
-    const model = opt('model');
-    const manifest = opt('manifest');
-    this._urls = {
-      weights: typeof model === 'string' && !/\.json(?=$|[?#])/.test(model) ? model : null,
-      manifest: typeof manifest === 'string' ? manifest : typeof model === 'string' ? replaceExtension(model, '.json') : null,
-      wasm: typeof opt('wasm') === 'string' ? opt('wasm') : new URL('./pkg/shopper_intent_wasm_bg.wasm', import.meta.url).href,
-    };
-    this._engineOptions = {};
-    for (const k of ['utcOffsetMinutes', 'hysteresis', 'thresholds']) {
-      const v = opt(k);
-      if (v !== undefined) this._engineOptions[k] = v;
-    }
-    const days = opt('retentionDays');
-    const retentionMs = (Number.isFinite(days) && days > 0 ? days : DEFAULT_RETENTION_DAYS) * 86_400_000;
-    const timeout = opt('timeoutMs');
-    this._timeoutMs = Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_FETCH_TIMEOUT_MS;
-    this._modelCache = opt('modelCache') !== false;
-    this._dataLayerPush = opt('dataLayerPush') === true;
-
-    const gpc = typeof navigator !== 'undefined' && navigator.globalPrivacyControl === true;
-    this._store = new StateStore(resolveBackend(opt('storage'), { globalPrivacyControl: gpc }), { retentionMs });
-
-    let consent = opt('consent') ?? 'granted';
-    if (consent !== 'granted' && consent !== 'pending') {
-      console.warn(`${TAG} unknown consent ${describe(consent)}; using 'pending'`);
-      consent = 'pending';
-    }
-    this._consent = consent;
-
+    // What every method relies on comes first and cannot throw; the options are read after,
+    // and anything unexpected there fails this widget (one console error), never the page.
     this._queue = new EventQueue();
     this._hooks = new Hooks();
-    this._experiments = new Experiments({
-      emit: (name, detail) => this._announce(name, detail),
-      intent: () => ({ segment: this.segment, score: this.score }),
-    });
+    this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
     this._error = null;
     this._engine = null;
     this._glue = null;
@@ -142,34 +134,92 @@ export class ShopperIntent {
     this._saveTimer = 0;
     this._dirty = false;
     this._lastSegment = 'low';
-    this._unsaved = []; // events tracked since the last save, for a re-created engine
+    // The state the engine can be re-created from after a failure: the last state saved (or
+    // restored, or checkpointed), and the events tracked since.
+    this._checkpoint = null;
+    this._unsaved = [];
     this._recoveries = 0;
     /** Where loading spent its time (ms since start): read by the benchmark page. */
     this._timings = null;
-
+    this._urls = { weights: null, manifest: null, wasm: null };
+    this._engineOptions = {};
+    this._timeoutMs = DEFAULT_FETCH_TIMEOUT_MS;
+    this._modelCache = true;
+    this._dataLayerPush = false;
+    this._consent = 'granted';
+    this._store = new StateStore(memoryStore(), { retentionMs: DEFAULT_RETENTION_DAYS * 86_400_000 });
+    this._experiments = new Experiments({
+      emit: (name, detail) => this._announce(name, detail),
+      intent: () => ({ segment: this.segment, score: this.score }),
+      changed: () => this._markDirty(),
+    });
+    this._detachDataLayer = null;
     this._onPageHide = () => this._flush();
     this._onVisibility = () => { if (document.visibilityState === 'hidden') this._flush(); };
+
+    let start = 'now';
+    try {
+      start = this._readOptions(options);
+    } catch (e) {
+      this._fail(new ShopperIntentError('BAD_OPTIONS', `the options could not be read (${e?.name ?? typeof e})`));
+      return;
+    }
+
     addEventListener('pagehide', this._onPageHide);
     document.addEventListener('visibilitychange', this._onVisibility);
-
-    this._detachDataLayer = null;
-    if (opt('autoCapture') !== false) {
+    if (this._autoCapture) {
       try {
         this._detachDataLayer = attachDataLayer(window, (ev) => this.track(ev),
-          (e) => console.warn(`${TAG} a dataLayer entry could not be read:`, e));
+          (e) => console.warn(`${TAG} a dataLayer entry could not be read (${e?.name ?? typeof e})`));
       } catch (e) {
-        console.warn(`${TAG} window.dataLayer cannot be read (${e}); auto-capture is off`);
+        console.warn(`${TAG} window.dataLayer cannot be read (${e?.name ?? typeof e}); auto-capture is off`);
       }
     }
 
-    this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
     if (!this._urls.manifest) {
       this._fail(new ShopperIntentError('BAD_OPTIONS', "the 'model' option (URL of the model's weights or manifest) is required"));
-    } else if (opt('start') === 'idle') {
+    } else if (start === 'idle') {
       whenIdle(() => this._start());
     } else {
       this._start();
     }
+  }
+
+  /** Reads the options into the widget; returns the `start` option. Wrong types are warnings. */
+  _readOptions(options) {
+    const o = options && typeof options === 'object' ? options : {};
+    const opt = (name) => readOption(o, name);
+    const model = opt('model');
+    const manifest = opt('manifest');
+    const wasm = opt('wasm');
+    this._urls = {
+      weights: typeof model === 'string' && !/\.json(?=$|[?#])/.test(model) ? model : null,
+      manifest: typeof manifest === 'string' ? manifest : typeof model === 'string' ? replaceExtension(model, '.json') : null,
+      wasm: typeof wasm === 'string' ? wasm : new URL('./pkg/shopper_intent_wasm_bg.wasm', import.meta.url).href,
+    };
+    // Shapes are checked here, values by the engine (a value it refuses is BAD_OPTIONS).
+    const engineOptions = {
+      utcOffsetMinutes: numberOption(opt('utcOffsetMinutes'), 'utcOffsetMinutes'),
+      hysteresis: numberOption(opt('hysteresis'), 'hysteresis'),
+      thresholds: thresholdsOption(opt('thresholds')),
+    };
+    for (const [k, v] of Object.entries(engineOptions)) if (v !== undefined) this._engineOptions[k] = v;
+    const days = numberOption(opt('retentionDays'), 'retentionDays', positive) ?? DEFAULT_RETENTION_DAYS;
+    this._timeoutMs = numberOption(opt('timeoutMs'), 'timeoutMs', positive) ?? DEFAULT_FETCH_TIMEOUT_MS;
+    this._modelCache = opt('modelCache') !== false;
+    this._dataLayerPush = opt('dataLayerPush') === true;
+    this._autoCapture = opt('autoCapture') !== false;
+
+    const gpc = typeof navigator !== 'undefined' && navigator.globalPrivacyControl === true;
+    this._store = new StateStore(resolveBackend(opt('storage'), { globalPrivacyControl: gpc }), { retentionMs: days * 86_400_000 });
+
+    let consent = opt('consent') ?? 'granted';
+    if (consent !== 'granted' && consent !== 'pending') {
+      console.warn(`${TAG} unknown consent ${describe(consent)}; using 'pending'`);
+      consent = 'pending';
+    }
+    this._consent = consent;
+    return opt('start') === 'idle' ? 'idle' : 'now';
   }
 
   /** `'loading'`, `'ready'`, `'failed'` (see `error`) or `'destroyed'`. */
@@ -262,13 +312,17 @@ export class ShopperIntent {
   /**
    * This session's variant of an experiment (`{key, variants, weights?, holdout?, eligible?,
    * autoExpose?}`), `'holdout'` for holdout shoppers, or `null` while the session is not
-   * eligible. An invalid definition returns `null` with a console error naming `BAD_EXPERIMENT`.
+   * eligible, and while the shopper's id is not known: before the stored state is read (loading,
+   * consent pending) and when the widget is not running. An invalid definition returns `null`
+   * with a console error naming `BAD_EXPERIMENT`.
    */
   experiment(definition) {
     try {
-      return this._experiments.experiment(definition);
+      const exp = this._experiments.check(definition);
+      if (!RUNNING.has(this._queue.state)) return null;
+      return this._experiments.experiment(exp);
     } catch (e) {
-      const err = toError(e);
+      const err = e instanceof ShopperIntentError ? e : new ShopperIntentError('BAD_EXPERIMENT', `the definition could not be read (${e?.name ?? typeof e})`);
       console.error(`${TAG} experiment refused (${err.code}): ${err.message}`);
       return null;
     }
@@ -277,9 +331,7 @@ export class ShopperIntent {
   /** Tells the widget the page shows experiment `key`'s variant now: fires `'exposure'` once per session. */
   expose(key) {
     try {
-      const fired = this._experiments.expose(key);
-      if (fired) this._markDirty();
-      return fired;
+      return this._experiments.expose(key);
     } catch (e) {
       console.error(`${TAG} expose() failed; the page is unaffected.`, e);
       return false;
@@ -317,7 +369,7 @@ export class ShopperIntent {
   grantConsent() {
     if (this._consent === 'granted' || !this._queue.open) return;
     this._consent = 'granted';
-    if (this._queue.state === 'held') this._begin();
+    if (this._queue.state === 'held') this._begin().catch((e) => this._fail(toError(e)));
     // While loading, `_start` restores and replays once the engine is ready.
   }
 
@@ -326,6 +378,7 @@ export class ShopperIntent {
     if (this._queue.state === 'destroyed') return;
     this._queue.clear();
     this._unsaved.length = 0;
+    this._checkpoint = null;
     clearTimeout(this._saveTimer);
     this._saveTimer = 0;
     this._dirty = false;
@@ -414,12 +467,13 @@ export class ShopperIntent {
   _fail(err) {
     if (this._queue.state === 'destroyed' || this._queue.state === 'failed') return;
     this._queue.to('failed');
-    this._error = Object.freeze({ code: err.code, message: err.message });
+    const message = err.message.length > 500 ? `${err.message.slice(0, 500)}…` : err.message;
+    this._error = Object.freeze({ code: err.code, message });
     this._queue.clear();
     if (this._engine) this._engine.free();
     this._engine = null;
     document.documentElement.removeAttribute(SEGMENT_ATTRIBUTE);
-    console.error(`${TAG} not running (${err.code}): ${err.message}. The page works on without intent scores.`);
+    console.error(`${TAG} not running (${err.code}): ${message}. The page works on without intent scores.`);
     this._resolveReady(this);
   }
 
@@ -441,6 +495,8 @@ export class ShopperIntent {
       this._store.remove();
       return;
     }
+    this._checkpoint = saved.bytes;
+    this._unsaved.length = 0;
     const segment = this.segment;
     if (segment !== this._lastSegment) this._segmentChanged(segment, this._lastSegment, this.score, 'restore');
   }
@@ -476,7 +532,7 @@ export class ShopperIntent {
       return null;
     }
     if (!update.ignored) {
-      if (this._unsaved.length < MAX_UNSAVED) this._unsaved.push(event);
+      this._remember(event);
       this._markDirty();
     }
     const hooksWanted = !update.ignored || update.segmentChanged;
@@ -486,11 +542,32 @@ export class ShopperIntent {
         if (!update.ignored && this._hooks.has('score')) {
           this._hooks.emit('score', Object.freeze({ score: update.score, segment: update.segment, type: String(event.type), update }));
         }
-        if (update.segmentChanged) this._segmentChanged(update.segment, update.previousSegment, update.score, 'event');
+        // A score hook may have called forget() or destroy(): announce the change only if it
+        // still holds.
+        if (update.segmentChanged && this._engine && this.segment === update.segment && this._lastSegment !== update.segment) {
+          this._segmentChanged(update.segment, this._lastSegment, update.score, 'event');
+        }
       });
       this._drainAfterHooks();
     }
     return update;
+  }
+
+  /**
+   * Keeps a tracked event for a re-created engine; past `MAX_UNSAVED` events, the engine's
+   * state becomes the checkpoint instead (in memory: storage is written on its own schedule).
+   */
+  _remember(event) {
+    if (this._unsaved.length >= MAX_UNSAVED) {
+      try {
+        this._checkpoint = this._engine.exportState();
+        this._unsaved.length = 0;
+      } catch (e) {
+        this._engineFailed(e);
+        return;
+      }
+    }
+    this._unsaved.push(event);
   }
 
   /** Processes events that hooks tracked, right after the hooks have returned. */
@@ -541,14 +618,15 @@ export class ShopperIntent {
 
   /**
    * The engine broke outside its contract (a trap, a malformed answer). Says why once, then
-   * re-creates the engine from the last saved state and the events tracked since, instead of
-   * staying dead; after `MAX_RECOVERIES`, the widget stops and exposes no score.
+   * re-creates the engine from the last checkpoint and the events tracked since, instead of
+   * staying dead; after `MAX_RECOVERIES`, the widget stops and exposes no score. `event`, if
+   * given, is the event the engine failed on: it is tracked again by the new engine.
    */
   _engineFailed(e, event) {
     const err = toError(e);
-    if (this._queue.state === 'recovering' || !this._queue.open) return;
     if (err.code !== 'ENGINE_FAILED' && err.code !== 'DESTROYED') return;
-    if (event !== undefined) this._queue.push(event);
+    if (this._queue.state === 'recovering' || !this._queue.open) return;
+    if (event !== undefined) this._queue.unshift(event);
     const old = this._engine;
     this._engine = null;
     if (old) old.free();
@@ -562,22 +640,38 @@ export class ShopperIntent {
     this._recover().catch((e2) => this._fail(toError(e2)));
   }
 
+  /**
+   * A new engine in a new wasm instance, brought to where the old one was: the checkpoint, then
+   * the events tracked since, without hooks (the page has had them; the experiments, plain
+   * JavaScript, were not lost). Then the queued events are processed as usual.
+   */
   async _recover() {
     const glue = await loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs, fresh: true });
     if (this._queue.state !== 'recovering') return;
     const engine = await this._build(glue);
     if (this._queue.state !== 'recovering') { engine.free(); return; }
+    const now = Date.now();
+    const silently = (fn) => {
+      try {
+        fn();
+      } catch (e) {
+        const err = toError(e);
+        if (err.code === 'ENGINE_FAILED') { engine.free(); throw err; }
+        // An event or a state the new engine refuses was refused before too: nothing to redo.
+      }
+    };
+    if (this._checkpoint) silently(() => engine.restoreState(this._checkpoint, now));
+    for (const ev of this._unsaved) silently(() => engine.track(ev));
     this._glue = glue;
     this._engine = engine;
-    const replay = this._unsaved.splice(0);
-    const queued = [];
-    while (this._queue.length > 0) queued.push(this._queue.shift());
-    for (const ev of [...replay, ...queued]) this._queue.push(ev);
-    if (this._consent === 'granted') {
-      this._queue.to('replaying');
-      await this._restore();
-      await this._replay();
+    if (this._consent !== 'granted') {
+      this._queue.to('held');
+      return;
     }
+    this._queue.to('replaying');
+    const segment = this.segment;
+    if (segment !== this._lastSegment) this._segmentChanged(segment, this._lastSegment, this.score, 'restore');
+    await this._replay();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -602,6 +696,7 @@ export class ShopperIntent {
       return;
     }
     this._dirty = false;
+    this._checkpoint = bytes;
     this._unsaved.length = 0;
     this._store.write(bytes, Date.now(), { experiments: this._experiments.snapshot() });
   }

@@ -1,6 +1,6 @@
 // The one-line install: configures itself from its own <script> tag's data- attributes.
 //
-//   <script type="module" src="/shopper-intent/snippet.js" data-model="/models/intent.onnx"></script>
+//   <script type="module" src="/shopper-intent/snippet.js" data-model="/models/intent.bin"></script>
 //
 // Attributes (all optional but data-model):
 //   data-model, data-manifest, data-wasm            URLs (manifest: the model's with .json)

@@ -40,13 +40,33 @@ export function webStore(kind) {
   };
 }
 
-/** Whether `x` implements the backend interface. */
+/** Whether `x` implements the backend interface (an object whose getters throw does not). */
 export function isBackend(x) {
-  return x !== null && typeof x === 'object' && typeof x.get === 'function' && typeof x.set === 'function' && typeof x.remove === 'function';
+  try {
+    return x !== null && typeof x === 'object' && typeof x.get === 'function' && typeof x.set === 'function' && typeof x.remove === 'function';
+  } catch {
+    return false;
+  }
+}
+
+/** A page's backend, its methods and kind read once: a getter cannot answer differently later. */
+function ownBackend(x) {
+  const { get, set, remove } = x;
+  let kind;
+  try {
+    kind = typeof x.kind === 'string' && x.kind.length <= 64 ? x.kind : 'custom';
+  } catch {
+    kind = 'custom';
+  }
+  return { kind, get: (key) => get.call(x, key), set: (key, value) => set.call(x, key, value), remove: (key) => remove.call(x, key) };
 }
 
 function describeError(e) {
-  return `${e && e.name ? e.name + ': ' : ''}${e && e.message ? e.message : e}`;
+  try {
+    return `${e && e.name ? e.name + ': ' : ''}${e && e.message ? e.message : e}`.slice(0, 200);
+  } catch {
+    return 'an unreadable error';
+  }
 }
 
 /** Standard base64 of bytes. */
@@ -79,7 +99,7 @@ function parseWrapper(text, nowMs) {
   if (!Number.isFinite(w.savedAt) || !Number.isFinite(w.expiresAt) || typeof w.state !== 'string') {
     throw new Error('it lacks savedAt, expiresAt or state');
   }
-  if (w.expiresAt <= nowMs) throw new Error(`it expired at ${new Date(w.expiresAt).toISOString()}`);
+  if (w.expiresAt <= nowMs) throw new Error(`it expired at ${Math.abs(w.expiresAt) < 8.64e15 ? new Date(w.expiresAt).toISOString() : w.expiresAt}`);
   let bytes;
   try {
     bytes = fromBase64(w.state);
@@ -122,20 +142,19 @@ export class StateStore {
   }
 
   _call(method, ...args) {
-    let result;
     try {
-      result = this._backend[method](this._key, ...args);
+      const result = this._backend[method](this._key, ...args);
+      if (result && typeof result.then === 'function') {
+        return Promise.resolve(result).catch((e) => {
+          this._fallBack(e);
+          return this._backend[method](this._key, ...args);
+        });
+      }
+      return result;
     } catch (e) {
       this._fallBack(e);
       return this._backend[method](this._key, ...args);
     }
-    if (result && typeof result.then === 'function') {
-      return Promise.resolve(result).catch((e) => {
-        this._fallBack(e);
-        return this._backend[method](this._key, ...args);
-      });
-    }
-    return result;
   }
 
   /** The stored text now (the last one seen when the backend is asynchronous). */
@@ -202,7 +221,7 @@ export function resolveBackend(option, { globalPrivacyControl }) {
     choice = 'session';
   }
   if (typeof choice === 'string' && !['local', 'session', 'memory'].includes(choice)) {
-    console.warn(`${TAG} unknown storage ${JSON.stringify(choice)}; using 'session'`);
+    console.warn(`${TAG} unknown storage ${choice.length > 40 ? `(a string of ${choice.length} characters)` : JSON.stringify(choice)}; using 'session'`);
     choice = 'session';
   }
   if (choice !== 'memory' && globalPrivacyControl) {
@@ -210,7 +229,7 @@ export function resolveBackend(option, { globalPrivacyControl }) {
     return memoryStore();
   }
   if (choice === 'memory') return memoryStore();
-  if (typeof choice !== 'string') return choice;
+  if (typeof choice !== 'string') return ownBackend(choice);
   try {
     return webStore(choice);
   } catch (e) {

@@ -29,8 +29,9 @@ export function highIntentOffer(intent, { banner, key = OFFER_EXPERIMENT, holdou
   };
   const show = () => {
     const variant = intent.experiment(definition);
-    if (variant === null) return; // not high yet in this session
+    // Not entered (not high yet in this session, a new session, or after forget()): no banner.
     banner.hidden = variant !== 'treatment' || intent.segment !== 'high';
+    if (variant === null) return;
     intent.expose(key); // once per session; control and holdout are exposed to "no banner"
   };
   const offs = [

@@ -15,11 +15,15 @@ import ShopperIntentDefault, {
   type ScorePoint,
   type SegmentDetail,
   type ErrorCode,
-} from './shopper-intent.js';
+  type ExperimentDetail,
+  type ModelInfo,
+  type StoredState,
+  HOLDOUT,
+} from '../package/shopper-intent.js';
 
 async function storefront(): Promise<void> {
   const intent: ShopperIntent = await ShopperIntent.load({
-    model: '/models/intent.onnx',
+    model: '/models/intent.bin',
     manifest: '/models/intent.json',
     wasm: '/pkg/shopper_intent_wasm_bg.wasm',
     storage: 'local',
@@ -70,7 +74,26 @@ async function storefront(): Promise<void> {
   void position; void modelWindow;
   void top; void last;
 
-  const stored = intent.storedState();
+  const variant: string | null = intent.experiment({
+    key: 'offer', variants: ['control', 'treatment'], weights: [0.5, 0.5], holdout: 0.1,
+    eligible: ({ segment }) => segment === 'high',
+  });
+  if (variant !== null && variant !== HOLDOUT) intent.expose('offer');
+  const entered: Readonly<Record<string, string>> = intent.assignments();
+  const offExposure = intent.on('exposure', (d: ExperimentDetail) => {
+    const v: string = d.variant;
+    const seg: Segment = d.segment;
+    void v; void seg;
+  });
+  offExposure();
+  const attrs = intent.attributes();
+  const bucket: number = attrs.intentScoreBucket;
+  const info: ModelInfo | null = intent.model;
+  void entered; void bucket; void info;
+  // @ts-expect-error: variants are names, not numbers.
+  intent.experiment({ key: 'k', variants: [1, 2] });
+
+  const stored: StoredState | null = intent.storedState();
   if (stored) {
     const bytes: Uint8Array = stored.state;
     void bytes;
@@ -92,12 +115,12 @@ async function storefront(): Promise<void> {
   const types: readonly string[] = EVENT_TYPES;
   void a; void b; void c; void types;
 
-  const early = ShopperIntent.create({ model: '/models/intent.onnx', start: 'idle' });
+  const early = ShopperIntent.create({ model: '/models/intent.bin', start: 'idle' });
   await early.ready;
   window.shopperIntent?.track({ type: 'view_cart' });
 
   try {
-    await import('./shopper-intent.js');
+    await import('../package/shopper-intent.js');
   } catch (e: unknown) {
     if (e instanceof ShopperIntentError && e.code === 'INVALID_EVENT') console.warn(e.message);
   }
@@ -105,10 +128,10 @@ async function storefront(): Promise<void> {
   // @ts-expect-error: the model URL is required.
   await ShopperIntent.load({});
   // @ts-expect-error: there is no 'cookie' storage.
-  await ShopperIntent.load({ model: '/m.onnx', storage: 'cookie' });
+  await ShopperIntent.load({ model: '/m.bin', storage: 'cookie' });
   // @ts-expect-error: a price is a number.
   intent.track({ type: 'view_item', price: '59' });
-  // @ts-expect-error: hooks are 'score' and 'segment'.
+  // @ts-expect-error: hooks are 'score', 'segment', 'exposure' and 'conversion'.
   intent.on('purchase', () => {});
   // @ts-expect-error: score is read-only.
   intent.score = 1;
