@@ -1,11 +1,26 @@
-// The mappers of web/capture.js, in Node (they touch no browser API): GA4 dataLayer objects and
-// gtag arguments, Shopify Web Pixels standard events, Segment Ecommerce v2 calls.
+// The mappers of web/package/capture.js, in Node (they touch no browser API): GA4 dataLayer
+// objects and gtag arguments, Shopify Web Pixels standard events, Segment Ecommerce v2 calls.
+// The mappers read each source's payload and keep the source's own event name as `type`; the
+// engine's one name table (crate/core mapping.rs, exported by the bindings as `eventTypes()`)
+// says which GA4 kind a name means. The last tests check the JS side against that table.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fromDataLayer, fromShopifyPixel, fromSegment, attachDataLayer, EVENT_TYPES } from '../../web/capture.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PKG, WEB } from './helpers.mjs';
+
+const { fromDataLayer, fromShopifyPixel, fromSegment, attachDataLayer, EVENT_TYPES } = await import(pathToFileURL(join(WEB, 'package', 'capture.js')));
 
 const T = Date.UTC(2025, 4, 1, 12);
+
+/** The engine's name table, through the wasm bindings (instantiated in Node). */
+async function engineTable() {
+  const glue = await import(pathToFileURL(join(PKG, 'shopper_intent_wasm.js')));
+  glue.initSync({ module: readFileSync(join(PKG, 'shopper_intent_wasm_bg.wasm')) });
+  return glue.eventTypes();
+}
 
 test('GA4 dataLayer objects', () => {
   assert.deepEqual(
@@ -17,7 +32,12 @@ test('GA4 dataLayer objects', () => {
   assert.deepEqual(fromDataLayer({ event: 'view_cart' }, T), { type: 'view_cart', ts: T });
   assert.deepEqual(fromDataLayer({ event: 'view_item', ecommerce: { items: [{ item_id: 7, price: 'free', quantity: -1 }] } }, T),
     { type: 'view_item', ts: T, item: '7' }, 'unusable values are dropped, the event is kept');
-  for (const x of [null, undefined, 'view_item', 1, {}, { ecommerce: null }, { event: 'gtm.js' }, { event: 'add_shipping_info' }, { event: 'shopper_intent_segment' }]) {
+  // A name no table knows is the shop's own type: kept, for the engine to judge.
+  assert.deepEqual(fromDataLayer({ event: 'add_shipping_info' }, T), { type: 'add_shipping_info', ts: T });
+  assert.deepEqual(fromDataLayer({ event: 'size_guide_open' }, T), { type: 'size_guide_open', ts: T });
+  // Not events: GTM's own, the widget's own pushes (dataLayerPush), anything without a name.
+  for (const x of [null, undefined, 'view_item', 1, {}, { ecommerce: null }, { event: 'gtm.js' }, { event: 'gtm.dom' }, { event: '' }, { event: 42 },
+    { event: 'shopper_intent_segment', shopper_intent_segment: 'high' }, { event: 'shopper_intent_exposure' }, { event: 'shopper_intent_conversion' }]) {
     assert.equal(fromDataLayer(x, T), null, JSON.stringify(x));
   }
 });
@@ -29,56 +49,64 @@ test('gtag arguments objects', () => {
   assert.equal(fromDataLayer(config, T), null);
   const consent = (function () { return arguments; })('consent', 'update', { ad_storage: 'granted' });
   assert.equal(fromDataLayer(consent, T), null);
+  const set = (function () { return arguments; })('set', { user_id: 'u' });
+  assert.equal(fromDataLayer(set, T), null);
   assert.deepEqual(fromDataLayer(['event', 'view_item', { items: [{ item_id: 'B' }] }], T), { type: 'view_item', ts: T, item: 'B' });
+  assert.deepEqual(fromDataLayer(['event', 'view_promotion', {}], T), { type: 'view_promotion', ts: T });
 });
 
-test('Shopify Web Pixels standard events', () => {
+test('Shopify Web Pixels standard events keep their names', () => {
   const variant = { id: 'gid://shopify/ProductVariant/11', sku: 'MUG-1', price: { amount: 18.5, currencyCode: 'USD' }, product: { id: 'gid://shopify/Product/3', type: 'Mugs', title: 'Mug' } };
   const ts = '2025-05-01T12:00:00.000Z';
   assert.deepEqual(fromShopifyPixel({ name: 'product_viewed', timestamp: ts, data: { productVariant: variant } }),
-    { type: 'view_item', ts: T, item: 'gid://shopify/Product/3', category: 'Mugs', price: 18.5 });
+    { type: 'product_viewed', ts: T, item: 'gid://shopify/Product/3', category: 'Mugs', price: 18.5 });
   assert.deepEqual(fromShopifyPixel({ name: 'product_added_to_cart', timestamp: ts, data: { cartLine: { merchandise: variant, quantity: 3 } } }),
-    { type: 'add_to_cart', ts: T, item: 'gid://shopify/Product/3', category: 'Mugs', price: 18.5, quantity: 3 });
+    { type: 'product_added_to_cart', ts: T, item: 'gid://shopify/Product/3', category: 'Mugs', price: 18.5, quantity: 3 });
   assert.deepEqual(fromShopifyPixel({ name: 'checkout_completed', timestamp: ts, data: { checkout: { lineItems: [{ variant, quantity: 1 }, { variant, quantity: 2 }] } } }),
-    { type: 'purchase', ts: T, item: 'gid://shopify/Product/3', category: 'Mugs', price: 18.5, quantity: 3 });
+    { type: 'checkout_completed', ts: T, item: 'gid://shopify/Product/3', category: 'Mugs', price: 18.5, quantity: 3 });
   assert.deepEqual(fromShopifyPixel({ name: 'collection_viewed', timestamp: ts, data: { collection: { id: 'c-9', title: 'Kitchen' } } }),
-    { type: 'view_item_list', ts: T, category: 'c-9' });
-  assert.equal(fromShopifyPixel({ name: 'cart_viewed', timestamp: ts, data: { cart: null } }).type, 'view_cart');
-  assert.equal(fromShopifyPixel({ name: 'checkout_started', timestamp: ts, data: {} }).type, 'begin_checkout');
-  assert.equal(fromShopifyPixel({ name: 'payment_info_submitted', timestamp: ts }).type, 'add_payment_info');
-  assert.equal(fromShopifyPixel({ name: 'page_viewed', timestamp: ts }).type, 'page_view');
-  assert.equal(fromShopifyPixel({ name: 'search_submitted', timestamp: ts, data: { searchResult: { query: 'mug' } } }).type, 'search');
-  assert.equal(fromShopifyPixel({ name: 'checkout_shipping_info_submitted', timestamp: ts }), null);
-  assert.equal(fromShopifyPixel({ name: 'alert_displayed' }), null);
-  assert.equal(fromShopifyPixel(null), null);
+    { type: 'collection_viewed', ts: T, category: 'c-9' });
+  assert.deepEqual(fromShopifyPixel({ name: 'cart_viewed', timestamp: ts, data: { cart: { lines: [{ merchandise: variant, quantity: 2 }] } } }),
+    { type: 'cart_viewed', ts: T, item: 'gid://shopify/Product/3', category: 'Mugs', price: 18.5, quantity: 2 });
+  assert.equal(fromShopifyPixel({ name: 'cart_viewed', timestamp: ts, data: { cart: null } }).type, 'cart_viewed');
+  assert.equal(fromShopifyPixel({ name: 'checkout_started', timestamp: ts, data: {} }).type, 'checkout_started');
+  assert.equal(fromShopifyPixel({ name: 'payment_info_submitted', timestamp: ts }).type, 'payment_info_submitted');
+  assert.equal(fromShopifyPixel({ name: 'page_viewed', timestamp: ts }).type, 'page_viewed');
+  assert.equal(fromShopifyPixel({ name: 'search_submitted', timestamp: ts, data: { searchResult: { query: 'mug' } } }).type, 'search_submitted');
+  // Events without a table entry are the shop's own types, kept as named.
+  assert.deepEqual(fromShopifyPixel({ name: 'checkout_shipping_info_submitted', timestamp: ts }), { type: 'checkout_shipping_info_submitted', ts: T });
+  assert.equal(fromShopifyPixel({ name: 'alert_displayed', timestamp: ts }).type, 'alert_displayed');
+  for (const x of [null, {}, { name: '' }, { name: 5 }, { name: 'gtm.js' }]) assert.equal(fromShopifyPixel(x), null, JSON.stringify(x));
   const noTime = fromShopifyPixel({ name: 'product_viewed', data: { productVariant: variant } });
   assert.ok(Math.abs(noTime.ts - Date.now()) < 5000, 'ts defaults to now');
+  const badTime = fromShopifyPixel({ name: 'product_viewed', timestamp: 'yesterday' });
+  assert.ok(Math.abs(badTime.ts - Date.now()) < 5000, 'an unreadable timestamp is now');
 });
 
-test('Segment Ecommerce v2 calls', () => {
+test('Segment Ecommerce v2 calls keep their names', () => {
   assert.deepEqual(fromSegment('Product Viewed', { product_id: 'p1', sku: 'S1', category: 'Games', price: 18.99, quantity: 1 }, T),
-    { type: 'view_item', ts: T, item: 'p1', category: 'Games', price: 18.99, quantity: 1 });
-  assert.deepEqual(fromSegment('Product Added', { sku: 'S1', price: 5 }, T), { type: 'add_to_cart', ts: T, item: 'S1', price: 5 });
+    { type: 'Product Viewed', ts: T, item: 'p1', category: 'Games', price: 18.99, quantity: 1 });
+  assert.deepEqual(fromSegment('Product Added', { sku: 'S1', price: 5 }, T), { type: 'Product Added', ts: T, item: 'S1', price: 5 });
   assert.deepEqual(fromSegment('Order Completed', { order_id: 'o1', products: [{ product_id: 'p1', price: 3, quantity: 2, category: 'Games' }, { product_id: 'p2', quantity: 1 }] }, T),
-    { type: 'purchase', ts: T, item: 'p1', category: 'Games', price: 3, quantity: 3 });
+    { type: 'Order Completed', ts: T, item: 'p1', category: 'Games', price: 3, quantity: 3 });
   assert.deepEqual(fromSegment('Product List Viewed', { list_id: 'hot', category: 'Deals', products: [] }, T),
-    { type: 'view_item_list', ts: T, category: 'Deals' });
-  const names = {
-    'Products Searched': 'search', 'Product Clicked': 'select_item', 'Product Added to Wishlist': 'add_to_wishlist',
-    'Product Removed': 'remove_from_cart', 'Cart Viewed': 'view_cart', 'Checkout Started': 'begin_checkout',
-    'Payment Info Entered': 'add_payment_info', 'Product List Filtered': 'view_item_list',
-  };
-  for (const [name, type] of Object.entries(names)) assert.equal(fromSegment(name, {}, T).type, type, name);
-  assert.equal(fromSegment('Signed Up', {}), null);
-  assert.equal(fromSegment('Checkout Step Viewed', { step: 2 }), null);
+    { type: 'Product List Viewed', ts: T, category: 'Deals' });
+  assert.deepEqual(fromSegment('Product Clicked', { category: 'Deals' }, T), { type: 'Product Clicked', ts: T },
+    'a product event\'s category without a product is not a list name');
+  assert.deepEqual(fromSegment('Signed Up', {}, T), { type: 'Signed Up', ts: T }, 'a call no table knows is the shop\'s own type');
+  assert.deepEqual(fromSegment('Checkout Step Viewed', { step: 2 }, T), { type: 'Checkout Step Viewed', ts: T });
+  for (const name of [null, undefined, '', 7, 'gtm.js']) assert.equal(fromSegment(name, {}, T), null, String(name));
 });
 
-test('every mapped type is in the GA4 vocabulary', () => {
-  const set = new Set(EVENT_TYPES);
-  const samples = [
-    fromSegment('Product Clicked', {}), fromShopifyPixel({ name: 'cart_viewed' }), fromDataLayer({ event: 'search' }),
-  ];
-  for (const s of samples) assert.ok(set.has(s.type), s.type);
+test('hostile payloads: huge item lists and getters are bounded or reported, never a hang', () => {
+  const sparse = [];
+  sparse.length = 2 ** 31; // a sparse array claiming two billion items
+  sparse[0] = { item_id: 'first', quantity: 1 };
+  const started = Date.now();
+  assert.deepEqual(fromDataLayer({ event: 'view_item', ecommerce: { items: sparse } }, T), { type: 'view_item', ts: T, item: 'first', quantity: 1 });
+  assert.ok(Date.now() - started < 1000, 'the list was not walked to its claimed end');
+  const trap = new Proxy({}, { get() { throw new Error('getter trap'); } });
+  assert.throws(() => fromDataLayer({ event: 'view_item', ecommerce: trap }, T), /getter trap/, 'a throwing payload throws to the caller (attachDataLayer reports it)');
 });
 
 test('attachDataLayer wraps push, keeps its return value, survives throwing consumers, detaches', () => {
@@ -91,12 +119,56 @@ test('attachDataLayer wraps push, keeps its return value, survives throwing cons
   assert.deepEqual(seen, ['early']);
   assert.equal(win.dataLayer.push({ event: 'add_to_cart', ecommerce: { items: [{ item_id: 'late' }] } }), 'from-gtm');
   assert.equal(win.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: 'boom' }] } }), 'from-gtm', 'a throwing consumer cannot break push');
+  assert.equal(win.dataLayer.push({ event: 'view_item', ecommerce: new Proxy({}, { get() { throw new Error('trap'); } }) }), 'from-gtm', 'nor a throwing entry');
   assert.deepEqual(seen, ['early', 'late', 'boom']);
-  assert.equal(reports.length, 1);
-  assert.equal(win.dataLayer.length, 3);
+  assert.equal(reports.length, 2);
+  assert.equal(win.dataLayer.length, 4);
   detach();
   assert.equal(win.dataLayer.push, gtm);
   const fresh = {};
   attachDataLayer(fresh, () => {}, () => {});
   assert.ok(Array.isArray(fresh.dataLayer), 'a missing dataLayer is created');
+  // Earlier entries: only the newest are read, so a huge layer cannot hold the page.
+  const big = { dataLayer: [] };
+  big.dataLayer.length = 2 ** 31;
+  big.dataLayer[2 ** 31 - 1] = { event: 'view_item' };
+  const got = [];
+  const started = Date.now();
+  attachDataLayer(big, (ev) => got.push(ev.type), () => {});
+  assert.deepEqual(got, ['view_item']);
+  assert.ok(Date.now() - started < 1000, 'the layer was not walked from its start');
+});
+
+test('EVENT_TYPES is the engine\'s GA4 list, in its order', async () => {
+  const table = await engineTable();
+  const ga4 = table.filter((t) => t.vocabulary === 'ga4' && t.name === t.kind).map((t) => t.name);
+  assert.deepEqual([...EVENT_TYPES], ga4);
+  assert.ok(Object.isFrozen(EVENT_TYPES));
+  // Every kind the table maps to is one of them.
+  for (const t of table) assert.ok(EVENT_TYPES.includes(t.kind), `${t.vocabulary} ${t.name} -> ${t.kind}`);
+});
+
+test('every name the mappers emit for the standard events is one the engine\'s table maps', async () => {
+  const table = await engineTable();
+  const kindOf = new Map(table.map((t) => [t.name, t.kind]));
+  const shopify = {
+    page_viewed: 'page_view', collection_viewed: 'view_item_list', product_viewed: 'view_item', search_submitted: 'search',
+    product_added_to_cart: 'add_to_cart', product_removed_from_cart: 'remove_from_cart', cart_viewed: 'view_cart',
+    checkout_started: 'begin_checkout', payment_info_submitted: 'add_payment_info', checkout_completed: 'purchase',
+  };
+  for (const [name, kind] of Object.entries(shopify)) {
+    const type = fromShopifyPixel({ name, timestamp: new Date(T).toISOString(), data: {} }).type;
+    assert.equal(kindOf.get(type), kind, `Shopify ${name}`);
+  }
+  const segment = {
+    'Products Searched': 'search', 'Product List Viewed': 'view_item_list', 'Product List Filtered': 'view_item_list',
+    'Product Clicked': 'select_item', 'Product Viewed': 'view_item', 'Product Added to Wishlist': 'add_to_wishlist',
+    'Product Added': 'add_to_cart', 'Product Removed': 'remove_from_cart', 'Cart Viewed': 'view_cart',
+    'Checkout Started': 'begin_checkout', 'Payment Info Entered': 'add_payment_info', 'Order Completed': 'purchase',
+  };
+  for (const [name, kind] of Object.entries(segment)) assert.equal(kindOf.get(fromSegment(name, {}, T).type), kind, `Segment ${name}`);
+  for (const kind of EVENT_TYPES) assert.equal(kindOf.get(fromDataLayer({ event: kind }, T).type), kind, `GA4 ${kind}`);
+  // And the table holds nothing else for these vocabularies: a name added there needs a line here.
+  assert.deepEqual(table.filter((t) => t.vocabulary === 'shopify').map((t) => t.name).sort(), Object.keys(shopify).sort());
+  assert.deepEqual(table.filter((t) => t.vocabulary === 'segment').map((t) => t.name).sort(), Object.keys(segment).sort());
 });

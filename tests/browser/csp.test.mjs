@@ -61,7 +61,7 @@ test('the snippet self-configures and starts under the CSP', { timeout: 60_000 }
     status: 200,
     headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': CSP },
     body: `<!doctype html><html><head><meta charset="utf-8"><title>snippet</title>
-<script type="module" src="/snippet.js" data-model="/models/intent.onnx" data-storage="memory" data-thresholds="0.2,0.5"></script>
+<script type="module" src="/snippet.js" data-model="/models/intent.bin" data-storage="memory" data-thresholds="0.2,0.5"></script>
 </head><body><p>A shop page.</p></body></html>`,
   }));
   await page.goto(`${env.url}/__snippet.html`);

@@ -1,11 +1,12 @@
-// A scripted shopping session on the demo storefront, with the shipped model: the score moves,
-// segment hooks fire exactly on segment changes, the offer appears for a high-intent shopper,
-// the state survives a reload and is gone after forget().
+// A scripted shopping session on the demo storefront: the score moves, segment hooks fire
+// exactly on segment changes, the offer banner follows the offer experiment (only treatment
+// shoppers who reach `high` see it; exposure once per session, conversion on a purchase after
+// it), the state survives a reload and is gone after forget().
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setup, widgetReady } from './helpers.mjs';
-import { installRecorder, shoppingSession, snapshot } from './session.mjs';
+import { OFFER, installRecorder, shoppingSession, snapshot } from './session.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -25,7 +26,21 @@ function checkSegmentHooks(snap, where) {
   }
   assert.deepEqual(windowEvents, segment, `${where}: window events mirror the segment hooks`);
   assert.equal(snap.attribute, snap.segment, `${where}: <html data-shopper-intent-segment>`);
-  assert.equal(snap.offerVisible, snap.segment === 'high', `${where}: offer shown iff high`);
+  checkOffer(snap, where);
+}
+
+/** The banner shows exactly for treatment shoppers in `high`; the session enters once it is high. */
+function checkOffer(snap, where) {
+  const variant = snap.assignments[OFFER];
+  assert.equal(snap.offerVisible, variant === 'treatment' && snap.segment === 'high',
+    `${where}: banner shown iff treatment and high (variant ${variant}, segment ${snap.segment})`);
+  if (snap.segment === 'high') assert.ok(['control', 'treatment', 'holdout'].includes(variant), `${where}: a high session entered the experiment`);
+  // dataLayerPush: the experiment's pushes carry experiment, variant, segment and nothing else.
+  for (const e of snap.dataLayer.filter((d) => d.event !== 'shopper_intent_segment')) {
+    assert.deepEqual(Object.keys(e).sort(), ['event', 'shopper_intent_experiment', 'shopper_intent_segment', 'shopper_intent_variant'], `${where}: ${e.event}`);
+    assert.equal(e.shopper_intent_experiment, OFFER);
+    assert.equal(e.shopper_intent_variant, variant);
+  }
 }
 
 test('a shopping session scores, segments, persists and forgets', { timeout: 120_000 }, async () => {
@@ -41,20 +56,26 @@ test('a shopping session scores, segments, persists and forgets', { timeout: 120
   assert.ok(new Set(scores.map((s) => s.toFixed(6))).size > 1, `the score changed over the session: ${scores}`);
   for (const s of scores) assert.ok(s >= 0 && s <= 1, `score ${s} in [0, 1]`);
 
-  // The offer: a high-intent shopper sees it. If the model did not put this shopper in the high
-  // segment before paying, placing the order (score 1) does.
-  let last = pages.at(-1);
-  if (!pages.some((p) => p.segment === 'high' || p.rec.segment.some((s) => s.segment === 'high'))) {
-    await page.click('#place-order');
-    await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
-    last = await snapshot(page);
-    checkSegmentHooks(last, 'after purchase');
-    assert.equal(last.score, 1, 'a purchase makes the score 1');
-  }
-  assert.ok(last.rec.segment.some((s) => s.segment === 'high') || pages.some((p) => p.rec.segment.some((s) => s.segment === 'high')),
-    'the segment hook reported high');
+  // The offer experiment: the session enters it when it first reaches high. If the model did not
+  // put this shopper in the high segment before paying, placing the order (score 1) does.
+  const wasHigh = pages.some((p) => p.segment === 'high' || p.rec.segment.some((s) => s.segment === 'high'));
+  await page.click('#place-order');
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
+  const last = await snapshot(page);
+  checkSegmentHooks(last, 'after purchase');
+  assert.equal(last.score, 1, 'a purchase makes the score 1');
   assert.equal(last.segment, 'high');
-  assert.equal(last.offerVisible, true, 'the offer banner is shown');
+  const all = [...pages.slice(0, -1), last]; // the checkout page's snapshot is replaced by the later one
+  const exposures = all.flatMap((p) => p.rec.exposure);
+  const conversions = all.flatMap((p) => p.rec.conversion);
+  const variant = last.assignments[OFFER];
+  assert.ok(variant, 'the session entered the offer experiment');
+  assert.equal(exposures.length, 1, `one exposure in the session, across its pages: ${JSON.stringify(exposures)}`);
+  assert.deepEqual({ experiment: exposures[0].experiment, variant: exposures[0].variant, segment: exposures[0].segment },
+    { experiment: OFFER, variant, segment: 'high' });
+  // A purchase converts the experiments the session was exposed to before it, once.
+  assert.deepEqual(conversions.map((c) => [c.experiment, c.variant]), wasHigh ? [[OFFER, variant]] : [],
+    wasHigh ? 'exposed before the purchase: one conversion' : 'exposed by the purchase itself: no conversion');
   assert.ok(last.history.length >= 4, `history holds the session (${last.history.length} points)`);
 
   // Persistence: a reload restores the same state.
@@ -84,13 +105,18 @@ test('a shopping session scores, segments, persists and forgets', { timeout: 120
   assert.equal(reloaded.attribute, reloaded.segment);
   assert.deepEqual(reloaded.rec.segment.map((s) => s.cause), reloaded.segment === 'low' ? [] : ['restore'],
     'a restored non-low segment is announced once, as cause "restore"');
-  assert.equal(reloaded.offerVisible, reloaded.segment === 'high', 'the offer follows the restored segment');
+  checkOffer(reloaded, 'after reload');
+  assert.deepEqual(reloaded.assignments, last.assignments, 'the assignment survives the reload');
+  assert.deepEqual(reloaded.rec.exposure, [], 'no second exposure after the reload');
+  assert.deepEqual(reloaded.rec.conversion, [], 'no second conversion after the reload');
 
   // forget(): the window and the stored state are gone, also after another reload.
   await page.click('#forget');
   const forgotten = await snapshot(page);
   assert.equal(forgotten.history.length, 0, 'history is empty after forget()');
   assert.equal(forgotten.segment, 'low');
+  assert.deepEqual(forgotten.assignments, {}, 'forget() leaves the experiments');
+  assert.equal(forgotten.offerVisible, false, 'and takes the banner down');
   assert.equal(forgotten.attribute, 'low');
   if (reloaded.segment !== 'low') {
     assert.deepEqual(forgotten.rec.segment.at(-1), { segment: 'low', previousSegment: reloaded.segment, score: forgotten.score, cause: 'forget' });
@@ -103,8 +129,8 @@ test('a shopping session scores, segments, persists and forgets', { timeout: 120
   assert.equal(await page.evaluate(() => localStorage.getItem('shopper-intent:state')), null);
 
   assert.deepEqual(page.pageErrors, []);
-  const errors = page.consoleMessages.filter((m) => m.type === 'error');
-  assert.deepEqual(errors, [], 'no console errors');
+  const errors = page.consoleMessages.filter((m) => m.type === 'error' || (m.type === 'warning' && m.text.startsWith('[shopper-intent]')));
+  assert.deepEqual(errors, [], 'no console errors, no warnings of the package');
   await context.close();
 });
 

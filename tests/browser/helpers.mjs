@@ -3,8 +3,11 @@
 //
 // Environment:
 //   CHROMIUM               browser binary (default /usr/bin/chromium)
-//   SHOPPER_INTENT_PKG     directory served as /pkg/ (default web/pkg, the wasm-bindgen output)
-//   SHOPPER_INTENT_MODELS  directory served as /models/ (default models/)
+//   SHOPPER_INTENT_PKG     directory served as /pkg/ (default web/package/pkg, the wasm-bindgen output)
+//   SHOPPER_INTENT_MODELS  directory served as /models/ (default models/): intent.json (the
+//                          manifest) and intent.bin (the weights). The tests assert behaviour,
+//                          never a model's particular scores, so a placeholder model with random
+//                          weights (build/random-model) serves as well as the shipped one.
 
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +20,9 @@ export const WEB = join(REPO, 'web');
 export const PKG = process.env.SHOPPER_INTENT_PKG ? resolve(process.env.SHOPPER_INTENT_PKG) : join(WEB, 'package', 'pkg');
 export const MODELS = process.env.SHOPPER_INTENT_MODELS ? resolve(process.env.SHOPPER_INTENT_MODELS) : join(REPO, 'models');
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+/** The model's URLs as the server serves them. */
+export const MODEL = '/models/intent.bin';
+export const MANIFEST = '/models/intent.json';
 
 const require = createRequire(join(WEB, 'package.json'));
 const { chromium } = require('playwright-core');
@@ -61,11 +67,11 @@ export function startServer() {
   });
 }
 
-/** Launches headless Chromium with a fresh profile. */
-export function launch() {
+/** Launches headless Chromium with a fresh profile (and `extraArgs`). */
+export function launch(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
 }
 
@@ -73,12 +79,12 @@ export function launch() {
  * A server, a browser and a fresh context for one test file; `close()` ends all three.
  * `page(opts)` opens a page that records console messages and page errors.
  */
-export async function setup() {
+export async function setup({ browserArgs = [] } = {}) {
   requireBuild();
   const server = await startServer();
   let browser;
   try {
-    browser = await launch();
+    browser = await launch(browserArgs);
   } catch (e) {
     await server.close();
     throw e;
@@ -125,11 +131,16 @@ export function readJson(path) {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
-/** A fresh context of `env` and an empty same-origin page with the package imported as `window.SI`. */
-export async function moduleHarness(env, initScript) {
-  const context = await env.browser.newContext();
+/**
+ * An empty same-origin page with the package imported as `window.SI`, in a fresh context of
+ * `env` (or in `context`). `initScript` runs in the page before anything else; `onPage(page)`
+ * before the page is opened (to record its requests, for instance).
+ */
+export async function moduleHarness(env, initScript, { context: given, onPage } = {}) {
+  const context = given ?? (await env.browser.newContext());
   if (initScript) await context.addInitScript(initScript);
   const page = await env.page(context);
+  if (onPage) await onPage(page);
   await blankPage(page, env.url);
   await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
   return { page, context };
@@ -137,3 +148,36 @@ export async function moduleHarness(env, initScript) {
 
 /** The package's own console messages of one type (they all start with `[shopper-intent]`). */
 export const ours = (page, type) => page.consoleMessages.filter((m) => m.type === type && m.text.startsWith('[shopper-intent]'));
+
+/** Waits `ms` in the page (a macrotask: timers, saves and replays get their turn). */
+export const pause = (page, ms = 50) => page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
+
+/**
+ * Records every request and WebSocket of `page` (and its workers) as `{method, url, origin, path,
+ * search, postData, request}` (`request`: Playwright's, for its headers); returns the live list.
+ */
+export function recordRequests(page) {
+  const list = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    list.push({ method: r.method(), url: r.url(), origin: u.origin, path: u.pathname, search: u.search, postData: r.postData(), request: r });
+  });
+  page.on('websocket', (ws) => list.push({ method: 'WEBSOCKET', url: ws.url(), origin: '', path: ws.url(), search: '', postData: null }));
+  return list;
+}
+
+/**
+ * The files the package itself may fetch: its modules, the wasm-bindgen output under /pkg/ (the
+ * bindings, the plain and the SIMD module, and the copies of the bindings a re-created engine
+ * imports as `?instance=N`), the manifest and the weights.
+ */
+export const PACKAGE_MODULES = new Set([
+  '/shopper-intent.js', '/engine.js', '/capture.js', '/queue.js', '/hooks.js', '/storage.js', '/model-fetch.js',
+  '/experiments.js', '/schedule.js', '/snippet.js',
+]);
+export function isPackageRequest(r) {
+  if (PACKAGE_MODULES.has(r.path) && r.search === '') return true;
+  if (r.path === MODEL || r.path === MANIFEST) return r.search === '';
+  if (r.path === '/pkg/shopper_intent_wasm.js') return r.search === '' || /^\?instance=\d+$/.test(r.search);
+  return (r.path === '/pkg/shopper_intent_wasm_bg.wasm' || r.path === '/pkg/shopper_intent_wasm_simd.wasm') && r.search === '';
+}

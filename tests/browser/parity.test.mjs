@@ -1,57 +1,82 @@
 // Same events, same scores: the browser (wasm) against the native CLI (`shopper-intent score`).
 //
-// tests/fixtures/native_scores.json, written from the native CLI's output:
+// The fixture (tools/make-parity-fixture.mjs writes it from the CLI's output):
 //   {
-//     "model": "/models/intent.onnx",          optional, URL path under /models/
-//     "manifest": "/models/intent.json",       optional
-//     "utcOffsetMinutes": 0,                   optional (default 0), the offset the CLI used
-//     "events": [IntentEvent, ...],            {type, ts, item?, category?, price?, quantity?}
-//     "scores": [number | null, ...]           the score after each event (Update.score), or
-//                                              null where the CLI rejected the event (its
-//                                              "error"/"code" line): the browser must refuse it too
+//     "model": {"name", "weights_fnv1a64"},   the model the CLI scored with: it must be the one
+//                                             served as /models/ (checked below)
+//     "utcOffsetMinutes": 0,                  the offset the CLI used
+//     "events": [IntentEvent, ...],           one shopper: sessions, a purchase, the shop's own
+//                                             types, mapped names, session ids, refused events
+//     "scores": [number | null, ...],         the score after each event, or null where the CLI
+//                                             refused it: the browser must refuse it too
+//     "updates": [{segment, segmentChanged, converted, ignored, scored, newSession, prefix} | null]
 //   }
-// One user's session(s): the test scores all events in one engine, as `score` does per user.
+// `make test-browser` writes it from the freshly built CLI and points SHOPPER_INTENT_NATIVE_SCORES
+// at it. Without that variable, this test writes it itself from target/native/shopper-intent (or
+// $SHOPPER_INTENT_CLI) and the model served as /models/.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, blankPage, readJson, setup } from './helpers.mjs';
+import { MANIFEST, MODEL, MODELS, REPO, blankPage, readJson, setup } from './helpers.mjs';
 
-// `make test-browser` writes the fixture from the freshly built CLI and the shipped model with
-// tools/make-parity-fixture.mjs, and points SHOPPER_INTENT_NATIVE_SCORES at it.
-const FIXTURE = process.env.SHOPPER_INTENT_NATIVE_SCORES || join(REPO, 'build', 'fixtures', 'native_scores.json');
 const TOLERANCE = 1e-5;
+const CLI = process.env.SHOPPER_INTENT_CLI || join(REPO, 'target', 'native', 'shopper-intent');
+
+/** The fixture's path, written here from the CLI when no fixture was given. */
+function fixturePath() {
+  if (process.env.SHOPPER_INTENT_NATIVE_SCORES) return process.env.SHOPPER_INTENT_NATIVE_SCORES;
+  assert.ok(existsSync(CLI), `no fixture (SHOPPER_INTENT_NATIVE_SCORES) and no CLI at ${CLI} to write one: make cli`);
+  const out = join(REPO, 'build', 'fixtures-browser-parity');
+  execFileSync(process.execPath, [join(REPO, 'tests', 'browser', 'tools', 'make-parity-fixture.mjs'), '--cli', CLI, '--model', join(MODELS, 'intent.json'), '--out', out],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  return join(out, 'native_scores.json');
+}
 
 let env;
 before(async () => { env = await setup(); });
 after(async () => { await env?.close(); });
 
 test('the browser scores a session as the native CLI does', { timeout: 120_000 }, async (t) => {
-  assert.ok(existsSync(FIXTURE), `${FIXTURE} is missing: run make-parity-fixture.mjs with the native CLI (make test-browser does)`);
-  const fixture = readJson(FIXTURE);
-  assert.ok(Array.isArray(fixture.events) && Array.isArray(fixture.scores), 'fixture has events[] and scores[]');
+  const file = fixturePath();
+  assert.ok(existsSync(file), `${file} is missing: run make-parity-fixture.mjs with the native CLI (make test-browser does)`);
+  const fixture = readJson(file);
+  assert.ok(Array.isArray(fixture.events) && Array.isArray(fixture.scores) && Array.isArray(fixture.updates), 'fixture has events[], scores[] and updates[]');
   assert.equal(fixture.events.length, fixture.scores.length, 'one score per event');
-  assert.ok(fixture.events.length > 0);
+  assert.equal(fixture.events.length, fixture.updates.length, 'one update per event');
+  const served = readJson(join(MODELS, 'intent.json'));
+  assert.equal(fixture.model?.weights_fnv1a64, served.model.weights_fnv1a64,
+    `the fixture was made with another model (${fixture.model?.name}) than the one served (${served.name}): write it again`);
+  // The fixture is worth something only if it has each case.
+  const refused = fixture.scores.filter((s) => s === null).length;
+  assert.ok(refused >= 1 && fixture.updates.some((u) => u?.ignored) && fixture.updates.some((u) => u?.converted)
+    && fixture.updates.filter((u) => u?.newSession).length >= 3, 'the fixture has refused, ignored, converted events and several sessions');
+
   const context = await env.browser.newContext();
   const page = await env.page(context);
   await blankPage(page, env.url);
-  const r = await page.evaluate(async (f) => {
+  const r = await page.evaluate(async ({ f, model, manifest }) => {
     const { ShopperIntent } = await import('/shopper-intent.js');
-    const options = { model: f.model ?? '/models/intent.onnx', storage: 'memory', autoCapture: false, modelCache: false };
-    if (f.manifest) options.manifest = f.manifest;
-    options.utcOffsetMinutes = f.utcOffsetMinutes ?? 0; // the CLI's default: UTC
-    const intent = await ShopperIntent.load(options);
+    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false, modelCache: false, utcOffsetMinutes: f.utcOffsetMinutes ?? 0 });
     if (intent.status !== 'ready') return { error: intent.error };
-    return { scores: f.events.map((e) => { const u = intent.track(e); return u ? u.score : null; }) };
-  }, fixture);
+    return { updates: f.events.map((e) => intent.track(e)) };
+  }, { f: fixture, model: MODEL, manifest: MANIFEST });
   assert.equal(r.error, undefined, `the engine did not load: ${JSON.stringify(r.error)}`);
   const bad = [];
-  r.scores.forEach((s, i) => {
+  r.updates.forEach((u, i) => {
     const want = fixture.scores[i];
-    if (want === null ? s !== null : s === null || Math.abs(s - want) > TOLERANCE) bad.push(`event ${i} (${fixture.events[i].type}): browser ${s}, native ${fixture.scores[i]}`);
+    const where = `event ${i} (${fixture.events[i].type})`;
+    if (want === null) {
+      if (u !== null) bad.push(`${where}: the CLI refused it, the browser scored ${u.score}`);
+      return;
+    }
+    if (u === null) { bad.push(`${where}: the browser refused it, the CLI scored ${want}`); return; }
+    if (Math.abs(u.score - want) > TOLERANCE) bad.push(`${where}: browser ${u.score}, native ${want}`);
+    for (const [k, v] of Object.entries(fixture.updates[i])) if (u[k] !== v) bad.push(`${where}: ${k} browser ${u[k]}, native ${v}`);
   });
-  assert.deepEqual(bad, [], `scores differ beyond ${TOLERANCE}`);
-  t.diagnostic(`${r.scores.length} scores match within ${TOLERANCE}`);
+  assert.deepEqual(bad, [], `the browser differs from the CLI (scores within ${TOLERANCE})`);
+  t.diagnostic(`${r.updates.length} events (${refused} refused by both) match within ${TOLERANCE}`);
   await context.close();
 });

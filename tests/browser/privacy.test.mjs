@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup } from './helpers.mjs';
+import { MODEL, isPackageRequest, recordRequests, setup } from './helpers.mjs';
 import { RAW, shoppingSession } from './session.mjs';
 
 let env;
@@ -23,14 +23,10 @@ function instrumentStorage() {
   };
 }
 
+/** The shop's own files (web/demo/ and the snippet it copied). */
 const PAGE_FILES = new Set([
   '/', '/index.html', '/product.html', '/cart.html', '/checkout.html', '/style.css', '/favicon.svg',
-  '/app.js', '/catalog.js', '/panel.js',
-]);
-const PACKAGE_FILES = new Set([
-  '/shopper-intent.js', '/engine.js', '/capture.js',
-  '/pkg/shopper_intent_wasm.js', '/pkg/shopper_intent_wasm_bg.wasm',
-  '/models/intent.onnx', '/models/intent.json',
+  '/app.js', '/catalog.js', '/panel.js', '/snippets/high-intent-offer.js',
 ]);
 
 /** UTF-8 and UTF-16LE occurrences of `needle` in `bytes`. */
@@ -45,8 +41,7 @@ test('no request carries event data; storage holds no raw ids', { timeout: 120_0
   await context.exposeFunction('__recordWrite', (storage, key, value) => { writes.push({ storage, key, value }); });
   await context.addInitScript(instrumentStorage);
   const page = await env.page(context);
-  const requests = [];
-  page.on('request', (r) => requests.push(r));
+  const requests = recordRequests(page);
 
   await shoppingSession(page, env.url, { purchase: true });
   await page.evaluate(() => new Promise((r) => setTimeout(r, 400))); // the debounced save
@@ -58,22 +53,19 @@ test('no request carries event data; storage holds no raw ids', { timeout: 120_0
   assert.ok(requests.length > 0);
   let modelFetches = 0;
   for (const r of requests) {
-    const u = new URL(r.url());
-    const where = `${r.method()} ${r.url()}`;
-    assert.equal(u.origin, env.url, `${where}: same origin`);
-    assert.equal(r.method(), 'GET', where);
-    assert.equal(r.postData(), null, `${where}: no body`);
-    assert.equal(u.search, '', `${where}: no query string`);
-    // The wasm-bindgen output may add modules of its own under /pkg/ (e.g. snippets/).
-    const pkgFile = /^\/pkg\/[\w./-]+\.(js|wasm)$/.test(u.pathname) && !u.pathname.includes('..');
-    assert.ok(PAGE_FILES.has(u.pathname) || PACKAGE_FILES.has(u.pathname) || pkgFile, `${where}: an expected file`);
-    const headers = await r.allHeaders();
-    const text = decodeURIComponent(r.url()) + '\n' + Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\n');
+    const where = `${r.method} ${r.url}`;
+    assert.equal(r.origin, env.url, `${where}: same origin`);
+    assert.equal(r.method, 'GET', where);
+    assert.equal(r.postData, null, `${where}: no body`);
+    assert.equal(r.search, '', `${where}: no query string`);
+    assert.ok(PAGE_FILES.has(r.path) || isPackageRequest(r), `${where}: an expected file`);
+    const headers = r.request ? await r.request.allHeaders() : {};
+    const text = decodeURIComponent(r.url) + '\n' + Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\n');
     for (const s of secrets) assert.ok(!text.includes(s), `${where} carries ${JSON.stringify(s)}`);
-    if (u.pathname === '/models/intent.onnx') modelFetches += 1;
+    if (r.path === MODEL) modelFetches += 1;
   }
   assert.equal(modelFetches, 1, 'the model is fetched once across page loads (Cache API)');
-  assert.ok(requests.some((r) => new URL(r.url()).pathname === '/pkg/shopper_intent_wasm_bg.wasm'));
+  assert.ok(requests.some((r) => /^\/pkg\/shopper_intent_wasm_(bg|simd)\.wasm$/.test(r.path)), 'the wasm module was fetched');
 
   // Storage: the package writes one key; neither it nor its decoded state holds a raw value.
   const ours = writes.filter((w) => w.key !== 'demo-cart'); // the shop's own cart is the shop's
@@ -83,8 +75,13 @@ test('no request carries event data; storage holds no raw ids', { timeout: 120_0
     assert.equal(w.storage, 'local', 'the demo keeps the state in localStorage');
     for (const s of secrets) assert.ok(!w.value.includes(s), `stored text holds ${JSON.stringify(s)}`);
     const wrapper = JSON.parse(w.value);
-    assert.deepEqual(Object.keys(wrapper).sort(), ['expiresAt', 'savedAt', 'state', 'v']);
+    assert.deepEqual(Object.keys(wrapper).sort(), ['expiresAt', 'extra', 'savedAt', 'state', 'v']);
     assert.equal(wrapper.v, 1);
+    // Beside the engine's bytes: the anonymous experiment id and this session's experiments.
+    assert.deepEqual(Object.keys(wrapper.extra), ['experiments']);
+    assert.deepEqual(Object.keys(wrapper.extra.experiments).sort(), ['id', 'session']);
+    assert.match(wrapper.extra.experiments.id, /^[0-9a-f]{32}$/);
+    assert.deepEqual(Object.keys(wrapper.extra.experiments.session).sort(), ['converted', 'entered', 'exposed', 'tracked']);
     assert.ok(wrapper.expiresAt > wrapper.savedAt);
     const bytes = Buffer.from(wrapper.state, 'base64');
     assert.ok(bytes.length > 16, 'the state holds at least the salt');

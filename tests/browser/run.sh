@@ -2,8 +2,9 @@
 # Runs the browser tests: the built wasm package (web/pkg/) and the shipped model (models/) in
 # headless Chromium, plus the Node-side checks of web/ (mappers, server, TypeScript types).
 #   tests/browser/run.sh [extra node --test arguments]
+#   SHOPPER_INTENT_MODELS=build/random-model tests/browser/run.sh   (a placeholder model)
 # Needs: node >= 20, /usr/bin/chromium (installed here with apt-get when missing and root),
-# web/pkg/ built by the wasm target. Installs web/'s pinned devDependencies with `npm ci`.
+# web/package/pkg/ built by the wasm target. Installs web/'s pinned devDependencies with `npm ci`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -22,8 +23,8 @@ if [ ! -d web/node_modules/playwright-core ] || [ ! -d web/node_modules/typescri
   (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-if [ ! -f web/pkg/shopper_intent_wasm.js ] && [ -z "${SHOPPER_INTENT_PKG:-}" ]; then
-  echo "run.sh: web/pkg/ is missing: build the wasm package first (make wasm)" >&2
+if [ ! -f web/package/pkg/shopper_intent_wasm.js ] && [ -z "${SHOPPER_INTENT_PKG:-}" ]; then
+  echo "run.sh: web/package/pkg/ is missing: build the wasm package first (make wasm)" >&2
   exit 1
 fi
 

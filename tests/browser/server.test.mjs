@@ -1,4 +1,4 @@
-// web/serve.mjs: routes, MIME types (application/wasm), the CSP header, ETag revalidation,
+// web/dev/serve.mjs: routes, MIME types (application/wasm), the CSP header, ETag revalidation,
 // refusal of path traversal and of other methods, loopback-only binding.
 
 import { test, before, after } from 'node:test';
@@ -37,7 +37,10 @@ test('routes and MIME types', async () => {
     ['/bench.html', 200, 'text/html; charset=utf-8'],
     ['/pkg/shopper_intent_wasm.js', 200, 'text/javascript; charset=utf-8'],
     ['/pkg/shopper_intent_wasm_bg.wasm', 200, 'application/wasm'],
-    ['/models/intent.onnx', 200, 'application/octet-stream'],
+    ['/experiments.js', 200, 'text/javascript; charset=utf-8'],
+    ['/snippets/high-intent-offer.js', 200, 'text/javascript; charset=utf-8'],
+    ['/panel.js', 200, 'text/javascript; charset=utf-8'],
+    ['/models/intent.bin', 200, 'application/octet-stream'],
     ['/models/intent.json', 200, 'application/json; charset=utf-8'],
     ['/favicon.svg', 200, 'image/svg+xml'],
     ['/nope.html', 404, 'text/plain; charset=utf-8'],
@@ -52,10 +55,10 @@ test('routes and MIME types', async () => {
 });
 
 test('ETag revalidation answers 304', async () => {
-  const first = await get('/models/intent.onnx');
+  const first = await get('/models/intent.bin');
   assert.ok(first.headers.etag);
   assert.equal(first.headers['cache-control'], 'no-cache');
-  const again = await get('/models/intent.onnx', { headers: { 'If-None-Match': first.headers.etag } });
+  const again = await get('/models/intent.bin', { headers: { 'If-None-Match': first.headers.etag } });
   assert.equal(again.status, 304);
   assert.equal(again.body.length, 0);
 });
@@ -64,7 +67,8 @@ test('path traversal and files outside the served roots are refused', async () =
   for (const path of [
     '/../Cargo.toml', '/%2e%2e/Cargo.toml', '/pkg/../../Cargo.toml', '/pkg/..%2f..%2fCargo.toml',
     '/models/..%2F..%2FCargo.toml', '/..%5c..%5cCargo.toml', '/serve.mjs', '/package.json',
-    '/node_modules/typescript/package.json', '/demo/index.html', '/%00', '/%E0%A4%A',
+    '/node_modules/typescript/package.json', '/demo/index.html', '/package/engine.js', '/dev/serve.mjs',
+    '/types-check/tsconfig.json', '/snippets/../dev/serve.mjs', '/%00', '/%E0%A4%A',
   ]) {
     const r = await get(path);
     assert.ok(r.status === 404 || r.status === 400, `${path}: ${r.status}`);

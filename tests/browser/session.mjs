@@ -11,13 +11,16 @@ export const RAW = {
   categories: ['footwear', 'outerwear', 'bags'],
 };
 
+/** The demo's offer experiment (web/snippets/high-intent-offer.js). */
+export const OFFER = 'high-intent-offer';
+
 /**
  * Init script: records every hook call of `window.shopperIntent` (hooks registered as soon as
  * the page assigns it, so nothing is missed) and every `shopper-intent:segment` window event.
  * Runs in the page before its scripts.
  */
 export function installRecorder() {
-  const rec = { score: [], segment: [], windowEvents: [] };
+  const rec = { score: [], segment: [], windowEvents: [], exposure: [], conversion: [] };
   window.__rec = rec;
   let widget;
   Object.defineProperty(window, 'shopperIntent', {
@@ -28,6 +31,8 @@ export function installRecorder() {
       if (w && typeof w.on === 'function') {
         w.on('score', (d) => rec.score.push({ score: d.score, segment: d.segment, type: d.type, update: { ...d.update } }));
         w.on('segment', (d) => rec.segment.push({ ...d }));
+        w.on('exposure', (d) => rec.exposure.push({ ...d }));
+        w.on('conversion', (d) => rec.conversion.push({ ...d }));
       }
     },
   });
@@ -50,6 +55,8 @@ export function snapshot(page) {
     history: window.shopperIntent.history(),
     attribute: document.documentElement.getAttribute('data-shopper-intent-segment'),
     offerVisible: !document.getElementById('offer').hidden,
+    assignments: { ...window.shopperIntent.assignments() },
+    dataLayer: (window.dataLayer || []).filter((e) => e && typeof e.event === 'string' && e.event.startsWith('shopper_intent_')).map((e) => ({ ...e })),
   }));
 }
 

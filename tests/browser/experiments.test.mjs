@@ -1,0 +1,434 @@
+// On-device experiments (web/package/experiments.js, issue 10).
+//
+// In Node, with the module's own exports: the hash against FNV-1a and GrowthBook's reference
+// vectors, and 100,000 ids split within statistical tolerance of the weights (chi-square tests
+// at the 0.001 level on fixed ids, so the outcome is the same on every run).
+// In the browser: the same id keeps its variant across reloads and page loads, forget() draws a
+// new id, holdout shoppers never see the demo snippet's banner, exposure fires once per
+// experiment per session, conversion only for exposed experiments and once, eligibility (the
+// session enters the first time it is eligible and stays in), invalid definitions are a console
+// error naming BAD_EXPERIMENT and a null, the dataLayer pushes carry experiment, variant and
+// segment only, and nothing but the package's own files is fetched.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MODEL, WEB, isPackageRequest, moduleHarness, ours, pause, recordRequests, setup } from './helpers.mjs';
+
+const { fnv1a32, bucket, assign, checkExperiment, newId, HOLDOUT } = await import(pathToFileURL(join(WEB, 'package', 'experiments.js')));
+
+/** Chi-square critical values at the 0.001 level, by degrees of freedom. */
+const CHI2_999 = { 2: 13.816, 3: 16.266, 4: 18.467, 9: 27.877 };
+const chiSquare = (observed, expected) => observed.reduce((sum, o, i) => sum + (o - expected[i]) ** 2 / expected[i], 0);
+/** 100,000 fixed ids shaped like `newId()`'s (32 hex digits), the same on every run. */
+const IDS = Array.from({ length: 100_000 }, (_, i) => createHash('sha256').update(`shopper-${i}`).digest('hex').slice(0, 32));
+
+test('FNV-1a 32 reference vectors', () => {
+  assert.equal(fnv1a32(''), 0x811c9dc5);
+  assert.equal(fnv1a32('a'), 0xe40c292c);
+  assert.equal(fnv1a32('foobar'), 0xbf9cf968);
+});
+
+test('GrowthBook hash version 2 reference vectors (SDK spec 0.5.4, cases.json "hash")', () => {
+  const cases = [
+    ['seed', 'a', 2, 0.0505], ['seed', 'b', 2, 0.2696], ['foo', 'ab', 2, 0.2575], ['foo', 'def', 2, 0.2019],
+    ['89123klj', '8952klfjas09ujkasdf', 2, 0.124], ['90850943850283058242805', '123', 2, 0.7516],
+    ['()**(%$##$%#$#', '___)((*":&', 2, 0.0128],
+  ];
+  for (const [seed, value, version, expected] of cases) {
+    assert.equal(version, 2);
+    assert.equal(bucket(seed, value), expected, `hash(${JSON.stringify(seed)}, ${JSON.stringify(value)})`);
+  }
+});
+
+test('100,000 ids: buckets are uniform and the split follows the weights and the holdout', () => {
+  // Buckets of one seed over ten bins.
+  const bins = new Array(10).fill(0);
+  for (const id of IDS) bins[Math.floor(bucket('uniform', id) * 10)] += 1;
+  const uniform = chiSquare(bins, bins.map(() => IDS.length / 10));
+  assert.ok(uniform < CHI2_999[9], `bucket bins: chi-square ${uniform.toFixed(2)} >= ${CHI2_999[9]} (df 9, p = 0.001)`);
+
+  // Weights [0.2, 0.3, 0.5] with a 0.1 holdout: shares 0.1, 0.18, 0.27, 0.45.
+  const exp = checkExperiment({ key: 'split', variants: ['a', 'b', 'c'], weights: [0.2, 0.3, 0.5], holdout: 0.1 });
+  const names = [HOLDOUT, 'a', 'b', 'c'];
+  const counts = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const id of IDS) counts[assign(exp, id)] += 1;
+  const shares = [0.1, 0.9 * 0.2, 0.9 * 0.3, 0.9 * 0.5];
+  const split = chiSquare(names.map((n) => counts[n]), shares.map((s) => s * IDS.length));
+  assert.ok(split < CHI2_999[3], `split ${JSON.stringify(counts)}: chi-square ${split.toFixed(2)} >= ${CHI2_999[3]} (df 3, p = 0.001)`);
+  // Among shoppers outside the holdout, the variants follow the weights alone.
+  const inside = counts.a + counts.b + counts.c;
+  const variants = chiSquare([counts.a, counts.b, counts.c], [0.2, 0.3, 0.5].map((w) => w * inside));
+  assert.ok(variants < CHI2_999[2], `variants outside the holdout: chi-square ${variants.toFixed(2)} (df 2)`);
+});
+
+test('100,000 ids: two experiments assign independently of each other', () => {
+  const x = checkExperiment({ key: 'first', variants: ['a', 'b', 'c'] });
+  const y = checkExperiment({ key: 'second', variants: ['a', 'b', 'c'] });
+  const table = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+  const index = { a: 0, b: 1, c: 2 };
+  for (const id of IDS) table[index[assign(x, id)]][index[assign(y, id)]] += 1;
+  const rows = table.map((r) => r[0] + r[1] + r[2]);
+  const cols = [0, 1, 2].map((j) => table[0][j] + table[1][j] + table[2][j]);
+  let chi = 0;
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
+    const e = (rows[i] * cols[j]) / IDS.length;
+    chi += (table[i][j] - e) ** 2 / e;
+  }
+  assert.ok(chi < CHI2_999[4], `contingency ${JSON.stringify(table)}: chi-square ${chi.toFixed(2)} >= ${CHI2_999[4]} (df 4, p = 0.001)`);
+});
+
+test('assignment is a function of the key and the id; weights and holdout bound it', () => {
+  const exp = checkExperiment({ key: 'k', variants: ['x', 'y'] });
+  for (const id of IDS.slice(0, 1000)) assert.equal(assign(exp, id), assign(checkExperiment({ key: 'k', variants: ['x', 'y'] }), id));
+  const onlyFirst = checkExperiment({ key: 'k', variants: ['x', 'y'], weights: [1, 0] });
+  const onlySecond = checkExperiment({ key: 'k', variants: ['x', 'y'], weights: [0, 1] });
+  const noHoldout = IDS.slice(0, 5000).map((id) => assign(exp, id));
+  assert.ok(!noHoldout.includes(HOLDOUT), 'no holdout unless asked');
+  assert.ok(IDS.slice(0, 5000).every((id) => assign(onlyFirst, id) === 'x' && assign(onlySecond, id) === 'y'), 'a weight of 0 gets no one');
+  const ids = new Set(Array.from({ length: 10_000 }, newId));
+  assert.equal(ids.size, 10_000, 'newId() does not repeat');
+  for (const id of [...ids].slice(0, 100)) assert.match(id, /^[0-9a-f]{32}$/);
+});
+
+test('checkExperiment refuses what the contract refuses, with BAD_EXPERIMENT', () => {
+  const bad = [
+    null, 'offer', 42, {}, { key: '' }, { key: 'x'.repeat(65), variants: ['a'] }, { key: 'has space', variants: ['a'] },
+    { key: 'k' }, { key: 'k', variants: [] }, { key: 'k', variants: 'ab' }, { key: 'k', variants: Array.from({ length: 17 }, (_, i) => `v${i}`) },
+    { key: 'k', variants: ['a', 'a'] }, { key: 'k', variants: ['holdout'] }, { key: 'k', variants: [1, 2] },
+    { key: 'k', variants: ['a', 'b'], weights: [1] }, { key: 'k', variants: ['a', 'b'], weights: [0.5, 0.6] },
+    { key: 'k', variants: ['a', 'b'], weights: [-0.5, 1.5] }, { key: 'k', variants: ['a', 'b'], weights: [NaN, 1] },
+    { key: 'k', variants: ['a', 'b'], weights: [0, 0] }, { key: 'k', variants: ['a', 'b'], weights: ['0.5', '0.5'] },
+    { key: 'k', variants: ['a'], holdout: 1 }, { key: 'k', variants: ['a'], holdout: -0.1 }, { key: 'k', variants: ['a'], holdout: NaN },
+    { key: 'k', variants: ['a'], eligible: true }, { key: 'k', variants: ['a'], autoExpose: 'yes' },
+    new Proxy({}, { get() { throw new Error('trap'); } }),
+    { key: 'k', get variants() { throw new Error('getter'); } },
+    { key: 'k', variants: new Proxy(['a', 'b'], { get(t, p) { if (p === '0') throw new Error('trap'); return t[p]; } }) },
+  ];
+  bad.forEach((def, i) => {
+    assert.throws(() => checkExperiment(def), (e) => e.code === 'BAD_EXPERIMENT', `definition ${i}`);
+  });
+  const ok = checkExperiment({ key: 'k.1:x-y_z', variants: ['a', 'b'], weights: [0.25, 0.75], holdout: 0.5, eligible: () => true, autoExpose: true });
+  assert.ok(Object.isFrozen(ok) && Object.isFrozen(ok.variants) && Object.isFrozen(ok.weights));
+  assert.deepEqual([...checkExperiment({ key: 'k', variants: ['a', 'b', 'c', 'd'] }).weights], [0.25, 0.25, 0.25, 0.25]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// In the browser.
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.close(); });
+
+/** A page with the package as `window.SI` (in `context`, or a fresh one). */
+function experimentPage(context) {
+  return moduleHarness(env, null, { context });
+}
+
+test('the same shopper keeps its variants across reloads and page loads; other shoppers differ', { timeout: 90_000 }, async () => {
+  const context = await env.browser.newContext();
+  const requests = [];
+  context.on('request', (r) => { const u = new URL(r.url()); requests.push({ path: u.pathname, search: u.search, method: r.method() }); });
+  const assignmentsOf = async (page) => page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const out = {};
+    for (const key of ['e1', 'e2', 'e3', 'e4']) out[key] = intent.experiment({ key, variants: ['a', 'b', 'c'], holdout: 0.2 });
+    await new Promise((r) => setTimeout(r, 400)); // the entry is saved (debounced)
+    return { out, assignments: { ...intent.assignments() } };
+  }, MODEL);
+  const { page } = await experimentPage(context);
+  const first = await assignmentsOf(page);
+  assert.deepEqual(first.assignments, first.out, 'assignments() lists what experiment() returned');
+  for (const v of Object.values(first.out)) assert.ok(['a', 'b', 'c', 'holdout'].includes(v), v);
+  for (let i = 0; i < 3; i++) {
+    await page.reload();
+    await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+    assert.deepEqual((await assignmentsOf(page)).out, first.out, `reload ${i + 1}: the same variants`);
+  }
+  // Another page load in the same browser profile (a new tab).
+  const { page: other } = await experimentPage(context);
+  assert.deepEqual((await assignmentsOf(other)).out, first.out, 'another page of the same shopper: the same variants');
+  // Other shoppers (fresh profiles): some get other variants.
+  const others = [];
+  for (let i = 0; i < 6; i++) {
+    const { page: p, context: c } = await experimentPage();
+    others.push(JSON.stringify((await assignmentsOf(p)).out));
+    await c.close();
+  }
+  assert.ok(others.some((o) => o !== JSON.stringify(first.out)), `fresh shoppers: ${others.join(' ')}`);
+  assert.ok(requests.every((r) => r.path === '/__blank.html' || r.path === '/favicon.ico' || isPackageRequest(r)), `only the package's files: ${requests.map((r) => r.path + r.search).join(' ')}`);
+  await context.close();
+});
+
+test('forget() draws a new id: over many forgets the variants vary, and the last one sticks', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const def = { key: 'coin', variants: ['heads', 'tails'] };
+    const seen = [];
+    const emptyAfterForget = [];
+    for (let i = 0; i < 40; i++) {
+      intent.forget();
+      emptyAfterForget.push(Object.keys(intent.assignments()).length === 0);
+      seen.push(intent.experiment(def));
+    }
+    await new Promise((res) => setTimeout(res, 400));
+    return { seen, emptyAfterForget };
+  }, MODEL);
+  assert.ok(r.emptyAfterForget.every(Boolean), 'forget() leaves every experiment');
+  assert.deepEqual([...new Set(r.seen)].sort(), ['heads', 'tails'], `40 forgets, both variants: ${r.seen.join(' ')}`);
+  await page.reload();
+  const again = await page.evaluate(async (model) => {
+    const { ShopperIntent } = await import('/shopper-intent.js');
+    const intent = await ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    return intent.experiment({ key: 'coin', variants: ['heads', 'tails'] });
+  }, MODEL);
+  assert.equal(again, r.seen.at(-1), 'the id drawn last is the one kept');
+  await context.close();
+});
+
+test('the demo snippet: only treatment shoppers in high see the banner; the holdout never does', { timeout: 90_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const { highIntentOffer, OFFER_EXPERIMENT } = await import('/snippets/high-intent-offer.js');
+    const banner = document.createElement('div');
+    banner.hidden = true;
+    document.body.append(banner);
+    const intent = ShopperIntent.create({ model, storage: 'memory', autoCapture: false });
+    const exposures = [];
+    highIntentOffer(intent, { banner, holdout: 0.3, log: (what, d) => exposures.push({ what, variant: d.variant }) });
+    await intent.ready;
+    const shoppers = [];
+    let t = Date.now();
+    for (let i = 0; i < 60; i++) {
+      intent.forget();
+      const afterForget = !banner.hidden;
+      t += 1000;
+      intent.track({ type: 'view_item', item: `i-${i}`, ts: t });
+      const beforeHigh = { visible: !banner.hidden, variant: intent.assignments()[OFFER_EXPERIMENT] ?? null, segment: intent.segment };
+      intent.track({ type: 'purchase', item: `i-${i}`, ts: t + 500 }); // a purchase makes the session high
+      const high = { visible: !banner.hidden, variant: intent.assignments()[OFFER_EXPERIMENT] ?? null, segment: intent.segment };
+      t += 1000;
+      intent.track({ type: 'view_item', item: `j-${i}`, ts: t });
+      shoppers.push({ afterForget, beforeHigh, high, later: !banner.hidden });
+    }
+    return { shoppers, exposures };
+  }, MODEL);
+  const arms = { control: 0, treatment: 0, holdout: 0 };
+  for (const [i, s] of r.shoppers.entries()) {
+    assert.equal(s.afterForget, false, `shopper ${i}: forget() takes the banner down`);
+    if (s.beforeHigh.segment !== 'high') {
+      assert.equal(s.beforeHigh.variant, null, `shopper ${i}: not entered before high`);
+      assert.equal(s.beforeHigh.visible, false, `shopper ${i}: no banner before high`);
+    }
+    assert.equal(s.high.segment, 'high');
+    arms[s.high.variant] += 1;
+    assert.equal(s.high.visible, s.high.variant === 'treatment', `shopper ${i} (${s.high.variant}): banner iff treatment`);
+    assert.equal(s.later, s.high.visible, `shopper ${i}: the banner stays as it was for the rest of the session`);
+  }
+  assert.ok(arms.control > 0 && arms.treatment > 0 && arms.holdout > 0, `every arm seen over 60 shoppers: ${JSON.stringify(arms)}`);
+  // Every arm is exposed (to the banner or to its absence), once per shopper's session.
+  assert.equal(r.exposures.filter((e) => e.what === 'exposure').length, 60);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('exposure fires once per experiment per session, also across reloads; again in a new session', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const { page } = await experimentPage(context);
+  const T = Date.now() - 10 * 60_000;
+  const run = (phase) => page.evaluate(async ({ model, phase, T }) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const exposures = [];
+    intent.on('exposure', (d) => exposures.push(`${d.experiment}:${d.variant}`));
+    const auto = { key: 'auto', variants: ['a', 'b'], autoExpose: true };
+    const manual = { key: 'manual', variants: ['a', 'b'] };
+    const returns = [];
+    const at = phase === 'new session' ? T + 45 * 60_000 : T + (phase === 'first' ? 0 : 60_000);
+    for (let i = 0; i < 5; i++) {
+      if (i === 2) intent.track({ type: 'view_item', item: 'x', ts: at + i * 1000 });
+      intent.experiment(auto);
+      intent.experiment(manual);
+      returns.push(intent.expose('manual'));
+      intent.track({ type: 'add_to_cart', item: 'x', ts: at + i * 1000 + 500 });
+    }
+    returns.push(intent.expose('never-entered'));
+    await new Promise((r) => setTimeout(r, 400));
+    return { exposures, returns };
+  }, { model: MODEL, phase, T });
+  const first = await run('first');
+  assert.deepEqual(first.exposures.sort(), first.exposures.filter((e) => /^(auto|manual):/.test(e)).sort());
+  assert.equal(first.exposures.length, 2, `one exposure per experiment: ${first.exposures}`);
+  assert.deepEqual(first.returns, [true, false, false, false, false, false], 'expose() says whether it fired');
+  await page.reload();
+  await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+  const reloaded = await run('same session');
+  assert.deepEqual(reloaded.exposures, [], 'the same session after a reload: no exposure again');
+  await page.reload();
+  await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+  const next = await run('new session');
+  assert.equal(next.exposures.length, 2, `a new session (45 minutes later) is exposed again, once: ${next.exposures}`);
+  await context.close();
+});
+
+test('conversion fires on a purchase for the exposed experiments only, once', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const { page } = await experimentPage(context);
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const log = [];
+    intent.on('conversion', (d) => log.push({ ...d }));
+    const t = Date.now() - 5 * 60_000;
+    intent.track({ type: 'view_item', item: 'p', ts: t });
+    const exposed = intent.experiment({ key: 'exposed', variants: ['a', 'b'] });
+    intent.expose('exposed');
+    intent.experiment({ key: 'entered', variants: ['a', 'b'] }); // entered, never exposed
+    intent.experiment({ key: 'never', variants: ['a', 'b'], eligible: () => false });
+    intent.track({ type: 'add_to_cart', item: 'p', ts: t + 1000 });
+    const beforePurchase = log.length;
+    intent.track({ type: 'purchase', item: 'p', ts: t + 2000 });
+    const afterPurchase = log.length;
+    intent.track({ type: 'view_item', item: 'q', ts: t + 3000 });
+    intent.track({ type: 'purchase', item: 'q', ts: t + 4000 });
+    await new Promise((res) => setTimeout(res, 400));
+    return { exposed, beforePurchase, afterPurchase, log, segment: intent.segment, score: intent.score };
+  }, MODEL);
+  assert.equal(r.beforePurchase, 0, 'no conversion before the purchase');
+  assert.equal(r.afterPurchase, 1, 'the purchase converts at once');
+  assert.deepEqual(r.log, [{ experiment: 'exposed', variant: r.exposed, segment: 'high', score: 1 }], 'only the exposed experiment converts, once');
+  // A reload in the same session: no second conversion.
+  await page.reload();
+  const again = await page.evaluate(async (model) => {
+    const { ShopperIntent } = await import('/shopper-intent.js');
+    const intent = await ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const log = [];
+    intent.on('conversion', (d) => log.push(d.experiment));
+    intent.track({ type: 'purchase', item: 'z', ts: Date.now() - 60_000 });
+    return log;
+  }, MODEL);
+  assert.deepEqual(again, [], 'a session converts once');
+  await context.close();
+});
+
+test('eligibility: the session enters the first time it is eligible and stays in', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const T = Date.UTC(2031, 2, 3, 10, 0, 0);
+    const sequences = [0, 1, 2, 3, 4].map((s) => Array.from({ length: 16 }, (_, i) => ({
+      type: ['view_item', 'add_to_cart', 'view_item', 'add_to_wishlist', 'view_item'][(i + s) % 5],
+      item: `s${s}-${(i * (s + 3)) % 5}`, category: `c${i % 2}`, price: 10 + ((i * 7 + s) % 40), ts: T + i * 20_000,
+    })));
+    // Thresholds where this session's score rises to `high` and then falls below it (hysteresis
+    // 0), read from a first run of the same events: no particular score is assumed.
+    let chosen = null;
+    for (const events of sequences) {
+      const probe = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false, hysteresis: 0 });
+      const scores = events.map((e) => probe.track(e).score);
+      probe.destroy();
+      const i = scores.findIndex((s, k) => s > 0 && s < 1 && scores.slice(k + 1).some((later) => later < s));
+      if (i >= 0) { chosen = { events, high: scores[i] }; break; }
+    }
+    if (!chosen) return { error: 'no sequence whose score falls after rising' };
+    const intent = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false, hysteresis: 0, thresholds: { medium: chosen.high, high: chosen.high } });
+    const calls = [];
+    const def = { key: 'high-only', variants: ['a', 'b'], eligible: (x) => { calls.push({ ...x }); return x.segment === 'high'; } };
+    const steps = chosen.events.map((e) => {
+      const u = intent.track(e);
+      return { segment: u.segment, score: u.score, variant: intent.experiment(def), scoreNow: intent.score };
+    });
+    return { steps, calls };
+  }, MODEL);
+  assert.equal(r.error, undefined, r.error);
+  const k = r.steps.findIndex((s) => s.segment === 'high');
+  assert.ok(k >= 0, 'the session reached high');
+  assert.ok(r.steps.slice(k + 1).some((s) => s.segment !== 'high'), 'and left it again (the case to test)');
+  r.steps.slice(0, k).forEach((s, i) => assert.equal(s.variant, null, `event ${i}: not eligible yet, not entered`));
+  const variant = r.steps[k].variant;
+  assert.ok(variant === 'a' || variant === 'b', `entered at event ${k}: ${variant}`);
+  r.steps.slice(k).forEach((s, i) => assert.equal(s.variant, variant, `event ${k + i} (${s.segment}): still in, same variant`));
+  // eligible() was asked with the intent of the moment, and no more once the session was in.
+  assert.equal(r.calls.length, k + 1, 'eligible() runs until the session enters, then never again');
+  r.calls.forEach((c, i) => assert.deepEqual(c, { segment: r.steps[i].segment, score: r.steps[i].scoreNow }));
+  await context.close();
+});
+
+test('invalid definitions are a console error naming BAD_EXPERIMENT and a null, never a throw', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const defs = [
+      undefined, null, 'offer', {}, { key: 'k' }, { key: 'k', variants: [] }, { key: 'k', variants: ['holdout'] },
+      { key: 'k', variants: ['a', 'b'], weights: [0.9, 0.9] }, { key: 'k', variants: ['a'], holdout: 1 },
+      { key: 'k', variants: ['a'], eligible: 'yes' },
+      new Proxy({}, { get() { throw new Error('trap'); } }),
+      { key: 'k', get variants() { throw new Error('getter'); } },
+      { key: 'k', variants: new Proxy(['a'], { get(t, p) { if (p === '0') throw new Error('trap'); return t[p]; } }) },
+    ];
+    const results = [];
+    for (const d of defs) {
+      try { results.push(intent.experiment(d)); } catch (e) { results.push(`threw ${e}`); }
+    }
+    // Redefined with other variants.
+    const valid = intent.experiment({ key: 'same', variants: ['a', 'b'] });
+    results.push(intent.experiment({ key: 'same', variants: ['a', 'c'] }));
+    // A throwing eligible() keeps the session out, with its own console error.
+    results.push(intent.experiment({ key: 'throws', variants: ['a'], eligible: () => { throw new Error('eligible trap'); } }));
+    // More experiments than a page may define: 'same', 'throws' and 30 more.
+    for (let i = 0; i < 40; i++) intent.experiment({ key: `many-${i}`, variants: ['a'] });
+    const overflow = Object.keys(intent.assignments()).length;
+    return { results, count: defs.length + 1, valid, overflow, ok: intent.track({ type: 'view_item', item: 'after' }) !== null };
+  }, MODEL);
+  assert.ok(r.results.every((x) => x === null), `every invalid definition returns null: ${JSON.stringify(r.results)}`);
+  assert.ok(r.valid === 'a' || r.valid === 'b');
+  assert.ok(r.ok, 'the widget keeps scoring');
+  const refused = ours(page, 'error').filter((m) => m.text.includes('experiment refused (BAD_EXPERIMENT)'));
+  // 13 invalid, 1 redefinition, and the 10 experiments past the 32nd of the page.
+  assert.equal(r.overflow, 31, 'at most 32 experiments per page: \'same\' and 30 more entered (\'throws\' is defined, not entered)');
+  assert.equal(refused.length, r.count + 10, refused.map((m) => m.text).join('\n'));
+  assert.equal(ours(page, 'error').filter((m) => m.text.includes("eligible() of experiment throws threw")).length, 1);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('dataLayerPush: experiment pushes carry experiment, variant and segment only; nothing else leaves the page', { timeout: 60_000 }, async () => {
+  let requests;
+  const { page, context } = await moduleHarness(env, null, { onPage: (p) => { requests = recordRequests(p); } });
+  const r = await page.evaluate(async (model) => {
+    window.dataLayer = [];
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', dataLayerPush: true });
+    window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: 'secret-sku', item_category: 'secret-cat', price: 12 }] } });
+    const variant = intent.experiment({ key: 'pushed', variants: ['a', 'b'], autoExpose: true });
+    intent.track({ type: 'purchase', item: 'secret-sku', category: 'secret-cat', price: 12 });
+    const quiet = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const before = window.dataLayer.length;
+    quiet.experiment({ key: 'quiet', variants: ['a'], autoExpose: true });
+    quiet.track({ type: 'purchase', ts: Date.now() });
+    await new Promise((res) => setTimeout(res, 400));
+    return { variant, layer: window.dataLayer.map((e) => ({ ...e })), quietPushes: window.dataLayer.length - before };
+  }, MODEL);
+  const ownPushes = r.layer.filter((e) => e.event !== 'view_item');
+  const experimentPushes = ownPushes.filter((e) => e.event !== 'shopper_intent_segment');
+  assert.deepEqual(experimentPushes.map((e) => e.event), ['shopper_intent_exposure', 'shopper_intent_conversion']);
+  for (const e of experimentPushes) {
+    assert.deepEqual(Object.keys(e).sort(), ['event', 'shopper_intent_experiment', 'shopper_intent_segment', 'shopper_intent_variant']);
+    assert.equal(e.shopper_intent_experiment, 'pushed');
+    assert.equal(e.shopper_intent_variant, r.variant);
+    assert.ok(['low', 'medium', 'high'].includes(e.shopper_intent_segment));
+  }
+  for (const e of ownPushes.filter((x) => x.event === 'shopper_intent_segment')) assert.deepEqual(Object.keys(e).sort(), ['event', 'shopper_intent_segment']);
+  assert.ok(ownPushes.every((e) => e.event.startsWith('shopper_intent_')), 'the widget pushes only its documented entries');
+  assert.equal(r.quietPushes, 0, 'without dataLayerPush, nothing is pushed');
+  // The network: the blank page and the package's own files, plain GETs without a body.
+  assert.ok(requests.some((q) => q.path === MODEL) && requests.some((q) => q.path === '/shopper-intent.js'), 'the requests were recorded');
+  for (const q of requests) {
+    assert.equal(q.method, 'GET', q.url);
+    assert.equal(q.postData, null, q.url);
+    assert.ok(q.path === '/__blank.html' || q.path === '/favicon.ico' || isPackageRequest(q), `only the package's files are fetched: ${q.url}`);
+    assert.ok(!q.url.includes('secret'), q.url);
+  }
+  await context.close();
+});
