@@ -86,11 +86,12 @@ $(CHECK_VENV)/.installed: models/requirements-check.txt
 test-train: cli
 	bash models/tests/run.sh $(CLI)
 
-## Benchmarks (figures, no assertions): native featurize/scoring, the page in Chromium, tract vs onnxruntime-web.
-bench: cli wasm tools-browser
-	$(CLI) bench --input $(TAOBAO) --model models/intent.json
-	node tests/browser/bench.mjs
-	node tests/bench/peer.mjs
+## The benchmark, figures only: the CLI natively, then our package and onnxruntime-web in headless
+## Chromium on the test users' sessions. Prints one table; writes build/bench/results.json,
+## BENCHMARKS.md and BENCHMARKS.svg. Benchmarks the wasm package as built (make wasm first);
+## MODELS=DIR for another model directory.
+bench: cli tools-browser
+	node tests/bench/run.mjs --models $(or $(MODELS),models) --cli $(CLI) --input $(TAOBAO)
 
 fmt:
 	cargo fmt --all
