@@ -52,6 +52,33 @@ export function toError(e) {
 let bindingsPromise = null;
 let compiled = null;
 let instances = 0;
+let exportsOfInstance = null;
+
+/** Bytes of the current wasm instance's linear memory (for benchmarks and memory drills), or 0. */
+export function wasmMemoryBytes() {
+  try {
+    return exportsOfInstance?.memory?.buffer?.byteLength ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The smallest module that uses a SIMD instruction: `(func (result v128) i32.const 0 i8x16.splat)`. */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11]);
+
+/** Whether this browser runs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 and later). */
+export function simdSupported() {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/** The SIMD build beside a plain module URL (`..._bg.wasm` -> `..._simd.wasm`), or null. */
+export function simdUrl(plainUrl) {
+  return /_bg\.wasm(?=$|[?#])/.test(plainUrl) ? plainUrl.replace(/_bg\.wasm(?=$|[?#])/, '_simd.wasm') : null;
+}
 
 /**
  * For each bindings module: a probe of its instance's shadow-stack pointer and the pointer's
@@ -99,7 +126,8 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
     return (async () => {
       const glue = await import(`./pkg/shopper_intent_wasm.js?instance=${instances}`);
       try {
-        watchStack(glue, await glue.default({ module_or_path: compiled }));
+        exportsOfInstance = await glue.default({ module_or_path: compiled });
+        watchStack(glue, exportsOfInstance);
       } catch (e) {
         throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the wasm module again: ${e}`, { cause: e });
       }
@@ -109,24 +137,31 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
   if (!bindingsPromise) {
     bindingsPromise = (async () => {
       const glue = await import('./pkg/shopper_intent_wasm.js');
-      const controller = typeof AbortController === 'function' ? new AbortController() : null;
-      const timer = controller && timeoutMs > 0 ? setTimeout(() => controller.abort(), timeoutMs) : 0;
-      let response;
-      try {
-        response = await fetch(wasmUrl, { credentials: 'same-origin', signal: controller?.signal });
-      } catch (e) {
-        const why = controller?.signal.aborted ? `no answer within ${timeoutMs} ms` : String(e);
-        throw new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${wasmUrl}: ${why}`, { cause: e });
-      } finally {
-        clearTimeout(timer);
-      }
+      const get = async (url) => {
+        const controller = typeof AbortController === 'function' ? new AbortController() : null;
+        const timer = controller && timeoutMs > 0 ? setTimeout(() => controller.abort(), timeoutMs) : 0;
+        try {
+          return await fetch(url, { credentials: 'same-origin', signal: controller?.signal });
+        } catch (e) {
+          const why = controller?.signal.aborted ? `no answer within ${timeoutMs} ms` : String(e);
+          throw new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${url}: ${why}`, { cause: e });
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      // The SIMD build where the browser runs it; the plain one otherwise, or when the SIMD file
+      // is not deployed beside it.
+      const simd = simdSupported() ? simdUrl(wasmUrl) : null;
+      let response = simd ? await get(simd).catch(() => null) : null;
+      if (!response || !response.ok) response = await get(wasmUrl);
       if (!response.ok) {
         throw new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${wasmUrl}: HTTP ${response.status}`);
       }
       try {
         const streaming = typeof WebAssembly.compileStreaming === 'function' && /application\/wasm/.test(response.headers.get('Content-Type') || '');
         compiled = streaming ? await WebAssembly.compileStreaming(response) : await WebAssembly.compile(await response.arrayBuffer());
-        watchStack(glue, await glue.default({ module_or_path: compiled }));
+        exportsOfInstance = await glue.default({ module_or_path: compiled });
+        watchStack(glue, exportsOfInstance);
       } catch (e) {
         throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the wasm module ${wasmUrl}: ${e}`, { cause: e });
       }

@@ -4,10 +4,13 @@
 //! [`shopper_intent::Window`], and every score from its [`shopper_intent::Engine`] logic.
 
 pub mod bench;
+#[cfg(feature = "onnx")]
 pub mod convert;
 pub mod dataset;
 pub mod eval;
 pub mod featurize;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logs;
 pub mod metrics;
 pub mod model_files;

@@ -193,6 +193,14 @@ fn parse_taobao(line: &str) -> Result<(String, Event), String> {
     Ok((f[0].to_string(), e))
 }
 
+/// One line of a log in `format`: the user and the event, or why the line is malformed.
+pub fn parse_line(format: Format, line: &str) -> Result<(String, Event), String> {
+    match format {
+        Format::Taobao => parse_taobao(line),
+        Format::Jsonl => parse_jsonl(line),
+    }
+}
+
 /// The format of a log, from its first non-empty line.
 pub fn sniff(mut reader: impl BufRead) -> Result<Format> {
     let mut line = String::new();

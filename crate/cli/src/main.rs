@@ -13,7 +13,9 @@ use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VE
 use shopper_intent::{Kinds, WindowConfig};
 use shopper_intent_cli::dataset::Users;
 use shopper_intent_cli::logs::{self, BadLine, Format, Log, OnError, ReadOptions, SHOWN_BAD_LINES, TAOBAO_END_MS, TAOBAO_START_MS};
-use shopper_intent_cli::{bench, convert, eval, featurize, model_files, reach, replay, report, score};
+#[cfg(feature = "onnx")]
+use shopper_intent_cli::convert;
+use shopper_intent_cli::{bench, eval, featurize, model_files, reach, replay, report, score};
 
 #[derive(Parser)]
 #[command(name = "shopper-intent", version, about = "On-device purchase intent: training data, scoring, evaluation")]
@@ -149,6 +151,7 @@ enum Command {
         json: Option<PathBuf>,
     },
     /// Write the weights file from the ONNX file a manifest names, and check that they agree.
+    #[cfg(feature = "onnx")]
     Convert {
         /// The manifest (written by the trainer; updated with the weights' size and checksum).
         #[arg(long)]
@@ -257,6 +260,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval { input, model, compare, seed, split, bootstrap, json } => {
             eval_seeds(&input, &model, compare.as_deref(), &seed, &split, bootstrap, json.as_deref())
         }
+        #[cfg(feature = "onnx")]
         Command::Convert { model, check, fixtures } => {
             let parity = if check { convert::check(&model, fixtures.as_deref())? } else { convert::convert(&model, fixtures.as_deref())? };
             println!(

@@ -290,40 +290,46 @@ impl ModelLoader {
 }
 
 /// The same step run for up to B sessions at once: one matrix product scores the next event of
-/// many shoppers (offline scoring and evaluation; the page scores one event at a time).
+/// many shoppers (offline scoring and evaluation; the page scores one event at a time). Plans
+/// of several sizes are kept (1, 8, 64, then B) so that a run with few sessions left, as at the
+/// end of a log, does not pay for B rows.
 pub struct BatchModel {
     weights: Weights,
-    step: Step,
+    steps: Vec<Step>,
 }
 
 impl BatchModel {
-    /// A batch step of `batch` rows for a loaded model.
+    /// A batch step of up to `batch` rows for a loaded model.
     pub fn new(model: &SequenceModel, batch: usize) -> Result<BatchModel, Error> {
         if batch == 0 {
             return Err(Error::BadOptions("a batch needs at least one row".into()));
         }
-        Ok(BatchModel { weights: model.weights.clone(), step: Step::new(&model.weights, batch)? })
+        let mut sizes: Vec<usize> = [1, 8, 64].into_iter().filter(|&s| s < batch).collect();
+        sizes.push(batch);
+        let steps = sizes.into_iter().map(|b| Step::new(&model.weights, b)).collect::<Result<Vec<_>, _>>()?;
+        Ok(BatchModel { weights: model.weights.clone(), steps })
     }
 
-    /// Rows per run.
+    /// Rows per run, at most.
     pub fn batch(&self) -> usize {
-        self.step.batch
+        self.steps.last().map_or(0, |s| s.batch)
     }
 
     /// Steps `n = rows.len() / F` sessions (n <= B): row i with state `(h[i], c[i])`, each H
     /// numbers, flat; writes the probabilities into `p[..n]` and the new states in place.
     pub fn step(&mut self, rows: &[f32], h: &mut [f32], c: &mut [f32], p: &mut [f32]) -> Result<(), Error> {
-        let (f, hd, b) = (self.weights.inputs, self.weights.hidden, self.step.batch);
+        let (f, hd, b) = (self.weights.inputs, self.weights.hidden, self.batch());
         let n = rows.len() / f;
         if n > b || rows.len() != n * f || h.len() != n * hd || c.len() != n * hd || p.len() < n {
             return Err(Error::BadOptions(format!("a batch step takes at most {b} rows of {f} with their states")));
         }
-        let x = self.step.input(0)?;
+        let step = self.steps.iter_mut().find(|s| s.batch >= n).ok_or_else(|| bad("no plan for this batch"))?;
+        let x = step.input(0)?;
         x[..n * f].copy_from_slice(rows);
         x[n * f..].fill(0.0);
-        self.step.input(1)?[..n * hd].copy_from_slice(h);
-        self.step.input(2)?[..n * hd].copy_from_slice(c);
-        self.step.run(|pp, h2, c2| {
+        step.input(1)?[..n * hd].copy_from_slice(h);
+        step.input(2)?[..n * hd].copy_from_slice(c);
+        step.run(|pp, h2, c2| {
             for (i, v) in pp[..n].iter().enumerate() {
                 p[i] = check_probability(*v)?;
             }
