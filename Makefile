@@ -7,15 +7,15 @@ CLI := $(CARGO_TARGET_DIR)/native/shopper-intent
 TAOBAO ?= ../shared/data/taobao/UserBehavior_first100k.csv
 PORT ?= 8080
 
-.PHONY: fuzz fuzz-smoke fuzz-seeds demo test test-rust test-model test-browser tools tools-rust tools-browser wasm cli model bench fmt
+.PHONY: web fuzz fuzz-smoke fuzz-seeds demo test test-rust test-model test-browser tools tools-rust tools-browser wasm cli model bench fmt
 
 ## The demo storefront on http://localhost:$(PORT), with the shipped model or MODEL=models/<name>.
 MODEL ?= models
-demo: tools-rust wasm
+demo: tools wasm web
 	node web/dev/serve.mjs --port $(PORT) --models $(MODEL)
 
 ## Every test: Rust (unit, property, golden, parity), the wasm build, the browser.
-test: tools test-rust wasm test-model test-browser fuzz-smoke
+test: tools test-rust wasm web test-model test-browser fuzz-smoke
 
 tools: tools-rust tools-browser
 
@@ -39,6 +39,10 @@ wasm:
 	  wasm-pack build crate/wasm --target web --release --out-dir ../../build/pkg-simd --no-pack
 	cmp build/pkg-simd/shopper_intent_wasm.js web/package/pkg/shopper_intent_wasm.js
 	cp build/pkg-simd/shopper_intent_wasm_bg.wasm web/package/pkg/shopper_intent_wasm_simd.wasm
+
+## The page package bundled into one minified module each (web/package/*.min.js; esbuild).
+web:
+	node web/dev/bundle.mjs
 
 ## The browser tests; the parity test compares with scores the native CLI gives the same events.
 test-browser: cli

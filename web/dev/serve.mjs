@@ -50,6 +50,7 @@ const MIME = {
 const PACKAGE_FILES = new Set([
   'shopper-intent.js', 'shopper-intent.d.ts', 'engine.js', 'capture.js', 'snippet.js', 'queue.js', 'hooks.js',
   'storage.js', 'model-fetch.js', 'experiments.js', 'schedule.js', 'PRIVACY.md', 'README.md',
+  'shopper-intent.min.js', 'snippet.min.js',
 ]);
 /** The benchmark page's files. */
 const BENCH_FILES = new Set(['bench.html', 'bench.js']);

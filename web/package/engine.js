@@ -124,7 +124,10 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
   if (fresh && compiled) {
     instances += 1;
     return (async () => {
-      const glue = await import(`./pkg/shopper_intent_wasm.js?instance=${instances}`);
+      // A URL built at run time (not a literal) so that bundlers leave this import alone: the
+      // fresh copy of the bindings must be a separate module, loaded from beside this file.
+      const fresh = new URL(`./pkg/shopper_intent_wasm.js?instance=${instances}`, import.meta.url).href;
+      const glue = await import(fresh);
       try {
         exportsOfInstance = await glue.default({ module_or_path: compiled });
         watchStack(glue, exportsOfInstance);

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Bundles the page package into one minified module each for the two ways a shop installs it:
+//   web/package/shopper-intent.min.js   the module a storefront imports (ShopperIntent and the mappers)
+//   web/package/snippet.min.js          the one-line install (snippet.js and everything it imports)
+// A page that imports ten small modules pays for each round trip and parse; one module does not.
+// The wasm-bindgen glue (pkg/shopper_intent_wasm.js) is bundled in; the .wasm files stay beside
+// the bundles, which find them through `import.meta.url`. The sources stay the reference
+// (tests run against both).
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync, statSync } from 'node:fs';
+
+const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), '..', 'package');
+if (!existsSync(join(PACKAGE, 'pkg', 'shopper_intent_wasm.js'))) {
+  console.error('bundle: web/package/pkg/ is missing: build the wasm package first (make wasm)');
+  process.exit(1);
+}
+for (const [entry, out] of [['shopper-intent.js', 'shopper-intent.min.js'], ['snippet.js', 'snippet.min.js']]) {
+  await build({
+    entryPoints: [join(PACKAGE, entry)],
+    outfile: join(PACKAGE, out),
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    target: ['es2022'],
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  console.log(`bundle: ${out} ${statSync(join(PACKAGE, out)).size} bytes`);
+}
