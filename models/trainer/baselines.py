@@ -73,7 +73,7 @@ def lightgbm(summary, sp, seed=0, log=None):
     m = lgb.LGBMClassifier(n_estimators=2000, learning_rate=0.03, num_leaves=15, min_child_samples=50,
                            subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
                            random_state=seed, n_jobs=1, verbose=-1)
-    m.fit(X["train"], sp["train"].label, eval_set=[(X["val"], sp["val"].label)], eval_metric="auc",
+    m.fit(X["train"], sp["train"].label, eval_X=(X["val"],), eval_y=(sp["val"].label,), eval_metric="auc",
           categorical_feature=[A, A + 1], callbacks=[lgb.early_stopping(100, verbose=False)])
     raw = lambda k: m.predict(X[k], raw_score=True)
     return raw("val"), raw("test"), {"best_iteration": int(m.best_iteration_ or 0), "features": "aggregates + current kind + previous kind"}

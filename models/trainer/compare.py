@@ -11,6 +11,8 @@ between the LSTM and the best baseline, and the verdict.
   online AUC is above 0, loses to it when below 0, and matches it otherwise.
 """
 
+import warnings
+
 import numpy as np
 
 from . import metrics as M
@@ -43,7 +45,14 @@ class SeedEval:
 
 def summarise(per_seed, baseline_names):
     """per_seed: {seed: SeedEval}. Returns the results dict: per model per seed figures, means with
-    intervals, the best baseline, paired differences and the verdict."""
+    intervals, the best baseline, paired differences and the verdict. A figure that no seed
+    defines (a prefix bucket without both classes) stays NaN (null in JSON)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _summarise(per_seed, baseline_names)
+
+
+def _summarise(per_seed, baseline_names):
     seeds = sorted(per_seed)
     models = {}
     for name in per_seed[seeds[0]].figures:

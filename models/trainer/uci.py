@@ -215,7 +215,7 @@ def lgbm(X, y, fit, val, te, drop, r):
                            subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
                            random_state=r, n_jobs=1, verbose=-1)
     cat = [cols.index(c) for c in (10, 11, 12, 13, 14, 15) if c in cols]
-    m.fit(X[fit][:, cols], y[fit], eval_set=[(X[val][:, cols], y[val])], eval_metric="auc",
+    m.fit(X[fit][:, cols], y[fit], eval_X=(X[val][:, cols],), eval_y=(y[val],), eval_metric="auc",
           categorical_feature=cat, callbacks=[lgb.early_stopping(100, verbose=False)])
     return m.predict_proba(X[val][:, cols])[:, 1], m.predict_proba(X[te][:, cols])[:, 1]
 
