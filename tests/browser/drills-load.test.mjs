@@ -1,0 +1,200 @@
+// Reliability drills (issue 11): loading fails. The model, the manifest or the wasm module is
+// missing (404), never answers (with the `timeoutMs` option), or is junk; the manifest's weights
+// checksum does not match; the options name no model. Each time the widget degrades visibly and
+// safely: load() resolves, status 'failed' with error {code, message}, exactly one console error
+// of the package naming the code, no score (0, 'low', no history, no factors, no experiments),
+// track() returns null, nothing reaches the page, the page keeps running. A bad download is never
+// cached.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MANIFEST, MODEL, MODELS, blankPage, ours, setup } from './helpers.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.close(); });
+
+const WEIGHTS = readFileSync(join(MODELS, 'intent.bin'));
+const MANIFEST_TEXT = readFileSync(join(MODELS, 'intent.json'), 'utf8');
+const WASM_FILES = /\/pkg\/shopper_intent_wasm_(bg|simd)\.wasm$/;
+
+/** FNV-1a 64 as 16 hex digits (the manifest's weights checksum). */
+function fnv1a64(bytes) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of bytes) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
+}
+
+/**
+ * Loads the package with `options` on a fresh page whose requests `routes` answer
+ * (`[{url: RegExp, handler}]`); returns the widget's state, the console and the page errors.
+ */
+async function load(options, routes = [], { context: given } = {}) {
+  const context = given ?? (await env.browser.newContext());
+  const page = await env.page(context);
+  for (const r of routes) await page.route(r.url, r.handler);
+  await blankPage(page, env.url);
+  const r = await page.evaluate(async (opts) => {
+    const { ShopperIntent } = await import('/shopper-intent.js');
+    let rejected = null;
+    let intent;
+    let whileLoading = null;
+    try {
+      intent = ShopperIntent.create(opts);
+      // The page runs while the widget loads: its own work goes on.
+      await new Promise((res) => setTimeout(res, 0));
+      whileLoading = { status: intent.status, dom: (() => { const d = document.createElement('p'); document.body.append(d); return d.isConnected; })() };
+      await intent.ready;
+    } catch (e) { rejected = String(e); }
+    const update = intent.track({ type: 'view_item', item: 'x' });
+    return {
+      rejected, whileLoading, status: intent.status, error: intent.error, update, score: intent.score, segment: intent.segment,
+      explain: intent.explain(), history: intent.history(), experiment: intent.experiment({ key: 'k', variants: ['a', 'b'] }),
+      attributes: intent.attributes(), attr: document.documentElement.getAttribute('data-shopper-intent-segment'),
+      alive: document.body !== null && 1 + 1,
+    };
+  }, { storage: 'memory', autoCapture: false, ...options });
+  const out = { ...r, errors: ours(page, 'error'), pageErrors: page.pageErrors, page };
+  if (!given) await context.close();
+  return out;
+}
+
+function assertFailed(r, codes, mention) {
+  const allowed = Array.isArray(codes) ? codes : [codes];
+  assert.equal(r.rejected, null, 'load() resolves, it does not reject');
+  assert.equal(r.status, 'failed');
+  assert.ok(allowed.includes(r.error?.code), `error ${JSON.stringify(r.error)}, expected ${allowed.join(' or ')}`);
+  assert.equal(typeof r.error.message, 'string');
+  assert.ok(r.error.message.length > 0 && r.error.message.length <= 1000, 'the message says why, briefly');
+  assert.equal(r.update, null, 'track() returns null');
+  assert.equal(r.score, 0);
+  assert.equal(r.segment, 'low');
+  assert.deepEqual(r.explain, []);
+  assert.deepEqual(r.history, []);
+  assert.equal(r.experiment, null, 'no experiments without a running widget');
+  assert.deepEqual(r.attributes, { intentSegment: 'low', intentScoreBucket: 0 });
+  assert.equal(r.attr, null, 'no segment attribute on <html>');
+  assert.equal(r.alive, 2, 'the page still runs');
+  assert.deepEqual(r.pageErrors, [], 'no uncaught error reaches the page');
+  assert.equal(r.errors.length, 1, `exactly one console error of the package: ${r.errors.map((m) => m.text)}`);
+  assert.match(r.errors[0].text, new RegExp(`\\((${allowed.join('|')})\\)`));
+  assert.ok(r.errors[0].text.length <= 1200, 'the console error is short');
+  if (mention) assert.ok(r.errors[0].text.includes(mention), `the message names ${mention}: ${r.errors[0].text}`);
+}
+
+const fulfill = (body, contentType = 'application/octet-stream', status = 200) => (route) => route.fulfill({ status, contentType, body });
+const never = () => () => { /* the request is never answered */ };
+
+test('the weights (404) fail cleanly', { timeout: 60_000 }, async () => {
+  const r = await load({ model: '/models/missing.bin', manifest: MANIFEST });
+  assertFailed(r, 'LOAD_FAILED', '/models/missing.bin');
+  assert.match(r.errors[0].text, /404/);
+});
+
+test('the manifest (404) fails cleanly', { timeout: 60_000 }, async () => {
+  const r = await load({ model: MODEL, manifest: '/models/missing.json' });
+  assertFailed(r, 'LOAD_FAILED', '/models/missing.json');
+});
+
+test('the wasm module (404) fails cleanly', { timeout: 60_000 }, async () => {
+  const r = await load({ model: MODEL }, [{ url: WASM_FILES, handler: fulfill('not found', 'text/plain', 404) }]);
+  assertFailed(r, 'LOAD_FAILED', 'wasm');
+});
+
+for (const [what, url, option] of [
+  ['weights', /\/models\/intent\.bin$/, '/models/intent.bin'],
+  ['manifest', /\/models\/intent\.json$/, '/models/intent.json'],
+  ['wasm module', WASM_FILES, 'wasm'],
+]) {
+  test(`a download that never ends (${what}): LOAD_FAILED after timeoutMs, the page never waits`, { timeout: 60_000 }, async () => {
+    const r = await load({ model: MODEL, manifest: MANIFEST, timeoutMs: 700 }, [{ url, handler: never() }]);
+    assert.deepEqual(r.whileLoading, { status: 'loading', dom: true }, 'the page runs while the widget waits');
+    assertFailed(r, 'LOAD_FAILED', option);
+    assert.match(r.errors[0].text, /no answer within 700 ms/);
+  });
+}
+
+test('junk weights (random bytes) fail cleanly with BAD_MODEL', { timeout: 60_000 }, async () => {
+  const junk = randomBytes(WEIGHTS.length);
+  const r = await load({ model: '/models/junk.bin', manifest: MANIFEST, modelCache: false },
+    [{ url: /\/models\/junk\.bin$/, handler: fulfill(junk) }]);
+  assertFailed(r, 'BAD_MODEL');
+});
+
+test('weights whose checksum does not match the manifest fail with MANIFEST_MISMATCH', { timeout: 60_000 }, async () => {
+  const edited = Buffer.from(WEIGHTS);
+  edited[edited.length >> 1] ^= 0x40; // one bit of one weight
+  const r = await load({ model: '/models/edited.bin', manifest: MANIFEST, modelCache: false },
+    [{ url: /\/models\/edited\.bin$/, handler: fulfill(edited) }]);
+  assertFailed(r, 'MANIFEST_MISMATCH');
+  // The other way round: the real weights, a manifest naming another checksum.
+  const manifest = JSON.parse(MANIFEST_TEXT);
+  manifest.model.weights_fnv1a64 = manifest.model.weights_fnv1a64.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+  const r2 = await load({ model: MODEL, manifest: '/models/other.json', modelCache: false },
+    [{ url: /\/models\/other\.json$/, handler: fulfill(JSON.stringify(manifest), 'application/json') }]);
+  assertFailed(r2, 'MANIFEST_MISMATCH');
+  assert.ok(r2.error.message.includes('checksum'), r2.error.message);
+  // And junk whose checksum the manifest does name: the engine reads it and refuses it.
+  const junk = Buffer.concat([Buffer.from('SIW1'), randomBytes(WEIGHTS.length - 4)]);
+  const named = JSON.parse(MANIFEST_TEXT);
+  named.model.weights_fnv1a64 = fnv1a64(junk);
+  const r3 = await load({ model: '/models/named-junk.bin', manifest: '/models/named.json', modelCache: false }, [
+    { url: /\/models\/named-junk\.bin$/, handler: fulfill(junk) },
+    { url: /\/models\/named\.json$/, handler: fulfill(JSON.stringify(named), 'application/json') },
+  ]);
+  assertFailed(r3, 'BAD_MODEL');
+});
+
+test('a junk manifest fails cleanly (not JSON, another format, an HTML page, nonsense fields)', { timeout: 90_000 }, async () => {
+  const bodies = {
+    'not JSON': '{"format": 2, "name": ',
+    'an HTML page': '<!doctype html><html><body>Welcome to our shop</body></html>',
+    'another format': JSON.stringify({ ...JSON.parse(MANIFEST_TEXT), format: 99 }),
+    'nonsense fields': '{"window": "many"}',
+    'a JSON array': '[1, 2, 3]',
+    'an empty file': '',
+  };
+  for (const [name, body] of Object.entries(bodies)) {
+    const r = await load({ model: MODEL, manifest: '/models/junk.json', modelCache: false },
+      [{ url: /\/models\/junk\.json$/, handler: fulfill(body, name === 'an HTML page' ? 'text/html' : 'application/json') }]);
+    assertFailed(r, ['MANIFEST_MISMATCH', 'BAD_MODEL'], undefined);
+  }
+});
+
+test('a junk wasm module fails cleanly', { timeout: 60_000 }, async () => {
+  const r = await load({ model: MODEL }, [{ url: WASM_FILES, handler: fulfill(randomBytes(5000), 'application/wasm') }]);
+  assertFailed(r, 'LOAD_FAILED');
+});
+
+test('no model option fails cleanly with BAD_OPTIONS', { timeout: 60_000 }, async () => {
+  for (const model of [undefined, 42, null, {}]) {
+    const r = await load({ model });
+    assertFailed(r, 'BAD_OPTIONS', 'model');
+  }
+});
+
+test('a bad download is never cached: the next load fetches the weights again and works', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const junk = Buffer.from(WEIGHTS);
+  junk[100] ^= 1;
+  const first = await load({ model: MODEL, manifest: MANIFEST }, [{ url: /\/models\/intent\.bin$/, handler: fulfill(junk) }], { context });
+  assertFailed(first, 'MANIFEST_MISMATCH');
+  const page = await env.page(context);
+  const fetched = [];
+  page.on('request', (q) => { if (q.url().endsWith(MODEL)) fetched.push(q.url()); });
+  await blankPage(page, env.url);
+  const ok = async () => page.evaluate(async ({ model, manifest }) => {
+    const { ShopperIntent } = await import(`/shopper-intent.js`);
+    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false });
+    return { status: intent.status, update: intent.track({ type: 'view_item', item: 'y' }) !== null };
+  }, { model: MODEL, manifest: MANIFEST });
+  assert.deepEqual(await ok(), { status: 'ready', update: true }, 'the real weights load');
+  assert.equal(fetched.length, 1, 'the weights were fetched, not taken from the cache');
+  await page.reload();
+  assert.deepEqual(await ok(), { status: 'ready', update: true });
+  assert.equal(fetched.length, 1, 'accepted weights are cached: no second download');
+  await context.close();
+});

@@ -1,0 +1,279 @@
+// Reliability drills (issue 11): storage. Storage that throws (SecurityError from the methods or
+// from the localStorage getter), storage that is full (QuotaExceededError), stored states that
+// are garbage, of another version, edited, expired or hostile, a state written by another tab
+// between two loads, and two tabs of one session. Each time: no exception reaches the page,
+// Object.prototype is untouched, the widget keeps scoring, and what is restored is exactly what
+// the semantics say (web/package/README.md, "Persistence"): a state that cannot be used is
+// discarded with one warning and removed; each tab scores its own events; the state saved last
+// wins at the next load.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { MODEL, moduleHarness, ours, pause, setup } from './helpers.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.close(); });
+
+const KEY = 'shopper-intent:state';
+
+/** Own property names of the built-in prototypes, to compare before and after. */
+function prototypes() {
+  return [Object.prototype, Array.prototype, Function.prototype, String.prototype, Number.prototype]
+    .map((p) => Object.getOwnPropertyNames(p).sort().join(','));
+}
+
+/** FNV-1a 64 of bytes, as the engine's state checksum (little-endian u64 at the end). */
+function fnv1a64(bytes) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of bytes) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h;
+}
+/** The engine state `bytes` with `edit(body)` applied and a checksum that fits again. */
+function resealed(bytes, edit) {
+  const body = Buffer.from(bytes.subarray(0, bytes.length - 8));
+  edit(body);
+  const sum = Buffer.alloc(8);
+  sum.writeBigUInt64LE(fnv1a64(body));
+  return Buffer.concat([body, sum]);
+}
+
+/** A page with the package, where `script` ran first (it may break storage). */
+const harness = (script, context) => moduleHarness(env, script, { context });
+
+/** Loads a widget in `page` (storage 'local' unless given), tracks `events`, returns what it sees. */
+function visit(page, { events = [], storage = 'local', wait = 400, destroy = false } = {}) {
+  return page.evaluate(async ({ model, events, storage, wait, destroy }) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage, autoCapture: false });
+    const restored = intent.history().map((p) => p.type);
+    const updates = events.map((e) => intent.track(e));
+    await new Promise((r) => setTimeout(r, wait));
+    const out = {
+      status: intent.status, storage: intent.storage, restored, updates,
+      history: intent.history().map((p) => [p.type, p.score]), segment: intent.segment,
+      variant: intent.experiment({ key: 'tabs', variants: ['a', 'b', 'c', 'd'] }),
+      stored: (() => { try { return localStorage.getItem('shopper-intent:state'); } catch { return 'unreadable'; } })(),
+    };
+    if (destroy) intent.destroy();
+    return out;
+  }, { model: MODEL, events, storage, wait, destroy });
+}
+
+const ev = (type, item, ts) => ({ type, item, category: 'c', price: 20, ts });
+
+// ---------------------------------------------------------------------------------------------
+
+function throwingStorage() {
+  for (const m of ['setItem', 'getItem', 'removeItem']) {
+    Storage.prototype[m] = function () { throw new DOMException('The operation is insecure.', 'SecurityError'); };
+  }
+}
+function quotaStorage() {
+  const setItem = Storage.prototype.setItem;
+  Storage.prototype.setItem = function (key, value) {
+    if (String(key).startsWith('shopper-intent')) throw new DOMException('quota', 'QuotaExceededError');
+    return setItem.call(this, key, value);
+  };
+}
+function disabledStorage() {
+  for (const name of ['localStorage', 'sessionStorage']) {
+    Object.defineProperty(window, name, { configurable: true, get() { throw new DOMException('Access is denied for this document.', 'SecurityError'); } });
+  }
+}
+
+for (const [name, script, storage] of [
+  ['Storage methods that throw SecurityError', throwingStorage, 'local'],
+  ['a full storage (setItem throws QuotaExceededError)', quotaStorage, 'session'],
+  ['storage disabled (the localStorage getter throws SecurityError)', disabledStorage, 'local'],
+]) {
+  test(`${name}: the state falls back to memory with one warning, scoring goes on`, { timeout: 60_000 }, async () => {
+    const { page, context } = await harness(script);
+    const before = await page.evaluate(prototypes);
+    const r = await page.evaluate(async ({ storage, model }) => {
+      const intent = await window.SI.ShopperIntent.load({ model, storage, autoCapture: false });
+      const now = Date.now();
+      const updates = [];
+      for (let i = 0; i < 5; i++) {
+        updates.push(intent.track({ type: i % 2 ? 'add_to_cart' : 'view_item', item: `i-${i}`, ts: now + i * 1000 }));
+        await new Promise((res) => setTimeout(res, 300)); // let each debounced save happen
+      }
+      const variant = intent.experiment({ key: 'e', variants: ['a', 'b'] });
+      intent.forget();
+      const afterForget = intent.track({ type: 'view_item', item: 'after', ts: now + 10_000 });
+      return { status: intent.status, storage: intent.storage, updates, afterForget, stored: intent.storedState() !== null, variant };
+    }, { storage, model: MODEL });
+    assert.equal(r.status, 'ready');
+    assert.equal(r.storage, 'memory');
+    assert.ok(r.updates.every((u) => u && typeof u.score === 'number'), 'every event was tracked');
+    assert.ok(r.afterForget && typeof r.afterForget.score === 'number', 'forget() and tracking after it work');
+    assert.ok(r.variant === 'a' || r.variant === 'b');
+    const storageWarnings = ours(page, 'warning').filter((m) => /Storage cannot be used/.test(m.text));
+    assert.equal(storageWarnings.length, 1, `one storage warning: ${ours(page, 'warning').map((m) => m.text)}`);
+    assert.deepEqual(ours(page, 'error'), []);
+    assert.deepEqual(page.pageErrors, []);
+    assert.deepEqual(await page.evaluate(prototypes), before, 'the built-in prototypes are untouched');
+    // The next page load in the same (broken) browser works as well.
+    await page.reload();
+    await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+    const next = await visit(page, { storage, events: [ev('view_item', 'n', Date.now())], wait: 0 });
+    assert.equal(next.status, 'ready');
+    assert.ok(next.updates[0], 'scoring after a reload');
+    assert.deepEqual(page.pageErrors, []);
+    await context.close();
+  });
+}
+
+test('stored states that are garbage, of another version, edited, expired or hostile are discarded; good ones restored', { timeout: 120_000 }, async () => {
+  const { page, context } = await harness();
+  const before = await page.evaluate(prototypes);
+  const now = Date.now();
+  // A real state of three events, saved by a widget on this page.
+  const made = await visit(page, { events: [ev('view_item', 'r-1', now - 9000), ev('add_to_cart', 'r-1', now - 8000), ev('view_item', 'r-2', now - 7000)], destroy: true });
+  const wrapper = JSON.parse(made.stored);
+  assert.equal(wrapper.v, 1);
+  const state = Buffer.from(wrapper.state, 'base64');
+  const wrap = (fields) => JSON.stringify({ ...wrapper, ...fields });
+  const b64 = (bytes) => Buffer.from(bytes).toString('base64');
+  const edited = Buffer.from(state);
+  edited[Math.floor(edited.length / 2)] ^= 0x10;
+  const discarded = {
+    'not JSON': '{oops',
+    'JSON null': 'null',
+    'a JSON array': '[1, 2]',
+    'a JSON string': '"state"',
+    'wrapper version 2': wrap({ v: 2 }),
+    'wrapper version 0': wrap({ v: 0 }),
+    'no state field': JSON.stringify({ v: 1, savedAt: now, expiresAt: now + 1e9 }),
+    'savedAt a string': wrap({ savedAt: 'yesterday' }),
+    'state not base64': wrap({ state: '%%% not base64 %%%' }),
+    'random bytes': wrap({ state: b64(randomBytes(300)) }),
+    'truncated state': wrap({ state: b64(state.subarray(0, state.length >> 1)) }),
+    'one byte edited': wrap({ state: b64(edited) }),
+    'another engine state format (checksum fixed)': wrap({ state: b64(resealed(state, (b) => { b[4] = 9; })) }),
+    'another model (checksum fixed)': wrap({ state: b64(resealed(state, (b) => { b[5] ^= 0xff; })) }),
+    'a segment that does not exist (checksum fixed)': wrap({ state: b64(resealed(state, (b) => { b[13] = 7; })) }),
+    'expired': wrap({ savedAt: now - 100 * 86_400_000, expiresAt: now - 1000 }),
+    'expired in a year no date can hold': wrap({ expiresAt: -1e300 }),
+    '4 MB of garbage': 'x'.repeat(4 * 2 ** 20),
+  };
+  const restored = {
+    'the state as saved': made.stored,
+    'saved in the future (a clock set back)': wrap({ savedAt: now + 3 * 86_400_000 }),
+    'junk experiments beside it': wrap({ extra: { experiments: { id: 'not-hex', session: 'junk' } } }),
+    'hostile experiment keys beside it': wrap({ extra: JSON.parse(`{"experiments": {"id": "${'ab'.repeat(16)}", "session": {"entered": {"__proto__": "a", "constructor": "b", "k": 5}, "exposed": {"__proto__": "a"}, "converted": "yes"}}, "__proto__": {"polluted": true}}`) }),
+  };
+  const results = {};
+  for (const [name, text] of Object.entries({ ...discarded, ...restored })) {
+    const r = await page.evaluate(async ({ text, model }) => {
+      localStorage.setItem('shopper-intent:state', text);
+      const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+      const out = {
+        status: intent.status, restored: intent.history().length, left: localStorage.getItem('shopper-intent:state') === null ? null : 'kept',
+        assignments: Object.entries(intent.assignments()), protoOfAssignments: Object.getPrototypeOf(intent.assignments()) === Object.prototype,
+        update: intent.track({ type: 'view_item', item: 'after', ts: Date.now() }) !== null,
+        polluted: ({}).polluted,
+      };
+      intent.forget();
+      intent.destroy();
+      return out;
+    }, { text, model: MODEL });
+    results[name] = r;
+  }
+  for (const [name, r] of Object.entries(results)) {
+    assert.equal(r.status, 'ready', `${name}: ready`);
+    assert.equal(r.update, true, `${name}: tracking works`);
+    assert.equal(r.polluted, undefined, `${name}: no prototype polluted`);
+    assert.ok(r.protoOfAssignments, `${name}: assignments() is a plain object`);
+    if (name in discarded) {
+      assert.equal(r.restored, 0, `${name}: nothing restored`);
+      assert.equal(r.left, null, `${name}: removed from storage`);
+    } else {
+      assert.equal(r.restored, 3, `${name}: the three events are restored`);
+    }
+  }
+  assert.deepEqual(results['hostile experiment keys beside it'].assignments, [['__proto__', 'a'], ['constructor', 'b']],
+    'keys like __proto__ are plain keys; a variant that is not a string is dropped');
+  const warnings = ours(page, 'warning').filter((m) => m.text.includes('stored state was discarded'));
+  assert.equal(warnings.length, Object.keys(discarded).length, `one warning per discarded state:\n${warnings.map((m) => m.text).join('\n')}`);
+  assert.equal(warnings.filter((m) => m.text.includes('BAD_STATE')).length, 6, 'the engine\'s BAD_STATE is named for the six whose wrapper was fine');
+  assert.ok(warnings.every((m) => m.text.length < 400), 'warnings stay short');
+  assert.deepEqual(ours(page, 'error'), []);
+  assert.deepEqual(page.pageErrors, []);
+  assert.deepEqual(await page.evaluate(prototypes), before, 'the built-in prototypes are untouched');
+  await context.close();
+});
+
+test('a state written by another tab between two loads is the one restored', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const { page: a } = await harness(null, context);
+  const { page: b } = await harness(null, context);
+  const t = Date.now() - 60_000;
+  const first = await visit(a, { events: [ev('view_item', 'a-1', t), ev('add_to_cart', 'a-1', t + 1000)], destroy: true });
+  assert.deepEqual(first.history.map((h) => h[0]), ['view_item', 'add_to_cart']);
+  // The other tab restores that state, adds its own events and saves.
+  const other = await visit(b, { events: [ev('add_to_wishlist', 'b-1', t + 2000), ev('view_item', 'b-2', t + 3000), ev('add_to_cart', 'b-2', t + 4000)], destroy: true });
+  assert.deepEqual(other.restored, ['view_item', 'add_to_cart'], 'the other tab started from the saved state');
+  assert.notEqual(other.stored, first.stored, 'and wrote its own');
+  await a.reload();
+  await a.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+  const next = await visit(a, { wait: 0 });
+  assert.deepEqual(next.history, other.history, 'the next load restores what the other tab saved, scores included');
+  assert.equal(next.variant, first.variant, 'one shopper, one experiment id, across tabs');
+  await context.close();
+});
+
+test('two tabs of one session: each scores its own events; the state saved last wins at the next load', { timeout: 90_000 }, async () => {
+  for (const lastWriter of ['A', 'B']) {
+    const context = await env.browser.newContext();
+    const { page: seed } = await harness(null, context);
+    const t = Date.now() - 120_000;
+    const s0 = await visit(seed, { events: [ev('view_item', 's-1', t)], destroy: true });
+    const { page: a } = await harness(null, context);
+    const { page: b } = await harness(null, context);
+    // Both tabs load the same saved state, then score their own events (interleaved in time).
+    const open = (page) => page.evaluate(async (model) => {
+      window.intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+      return window.intent.history().map((p) => p.type);
+    }, MODEL);
+    assert.deepEqual(await open(a), ['view_item']);
+    assert.deepEqual(await open(b), ['view_item']);
+    const track = (page, events) => page.evaluate((es) => es.map((e) => window.intent.track(e) !== null), events);
+    assert.deepEqual(await track(a, [ev('add_to_cart', 'a-1', t + 10_000), ev('add_to_cart', 'a-2', t + 30_000)]), [true, true]);
+    assert.deepEqual(await track(b, [ev('add_to_wishlist', 'b-1', t + 20_000)]), [true]);
+    const history = (page) => page.evaluate(() => window.intent.history().map((p) => [p.type, p.score]));
+    const ha = await history(a);
+    const hb = await history(b);
+    assert.deepEqual(ha.map((h) => h[0]), ['view_item', 'add_to_cart', 'add_to_cart'], 'tab A scores its own events');
+    assert.deepEqual(hb.map((h) => h[0]), ['view_item', 'add_to_wishlist'], 'tab B scores its own events');
+    // Saves: the first writer, then the last (each after its debounce).
+    const [first, last] = lastWriter === 'A' ? [b, a] : [a, b];
+    await pause(first, 400);
+    await first.evaluate(() => window.intent.destroy());
+    await last.evaluate(() => window.intent.track({ type: 'view_item', item: 'last', ts: Date.now() - 1000 }));
+    const lastHistory = await history(last);
+    await pause(last, 400);
+    await last.evaluate(() => window.intent.destroy());
+    const { page: next } = await harness(null, context);
+    const restored = await visit(next, { wait: 0 });
+    assert.deepEqual(restored.history, lastHistory, `the last writer (${lastWriter}) wins at the next load`);
+    assert.equal(restored.variant, s0.variant, 'the experiment id came with the first saved state and stayed');
+    for (const p of [seed, a, b, next]) assert.deepEqual(p.pageErrors, []);
+    await context.close();
+  }
+});
+
+test('the demo shop keeps working when storage throws', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  await context.addInitScript(throwingStorage);
+  const page = await env.page(context);
+  await page.goto(`${env.url}/product.html#trail-runner`);
+  await page.waitForFunction(() => window.shopperIntent?.status === 'ready');
+  await page.click('#add-to-cart');
+  const r = await page.evaluate(() => ({ storage: window.shopperIntent.storage, events: window.shopperIntent.history().length, flash: document.getElementById('flash').textContent }));
+  assert.equal(r.storage, 'memory');
+  assert.ok(r.events >= 1);
+  assert.equal(r.flash, 'Added to cart');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
