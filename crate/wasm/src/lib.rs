@@ -60,6 +60,7 @@ export interface EngineOptions {
 }
 export interface ModelInfo { name: string; featureVersion: number; window: number; kinds: string[]; hidden: number; threshold: number; segments: Thresholds; }
 export interface EventType { vocabulary: 'ga4' | 'shopify' | 'segment' | 'taobao'; name: string; kind: string; }
+export interface ShareEstimate { value: number; se: number; lo: number; hi: number; }
 "#;
 
 #[wasm_bindgen]
@@ -89,6 +90,30 @@ fn err(e: core::Error) -> JsValue {
 #[wasm_bindgen(js_name = eventTypes)]
 pub fn event_types_js() -> JsResult<EventTypes> {
     Ok(to_js(&event_types(), "the event type table")?.unchecked_into())
+}
+
+/// The answer to report instead of the true `value` (an index among `k` values) under k-ary
+/// randomized response with privacy `epsilon`; `u` and `v` are uniform random numbers in
+/// [0, 1) from the page (the engine reads no random source). See the core's `privacy` module.
+#[wasm_bindgen(js_name = randomizedResponse)]
+pub fn randomized_response(value: u32, k: u32, epsilon: f64, u: f64, v: f64) -> JsResult<u32> {
+    let rr = core::privacy::RandomizedResponse::new(k as usize, epsilon).map_err(err)?;
+    if value >= k {
+        return Err(err(core::Error::BadOptions(format!("value {value} is not one of {k} values"))));
+    }
+    Ok(rr.report(value as usize, u, v) as u32)
+}
+
+/// The unbiased estimates of the true shares from counts of randomized reports (one count per
+/// value, in the order of the values): `[{value, se, lo, hi}]`, with 95% intervals.
+#[wasm_bindgen(js_name = estimateRandomizedResponse)]
+pub fn estimate_randomized_response(counts: Vec<f64>, epsilon: f64) -> JsResult<JsValue> {
+    if counts.iter().any(|c| !(c.is_finite() && *c >= 0.0 && c.fract() == 0.0)) {
+        return Err(err(core::Error::BadOptions("counts must be whole numbers >= 0".into())));
+    }
+    let rr = core::privacy::RandomizedResponse::new(counts.len(), epsilon).map_err(err)?;
+    let counts: Vec<u64> = counts.iter().map(|c| *c as u64).collect();
+    Ok(to_js(&rr.estimate(&counts), "the estimates")?)
 }
 
 /// For failure drills only: traps this wasm instance on purpose (a panic, which aborts), as an
