@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MANIFEST, MODEL, MODELS, blankPage, ours, setup } from './helpers.mjs';
+import { MANIFEST, MODEL, MODELS, PACKAGE_MODULE, blankPage, ours, setup } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -37,8 +37,8 @@ async function load(options, routes = [], { context: given } = {}) {
   const page = await env.page(context);
   for (const r of routes) await page.route(r.url, r.handler);
   await blankPage(page, env.url);
-  const r = await page.evaluate(async (opts) => {
-    const { ShopperIntent } = await import('/shopper-intent.js');
+  const r = await page.evaluate(async ({ opts, module }) => {
+    const { ShopperIntent } = await import(module);
     let rejected = null;
     let intent;
     let whileLoading = null;
@@ -56,7 +56,7 @@ async function load(options, routes = [], { context: given } = {}) {
       attributes: intent.attributes(), attr: document.documentElement.getAttribute('data-shopper-intent-segment'),
       alive: document.body !== null && 1 + 1,
     };
-  }, { storage: 'memory', autoCapture: false, ...options });
+  }, { opts: { storage: 'memory', autoCapture: false, ...options }, module: PACKAGE_MODULE });
   const out = { ...r, errors: ours(page, 'error'), pageErrors: page.pageErrors, page };
   if (!given) await context.close();
   return out;
@@ -186,11 +186,11 @@ test('a bad download is never cached: the next load fetches the weights again an
   const fetched = [];
   page.on('request', (q) => { if (q.url().endsWith(MODEL)) fetched.push(q.url()); });
   await blankPage(page, env.url);
-  const ok = async () => page.evaluate(async ({ model, manifest }) => {
-    const { ShopperIntent } = await import(`/shopper-intent.js`);
+  const ok = async () => page.evaluate(async ({ model, manifest, module }) => {
+    const { ShopperIntent } = await import(module);
     const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false });
     return { status: intent.status, update: intent.track({ type: 'view_item', item: 'y' }) !== null };
-  }, { model: MODEL, manifest: MANIFEST });
+  }, { model: MODEL, manifest: MANIFEST, module: PACKAGE_MODULE });
   assert.deepEqual(await ok(), { status: 'ready', update: true }, 'the real weights load');
   assert.equal(fetched.length, 1, 'the weights were fetched, not taken from the cache');
   await page.reload();

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { MODEL, moduleHarness, ours, pause, setup } from './helpers.mjs';
+import { MODEL, importPackage, moduleHarness, ours, pause, setup } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -115,7 +115,7 @@ for (const [name, script, storage] of [
     assert.deepEqual(await page.evaluate(prototypes), before, 'the built-in prototypes are untouched');
     // The next page load in the same (broken) browser works as well.
     await page.reload();
-    await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+    await importPackage(page);
     const next = await visit(page, { storage, events: [ev('view_item', 'n', Date.now())], wait: 0 });
     assert.equal(next.status, 'ready');
     assert.ok(next.updates[0], 'scoring after a reload');
@@ -216,7 +216,7 @@ test('a state written by another tab between two loads is the one restored', { t
   assert.deepEqual(other.restored, ['view_item', 'add_to_cart'], 'the other tab started from the saved state');
   assert.notEqual(other.stored, first.stored, 'and wrote its own');
   await a.reload();
-  await a.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+  await importPackage(a);
   const next = await visit(a, { wait: 0 });
   assert.deepEqual(next.history, other.history, 'the next load restores what the other tab saved, scores included');
   assert.equal(next.variant, first.variant, 'one shopper, one experiment id, across tabs');

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MODEL, WEB, isPackageRequest, moduleHarness, ours, pause, recordRequests, setup } from './helpers.mjs';
+import { MODEL, PACKAGE_MODULE, WEB, importPackage, isPackageRequest, moduleHarness, ours, recordRequests, setup } from './helpers.mjs';
 
 const { fnv1a32, bucket, assign, checkExperiment, newId, HOLDOUT } = await import(pathToFileURL(join(WEB, 'package', 'experiments.js')));
 
@@ -144,7 +144,7 @@ test('the same shopper keeps its variants across reloads and page loads; other s
   for (const v of Object.values(first.out)) assert.ok(['a', 'b', 'c', 'holdout'].includes(v), v);
   for (let i = 0; i < 3; i++) {
     await page.reload();
-    await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+    await importPackage(page);
     assert.deepEqual((await assignmentsOf(page)).out, first.out, `reload ${i + 1}: the same variants`);
   }
   // Another page load in the same browser profile (a new tab).
@@ -180,9 +180,9 @@ test('forget() draws a new id: over many forgets the variants vary, and the last
   assert.ok(r.emptyAfterForget.every(Boolean), 'forget() leaves every experiment');
   assert.deepEqual([...new Set(r.seen)].sort(), ['heads', 'tails'], `40 forgets, both variants: ${r.seen.join(' ')}`);
   await page.reload();
+  await importPackage(page);
   const again = await page.evaluate(async (model) => {
-    const { ShopperIntent } = await import('/shopper-intent.js');
-    const intent = await ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
     return intent.experiment({ key: 'coin', variants: ['heads', 'tails'] });
   }, MODEL);
   assert.equal(again, r.seen.at(-1), 'the id drawn last is the one kept');
@@ -264,11 +264,11 @@ test('exposure fires once per experiment per session, also across reloads; again
   assert.equal(first.exposures.length, 2, `one exposure per experiment: ${first.exposures}`);
   assert.deepEqual(first.returns, [true, false, false, false, false, false], 'expose() says whether it fired');
   await page.reload();
-  await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+  await importPackage(page);
   const reloaded = await run('same session');
   assert.deepEqual(reloaded.exposures, [], 'the same session after a reload: no exposure again');
   await page.reload();
-  await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+  await importPackage(page);
   const next = await run('new session');
   assert.equal(next.exposures.length, 2, `a new session (45 minutes later) is exposed again, once: ${next.exposures}`);
   await context.close();
@@ -301,9 +301,9 @@ test('conversion fires on a purchase for the exposed experiments only, once', { 
   assert.deepEqual(r.log, [{ experiment: 'exposed', variant: r.exposed, segment: 'high', score: 1 }], 'only the exposed experiment converts, once');
   // A reload in the same session: no second conversion.
   await page.reload();
+  await importPackage(page);
   const again = await page.evaluate(async (model) => {
-    const { ShopperIntent } = await import('/shopper-intent.js');
-    const intent = await ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
     const log = [];
     intent.on('conversion', (d) => log.push(d.experiment));
     intent.track({ type: 'purchase', item: 'z', ts: Date.now() - 60_000 });
@@ -423,7 +423,7 @@ test('dataLayerPush: experiment pushes carry experiment, variant and segment onl
   assert.ok(ownPushes.every((e) => e.event.startsWith('shopper_intent_')), 'the widget pushes only its documented entries');
   assert.equal(r.quietPushes, 0, 'without dataLayerPush, nothing is pushed');
   // The network: the blank page and the package's own files, plain GETs without a body.
-  assert.ok(requests.some((q) => q.path === MODEL) && requests.some((q) => q.path === '/shopper-intent.js'), 'the requests were recorded');
+  assert.ok(requests.some((q) => q.path === MODEL) && requests.some((q) => q.path === PACKAGE_MODULE), 'the requests were recorded');
   for (const q of requests) {
     assert.equal(q.method, 'GET', q.url);
     assert.equal(q.postData, null, q.url);

@@ -20,6 +20,13 @@ export const WEB = join(REPO, 'web');
 export const PKG = process.env.SHOPPER_INTENT_PKG ? resolve(process.env.SHOPPER_INTENT_PKG) : join(WEB, 'package', 'pkg');
 export const MODELS = process.env.SHOPPER_INTENT_MODELS ? resolve(process.env.SHOPPER_INTENT_MODELS) : join(REPO, 'models');
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+/**
+ * The module the tests import: the sources (default), or the bundle a shop installs with
+ * SHOPPER_INTENT_MODULE=/shopper-intent.min.js (web/dev/bundle.mjs; run.sh builds it).
+ */
+export const PACKAGE_MODULE = process.env.SHOPPER_INTENT_MODULE || '/shopper-intent.js';
+export const BUNDLED = PACKAGE_MODULE !== '/shopper-intent.js';
+
 /** The model's URLs as the server serves them. */
 export const MODEL = '/models/intent.bin';
 export const MANIFEST = '/models/intent.json';
@@ -142,8 +149,13 @@ export async function moduleHarness(env, initScript, { context: given, onPage } 
   const page = await env.page(context);
   if (onPage) await onPage(page);
   await blankPage(page, env.url);
-  await page.evaluate(async () => { window.SI = await import('/shopper-intent.js'); });
+  await importPackage(page);
   return { page, context };
+}
+
+/** Imports the package into `page` as `window.SI` (again after a reload). */
+export function importPackage(page) {
+  return page.evaluate(async (m) => { window.SI = await import(m); }, PACKAGE_MODULE);
 }
 
 /** The package's own console messages of one type (they all start with `[shopper-intent]`). */
@@ -173,7 +185,7 @@ export function recordRequests(page) {
  */
 export const PACKAGE_MODULES = new Set([
   '/shopper-intent.js', '/engine.js', '/capture.js', '/queue.js', '/hooks.js', '/storage.js', '/model-fetch.js',
-  '/experiments.js', '/schedule.js', '/snippet.js',
+  '/experiments.js', '/schedule.js', '/snippet.js', '/shopper-intent.min.js', '/snippet.min.js',
 ]);
 export function isPackageRequest(r) {
   if (PACKAGE_MODULES.has(r.path) && r.search === '') return true;

@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MANIFEST, MODEL, MODELS, REPO, blankPage, readJson, setup } from './helpers.mjs';
+import { MANIFEST, MODEL, MODELS, PACKAGE_MODULE, REPO, blankPage, readJson, setup } from './helpers.mjs';
 
 const TOLERANCE = 1e-5;
 const CLI = process.env.SHOPPER_INTENT_CLI || join(REPO, 'target', 'native', 'shopper-intent');
@@ -57,12 +57,12 @@ test('the browser scores a session as the native CLI does', { timeout: 120_000 }
   const context = await env.browser.newContext();
   const page = await env.page(context);
   await blankPage(page, env.url);
-  const r = await page.evaluate(async ({ f, model, manifest }) => {
-    const { ShopperIntent } = await import('/shopper-intent.js');
+  const r = await page.evaluate(async ({ f, model, manifest, module }) => {
+    const { ShopperIntent } = await import(module);
     const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false, modelCache: false, utcOffsetMinutes: f.utcOffsetMinutes ?? 0 });
     if (intent.status !== 'ready') return { error: intent.error };
     return { updates: f.events.map((e) => intent.track(e)) };
-  }, { f: fixture, model: MODEL, manifest: MANIFEST });
+  }, { f: fixture, model: MODEL, manifest: MANIFEST, module: PACKAGE_MODULE });
   assert.equal(r.error, undefined, `the engine did not load: ${JSON.stringify(r.error)}`);
   const bad = [];
   r.updates.forEach((u, i) => {

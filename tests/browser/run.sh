@@ -28,4 +28,9 @@ if [ ! -f web/package/pkg/shopper_intent_wasm.js ] && [ -z "${SHOPPER_INTENT_PKG
   exit 1
 fi
 
+# The bundle a shop installs (web/package/*.min.js), from the sources as they are now:
+# bundle.test.mjs compares it with them (SHOPPER_INTENT_MODULE=/shopper-intent.min.js runs
+# every test against it).
+if [ -f web/package/pkg/shopper_intent_wasm.js ]; then node web/dev/bundle.mjs >/dev/null; fi
+
 exec node --test "$@" tests/browser/
