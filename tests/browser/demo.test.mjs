@@ -43,7 +43,7 @@ function checkOffer(snap, where) {
   }
 }
 
-test('a shopping session scores, segments, persists and forgets', { timeout: 120_000 }, async () => {
+test('a shopping session scores, segments, persists and forgets', { timeout: 120_000 }, async (t) => {
   const context = await env.browser.newContext();
   await context.addInitScript(installRecorder);
   const page = await env.page(context);
@@ -70,6 +70,7 @@ test('a shopping session scores, segments, persists and forgets', { timeout: 120
   const conversions = all.flatMap((p) => p.rec.conversion);
   const variant = last.assignments[OFFER];
   assert.ok(variant, 'the session entered the offer experiment');
+  t.diagnostic(`offer experiment: variant ${variant}, ${wasHigh ? 'high before the purchase' : 'high only by the purchase'}`);
   assert.equal(exposures.length, 1, `one exposure in the session, across its pages: ${JSON.stringify(exposures)}`);
   assert.deepEqual({ experiment: exposures[0].experiment, variant: exposures[0].variant, segment: exposures[0].segment },
     { experiment: OFFER, variant, segment: 'high' });

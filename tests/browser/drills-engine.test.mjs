@@ -91,6 +91,35 @@ for (const [when, saved] of [['after the state was saved', true], ['with events 
   });
 }
 
+test('a trap while consent is pending: noticed, re-created, and the held events are scored once consent comes', { timeout: 60_000, ...TRAPS }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    localStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false, consent: 'pending' });
+    const t = Date.now() - 60_000;
+    const held = [intent.track({ type: 'view_item', item: 'a', ts: t }), intent.track({ type: 'add_to_cart', item: 'a', ts: t + 1000 })];
+    const trap = await window.__trap();
+    let threw = null;
+    let score;
+    try { score = intent.score; } catch (e) { threw = String(e); } // the first call into the trapped engine
+    const during = await window.__settle(intent);
+    intent.grantConsent();
+    const settled = await window.__settle(intent);
+    return { held, trap, threw, score, during, settled, consent: intent.consent, history: intent.history().map((p) => p.type), stored: localStorage.length };
+  }, MODEL);
+  assert.deepEqual(r.held, [null, null], 'held while consent is pending');
+  assert.match(r.trap, /RuntimeError/);
+  assert.equal(r.threw, null, 'reading the score of a trapped engine does not throw');
+  assert.equal(r.score, 0);
+  assert.equal(r.during, 'ready', 're-created, still holding');
+  assert.equal(r.settled, 'ready');
+  assert.equal(r.consent, 'granted');
+  assert.deepEqual(r.history, ['view_item', 'add_to_cart'], 'the held events are scored once consent is granted');
+  assert.equal(ours(page, 'error').length, 1, ours(page, 'error').map((m) => m.text).join('\n'));
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('more than 3 traps: the widget stops (failed, score 0) and never throws', { timeout: 90_000, ...TRAPS }, async () => {
   const { page, context } = await harness();
   const r = await page.evaluate(async (model) => {

@@ -139,6 +139,7 @@ export class ShopperIntent {
     this._checkpoint = null;
     this._unsaved = [];
     this._recoveries = 0;
+    this._stateRead = false;
     /** Where loading spent its time (ms since start): read by the benchmark page. */
     this._timings = null;
     this._urls = { weights: null, manifest: null, wasm: null };
@@ -478,6 +479,7 @@ export class ShopperIntent {
   }
 
   async _restore() {
+    this._stateRead = true;
     const now = Date.now();
     const saved = await this._store.read(now);
     if (!saved || !this._engine) return;
@@ -669,6 +671,12 @@ export class ShopperIntent {
       return;
     }
     this._queue.to('replaying');
+    if (!this._stateRead) {
+      // Consent was granted while the engine was re-created: what the stored state holds now.
+      await this._restore();
+      await this._replay();
+      return;
+    }
     const segment = this.segment;
     if (segment !== this._lastSegment) this._segmentChanged(segment, this._lastSegment, this.score, 'restore');
     await this._replay();
