@@ -21,6 +21,7 @@ after(async () => { await env?.close(); });
  * instance. `window.__settle(intent)` waits until the widget is ready or failed again.
  */
 function trapTools() {
+  performance.setResourceTimingBufferSize(100_000); // every module URL stays listed
   window.__trap = async () => {
     const urls = performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /\/pkg\/shopper_intent_wasm\.js(\?|$)/.test(n));
     const glue = await import(urls.at(-1));
@@ -28,7 +29,7 @@ function trapTools() {
     return 'no trap';
   };
   window.__settle = async (intent) => {
-    for (let i = 0; i < 400 && intent.status !== 'ready' && intent.status !== 'failed'; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 2000 && intent.status !== 'ready' && intent.status !== 'failed'; i++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 20));
     return intent.status;
   };
