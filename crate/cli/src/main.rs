@@ -264,11 +264,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Convert { model, check, fixtures } => {
             let parity = if check { convert::check(&model, fixtures.as_deref())? } else { convert::convert(&model, fixtures.as_deref())? };
             println!(
-                "{}: weights graph vs ONNX graph over {} steps, worst difference {:.1e} (at most {:.0e}); {}",
+                "{}: weights graph vs ONNX graph over {} steps, worst difference {:.1e} in the score (at most {:.0e}), {:.1e} in the state; {}",
                 model.display(),
                 parity.steps,
                 parity.worst_onnx,
                 convert::PARITY_TOLERANCE,
+                parity.worst_state,
                 if parity.fixture_steps > 0 {
                     format!(
                         "streamed vs the trainer's whole-session scores over {} steps, worst {:.1e} (at most {:.0e})",
