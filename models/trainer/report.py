@@ -148,11 +148,12 @@ def write(out, res):
     if sel:
         w(f"Validation users of seed(s) {', '.join(map(str, sel['seeds']))} only. Cost: `shopper-intent bench` engine.track "
           "p50 / p99 per event (native, this machine), weights file size. Rule: " + sel["rule"] + ".\n")
-        w("| hidden | members | hidden in the graph | validation AUC | track p50 (us) | track p99 (us) | weights (bytes) | note |")
-        w("|---|---|---|---|---|---|---|---|")
+        w("| hidden | members | hidden in the graph | validation AUC | difference to the best (± SE) | track p50 (us) | track p99 (us) | weights (bytes) | note |")
+        w("|---|---|---|---|---|---|---|---|---|")
         for r in sel["rows"]:
             mark = " **(chosen)**" if (r["hidden"], r["members"]) == (sel["chosen"]["hidden"], sel["chosen"]["members"]) else ""
-            w(f"| {r['hidden']}{mark} | {r['members']} | {r['hidden_total']} | {r['val_auc']:.4f} | {r['track_p50_us']:.1f} | "
+            diff = f"{r['diff_to_best']:+.4f} ± {r['diff_se']:.4f}" if "diff_to_best" in r else ""
+            w(f"| {r['hidden']}{mark} | {r['members']} | {r['hidden_total']} | {r['val_auc']:.4f} | {diff} | {r['track_p50_us']:.1f} | "
               f"{r['track_p99_us']:.1f} | {r['weights_bytes']} | " + (f"convert check failed: {r['convert_problem']}" if r.get("convert_problem") else "") + " |")
         w("")
     else:

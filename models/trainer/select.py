@@ -3,8 +3,11 @@
 For each hidden size, `max(members)` members are trained per selection seed; the ensembles of
 their first 1, 3, 5 members are scored on validation (online ROC-AUC, mean over the selection
 seeds). Each size is exported (first selection seed) and timed by `shopper-intent bench`
-(engine.track p50, microseconds per event). The choice: the cheapest configuration whose
-validation AUC is within `tolerance` of the best.
+(engine.track p50, microseconds per event) and weighed (bytes of its weights file). The choice,
+a one-standard-error rule on paired differences: for each configuration, its validation AUC minus
+the best configuration's on the same seeds; the cheapest configuration (fewest weight bytes, then
+the fastest) whose mean difference is within one standard error of that difference (over the
+seeds) of zero. With one selection seed, `tolerance` stands in for the standard error.
 """
 
 import os
@@ -57,11 +60,18 @@ def run(seeds, summaries, splits, cfg, cache, args, cli, out, name):
             rows.append(row)
             log(f"select: hidden {h}, {K} member(s): validation AUC {row['val_auc']:.4f}, engine.track p50 {p50:.1f} us, "
                 f"{row['weights_bytes']} bytes ({time.time() - t0:.0f} s)")
-    best = max(r["val_auc"] for r in rows)
-    tol = args.select_tolerance
-    ok = [r for r in rows if r["val_auc"] >= best - tol and not r["convert_problem"]] or [r for r in rows if not r["convert_problem"]]
+    best_row = max(rows, key=lambda r: r["val_auc"])
+    best = best_row["val_auc"]
+    for r in rows:
+        d = np.array(r["val_auc_per_seed"]) - np.array(best_row["val_auc_per_seed"])
+        r["diff_to_best"] = float(d.mean())
+        r["diff_se"] = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float(args.select_tolerance)
+        r["within_noise"] = bool(r["diff_to_best"] + r["diff_se"] >= 0)
+    ok = [r for r in rows if r["within_noise"] and not r["convert_problem"]] or [r for r in rows if not r["convert_problem"]]
     if not ok:
         raise ToolError("no model size passed `shopper-intent convert`: " + rows[0]["convert_problem"])
-    chosen = min(ok, key=lambda r: (r["track_p50_us"], -r["val_auc"]))
-    return {"seeds": seeds, "rows": rows, "chosen": chosen, "tolerance": tol,
-            "rule": f"the cheapest (engine.track p50) of the configurations whose mean validation AUC is within {tol} of the best ({best:.4f})"}
+    chosen = min(ok, key=lambda r: (r["weights_bytes"], r["track_p50_us"], -r["val_auc"]))
+    return {"seeds": seeds, "rows": rows, "chosen": chosen, "tolerance": args.select_tolerance,
+            "rule": (f"the cheapest configuration (fewest weight bytes, then fastest engine.track) whose mean validation AUC over "
+                     f"seeds {','.join(str(s) for s in seeds)} is within one standard error of its paired difference to the best "
+                     f"({best_row['hidden']} x {best_row['members']}, {best:.4f})")}

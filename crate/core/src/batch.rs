@@ -7,7 +7,7 @@ use crate::engine::{Begun, Tracker, Update};
 use crate::event::Event;
 use crate::model::{BatchModel, LstmState, SequenceModel, Thresholds};
 use crate::window::WindowConfig;
-use crate::Error;
+use crate::error::Error;
 
 /// Scores streams of events (one per shopper) in batches.
 pub struct BatchScorer {

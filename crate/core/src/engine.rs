@@ -26,7 +26,7 @@ use crate::hash::Salt;
 use crate::model::{LstmState, SequenceModel, Thresholds};
 use crate::state::{bad, fnv1a, Reader, Writer};
 use crate::window::{Outcome, Window, WindowConfig};
-use crate::Error;
+use crate::error::Error;
 
 /// Score points kept for the current session (the newest ones).
 pub const MAX_SCORE_POINTS: usize = 512;

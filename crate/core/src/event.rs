@@ -4,7 +4,7 @@
 //! convert shapes and pass this module's errors on.
 
 use crate::mapping::canonical_kind;
-use crate::Error;
+use crate::error::Error;
 
 /// Timestamps before this are refused as absurd: 2000-01-01T00:00:00Z.
 pub const MIN_TS_MS: i64 = 946_684_800_000;

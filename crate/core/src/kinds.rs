@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::event::{EventKind, Kind};
-use crate::Error;
+use crate::error::Error;
 
 /// The most event kinds one model reads.
 pub const MAX_KINDS: usize = 64;

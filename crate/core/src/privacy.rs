@@ -28,7 +28,7 @@
 //! # Ok::<(), shopper_intent::Error>(())
 //! ```
 
-use crate::Error;
+use crate::error::Error;
 
 /// The two-sided 95% normal quantile.
 pub const Z95: f64 = 1.959_963_984_540_054;

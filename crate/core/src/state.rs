@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use crate::features::{row_len, FEATURE_VERSION};
 use crate::kinds::{Kinds, MAX_KINDS};
 use crate::window::{EarlierSessions, ItemStat, Pending, Rows, Session, Window, WindowConfig, MAX_PENDING, MAX_SESSION_ITEMS, MA_SPAN};
-use crate::Error;
+use crate::error::Error;
 
 const MAGIC: &[u8; 4] = b"SIST";
 /// The window state format this engine writes and reads.
@@ -366,7 +366,7 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Event, EventKind};
+    use crate::event::{Event, EventKind};
 
     fn sample() -> Window {
         let kinds = Kinds::parse(&["view_item", "add_to_wishlist", "add_to_cart", "purchase", "coupon_applied"]).unwrap();

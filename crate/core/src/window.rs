@@ -23,7 +23,7 @@ use crate::event::{Event, EventKind, Kind};
 use crate::features::{agg, hour_of_day, log1p, num, row_len, aggregate_len};
 use crate::hash::{hash_id, Salt};
 use crate::kinds::{Column, Kinds};
-use crate::Error;
+use crate::error::Error;
 
 /// Without a session id from the shop, a gap longer than this starts a new session (the Google
 /// Analytics rule).

@@ -17,7 +17,7 @@ use tract_core::ops::math;
 use tract_core::ops::nn::sigmoid;
 
 use super::{check_probability, LstmState, Manifest, Weights};
-use crate::Error;
+use crate::error::Error;
 
 fn bad(e: impl std::fmt::Display) -> Error {
     Error::BadModel(format!("{e:#}"))

@@ -25,7 +25,7 @@ use crate::features::{row_len, sequence_features, FEATURE_VERSION};
 use crate::kinds::Kinds;
 use crate::state::{fnv1a, Reader};
 use crate::window::MAX_WINDOW;
-use crate::Error;
+use crate::error::Error;
 
 pub use graph::{BatchModel, ModelLoader, SequenceModel};
 

@@ -8,7 +8,7 @@
 use tract_onnx::prelude::*;
 
 use super::{check_probability, LstmState, OnnxSpec, Weights};
-use crate::Error;
+use crate::error::Error;
 
 fn bad(e: impl std::fmt::Display) -> Error {
     Error::BadModel(format!("{e:#}"))

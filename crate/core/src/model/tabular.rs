@@ -6,7 +6,7 @@ use serde::Deserialize;
 use tract_onnx::prelude::*;
 
 use super::check_probability;
-use crate::Error;
+use crate::error::Error;
 
 fn bad(e: impl std::fmt::Display) -> Error {
     Error::BadModel(format!("{e:#}"))
