@@ -59,6 +59,10 @@ def main(argv=None):
     g.add_argument("--out", required=True)
     g.add_argument("--users", type=int, default=120)
     g.add_argument("--seed", type=int, default=0)
+    n = sub.add_parser("summarize", help="a note for another model's REPORT.md from a run's results.json")
+    n.add_argument("--results", required=True)
+    n.add_argument("--title", required=True)
+    n.add_argument("--source", default="", help="a sentence on the data and its terms")
     u = sub.add_parser("uci", help="the UCI Online Shoppers benchmark")
     u.add_argument("--data", default="../shared/data/uci/online_shoppers_intention.csv")
     u.add_argument("--out", default="models")
@@ -71,6 +75,10 @@ def main(argv=None):
     if args.cmd == "synth-log":
         from . import synthlog
         synthlog.write(args.out, users=args.users, seed=args.seed)
+        return 0
+    if args.cmd == "summarize":
+        from . import notes
+        print(notes.summarize(args.results, args.title, args.source))
         return 0
     if args.cmd == "uci":
         from . import uci

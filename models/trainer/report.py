@@ -4,6 +4,8 @@ number comes from those files."""
 import json
 import os
 
+from . import notes
+
 from .baselines import NAMES
 from .metrics import PREFIX_BUCKETS, bucket_name
 from .plots import FILES
@@ -180,6 +182,7 @@ def write(out, res):
     for fn in FILES:
         w(f"![{fn[:-4]}](plots/{fn})")
     w("")
+    notes.append(out, w)
     w("## Reproduce\n")
     tim = res["timing_s"]
     w("```\n" + (res.get("command") or "") + "\n"
