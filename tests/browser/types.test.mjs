@@ -2,8 +2,9 @@
 // parsed with the TypeScript compiler (the pinned dev dependency) into type descriptors, the
 // widget in the browser hands back real objects of each type (Update, ScoreDetail, SegmentDetail,
 // ExperimentDetail, Factor, ScorePoint, ModelInfo, StoredState, thresholds, attributes(), error,
-// assignments()), and each object must have every declared field with the declared JS type and no
-// field the .d.ts does not declare. A field added or removed on either side fails.
+// assignments(), PrivateReport, ShareEstimates), and each object must have every declared field
+// with the declared JS type and no field the .d.ts does not declare. A field added or removed on
+// either side fails.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -193,6 +194,9 @@ test('every declared field of the runtime objects, and nothing else', { timeout:
     ScorePoint: named('ScorePoint'),
     ModelInfo: named('ModelInfo'),
     StoredState: named('StoredState'),
+    PrivateReport: named('PrivateReport'),
+    ShareEstimates: named('ShareEstimates'),
+    'ShopperIntent.privateReport()': memberType(decls, 'ShopperIntent', 'privateReport'),
     'ShopperIntent.model': memberType(decls, 'ShopperIntent', 'model'),
     'ShopperIntent.thresholds': memberType(decls, 'ShopperIntent', 'thresholds'),
     'ShopperIntent.attributes()': memberType(decls, 'ShopperIntent', 'attributes'),
@@ -206,7 +210,7 @@ test('every declared field of the runtime objects, and nothing else', { timeout:
     'ShopperIntent.score': memberType(decls, 'ShopperIntent', 'score'),
   };
   // The reader found what the package declares: no silent empty interface.
-  for (const name of ['Update', 'ScoreDetail', 'SegmentDetail', 'ExperimentDetail', 'Factor', 'ScorePoint', 'ModelInfo', 'StoredState']) {
+  for (const name of ['Update', 'ScoreDetail', 'SegmentDetail', 'ExperimentDetail', 'Factor', 'ScorePoint', 'ModelInfo', 'StoredState', 'PrivateReport', 'ShareEstimates']) {
     assert.ok(Object.keys(named(name).fields).length >= 3, `${name} is declared with its fields`);
   }
 
@@ -241,6 +245,9 @@ test('every declared field of the runtime objects, and nothing else', { timeout:
       ScorePoint: snap(history[0]),
       ModelInfo: snap(intent.model),
       StoredState: snap(intent.storedState()),
+      PrivateReport: snap(intent.privateReport('types')),
+      ShareEstimates: snap(await ShopperIntent.estimateShares({ low: 5, high: 2 }, { values: ['low', 'medium', 'high'] })),
+      'ShopperIntent.privateReport()': snap(intent.privateReport('segment', { epsilon: 2 })),
       'ShopperIntent.model': snap(intent.model),
       'ShopperIntent.thresholds': snap(intent.thresholds),
       'ShopperIntent.attributes()': snap(intent.attributes()),

@@ -118,7 +118,8 @@ export function trapped(glue) {
  * with `WebAssembly.compileStreaming` when the server sends `application/wasm`: the module is
  * compiled while it downloads, off the main thread. Instantiation happens once per page; with
  * `fresh`, a new instance of the same compiled module is made behind a new copy of the bindings
- * (after the old instance trapped, its memory cannot be trusted).
+ * (after the old instance trapped, its memory cannot be trusted). `wasmUrl` may also be the
+ * module's bytes or a compiled `WebAssembly.Module` (for Node, where `fetch` reads no files).
  */
 export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
   if (fresh && compiled) {
@@ -140,6 +141,16 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
   if (!bindingsPromise) {
     bindingsPromise = (async () => {
       const glue = await import('./pkg/shopper_intent_wasm.js');
+      if (typeof wasmUrl !== 'string') {
+        try {
+          compiled = wasmUrl instanceof WebAssembly.Module ? wasmUrl : await WebAssembly.compile(wasmUrl);
+          exportsOfInstance = await glue.default({ module_or_path: compiled });
+          watchStack(glue, exportsOfInstance);
+        } catch (e) {
+          throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the given wasm module: ${e}`, { cause: e });
+        }
+        return glue;
+      }
       const get = async (url) => {
         const controller = typeof AbortController === 'function' ? new AbortController() : null;
         const timer = controller && timeoutMs > 0 ? setTimeout(() => controller.abort(), timeoutMs) : 0;
@@ -374,4 +385,45 @@ export function eventTypes(glue) {
   } catch (e) {
     throw toError(e);
   }
+}
+
+/**
+ * The value to report instead of the true one under k-ary randomized response, by the engine's
+ * one implementation (crate/core's `privacy` module, exported by crate/wasm): `value` and the
+ * answer are indices among `k` values; `u` and `v` are uniform numbers in [0, 1) drawn by the
+ * caller (the engine reads no random source). A refused argument is `BAD_OPTIONS`.
+ */
+export function randomizedResponse(glue, value, k, epsilon, u, v) {
+  if (trapped(glue)) throw new ShopperIntentError('ENGINE_FAILED', 'the wasm instance trapped (its stack was left unwound)');
+  let answer;
+  try {
+    answer = glue.randomizedResponse(value, k, epsilon, u, v);
+  } catch (e) {
+    throw toError(e);
+  }
+  if (!Number.isInteger(answer) || answer < 0 || answer >= k) throw broken('a randomized report that is not one of the values');
+  return answer;
+}
+
+/**
+ * The engine's unbiased estimates of the true shares from counts of randomized reports, one
+ * count per value: `[{share, se, lo, hi}]` in the order of the counts (`share` is the core's
+ * `ShareEstimate.value`, π̂; `lo`, `hi` its 95% interval). A refused argument is `BAD_OPTIONS`.
+ */
+export function estimateRandomizedResponse(glue, counts, epsilon) {
+  if (trapped(glue)) throw new ShopperIntentError('ENGINE_FAILED', 'the wasm instance trapped (its stack was left unwound)');
+  let estimates;
+  try {
+    estimates = glue.estimateRandomizedResponse(Float64Array.from(counts), epsilon);
+  } catch (e) {
+    throw toError(e);
+  }
+  const out = list(estimates, 'estimates').map((x) => Object.freeze({
+    share: num(x?.value, 'an estimated share'),
+    se: num(x?.se, 'a standard error'),
+    lo: num(x?.lo, 'an interval end'),
+    hi: num(x?.hi, 'an interval end'),
+  }));
+  if (out.length !== counts.length) throw broken('estimates of the wrong length');
+  return out;
 }

@@ -158,6 +158,11 @@ export class Experiments {
     return true;
   }
 
+  /** The checked definition of experiment `key` made on this page, or `undefined`. */
+  definition(key) {
+    return this._defs.get(key);
+  }
+
   /** This session's assignments: `{key: variant}` of the experiments it entered. */
   assignments() {
     return Object.freeze(Object.fromEntries(Object.entries(this._session.entered)));

@@ -142,6 +142,61 @@ export interface ExperimentDefinition {
   autoExpose?: boolean;
 }
 
+/**
+ * A randomized report about this session (k-ary randomized response, ε-locally differentially
+ * private), for the page to send where it wants; the package sends nothing.
+ */
+export interface PrivateReport {
+  /**
+   * The value to report: the true value with probability p = e^ε / (e^ε + k − 1), each other of
+   * the k `values` with probability q = 1 / (e^ε + k − 1). The same for the rest of the session
+   * while the subject, ε and the true value stay the same.
+   */
+  readonly value: string;
+  /**
+   * The k values, in the order estimates use: `low, medium, high` for the segment; for an
+   * experiment its variants, then `'holdout'` if it has a holdout, then `'none'` (not entered).
+   */
+  readonly values: readonly string[];
+  readonly epsilon: number;
+}
+
+export interface PrivateReportOptions {
+  /** The privacy parameter ε, in (0, 20]. Default 1. */
+  epsilon?: number;
+}
+
+/** The estimated true share of one value. */
+export interface ShareEstimate {
+  /** The value (a report's `values` entry), or its index when no `values` were given. */
+  readonly value: string | number;
+  /** π̂ = (c/n − q) / (p − q): unbiased; may fall outside [0, 1] for few reports. */
+  readonly share: number;
+  /** Its standard error, sqrt(λ̂(1 − λ̂) / n) / (p − q) with λ̂ = c/n. */
+  readonly se: number;
+  /** The 95% interval, share ± 1.96 se. */
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** What `estimateShares` resolves to. */
+export interface ShareEstimates {
+  /** The number of reports. */
+  readonly n: number;
+  readonly epsilon: number;
+  /** One estimate per value, in the order of the values. */
+  readonly shares: readonly ShareEstimate[];
+}
+
+export interface EstimateOptions {
+  /** The ε the reports were drawn with. Default 1. */
+  epsilon?: number;
+  /** A report's `values`: the order of the counts; required when the counts are given by value. */
+  values?: readonly string[];
+  /** The wasm module: its URL (default: beside the package module), or its bytes (in Node). */
+  wasm?: string | BufferSource | WebAssembly.Module;
+}
+
 /** A place to keep the saved state: the built-in backends, or an object of your own. */
 export interface StorageBackend {
   readonly kind?: string;
@@ -217,6 +272,11 @@ export class ShopperIntent {
   static load(options: ShopperIntentOptions): Promise<ShopperIntent>;
   /** Creates the widget at once; events tracked before it is ready are queued. */
   static create(options: ShopperIntentOptions): ShopperIntent;
+  /** The exported `estimateShares`. */
+  static estimateShares(
+    counts: readonly number[] | Readonly<Record<string, number>>,
+    options?: EstimateOptions,
+  ): Promise<ShareEstimates | null>;
 
   /** Resolves with this widget once it is ready, has failed, or was destroyed. */
   readonly ready: Promise<ShopperIntent>;
@@ -253,6 +313,13 @@ export class ShopperIntent {
   expose(key: string): boolean;
   /** The experiments this session entered: `{key: variant}`. */
   assignments(): Readonly<Record<string, string>>;
+  /**
+   * A randomized report of the segment (`'segment'`) or of this session's variant of an
+   * experiment defined on this page (its key; `'none'` when the session has not entered it).
+   * `null` while the engine is not running (loading, consent pending, recovering, failed), and,
+   * with a console error, for an ε or a subject that is refused. Never throws.
+   */
+  privateReport(about: 'segment' | (string & {}), options?: PrivateReportOptions): PrivateReport | null;
   /** The segment and the score rounded down to a tenth, as attributes for GrowthBook or Optimizely. */
   attributes(): { readonly intentSegment: Segment; readonly intentScoreBucket: number };
   storedState(): StoredState | null;
@@ -271,6 +338,17 @@ export const STATE_KEY: string;
 export const MAX_QUEUE: number;
 /** The variant of holdout shoppers. */
 export const HOLDOUT: 'holdout';
+/** What a session that has not entered an experiment reports in `privateReport`. */
+export const NOT_ENTERED: 'none';
+/**
+ * The true shares behind counts of `privateReport` reports, by the engine's unbiased estimator.
+ * `counts`: one per value in the order of a report's `values`, or `{value: count}` with the
+ * `values` option. Resolves to `null` (with a console error) when refused; never rejects.
+ */
+export function estimateShares(
+  counts: readonly number[] | Readonly<Record<string, number>>,
+  options?: EstimateOptions,
+): Promise<ShareEstimates | null>;
 /** A storage backend that keeps the state in this page's memory only. */
 export function memoryStore(): StorageBackend;
 

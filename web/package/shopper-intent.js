@@ -7,6 +7,7 @@
 //   storage.js      storage backends and the saved-state format
 //   model-fetch.js  fetching and caching the model
 //   experiments.js  on-device experiments
+//   reports.js      randomized response: private reports of the segment or a variant
 //   capture.js      GA4 dataLayer / gtag, Shopify and Segment mappers
 //   schedule.js     yielding to the page
 //
@@ -17,9 +18,10 @@
 //   hook is queued and processed once the current hooks have run.
 // - The package makes no network request other than fetching its wasm module, the model and its
 //   manifest. Events never leave the device; only the segment and experiment assignments may be
-//   pushed to `dataLayer`, and only when `dataLayerPush` is set.
+//   pushed to `dataLayer`, and only when `dataLayerPush` is set. Randomized reports are returned
+//   to the page, never sent by the package.
 
-import { loadBindings, EngineHandle, ShopperIntentError, toError } from './engine.js';
+import { loadBindings, EngineHandle, ShopperIntentError, toError, estimateRandomizedResponse } from './engine.js';
 import { attachDataLayer, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES } from './capture.js';
 import { EventQueue, MAX_QUEUE } from './queue.js';
 import { Hooks, HOOK_NAMES } from './hooks.js';
@@ -27,8 +29,9 @@ import { StateStore, STATE_KEY, resolveBackend, memoryStore } from './storage.js
 import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
 import { Experiments, HOLDOUT } from './experiments.js';
 import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
+import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
 
-export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, memoryStore };
+export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, NOT_ENTERED, memoryStore };
 
 const TAG = '[shopper-intent]';
 const SAVE_DELAY_MS = 250;
@@ -41,6 +44,8 @@ const MAX_UNSAVED = 256;
 const MAX_RECOVERIES = 3;
 /** Queue states in which the stored state has been read and the engine runs (or is re-created). */
 const RUNNING = new Set(['replaying', 'ready', 'dispatching', 'recovering']);
+/** Queue states in which the engine is there to draw a randomized report. */
+const REPORTING = new Set(['replaying', 'ready', 'dispatching']);
 
 function describe(value) {
   if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
@@ -104,6 +109,46 @@ function replaceExtension(url, ext) {
   return url.replace(/\.(bin|onnx)(?=$|[?#])/, ext);
 }
 
+/** The plain wasm build next to this module. */
+const defaultWasmUrl = () => new URL('./pkg/shopper_intent_wasm_bg.wasm', import.meta.url).href;
+
+/**
+ * Estimates the true shares behind counts of randomized reports (`privateReport`), with the
+ * engine's unbiased estimator: resolves to `{n, epsilon, shares: [{value, share, se, lo, hi}]}`
+ * in the order of the values, or to `null` with a console error when the input is refused or the
+ * engine cannot be loaded. Never rejects.
+ *
+ * `counts`: one number per value, in the order of a report's `values`, or `{value: count}` with
+ * the `values` option. `epsilon` must be the one the reports were drawn with (default 1).
+ * `wasm`: the module's URL (default: beside this module), or its bytes (in Node).
+ */
+export async function estimateShares(counts, options) {
+  try {
+    const epsilon = epsilonOption(options);
+    let values, wasm;
+    if (options !== undefined && options !== null) {
+      try {
+        ({ values, wasm } = options);
+        if (Array.isArray(values) && values.length <= 1024) values = Array.from(values);
+      } catch (e) {
+        throw new ShopperIntentError('BAD_OPTIONS', `the options cannot be read (${e?.name ?? typeof e})`);
+      }
+    }
+    const given = countsOption(counts, values);
+    const glue = await loadBindings(wasm ?? defaultWasmUrl(), { timeoutMs: DEFAULT_FETCH_TIMEOUT_MS });
+    const estimates = estimateRandomizedResponse(glue, given.counts, epsilon);
+    return Object.freeze({
+      n: given.counts.reduce((a, b) => a + b, 0),
+      epsilon,
+      shares: Object.freeze(estimates.map((e, i) => Object.freeze({ value: given.values[i], ...e }))),
+    });
+  } catch (e) {
+    const err = toError(e);
+    console.error(`${TAG} estimate refused (${err.code}): ${err.message}`);
+    return null;
+  }
+}
+
 /**
  * The intent widget of one page. Make it with `ShopperIntent.load(options)` (resolves once the
  * engine is ready) or `ShopperIntent.create(options)` (returns at once; events are queued).
@@ -117,6 +162,11 @@ export class ShopperIntent {
   /** Creates the widget at once; `intent.ready` resolves when the engine is ready or has failed. */
   static create(options = {}) {
     return new ShopperIntent(options);
+  }
+
+  /** `estimateShares` (exported beside this class), for pages that only hold the class. */
+  static estimateShares(counts, options) {
+    return estimateShares(counts, options);
   }
 
   constructor(options = {}) {
@@ -154,6 +204,7 @@ export class ShopperIntent {
       intent: () => ({ segment: this.segment, score: this.score }),
       changed: () => this._markDirty(),
     });
+    this._reports = new PrivateReports({ changed: () => this._markDirty() });
     this._detachDataLayer = null;
     this._onPageHide = () => this._flush();
     this._onVisibility = () => { if (document.visibilityState === 'hidden') this._flush(); };
@@ -196,7 +247,7 @@ export class ShopperIntent {
     this._urls = {
       weights: typeof model === 'string' && !/\.json(?=$|[?#])/.test(model) ? model : null,
       manifest: typeof manifest === 'string' ? manifest : typeof model === 'string' ? replaceExtension(model, '.json') : null,
-      wasm: typeof wasm === 'string' ? wasm : new URL('./pkg/shopper_intent_wasm_bg.wasm', import.meta.url).href,
+      wasm: typeof wasm === 'string' ? wasm : defaultWasmUrl(),
     };
     // Shapes are checked here, values by the engine (a value it refuses is BAD_OPTIONS).
     const engineOptions = {
@@ -345,6 +396,42 @@ export class ShopperIntent {
   }
 
   /**
+   * A randomized report about this session for the page to send (`about`: `'segment'` or the key
+   * of an experiment this page defined): `{value, values, epsilon}`, where `value` is the true
+   * value with probability e^ε / (e^ε + k − 1) and each other of the k `values` with probability
+   * 1 / (e^ε + k − 1). The same subject, ε and truth give the same report for the rest of the
+   * session. `null` while the engine is not running (loading, consent pending, failed), and,
+   * with a console error, for an ε or a subject that is refused. Never throws.
+   */
+  privateReport(about, options) {
+    try {
+      const epsilon = epsilonOption(options);
+      if (typeof about !== 'string') throw new ShopperIntentError('BAD_OPTIONS', `about must be 'segment' or an experiment key, not ${describe(about)}`);
+      if (!REPORTING.has(this._queue.state) || !this._engine || !this._glue) return null;
+      let values, truth;
+      if (about === SEGMENT) {
+        values = SEGMENT_VALUES;
+        truth = this._engine.segment;
+      } else {
+        const exp = this._experiments.definition(about);
+        if (!exp) throw new ShopperIntentError('BAD_EXPERIMENT', `no experiment ${describe(about)} was defined on this page (with experiment())`);
+        values = experimentValues(exp);
+        truth = this._experiments.assignments()[about] ?? NOT_ENTERED;
+      }
+      return this._reports.report(this._glue, about, epsilon, values, truth);
+    } catch (e) {
+      if (!(e instanceof ShopperIntentError)) {
+        console.error(`${TAG} internal error in privateReport(); the page is unaffected.`, e);
+      } else if (e.code === 'ENGINE_FAILED') {
+        this._engineFailed(e);
+      } else {
+        console.error(`${TAG} private report refused (${e.code}): ${e.message}`);
+      }
+      return null;
+    }
+  }
+
+  /**
    * Attributes for a targeting tool (GrowthBook, Optimizely): the segment and the score rounded
    * down to a tenth. Never the events behind them.
    */
@@ -385,6 +472,7 @@ export class ShopperIntent {
     this._dirty = false;
     this._store.remove();
     this._experiments.forget();
+    this._reports.forget();
     if (!this._engine || this.status !== 'ready') return;
     const previous = this._lastSegment;
     try {
@@ -488,6 +576,7 @@ export class ShopperIntent {
       return;
     }
     this._experiments.restore(saved.extra?.experiments);
+    this._reports.restore(saved.extra?.reports);
     try {
       this._engine.restoreState(saved.bytes, now);
     } catch (e) {
@@ -537,6 +626,7 @@ export class ShopperIntent {
       this._remember(event);
       this._markDirty();
     }
+    this._reports.observe(update);
     const hooksWanted = !update.ignored || update.segmentChanged;
     if (hooksWanted) {
       this._queue.during('dispatching', () => {
@@ -706,7 +796,8 @@ export class ShopperIntent {
     this._dirty = false;
     this._checkpoint = bytes;
     this._unsaved.length = 0;
-    this._store.write(bytes, Date.now(), { experiments: this._experiments.snapshot() });
+    const reports = this._reports.snapshot();
+    this._store.write(bytes, Date.now(), { experiments: this._experiments.snapshot(), ...(reports && { reports }) });
   }
 }
 

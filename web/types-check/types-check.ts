@@ -19,6 +19,10 @@ import ShopperIntentDefault, {
   type ModelInfo,
   type StoredState,
   HOLDOUT,
+  NOT_ENTERED,
+  estimateShares,
+  type PrivateReport,
+  type ShareEstimates,
 } from '../package/shopper-intent.js';
 
 async function storefront(): Promise<void> {
@@ -90,6 +94,21 @@ async function storefront(): Promise<void> {
   const bucket: number = attrs.intentScoreBucket;
   const info: ModelInfo | null = intent.model;
   void entered; void bucket; void info;
+
+  const report: PrivateReport | null = intent.privateReport('segment', { epsilon: 1 });
+  const offerReport = intent.privateReport('offer');
+  if (report && offerReport) {
+    const value: string = report.value;
+    const values: readonly string[] = offerReport.values;
+    const none: boolean = offerReport.value === NOT_ENTERED;
+    void value; void values; void none;
+  }
+  const estimate: ShareEstimates | null = await estimateShares({ low: 610, medium: 250, high: 140 }, { epsilon: 1, values: ['low', 'medium', 'high'] });
+  const high: number | undefined = estimate?.shares[2]?.share;
+  const fromArray = await ShopperIntent.estimateShares([610, 250, 140], { wasm: new Uint8Array(8) });
+  void high; void fromArray;
+  // @ts-expect-error: epsilon is a number.
+  intent.privateReport('segment', { epsilon: '1' });
   // @ts-expect-error: variants are names, not numbers.
   intent.experiment({ key: 'k', variants: [1, 2] });
 

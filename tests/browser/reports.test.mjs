@@ -1,0 +1,372 @@
+// Randomized response in the page package (web/package/reports.js, `privateReport` and
+// `estimateShares`), on the engine's one implementation.
+//
+// The statistical tests draw 20,000 reports in the page with `crypto.getRandomValues` replaced by
+// a seeded generator (an init script), so their outcome is the same on every run:
+// - per true value, the reports follow the mechanism (p for the truth, q for each other value):
+//   chi-square with k − 1 degrees of freedom below its 0.001 critical value;
+// - `estimateShares` equals the documented formula (π̂, se, interval) to 1e-12;
+// - it recovers the true shares: over 20 batches of 1,000 reports, the realised true share of
+//   each value lies within its 95% interval at least as often as a 95% interval allows (the
+//   binomial lower bound, 3 standard errors below 0.95), and on all 20,000 reports within
+//   3.29 standard errors (the 99.9% interval).
+// One more run with the browser's own `crypto.getRandomValues` checks the distribution at the
+// 1e-6 level. The rest: the memo
+// (one draw per subject, ε and truth per session, kept across a reload, new in a new session
+// and after forget()), invalid input (a console error and null, never a throw), and null while
+// the engine is not running.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MODEL, WEB, importPackage, moduleHarness, ours, setup } from './helpers.mjs';
+
+const { experimentValues, countsOption, epsilonOption, NOT_ENTERED, SEGMENT_VALUES } = await import(pathToFileURL(join(WEB, 'package', 'reports.js')));
+const { checkExperiment } = await import(pathToFileURL(join(WEB, 'package', 'experiments.js')));
+
+/** Chi-square critical values by degrees of freedom: at the 0.001 level, and at 1e-6 (df 2). */
+const CHI2_999 = { 2: 13.816, 4: 18.467 };
+const CHI2_2_1E6 = 27.631; // -2 ln(1e-6): the chi-square quantile with 2 degrees of freedom
+const chiSquare = (observed, expected) => observed.reduce((sum, o, i) => sum + (o - expected[i]) ** 2 / expected[i], 0);
+const N = 20_000;
+
+/** p and q of k-ary randomized response, as crate/core/src/privacy.rs documents them. */
+function mechanism(k, epsilon) {
+  const e = Math.exp(epsilon);
+  return { p: e / (e + k - 1), q: 1 / (e + k - 1) };
+}
+
+/**
+ * Init script: `crypto.getRandomValues` from a seeded generator (SplitMix32), counting its calls
+ * in `window.__randomCalls`. Everything the package draws (salt, ids, reports) is then the same
+ * on every run. Also `window.__batches(log, values, epsilon, size)`: `estimateShares` of each
+ * batch of `size` consecutive `[truth, reported]` pairs, with the batch's true counts.
+ */
+function seededCrypto(seed) {
+  return {
+    content: `(() => {
+      let s = ${seed} >>> 0;
+      const next = () => {
+        s = (s + 0x9e3779b9) >>> 0;
+        let z = s;
+        z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+        z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+        return (z ^ (z >>> 16)) >>> 0;
+      };
+      window.__randomCalls = 0;
+      crypto.getRandomValues = function (array) {
+        window.__randomCalls += 1;
+        const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+        for (let i = 0; i < bytes.length; i += 4) {
+          const w = next();
+          for (let j = 0; j < 4 && i + j < bytes.length; j++) bytes[i + j] = (w >>> (8 * j)) & 0xff;
+        }
+        return array;
+      };
+      window.__batches = async (log, values, epsilon, size) => {
+        const batches = [];
+        for (let i = 0; i + size <= log.length; i += size) {
+          const reported = {};
+          const truths = {};
+          for (const [truth, value] of log.slice(i, i + size)) {
+            reported[value] = (reported[value] ?? 0) + 1;
+            truths[truth] = (truths[truth] ?? 0) + 1;
+          }
+          batches.push({ estimate: await window.SI.estimateShares(reported, { epsilon, values }), truths });
+        }
+        return batches;
+      };
+    })();`,
+  };
+}
+
+/**
+ * Checks a table `{truth: {reported: count}}` against the mechanism: each truth's row, by
+ * chi-square with k − 1 degrees of freedom below `critical`.
+ */
+function checkRows(table, values, epsilon, critical) {
+  const { p, q } = mechanism(values.length, epsilon);
+  for (const [truth, row] of Object.entries(table)) {
+    const n = values.reduce((a, v) => a + (row[v] ?? 0), 0);
+    if (n < 500) continue; // too few for the approximation; such rows are asserted absent below
+    const observed = values.map((v) => row[v] ?? 0);
+    const expected = values.map((v) => n * (v === truth ? p : q));
+    const chi = chiSquare(observed, expected);
+    assert.ok(chi < critical, `truth ${truth} (${n} reports): ${JSON.stringify(row)}; chi-square ${chi.toFixed(2)} >= ${critical}`);
+  }
+}
+
+/** `estimateShares`' answer against the documented estimator, and the realised true shares within `z` standard errors. */
+function checkEstimate(estimate, { reported, truths, values, epsilon }, z = 3.29) {
+  const n = values.reduce((a, v) => a + (reported[v] ?? 0), 0);
+  assert.equal(estimate.n, n);
+  assert.equal(estimate.epsilon, epsilon);
+  assert.deepEqual(estimate.shares.map((s) => s.value), values);
+  const { p, q } = mechanism(values.length, epsilon);
+  for (const s of estimate.shares) {
+    const lambda = (reported[s.value] ?? 0) / n;
+    const share = (lambda - q) / (p - q);
+    const se = Math.sqrt((lambda * (1 - lambda)) / n) / (p - q);
+    assert.ok(Math.abs(s.share - share) < 1e-12, `${s.value}: π̂ ${s.share} is (c/n − q)/(p − q) = ${share}`);
+    assert.ok(Math.abs(s.se - se) < 1e-12, `${s.value}: se ${s.se} = ${se}`);
+    assert.ok(Math.abs(s.lo - (share - 1.959963984540054 * se)) < 1e-12 && Math.abs(s.hi - (share + 1.959963984540054 * se)) < 1e-12, `${s.value}: the 95% interval`);
+    const truth = (truths[s.value] ?? 0) / n;
+    assert.ok(Math.abs(s.share - truth) <= z * s.se, `${s.value}: π̂ ${s.share.toFixed(4)} is within ${z} se (${s.se.toFixed(4)}) of the true share ${truth}`);
+  }
+}
+
+/** Batches of reports: the realised true share within the 95% interval at the rate such an interval promises. */
+function checkCoverage(batches) {
+  let covered = 0;
+  let intervals = 0;
+  for (const { estimate, truths } of batches) {
+    for (const s of estimate.shares) {
+      const truth = (truths[s.value] ?? 0) / estimate.n;
+      intervals += 1;
+      covered += Number(s.lo <= truth && truth <= s.hi);
+    }
+  }
+  const floor = 0.95 - 3 * Math.sqrt((0.95 * 0.05) / intervals);
+  assert.ok(covered / intervals >= floor, `${covered} of ${intervals} 95% intervals hold the true share; at least ${(floor * 100).toFixed(1)}% expected`);
+}
+
+
+
+// ---------------------------------------------------------------------------------------------
+// In Node: the module's shapes.
+
+test('the values of a subject, and the shapes the options may take', () => {
+  assert.deepEqual([...SEGMENT_VALUES], ['low', 'medium', 'high']);
+  assert.equal(NOT_ENTERED, 'none');
+  assert.deepEqual([...experimentValues(checkExperiment({ key: 'k', variants: ['a', 'b'], holdout: 0.1 }))], ['a', 'b', 'holdout', 'none']);
+  assert.deepEqual([...experimentValues(checkExperiment({ key: 'k', variants: ['a', 'b'] }))], ['a', 'b', 'none'], 'no holdout value without a holdout');
+  assert.equal(epsilonOption(undefined), 1);
+  assert.equal(epsilonOption({}), 1);
+  assert.equal(epsilonOption({ epsilon: 0.5 }), 0.5);
+  for (const [i, bad] of ['1', 1, { epsilon: '1' }, { epsilon: null }, { get epsilon() { throw new Error('getter'); } }].entries()) {
+    assert.throws(() => epsilonOption(bad), (e) => e.code === 'BAD_OPTIONS', `options ${i}`);
+  }
+  assert.deepEqual(countsOption({ high: 2, low: 5 }, ['low', 'medium', 'high']), { counts: [5, 0, 2], values: ['low', 'medium', 'high'] });
+  assert.deepEqual(countsOption([5, 3], undefined), { counts: [5, 3], values: [0, 1] });
+  for (const [counts, values] of [[{ lo: 1 }, ['low']], [{ low: 1 }, undefined], [[1, 2], ['a']], ['12', undefined], [[0, 0], undefined], [[1, '2'], undefined], [[1], [1]]]) {
+    assert.throws(() => countsOption(counts, values), (e) => e.code === 'BAD_OPTIONS', JSON.stringify([counts, values]));
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// In the browser.
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.close(); });
+
+test(`${N} segment reports follow the mechanism; the estimator recovers the true shares (seeded)`, { timeout: 90_000 }, async () => {
+  const { page, context } = await moduleHarness(env, seededCrypto(20261130));
+  const r = await page.evaluate(async ({ model, n }) => {
+    const { ShopperIntent } = window.SI;
+    const intent = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const table = {};
+    const reported = {};
+    const truths = {};
+    const shapes = new Set();
+    const log = [];
+    let t = Date.now() - 86_400_000;
+    for (let i = 0; i < n; i++) {
+      intent.forget(); // a fresh shopper: a fresh draw
+      t += 1000;
+      if (i % 2 === 1) intent.track({ type: 'purchase', item: 'p', ts: t }); // a purchase makes the session high
+      const truth = intent.segment;
+      const report = intent.privateReport('segment');
+      shapes.add(JSON.stringify({ values: report.values, epsilon: report.epsilon, frozen: Object.isFrozen(report) }));
+      log.push([truth, report.value]);
+      (table[truth] ??= {})[report.value] = (table[truth][report.value] ?? 0) + 1;
+      reported[report.value] = (reported[report.value] ?? 0) + 1;
+      truths[truth] = (truths[truth] ?? 0) + 1;
+    }
+    const values = ['low', 'medium', 'high'];
+    const estimate = await ShopperIntent.estimateShares(reported, { epsilon: 1, values });
+    const batches = await window.__batches(log, values, 1, 1000);
+    return { table, reported, truths, shapes: [...shapes], estimate, batches };
+  }, { model: MODEL, n: N });
+  assert.deepEqual(r.shapes, [JSON.stringify({ values: ['low', 'medium', 'high'], epsilon: 1, frozen: true })], 'every report has the same values, ε 1 by default');
+  assert.ok(Object.keys(r.reported).every((v) => ['low', 'medium', 'high'].includes(v)), `reports are values: ${Object.keys(r.reported)}`);
+  assert.equal(r.truths.high, N / 2, 'half the sessions bought, and are high');
+  assert.ok(r.truths.low > 0, `the others are low or medium: ${JSON.stringify(r.truths)}`);
+  checkRows(r.table, SEGMENT_VALUES, 1, CHI2_999[2]);
+  checkEstimate(r.estimate, { reported: r.reported, truths: r.truths, values: [...SEGMENT_VALUES], epsilon: 1 });
+  checkCoverage(r.batches);
+  assert.deepEqual(ours(page, 'error'), []);
+  await context.close();
+});
+
+test(`${N} experiment reports (variants, holdout, none) follow the mechanism with ε = 2 (seeded)`, { timeout: 90_000 }, async () => {
+  const { page, context } = await moduleHarness(env, seededCrypto(7));
+  const r = await page.evaluate(async ({ model, n }) => {
+    const { ShopperIntent } = window.SI;
+    const intent = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    let enter = true;
+    const def = { key: 'offer', variants: ['a', 'b', 'c'], weights: [0.5, 0.3, 0.2], holdout: 0.1, eligible: () => enter };
+    const table = {};
+    const reported = {};
+    const truths = {};
+    let values = null;
+    const log = [];
+    for (let i = 0; i < n; i++) {
+      intent.forget(); // a new anonymous id: a new assignment
+      enter = i % 4 !== 0; // a quarter of the sessions never enter: they report about 'none'
+      intent.experiment(def);
+      const truth = intent.assignments().offer ?? 'none';
+      const report = intent.privateReport('offer', { epsilon: 2 });
+      values ??= report.values;
+      log.push([truth, report.value]);
+      (table[truth] ??= {})[report.value] = (table[truth][report.value] ?? 0) + 1;
+      reported[report.value] = (reported[report.value] ?? 0) + 1;
+      truths[truth] = (truths[truth] ?? 0) + 1;
+    }
+    const estimate = await window.SI.estimateShares(values.map((v) => reported[v] ?? 0), { epsilon: 2, values });
+    const batches = await window.__batches(log, values, 2, 1000);
+    return { table, reported, truths, values, estimate, batches };
+  }, { model: MODEL, n: N });
+  const values = ['a', 'b', 'c', 'holdout', 'none'];
+  assert.deepEqual(r.values, values);
+  assert.deepEqual(Object.keys(r.truths).sort(), [...values].sort(), 'every value is somebody\'s truth');
+  assert.equal(r.truths.none, N / 4);
+  checkRows(r.table, values, 2, CHI2_999[4]);
+  checkEstimate(r.estimate, { reported: r.reported, truths: r.truths, values, epsilon: 2 });
+  checkCoverage(r.batches);
+  await context.close();
+});
+
+test('with the browser\'s own crypto.getRandomValues the reports follow the mechanism too', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, null);
+  const r = await page.evaluate(async ({ model, n }) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const row = {};
+    for (let i = 0; i < n; i++) {
+      intent.forget();
+      const report = intent.privateReport('segment', { epsilon: 0.5 });
+      row[report.value] = (row[report.value] ?? 0) + 1;
+    }
+    return { row, truth: intent.segment };
+  }, { model: MODEL, n: N });
+  checkRows({ [r.truth]: r.row }, SEGMENT_VALUES, 0.5, CHI2_2_1E6);
+  await context.close();
+});
+
+test('one draw per subject, ε and truth per session: kept across a reload, new in a new session and after forget()', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const { page } = await moduleHarness(env, seededCrypto(99), { context });
+  const T = Date.now() - 3 * 3_600_000;
+  const first = await page.evaluate(async ({ model, T }) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const drawn = () => { const before = window.__randomCalls; const r = intent.privateReport('segment'); return { value: r.value, draws: window.__randomCalls - before }; };
+    intent.track({ type: 'view_item', item: 'x', ts: T });
+    const truth = intent.segment;
+    const calls = Array.from({ length: 1000 }, drawn);
+    const otherEpsilon = intent.privateReport('segment', { epsilon: 3 });
+    intent.experiment({ key: 'exp', variants: ['a', 'b'] });
+    const exp = intent.privateReport('exp');
+    await new Promise((res) => setTimeout(res, 400)); // the debounced save
+    const stored = JSON.parse(localStorage.getItem('shopper-intent:state'));
+    return { truth, calls, otherEpsilon: otherEpsilon.value, exp: exp.value, reportsSaved: stored.extra.reports };
+  }, { model: MODEL, T });
+  assert.equal(first.calls[0].draws, 2, 'a fresh report takes two numbers from crypto.getRandomValues (u and v)');
+  assert.ok(first.calls.slice(1).every((c) => c.draws === 0 && c.value === first.calls[0].value), '999 more calls: the same report, no draw');
+  assert.equal(Object.keys(first.reportsSaved.memo).length, 3, 'three reports saved: segment with ε 1 and 3, and the experiment');
+  assert.deepEqual(Object.values(first.reportsSaved.memo).sort(), [first.calls[0].value, first.otherEpsilon, first.exp].sort());
+
+  await page.reload();
+  await importPackage(page);
+  const again = await page.evaluate(async ({ model, T }) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    intent.experiment({ key: 'exp', variants: ['a', 'b'] });
+    const before = window.__randomCalls;
+    const same = { segment: intent.privateReport('segment').value, exp: intent.privateReport('exp').value, draws: window.__randomCalls - before };
+    intent.track({ type: 'view_item', item: 'y', ts: T + 45 * 60_000 }); // a new session
+    const b2 = window.__randomCalls;
+    const fresh = intent.privateReport('exp');
+    const newSessionDraws = window.__randomCalls - b2;
+    intent.forget();
+    intent.experiment({ key: 'exp', variants: ['a', 'b'] });
+    const b3 = window.__randomCalls;
+    intent.privateReport('exp');
+    return { same, newSessionDraws, forgetDraws: window.__randomCalls - b3, fresh: fresh.value, segment: intent.segment };
+  }, { model: MODEL, T });
+  assert.deepEqual(again.same, { segment: first.calls[0].value, exp: first.exp, draws: 0 }, 'the same session after a reload: the same reports, no draw');
+  assert.equal(again.newSessionDraws, 2, 'a new session draws again');
+  assert.equal(again.forgetDraws, 2, 'after forget() the report is drawn again');
+  await context.close();
+});
+
+test('a truth that changes within the session is reported by a new draw; the earlier truth keeps its report', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, seededCrypto(5));
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    let enter = false;
+    const def = { key: 'late', variants: ['a', 'b'], eligible: () => enter };
+    intent.experiment(def);
+    const out = [];
+    const report = () => { const b = window.__randomCalls; const v = intent.privateReport('late').value; out.push({ truth: intent.assignments().late ?? 'none', value: v, draws: window.__randomCalls - b }); };
+    report(); report();
+    enter = true;
+    intent.experiment(def);
+    report(); report();
+    return out;
+  }, MODEL);
+  assert.deepEqual(r.map((x) => x.draws), [2, 0, 2, 0]);
+  assert.equal(r[0].truth, 'none');
+  assert.ok(['a', 'b'].includes(r[2].truth));
+  assert.equal(r[1].value, r[0].value);
+  assert.equal(r[3].value, r[2].value);
+  await context.close();
+});
+
+test('refused input is a console error and null, never a throw; null while the engine is not running', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, null);
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent, estimateShares } = window.SI;
+    const call = (fn) => { try { return fn(); } catch (e) { return `threw ${e}`; } };
+    const loading = ShopperIntent.create({ model, storage: 'memory', autoCapture: false });
+    const whileLoading = call(() => loading.privateReport('segment'));
+    const intent = await loading.ready;
+    intent.experiment({ key: 'known', variants: ['a', 'b'] });
+    const refused = [
+      ['segment', { epsilon: 0 }], ['segment', { epsilon: -1 }], ['segment', { epsilon: NaN }], ['segment', { epsilon: Infinity }],
+      ['segment', { epsilon: 21 }], ['segment', { epsilon: '1' }], ['segment', { epsilon: null }], ['segment', 'strict'],
+      ['segment', { get epsilon() { throw new Error('getter'); } }], ['unknown', undefined], ['known ', undefined], [42, undefined],
+      [undefined, undefined], [{ key: 'known' }, undefined],
+    ].map(([about, options]) => call(() => intent.privateReport(about, options)));
+    const accepted = [
+      call(() => intent.privateReport('segment', { epsilon: 20 })), call(() => intent.privateReport('segment', { epsilon: 1e-9 })),
+      call(() => intent.privateReport('known', {})),
+    ].map((x) => x && x.value);
+    const estimates = [];
+    for (const [counts, options] of [[[], undefined], [[5], undefined], [[1, -1], undefined], [[1.5, 2], undefined], [[0, 0], undefined],
+      [{ low: 3 }, undefined], [{ lo: 3 }, { values: ['low', 'high'] }], [[1, 2], { epsilon: 0 }], [[1, 2], { values: ['a'] }], ['1,2', undefined], [null, undefined]]) {
+      estimates.push(await estimateShares(counts, options).catch((e) => `rejected ${e}`));
+    }
+    const pending = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false, consent: 'pending' });
+    const failed = await ShopperIntent.load({ model: '/models/missing.bin', storage: 'memory', autoCapture: false });
+    intent.destroy();
+    return {
+      whileLoading, refused, accepted, estimates,
+      pending: call(() => pending.privateReport('segment')), failed: call(() => failed.privateReport('segment')),
+      destroyed: call(() => intent.privateReport('segment')),
+    };
+  }, MODEL);
+  assert.equal(r.whileLoading, null, 'null while loading');
+  assert.deepEqual(r.refused, r.refused.map(() => null), `every refused call returns null: ${JSON.stringify(r.refused)}`);
+  assert.ok(r.accepted.every((v) => typeof v === 'string'), `ε 20, ε 1e-9 and a known experiment are accepted: ${r.accepted}`);
+  assert.deepEqual(r.estimates, r.estimates.map(() => null), `every refused estimate resolves to null: ${JSON.stringify(r.estimates)}`);
+  assert.equal(r.pending, null, 'null while consent is pending');
+  assert.equal(r.failed, null, 'null after a failed load');
+  assert.equal(r.destroyed, null, 'null after destroy()');
+  const reportErrors = ours(page, 'error').filter((m) => m.text.includes('private report refused'));
+  assert.equal(reportErrors.length, r.refused.length, reportErrors.map((m) => m.text).join('\n'));
+  assert.ok(reportErrors.some((m) => m.text.includes('(BAD_EXPERIMENT)') && m.text.includes('"unknown"')), 'an unknown experiment names BAD_EXPERIMENT');
+  assert.ok(reportErrors.some((m) => m.text.includes('(BAD_OPTIONS)') && m.text.includes('epsilon must be in (0, 20]')), 'an ε out of range is the engine\'s BAD_OPTIONS');
+  assert.equal(ours(page, 'error').filter((m) => m.text.includes('estimate refused')).length, r.estimates.length);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});

@@ -1,0 +1,151 @@
+// Randomized response for the page: a report of the segment or of an experiment's variant that
+// a shop may send to its analytics with local differential privacy, and the estimate of the true
+// shares from many such reports.
+//
+// The mechanism and the estimator are the engine's (crate/core's `privacy` module, through
+// `engine.js`); this module adds what only the page knows: the list of values a subject can
+// take, uniform numbers from `crypto.getRandomValues`, and a memo that gives the same report
+// for the same truth within a session.
+//
+// Why the memo: a fresh report per call would let whoever collects them average the reports of
+// one session back to its truth (n reports of one truth cost n·ε). With the memo, a session
+// spends ε once per distinct true value and subject (RAPPOR's "permanent randomized response",
+// Erlingsson, Pihur and Korolova, CCS 2014), however often the page asks; it is saved with the
+// state, so a reload in the same session gets the same report too.
+
+import { ShopperIntentError, randomizedResponse } from './engine.js';
+import { HOLDOUT } from './experiments.js';
+
+/** The subject `'segment'` and its values, in the order reports and estimates use. */
+export const SEGMENT = 'segment';
+export const SEGMENT_VALUES = Object.freeze(['low', 'medium', 'high']);
+/** What a session that has not entered an experiment reports, as one more value. */
+export const NOT_ENTERED = 'none';
+export const DEFAULT_EPSILON = 1;
+/** Memo entries kept per session; beyond, the oldest is dropped. */
+const MAX_MEMO = 64;
+
+const bad = (message) => new ShopperIntentError('BAD_OPTIONS', message);
+
+/**
+ * ε from the options of `privateReport` or `estimateShares`: `DEFAULT_EPSILON` when absent. Only
+ * the shape is checked here; the range (0, 20] is the engine's to check.
+ */
+export function epsilonOption(options) {
+  if (options === undefined || options === null) return DEFAULT_EPSILON;
+  if (typeof options !== 'object') throw bad('the options must be an object {epsilon}');
+  let epsilon;
+  try {
+    ({ epsilon } = options);
+  } catch (e) {
+    throw bad(`the options cannot be read (${e?.name ?? typeof e})`);
+  }
+  if (epsilon === undefined) return DEFAULT_EPSILON;
+  if (typeof epsilon !== 'number') throw bad('epsilon must be a number in (0, 20]');
+  return epsilon;
+}
+
+/** An experiment's values: its variants, then `'holdout'` if it has a holdout, then `'none'`. */
+export function experimentValues(exp) {
+  return Object.freeze([...exp.variants, ...(exp.holdout > 0 ? [HOLDOUT] : []), NOT_ENTERED]);
+}
+
+/** A uniform number in [0, 1) with 53 random bits from `crypto.getRandomValues`. */
+export function uniform() {
+  const w = crypto.getRandomValues(new Uint32Array(2));
+  return (w[0] * 2 ** 21 + (w[1] >>> 11)) / 2 ** 53;
+}
+
+const keyMap = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
+
+/**
+ * The reports of one widget's current session. `changed()` is called when the memo changed
+ * (worth saving).
+ */
+export class PrivateReports {
+  constructor({ changed = () => {} } = {}) {
+    this._changed = changed;
+    this._memo = keyMap();
+    this._tracked = false;
+  }
+
+  /**
+   * The report of `truth` (one of `values`) about `about` with `epsilon`: the memo's if this
+   * session drew one for the same subject, values, ε and truth, else a new draw by the engine.
+   * Returns a frozen `{value, values, epsilon}`. Throws `BAD_OPTIONS` (ε refused by the engine)
+   * or `ENGINE_FAILED`.
+   */
+  report(glue, about, epsilon, values, truth) {
+    const index = values.indexOf(truth);
+    if (index < 0) throw new ShopperIntentError('ENGINE_FAILED', `internal: ${JSON.stringify(truth)} is not one of the values of ${about}`);
+    const key = `${about}\u0000${epsilon}\u0000${values.join('\u0001')}\u0000${truth}`;
+    let value = this._memo[key];
+    if (typeof value !== 'string' || !values.includes(value)) {
+      value = values[randomizedResponse(glue, index, values.length, epsilon, uniform(), uniform())];
+      const keys = Object.keys(this._memo);
+      if (keys.length >= MAX_MEMO) delete this._memo[keys[0]];
+      this._memo[key] = value;
+      this._changed();
+    }
+    return Object.freeze({ value, values, epsilon });
+  }
+
+  /** Follows the engine: a new session starts a new memo (as experiments.js does). */
+  observe(update) {
+    if (update.ignored) return;
+    if (update.newSession && this._tracked) this._memo = keyMap();
+    this._tracked = true;
+  }
+
+  /**
+   * What is saved with the state: the memo (each report under its subject, ε, values and true
+   * value) and whether the session has events; `null` when this session drew no report.
+   */
+  snapshot() {
+    if (Object.keys(this._memo).length === 0) return null;
+    return { memo: { ...this._memo }, tracked: this._tracked };
+  }
+
+  /** Takes a saved snapshot back; anything malformed is ignored. */
+  restore(snap) {
+    if (!snap || typeof snap !== 'object' || !snap.memo || typeof snap.memo !== 'object') return;
+    const entries = Object.entries(snap.memo).filter(([k, v]) => typeof v === 'string' && k.length <= 2048 && v.length <= 64);
+    this._memo = keyMap(entries.slice(-MAX_MEMO));
+    this._tracked = snap.tracked === true;
+  }
+
+  forget() {
+    this._memo = keyMap();
+    this._tracked = false;
+  }
+}
+
+/**
+ * Counts of reports in the order of `values`, from an array (in that order) or an object
+ * `{value: count}` (a missing value counts 0). Only shapes are checked here; whole numbers >= 0
+ * are the engine's to check.
+ * @returns {{counts: number[], values: (string|number)[]}}
+ */
+export function countsOption(counts, values) {
+  if (values !== undefined) {
+    if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) throw bad('values must be an array of strings (a report\'s values)');
+    if (new Set(values).size !== values.length) throw bad('values must differ');
+  }
+  let list;
+  if (Array.isArray(counts)) {
+    if (values !== undefined && values.length !== counts.length) throw bad(`${counts.length} counts for ${values.length} values`);
+    list = Array.from(counts);
+  } else if (counts !== null && typeof counts === 'object') {
+    if (values === undefined) throw bad('counts given by value need the values option (a report\'s values) for their order');
+    const own = Object.keys(counts);
+    const unknown = own.filter((k) => !values.includes(k));
+    if (unknown.length) throw bad(`counts of values that are not among the values: ${unknown.slice(0, 3).map((k) => JSON.stringify(k)).join(', ')}`);
+    list = values.map((v) => (Object.hasOwn(counts, v) ? counts[v] : 0));
+  } else {
+    throw bad('counts must be an array of numbers or an object {value: count}');
+  }
+  if (!list.every((c) => typeof c === 'number')) throw bad('every count must be a number');
+  const n = list.reduce((a, b) => a + b, 0);
+  if (Number.isFinite(n) && n <= 0) throw bad('there are no reports to estimate from (the counts sum to 0)');
+  return { counts: list, values: values ?? list.map((_, i) => i) };
+}
