@@ -23,7 +23,7 @@
 //! let rr = RandomizedResponse::new(3, 1.0)?;
 //! // The random numbers come from the caller (the engine reads no random source).
 //! assert_eq!(rr.report(2, 0.01, 0.5), 2); // u below p: the truth
-//! let est = rr.estimate(&[5_000, 3_000, 2_000]);
+//! let est = rr.estimate(&[5_000, 3_000, 2_000])?;
 //! assert!((est.iter().map(|e| e.value).sum::<f64>() - 1.0).abs() < 1e-9);
 //! # Ok::<(), shopper_intent::Error>(())
 //! ```
@@ -104,10 +104,17 @@ impl RandomizedResponse {
         }
     }
 
-    /// The unbiased estimates of the true shares from the counts of reports per value.
-    pub fn estimate(&self, counts: &[u64]) -> Vec<ShareEstimate> {
+    /// The unbiased estimates of the true shares from the counts of reports per value (one count
+    /// per value). No report at all is an error: there is nothing to estimate from.
+    pub fn estimate(&self, counts: &[u64]) -> Result<Vec<ShareEstimate>, Error> {
+        if counts.len() != self.k {
+            return Err(Error::BadOptions(format!("{} counts for {} values", counts.len(), self.k)));
+        }
         let n: u64 = counts.iter().sum();
-        let nf = n.max(1) as f64;
+        if n == 0 {
+            return Err(Error::BadOptions("no report to estimate from".into()));
+        }
+        let nf = n as f64;
         let gap = self.p - self.q;
         counts
             .iter()
@@ -117,7 +124,7 @@ impl RandomizedResponse {
                 let se = (lambda * (1.0 - lambda) / nf).sqrt() / gap;
                 ShareEstimate { value, se, lo: value - Z95 * se, hi: value + Z95 * se }
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -153,6 +160,8 @@ mod tests {
         assert!(RandomizedResponse::new(1, 1.0).is_err());
         assert!(RandomizedResponse::new(3, 0.0).is_err());
         assert!(RandomizedResponse::new(3, f64::NAN).is_err());
+        let rr = RandomizedResponse::new(3, 1.0).unwrap();
+        assert!(rr.estimate(&[0, 0, 0]).is_err() && rr.estimate(&[1, 2]).is_err());
     }
 
     /// On 100k simulated reports the estimate falls within its stated 95% interval about 95% of
@@ -173,7 +182,7 @@ mod tests {
                 let t = if u < truth[0] { 0 } else if u < truth[0] + truth[1] { 1 } else { 2 };
                 counts[rr.report(t, rng.next(), rng.next())] += 1;
             }
-            for (j, e) in rr.estimate(&counts).iter().enumerate() {
+            for (j, e) in rr.estimate(&counts).unwrap().iter().enumerate() {
                 checks += 1;
                 covered += u32::from(e.lo <= truth[j] && truth[j] <= e.hi);
                 mean_error[j] += (e.value - truth[j]) / sims as f64;

@@ -113,7 +113,7 @@ pub fn estimate_randomized_response(counts: Vec<f64>, epsilon: f64) -> JsResult<
     }
     let rr = core::privacy::RandomizedResponse::new(counts.len(), epsilon).map_err(err)?;
     let counts: Vec<u64> = counts.iter().map(|c| *c as u64).collect();
-    Ok(to_js(&rr.estimate(&counts), "the estimates")?)
+    Ok(to_js(&rr.estimate(&counts).map_err(err)?, "the estimates")?)
 }
 
 /// For failure drills only: traps this wasm instance on purpose (a panic, which aborts), as an
