@@ -116,7 +116,7 @@ impl RandomizedResponse {
         }
         let nf = n as f64;
         let gap = self.p - self.q;
-        counts
+        Ok(counts
             .iter()
             .map(|&c| {
                 let lambda = c as f64 / nf;
