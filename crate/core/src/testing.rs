@@ -19,6 +19,21 @@ pub fn random_model(kinds: &Kinds, window: usize, hidden: usize, head: usize, se
     (bytes, manifest.to_string())
 }
 
+/// Runs `harness` on every file of the fuzz corpus and the crash regressions of `target`
+/// (`crate/fuzz/{corpus,regressions}/<target>/`, below `fuzz_dir`); returns how many ran.
+pub fn replay_corpus(fuzz_dir: &std::path::Path, target: &str, harness: fn(&[u8])) -> usize {
+    let mut n = 0;
+    for dir in ["corpus", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz_dir.join(dir).join(target)) else { continue };
+        for e in entries.flatten() {
+            let bytes = std::fs::read(e.path()).unwrap_or_default();
+            harness(&bytes);
+            n += 1;
+        }
+    }
+    n
+}
+
 /// Harnesses shared by the fuzz targets (`crate/fuzz`) and the regression tests that replay
 /// their corpora on the stable toolchain: each takes arbitrary bytes and must neither panic nor
 /// break an invariant, whatever the bytes are.

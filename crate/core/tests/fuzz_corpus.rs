@@ -3,24 +3,11 @@
 
 use std::path::Path;
 
-use shopper_intent::testing::fuzz;
-
-fn replay(target: &str, harness: fn(&[u8])) -> usize {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut n = 0;
-    for dir in ["corpus", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else { continue };
-        for e in entries.flatten() {
-            let bytes = std::fs::read(e.path()).unwrap();
-            harness(&bytes);
-            n += 1;
-        }
-    }
-    n
-}
+use shopper_intent::testing::{fuzz, replay_corpus};
 
 #[test]
 fn core_fuzz_corpora_replay_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     for (target, harness) in [
         ("event_fields", fuzz::event_fields as fn(&[u8])),
         ("state", fuzz::state),
@@ -29,7 +16,6 @@ fn core_fuzz_corpora_replay_cleanly() {
         ("weights", fuzz::weights),
         ("model_build", fuzz::model_build),
     ] {
-        let n = replay(target, harness);
-        assert!(n > 0, "the {target} corpus is empty: run `make fuzz-seeds`");
+        assert!(replay_corpus(&dir, target, harness) > 0, "the {target} corpus is empty: run `make fuzz-seeds`");
     }
 }

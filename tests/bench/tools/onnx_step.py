@@ -30,11 +30,8 @@ from onnx import TensorProto, helper, numpy_helper
 OPSET = 17
 
 
-def fnv1a64(data):
-    h = 0xCBF29CE484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
+from models.trainer.check import fnv1a64  # noqa: E402  (the repository's one Python FNV-1a)
 
 
 def read_weights(path, spec):
