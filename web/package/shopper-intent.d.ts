@@ -351,6 +351,10 @@ export function estimateShares(
 ): Promise<ShareEstimates | null>;
 /** A storage backend that keeps the state in this page's memory only. */
 export function memoryStore(): StorageBackend;
+/** Diagnostics: bytes of the current wasm instance's memory (0 before the engine is loaded). */
+export function wasmMemoryBytes(): number;
+/** Diagnostics: whether this browser runs WebAssembly SIMD (the package then loads its SIMD build). */
+export function simdSupported(): boolean;
 
 /** A GA4 `dataLayer` entry (object push or gtag `arguments`) as an event, or `null`. */
 export function fromDataLayer(entry: unknown, ts?: number): IntentEvent | null;

@@ -32,6 +32,8 @@ import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
 
 export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, NOT_ENTERED, memoryStore };
+// Diagnostics (benchmarks, support): the engine's wasm memory and whether the SIMD build runs here.
+export { wasmMemoryBytes, simdSupported } from './engine.js';
 
 const TAG = '[shopper-intent]';
 const SAVE_DELAY_MS = 250;
