@@ -73,9 +73,26 @@ pub struct Reach {
     pub events_to_purchase_quartiles: [f64; 3],
     /// Per arm.
     pub arms: Vec<Arm>,
-    /// The smallest absolute difference in conversion rate between two equal arms that a
-    /// two-sided test at 5% finds with 80% power, for the sessions of the smaller arm.
+    /// The smallest absolute difference in conversion rate between the two smallest treated
+    /// arms that a two-sided test at 5% finds with 80% power, with the sessions replayed here.
     pub minimum_detectable_effect: f64,
+    /// The same between the holdout and the largest arm (NaN without a holdout).
+    pub minimum_detectable_effect_holdout: f64,
+    /// The same two figures for a month of 10,000 and of 100,000 sessions of traffic like this log's.
+    pub minimum_detectable_effect_at: Vec<(u64, f64, f64)>,
+}
+
+/// z_{0.975} + z_{0.8}: a two-sided test at 5% with 80% power.
+const Z_SUM: f64 = 1.959_964 + 0.841_621;
+
+/// The smallest difference in conversion rate from `p` a test tells apart between arms of
+/// `n1` and `n2` sessions.
+fn mde(p: f64, n1: f64, n2: f64) -> f64 {
+    if n1 > 0.0 && n2 > 0.0 {
+        Z_SUM * (p * (1.0 - p) * (1.0 / n1 + 1.0 / n2)).sqrt()
+    } else {
+        f64::NAN
+    }
 }
 
 /// Replays the users through `model` and the plan.
@@ -137,9 +154,23 @@ pub fn reach(log: &Log, users: Users, model: &SequenceModel, utc_offset_min: i32
     if plan.holdout > 0.0 {
         arms.push(Arm { name: "holdout".into(), share: plan.holdout, exposed: n * plan.holdout, purchasing: entering_purchasing as f64 * plan.holdout });
     }
-    let smallest = arms.iter().map(|a| a.exposed).fold(f64::INFINITY, f64::min);
-    // z_{0.975} + z_{0.8} = 1.95996 + 0.84162.
-    let mde = if smallest > 0.0 { 2.801_585 * (2.0 * p * (1.0 - p) / smallest).sqrt() } else { f64::NAN };
+    let mut treated_sizes: Vec<f64> = plan.arms.iter().map(|(_, w)| treated * w).collect();
+    treated_sizes.sort_by(f64::total_cmp);
+    let (a1, a2) = (treated_sizes[0], *treated_sizes.get(1).unwrap_or(&treated_sizes[0]));
+    let largest = treated_sizes.last().copied().unwrap_or(0.0);
+    let mdes = |sessions: f64| {
+        let entering = sessions * n / fates.len() as f64;
+        let hold = if plan.holdout > 0.0 { mde(p, entering * plan.holdout, entering * largest) } else { f64::NAN };
+        (mde(p, entering * a1, entering * a2), hold)
+    };
+    let (mde_arms, mde_holdout) = mdes(fates.len() as f64);
+    let traffic: Vec<(u64, f64, f64)> = [10_000u64, 100_000]
+        .into_iter()
+        .map(|t| {
+            let (m, h) = mdes(t as f64);
+            (t, m, h)
+        })
+        .collect();
     Ok(Reach {
         sessions,
         purchasing_sessions,
@@ -152,6 +183,8 @@ pub fn reach(log: &Log, users: Users, model: &SequenceModel, utc_offset_min: i32
         entry_share_quartiles: quantiles(&share),
         events_to_purchase_quartiles: quantiles(&to_purchase),
         arms,
-        minimum_detectable_effect: mde,
+        minimum_detectable_effect: mde_arms,
+        minimum_detectable_effect_holdout: mde_holdout,
+        minimum_detectable_effect_at: traffic,
     })
 }

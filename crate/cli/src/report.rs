@@ -129,7 +129,11 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach) {
         println!("{:12} {:>6.1}% {:>10.1} {:>11.1}", a.name, 100.0 * a.share, a.exposed, a.purchasing);
     }
     println!(
-        "minimum detectable difference in conversion rate (two arms of the smallest size, 5% two-sided, 80% power): {:.1} points",
-        100.0 * r.minimum_detectable_effect
+        "minimum detectable difference in conversion rate (5% two-sided, 80% power): {:.1} points between the treated arms, {:.1} against the holdout",
+        100.0 * r.minimum_detectable_effect,
+        100.0 * r.minimum_detectable_effect_holdout
     );
+    for (sessions, m, h) in &r.minimum_detectable_effect_at {
+        println!("  with {sessions} sessions of such traffic: {:.1} points between the treated arms, {:.1} against the holdout", 100.0 * m, 100.0 * h);
+    }
 }
