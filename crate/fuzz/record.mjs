@@ -1,5 +1,7 @@
-// Writes crate/fuzz/RESULTS.md from run.sh's results.tsv: executions and crashes per target.
-import { readFileSync } from 'node:fs';
+// Writes crate/fuzz/RESULTS.md from run.sh's results.tsv (executions and crashes per target) and
+// min.tsv (what the minimised corpora became). The hand-written block between `<!-- notes -->` and
+// `<!-- /notes -->` in the previous RESULTS.md (argument 3) is carried over.
+import { existsSync, readFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 
 const rows = readFileSync(process.argv[2], 'utf8').trim().split('\n').map((l) => l.split('\t'));
@@ -22,4 +24,14 @@ for (const [t, runs, secs, crashes, status] of rows) {
   lines.push(`| ${t} | ${n.toLocaleString('en-US')} | ${secs} | ${rate.toLocaleString('en-US')} | ${crashes}${status !== '0' ? ` (exit ${status})` : ''} | ${n >= goal ? 'reached' : 'not reached'} |`);
 }
 lines.push('');
+const minimised = existsSync(process.argv[3] ?? '') ? readFileSync(process.argv[3], 'utf8').trim().split('\n').filter(Boolean) : [];
+if (minimised.length) {
+  const why = { committed: 'replaces the seeds in crate/fuzz/corpus/', large: 'too large to commit; kept in build/fuzz/', real: 'seeded with samples of the real logs; kept in build/fuzz/, never committed' };
+  lines.push('| target | minimised inputs | size on disk | corpus |', '|---|---|---|---|');
+  for (const [t, n, kb, fate] of minimised.map((l) => l.split('\t'))) lines.push(`| ${t} | ${n} | ${kb} KB | ${why[fate] ?? fate} |`);
+  lines.push('');
+}
+const previous = existsSync(process.argv[4] ?? '') ? readFileSync(process.argv[4], 'utf8') : '';
+const notes = previous.match(/<!-- notes -->[\s\S]*?<!-- \/notes -->/);
+lines.push(notes ? notes[0] : '<!-- notes -->\n<!-- /notes -->', '');
 console.log(lines.join('\n'));

@@ -4,7 +4,7 @@
 #   crate/fuzz/run.sh SECONDS            each target for SECONDS on the committed corpus (make test: 5)
 #   crate/fuzz/run.sh SECONDS --record   longer runs (make fuzz), seeded also with samples of the real
 #                                        logs in ../shared/data (not committed), then the corpora are
-#                                        minimised into crate/fuzz/corpus/ and the figures written to
+#                                        minimised (see below) and the figures written to
 #                                        crate/fuzz/RESULTS.md
 #
 # A crash (panic, broken invariant, an allocation over 64 MB, a leak of memory over 1 GB) stops
@@ -77,10 +77,27 @@ for t in $(cargo +nightly fuzz list --fuzz-dir .); do
 done
 
 if [ -n "$record" ]; then
+  # libFuzzer's merge keeps a small set of inputs that covers what the run reached. The full corpus
+  # stays in build/fuzz/new/ (the next long run starts from it); the merged set is copied into the committed corpus
+  # only for targets that never saw the real logs (their inputs may carry pieces of them) and only
+  # when it stays small (<= 128 files), so the repository and the replay test stay light.
   echo "fuzz: minimising the corpora"
+  : > "$work/min.tsv"
   for t in $(cargo +nightly fuzz list --fuzz-dir .); do
-    cargo +nightly fuzz cmin --fuzz-dir . -s none -O "$t" "corpus/$t" -- "$work/new/$t" > "$work/$t.cmin.log" 2>&1 || true
+    bin="target/x86_64-unknown-linux-gnu/release/$t"
+    rm -rf "$work/min/$t" && mkdir -p "$work/min/$t"
+    "$bin" -merge=1 -malloc_limit_mb=64 -rss_limit_mb=1024 "$work/min/$t" "corpus/$t" "$work/new/$t" > "$work/$t.merge.log" 2>&1 || true
+    n=$(find "$work/min/$t" -type f | wc -l)
+    if [ -z "$(real_for "$t")" ] && [ "$n" -gt 0 ] && [ "$n" -le 128 ]; then
+      find "corpus/$t" -type f -delete
+      cp "$work/min/$t"/* "corpus/$t/"
+      echo "fuzz: $t minimised to $n inputs, committed corpus replaced"
+      printf '%s\t%s\t%s\tcommitted\n' "$t" "$n" "$(du -sk "$work/min/$t" | cut -f1)" >> "$work/min.tsv"
+    else
+      echo "fuzz: $t minimised to $n inputs, kept in build/fuzz/min/$t"
+      printf '%s\t%s\t%s\t%s\n' "$t" "$n" "$(du -sk "$work/min/$t" | cut -f1)" "$([ -n "$(real_for "$t")" ] && echo real || echo large)" >> "$work/min.tsv"
+    fi
   done
-  node "$repo/crate/fuzz/record.mjs" "$results" > RESULTS.md
+  node "$repo/crate/fuzz/record.mjs" "$results" "$work/min.tsv" RESULTS.md > "$work/RESULTS.md" && mv "$work/RESULTS.md" RESULTS.md
 fi
 exit "$failed"
