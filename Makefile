@@ -14,8 +14,9 @@ MODEL ?= models
 demo: tools wasm web
 	node web/dev/serve.mjs --port $(PORT) --models $(MODEL)
 
-## Every test: Rust (unit, property, golden, parity), the wasm build, the browser.
-test: tools test-rust wasm web test-model test-browser fuzz-smoke
+## Every test: Rust (unit, property, golden, parity), the wasm build, the shipped model, the training
+## path (skipped loudly when models/.venv has no torch, as on a fresh clone), the browser, a fuzz smoke run.
+test: tools test-rust wasm web test-model test-train test-browser fuzz-smoke
 
 tools: tools-rust tools-browser
 
