@@ -192,6 +192,25 @@ function keptNotes(path) {
   return a >= 0 && b > a ? text.slice(a + NOTES_OPEN.length, b).trim() : NOTES_DEFAULT;
 }
 
+/** Tract natively on each graph of the step (the CLI's `bench --graph`), when it was run. */
+function stepGraphs(r) {
+  const g = r.native.step_graphs;
+  if (!Array.isArray(g) || g.length === 0) return '';
+  const site = r.browser?.ort?.variants ?? {};
+  const name = (path) => {
+    if (path === 'engine') return "the engine's graph (tract-core, built from the weights; shipped)";
+    const file = path.split('/').at(-1);
+    const v = Object.entries(site).find(([, x]) => x?.file === file);
+    return `${v ? v[0] : file} (tract-onnx, optimized)`;
+  };
+  return `
+One step of the model natively, tract on each graph of it, over the same ${g[0].rows ?? ''} rows (the
+ONNX graphs through \`OnnxModel::step\`, which also copies its inputs and outputs into new tensors):
+
+${mdTable(['graph', 'p50', 'mean'], g.map((x) => [name(x.graph), us(x.p50_us), us(x.mean_us)]))}
+`;
+}
+
 function markdown(r, notes, svgName) {
   const m = r.machine;
   const { o, t, best } = views(r);
@@ -250,7 +269,7 @@ ${mdTable(['figure', 'value'], [
     ['engine.track one at a time, p50 / p99 / max', `${us(r.native.track_us?.p50)} / ${us(r.native.track_us?.p99)} / ${us(r.native.track_us?.max)}`],
     ['model load', `${ms3(r.native.model_load_ms)} ms`],
   ])}
-
+${stepGraphs(r)}
 ## How it was measured
 
 - **Events.** \`shopper-intent replay-fixture\` writes the test users of seed 0 of the Taobao sample
@@ -274,8 +293,8 @@ ${mdTable(['figure', 'value'], [
   revalidates every file (304) and V8 may reuse its compiled wasm.
 - **Bytes.** Every file a first visit fetched for the engine (not the bench page or the fixture),
   fetched again by the runner; gzip is zlib level 9. Ours: wasm (the SIMD build where the browser
-  has SIMD), the package's JS modules as they are served (not bundled or minified), the manifest
-  and weights. The peer: \`ort.wasm.min.mjs\`, its wasm loader and wasm, the ONNX file.
+  has SIMD), the package as a shop ships it (\`shopper-intent.min.js\`, one bundled and minified
+  module), the manifest and weights. The peer: \`ort.wasm.min.mjs\`, its wasm loader and wasm, the ONNX file.
 - **Memory.** After the timed passes the page tracks ${r.settings.million.toLocaleString('en-US')} more events untimed (users
   replayed again, \`forget()\` between users; the peer runs only scored events), reading the wasm
   memory every 100,000: ours from engine.js \`wasmMemoryBytes()\`, the peer's by catching its

@@ -152,10 +152,12 @@ function describeFixture(dir, manifest) {
   };
 }
 
-function native(a) {
+/** The CLI's benchmark; tract also times every ONNX graph of the step the page site holds. */
+function native(a, site) {
   say('native: shopper-intent bench');
   const json = join(a.out, 'native.json');
-  const stdout = run(a.cli, ['bench', '--input', a.input, '--model', join(a.models, 'intent.json'), '--json', json]);
+  const graphs = site.onnx.flatMap((g) => ['--graph', join(site.site, g.file)]);
+  const stdout = run(a.cli, ['bench', '--input', a.input, '--model', join(a.models, 'intent.json'), '--json', json, ...graphs]);
   for (const line of stdout.trim().split('\n')) say(`  ${line}`);
   return { command: `shopper-intent bench --input ${relative(REPO, a.input)} --model ${relative(REPO, join(a.models, 'intent.json'))}`, ...JSON.parse(readFileSync(json, 'utf8')) };
 }
@@ -192,7 +194,7 @@ async function main() {
   results.notes = site.notes;
   const stale = staleWasm();
   if (stale) { say(`warning: ${stale}`); results.notes.unshift(stale); }
-  results.native = native(a);
+  results.native = native(a, site);
   results.machine.loadavg.beforeBrowser = loadavg();
   // The fixture's features use the CLI's offset for Taobao logs (+08:00); the page's engine must too.
   results.browser = await runBrowser({ site: site.site, onnx: site.onnx, utc: TAOBAO_UTC_OFFSET_MIN, passes: a.passes, million: a.million, visitsPerEngine: a.visits, log: say });

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use shopper_intent::batch::BatchScorer;
 use shopper_intent::engine::DEFAULT_HYSTERESIS;
+use shopper_intent::model::LstmState;
 use shopper_intent::{Engine, EngineOptions, Event, SequenceModel, Window, WindowConfig};
 
 use crate::dataset::samples_of;
@@ -47,8 +48,88 @@ fn batch_score(files: &ModelFiles, model: &SequenceModel, streams: &[Vec<&Event>
     Ok((n, t.elapsed().as_secs_f64()))
 }
 
-/// Runs the benchmark; prints a table and returns the figures as JSON.
-pub fn bench(log: &Log, parse_secs: f64, config: &WindowConfig, model: Option<(&SequenceModel, &ModelFiles)>, reps: usize) -> Result<serde_json::Value> {
+/// The feature rows of every scored event, user by user (a zero state at each user's start and
+/// at each new session, as the engine does).
+fn session_rows(log: &Log, config: &WindowConfig) -> Result<Vec<(bool, Vec<f32>)>> {
+    let mut rows = Vec::new();
+    for user in &log.users {
+        let mut w = Window::new(config.clone())?;
+        for (_, e) in &user.events {
+            if let Ok(p) = w.push(e) {
+                if p.outcome == shopper_intent::Outcome::Row {
+                    if let Some(r) = w.last_row() {
+                        rows.push((p.new_session, r.to_vec()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Per-step time of one graph of the step, natively: `step(row, state)` over every row,
+/// best of `reps` passes; returns (p50, mean) in microseconds.
+fn time_steps(rows: &[(bool, Vec<f32>)], hidden: usize, reps: usize, mut step: impl FnMut(&[f32], &mut LstmState) -> Result<f32>) -> Result<(f64, f64)> {
+    let mut best: Option<Vec<f64>> = None;
+    for _ in 0..reps.max(1) {
+        let mut state = LstmState::zero(hidden);
+        let mut times = Vec::with_capacity(rows.len());
+        for (first, row) in rows {
+            if *first {
+                state = LstmState::zero(hidden);
+            }
+            let t = Instant::now();
+            std::hint::black_box(step(row, &mut state)?);
+            times.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        let sum: f64 = times.iter().sum();
+        if best.as_ref().is_none_or(|b| sum < b.iter().sum()) {
+            best = Some(times);
+        }
+    }
+    let mut times = best.unwrap_or_default();
+    let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+    times.sort_by(f64::total_cmp);
+    Ok((quantile(&times, 0.5), mean))
+}
+
+/// Tract on other graphs of the same step (ONNX files with inputs `x`, `h`, `c` and outputs
+/// `p`, `h_out`, `c_out`, as the trainer and `tests/bench/tools/onnx_step.py` write them), against
+/// the graph the engine builds, on the same rows.
+#[cfg(feature = "onnx")]
+fn compare_graphs(log: &Log, config: &WindowConfig, model: &SequenceModel, graphs: &[std::path::PathBuf], reps: usize) -> Result<serde_json::Value> {
+    use shopper_intent::model::onnx::OnnxModel;
+    use shopper_intent::model::OnnxSpec;
+    let rows = session_rows(log, config)?;
+    let hidden = model.hidden();
+    let inputs = model.weights().inputs;
+    let mut ours = SequenceModel::new(model.manifest().clone(), model.weights().clone())?;
+    let (p50, mean) = time_steps(&rows, hidden, reps, |r, s| Ok(ours.step(r, s)?))?;
+    println!("one step natively over {} rows, best of {reps}:", rows.len());
+    println!("  the engine's graph (tract-core, built from the weights): p50 {p50:.2} us, mean {mean:.2} us");
+    let mut out = vec![json!({"graph": "engine", "p50_us": p50, "mean_us": mean, "rows": rows.len()})];
+    let names = |a: [&str; 3]| a.map(String::from);
+    for path in graphs {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let spec = OnnxSpec { file: path.display().to_string(), inputs: names(["x", "h", "c"]), outputs: names(["p", "h_out", "c_out"]) };
+        let mut g = OnnxModel::load(&bytes, &spec, inputs, hidden).with_context(|| format!("loading {}", path.display()))?;
+        let (p50, mean) = time_steps(&rows, hidden, reps, |r, s| Ok(g.step(r, s)?))?;
+        println!("  {} (tract-onnx, optimized): p50 {p50:.2} us, mean {mean:.2} us", path.display());
+        out.push(json!({"graph": path.display().to_string(), "p50_us": p50, "mean_us": mean, "rows": rows.len()}));
+    }
+    Ok(serde_json::Value::Array(out))
+}
+
+/// Runs the benchmark; prints a table and returns the figures as JSON. `graphs`: other ONNX
+/// graphs of the model's step to time against the engine's own (with the `onnx` feature).
+pub fn bench(
+    log: &Log,
+    parse_secs: f64,
+    config: &WindowConfig,
+    model: Option<(&SequenceModel, &ModelFiles)>,
+    reps: usize,
+    graphs: &[std::path::PathBuf],
+) -> Result<serde_json::Value> {
     let events = log.events;
     let mut out = serde_json::Map::new();
     println!("read + parse: {events} events in {parse_secs:.2} s ({:.2} M events/s)", per_s(events, parse_secs) / 1e6);
@@ -153,5 +234,11 @@ pub fn bench(log: &Log, parse_secs: f64, config: &WindowConfig, model: Option<(&
         batch.insert(format!("threads_{threads}"), json!(rate));
     }
     out.insert("batch_events_per_s".into(), serde_json::Value::Object(batch));
+    if !graphs.is_empty() {
+        #[cfg(feature = "onnx")]
+        out.insert("step_graphs".into(), compare_graphs(log, config, model, graphs, reps)?);
+        #[cfg(not(feature = "onnx"))]
+        anyhow::bail!("--graph needs the CLI built with its `onnx` feature");
+    }
     Ok(serde_json::Value::Object(out))
 }

@@ -220,6 +220,10 @@ enum Command {
         /// Also write the figures as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Another ONNX graph of the model's step (inputs x, h, c; outputs p, h_out, c_out) to time
+        /// with tract beside the engine's own graph; repeatable.
+        #[arg(long)]
+        graph: Vec<PathBuf>,
     },
 }
 
@@ -314,7 +318,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{events} events, {rows} scored rows written to {}", out.display());
             Ok(())
         }
-        Command::Bench { input, model, reps, json } => {
+        Command::Bench { input, model, reps, json, graph } => {
             let t = Instant::now();
             let log = input.read()?;
             let parse = t.elapsed().as_secs_f64();
@@ -324,7 +328,10 @@ fn run(cli: Cli) -> Result<()> {
                 None => Kinds::from_counts(&log.kinds)?.0,
             };
             let config = WindowConfig { window: 32, utc_offset_min: input.utc_offset(&log), kinds, salt: [0; 16] };
-            let figures = bench::bench(&log, parse, &config, loaded.as_ref().map(|(m, f)| (m, f)), reps)?;
+            if !graph.is_empty() && loaded.is_none() {
+                anyhow::bail!("--graph needs --model (the graphs are timed against the model's own)");
+            }
+            let figures = bench::bench(&log, parse, &config, loaded.as_ref().map(|(m, f)| (m, f)), reps, &graph)?;
             if let Some(path) = json {
                 std::fs::write(&path, serde_json::to_string_pretty(&figures)?).with_context(|| format!("writing {}", path.display()))?;
             }

@@ -3,10 +3,15 @@
 //! ([`BatchModel`], offline scoring).
 //!
 //! ```text
-//!  x [B,F] ─ x·W ─┐
-//!                  + ─ + b ─ LstmEpilogue(·, c) ─┬─ h' ─ head ─ sigmoid ─ p [B,1]
-//!  h [B,H] ─ h·R ─┘                     c [B,H] ┘└─ c'
+//!  [x, h, 1] [B, F+H+1] ─ · [W; R; b] ─ LstmEpilogue(·, c) ─┬─ h' ─ head ─ sigmoid ─ p [B,1]
+//!                                               c [B,H] ┘ └─ c'
 //! ```
+//!
+//! The row, the state `h` and a constant 1 sit side by side in one input, so the four gates are
+//! one matrix product with the input weights, recurrent weights and bias stacked: measured natively
+//! on the shipped model (hidden 24), a step took 4.6 us as two products and two additions, 3.5 us
+//! as one product and an addition, 3.3 us with the bias folded in (`shopper-intent bench
+//! --graph`).
 
 use std::sync::Arc;
 
@@ -41,22 +46,19 @@ fn konst(model: &mut TypedModel, name: &str, shape: &[usize], data: &[f32]) -> T
     model.add_const(name, Tensor::from_shape(shape, data)?)
 }
 
-/// The graph of one step for `batch` sessions: inputs `x [B,F]`, `h [B,H]`, `c [B,H]`;
+/// The graph of one step for `batch` sessions: inputs `[x, h, 1] [B,F+H+1]` and `c [B,H]`;
 /// outputs `p [B,1]`, `h'`, `c'`.
 fn build(w: &Weights, batch: usize) -> TractResult<TypedModel> {
     let (f, h) = (w.inputs, w.hidden);
     let mut m = TypedModel::default();
-    let x = m.add_source("x", f32::fact([batch, f]))?;
-    let hs = m.add_source("h", f32::fact([batch, h]))?;
+    let xh = m.add_source("xh1", f32::fact([batch, f + h + 1]))?;
     let cs = m.add_source("c", f32::fact([batch, h]))?;
     let matmul = || EinSum::new("mk,kn->mn".parse().expect("a valid einsum expression"), f32::datum_type());
-    let wi = konst(&mut m, "w_ih", &[f, 4 * h], &to_epilogue_order(&w.w_ih, f, h))?;
-    let wh = konst(&mut m, "w_hh", &[h, 4 * h], &to_epilogue_order(&w.w_hh, h, h))?;
-    let b = konst(&mut m, "b", &[1, 4 * h], &to_epilogue_order(&w.b, 1, h))?;
-    let xw = m.wire_node("x_w", matmul(), &[x, wi])?[0];
-    let hr = m.wire_node("h_r", matmul(), &[hs, wh])?[0];
-    let sum = m.wire_node("gates", math::add(), &[xw, hr])?[0];
-    let pre = m.wire_node("gates_b", math::add(), &[sum, b])?[0];
+    let mut stacked = to_epilogue_order(&w.w_ih, f, h);
+    stacked.extend(to_epilogue_order(&w.w_hh, h, h));
+    stacked.extend(to_epilogue_order(&w.b, 1, h));
+    let wxh = konst(&mut m, "w_xh1", &[f + h + 1, 4 * h], &stacked)?;
+    let pre = m.wire_node("gates", matmul(), &[xh, wxh])?[0];
     let cell = m.wire_node("cell", LstmEpilogue { hidden: h }, &[pre, cs])?;
     let (h2, c2) = (cell[0], cell[1]);
     let z = if w.head == 0 {
@@ -84,11 +86,14 @@ fn build(w: &Weights, batch: usize) -> TractResult<TypedModel> {
 
 type Plan = Arc<TypedRunnableModel>;
 
-/// A runnable step for `batch` sessions, with input tensors that are written in place.
+/// A runnable step for `batch` sessions, with input tensors that are written in place: `[x, h, 1]`
+/// side by side in one tensor (one matrix product for the gates), and `c`.
 struct Step {
     state: TypedSimpleState,
     batch: usize,
-    inputs: [Arc<Tensor>; 3],
+    f: usize,
+    h: usize,
+    inputs: [Arc<Tensor>; 2],
 }
 
 impl Step {
@@ -101,10 +106,30 @@ impl Step {
         let plan: Plan = model.into_runnable().map_err(bad)?;
         let state = plan.spawn().map_err(bad)?;
         let zeros = |n: usize| Tensor::zero::<f32>(&[batch, n]).map(Arc::new).map_err(bad);
-        Ok(Step { state, batch, inputs: [zeros(w.inputs)?, zeros(w.hidden)?, zeros(w.hidden)?] })
+        Ok(Step { state, batch, f: w.inputs, h: w.hidden, inputs: [zeros(w.inputs + w.hidden + 1)?, zeros(w.hidden)?] })
     }
 
-    /// The input tensor `i` (0: x, 1: h, 2: c) as a mutable slice, reusing its memory when no
+    /// Writes `n` sessions' rows `x [n, F]` and states `h, c [n, H]` into the inputs; the other
+    /// rows of the batch are zeros.
+    fn fill(&mut self, x: &[f32], h: &[f32], c: &[f32]) -> Result<(), Error> {
+        let (f, hd) = (self.f, self.h);
+        let n = x.len() / f;
+        let width = f + hd + 1;
+        let xh = self.input(0)?;
+        for i in 0..n {
+            let row = &mut xh[i * width..(i + 1) * width];
+            row[..f].copy_from_slice(&x[i * f..(i + 1) * f]);
+            row[f..f + hd].copy_from_slice(&h[i * hd..(i + 1) * hd]);
+            row[f + hd] = 1.0;
+        }
+        xh[n * width..].fill(0.0);
+        let cs = self.input(1)?;
+        cs[..n * hd].copy_from_slice(c);
+        cs[n * hd..].fill(0.0);
+        Ok(())
+    }
+
+    /// The input tensor `i` (0: `[x, h, 1]`, 1: c) as a mutable slice, reusing its memory when no
     /// one else holds it.
     fn input(&mut self, i: usize) -> Result<&mut [f32], Error> {
         let t = &mut self.inputs[i];
@@ -195,9 +220,7 @@ impl SequenceModel {
                 state.h.len()
             )));
         }
-        self.step.input(0)?.copy_from_slice(row);
-        self.step.input(1)?.copy_from_slice(&state.h);
-        self.step.input(2)?.copy_from_slice(&state.c);
+        self.step.fill(row, &state.h, &state.c)?;
         let mut p = 0.0;
         self.step.run(|pp, h, c| {
             p = check_probability(pp.first().copied().unwrap_or(f32::NAN))?;
@@ -324,11 +347,7 @@ impl BatchModel {
             return Err(Error::BadOptions(format!("a batch step takes at most {b} rows of {f} with their states")));
         }
         let step = self.steps.iter_mut().find(|s| s.batch >= n).ok_or_else(|| bad("no plan for this batch"))?;
-        let x = step.input(0)?;
-        x[..n * f].copy_from_slice(rows);
-        x[n * f..].fill(0.0);
-        step.input(1)?[..n * hd].copy_from_slice(h);
-        step.input(2)?[..n * hd].copy_from_slice(c);
+        step.fill(rows, h, c)?;
         step.run(|pp, h2, c2| {
             for (i, v) in pp[..n].iter().enumerate() {
                 p[i] = check_probability(*v)?;
