@@ -226,6 +226,39 @@ test('hooks that throw, track, forget() or destroy() from inside: isolated, inne
   await context.close();
 });
 
+// engine.js reads each update in place from the wasm memory; when the memory grows, the old view
+// is emptied and must be made again.
+test('the wasm memory grows between events: updates stay right', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent, wasmMemoryBytes } = window.SI;
+    const opts = { model, storage: 'memory', autoCapture: false };
+    const now = Date.now() - 3_600_000;
+    const events = Array.from({ length: 40 }, (_, i) => ({ type: i % 5 === 4 ? 'add_to_cart' : 'view_item', item: `sku-${i % 6}`, ts: now + i * 30_000 }));
+    const a = await ShopperIntent.load(opts);
+    const before = a.track(events[0]);
+    // More engines in the same instance until its memory has grown (each holds a model).
+    const start = wasmMemoryBytes();
+    const others = [];
+    while (wasmMemoryBytes() === start && others.length < 200) {
+      const o = await ShopperIntent.load(opts);
+      o.track(events[0]);
+      others.push(o);
+    }
+    const grown = wasmMemoryBytes() > start;
+    const scores = [before, ...events.slice(1).map((e) => a.track(e))].map((u) => u?.score ?? null);
+    const ref = await ShopperIntent.load(opts);
+    const want = events.map((e) => ref.track(e)?.score ?? null);
+    return { grown, start, end: wasmMemoryBytes(), engines: others.length, scores, want, status: a.status };
+  }, MODEL);
+  assert.ok(r.grown, `the memory grew (${r.start} -> ${r.end} bytes after ${r.engines} more engines)`);
+  assert.equal(r.status, 'ready');
+  assert.ok(r.scores.every((s) => typeof s === 'number'), 'every event after the growth returned an update');
+  assert.deepEqual(r.scores, r.want, 'the same scores as an engine that saw no growth');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('the clock jumps back hours and forward years: scoring goes on, a new session starts', { timeout: 60_000 }, async () => {
   const { page, context } = await harness();
   const r = await page.evaluate(async (model) => {

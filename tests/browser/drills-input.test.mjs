@@ -163,6 +163,45 @@ test('malformed events are refused one by one, with the error code, and lose not
   await context.close();
 });
 
+// engine.js passes plain shapes (strings within the limits, numbers) as typed arguments and
+// anything else as JS values to the engine's thorough conversion: both must give the same answers.
+test('the plain and the thorough way into the engine agree: same scores, same refusals', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const a = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const b = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const now = Date.now() - 3_600_000;
+    const kinds = ['view_item', 'view_item', 'add_to_cart', 'view_item', 'add_to_wishlist', 'view_item', 'purchase'];
+    const same = [];
+    for (let i = 0; i < 60; i++) {
+      const n = (i * 7) % 11;
+      const base = { type: kinds[i % kinds.length], ts: now + i * 20_000 + (i >= 30 ? 40 * 60_000 : 0), price: 10 + n };
+      const ua = a.track({ ...base, item: String(n), category: String(n % 3) });       // plain strings
+      const ub = b.track({ ...base, item: n, category: String(n % 3) });               // a number id: the thorough way
+      same.push([ua?.score, ub?.score, ua?.segment, ub?.segment, ua?.newSession, ub?.newSession]);
+    }
+    // 200 UTF-16 units pass the plain way but are 400 UTF-8 bytes: the core refuses them, as
+    // it refuses 300 units the thorough way.
+    const refused = [a.track({ type: 'view_item', item: 'é'.repeat(200), ts: now + 3_600_000 }),
+      a.track({ type: 'view_item', item: 'é'.repeat(300), ts: now + 3_600_000 })];
+    return { same, refused, history: a.history().length };
+  }, MODEL);
+  assert.equal(r.same.length, 60);
+  for (const [sa, sb, ga, gb, na, nb] of r.same) {
+    assert.equal(typeof sa, 'number', 'every event scored');
+    assert.equal(sa, sb);
+    assert.equal(ga, gb);
+    assert.equal(na, nb);
+  }
+  assert.ok(r.same.some(([, , , , n], i) => n && i > 0), 'the 40-minute gap started a new session on both');
+  assert.deepEqual(r.refused, [null, null]);
+  const refusals = ours(page, 'warning').filter((m) => m.text.includes('event refused (INVALID_EVENT)') && m.text.includes('item'));
+  assert.equal(refusals.length, 2, ours(page, 'warning').map((m) => m.text).join('\n'));
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('dataLayer.push and gtag(): hostile entries never break the push or the page, and scoring goes on', { timeout: 120_000 }, async () => {
   const { page, context } = await harness();
   const before = await page.evaluate(() => window.__protos());

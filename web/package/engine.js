@@ -98,7 +98,11 @@ const stacks = new WeakMap();
 function watchStack(glue, exports) {
   const probe = exports?.__wbindgen_add_to_stack_pointer;
   if (typeof probe === 'function') stacks.set(glue, { probe, rest: probe(0) });
+  if (exports?.memory instanceof WebAssembly.Memory) memories.set(glue, exports.memory);
 }
+
+/** The linear memory of the instance behind each copy of the bindings (see `EngineHandle`). */
+const memories = new WeakMap();
 
 /** Whether the wasm instance behind `glue` has trapped since it was instantiated. */
 export function trapped(glue) {
@@ -213,7 +217,7 @@ function list(v, what) {
 }
 
 /**
- * The packed update the engine returns per event (crate/wasm's `pack_update`): six numbers,
+ * The packed update the engine writes per event (crate/wasm's `pack_update`, at `updatePtr`): six numbers,
  * `[score, segment, previousSegment, flags, events, prefix]`, with segments 0 low, 1 medium,
  * 2 high and flags 1 segmentChanged, 2 converted, 4 ignored, 8 scored, 16 newSession.
  */
@@ -255,6 +259,14 @@ export class EngineHandle {
   constructor(engine, glue) {
     this._engine = engine;
     this._glue = glue;
+    // Each event's update is read in place from the engine's memory (six f64 at `updatePtr`);
+    // the view is made again whenever the memory has grown (which empties the old one).
+    this._memory = memories.get(glue);
+    this._updateAt = engine.updatePtr();
+    this._update = null;
+    const limits = glue.plainLimits();
+    this._maxType = limits[0];
+    this._maxId = limits[1];
   }
 
   /**
@@ -293,10 +305,34 @@ export class EngineHandle {
     }
   }
 
-  /** Feeds one event (a plain copy with `ts`); returns a plain `Update`. */
+  /**
+   * Feeds one event (a plain copy with `ts`); returns a plain `Update`. Plain shapes (strings
+   * within the engine's limits, numbers) cross as typed arguments; anything else goes as JS
+   * values to the engine's thorough conversion, which names the field that is wrong.
+   */
   track(ev) {
-    const u = this._call((e) => e.track(ev.type, ev.ts, ev.item, ev.category, ev.price, ev.quantity, ev.session));
-    return plainUpdate(u);
+    const { type, ts, item, category, price, quantity, session } = ev;
+    const plain = typeof type === 'string' && type.length <= this._maxType && typeof ts === 'number'
+      && this._plainId(item) && this._plainId(category) && this._plainId(session)
+      && (price == null || typeof price === 'number') && (quantity == null || typeof quantity === 'number');
+    this._call((e) => (plain
+      ? e.trackPlain(type, ts, item, category, price, quantity, session)
+      : e.track(type, ts, item, category, price, quantity, session)));
+    return plainUpdate(this._packedUpdate());
+  }
+
+  _plainId(v) {
+    return v == null || (typeof v === 'string' && v.length <= this._maxId);
+  }
+
+  /** The engine's packed update of the last event, read in place. */
+  _packedUpdate() {
+    let u = this._update;
+    if (!u || u.length === 0) {
+      if (!this._memory) throw broken('no memory to read its update from');
+      u = this._update = new Float64Array(this._memory.buffer, this._updateAt, UPDATE_LAYOUT.length);
+    }
+    return u;
   }
 
   get score() {

@@ -109,17 +109,40 @@ pub struct EventFields<'a> {
 }
 
 /// An event's fields as a core event: shapes are converted here, values checked by the core.
+/// Any JS values: wrong shapes are `INVALID_EVENT` naming the field.
 pub fn event_from_fields(f: &EventFields<'_>) -> Result<core::Event, IntentError> {
     let name = bounded_string(f.kind, core::event::MAX_TYPE_BYTES, "type")?.ok_or_else(|| invalid("type", "must be a string"))?;
     let kind = core::Kind::parse(&name)?;
     let ts = number(f.ts, "ts")?.ok_or_else(|| invalid("ts", "is required (milliseconds since the epoch)"))?;
-    let mut e = core::Event::new(kind, check_ts(ts)?);
-    e.item = id(f.item, "item")?;
-    e.category = id(f.category, "category")?;
-    e.session = id(f.session, "session")?;
-    e.price = number(f.price, "price")?;
-    e.quantity = number(f.quantity, "quantity")?.map(check_quantity).transpose()?;
+    let ts = check_ts(ts)?;
+    let ids = [id(f.item, "item")?, id(f.category, "category")?, id(f.session, "session")?];
+    event_from_parts(kind, ts, ids, number(f.price, "price")?, number(f.quantity, "quantity")?)
+}
+
+/// The same event from fields that already have the plain shapes (the page package passes
+/// strings within the length limits and numbers this way, and anything else through
+/// [`event_from_fields`]); both end in [`event_from_parts`].
+pub fn event_from_plain(kind: &str, ts: f64, ids: [Option<String>; 3], price: Option<f64>, quantity: Option<f64>) -> Result<core::Event, IntentError> {
+    let kind = core::Kind::parse(kind)?;
+    event_from_parts(kind, check_ts(ts)?, ids, price, quantity)
+}
+
+/// `ids`: item, category, session.
+fn event_from_parts(kind: core::Kind, ts: i64, ids: [Option<String>; 3], price: Option<f64>, quantity: Option<f64>) -> Result<core::Event, IntentError> {
+    let [item, category, session] = ids;
+    let mut e = core::Event::new(kind, ts);
+    e.item = item;
+    e.category = category;
+    e.session = session;
+    e.price = price;
+    e.quantity = quantity.map(check_quantity).transpose()?;
     Ok(e)
+}
+
+/// The longest `type` and id strings, in UTF-16 units, that the page package passes as plain
+/// strings (longer ones go through [`event_from_fields`], which refuses them without copying).
+pub fn plain_limits() -> [u32; 2] {
+    [core::event::MAX_TYPE_BYTES as u32, core::event::MAX_ID_BYTES as u32]
 }
 
 /// `{medium, high}` as thresholds.
@@ -171,8 +194,8 @@ pub fn to_js<T: Serialize>(value: &T, what: &str) -> Result<JsValue, IntentError
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| failed(what, e))
 }
 
-/// What one tracked event did, packed into six numbers so that no object or string is built
-/// per event: `[score, segment, previousSegment, flags, events, prefix]`, segments as 0 low,
+/// What one tracked event did, packed into six numbers that JS reads in place (the engine's
+/// `updatePtr`), so that no object, array or string is built per event: `[score, segment, previousSegment, flags, events, prefix]`, segments as 0 low,
 /// 1 medium, 2 high, flags as bits: 1 segmentChanged, 2 converted, 4 ignored, 8 scored,
 /// 16 newSession. `web/package/engine.js` unpacks it (its `UPDATE_LAYOUT` names the same slots,
 /// and a browser test reads every field of a real update).

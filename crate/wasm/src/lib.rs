@@ -11,12 +11,14 @@
 //! const loader = new EngineLoader(weightsBytes, manifestText, { salt: crypto.getRandomValues(new Uint8Array(16)) });
 //! while (!loader.step()) await new Promise((r) => setTimeout(r));
 //! const engine = loader.finish();
-//! const update = engine.track({ type: 'view_item', ts: Date.now(), item: 'sku-1', category: 'shoes', price: 59 });
+//! engine.trackPlain('view_item', Date.now(), 'sku-1', 'shoes', 59, undefined, undefined);
+//! const [score] = new Float64Array(wasm.memory.buffer, engine.updatePtr(), 6);
 //! ```
 
 mod interop;
 
-use interop::{event_from_fields, event_types, options_from_js, pack_update, thresholds_from_js, to_js, EventFields, IntentError, JsResult};
+use interop::{event_from_fields, event_from_plain, event_types, options_from_js, pack_update, plain_limits, thresholds_from_js, to_js};
+use interop::{EventFields, IntentError, JsResult, UPDATE_LEN};
 use interop::{FactorOut, ModelInfoOut, PointOut, ThresholdsOut};
 use shopper_intent as core;
 use wasm_bindgen::prelude::*;
@@ -155,14 +157,23 @@ impl EngineLoader {
         let loader = self.loader.take().ok_or_else(|| err(core::Error::BadModel("the loader was already finished".into())))?;
         let model = loader.finish().map_err(err)?;
         let inner = core::Engine::new(model, self.options.clone()).map_err(err)?;
-        Ok(Engine { inner })
+        Ok(Engine { inner, update: Box::new([0.0; UPDATE_LEN]) })
     }
+}
+
+/// `[type, id]`: the longest strings, in UTF-16 units, that `trackPlain` takes.
+#[wasm_bindgen(js_name = plainLimits)]
+pub fn plain_limits_js() -> Vec<u32> {
+    plain_limits().to_vec()
 }
 
 /// The purchase-intent engine for one shopper.
 #[wasm_bindgen]
 pub struct Engine {
     inner: core::Engine,
+    /// What the last tracked event did, packed (`pack_update`); JS reads it in place through
+    /// `updatePtr`, so no array is made per event. Boxed: its address never changes.
+    update: Box<[f64; UPDATE_LEN]>,
 }
 
 #[wasm_bindgen]
@@ -175,8 +186,8 @@ impl Engine {
     }
 
     /// Tracks one event given field by field (`type, ts, item, category, price, quantity,
-    /// session`); returns what changed, packed (see `web/package/engine.js`). A bad event is an
-    /// `IntentError` and changes nothing.
+    /// session`), any JS values; writes what changed into the update at `updatePtr` (see
+    /// `web/package/engine.js`). A bad event is an `IntentError` and changes nothing.
     #[allow(clippy::too_many_arguments)]
     pub fn track(
         &mut self,
@@ -187,10 +198,35 @@ impl Engine {
         price: &JsValue,
         quantity: &JsValue,
         session: &JsValue,
-    ) -> JsResult<Vec<f64>> {
+    ) -> JsResult<()> {
         let event = event_from_fields(&EventFields { kind, ts, item, category, price, quantity, session })?;
-        let u = self.inner.track(&event).map_err(err)?;
-        Ok(pack_update(&u).to_vec())
+        self.apply(&event)
+    }
+
+    /// `track` for the plain shapes, the common case: `type` a string, `ts` a number, ids strings
+    /// or absent, within `plainLimits()`; `price`, `quantity` numbers or absent. The strings
+    /// cross as arguments instead of being read out of JS values one call at a time.
+    #[wasm_bindgen(js_name = trackPlain)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn track_plain(
+        &mut self,
+        kind: &str,
+        ts: f64,
+        item: Option<String>,
+        category: Option<String>,
+        price: Option<f64>,
+        quantity: Option<f64>,
+        session: Option<String>,
+    ) -> JsResult<()> {
+        let event = event_from_plain(kind, ts, [item, category, session], price, quantity)?;
+        self.apply(&event)
+    }
+
+    /// Where the packed update of the last tracked event lives in the instance's memory: six
+    /// f64, `[score, segment, previousSegment, flags, events, prefix]`.
+    #[wasm_bindgen(js_name = updatePtr)]
+    pub fn update_ptr(&self) -> usize {
+        self.update.as_ptr() as usize
     }
 
     /// The probability of a purchase in this session (0 before the first event).
@@ -254,5 +290,14 @@ impl Engine {
     #[wasm_bindgen(getter)]
     pub fn model(&self) -> JsResult<ModelInfo> {
         Ok(to_js(&ModelInfoOut::from(self.inner.model().manifest()), "the model info")?.unchecked_into())
+    }
+}
+
+impl Engine {
+    /// Tracks a checked event and packs what it did into `update`.
+    fn apply(&mut self, event: &core::Event) -> JsResult<()> {
+        let u = self.inner.track(event).map_err(err)?;
+        *self.update = pack_update(&u);
+        Ok(())
     }
 }
