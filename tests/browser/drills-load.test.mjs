@@ -198,3 +198,30 @@ test('a bad download is never cached: the next load fetches the weights again an
   assert.equal(fetched.length, 1, 'accepted weights are cached: no second download');
   await context.close();
 });
+
+test('a first visit fetches the weights while the manifest is on its way; a repeat visit takes them from the cache', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  const log = [];
+  // The manifest answers 1.5 s late: the weights request must not wait for it.
+  await page.route(/\/models\/intent\.json$/, async (route) => {
+    log.push('manifest requested');
+    await new Promise((r) => setTimeout(r, 1500));
+    log.push('manifest answered');
+    await route.continue();
+  });
+  page.on('request', (q) => { if (q.url().endsWith(MODEL)) log.push('weights requested'); });
+  await blankPage(page, env.url);
+  const visit = async () => page.evaluate(async ({ model, manifest, module }) => {
+    const { ShopperIntent } = await import(module);
+    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false });
+    return { status: intent.status, update: intent.track({ type: 'view_item', item: 'z' }) !== null };
+  }, { model: MODEL, manifest: MANIFEST, module: PACKAGE_MODULE });
+  assert.deepEqual(await visit(), { status: 'ready', update: true });
+  assert.deepEqual(log, ['manifest requested', 'weights requested', 'manifest answered'], 'both in flight at once');
+  log.length = 0;
+  await page.reload();
+  assert.deepEqual(await visit(), { status: 'ready', update: true });
+  assert.deepEqual(log, ['manifest requested', 'manifest answered'], 'no download: the cached weights match the manifest');
+  await context.close();
+});

@@ -45,28 +45,49 @@ function fromManifest(text, manifestUrl) {
  * Fetches the manifest and the weights. `weightsUrl` may be null: the manifest's `model.weights`
  * (relative to the manifest) is used then. The weights are put in the cache only when the
  * caller calls `remember()`, once the engine has accepted them: a bad download is never cached.
+ *
+ * When the weights URL is given and no version of it is cached (a first visit), the weights are
+ * fetched at the same time as the manifest, one round trip less; otherwise the manifest's
+ * checksum decides whether the cached copy serves.
  * @returns {Promise<{weights: Uint8Array, manifest: string, remember: () => void}>}
  */
 export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, timeoutMs = DEFAULT_FETCH_TIMEOUT_MS }) {
   const manifestHref = new URL(manifestUrl, document.baseURI).href;
-  const manifest = await get(manifestHref, 'manifest', { cache: 'no-cache', timeoutMs });
-  const named = fromManifest(manifest, manifestHref);
-  const url = weightsUrl ? new URL(weightsUrl, document.baseURI).href : named.url;
-  if (!url) throw new ShopperIntentError('MANIFEST_MISMATCH', `the manifest ${manifestHref} names no weights file (model.weights)`);
+  const givenUrl = weightsUrl ? new URL(weightsUrl, document.baseURI).href : null;
+  const pendingManifest = get(manifestHref, 'manifest', { cache: 'no-cache', timeoutMs });
+  pendingManifest.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
   let cache = null;
-  const key = named.checksum ? `${url}${url.includes('?') ? '&' : '?'}shopper-intent-weights=${named.checksum}` : null;
-  if (useCache && key && typeof caches !== 'undefined') {
+  if (useCache && typeof caches !== 'undefined') {
     try {
       cache = await caches.open(MODEL_CACHE);
-      const hit = await cache.match(key);
-      if (hit) return { weights: new Uint8Array(await hit.arrayBuffer()), manifest, remember: () => {} };
     } catch {
       cache = null; // Opaque origins and some private modes refuse the Cache API.
     }
   }
-  const weights = await get(url, 'model weights', { cache: 'default', timeoutMs });
+  let early = null;
+  if (givenUrl) {
+    const any = cache ? await cache.match(givenUrl, { ignoreSearch: true }).catch(() => null) : null;
+    if (!any) {
+      early = get(givenUrl, 'model weights', { cache: 'default', timeoutMs });
+      early.catch(() => {}); // awaited below, unless the manifest fails first
+    }
+  }
+  const manifest = await pendingManifest;
+  const named = fromManifest(manifest, manifestHref);
+  const url = givenUrl ?? named.url;
+  if (!url) throw new ShopperIntentError('MANIFEST_MISMATCH', `the manifest ${manifestHref} names no weights file (model.weights)`);
+  const key = named.checksum ? `${url}${url.includes('?') ? '&' : '?'}shopper-intent-weights=${named.checksum}` : null;
+  if (cache && key && !early) {
+    try {
+      const hit = await cache.match(key);
+      if (hit) return { weights: new Uint8Array(await hit.arrayBuffer()), manifest, remember: () => {} };
+    } catch {
+      cache = null;
+    }
+  }
+  const weights = await (early ?? get(url, 'model weights', { cache: 'default', timeoutMs }));
   const remember = () => {
-    if (!cache) return;
+    if (!cache || !key) return;
     const stored = new Response(weights, { headers: { 'Content-Type': 'application/octet-stream' } });
     const base = url.split('?')[0];
     cache.put(key, stored)

@@ -246,7 +246,7 @@ impl SequenceModel {
 }
 
 /// Loads a [`SequenceModel`] in short steps, so that a page can give the main thread back between
-/// them: parse, build the graph, optimize it, then make the plan and run one step.
+/// them: parse, build the graph, declutter it, optimize it, then make the plan and run one step.
 ///
 /// ```no_run
 /// # let (weights, manifest) = (Vec::<u8>::new(), String::new());
@@ -263,6 +263,7 @@ enum Stage {
     Bytes(Manifest, Vec<u8>),
     Parsed(Manifest, Weights),
     Built(Manifest, Weights, TypedModel),
+    Decluttered(Manifest, Weights, TypedModel),
     Optimized(Manifest, Weights, TypedModel),
     Done(SequenceModel),
 }
@@ -287,8 +288,14 @@ impl ModelLoader {
                 let g = build(&w, 1).map_err(bad)?;
                 Stage::Built(m, w, g)
             }
-            Stage::Built(m, w, g) => {
-                let g = g.into_optimized().map_err(bad)?;
+            // tract's optimisation in its two passes, so that neither is one long task on a
+            // page's first visit, when the code runs for the first time.
+            Stage::Built(m, w, mut g) => {
+                g.declutter().map_err(bad)?;
+                Stage::Decluttered(m, w, g)
+            }
+            Stage::Decluttered(m, w, mut g) => {
+                g.optimize().map_err(bad)?;
                 Stage::Optimized(m, w, g)
             }
             Stage::Optimized(m, w, g) => {
