@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from .data import n_kinds
-from .loop import early_stopping
+from .loop import early_stopping, minibatch_epoch
 from .metrics import roc_auc
 
 
@@ -95,17 +95,7 @@ def dense_network(summary, sp, seed=0, log=None, hidden=(64, 32), epochs=40, pat
     lossf = nn.BCEWithLogitsLoss()
 
     def run_epoch(_):
-        net.train()
-        perm = torch.from_numpy(rng.permutation(len(ytr)))
-        tot = 0.0
-        for i in range(0, len(perm), batch):
-            b = perm[i:i + batch]
-            loss = lossf(net(X["train"][b]).squeeze(-1), ytr[b])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            tot += float(loss.detach()) * len(b)
-        return tot / len(perm)
+        return minibatch_epoch(net, opt, lossf, lambda x: net(x).squeeze(-1), X["train"], ytr, batch, rng)
 
     def score(k):
         net.eval()

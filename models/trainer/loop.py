@@ -38,3 +38,21 @@ def early_stopping(model, run_epoch, score_val, y_val, epochs, patience, log=Non
     model.eval()
     return {"best_val_auc": best_auc if best_state is not None else float("nan"), "best_epoch": best_epoch,
             "epochs_run": len(history), "history": history}
+
+
+def minibatch_epoch(net, opt, lossf, forward, X, y, batch, rng):
+    """One epoch of mini-batch training on the rows of `X` against `y` (tensors), in an order
+    drawn from `rng`: `lossf(forward(X[b]), y[b])` per batch. Returns the mean loss."""
+    import torch  # here, so that the torch-free model check can import this package
+
+    net.train()
+    perm = torch.from_numpy(rng.permutation(len(y)))
+    tot = 0.0
+    for i in range(0, len(perm), batch):
+        b = perm[i:i + batch]
+        loss = lossf(forward(X[b]), y[b])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        tot += float(loss.detach()) * len(b)
+    return tot / len(perm)

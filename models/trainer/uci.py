@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .loop import early_stopping
+from .loop import early_stopping, minibatch_epoch
 from .metrics import average_precision, best_f1_threshold, roc_auc, threshold_metrics
 
 FEATURES = ["Administrative", "Administrative_Duration", "Informational", "Informational_Duration",
@@ -160,17 +160,7 @@ def train_net(Z, y, Zv, yv, seed, epochs=200, patience=20, lr=1e-3, wd=1e-4, hid
     Zt, yt, Zvt = torch.from_numpy(Z), torch.from_numpy(y), torch.from_numpy(Zv)
 
     def run_epoch(_):
-        net.train()
-        perm = torch.from_numpy(rng.permutation(len(Z)))
-        tot = 0.0
-        for i in range(0, len(Z), batch):
-            b = perm[i:i + batch]
-            loss = lossf(net(Zt[b]), yt[b])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            tot += float(loss.detach()) * len(b)
-        return tot / len(Z)
+        return minibatch_epoch(net, opt, lossf, net, Zt, yt, batch, rng)
 
     def score():
         net.eval()

@@ -150,18 +150,23 @@ export function rawIdsIn(bytes, text) {
   return [...needles].filter((s) => contains(bytes, enc.encode(s)) || text.includes(s));
 }
 
-function drawStored(intent) {
-  const dl = $('stored');
-  const dump = $('hexdump');
-  const check = $('raw-check');
-  dl.replaceChildren();
-  const row = (k, v) => {
+/** A function that appends a `<dt>k</dt><dd>v</dd>` pair to the list `dl`. */
+function definitionRow(dl) {
+  return (k, v) => {
     const dt = document.createElement('dt');
     dt.textContent = k;
     const dd = document.createElement('dd');
     dd.textContent = v;
     dl.append(dt, dd);
   };
+}
+
+function drawStored(intent) {
+  const dl = $('stored');
+  const dump = $('hexdump');
+  const check = $('raw-check');
+  dl.replaceChildren();
+  const row = definitionRow(dl);
   const stored = intent.storedState();
   row('storage', intent.storage === 'memory' ? 'memory (nothing written)' : `${intent.storage}Storage`);
   if (!stored) {
@@ -187,13 +192,7 @@ function drawStored(intent) {
 function drawExperiment(intent, log) {
   const dl = $('experiment');
   dl.replaceChildren();
-  const row = (k, v) => {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = v;
-    dl.append(dt, dd);
-  };
+  const row = definitionRow(dl);
   const variant = intent.assignments()[OFFER_EXPERIMENT];
   row('variant', variant ?? 'not entered (the session has not been high)');
   const exposed = log.filter((e) => e.what === 'exposure').at(-1);

@@ -25,31 +25,11 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** One thing the shopper did: a GA4 name, a mapped Shopify, Segment or Taobao name, or the shop's own type. */
-export interface IntentEvent {
-  type: string;
-  /** Milliseconds since the epoch; fractions are dropped. */
-  ts: number;
-  item?: string | number;
-  category?: string | number;
-  price?: number;
-  quantity?: number;
-  /** The shop's own session id (GA4 ga_session_id...): when given, it decides where sessions start. */
-  session?: string | number;
-}
-export type Segment = 'low' | 'medium' | 'high';
-export interface Update {
-  score: number;
-  segment: Segment;
-  previousSegment: Segment;
-  segmentChanged: boolean;
-  converted: boolean;
-  ignored: boolean;
-  scored: boolean;
-  newSession: boolean;
-  events: number;
-  prefix: number;
-}
+/*
+ * The raw bindings' own shapes. The package's types (IntentEvent, Update, ...) are declared once,
+ * in web/package/shopper-intent.d.ts: `track` and `trackPlain` take an event's fields and write
+ * their update into the engine's memory (see web/package/engine.js), so they need neither here.
+ */
 export interface Factor { factor: string; label: string; effect: number; }
 export interface ScorePoint { position: number; type: string; score: number; }
 export interface Thresholds { medium: number; high: number; }
@@ -67,8 +47,6 @@ export interface ShareEstimate { value: number; se: number; lo: number; hi: numb
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(typescript_type = "IntentEvent")]
-    pub type IntentEvent;
     #[wasm_bindgen(typescript_type = "EngineOptions")]
     pub type EngineOptions;
     #[wasm_bindgen(typescript_type = "Factor[]")]
