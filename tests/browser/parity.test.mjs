@@ -1,4 +1,5 @@
-// Same events, same scores: the browser (wasm) against the native CLI (`shopper-intent score`).
+// Same events, same scores: the browser (wasm) against the native CLI (`shopper-intent score`),
+// with the served model and with a model that reads the shop's own event types (own-kinds/).
 //
 // The fixture (tools/make-parity-fixture.mjs writes it from the CLI's output):
 //   {
@@ -18,8 +19,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { MANIFEST, MODEL, MODELS, PACKAGE_MODULE, REPO, blankPage, readJson, setup } from './helpers.mjs';
 
 const TOLERANCE = 1e-5;
@@ -39,16 +40,14 @@ let env;
 before(async () => { env = await setup(); });
 after(async () => { await env?.close(); });
 
-test('the browser scores a session as the native CLI does', { timeout: 120_000 }, async (t) => {
-  const file = fixturePath();
-  assert.ok(existsSync(file), `${file} is missing: run make-parity-fixture.mjs with the native CLI (make test-browser does)`);
-  const fixture = readJson(file);
+/**
+ * Scores the fixture's events in the page with the model at `model`/`manifest` and compares every
+ * score and update with the CLI's; returns how many events and how many both refused.
+ */
+async function compare(fixture, { model, manifest, routes = [] }) {
   assert.ok(Array.isArray(fixture.events) && Array.isArray(fixture.scores) && Array.isArray(fixture.updates), 'fixture has events[], scores[] and updates[]');
   assert.equal(fixture.events.length, fixture.scores.length, 'one score per event');
   assert.equal(fixture.events.length, fixture.updates.length, 'one update per event');
-  const served = readJson(join(MODELS, 'intent.json'));
-  assert.equal(fixture.model?.weights_fnv1a64, served.model.weights_fnv1a64,
-    `the fixture was made with another model (${fixture.model?.name}) than the one served (${served.name}): write it again`);
   // The fixture is worth something only if it has each case.
   const refused = fixture.scores.filter((s) => s === null).length;
   assert.ok(refused >= 1 && fixture.updates.some((u) => u?.ignored) && fixture.updates.some((u) => u?.converted)
@@ -56,13 +55,15 @@ test('the browser scores a session as the native CLI does', { timeout: 120_000 }
 
   const context = await env.browser.newContext();
   const page = await env.page(context);
+  for (const [url, handler] of routes) await page.route(url, handler);
   await blankPage(page, env.url);
   const r = await page.evaluate(async ({ f, model, manifest, module }) => {
     const { ShopperIntent } = await import(module);
     const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false, modelCache: false, utcOffsetMinutes: f.utcOffsetMinutes ?? 0 });
     if (intent.status !== 'ready') return { error: intent.error };
-    return { updates: f.events.map((e) => intent.track(e)) };
-  }, { f: fixture, model: MODEL, manifest: MANIFEST, module: PACKAGE_MODULE });
+    return { updates: f.events.map((e) => intent.track(e)), kinds: intent.model.kinds };
+  }, { f: fixture, model, manifest, module: PACKAGE_MODULE });
+  await context.close();
   assert.equal(r.error, undefined, `the engine did not load: ${JSON.stringify(r.error)}`);
   const bad = [];
   r.updates.forEach((u, i) => {
@@ -77,6 +78,35 @@ test('the browser scores a session as the native CLI does', { timeout: 120_000 }
     for (const [k, v] of Object.entries(fixture.updates[i])) if (u[k] !== v) bad.push(`${where}: ${k} browser ${u[k]}, native ${v}`);
   });
   assert.deepEqual(bad, [], `the browser differs from the CLI (scores within ${TOLERANCE})`);
-  t.diagnostic(`${r.updates.length} events (${refused} refused by both) match within ${TOLERANCE}`);
-  await context.close();
+  return { events: r.updates.length, refused, kinds: r.kinds };
+}
+
+test('the browser scores a session as the native CLI does', { timeout: 120_000 }, async (t) => {
+  const file = fixturePath();
+  assert.ok(existsSync(file), `${file} is missing: run make-parity-fixture.mjs with the native CLI (make test-browser does)`);
+  const fixture = readJson(file);
+  const served = readJson(join(MODELS, 'intent.json'));
+  assert.equal(fixture.model?.weights_fnv1a64, served.model.weights_fnv1a64,
+    `the fixture was made with another model (${fixture.model?.name}) than the one served (${served.name}): write it again`);
+  const { events, refused } = await compare(fixture, { model: MODEL, manifest: MANIFEST });
+  t.diagnostic(`${events} events (${refused} refused by both) match within ${TOLERANCE}`);
+});
+
+test("a model of the shop's own event types: the browser scores as the native CLI does", { timeout: 120_000 }, async (t) => {
+  const dir = join(dirname(fixturePath()), 'own-kinds');
+  const file = join(dir, 'native_scores.json');
+  assert.ok(existsSync(file), `${file} is missing: make-parity-fixture.mjs writes it beside the first fixture`);
+  const fixture = readJson(file);
+  const own = fixture.model.kinds.filter((k) => !/^(view_item|add_to_cart|begin_checkout|purchase)$/.test(k));
+  assert.ok(own.length >= 2, 'the model reads types that are no GA4 names');
+  for (const k of own) {
+    assert.ok(fixture.events.some((e, i) => e.type === k && fixture.updates[i]?.scored), `an event of the shop's own type ${k} is scored`);
+  }
+  const serve = (name, type) => [`**/own-kinds/${name}`, (route) => route.fulfill({ body: readFileSync(join(dir, name)), contentType: type })];
+  const r = await compare(fixture, {
+    model: '/own-kinds/intent.bin', manifest: '/own-kinds/intent.json',
+    routes: [serve('intent.bin', 'application/octet-stream'), serve('intent.json', 'application/json')],
+  });
+  assert.deepEqual(r.kinds, fixture.model.kinds, 'the page runs the model of the manifest, with its kinds');
+  t.diagnostic(`${r.events} events with kinds ${own.join(', ')} (${r.refused} refused by both) match within ${TOLERANCE}`);
 });

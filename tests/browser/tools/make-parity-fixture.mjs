@@ -8,6 +8,9 @@
 //   {model: {name, weights_fnv1a64}, utcOffsetMinutes, events, scores, updates}
 // `scores[i]` is the CLI's score after event i, or null where it refused the event; `updates[i]`
 // the rest of its line (segment and flags), or null.
+// It also writes OUT/own-kinds/: a model of random weights that reads the shop's own event types
+// (intent.json + intent.bin, made here: the kind columns named by `shopper-intent features`, the
+// weights file in its documented layout) and the same two files for it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -28,7 +31,7 @@ export function parityEvents() {
   const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];
   const kinds = ['view_item', 'view_item', 'view_item', 'view_item_list', 'select_item', 'add_to_wishlist', 'add_to_cart',
-    'remove_from_cart', 'view_cart', 'search', 'size_guide_open', 'add_to_cart', 'view_item'];
+    'remove_from_cart', 'view_cart', 'search', 'size_guide_open', 'add_to_cart', 'view_item', 'coupon_applied', 'page_type_3'];
   const events = [];
   let ts = Date.UTC(2025, 4, 1, 7, 13, 0);
   const session = (n, { purchase = false, sessionId } = {}) => {
@@ -74,22 +77,69 @@ export function parityEvents() {
   return events;
 }
 
+/** The kinds of the model made here: GA4 kinds and the shop's own types. */
+export const OWN_KINDS = ['view_item', 'add_to_cart', 'begin_checkout', 'size_guide_open', 'coupon_applied', 'page_type_3', 'purchase'];
+
+/** FNV-1a 64 of `bytes` (the weights file's checksum and the manifest's `weights_fnv1a64`). */
+function fnv1a64(bytes) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of bytes) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h;
+}
+
+/**
+ * A model of random weights for `kinds` (crate/core/src/model/mod.rs, `Weights::to_bytes`:
+ * "SIW1", F, H, G as u32, then w_ih, w_hh, b, head_w1, head_b1 as f32, then the FNV-1a 64 of
+ * all before, all little-endian); the manifest names the CLI's feature columns for the kinds.
+ */
+function ownKindsModel(dir, kinds, hidden = 6) {
+  const spec = JSON.parse(execFileSync(cli, ['features', '--json', '--kinds', kinds.join(',')], { encoding: 'utf8' }));
+  const f = spec.sequence_features.length;
+  let seed = 77;
+  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  const floats = [...Array((f + hidden + 1) * 4 * hidden + hidden + 1)].map(() => rand() / Math.sqrt(hidden));
+  const body = Buffer.alloc(16 + floats.length * 4);
+  body.write('SIW1', 0, 'latin1');
+  [f, hidden, 0].forEach((d, i) => body.writeUInt32LE(d, 4 + 4 * i));
+  floats.forEach((v, i) => body.writeFloatLE(v, 16 + 4 * i));
+  const sum = Buffer.alloc(8);
+  sum.writeBigUInt64LE(fnv1a64(body));
+  const bytes = Buffer.concat([body, sum]);
+  const manifest = {
+    format: 2, name: 'own-kinds-random', feature_version: spec.feature_version, window: 8, kinds: spec.kinds,
+    sequence_features: spec.sequence_features,
+    model: { type: 'lstm', inputs: f, hidden, head: 0, weights: 'intent.bin', weights_bytes: bytes.length,
+      weights_fnv1a64: fnv1a64(bytes).toString(16).padStart(16, '0') },
+    threshold: 0.5, segments: { medium: 0.45, high: 0.55 },
+  };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'intent.bin'), bytes);
+  writeFileSync(join(dir, 'intent.json'), JSON.stringify(manifest, null, 1) + '\n');
+  return join(dir, 'intent.json');
+}
+
+/** Scores `events` with the CLI and the model `modelPath`; writes DIR/native_scores.json. */
+function writeFixture(dir, modelPath, events) {
+  const manifest = JSON.parse(readFileSync(modelPath, 'utf8'));
+  mkdirSync(dir, { recursive: true });
+  const input = join(dir, 'score_session.jsonl');
+  writeFileSync(input, events.map((e) => JSON.stringify({ user: 'u1', ...e })).join('\n') + '\n');
+  const lines = execFileSync(cli, ['score', '--input', input, '--model', modelPath, '--utc-offset-min', '0'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] })
+    .split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  if (lines.length !== events.length) throw new Error(`the CLI scored ${lines.length} lines for ${events.length} events`);
+  const scores = lines.map((l) => (l.error ? null : l.score));
+  const updates = lines.map((l) => (l.error ? null : {
+    segment: l.segment, segmentChanged: l.segmentChanged, converted: l.converted, ignored: l.ignored, scored: l.scored,
+    newSession: l.newSession, prefix: l.prefix,
+  }));
+  const fixture = {
+    model: { name: manifest.name, weights_fnv1a64: manifest.model?.weights_fnv1a64, kinds: manifest.kinds },
+    utcOffsetMinutes: 0, events, scores, updates,
+  };
+  writeFileSync(join(dir, 'native_scores.json'), JSON.stringify(fixture, null, 1) + '\n');
+  console.log(`${events.length} events, ${scores.filter((x) => x === null).length} refused; wrote ${join(dir, 'native_scores.json')}`);
+}
+
 const events = parityEvents();
-const manifest = JSON.parse(readFileSync(model, 'utf8'));
-mkdirSync(out, { recursive: true });
-const input = join(out, 'score_session.jsonl');
-writeFileSync(input, events.map((e) => JSON.stringify({ user: 'u1', ...e })).join('\n') + '\n');
-const lines = execFileSync(cli, ['score', '--input', input, '--model', model, '--utc-offset-min', '0'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] })
-  .split('\n').filter(Boolean).map((l) => JSON.parse(l));
-if (lines.length !== events.length) throw new Error(`the CLI scored ${lines.length} lines for ${events.length} events`);
-const scores = lines.map((l) => (l.error ? null : l.score));
-const updates = lines.map((l) => (l.error ? null : {
-  segment: l.segment, segmentChanged: l.segmentChanged, converted: l.converted, ignored: l.ignored, scored: l.scored,
-  newSession: l.newSession, prefix: l.prefix,
-}));
-const fixture = {
-  model: { name: manifest.name, weights_fnv1a64: manifest.model?.weights_fnv1a64 },
-  utcOffsetMinutes: 0, events, scores, updates,
-};
-writeFileSync(join(out, 'native_scores.json'), JSON.stringify(fixture, null, 1) + '\n');
-console.log(`${events.length} events, ${scores.filter((s) => s === null).length} refused; wrote ${join(out, 'native_scores.json')}`);
+writeFixture(out, model, events);
+writeFixture(join(out, 'own-kinds'), ownKindsModel(join(out, 'own-kinds'), OWN_KINDS), events);
