@@ -225,3 +225,62 @@ test('a first visit fetches the weights while the manifest is on its way; a repe
   assert.deepEqual(log, ['manifest requested', 'manifest answered'], 'no download: the cached weights match the manifest');
   await context.close();
 });
+
+/** An init script that makes the page's `caches.open` answer `ms` late and logs when it does. */
+const slowCache = (ms) => `(() => {
+  const open = caches.open.bind(caches);
+  window.__cacheLog = [];
+  caches.open = (name) => new Promise((r) => setTimeout(r, ${ms})).then(() => { window.__cacheLog.push('cache answered'); return open(name); });
+})()`;
+
+test('a Cache API that does not answer holds a first visit back by CACHE_GRACE_MS at most, then the weights download', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  await context.addInitScript(slowCache(4000));
+  const page = await env.page(context);
+  const log = [];
+  page.on('request', (q) => { if (q.url().endsWith(MODEL)) log.push('weights requested'); });
+  await blankPage(page, env.url);
+  const r = await page.evaluate(async ({ manifest, module }) => {
+    const { ShopperIntent } = await import(module);
+    const intent = await ShopperIntent.load({ model: manifest, storage: 'memory', autoCapture: false });
+    return { status: intent.status, cacheAtReady: [...window.__cacheLog], update: intent.track({ type: 'view_item', item: 'z' }) !== null };
+  }, { manifest: MANIFEST, module: PACKAGE_MODULE });
+  assert.deepEqual(r, { status: 'ready', cacheAtReady: [], update: true }, 'ready before the cache answered');
+  assert.deepEqual(log, ['weights requested']);
+  // Once the cache answers, the accepted weights go in it: the next visit downloads nothing.
+  await page.waitForFunction(async () => (await (await caches.open('shopper-intent-model')).keys()).length === 1, null, { timeout: 10_000 });
+  await context.close();
+});
+
+test('a repeat visit takes the weights from a cache that answers late; a download started meanwhile is cancelled', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  const visit = async () => page.evaluate(async ({ manifest, module }) => {
+    const { ShopperIntent } = await import(module);
+    const intent = await ShopperIntent.load({ model: manifest, storage: 'memory', autoCapture: false });
+    return { status: intent.status, score: intent.track({ type: 'view_item', item: 'z', ts: 1.7e12 })?.score };
+  }, { manifest: MANIFEST, module: PACKAGE_MODULE });
+  await blankPage(page, env.url);
+  const first = await visit();
+  assert.equal(first.status, 'ready');
+  await page.waitForFunction(async () => (await (await caches.open('shopper-intent-model')).keys()).length === 1, null, { timeout: 10_000 });
+  // From now on the network never finishes the weights.
+  const requested = [];
+  const failed = [];
+  page.on('request', (q) => { if (q.url().endsWith(MODEL)) requested.push(q.url()); });
+  page.on('requestfailed', (q) => { if (q.url().endsWith(MODEL)) failed.push(q.url()); });
+  await page.route(new RegExp(`${MODEL.replace(/\./g, '\\.')}$`), () => { /* never answered */ });
+  // The cache answers 200 ms late, within the grace: it decides, nothing is downloaded.
+  await context.addInitScript(slowCache(200));
+  await page.reload();
+  assert.deepEqual(await visit(), first, 'ready from the cache, with the same weights');
+  assert.equal(requested.length, 0, 'no download');
+  // Now 1.7 s late (the two delays add up), past the grace: the download starts, then the cache serves.
+  await context.addInitScript(slowCache(1500));
+  await page.reload();
+  assert.deepEqual(await visit(), first, 'ready from the cache, with the same weights');
+  assert.equal(requested.length, 1, 'a download was started while the cache kept silent');
+  for (let i = 0; i < 50 && failed.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(failed.length, 1, 'and cancelled once the cache had answered');
+  await context.close();
+});

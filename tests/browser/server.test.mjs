@@ -1,11 +1,15 @@
 // web/dev/serve.mjs: routes, MIME types (application/wasm), the CSP header, ETag revalidation,
-// refusal of path traversal and of other methods, loopback-only binding.
+// gzip when the client accepts it, refusal of path traversal and of other methods, loopback-only
+// binding.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
-import { CSP, startServer } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { CSP, MODELS, startServer } from './helpers.mjs';
 
 let server;
 before(async () => { server = await startServer(); });
@@ -61,6 +65,39 @@ test('ETag revalidation answers 304', async () => {
   const again = await get('/models/intent.bin', { headers: { 'If-None-Match': first.headers.etag } });
   assert.equal(again.status, 304);
   assert.equal(again.body.length, 0);
+});
+
+test('wasm, scripts and the model go gzip-compressed to a client that accepts gzip, unchanged to others', async () => {
+  const wasm = '/pkg/shopper_intent_wasm_bg.wasm';
+  const plain = await get(wasm);
+  assert.equal(plain.headers['content-encoding'], undefined, 'no Accept-Encoding: sent as is');
+  assert.equal(Number(plain.headers['content-length']), plain.body.length);
+  assert.equal(plain.headers.vary, 'Accept-Encoding');
+  for (const accept of ['gzip', 'deflate, gzip, br', 'gzip;q=0.5']) {
+    const zipped = await get(wasm, { headers: { 'accept-encoding': accept } });
+    assert.equal(zipped.status, 200, accept);
+    assert.equal(zipped.headers['content-encoding'], 'gzip', accept);
+    assert.equal(zipped.headers['content-type'], 'application/wasm', accept);
+    assert.equal(Number(zipped.headers['content-length']), zipped.body.length, accept);
+    assert.ok(zipped.body.length < plain.body.length / 2, `${accept}: ${zipped.body.length} bytes compressed of ${plain.body.length}`);
+    assert.ok(gunzipSync(zipped.body).equals(plain.body), `${accept}: the same bytes once decompressed`);
+    assert.notEqual(zipped.headers.etag, plain.headers.etag, 'each encoding has its own ETag');
+    const again = await get(wasm, { headers: { 'accept-encoding': accept, 'if-none-match': zipped.headers.etag } });
+    assert.equal(again.status, 304, `${accept}: revalidated`);
+  }
+  for (const accept of ['gzip;q=0', 'br', 'identity']) {
+    const r = await get(wasm, { headers: { 'accept-encoding': accept } });
+    assert.equal(r.headers['content-encoding'], undefined, accept);
+    assert.ok(r.body.equals(plain.body), accept);
+  }
+  const manifest = await get('/models/intent.json', { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(manifest.headers['content-encoding'], 'gzip');
+  assert.equal(gunzipSync(manifest.body).toString(), readFileSync(join(MODELS, 'intent.json'), 'utf8'));
+  const image = await get('/favicon.svg', { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(image.status, 200);
+  const head = await get(wasm, { method: 'HEAD', headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(head.status, 200);
+  assert.equal(head.body.length, 0, 'HEAD sends no body');
 });
 
 test('path traversal and files outside the served roots are refused', async () => {

@@ -15,10 +15,15 @@
 // changes nothing). It binds 127.0.0.1 only, answers GET and HEAD, refuses paths that leave
 // their root, and prints `listening on http://127.0.0.1:PORT/` once ready (`--port 0` picks a
 // free port). Files are sent with an ETag and `Cache-Control: no-cache`, so browsers revalidate
-// with a cheap 304.
+// with a cheap 304. Text, wasm and model files go gzip-compressed to a browser that accepts it, as
+// any CDN or web server in front of a shop sends them (compressed once per file version, kept in
+// memory).
 
 import { createServer } from 'node:http';
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import { stat, realpath } from 'node:fs/promises';
 import { dirname, join, resolve, sep, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +107,25 @@ async function inside(root, rel) {
   return real;
 }
 
+/** Types worth compressing (images are compressed already). */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.wasm', '.onnx', '.bin', '.svg', '.txt', '.md', '.ts']);
+const gzipAsync = promisify(gzip);
+/** file -> { etag, body: Promise<Buffer> }: the gzip form of the file's current version. */
+const gzipped = new Map();
+
+function gzipOf(file, etag) {
+  const hit = gzipped.get(file);
+  if (hit && hit.etag === etag) return hit.body;
+  const body = readFile(file).then((bytes) => gzipAsync(bytes, { level: 9 }));
+  gzipped.set(file, { etag, body });
+  body.catch(() => gzipped.delete(file));
+  return body;
+}
+
+function acceptsGzip(req) {
+  return /(^|[\s,])gzip(\s*;\s*q=(?!0(\.0*)?\s*($|,))[\d.]+)?\s*($|,)/i.test(req.headers['accept-encoding'] ?? '');
+}
+
 function send(res, status, text, headers = {}) {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
   res.end(text);
@@ -135,15 +159,30 @@ export function createStaticServer(options = {}) {
       send(res, 404, 'not found\n');
       return;
     }
-    const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+    const version = `${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}`;
+    const compress = COMPRESSIBLE.has(extname(file)) && acceptsGzip(req);
+    const etag = compress ? `"${version}-gz"` : `"${version}"`;
     const headers = {
       'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
       'Cache-Control': 'no-cache',
       ETag: etag,
     };
+    if (COMPRESSIBLE.has(extname(file))) headers.Vary = 'Accept-Encoding';
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers);
       res.end();
+      return;
+    }
+    if (compress) {
+      let body;
+      try {
+        body = await gzipOf(file, etag);
+      } catch {
+        send(res, 500, 'could not read the file\n');
+        return;
+      }
+      res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': body.length });
+      res.end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     res.writeHead(200, { ...headers, 'Content-Length': info.size });

@@ -8,10 +8,17 @@ import { ShopperIntentError } from './engine.js';
 const MODEL_CACHE = 'shopper-intent-model';
 /** How long a fetch may take before loading fails with LOAD_FAILED. */
 export const DEFAULT_FETCH_TIMEOUT_MS = 15_000;
+/**
+ * How long the weights download waits for the Cache API once the manifest is in. Opening the
+ * cache took up to 120 ms on a busy first visit here; past this the download starts anyway.
+ */
+export const CACHE_GRACE_MS = 500;
 
-async function get(url, what, { cache, timeoutMs }) {
+async function get(url, what, { cache, timeoutMs, signal }) {
   const controller = typeof AbortController === 'function' ? new AbortController() : null;
   const timer = controller && timeoutMs > 0 ? setTimeout(() => controller.abort(), timeoutMs) : 0;
+  const cancel = () => controller?.abort();
+  signal?.addEventListener('abort', cancel);
   let res;
   try {
     res = await fetch(url, { credentials: 'same-origin', cache, signal: controller?.signal });
@@ -19,10 +26,46 @@ async function get(url, what, { cache, timeoutMs }) {
     return what === 'manifest' ? await res.text() : new Uint8Array(await res.arrayBuffer());
   } catch (e) {
     if (e instanceof ShopperIntentError) throw e;
-    const why = controller?.signal.aborted ? `no answer within ${timeoutMs} ms` : String(e);
+    const why = signal?.aborted ? 'not needed (the cache had it)' : controller?.signal.aborted ? `no answer within ${timeoutMs} ms` : String(e);
     throw new ShopperIntentError('LOAD_FAILED', `could not fetch the ${what} ${url}: ${why}`, { cause: e });
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', cancel);
+  }
+}
+
+/**
+ * The model cache's contents, looked up once: `{cache, urls}` (null without a usable Cache API).
+ * `settled` says whether the answer is in yet.
+ */
+function lookUpCache(useCache) {
+  const out = { settled: false, answer: null };
+  const open = useCache && typeof caches !== 'undefined'
+    ? caches.open(MODEL_CACHE).then(async (cache) => ({ cache, urls: new Set((await cache.keys()).map((r) => r.url)) }))
+    : Promise.resolve(null);
+  // Opaque origins and some private modes refuse the Cache API: then there is no cache.
+  out.answer = open.catch(() => null).then((a) => { out.settled = true; return a; });
+  return out;
+}
+
+/**
+ * The cache's answer, or undefined when it has not come `CACHE_GRACE_MS` after `after` settled.
+ */
+function answerWithin(lookup, after) {
+  if (lookup.settled) return lookup.answer;
+  let timer = 0;
+  const late = after.then(() => new Promise((resolve) => { timer = setTimeout(resolve, CACHE_GRACE_MS, undefined); }));
+  return Promise.race([lookup.answer, late]).finally(() => clearTimeout(timer));
+}
+
+/** The cached body at `key`, or null. */
+async function cached(found, key) {
+  if (!found || !key || !found.urls.has(key)) return null;
+  try {
+    const hit = await found.cache.match(key);
+    return hit ? new Uint8Array(await hit.arrayBuffer()) : null;
+  } catch {
+    return null;
   }
 }
 
@@ -46,9 +89,12 @@ function fromManifest(text, manifestUrl) {
  * (relative to the manifest) is used then. The weights are put in the cache only when the
  * caller calls `remember()`, once the engine has accepted them: a bad download is never cached.
  *
- * When the weights URL is given and no version of it is cached (a first visit), the weights are
- * fetched at the same time as the manifest, one round trip less; otherwise the manifest's
- * checksum decides whether the cached copy serves.
+ * The cache is looked up while the manifest is on its way, and it decides: a visit whose cache
+ * holds the weights under the manifest's checksum downloads nothing more; when the weights URL is
+ * given and no version of it is cached (a first visit), the weights are fetched at the same time
+ * as the manifest. A Cache API that has not answered `CACHE_GRACE_MS` after the manifest came
+ * does not hold loading back: the download starts, and is cancelled if the cache answers with the
+ * weights first.
  * @returns {Promise<{weights: Uint8Array, manifest: string, remember: () => void}>}
  */
 export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, timeoutMs = DEFAULT_FETCH_TIMEOUT_MS }) {
@@ -56,44 +102,64 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, tim
   const givenUrl = weightsUrl ? new URL(weightsUrl, document.baseURI).href : null;
   const pendingManifest = get(manifestHref, 'manifest', { cache: 'no-cache', timeoutMs });
   pendingManifest.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
-  let cache = null;
-  if (useCache && typeof caches !== 'undefined') {
-    try {
-      cache = await caches.open(MODEL_CACHE);
-    } catch {
-      cache = null; // Opaque origins and some private modes refuse the Cache API.
-    }
-  }
-  let early = null;
+  const lookup = lookUpCache(useCache);
+  let net = null;
   if (givenUrl) {
-    const any = cache ? await cache.match(givenUrl, { ignoreSearch: true }).catch(() => null) : null;
-    if (!any) {
-      early = get(givenUrl, 'model weights', { cache: 'default', timeoutMs });
-      early.catch(() => {}); // awaited below, unless the manifest fails first
-    }
+    // No version of this URL in the cache (a first visit), or no answer from the cache: then the
+    // download starts now. Otherwise the manifest's checksum decides below.
+    const base = givenUrl.split('?')[0];
+    const found = await answerWithin(lookup, pendingManifest.catch(() => undefined));
+    if (found === undefined || ![...(found?.urls ?? [])].some((u) => u.split('?')[0] === base)) net = download(givenUrl, timeoutMs);
   }
-  const manifest = await pendingManifest;
+  let manifest;
+  try {
+    manifest = await pendingManifest;
+  } catch (e) {
+    net?.cancel();
+    throw e;
+  }
   const named = fromManifest(manifest, manifestHref);
   const url = givenUrl ?? named.url;
-  if (!url) throw new ShopperIntentError('MANIFEST_MISMATCH', `the manifest ${manifestHref} names no weights file (model.weights)`);
-  const key = named.checksum ? `${url}${url.includes('?') ? '&' : '?'}shopper-intent-weights=${named.checksum}` : null;
-  if (cache && key && !early) {
-    try {
-      const hit = await cache.match(key);
-      if (hit) return { weights: new Uint8Array(await hit.arrayBuffer()), manifest, remember: () => {} };
-    } catch {
-      cache = null;
-    }
+  if (!url) {
+    net?.cancel();
+    throw new ShopperIntentError('MANIFEST_MISMATCH', `the manifest ${manifestHref} names no weights file (model.weights)`);
   }
-  const weights = await (early ?? get(url, 'model weights', { cache: 'default', timeoutMs }));
+  const key = named.checksum ? `${url}${url.includes('?') ? '&' : '?'}shopper-intent-weights=${named.checksum}` : null;
+  if (!net) {
+    const found = await answerWithin(lookup, Promise.resolve());
+    const hit = found === undefined ? null : await cached(found, key);
+    if (hit) return { weights: hit, manifest, remember: () => {} };
+    net = download(url, timeoutMs);
+  }
+  // Whichever has the weights first: the download, or a cache that answers late with a hit (the
+  // download is cancelled then). A cache that answered already adds nothing here.
+  const fromCache = lookup.answer.then((found) => cached(found, key));
+  const weights = await new Promise((resolve, reject) => {
+    net.bytes.then(resolve, (e) => fromCache.then((hit) => (hit ? resolve(hit) : reject(e))));
+    fromCache.then((hit) => {
+      if (!hit) return;
+      resolve(hit);
+      net.cancel();
+    });
+  });
   const remember = () => {
-    if (!cache || !key) return;
-    const stored = new Response(weights, { headers: { 'Content-Type': 'application/octet-stream' } });
-    const base = url.split('?')[0];
-    cache.put(key, stored)
-      .then(() => cache.keys())
-      .then((keys) => Promise.all(keys.filter((k) => k.url.split('?')[0] === base && k.url !== key).map((k) => cache.delete(k))))
-      .catch(() => {});
+    lookup.answer.then((found) => {
+      if (!found || !key || found.urls.has(key)) return undefined;
+      const { cache } = found;
+      const stored = new Response(weights, { headers: { 'Content-Type': 'application/octet-stream' } });
+      const base = url.split('?')[0];
+      return cache.put(key, stored)
+        .then(() => cache.keys())
+        .then((keys) => Promise.all(keys.filter((k) => k.url.split('?')[0] === base && k.url !== key).map((k) => cache.delete(k))));
+    }).catch(() => {});
   };
   return { weights, manifest, remember };
+}
+
+/** Starts downloading the weights at `url`; `cancel()` stops it. */
+function download(url, timeoutMs) {
+  const controller = typeof AbortController === 'function' ? new AbortController() : null;
+  const bytes = get(url, 'model weights', { cache: 'default', timeoutMs, signal: controller?.signal });
+  bytes.catch(() => {}); // awaited by the caller, unless the manifest fails first or the cache serves
+  return { bytes, cancel: () => controller?.abort() };
 }
