@@ -284,3 +284,12 @@ test('a repeat visit takes the weights from a cache that answers late; a downloa
   assert.equal(failed.length, 1, 'and cancelled once the cache had answered');
   await context.close();
 });
+
+test('a weights download that fails while the Cache API is silent fails the load at once, not when the cache answers', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  await context.addInitScript(slowCache(20_000));
+  const r = await load({ model: MANIFEST }, [{ url: /\/models\/intent\.bin$/, handler: (route) => route.fulfill({ status: 404, body: 'gone' }) }], { context });
+  assertFailed(r, 'LOAD_FAILED', 'HTTP 404');
+  assert.deepEqual(await r.page.evaluate(() => window.__cacheLog), [], 'failed before the cache answered');
+  await context.close();
+});

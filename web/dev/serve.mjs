@@ -113,13 +113,24 @@ const gzipAsync = promisify(gzip);
 /** file -> { etag, body: Promise<Buffer> }: the gzip form of the file's current version. */
 const gzipped = new Map();
 
-function gzipOf(file, etag) {
+function gzipOf(file, etag, version) {
   const hit = gzipped.get(file);
   if (hit && hit.etag === etag) return hit.body;
-  const body = readFile(file).then((bytes) => gzipAsync(bytes, { level: 9 }));
+  let body = null;
+  const forget = () => { if (gzipped.get(file)?.body === body) gzipped.delete(file); };
+  body = readFile(file).then(async (bytes) => {
+    // A file rewritten while it was read (a build in progress) is sent but not kept.
+    const after = await stat(file).catch(() => null);
+    if (!after || versionOf(after) !== version) forget();
+    return gzipAsync(bytes, { level: 9 });
+  });
   gzipped.set(file, { etag, body });
-  body.catch(() => gzipped.delete(file));
+  body.catch(forget);
   return body;
+}
+
+function versionOf(info) {
+  return `${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}`;
 }
 
 function acceptsGzip(req) {
@@ -159,7 +170,7 @@ export function createStaticServer(options = {}) {
       send(res, 404, 'not found\n');
       return;
     }
-    const version = `${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}`;
+    const version = versionOf(info);
     const compress = COMPRESSIBLE.has(extname(file)) && acceptsGzip(req);
     const etag = compress ? `"${version}-gz"` : `"${version}"`;
     const headers = {
@@ -176,7 +187,7 @@ export function createStaticServer(options = {}) {
     if (compress) {
       let body;
       try {
-        body = await gzipOf(file, etag);
+        body = await gzipOf(file, etag, version);
       } catch {
         send(res, 500, 'could not read the file\n');
         return;

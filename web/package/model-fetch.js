@@ -26,7 +26,8 @@ async function get(url, what, { cache, timeoutMs, signal }) {
     return what === 'manifest' ? await res.text() : new Uint8Array(await res.arrayBuffer());
   } catch (e) {
     if (e instanceof ShopperIntentError) throw e;
-    const why = signal?.aborted ? 'not needed (the cache had it)' : controller?.signal.aborted ? `no answer within ${timeoutMs} ms` : String(e);
+    const why = signal?.aborted ? `cancelled: ${signal.reason?.message ?? 'not needed'}`
+      : controller?.signal.aborted ? `no answer within ${timeoutMs} ms` : String(e);
     throw new ShopperIntentError('LOAD_FAILED', `could not fetch the ${what} ${url}: ${why}`, { cause: e });
   } finally {
     clearTimeout(timer);
@@ -34,31 +35,43 @@ async function get(url, what, { cache, timeoutMs, signal }) {
   }
 }
 
+/** Starts downloading the weights at `url`; `cancel(why)` stops it. */
+function download(url, timeoutMs) {
+  const controller = typeof AbortController === 'function' ? new AbortController() : null;
+  const bytes = get(url, 'model weights', { cache: 'default', timeoutMs, signal: controller?.signal });
+  bytes.catch(() => {}); // awaited by the caller, unless the manifest fails first or the cache serves
+  return { bytes, cancel: (why) => controller?.abort(new Error(why)) };
+}
+
 /**
- * The model cache's contents, looked up once: `{cache, urls}` (null without a usable Cache API).
- * `settled` says whether the answer is in yet.
+ * The model cache's contents, looked up once: a promise of `{cache, urls}`, or of null without a
+ * usable Cache API (opaque origins and some private modes refuse it). It never rejects.
  */
 function lookUpCache(useCache) {
-  const out = { settled: false, answer: null };
-  const open = useCache && typeof caches !== 'undefined'
-    ? caches.open(MODEL_CACHE).then(async (cache) => ({ cache, urls: new Set((await cache.keys()).map((r) => r.url)) }))
-    : Promise.resolve(null);
-  // Opaque origins and some private modes refuse the Cache API: then there is no cache.
-  out.answer = open.catch(() => null).then((a) => { out.settled = true; return a; });
-  return out;
+  if (!useCache || typeof caches === 'undefined') return Promise.resolve(null);
+  try {
+    return caches.open(MODEL_CACHE)
+      .then(async (cache) => ({ cache, urls: new Set((await cache.keys()).map((r) => r.url)) }))
+      .catch(() => null);
+  } catch {
+    return Promise.resolve(null);
+  }
 }
 
 /**
- * The cache's answer, or undefined when it has not come `CACHE_GRACE_MS` after `after` settled.
+ * What `promise` (which never rejects) resolves to, or undefined when it has not settled
+ * `CACHE_GRACE_MS` after `after` (which never rejects either) did.
  */
-function answerWithin(lookup, after) {
-  if (lookup.settled) return lookup.answer;
-  let timer = 0;
-  const late = after.then(() => new Promise((resolve) => { timer = setTimeout(resolve, CACHE_GRACE_MS, undefined); }));
-  return Promise.race([lookup.answer, late]).finally(() => clearTimeout(timer));
+function within(promise, after) {
+  return new Promise((resolve) => {
+    let done = false;
+    let timer = 0;
+    promise.then((v) => { done = true; clearTimeout(timer); resolve(v); });
+    after.then(() => { if (!done) timer = setTimeout(() => resolve(undefined), CACHE_GRACE_MS); });
+  });
 }
 
-/** The cached body at `key`, or null. */
+/** The cached body at `key`, or null. Never rejects. */
 async function cached(found, key) {
   if (!found || !key || !found.urls.has(key)) return null;
   try {
@@ -102,48 +115,59 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, tim
   const givenUrl = weightsUrl ? new URL(weightsUrl, document.baseURI).href : null;
   const pendingManifest = get(manifestHref, 'manifest', { cache: 'no-cache', timeoutMs });
   pendingManifest.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
+  const manifestIn = pendingManifest.then(() => undefined, () => undefined);
+  // Rejects as soon as the manifest fails; never settles otherwise (nothing waits on a failed load).
+  const manifestFailed = pendingManifest.then(() => new Promise(() => {}));
+  manifestFailed.catch(() => {});
   const lookup = lookUpCache(useCache);
   let net = null;
   if (givenUrl) {
     // No version of this URL in the cache (a first visit), or no answer from the cache: then the
     // download starts now. Otherwise the manifest's checksum decides below.
     const base = givenUrl.split('?')[0];
-    const found = await answerWithin(lookup, pendingManifest.catch(() => undefined));
+    const found = await Promise.race([within(lookup, manifestIn), manifestFailed]);
     if (found === undefined || ![...(found?.urls ?? [])].some((u) => u.split('?')[0] === base)) net = download(givenUrl, timeoutMs);
   }
   let manifest;
   try {
     manifest = await pendingManifest;
   } catch (e) {
-    net?.cancel();
+    net?.cancel('the manifest could not be fetched');
     throw e;
   }
   const named = fromManifest(manifest, manifestHref);
   const url = givenUrl ?? named.url;
   if (!url) {
-    net?.cancel();
+    net?.cancel('the manifest names no weights');
     throw new ShopperIntentError('MANIFEST_MISMATCH', `the manifest ${manifestHref} names no weights file (model.weights)`);
   }
   const key = named.checksum ? `${url}${url.includes('?') ? '&' : '?'}shopper-intent-weights=${named.checksum}` : null;
+  let settled = false;
+  // The cached weights of this version, read unless the download has already won; null when
+  // the cache does not have them. Never rejects.
+  const fromCache = lookup.then((found) => (settled ? null : cached(found, key)));
   if (!net) {
-    const found = await answerWithin(lookup, Promise.resolve());
-    const hit = found === undefined ? null : await cached(found, key);
+    const hit = await within(fromCache, Promise.resolve());
     if (hit) return { weights: hit, manifest, remember: () => {} };
     net = download(url, timeoutMs);
   }
-  // Whichever has the weights first: the download, or a cache that answers late with a hit (the
-  // download is cancelled then). A cache that answered already adds nothing here.
-  const fromCache = lookup.answer.then((found) => cached(found, key));
+  // Whichever has the weights first: the download, or a cache that answers late with them (the
+  // download is cancelled then). A failed download waits for the cache within the grace only.
   const weights = await new Promise((resolve, reject) => {
-    net.bytes.then(resolve, (e) => fromCache.then((hit) => (hit ? resolve(hit) : reject(e))));
+    const finish = (ok, value) => {
+      if (settled) return;
+      settled = true;
+      (ok ? resolve : reject)(value);
+    };
+    net.bytes.then((w) => finish(true, w), (e) => within(fromCache, Promise.resolve()).then((hit) => finish(!!hit, hit || e)));
     fromCache.then((hit) => {
-      if (!hit) return;
-      resolve(hit);
-      net.cancel();
+      if (!hit || settled) return;
+      finish(true, hit);
+      net.cancel('the cache had the weights');
     });
   });
   const remember = () => {
-    lookup.answer.then((found) => {
+    lookup.then((found) => {
       if (!found || !key || found.urls.has(key)) return undefined;
       const { cache } = found;
       const stored = new Response(weights, { headers: { 'Content-Type': 'application/octet-stream' } });
@@ -154,12 +178,4 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, tim
     }).catch(() => {});
   };
   return { weights, manifest, remember };
-}
-
-/** Starts downloading the weights at `url`; `cancel()` stops it. */
-function download(url, timeoutMs) {
-  const controller = typeof AbortController === 'function' ? new AbortController() : null;
-  const bytes = get(url, 'model weights', { cache: 'default', timeoutMs, signal: controller?.signal });
-  bytes.catch(() => {}); // awaited by the caller, unless the manifest fails first or the cache serves
-  return { bytes, cancel: () => controller?.abort() };
 }
