@@ -9,11 +9,7 @@ import glob
 import json
 import os
 
-NAMES = {
-    "lstm": "LSTM (streaming)", "lstm_single": "LSTM, one member", "logistic_regression": "logistic regression (aggregates)",
-    "lightgbm": "LightGBM (aggregates + last bigram)", "dense_network": "dense network (aggregates)",
-    "session_length": "session length", "prior": "prior (constant)",
-}
+from .baselines import NAMES
 
 
 def ci(e, d=3):

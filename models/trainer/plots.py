@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 from . import metrics as M  # noqa: E402
 from .baselines import NAMES  # noqa: E402
 
-COLORS = {"lstm": "C3", "lstm_single": "C1", "logistic_regression": "C0", "lightgbm": "C2", "dense_network": "C4",
+COLORS = {"lstm": "C3", "lstm_single": "C1", "logistic_regression": "C0", "lightgbm": "C2", "lightgbm_counts": "C8", "dense_network": "C4",
           "session_length": "C7", "prior": "k"}
 FILES = ("roc.png", "pr.png", "reliability.png", "auc_by_prefix.png", "gains.png")
 

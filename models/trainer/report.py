@@ -10,7 +10,7 @@ from .baselines import NAMES
 from .metrics import PREFIX_BUCKETS, bucket_name
 from .plots import FILES
 
-ORDER = ["lstm", "lstm_single", "lightgbm", "logistic_regression", "dense_network", "session_length", "prior"]
+ORDER = ["lstm", "lstm_single", "lightgbm", "lightgbm_counts", "logistic_regression", "dense_network", "session_length", "prior"]
 
 
 def ci(e, d=3):
