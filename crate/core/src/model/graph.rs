@@ -125,29 +125,32 @@ impl Step {
         let (f, hd) = (self.f, self.h);
         let n = x.len() / f;
         let width = f + hd + 1;
-        let xh = self.input(0)?;
-        for i in 0..n {
-            let row = &mut xh[i * width..(i + 1) * width];
-            row[..f].copy_from_slice(&x[i * f..(i + 1) * f]);
-            row[f..f + hd].copy_from_slice(&h[i * hd..(i + 1) * hd]);
-            row[f + hd] = 1.0;
-        }
-        xh[n * width..].fill(0.0);
-        let cs = self.input(1)?;
-        cs[..n * hd].copy_from_slice(c);
-        cs[n * hd..].fill(0.0);
-        Ok(())
+        Self::write(&mut self.inputs[0], |xh| {
+            for i in 0..n {
+                let row = &mut xh[i * width..(i + 1) * width];
+                row[..f].copy_from_slice(&x[i * f..(i + 1) * f]);
+                row[f..f + hd].copy_from_slice(&h[i * hd..(i + 1) * hd]);
+                row[f + hd] = 1.0;
+            }
+            xh[n * width..].fill(0.0);
+        })?;
+        Self::write(&mut self.inputs[1], |cs| {
+            cs[..n * hd].copy_from_slice(c);
+            cs[n * hd..].fill(0.0);
+        })
     }
 
-    /// The input tensor `i` (0: `[x, h, 1]`, 1: c) as a mutable slice, reusing its memory when no
-    /// one else holds it.
-    fn input(&mut self, i: usize) -> Result<&mut [f32], Error> {
-        let t = &mut self.inputs[i];
+    /// Calls `write` with an input tensor's floats, reusing its memory when no one else holds it.
+    /// (A tensor's floats are contiguous; the slice is read straight from its storage, without
+    /// an array view.)
+    fn write(t: &mut Arc<Tensor>, write: impl FnOnce(&mut [f32])) -> Result<(), Error> {
         if Arc::get_mut(t).is_none() {
             *t = Arc::new((**t).clone());
         }
         let t = Arc::get_mut(t).ok_or_else(|| bad("an input tensor is still in use"))?;
-        t.to_plain_array_view_mut::<f32>().map_err(bad)?.into_slice().ok_or_else(|| bad("an input tensor is not contiguous"))
+        let mut view = t.try_as_plain_ram_mut().map_err(bad)?;
+        write(view.as_slice_mut::<f32>().map_err(bad)?);
+        Ok(())
     }
 
     /// Runs the step; calls `read(p, h', c')` with the outputs, batch-major.
@@ -156,7 +159,7 @@ impl Step {
         let out = self.state.run(inputs).map_err(bad)?;
         let slice = |i: usize| -> Result<&[f32], Error> {
             let t = out.get(i).ok_or_else(|| bad("missing output"))?;
-            t.to_plain_array_view::<f32>().map_err(bad)?.to_slice().ok_or_else(|| bad("an output is not contiguous"))
+            t.try_as_plain_ram().map_err(bad)?.as_slice::<f32>().map_err(bad)
         };
         read(slice(0)?, slice(1)?, slice(2)?)
     }
