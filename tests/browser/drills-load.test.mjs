@@ -176,6 +176,19 @@ test('no model option fails cleanly with BAD_OPTIONS', { timeout: 60_000 }, asyn
   }
 });
 
+/**
+ * Imports the package in `page`, loads it with `options` (state in memory, no auto-capture) and
+ * tracks `event`: the status, the model cache's log at ready (set by `slowCache`) and the update.
+ */
+function loadAndTrack(page, options, event) {
+  return page.evaluate(async ({ opts, ev, module }) => {
+    const { ShopperIntent } = await import(module);
+    const intent = await ShopperIntent.load({ storage: 'memory', autoCapture: false, ...opts });
+    const cacheAtReady = window.__cacheLog ? [...window.__cacheLog] : null;
+    return { status: intent.status, cacheAtReady, update: intent.track(ev) };
+  }, { opts: options, ev: event, module: PACKAGE_MODULE });
+}
+
 test('a bad download is never cached: the next load fetches the weights again and works', { timeout: 60_000 }, async () => {
   const context = await env.browser.newContext();
   const junk = Buffer.from(WEIGHTS);
@@ -186,11 +199,10 @@ test('a bad download is never cached: the next load fetches the weights again an
   const fetched = [];
   page.on('request', (q) => { if (q.url().endsWith(MODEL)) fetched.push(q.url()); });
   await blankPage(page, env.url);
-  const ok = async () => page.evaluate(async ({ model, manifest, module }) => {
-    const { ShopperIntent } = await import(module);
-    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false });
-    return { status: intent.status, update: intent.track({ type: 'view_item', item: 'y' }) !== null };
-  }, { model: MODEL, manifest: MANIFEST, module: PACKAGE_MODULE });
+  const ok = async () => {
+    const r = await loadAndTrack(page, { model: MODEL, manifest: MANIFEST }, { type: 'view_item', item: 'y' });
+    return { status: r.status, update: r.update !== null };
+  };
   assert.deepEqual(await ok(), { status: 'ready', update: true }, 'the real weights load');
   assert.equal(fetched.length, 1, 'the weights were fetched, not taken from the cache');
   await page.reload();
@@ -212,11 +224,10 @@ test('a first visit fetches the weights while the manifest is on its way; a repe
   });
   page.on('request', (q) => { if (q.url().endsWith(MODEL)) log.push('weights requested'); });
   await blankPage(page, env.url);
-  const visit = async () => page.evaluate(async ({ model, manifest, module }) => {
-    const { ShopperIntent } = await import(module);
-    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false });
-    return { status: intent.status, update: intent.track({ type: 'view_item', item: 'z' }) !== null };
-  }, { model: MODEL, manifest: MANIFEST, module: PACKAGE_MODULE });
+  const visit = async () => {
+    const r = await loadAndTrack(page, { model: MODEL, manifest: MANIFEST }, { type: 'view_item', item: 'z' });
+    return { status: r.status, update: r.update !== null };
+  };
   assert.deepEqual(await visit(), { status: 'ready', update: true });
   assert.deepEqual(log, ['manifest requested', 'weights requested', 'manifest answered'], 'both in flight at once');
   log.length = 0;
@@ -240,12 +251,8 @@ test('a Cache API that does not answer holds a first visit back by CACHE_GRACE_M
   const log = [];
   page.on('request', (q) => { if (q.url().endsWith(MODEL)) log.push('weights requested'); });
   await blankPage(page, env.url);
-  const r = await page.evaluate(async ({ manifest, module }) => {
-    const { ShopperIntent } = await import(module);
-    const intent = await ShopperIntent.load({ model: manifest, storage: 'memory', autoCapture: false });
-    return { status: intent.status, cacheAtReady: [...window.__cacheLog], update: intent.track({ type: 'view_item', item: 'z' }) !== null };
-  }, { manifest: MANIFEST, module: PACKAGE_MODULE });
-  assert.deepEqual(r, { status: 'ready', cacheAtReady: [], update: true }, 'ready before the cache answered');
+  const r = await loadAndTrack(page, { model: MANIFEST }, { type: 'view_item', item: 'z' });
+  assert.deepEqual({ ...r, update: r.update !== null }, { status: 'ready', cacheAtReady: [], update: true }, 'ready before the cache answered');
   assert.deepEqual(log, ['weights requested']);
   // Once the cache answers, the accepted weights go in it: the next visit downloads nothing.
   await page.waitForFunction(async () => (await (await caches.open('shopper-intent-model')).keys()).length === 1, null, { timeout: 10_000 });
@@ -255,11 +262,10 @@ test('a Cache API that does not answer holds a first visit back by CACHE_GRACE_M
 test('a repeat visit takes the weights from a cache that answers late; a download started meanwhile is cancelled', { timeout: 60_000 }, async () => {
   const context = await env.browser.newContext();
   const page = await env.page(context);
-  const visit = async () => page.evaluate(async ({ manifest, module }) => {
-    const { ShopperIntent } = await import(module);
-    const intent = await ShopperIntent.load({ model: manifest, storage: 'memory', autoCapture: false });
-    return { status: intent.status, score: intent.track({ type: 'view_item', item: 'z', ts: 1.7e12 })?.score };
-  }, { manifest: MANIFEST, module: PACKAGE_MODULE });
+  const visit = async () => {
+    const r = await loadAndTrack(page, { model: MANIFEST }, { type: 'view_item', item: 'z', ts: 1.7e12 });
+    return { status: r.status, score: r.update?.score };
+  };
   await blankPage(page, env.url);
   const first = await visit();
   assert.equal(first.status, 'ready');
