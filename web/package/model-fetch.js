@@ -82,6 +82,18 @@ async function cached(found, key) {
   }
 }
 
+/**
+ * `url` resolved against the page. A URL the browser refuses (Firefox refuses any over 1 MB, for
+ * instance) is a `BAD_OPTIONS` error that says which one, without echoing the URL.
+ */
+function resolve(url, what) {
+  try {
+    return new URL(url, document.baseURI).href;
+  } catch (e) {
+    throw new ShopperIntentError('BAD_OPTIONS', `the ${what} URL cannot be used: this browser refuses it (${url.length} characters; ${e?.name ?? 'an error'})`, { cause: e });
+  }
+}
+
 /** The weights file's URL and checksum as the manifest names them, if it can be read. */
 function fromManifest(text, manifestUrl) {
   try {
@@ -111,8 +123,8 @@ function fromManifest(text, manifestUrl) {
  * @returns {Promise<{weights: Uint8Array, manifest: string, remember: () => void}>}
  */
 export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, timeoutMs = DEFAULT_FETCH_TIMEOUT_MS }) {
-  const manifestHref = new URL(manifestUrl, document.baseURI).href;
-  const givenUrl = weightsUrl ? new URL(weightsUrl, document.baseURI).href : null;
+  const manifestHref = resolve(manifestUrl, 'manifest');
+  const givenUrl = weightsUrl ? resolve(weightsUrl, 'weights') : null;
   const pendingManifest = get(manifestHref, 'manifest', { cache: 'no-cache', timeoutMs });
   pendingManifest.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
   const manifestIn = pendingManifest.then(() => undefined, () => undefined);
