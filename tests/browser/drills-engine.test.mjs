@@ -7,11 +7,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BUNDLED, MODEL, importPackage, moduleHarness, ours, setup } from './helpers.mjs';
+import { BROWSER, BUNDLED, MODEL, importPackage, moduleHarness, ours, setup } from './helpers.mjs';
 
 let env;
 // --expose-gc and precise memory figures for the million-event drill.
-before(async () => { env = await setup({ browserArgs: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] }); });
+// (Chromium only: Firefox has neither, and there the drill checks the wasm memory alone.)
+before(async () => { env = await setup({ browserArgs: BROWSER === 'chromium' ? ['--js-flags=--expose-gc', '--enable-precise-memory-info'] : [] }); });
 after(async () => { await env?.close(); });
 
 /**
@@ -343,9 +344,9 @@ test('one million events in one page: memory, history and the stored state stay 
   }, n);
   const measure = () => page.evaluate(async () => {
     await new Promise((r) => setTimeout(r, 400)); // the debounced save
-    window.gc();
+    window.gc?.();
     return {
-      wasm: window.memory?.buffer.byteLength ?? 0, heap: performance.memory.usedJSHeapSize, history: window.intent.history().length,
+      wasm: window.memory?.buffer.byteLength ?? 0, heap: performance.memory?.usedJSHeapSize ?? null, history: window.intent.history().length,
       state: window.intent.storedState()?.size ?? 0, updates: window.updates, status: window.intent.status,
     };
   });
@@ -358,7 +359,7 @@ test('one million events in one page: memory, history and the stored state stay 
   assert.equal(at1m.updates, 1_000_000, 'every event was tracked');
   assert.equal(at1m.status, 'ready');
   assert.ok(at1m.wasm <= at100k.wasm + 64 * 1024, `wasm memory: ${at100k.wasm} B after 100k events, ${at1m.wasm} B after 1M (at most one more 64 KiB page)`);
-  assert.ok(at1m.heap <= at100k.heap + 8 * 2 ** 20, `JS heap: ${at100k.heap} B after 100k, ${at1m.heap} B after 1M (within 8 MiB)`);
+  if (BROWSER === 'chromium') assert.ok(at1m.heap <= at100k.heap + 8 * 2 ** 20, `JS heap: ${at100k.heap} B after 100k, ${at1m.heap} B after 1M (within 8 MiB)`);
   assert.equal(at1m.history, at100k.history, `history(): ${at100k.history} points after 100k, ${at1m.history} after 1M`);
   assert.ok(at1m.history > 100 && at1m.history < 2000, `history() is capped below the session's 2,000 events (${at1m.history})`);
   assert.ok(at1m.state > 0 && at1m.state <= at100k.state * 1.1 + 1024, `stored state: ${at100k.state} characters after 100k, ${at1m.state} after 1M`);
