@@ -115,9 +115,9 @@ test-train: cli
 	bash models/tests/run.sh $(CLI)
 
 ## The benchmark, figures only: the CLI natively, then our package and onnxruntime-web in headless
-## Chromium on the test users' sessions. Prints one table; writes build/bench/results.json,
-## BENCHMARKS.md and BENCHMARKS.svg. Benchmarks the wasm package as built (make wasm first);
-## MODELS=DIR for another model directory.
+## Chromium, and again in headless Firefox, on the test users' sessions. Prints one table; writes
+## build/bench/results.json, BENCHMARKS.md and BENCHMARKS.svg. Benchmarks the wasm package as built
+## (make wasm first); MODELS=DIR for another model directory.
 bench: cli tools-browser
 	node tests/bench/run.mjs --models $(or $(MODELS),models) --cli $(CLI) --input $(TAOBAO)
 

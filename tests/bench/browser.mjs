@@ -1,12 +1,13 @@
 // The browser half of `make bench`: serves a prepared site folder as /models/, opens
-// web/bench/bench.html in headless Chromium once per measurement, and digests what the page
-// reports (raw per-event times) into statistics. Figures only, nothing is asserted.
+// web/bench/bench.html in headless Chromium (or Firefox) once per measurement, and digests what the
+// page reports (raw per-event times) into statistics. Figures only, nothing is asserted.
 
 import { spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { CHROMIUM_ARGS, PKG, REPO, WEB } from '../browser/helpers.mjs';
+import { launchFirefox } from '../browser/firefox.mjs';
 import { summary, LENGTH_BUCKETS, tail } from './stats.mjs';
 
 const require = createRequire(join(WEB, 'package.json'));
@@ -17,6 +18,12 @@ const { chromium } = require('playwright-core');
  * reading them, and no throttling of a page that the headless browser thinks is in the background.
  */
 const BENCH_ARGS = ['--enable-precise-memory-info', '--js-flags=--expose-gc', '--disable-background-timer-throttling', '--disable-renderer-backgrounding'];
+
+/** Headless Chromium with the bench flags, or headless Firefox (tests/browser/firefox.mjs). */
+function launch(name) {
+  if (name === 'firefox') return launchFirefox();
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...BENCH_ARGS] });
+}
 
 /** web/dev/serve.mjs on a free port with `site` as /models/; resolves to {url, close()}. */
 function serve(site) {
@@ -75,6 +82,7 @@ function loadFigures(r) {
     firstScoreMs: r.firstScoreMs,
     firstScoreSinceNavigationMs: r.firstScoreSinceNavigationMs,
     longTasks: r.loadLongTasks.length,
+    longTasksObservable: r.longTasksObservable !== false,
     longestTaskMs: Math.max(0, ...r.loadLongTasks.map((t) => t.duration)),
     phases: r.phases,
   };
@@ -119,6 +127,7 @@ async function visits(browser, url, query, reps) {
     firstScoreMs: median(list.map((v) => v.firstScoreMs)),
     firstScoreSinceNavigationMs: median(list.map((v) => v.firstScoreSinceNavigationMs)),
     longTasks: Math.max(...list.map((v) => v.longTasks)),
+    longTasksObservable: list.every((v) => v.longTasksObservable),
     longestTaskMs: Math.max(...list.map((v) => v.longestTaskMs)),
     all: list,
   });
@@ -178,18 +187,20 @@ function parity(a, b) {
 }
 
 /**
- * Runs every browser measurement. `site` is served as /models/ and holds intent.json, the
- * weights, the ONNX step graphs named in `onnx` ([{name, file}]), ort/ and fixture/.
+ * Runs every browser measurement in `browserName` ('chromium' or 'firefox'). `site` is served as
+ * /models/ and holds intent.json, the weights, the ONNX step graphs named in `onnx` ([{name,
+ * file}]), ort/ and fixture/.
  */
-export async function runBrowser({ site, onnx, utc, passes = 5, million = 1_000_000, visitsPerEngine = 3, firstN = 50, log = console.error }) {
+export async function runBrowser({ browserName = 'chromium', site, onnx, utc, passes = 5, million = 1_000_000, visitsPerEngine = 3, firstN = 50, log = console.error }) {
   const server = await serve(site);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...BENCH_ARGS] });
+  const browser = await launch(browserName);
+  log = ((say) => (line) => say(line.replace(/^browser:/, `${browserName}:`)))(log);
   const fresh = async (query, timeoutMs) => {
     const context = await browser.newContext();
     try { return await visit(context, server.url, query, timeoutMs); } finally { await context.close(); }
   };
   try {
-    const out = { chromium: browser.version(), ours: {}, ort: { variants: {} } };
+    const out = { name: browserName, version: browser.version(), ours: {}, ort: { variants: {} } };
 
     log('browser: our package, first and repeat visits');
     const ours = { engine: 'ours', ...(utc === undefined ? {} : { utc }) };

@@ -28,7 +28,7 @@ const mb = (v) => (isNum(v) ? `${(v / 1e6).toFixed(2)} MB` : '—');
 const rate = (v) => (isNum(v) ? `${(v / 1e6).toFixed(2)} M/s` : '—');
 const us = (v) => (isNum(v) ? `${v.toFixed(2)} us` : '—');
 const ratio = (ort, ours) => (isNum(ort) && isNum(ours) && ours > 0 ? `${(ort / ours).toFixed(2)}x` : '');
-const tasks = (v) => (v ? (v.longTasks ? `${v.longTasks} (longest ${v.longestTaskMs.toFixed(0)} ms)` : 'none') : '—');
+const tasks = (v) => (!v ? '—' : v.longTasksObservable === false ? 'not observable' : v.longTasks ? `${v.longTasks} (longest ${v.longestTaskMs.toFixed(0)} ms)` : 'none');
 
 function views(r) {
   const o = r.browser.ours;
@@ -119,6 +119,59 @@ function targets(r) {
   return out;
 }
 
+/**
+ * The same comparison in Firefox, when the run has it (`r.firefox`, same settings): per event,
+ * visits and wasm memory, ours against onnxruntime-web's fastest graph in Firefox.
+ */
+function firefoxRows(r) {
+  const f = r.firefox;
+  const o = f.ours;
+  const t = f.ort;
+  const best = t.best ? t.variants[t.best] : null;
+  const os = o.replay.steadyScored;
+  const ts = best?.replay.steadyScored ?? {};
+  const mem = (m) => m?.at(-1)?.wasmBytes;
+  const visit = (which) => [
+    [`${which} visit: import -> ready (ms)`, ms1(o.visits[which].loadMs), ms1(t.visits?.[which].loadMs), ratio(t.visits?.[which].loadMs, o.visits[which].loadMs)],
+    [`${which} visit: long tasks (> 50 ms)`, tasks(o.visits[which]), tasks(t.visits?.[which]), ''],
+  ];
+  return [
+    [`Per event in Firefox, steady state (ms; ${os.n} ours / ${ts.n ?? 0} peer events, scored; peer: ${best?.name ?? 'not run'})`],
+    ['mean', ms3(os.mean), ms3(ts.mean), ratio(ts.mean, os.mean)],
+    ['p50', ms3(os.p50), ms3(ts.p50), ratio(ts.p50, os.p50)],
+    ['p99', ms3(os.p99), ms3(ts.p99), ratio(ts.p99, os.p99)],
+    ['max', ms3(os.max), ms3(ts.max), ratio(ts.max, os.max)],
+    [`Load (median of ${r.settings.visits} fresh contexts)`],
+    ...visit('first'),
+    ...visit('repeat'),
+    [`wasm memory (after ${o.replay.memoryEvents.toLocaleString('en-US')} ours / ${(t.memoryEvents ?? 0).toLocaleString('en-US')} peer events more)`],
+    ['after the timed passes', mb(o.replay.memory[0]?.wasmBytes), mb(t.memory?.[0]?.wasmBytes), ratio(t.memory?.[0]?.wasmBytes, o.replay.memory[0]?.wasmBytes)],
+    ['at the end', mb(mem(o.replay.memory)), mb(mem(t.memory)), ratio(mem(t.memory), mem(o.replay.memory))],
+  ];
+}
+
+function firefoxText(r) {
+  if (!r.firefox) return [];
+  return ['', textTable(['Firefox', 'ours', 'onnxruntime-web', 'peer/ours'], firefoxRows(r))];
+}
+
+function firefoxMarkdown(r) {
+  if (!r.firefox) return '';
+  const f = r.firefox;
+  return `
+## The same in Firefox
+
+The same page, fixture, settings and peer graphs in headless Firefox ${f.version.replace(/^firefox\//, '')} (Debian's
+firefox-esr with its default settings, driven over WebDriver BiDi by tests/browser/firefox.mjs).
+Its timer step on this cross-origin isolated page is ${(f.page.timerResolutionMs * 1000).toFixed(0)} us, so per-event percentiles
+come in steps of it and the mean is the figure to compare. Our wasm: ${f.ours.simd ? 'the SIMD build' : 'the plain build'}.
+Firefox has no Long Tasks API and no \`performance.memory\`: no long-task or JS heap figures. The
+targets above are Chromium's; these figures are for a shop whose shoppers use Firefox.
+
+${mdTable(['', 'ours', 'onnxruntime-web', 'peer/ours'], firefoxRows(r))}
+`;
+}
+
 function lengthRows(r) {
   const { o, best } = views(r);
   return LENGTH_BUCKETS.map(([label]) => {
@@ -156,7 +209,7 @@ function heading(r) {
     `shopper-intent benchmark, ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${m.commit}${m.dirty ? ` (+${m.dirty} uncommitted files)` : ''}`,
     `model: ${r.model.name} from ${r.model.dir}/ (F ${r.model.inputs}, H ${r.model.hidden}, head ${r.model.head}, window ${r.model.window})${r.model.shipped ? '' : ' -- NOT the shipped model'}`,
     `fixture: ${r.fixture.summary}; ${r.settings.passes} passes, the first gives "first events", the rest "steady state"`,
-    `browser: Chromium ${r.browser.chromium}, timer step ${(r.browser.page.timerResolutionMs * 1000).toFixed(1)} us (cross-origin isolated: ${r.browser.page.crossOriginIsolated}); our wasm: ${r.browser.ours.simd ? 'SIMD build' : 'plain build'}`,
+    `browser: Chromium ${r.browser.version ?? r.browser.chromium}${r.firefox ? ` and ${r.firefox.version}` : ''}, timer step ${(r.browser.page.timerResolutionMs * 1000).toFixed(1)} us (cross-origin isolated: ${r.browser.page.crossOriginIsolated}); our wasm: ${r.browser.ours.simd ? 'SIMD build' : 'plain build'}`,
     `machine: ${m.cpu}, ${m.cores} cores; load average (1/5/15 min) ${la(m.loadavg.start)} at start, ${la(m.loadavg.end)} at end`,
   ].join('\n');
 }
@@ -168,6 +221,7 @@ export function table(r) {
   out.push('', 'peer/ours: above 1, ours is faster (or smaller). The peer runs only the model step on rows given to it; ours featurizes too.', '');
   out.push(textTable(['session length', 'n (ours)', 'ours p50', 'ours p99', 'ours max', 'peer p50', 'peer p99', 'peer max'], lengthRows(r)));
   out.push('', textTable(['onnxruntime-web graph', 'from', 'p50', 'p99', 'mean', 'first-50 p50', 'max |p - ours|'], variantRows(r)));
+  out.push(...firefoxText(r));
   out.push('', 'Where each target stands:');
   for (const [target, measured, status] of targets(r)) out.push(`  ${target}: ${status}\n      ${measured}`);
   for (const n of r.notes ?? []) out.push(`note: ${n}`);
@@ -269,7 +323,7 @@ ${mdTable(['figure', 'value'], [
     ['engine.track one at a time, p50 / p99 / max', `${us(r.native.track_us?.p50)} / ${us(r.native.track_us?.p99)} / ${us(r.native.track_us?.max)}`],
     ['model load', `${ms3(r.native.model_load_ms)} ms`],
   ])}
-${stepGraphs(r)}
+${stepGraphs(r)}${firefoxMarkdown(r)}
 ## How it was measured
 
 - **Events.** \`shopper-intent replay-fixture\` writes the test users of seed 0 of the Taobao sample
@@ -313,7 +367,8 @@ ${(r.notes ?? []).map((n) => `- **Note.** ${n[0].toUpperCase()}${n.slice(1)}.`).
 
 ${mdTable(['', ''], [
     ['CPU', `${m.cpu}, ${m.cores} cores`],
-    ['Chromium', `${r.browser.chromium} (headless; the flags of tests/browser/helpers.mjs and those above)`],
+    ['Chromium', `${r.browser.version ?? r.browser.chromium} (headless; the flags of tests/browser/helpers.mjs and those above)`],
+    ...(r.firefox ? [['Firefox', `${r.firefox.version} (Debian's firefox-esr, headless)`]] : []),
     ['Node', m.node],
     ['onnxruntime-web', m.onnxruntimeWeb],
     ['rustc', m.rustc ?? '?'],

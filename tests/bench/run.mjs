@@ -2,16 +2,16 @@
 // `make bench`: the project's benchmark. Figures, never assertions.
 //
 //   node tests/bench/run.mjs [--models DIR] [--out build/bench] [--md BENCHMARKS.md]
-//                            [--passes 5] [--million 1000000] [--visits 3] [--quick]
+//                            [--passes 5] [--million 1000000] [--visits 3] [--quick] [--no-firefox]
 //                            [--cli target/native/shopper-intent] [--input UserBehavior_first100k.csv]
 //
 // In one run: the replay fixture (the test users' events and the engine's feature rows, from
 // the CLI), ONNX step graphs of the model for onnxruntime-web (tests/bench/tools/onnx_step.py,
 // beside the model's own ONNX file when it has one), the native CLI benchmark, then headless
 // Chromium (tests/bench/browser.mjs): our package and onnxruntime-web, first and repeat visits,
-// per-event times, memory after 1M events. It prints one side-by-side table, writes
-// OUT/results.json, and regenerates BENCHMARKS.md and BENCHMARKS.svg (tests/bench/report.mjs),
-// keeping BENCHMARKS.md's hand-written notes.
+// per-event times, memory after 1M events; then the same in headless Firefox (--no-firefox skips
+// it). It prints one side-by-side table, writes OUT/results.json, and regenerates BENCHMARKS.md
+// and BENCHMARKS.svg (tests/bench/report.mjs), keeping BENCHMARKS.md's hand-written notes.
 //
 // --models (or $MODELS) is the model directory, default models/. --quick is for working on the
 // bench itself: 2 passes, 50,000 memory events, 1 visit each. Needs `make wasm` and `make cli`.
@@ -22,12 +22,13 @@ import { cpus, loadavg } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { PKG, REPO, WEB } from '../browser/helpers.mjs';
 import { runBrowser } from './browser.mjs';
+import { FIREFOX } from '../browser/firefox.mjs';
 import { table, writeReport } from './report.mjs';
 
 function parseArgs(argv) {
   const a = {
     models: process.env.MODELS || 'models', out: 'build/bench', md: 'BENCHMARKS.md',
-    passes: 5, million: 1_000_000, visits: 3,
+    passes: 5, million: 1_000_000, visits: 3, firefox: true,
     cli: process.env.CLI || join(process.env.CARGO_TARGET_DIR || join(REPO, 'target'), 'native', 'shopper-intent'),
     input: process.env.TAOBAO || join(REPO, '..', 'shared', 'data', 'taobao', 'UserBehavior_first100k.csv'),
     python: process.env.PYTHON || join(REPO, 'models', '.venv', 'bin', 'python'),
@@ -44,6 +45,7 @@ function parseArgs(argv) {
     else if (k === '--cli') a.cli = v();
     else if (k === '--input') a.input = v();
     else if (k === '--quick') Object.assign(a, { passes: 2, million: 50_000, visits: 1 });
+    else if (k === '--no-firefox') a.firefox = false;
     else throw new UsageError(`unknown argument ${k}`);
   }
   for (const p of ['models', 'out', 'md', 'cli', 'input', 'python']) a[p] = resolve(REPO, a[p]);
@@ -68,6 +70,7 @@ function check(a) {
   if (!existsSync(a.input)) missing.push(`${a.input} (the Taobao sample, ../shared/data or $TAOBAO)`);
   if (!existsSync(join(a.models, 'intent.json'))) missing.push(`${a.models}/intent.json (MODELS=DIR names another model directory)`);
   if (!existsSync(join(WEB, 'node_modules', 'onnxruntime-web'))) missing.push('web/node_modules/onnxruntime-web (make tools-browser)');
+  if (a.firefox && !existsSync(FIREFOX)) missing.push(`${FIREFOX} (make tools-browser installs Debian's firefox-esr; or --no-firefox)`);
   if (missing.length) throw new UsageError(`missing:\n  ${missing.join('\n  ')}`);
   const manifest = JSON.parse(readFileSync(join(a.models, 'intent.json'), 'utf8'));
   if (manifest.format !== 2 || !manifest.model?.weights) {
@@ -197,7 +200,12 @@ async function main() {
   results.native = native(a, site);
   results.machine.loadavg.beforeBrowser = loadavg();
   // The fixture's features use the CLI's offset for Taobao logs (+08:00); the page's engine must too.
-  results.browser = await runBrowser({ site: site.site, onnx: site.onnx, utc: TAOBAO_UTC_OFFSET_MIN, passes: a.passes, million: a.million, visitsPerEngine: a.visits, log: say });
+  const settings = { site: site.site, onnx: site.onnx, utc: TAOBAO_UTC_OFFSET_MIN, passes: a.passes, million: a.million, visitsPerEngine: a.visits, log: say };
+  results.browser = await runBrowser({ browserName: 'chromium', ...settings });
+  if (a.firefox) {
+    results.machine.loadavg.beforeFirefox = loadavg();
+    results.firefox = await runBrowser({ browserName: 'firefox', ...settings });
+  }
   results.machine.loadavg.end = loadavg();
   results.seconds = (Date.now() - started) / 1000;
   writeFileSync(join(a.out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);

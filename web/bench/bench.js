@@ -39,6 +39,8 @@ const out = document.getElementById('out');
 const log = (line) => { if (out) out.textContent += `${line}\n`; };
 
 const longTasks = [];
+/** Firefox and Safari have no Long Tasks API: there "no long task" cannot be observed. */
+const LONG_TASKS_OBSERVABLE = PerformanceObserver.supportedEntryTypes?.includes('longtask') === true;
 try {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) longTasks.push({ start: e.startTime, duration: e.duration });
@@ -299,6 +301,7 @@ async function run() {
     startSinceNavigationMs: engine.t0,
     firstScore: engine.firstScore,
     loadLongTasks: tasksSince(0).filter((t) => t.start <= engine.firstAt + AFTER_FIRST_MS),
+    longTasksObservable: LONG_TASKS_OBSERVABLE,
     phases: engine.phases,
     simd: engine.simd,
     modelInfo: engine.model ?? null,
