@@ -1,4 +1,5 @@
-// The wasm modules as built: no export re-runs the module's static constructors.
+// The wasm modules as built: no export re-runs the module's static constructors, and tract's
+// model-transform registrations are not linked in.
 //
 // wasm-ld links a module that never calls `__wasm_call_ctors` itself "command style": every export
 // becomes a wrapper that first calls the constructors (tract registers its kernels in them), then
@@ -119,5 +120,21 @@ test('no export of the built wasm modules re-runs the static constructors', () =
     const count = (c) => wrappers.filter((w) => w.ctors === c).length;
     const wrapped = wrappers.filter((w) => count(w.ctors) >= 3);
     assert.deepEqual(wrapped.map((w) => w.name), [], `${f}: exports wrapped in a call to the constructors`);
+  }
+});
+
+/**
+ * Names of tract-core's model transforms, each a string in the module only when the transform's
+ * registration is linked in (crate/inventory-lean leaves them out, with all the code they reach).
+ */
+const TRANSFORM_NAMES = ['conv_nhwc', 'batchify', 'f32_to_f16', 'f16_to_f32', 'float_precision', 'export_scan_state', 'force_scan_external_state', 'set_property'];
+
+test("the built wasm modules carry none of tract's model-transform registrations", () => {
+  const files = readdirSync(PKG).filter((f) => f.endsWith('.wasm'));
+  assert.ok(files.length >= 2, `the plain and the SIMD module in ${PKG}: ${files}`);
+  for (const f of files) {
+    const bytes = readFileSync(join(PKG, f));
+    const found = TRANSFORM_NAMES.filter((name) => bytes.includes(Buffer.from(name)));
+    assert.deepEqual(found, [], `${f}: tract's transform registrations are linked in (is the [patch] of inventory in Cargo.toml still applied?)`);
   }
 });
