@@ -1,5 +1,5 @@
-// The wasm modules as built: no export re-runs the module's static constructors, and tract's
-// model-transform registrations are not linked in.
+// The wasm modules as built: no export re-runs the module's static constructors, tract's
+// model-transform registrations are not linked in, and no path of the building machine is in them.
 //
 // wasm-ld links a module that never calls `__wasm_call_ctors` itself "command style": every export
 // becomes a wrapper that first calls the constructors (tract registers its kernels in them), then
@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PKG } from './helpers.mjs';
+import { homedir } from 'node:os';
+import { PKG, REPO } from './helpers.mjs';
 
 /** An unsigned LEB128 at `pos`: [value, next position]. */
 function leb(bytes, pos) {
@@ -136,5 +137,16 @@ test("the built wasm modules carry none of tract's model-transform registrations
     const bytes = readFileSync(join(PKG, f));
     const found = TRANSFORM_NAMES.filter((name) => bytes.includes(Buffer.from(name)));
     assert.deepEqual(found, [], `${f}: tract's transform registrations are linked in (is the [patch] of inventory in Cargo.toml still applied?)`);
+  }
+});
+
+test("the built wasm modules name no path of the machine that built them", () => {
+  const machine = [REPO, homedir()].filter((p) => p && p !== '/').map((p) => `${p}/`);
+  const files = readdirSync(PKG).filter((f) => f.endsWith('.wasm'));
+  assert.ok(files.length >= 2, `the plain and the SIMD module in ${PKG}: ${files}`);
+  for (const f of files) {
+    const bytes = readFileSync(join(PKG, f));
+    const found = machine.filter((p) => bytes.includes(Buffer.from(p)));
+    assert.deepEqual(found, [], `${f}: panic messages carry this machine's paths (make wasm remaps them)`);
   }
 });
