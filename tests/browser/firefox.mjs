@@ -2,7 +2,7 @@
 // behind the part of Playwright's API the tests use (contexts with init scripts, pages with
 // goto/click/fill/evaluate/waitForFunction/waitForURL/route, and their console, pageerror and
 // request events). With SHOPPER_INTENT_BROWSER=firefox, helpers.mjs hands this browser to the
-// tests instead of Chromium; run.sh does that for the files listed in FIREFOX_TESTS there.
+// tests instead of Chromium; run.sh does that for every test file that opens a browser.
 //
 // Differences from Playwright that a test can meet, kept small on purpose:
 // - console message types are Playwright's ('warning', not puppeteer's 'warn');

@@ -1,8 +1,11 @@
 // Shared set-up of the browser tests: the static server (web/serve.mjs on a free port) and
-// headless Chromium through playwright-core. No network beyond 127.0.0.1.
+// headless Chromium through playwright-core, or headless Firefox (firefox.mjs). No network beyond
+// 127.0.0.1.
 //
 // Environment:
+//   SHOPPER_INTENT_BROWSER chromium (default) or firefox
 //   CHROMIUM               browser binary (default /usr/bin/chromium)
+//   FIREFOX                browser binary (default /usr/bin/firefox-esr)
 //   SHOPPER_INTENT_PKG     directory served as /pkg/ (default web/package/pkg, the wasm-bindgen output)
 //   SHOPPER_INTENT_MODELS  directory served as /models/ (default models/): intent.json (the
 //                          manifest) and intent.bin (the weights). The tests assert behaviour,
@@ -77,7 +80,7 @@ export function startServer() {
 
 /**
  * The browser the tests run in: Chromium, or Firefox with SHOPPER_INTENT_BROWSER=firefox
- * (firefox.mjs; run.sh runs the files of FIREFOX_TESTS there too).
+ * (firefox.mjs; run.sh runs every file that opens a browser in both).
  */
 export const BROWSER = process.env.SHOPPER_INTENT_BROWSER || 'chromium';
 if (!['chromium', 'firefox'].includes(BROWSER)) throw new Error(`SHOPPER_INTENT_BROWSER=${BROWSER}: chromium or firefox`);
