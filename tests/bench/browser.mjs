@@ -191,10 +191,10 @@ function parity(a, b) {
  * /models/ and holds intent.json, the weights, the ONNX step graphs named in `onnx` ([{name,
  * file}]), ort/ and fixture/.
  */
-export async function runBrowser({ browserName = 'chromium', site, onnx, utc, passes = 5, million = 1_000_000, visitsPerEngine = 3, firstN = 50, log = console.error }) {
+export async function runBrowser({ browserName = 'chromium', site, onnx, utc, passes = 5, million = 1_000_000, visitsPerEngine = 3, firstN = 50, log: print = console.error }) {
   const server = await serve(site);
   const browser = await launch(browserName);
-  log = ((say) => (line) => say(line.replace(/^browser:/, `${browserName}:`)))(log);
+  const log = (line) => print(line.replace(/^browser:/, `${browserName}:`));
   const fresh = async (query, timeoutMs) => {
     const context = await browser.newContext();
     try { return await visit(context, server.url, query, timeoutMs); } finally { await context.close(); }
