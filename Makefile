@@ -27,6 +27,8 @@ tools-browser:
 	bash scripts/install-tools.sh browser
 
 test-rust:
+	cargo fmt --all --check
+	cd crate/fuzz && cargo fmt --check
 	cargo test --profile native --workspace --exclude shopper-intent-wasm
 
 ## The browser package: wasm-pack with the release profile, tuned for size, twice: a plain module
@@ -126,5 +128,7 @@ test-train: cli
 bench: cli tools-browser
 	node tests/bench/run.mjs --models $(or $(MODELS),models) --cli $(CLI) --input $(TAOBAO)
 
+## Formats the Rust code (rustfmt.toml); `make test` fails on code it would change.
 fmt:
 	cargo fmt --all
+	cd crate/fuzz && cargo fmt

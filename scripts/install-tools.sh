@@ -10,6 +10,9 @@ rust)
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
   fi
+  if ! cargo fmt --version >/dev/null 2>&1; then
+    rustup component add rustfmt
+  fi
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg" ]; then
     echo "installing wasm-bindgen-cli $wbg (a few minutes, once)"
     cargo install wasm-bindgen-cli --version "$wbg"

@@ -69,7 +69,12 @@ fn session_rows(log: &Log, config: &WindowConfig) -> Result<Vec<(bool, Vec<f32>)
 
 /// Per-step time of one graph of the step, natively: `step(row, state)` over every row,
 /// best of `reps` passes; returns (p50, mean) in microseconds.
-fn time_steps(rows: &[(bool, Vec<f32>)], hidden: usize, reps: usize, mut step: impl FnMut(&[f32], &mut LstmState) -> Result<f32>) -> Result<(f64, f64)> {
+fn time_steps(
+    rows: &[(bool, Vec<f32>)],
+    hidden: usize,
+    reps: usize,
+    mut step: impl FnMut(&[f32], &mut LstmState) -> Result<f32>,
+) -> Result<(f64, f64)> {
     let mut best: Option<Vec<f64>> = None;
     for _ in 0..reps.max(1) {
         let mut state = LstmState::zero(hidden);
@@ -97,7 +102,13 @@ fn time_steps(rows: &[(bool, Vec<f32>)], hidden: usize, reps: usize, mut step: i
 /// `p`, `h_out`, `c_out`, as the trainer and `tests/bench/tools/onnx_step.py` write them), against
 /// the graph the engine builds, on the same rows.
 #[cfg(feature = "onnx")]
-fn compare_graphs(log: &Log, config: &WindowConfig, model: &SequenceModel, graphs: &[std::path::PathBuf], reps: usize) -> Result<serde_json::Value> {
+fn compare_graphs(
+    log: &Log,
+    config: &WindowConfig,
+    model: &SequenceModel,
+    graphs: &[std::path::PathBuf],
+    reps: usize,
+) -> Result<serde_json::Value> {
     use shopper_intent::model::onnx::OnnxModel;
     use shopper_intent::model::OnnxSpec;
     let rows = session_rows(log, config)?;

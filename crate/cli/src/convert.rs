@@ -144,7 +144,10 @@ pub fn check(manifest_path: &Path, fixtures: Option<&Path>) -> Result<Parity> {
                 parity.worst_fixture = parity.worst_fixture.max(d);
                 parity.fixture_steps += 1;
                 if d > FIXTURE_TOLERANCE {
-                    bail!("fixture session {i} step {r}: streamed score {got} vs the trainer's whole-session score {} ({d:e})", p[i * t + r]);
+                    bail!(
+                        "fixture session {i} step {r}: streamed score {got} vs the trainer's whole-session score {} ({d:e})",
+                        p[i * t + r]
+                    );
                 }
             }
         }
@@ -159,7 +162,8 @@ pub fn convert(manifest_path: &Path, fixtures: Option<&Path>) -> Result<Parity> 
     let mut json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", manifest_path.display()))?;
     let dir = manifest_path.parent().unwrap_or(Path::new("."));
     let model = json.get_mut("model").and_then(|m| m.as_object_mut()).context("the manifest has no model section")?;
-    let onnx_file = model.get("onnx").and_then(|o| o.get("file")).and_then(|f| f.as_str()).context("the manifest names no model.onnx.file")?;
+    let onnx_file =
+        model.get("onnx").and_then(|o| o.get("file")).and_then(|f| f.as_str()).context("the manifest names no model.onnx.file")?;
     let weights_file = model.get("weights").and_then(|f| f.as_str()).context("the manifest names no model.weights file")?.to_string();
     let onnx_bytes = std::fs::read(dir.join(onnx_file)).with_context(|| format!("reading {onnx_file}"))?;
     let w = weights_from_onnx(&onnx_bytes)?;

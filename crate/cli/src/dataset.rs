@@ -84,11 +84,8 @@ impl Users {
 
 /// The split of each user, in the order given.
 pub fn assign_splits(users: &[UserLog], seed: u64) -> Vec<Split> {
-    let mut order: Vec<(Vec<u8>, usize)> = users
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (Sha256::digest(format!("{seed}:{}", u.user).as_bytes()).to_vec(), i))
-        .collect();
+    let mut order: Vec<(Vec<u8>, usize)> =
+        users.iter().enumerate().map(|(i, u)| (Sha256::digest(format!("{seed}:{}", u.user).as_bytes()).to_vec(), i)).collect();
     order.sort();
     let n = users.len();
     let train = n * 70 / 100;
@@ -315,7 +312,7 @@ mod tests {
                 ev(EventKind::ViewItem, 0),
                 ev(EventKind::AddToCart, 1_000),
                 ev(EventKind::Purchase, 2_000),
-                ev(EventKind::ViewItem, 3_000), // after the purchase: no sample
+                ev(EventKind::ViewItem, 3_000),       // after the purchase: no sample
                 ev(EventKind::Purchase, gap + 3_000), // a session that starts with its purchase
                 ev(EventKind::ViewItem, 2 * gap + 3_000),
                 ev(EventKind::ViewItem, 2 * gap + 4_000),

@@ -89,7 +89,8 @@ pub fn baselines(s: &Scored, kinds: &shopper_intent::Kinds) -> Vec<(&'static str
             (0..len)
                 .map(|i| {
                     let r = row(i);
-                    f32::from(u8::from(count(r, cart) + count(r, wish) > 0.0)) + f32::from(u8::from(r[n + agg::PENDING_TOUCHES] > 0.0)) * 0.5
+                    f32::from(u8::from(count(r, cart) + count(r, wish) > 0.0))
+                        + f32::from(u8::from(r[n + agg::PENDING_TOUCHES] > 0.0)) * 0.5
                 })
                 .collect(),
         ),

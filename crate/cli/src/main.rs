@@ -11,10 +11,10 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VERSION};
 use shopper_intent::{Kinds, WindowConfig};
-use shopper_intent_cli::dataset::Users;
-use shopper_intent_cli::logs::{self, BadLine, Format, Log, OnError, ReadOptions, SHOWN_BAD_LINES, TAOBAO_END_MS, TAOBAO_START_MS};
 #[cfg(feature = "onnx")]
 use shopper_intent_cli::convert;
+use shopper_intent_cli::dataset::Users;
+use shopper_intent_cli::logs::{self, BadLine, Format, Log, OnError, ReadOptions, SHOWN_BAD_LINES, TAOBAO_END_MS, TAOBAO_START_MS};
 use shopper_intent_cli::{bench, eval, featurize, model_files, reach, replay, report, score};
 
 #[derive(Parser)]
@@ -61,7 +61,8 @@ impl Input {
         let (s, e) = if format == Format::Taobao { (TAOBAO_START_MS, TAOBAO_END_MS) } else { (i64::MIN, i64::MAX) };
         let window = (self.start_ms.unwrap_or(s), self.end_ms.unwrap_or(e));
         let options = ReadOptions { format: Some(format), window, on_error: self.on_error, max_malformed: self.max_malformed };
-        let log = logs::read(BufReader::with_capacity(1 << 20, open()?), options).with_context(|| format!("reading {}", self.input.display()))?;
+        let log =
+            logs::read(BufReader::with_capacity(1 << 20, open()?), options).with_context(|| format!("reading {}", self.input.display()))?;
         report_bad(&log.bad, "malformed, skipped");
         if self.utc_offset_min.is_none() && log.format == Format::Jsonl {
             eprintln!("note: no --utc-offset-min given: the shop's local time is taken as UTC (it only affects the hour-of-day features)");
@@ -349,7 +350,10 @@ fn features(kinds: Option<Vec<String>>, model: Option<&Path>, json: bool) -> Res
     let seq = sequence_features(&kinds);
     let agg = aggregate_features(&kinds);
     if json {
-        println!("{}", json!({"feature_version": FEATURE_VERSION, "kinds": kinds.names(), "sequence_features": seq, "aggregate_features": agg}));
+        println!(
+            "{}",
+            json!({"feature_version": FEATURE_VERSION, "kinds": kinds.names(), "sequence_features": seq, "aggregate_features": agg})
+        );
     } else {
         println!("feature version {FEATURE_VERSION}, kinds {}\n\nsequence features (per event):", kinds.names().join(", "));
         for (i, n) in seq.iter().enumerate() {
@@ -364,7 +368,15 @@ fn features(kinds: Option<Vec<String>>, model: Option<&Path>, json: bool) -> Res
 }
 
 /// Evaluates each seed's model on that seed's users, then prints the mean and spread over seeds.
-fn eval_seeds(input: &Input, model: &str, compare: Option<&str>, seeds: &[u64], split: &str, reps: usize, json_out: Option<&Path>) -> Result<()> {
+fn eval_seeds(
+    input: &Input,
+    model: &str,
+    compare: Option<&str>,
+    seeds: &[u64],
+    split: &str,
+    reps: usize,
+    json_out: Option<&Path>,
+) -> Result<()> {
     if seeds.len() > 1 && !model.contains("{seed}") {
         bail!("a model is trained on one seed's users: with several seeds give --model as a path with {{seed}} in it");
     }

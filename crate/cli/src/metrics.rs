@@ -183,13 +183,7 @@ pub struct Estimate {
 
 /// Resamples users with replacement `reps` times; for each replicate calls `metric` with the
 /// sample indices drawn. `groups[u]` lists user u's sample indices.
-pub fn bootstrap(
-    groups: &[Vec<usize>],
-    reps: usize,
-    seed: u64,
-    full: f64,
-    mut metric: impl FnMut(&[usize]) -> Option<f64>,
-) -> Estimate {
+pub fn bootstrap(groups: &[Vec<usize>], reps: usize, seed: u64, full: f64, mut metric: impl FnMut(&[usize]) -> Option<f64>) -> Estimate {
     let mut rng = SplitMix::new(seed);
     let mut values = Vec::with_capacity(reps);
     let mut idx = Vec::new();

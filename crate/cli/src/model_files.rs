@@ -42,6 +42,7 @@ pub fn read(path: &Path) -> Result<ModelFiles> {
 /// Reads and loads a model.
 pub fn load(path: &Path) -> Result<(SequenceModel, ModelFiles)> {
     let files = read(path)?;
-    let model = SequenceModel::load(&files.weights, &files.manifest_text).with_context(|| format!("loading {}", files.manifest_path.display()))?;
+    let model =
+        SequenceModel::load(&files.weights, &files.manifest_text).with_context(|| format!("loading {}", files.manifest_path.display()))?;
     Ok((model, files))
 }

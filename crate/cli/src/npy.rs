@@ -82,8 +82,7 @@ pub fn from_bytes<T: Element>(bytes: &[u8]) -> Result<(Vec<usize>, Vec<T>)> {
         bail!("Fortran order is not supported");
     }
     let shape_text = header.split("'shape': (").nth(1).and_then(|s| s.split(')').next()).context("no shape")?;
-    let shape: Vec<usize> =
-        shape_text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::parse).collect::<Result<_, _>>()?;
+    let shape: Vec<usize> = shape_text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::parse).collect::<Result<_, _>>()?;
     let n: usize = shape.iter().product();
     let size = std::mem::size_of::<T>();
     let data = &bytes[start + len..];

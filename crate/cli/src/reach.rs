@@ -139,20 +139,27 @@ pub fn reach(log: &Log, users: Users, model: &SequenceModel, utc_offset_min: i32
     let entering_purchasing = entering.iter().filter(|f| f.purchased).count();
     let at: Vec<f64> = entering.iter().map(|f| f64::from(f.entered_at.unwrap_or(0))).collect();
     let share: Vec<f64> = entering.iter().map(|f| f64::from(f.entered_at.unwrap_or(0)) / f64::from(f.events.max(1))).collect();
-    let to_purchase: Vec<f64> = entering
-        .iter()
-        .filter_map(|f| Some(f64::from(f.purchase_at? - f.entered_at?)))
-        .collect();
+    let to_purchase: Vec<f64> = entering.iter().filter_map(|f| Some(f64::from(f.purchase_at? - f.entered_at?))).collect();
     let n = entering.len() as f64;
     let p = if entering.is_empty() { 0.0 } else { entering_purchasing as f64 / n };
     let treated = 1.0 - plan.holdout;
     let mut arms: Vec<Arm> = plan
         .arms
         .iter()
-        .map(|(name, w)| Arm { name: name.clone(), share: treated * w, exposed: n * treated * w, purchasing: entering_purchasing as f64 * treated * w })
+        .map(|(name, w)| Arm {
+            name: name.clone(),
+            share: treated * w,
+            exposed: n * treated * w,
+            purchasing: entering_purchasing as f64 * treated * w,
+        })
         .collect();
     if plan.holdout > 0.0 {
-        arms.push(Arm { name: "holdout".into(), share: plan.holdout, exposed: n * plan.holdout, purchasing: entering_purchasing as f64 * plan.holdout });
+        arms.push(Arm {
+            name: "holdout".into(),
+            share: plan.holdout,
+            exposed: n * plan.holdout,
+            purchasing: entering_purchasing as f64 * plan.holdout,
+        });
     }
     let mut treated_sizes: Vec<f64> = plan.arms.iter().map(|(_, w)| treated * w).collect();
     treated_sizes.sort_by(f64::total_cmp);

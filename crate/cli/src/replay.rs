@@ -35,11 +35,21 @@ pub fn write(log: &Log, users: Users, config: &WindowConfig, out: &Path) -> Resu
             .map(|(i, (_, e))| {
                 let mut v = json!({"type": e.kind.name(), "ts": e.ts_ms});
                 let o = v.as_object_mut().expect("an object");
-                if let Some(x) = &e.item { o.insert("item".into(), x.clone().into()); }
-                if let Some(x) = &e.category { o.insert("category".into(), x.clone().into()); }
-                if let Some(x) = e.price { o.insert("price".into(), x.into()); }
-                if let Some(x) = e.quantity { o.insert("quantity".into(), x.into()); }
-                if let Some(x) = &e.session { o.insert("session".into(), x.clone().into()); }
+                if let Some(x) = &e.item {
+                    o.insert("item".into(), x.clone().into());
+                }
+                if let Some(x) = &e.category {
+                    o.insert("category".into(), x.clone().into());
+                }
+                if let Some(x) = e.price {
+                    o.insert("price".into(), x.into());
+                }
+                if let Some(x) = e.quantity {
+                    o.insert("quantity".into(), x.into());
+                }
+                if let Some(x) = &e.session {
+                    o.insert("session".into(), x.clone().into());
+                }
                 o.insert("row".into(), row_of.get(&(u as i64, i as u32)).map_or(-1, |r| *r as i64).into());
                 v
             })

@@ -45,7 +45,13 @@ pub fn featurized(f: &Featurized, log: &Log, options: &Options, out: &std::path:
             100.0 * c.positive_samples as f64 / c.samples.max(1) as f64
         );
     }
-    println!("feature version {}, W = {}; written to {} in {:.2?}", shopper_intent::features::FEATURE_VERSION, options.window, out.display(), elapsed);
+    println!(
+        "feature version {}, W = {}; written to {} in {:.2?}",
+        shopper_intent::features::FEATURE_VERSION,
+        options.window,
+        out.display(),
+        elapsed
+    );
 }
 
 /// The table of one evaluation.
@@ -84,7 +90,13 @@ pub fn eval(users: &str, scored: &Scored, figs: &[Figures], reps: usize) {
         .iter()
         .zip(&m.auc_by_prefix)
         .map(|(&(lo, hi), v)| {
-            let range = if lo == hi { format!("{lo}") } else if hi == u32::MAX { format!("{lo}+") } else { format!("{lo}-{hi}") };
+            let range = if lo == hi {
+                format!("{lo}")
+            } else if hi == u32::MAX {
+                format!("{lo}+")
+            } else {
+                format!("{lo}-{hi}")
+            };
             format!("{range}: {}", fmt_opt(*v))
         })
         .collect();
@@ -122,7 +134,11 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach) {
         100.0 * r.precision,
         100.0 * r.recall
     );
-    println!("entry at event (25/50/75%): {}; as a share of the session: {}", q(&r.entry_event_quartiles), format!("{:.2} / {:.2} / {:.2}", r.entry_share_quartiles[0], r.entry_share_quartiles[1], r.entry_share_quartiles[2]));
+    println!(
+        "entry at event (25/50/75%): {}; as a share of the session: {}",
+        q(&r.entry_event_quartiles),
+        format!("{:.2} / {:.2} / {:.2}", r.entry_share_quartiles[0], r.entry_share_quartiles[1], r.entry_share_quartiles[2])
+    );
     println!("buyers: events from entry to purchase (25/50/75%): {}", q(&r.events_to_purchase_quartiles));
     println!("{:12} {:>7} {:>10} {:>11}", "arm", "share", "exposed", "purchasing");
     for a in &r.arms {
@@ -134,6 +150,10 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach) {
         100.0 * r.minimum_detectable_effect_holdout
     );
     for (sessions, m, h) in &r.minimum_detectable_effect_at {
-        println!("  with {sessions} sessions of such traffic: {:.1} points between the treated arms, {:.1} against the holdout", 100.0 * m, 100.0 * h);
+        println!(
+            "  with {sessions} sessions of such traffic: {:.1} points between the treated arms, {:.1} against the holdout",
+            100.0 * m,
+            100.0 * h
+        );
     }
 }

@@ -36,7 +36,9 @@ pub fn score(log: &Log, model: &SequenceModel, utc_offset_min: i32, out: &mut im
                         "converted": up.converted, "ignored": up.ignored, "scored": up.scored, "newSession": up.new_session,
                     })
                 }
-                Some(Err(e)) => json!({"line": line, "user": user.user, "type": event.kind.name(), "error": e.to_string(), "code": e.code()}),
+                Some(Err(e)) => {
+                    json!({"line": line, "user": user.user, "type": event.kind.name(), "error": e.to_string(), "code": e.code()})
+                }
                 None => json!({"line": line, "user": user.user, "error": "not scored", "code": "ENGINE_FAILED"}),
             };
             lines.push((*line, v.to_string()));

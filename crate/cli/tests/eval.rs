@@ -37,8 +37,7 @@ fn eval_reproduces_the_manifest_figures_on_seed_0_test_users() {
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("models/intent.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("models/intent.json")).unwrap()).unwrap();
     let want = &manifest["metrics"];
     let model = &got["figures"][0];
     assert_eq!(model["name"], "model");
@@ -70,7 +69,8 @@ fn eval_over_several_seeds_takes_one_model_per_seed() {
     let Some(data) = taobao() else { return };
     let cli = || Command::new(env!("CARGO_BIN_EXE_shopper-intent"));
     // Without a {seed} template, one model cannot be evaluated on several splits.
-    let run = cli().args(["eval", "--seed", "0,1", "--input"]).arg(&data).arg("--model").arg(root().join("models/intent.json")).output().unwrap();
+    let run =
+        cli().args(["eval", "--seed", "0,1", "--input"]).arg(&data).arg("--model").arg(root().join("models/intent.json")).output().unwrap();
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("{seed}"));
     // With one: here the same weights stand in for two seeds' models (only the mechanics are tested).

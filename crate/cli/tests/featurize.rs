@@ -113,7 +113,18 @@ fn the_kinds_can_be_given_and_the_shops_session_ids_decide_sessions() {
     }
     std::fs::write(&log, lines.join("\n")).unwrap();
     let out = dir.join("out");
-    let run = cli(&["featurize", "--input", path(&log), "--kinds", "size_guide_open,view_item,purchase", "--utc-offset-min", "60", "--out", path(&out), "--allow-small"]);
+    let run = cli(&[
+        "featurize",
+        "--input",
+        path(&log),
+        "--kinds",
+        "size_guide_open,view_item,purchase",
+        "--utc-offset-min",
+        "60",
+        "--out",
+        path(&out),
+        "--allow-small",
+    ]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     assert!(!text(&run.stderr).contains("taken as UTC"));
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
@@ -228,7 +239,8 @@ fn eval_takes_a_whole_log_as_test_users() {
     let dir = out_dir("evalall");
     let model = model_in(&dir);
     let json = dir.join("eval.json");
-    let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model), "--json", path(&json)]);
+    let run =
+        cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model), "--json", path(&json)]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["counts"]["users"], 3, "every user of the log");
@@ -252,7 +264,21 @@ fn reach_replays_a_policy_and_counts_each_arm() {
     m["segments"] = serde_json::json!({"medium": 0.0001, "high": 0.0002});
     std::fs::write(&model, m.to_string()).unwrap();
     let json = dir.join("reach.json");
-    let run = cli(&["reach", "--split", "all", "--input", path(&fixture()), "--model", path(&model), "--arms", "a:0.25,b:0.75", "--holdout", "0.2", "--json", path(&json)]);
+    let run = cli(&[
+        "reach",
+        "--split",
+        "all",
+        "--input",
+        path(&fixture()),
+        "--model",
+        path(&model),
+        "--arms",
+        "a:0.25,b:0.75",
+        "--holdout",
+        "0.2",
+        "--json",
+        path(&json),
+    ]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     // u1: a session that buys at its 4th event and one that does not; u2: a session that starts

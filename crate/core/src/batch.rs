@@ -4,10 +4,10 @@
 //! the per-event results are the same as [`crate::Engine::track`]'s (a test checks it).
 
 use crate::engine::{Begun, Tracker, Update};
+use crate::error::Error;
 use crate::event::Event;
 use crate::model::{BatchModel, LstmState, SequenceModel, Thresholds};
 use crate::window::WindowConfig;
-use crate::error::Error;
 
 /// Scores streams of events (one per shopper) in batches.
 pub struct BatchScorer {
@@ -46,7 +46,8 @@ impl BatchScorer {
         let mut lanes: Vec<Lane> = Vec::with_capacity(b);
         let mut next_stream = 0;
         let (f, h) = (self.model_inputs(), self.hidden);
-        let (mut rows, mut hs, mut cs, mut p) = (Vec::with_capacity(b * f), Vec::with_capacity(b * h), Vec::with_capacity(b * h), vec![0.0; b]);
+        let (mut rows, mut hs, mut cs, mut p) =
+            (Vec::with_capacity(b * f), Vec::with_capacity(b * h), Vec::with_capacity(b * h), vec![0.0; b]);
         let mut state = LstmState::zero(h);
         let mut waiting: Vec<usize> = Vec::with_capacity(b);
         loop {

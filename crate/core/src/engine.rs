@@ -20,13 +20,13 @@
 
 use std::collections::VecDeque;
 
+use crate::error::Error;
 use crate::event::{Event, EventKind, Kind};
 use crate::features::factor_groups;
 use crate::hash::Salt;
 use crate::model::{LstmState, SequenceModel, Thresholds};
 use crate::state::{bad, fnv1a, Reader, Writer};
 use crate::window::{Outcome, Window, WindowConfig};
-use crate::error::Error;
 
 /// Score points kept for the current session (the newest ones).
 pub const MAX_SCORE_POINTS: usize = 512;

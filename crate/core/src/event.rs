@@ -3,8 +3,8 @@
 //! The event contract is checked here and nowhere else: the JavaScript, wasm and CLI layers only
 //! convert shapes and pass this module's errors on.
 
-use crate::mapping::canonical_kind;
 use crate::error::Error;
+use crate::mapping::canonical_kind;
 
 /// Timestamps before this are refused as absurd: 2000-01-01T00:00:00Z.
 pub const MIN_TS_MS: i64 = 946_684_800_000;

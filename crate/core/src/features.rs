@@ -205,7 +205,11 @@ pub fn factor_groups(kinds: &Kinds) -> Vec<FactorGroup> {
     let nums = |cols: &[usize]| -> Vec<usize> { cols.iter().map(|c| n + c).collect() };
     let own: Vec<usize> = kinds.with_columns().enumerate().filter(|(_, k)| k.standard().is_none()).map(|(i, _)| i).collect();
     let groups = [
-        ("carts", "Added to cart", [kind_cols(&[K::AddToCart, K::RemoveFromCart]), nums(&[num::LOG_SESSION_CARTS, num::LOG_CART_VALUE])].concat()),
+        (
+            "carts",
+            "Added to cart",
+            [kind_cols(&[K::AddToCart, K::RemoveFromCart]), nums(&[num::LOG_SESSION_CARTS, num::LOG_CART_VALUE])].concat(),
+        ),
         ("wishlist", "Added to wishlist", kind_cols(&[K::AddToWishlist])),
         ("checkout", "Checkout steps", kind_cols(&[K::ViewCart, K::BeginCheckout, K::AddPaymentInfo])),
         ("views", "Pages and products viewed", kind_cols(&[K::PageView, K::ViewItemList, K::SelectItem, K::ViewItem, K::Search])),
@@ -218,22 +222,14 @@ pub fn factor_groups(kinds: &Kinds) -> Vec<FactorGroup> {
         ("pace", "Time and pace of the session", nums(&[num::LOG_GAP_S, num::LOG_ELAPSED_S, num::LOG_POSITION])),
         ("time_of_day", "Time of day", nums(&[num::HOUR_SIN, num::HOUR_COS])),
         ("price", "Prices looked at", nums(&[num::LOG_PRICE])),
-        (
-            "earlier_sessions",
-            "Earlier visits",
-            nums(&[num::LOG_PREV_SESSIONS, num::LOG_PREV_PURCHASE_SESSIONS, num::LOG_HOURS_SINCE_PREV]),
-        ),
+        ("earlier_sessions", "Earlier visits", nums(&[num::LOG_PREV_SESSIONS, num::LOG_PREV_PURCHASE_SESSIONS, num::LOG_HOURS_SINCE_PREV])),
         (
             "pending_items",
             "Items saved in an earlier visit",
             nums(&[num::ITEM_PENDING_CART, num::ITEM_PENDING_WISHLIST, num::LOG_PENDING_ITEMS, num::PENDING_TOUCHED]),
         ),
     ];
-    groups
-        .into_iter()
-        .filter(|(_, _, c)| !c.is_empty())
-        .map(|(id, label, columns)| FactorGroup { id, label, columns })
-        .collect()
+    groups.into_iter().filter(|(_, _, c)| !c.is_empty()).map(|(id, label, columns)| FactorGroup { id, label, columns }).collect()
 }
 
 /// `ln(1 + x)` for the non-negative counts and durations the features use.

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use crate::event::{EventKind, Kind};
 use crate::error::Error;
+use crate::event::{EventKind, Kind};
 
 /// The most event kinds one model reads.
 pub const MAX_KINDS: usize = 64;

@@ -75,17 +75,10 @@ impl Vocabulary {
     }
 }
 
-const TAOBAO: &[(&str, EventKind)] = &[
-    ("pv", EventKind::ViewItem),
-    ("fav", EventKind::AddToWishlist),
-    ("cart", EventKind::AddToCart),
-    ("buy", EventKind::Purchase),
-];
+const TAOBAO: &[(&str, EventKind)] =
+    &[("pv", EventKind::ViewItem), ("fav", EventKind::AddToWishlist), ("cart", EventKind::AddToCart), ("buy", EventKind::Purchase)];
 
-const GA4_EXTRA: &[(&str, EventKind)] = &[
-    ("view_promotion", EventKind::ViewItemList),
-    ("select_promotion", EventKind::SelectItem),
-];
+const GA4_EXTRA: &[(&str, EventKind)] = &[("view_promotion", EventKind::ViewItemList), ("select_promotion", EventKind::SelectItem)];
 
 const SHOPIFY: &[(&str, EventKind)] = &[
     ("page_viewed", EventKind::PageView),
@@ -161,11 +154,8 @@ mod tests {
 
     #[test]
     fn tables_have_no_name_that_means_two_things() {
-        let all: Vec<(&str, EventKind)> = [TAOBAO, GA4_EXTRA, SHOPIFY, SEGMENT]
-            .concat()
-            .into_iter()
-            .chain(EventKind::ALL.iter().map(|k| (k.name(), *k)))
-            .collect();
+        let all: Vec<(&str, EventKind)> =
+            [TAOBAO, GA4_EXTRA, SHOPIFY, SEGMENT].concat().into_iter().chain(EventKind::ALL.iter().map(|k| (k.name(), *k))).collect();
         for (i, (a, ka)) in all.iter().enumerate() {
             for (b, kb) in &all[i + 1..] {
                 assert!(a != b || ka == kb, "{a} maps to {ka:?} and {kb:?}");

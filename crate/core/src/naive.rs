@@ -10,8 +10,8 @@ use crate::features::{agg, aggregate_len, hour_of_day, log1p, num, row_len};
 use crate::hash::hash_id;
 use crate::kinds::Column;
 use crate::window::{
-    Pending, WindowConfig, EWMA_ALPHA, FLAG_BOUGHT, FLAG_CART, FLAG_WISHLIST, MAX_PENDING, MAX_SESSION_ITEMS, MA_SPAN,
-    PENDING_TTL_MS, REORDER_TOLERANCE_MS, SESSION_GAP_MS,
+    Pending, WindowConfig, EWMA_ALPHA, FLAG_BOUGHT, FLAG_CART, FLAG_WISHLIST, MAX_PENDING, MAX_SESSION_ITEMS, MA_SPAN, PENDING_TTL_MS,
+    REORDER_TOLERANCE_MS, SESSION_GAP_MS,
 };
 
 /// An event as the window would accept it: time clamped, ids hashed.
@@ -212,11 +212,9 @@ pub fn features(config: &WindowConfig, events: &[Event]) -> (Vec<Vec<f32>>, Vec<
     a[agg::EVENTS_PER_MINUTE] = (s.len() as f64 / (duration_s / 60.0 + 1.0)) as f32;
     let count = |k: EventKind| s.iter().filter(|e| e.is(k)).count();
     a[agg::CART_RATE] = count(EventKind::AddToCart) as f32 / count(EventKind::ViewItem).max(1) as f32;
-    a[agg::MAX_ITEM_VIEWS] = items_tracked
-        .iter()
-        .map(|h| s.iter().filter(|e| e.item == Some(*h) && e.is(EventKind::ViewItem)).count())
-        .max()
-        .unwrap_or(0) as f32;
+    a[agg::MAX_ITEM_VIEWS] =
+        items_tracked.iter().map(|h| s.iter().filter(|e| e.item == Some(*h) && e.is(EventKind::ViewItem)).count()).max().unwrap_or(0)
+            as f32;
     let prefix = &s[..prefix_len];
     let recent = &prefix[prefix.len().saturating_sub(MA_SPAN)..];
     a[agg::ENGAGEMENT_MA] =

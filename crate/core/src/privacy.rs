@@ -179,7 +179,13 @@ mod tests {
             let mut counts = [0u64; 3];
             for _ in 0..100_000 {
                 let u = rng.next();
-                let t = if u < truth[0] { 0 } else if u < truth[0] + truth[1] { 1 } else { 2 };
+                let t = if u < truth[0] {
+                    0
+                } else if u < truth[0] + truth[1] {
+                    1
+                } else {
+                    2
+                };
                 counts[rr.report(t, rng.next(), rng.next())] += 1;
             }
             for (j, e) in rr.estimate(&counts).unwrap().iter().enumerate() {

@@ -18,10 +18,10 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use crate::error::Error;
 use crate::features::{row_len, FEATURE_VERSION};
 use crate::kinds::{Kinds, MAX_KINDS};
 use crate::window::{EarlierSessions, ItemStat, Pending, Rows, Session, Window, WindowConfig, MAX_PENDING, MAX_SESSION_ITEMS, MA_SPAN};
-use crate::error::Error;
 
 const MAGIC: &[u8; 4] = b"SIST";
 /// The window state format this engine writes and reads.

@@ -19,11 +19,11 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use crate::error::Error;
 use crate::event::{Event, EventKind, Kind};
-use crate::features::{agg, hour_of_day, log1p, num, row_len, aggregate_len};
+use crate::features::{agg, aggregate_len, hour_of_day, log1p, num, row_len};
 use crate::hash::{hash_id, Salt};
 use crate::kinds::{Column, Kinds};
-use crate::error::Error;
 
 /// Without a session id from the shop, a gap longer than this starts a new session (the Google
 /// Analytics rule).
@@ -81,10 +81,7 @@ impl WindowConfig {
             return Err(Error::BadOptions(format!("window must be 1..={MAX_WINDOW}, got {}", self.window)));
         }
         if self.utc_offset_min.abs() > 18 * 60 {
-            return Err(Error::BadOptions(format!(
-                "utc offset must be within ±1080 minutes, got {}",
-                self.utc_offset_min
-            )));
+            return Err(Error::BadOptions(format!("utc offset must be within ±1080 minutes, got {}", self.utc_offset_min)));
         }
         Ok(())
     }

@@ -39,7 +39,8 @@ fn stream(n: usize, seed: u64) -> Vec<Event> {
                 1 => 0,
                 _ => 1_000 + next(60_000) as i64,
             };
-            let kind = if next(60) == 0 { EventKind::Purchase.into() } else { Kind::parse(names[next(names.len() as u64) as usize]).unwrap() };
+            let kind =
+                if next(60) == 0 { EventKind::Purchase.into() } else { Kind::parse(names[next(names.len() as u64) as usize]).unwrap() };
             let mut e = Event::new(kind, t).with_item(format!("sku-{}", next(9)), format!("c{}", next(3)));
             e.price = (next(3) == 0).then(|| next(200) as f64);
             e.quantity = (i % 7 == 0).then_some(2);
@@ -173,7 +174,10 @@ fn batch_scoring_equals_one_event_at_a_time() {
                 let g = got[s][i].unwrap_or_else(|| panic!("batch {batch}: stream {s} event {i} not scored"));
                 let w = want.unwrap();
                 assert!((g.score - w.score).abs() < 1e-6, "batch {batch} stream {s} event {i}: {} vs {}", g.score, w.score);
-                assert_eq!((g.segment, g.prefix, g.new_session, g.converted, g.scored), (w.segment, w.prefix, w.new_session, w.converted, w.scored));
+                assert_eq!(
+                    (g.segment, g.prefix, g.new_session, g.converted, g.scored),
+                    (w.segment, w.prefix, w.new_session, w.converted, w.scored)
+                );
             }
         }
     }

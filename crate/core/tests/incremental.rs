@@ -78,8 +78,20 @@ fn steps(max: usize) -> impl Strategy<Value = Vec<Step>> {
 fn config() -> impl Strategy<Value = WindowConfig> {
     (1usize..10, -720i32..840, 0u8..3, any::<[u8; 16]>()).prop_map(|(window, utc_offset_min, which, salt)| {
         let names: &[&str] = match which {
-            0 => &["page_view", "view_item_list", "select_item", "view_item", "search", "add_to_wishlist", "add_to_cart",
-                   "remove_from_cart", "view_cart", "begin_checkout", "add_payment_info", "purchase"],
+            0 => &[
+                "page_view",
+                "view_item_list",
+                "select_item",
+                "view_item",
+                "search",
+                "add_to_wishlist",
+                "add_to_cart",
+                "remove_from_cart",
+                "view_cart",
+                "begin_checkout",
+                "add_payment_info",
+                "purchase",
+            ],
             1 => &["view_item", "add_to_wishlist", "add_to_cart", "purchase"],
             _ => &["own_13", "view_item", "purchase", "own_12", "add_to_cart", "remove_from_cart"],
         };
@@ -173,7 +185,15 @@ fn caps_saturate_identically() {
     // Many sessions, each carting a few fresh items: more than MAX_PENDING pending items.
     for s in 0..30u16 {
         for i in 0..4u16 {
-            steps.push(Step { kind: 6, gap: 1_000, item: Some(s * 4 + i), category: Some((i % 6) as u8), price: None, quantity: None, session: None });
+            steps.push(Step {
+                kind: 6,
+                gap: 1_000,
+                item: Some(s * 4 + i),
+                category: Some((i % 6) as u8),
+                price: None,
+                quantity: None,
+                session: None,
+            });
         }
         steps.push(Step { kind: 3, gap: SESSION_GAP_MS + 5, item: Some(s), category: None, price: None, quantity: None, session: None });
     }

@@ -234,11 +234,8 @@ mod tests {
 
     pub struct Again(pub u8);
     crate::collect!(Again);
-    static AGAIN: crate::Node = crate::Node {
-        value: &Again(1),
-        next: crate::__private::UnsafeCell::new(None),
-        pushed: crate::__private::AtomicBool::new(false),
-    };
+    static AGAIN: crate::Node =
+        crate::Node { value: &Again(1), next: crate::__private::UnsafeCell::new(None), pushed: crate::__private::AtomicBool::new(false) };
 
     fn sorted<I: IntoIterator<Item = &'static Plugin>>(it: I) -> Vec<&'static str> {
         let mut v: Vec<&str> = it.into_iter().map(|p| p.0).collect();

@@ -122,13 +122,25 @@ pub fn event_from_fields(f: &EventFields<'_>) -> Result<core::Event, IntentError
 /// The same event from fields that already have the plain shapes (the page package passes
 /// strings within the length limits and numbers this way, and anything else through
 /// [`event_from_fields`]); both end in [`event_from_parts`].
-pub fn event_from_plain(kind: &str, ts: f64, ids: [Option<String>; 3], price: Option<f64>, quantity: Option<f64>) -> Result<core::Event, IntentError> {
+pub fn event_from_plain(
+    kind: &str,
+    ts: f64,
+    ids: [Option<String>; 3],
+    price: Option<f64>,
+    quantity: Option<f64>,
+) -> Result<core::Event, IntentError> {
     let kind = core::Kind::parse(kind)?;
     event_from_parts(kind, check_ts(ts)?, ids, price, quantity)
 }
 
 /// `ids`: item, category, session.
-fn event_from_parts(kind: core::Kind, ts: i64, ids: [Option<String>; 3], price: Option<f64>, quantity: Option<f64>) -> Result<core::Event, IntentError> {
+fn event_from_parts(
+    kind: core::Kind,
+    ts: i64,
+    ids: [Option<String>; 3],
+    price: Option<f64>,
+    quantity: Option<f64>,
+) -> Result<core::Event, IntentError> {
     let [item, category, session] = ids;
     let mut e = core::Event::new(kind, ts);
     e.item = item;
@@ -180,7 +192,8 @@ pub fn options_from_js(v: &JsValue) -> Result<core::EngineOptions, IntentError> 
     }
     let hysteresis = read("hysteresis")?;
     if !absent(&hysteresis) {
-        options.hysteresis = hysteresis.as_f64().filter(|h| h.is_finite()).ok_or_else(|| options_error("hysteresis must be a number"))? as f32;
+        options.hysteresis =
+            hysteresis.as_f64().filter(|h| h.is_finite()).ok_or_else(|| options_error("hysteresis must be a number"))? as f32;
     }
     let thresholds = read("thresholds")?;
     if !absent(&thresholds) {
@@ -205,7 +218,14 @@ pub fn pack_update(u: &core::Update) -> [f64; UPDATE_LEN] {
         | u8::from(u.ignored) << 2
         | u8::from(u.scored) << 3
         | u8::from(u.new_session) << 4;
-    [f64::from(u.score), u.segment as u8 as f64, u.previous_segment as u8 as f64, f64::from(flags), f64::from(u.events), f64::from(u.prefix)]
+    [
+        f64::from(u.score),
+        u.segment as u8 as f64,
+        u.previous_segment as u8 as f64,
+        f64::from(flags),
+        f64::from(u.events),
+        f64::from(u.prefix),
+    ]
 }
 
 /// Numbers in a packed update.

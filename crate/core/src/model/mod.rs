@@ -21,11 +21,11 @@ pub mod tabular;
 
 use serde::Deserialize;
 
+use crate::error::Error;
 use crate::features::{row_len, sequence_features, FEATURE_VERSION};
 use crate::kinds::Kinds;
 use crate::state::{fnv1a, Reader};
 use crate::window::MAX_WINDOW;
-use crate::error::Error;
 
 pub use graph::{BatchModel, ModelLoader, SequenceModel};
 
@@ -51,10 +51,7 @@ impl Thresholds {
         if self.medium > 0.0 && self.medium <= self.high && self.high < 1.0 {
             Ok(())
         } else {
-            Err(Error::BadOptions(format!(
-                "segment thresholds need 0 < medium <= high < 1, got medium {} high {}",
-                self.medium, self.high
-            )))
+            Err(Error::BadOptions(format!("segment thresholds need 0 < medium <= high < 1, got medium {} high {}", self.medium, self.high)))
         }
     }
 }
@@ -155,8 +152,7 @@ impl Manifest {
         if let Some(v) = head.feature_version.filter(|v| *v != FEATURE_VERSION) {
             return mismatch(format!("model was trained on feature version {v}, this engine computes version {FEATURE_VERSION}"));
         }
-        let m: Manifest =
-            serde_json::from_str(json).map_err(|e| Error::ManifestMismatch(format!("not a valid manifest: {e}")))?;
+        let m: Manifest = serde_json::from_str(json).map_err(|e| Error::ManifestMismatch(format!("not a valid manifest: {e}")))?;
         let kinds = m.kinds()?;
         if m.sequence_features != sequence_features(&kinds) {
             return mismatch("the model's feature list differs from what this engine computes for its kinds");

@@ -39,8 +39,8 @@ pub struct TabularModel {
 impl TabularModel {
     /// Loads ONNX `bytes` described by `manifest_json`.
     pub fn load(bytes: &[u8], manifest_json: &str) -> Result<TabularModel, Error> {
-        let manifest: TabularManifest = serde_json::from_str(manifest_json)
-            .map_err(|e| Error::ManifestMismatch(format!("not a valid tabular manifest: {e}")))?;
+        let manifest: TabularManifest =
+            serde_json::from_str(manifest_json).map_err(|e| Error::ManifestMismatch(format!("not a valid tabular manifest: {e}")))?;
         if manifest.format != 1 || manifest.features.is_empty() {
             return Err(Error::ManifestMismatch("unsupported tabular manifest".into()));
         }
