@@ -26,6 +26,8 @@ browser)
   missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver)
   [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+  [ -x /usr/bin/WebKitWebDriver ] || missing+=(webkit2gtk-driver)
+  [ -x /usr/bin/xvfb-run ] || missing+=(xvfb)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing Debian's ${missing[*]}"
     apt-get update -qq

@@ -11,7 +11,7 @@ import { BROWSER, BUNDLED, MODEL, importPackage, moduleHarness, ours, setup } fr
 
 let env;
 // --expose-gc and precise memory figures for the million-event drill.
-// (Chromium only: Firefox has neither, and there the drill checks the wasm memory alone.)
+// (Chromium only: Firefox and WebKit have neither, and there the drill checks the wasm memory alone.)
 before(async () => { env = await setup({ browserArgs: BROWSER === 'chromium' ? ['--js-flags=--expose-gc', '--enable-precise-memory-info'] : [] }); });
 after(async () => { await env?.close(); });
 

@@ -88,6 +88,11 @@ function assertFailed(r, codes, mention) {
 const fulfill = (body, contentType = 'application/octet-stream', status = 200) => (route) => route.fulfill({ status, contentType, body });
 const never = () => () => { /* the request is never answered */ };
 
+// WebKitGTK's WebDriver sessions keep their data in memory, and there a reload empties the Cache
+// API's caches (measured: a cache still listed by caches.keys(), with no entries left), so a
+// repeat visit served from the cache cannot be staged in WebKit.
+const NO_REPEAT_VISIT = BROWSER === 'webkit' && 'WebKitGTK under WebDriver empties Cache API caches on a reload';
+
 test('the weights (404) fail cleanly', { timeout: 60_000 }, async () => {
   const r = await load({ model: '/models/missing.bin', manifest: MANIFEST });
   assertFailed(r, 'LOAD_FAILED', '/models/missing.bin');
@@ -205,13 +210,15 @@ test('a bad download is never cached: the next load fetches the weights again an
   };
   assert.deepEqual(await ok(), { status: 'ready', update: true }, 'the real weights load');
   assert.equal(fetched.length, 1, 'the weights were fetched, not taken from the cache');
-  await page.reload();
-  assert.deepEqual(await ok(), { status: 'ready', update: true });
-  assert.equal(fetched.length, 1, 'accepted weights are cached: no second download');
+  if (!NO_REPEAT_VISIT) {
+    await page.reload();
+    assert.deepEqual(await ok(), { status: 'ready', update: true });
+    assert.equal(fetched.length, 1, 'accepted weights are cached: no second download');
+  }
   await context.close();
 });
 
-test('a first visit fetches the weights while the manifest is on its way; a repeat visit takes them from the cache', { timeout: 60_000 }, async () => {
+test('a first visit fetches the weights while the manifest is on its way; a repeat visit takes them from the cache', { timeout: 60_000, skip: NO_REPEAT_VISIT }, async () => {
   const context = await env.browser.newContext();
   const page = await env.page(context);
   const log = [];
@@ -270,7 +277,7 @@ test('a Cache API that does not answer holds a first visit back by CACHE_GRACE_M
   await context.close();
 });
 
-test('a repeat visit takes the weights from a cache that answers late; a download started meanwhile is cancelled', { timeout: 60_000 }, async () => {
+test('a repeat visit takes the weights from a cache that answers late; a download started meanwhile is cancelled', { timeout: 60_000, skip: NO_REPEAT_VISIT }, async () => {
   const context = await env.browser.newContext();
   const page = await env.page(context);
   const visit = async () => {

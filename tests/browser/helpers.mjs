@@ -1,9 +1,9 @@
 // Shared set-up of the browser tests: the static server (web/serve.mjs on a free port) and
-// headless Chromium through playwright-core, or headless Firefox (firefox.mjs). No network beyond
-// 127.0.0.1.
+// headless Chromium through playwright-core, or headless Firefox (firefox.mjs), or WebKitGTK
+// under Xvfb (webkit.mjs). No network beyond 127.0.0.1.
 //
 // Environment:
-//   SHOPPER_INTENT_BROWSER chromium (default) or firefox
+//   SHOPPER_INTENT_BROWSER chromium (default), firefox or webkit
 //   CHROMIUM               browser binary (default /usr/bin/chromium)
 //   FIREFOX                browser binary (default /usr/bin/firefox-esr)
 //   SHOPPER_INTENT_PKG     directory served as /pkg/ (default web/package/pkg, the wasm-bindgen output)
@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchFirefox } from './firefox.mjs';
+import { launchWebKit } from './webkit.mjs';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WEB = join(REPO, 'web');
@@ -80,13 +81,23 @@ export function startServer() {
 
 /**
  * The browser the tests run in: Chromium, or Firefox with SHOPPER_INTENT_BROWSER=firefox
- * (firefox.mjs; run.sh runs every file that opens a browser in both).
+ * (firefox.mjs), or WebKitGTK with SHOPPER_INTENT_BROWSER=webkit (webkit.mjs). run.sh runs every
+ * file that opens a browser in all three.
  */
 export const BROWSER = process.env.SHOPPER_INTENT_BROWSER || 'chromium';
-if (!['chromium', 'firefox'].includes(BROWSER)) throw new Error(`SHOPPER_INTENT_BROWSER=${BROWSER}: chromium or firefox`);
+if (!['chromium', 'firefox', 'webkit'].includes(BROWSER)) throw new Error(`SHOPPER_INTENT_BROWSER=${BROWSER}: chromium, firefox or webkit`);
 
-/** Launches the headless browser with a fresh profile (and, for Chromium, `extraArgs`). */
-export function launch(extraArgs = []) {
+/**
+ * Launches the headless browser with a fresh profile (and, for Chromium, `extraArgs`). WebKit
+ * needs the URL of the server its front server stands before (`target`), and its `url` is then
+ * the one to open.
+ */
+export function launch(extraArgs = [], target = undefined) {
+  if (BROWSER === 'webkit') {
+    if (extraArgs.length) throw new Error(`Chromium flags for WebKit: ${extraArgs.join(' ')}`);
+    if (!target) throw new Error('WebKit needs the URL of the server (launch([], url))');
+    return launchWebKit(target);
+  }
   if (BROWSER === 'firefox') {
     if (extraArgs.length) throw new Error(`Chromium flags for Firefox: ${extraArgs.join(' ')}`);
     return launchFirefox();
@@ -106,13 +117,13 @@ export async function setup({ browserArgs = [] } = {}) {
   const server = await startServer();
   let browser;
   try {
-    browser = await launch(browserArgs);
+    browser = await launch(browserArgs, server.url);
   } catch (e) {
     await server.close();
     throw e;
   }
   return {
-    url: server.url,
+    url: browser.url ?? server.url,
     browser,
     async page(context) {
       const ctx = context ?? (await browser.newContext());

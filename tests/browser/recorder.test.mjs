@@ -1,6 +1,6 @@
 // The request recorder the privacy tests rely on (recordRequests in helpers.mjs) sees every way a
 // page can send data: a GET with a query, a POST body, a beacon, a WebSocket, an image. Run in
-// Chromium and in Firefox (run.sh), so that a privacy test passing in either browser means
+// Chromium, Firefox and WebKit (run.sh), so that a privacy test passing in any of them means
 // something.
 
 import { test, before, after } from 'node:test';

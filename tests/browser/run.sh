@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Runs the browser tests: the built wasm package (web/pkg/) and the shipped model (models/) in
-# headless Chromium, then every test file that opens a browser again in headless Firefox, plus the
-# Node-side checks of web/ (mappers, server, TypeScript types).
+# headless Chromium, then every test file that opens a browser again in headless Firefox and in
+# WebKitGTK (under Xvfb; the engines of Safari), plus the Node-side checks of web/ (mappers,
+# server, TypeScript types).
 #   tests/browser/run.sh [extra node --test arguments]
 #   SHOPPER_INTENT_MODELS=build/random-model tests/browser/run.sh   (a placeholder model)
 #   SHOPPER_INTENT_BROWSERS=chromium tests/browser/run.sh            (one browser only)
-# Needs: node >= 20, /usr/bin/chromium and /usr/bin/firefox-esr (installed here with apt-get when
-# missing and root), web/package/pkg/ built by the wasm target. Installs web/'s pinned
+# Needs: node >= 20, /usr/bin/chromium, /usr/bin/firefox-esr, /usr/bin/WebKitWebDriver and
+# /usr/bin/xvfb-run (installed here with apt-get when missing and root), web/package/pkg/ built
+# by the wasm target. Installs web/'s pinned
 # devDependencies with `npm ci`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-BROWSERS="${SHOPPER_INTENT_BROWSERS:-chromium firefox}"
+BROWSERS="${SHOPPER_INTENT_BROWSERS:-chromium firefox webkit}"
 
 # need BINARY PACKAGE NAME: installs Debian's PACKAGE when BINARY is missing (as root), or says how.
 need() {
@@ -26,6 +28,10 @@ need() {
 }
 need "${CHROMIUM:-/usr/bin/chromium}" chromium Chromium
 case " $BROWSERS " in *" firefox "*) need "${FIREFOX:-/usr/bin/firefox-esr}" firefox-esr Firefox ;; esac
+case " $BROWSERS " in *" webkit "*)
+  need "${WEBKIT_DRIVER:-/usr/bin/WebKitWebDriver}" webkit2gtk-driver WebKitWebDriver
+  need /usr/bin/xvfb-run xvfb xvfb-run ;;
+esac
 
 if [ ! -d web/node_modules/playwright-core ] || [ ! -d web/node_modules/puppeteer-core ] || [ ! -d web/node_modules/typescript ] \
    || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
@@ -52,5 +58,10 @@ case " $BROWSERS " in *" firefox "*)
   mapfile -t in_browser < <(grep -l 'await setup(' tests/browser/*.test.mjs)
   echo "run.sh: the ${#in_browser[@]} files that open a browser, in Firefox" >&2
   SHOPPER_INTENT_BROWSER=firefox node --test "$@" "${in_browser[@]}" || status=$?
+esac
+case " $BROWSERS " in *" webkit "*)
+  mapfile -t in_browser < <(grep -l 'await setup(' tests/browser/*.test.mjs)
+  echo "run.sh: the ${#in_browser[@]} files that open a browser, in WebKit" >&2
+  SHOPPER_INTENT_BROWSER=webkit xvfb-run -a node --test "$@" "${in_browser[@]}" || status=$?
 esac
 exit "$status"
