@@ -122,11 +122,11 @@ test-train: cli
 	bash models/tests/run.sh $(CLI)
 
 ## The benchmark, figures only: the CLI natively, then our package and onnxruntime-web in headless
-## Chromium, and again in headless Firefox, on the test users' sessions. Prints one table; writes
+## Chromium, and again in headless Firefox and in WebKitGTK (under Xvfb), on the test users' sessions. Prints one table; writes
 ## build/bench/results.json, BENCHMARKS.md and BENCHMARKS.svg. Benchmarks the wasm package as built
 ## (make wasm first); MODELS=DIR for another model directory.
 bench: cli tools-browser
-	node tests/bench/run.mjs --models $(or $(MODELS),models) --cli $(CLI) --input $(TAOBAO)
+	xvfb-run -a node tests/bench/run.mjs --models $(or $(MODELS),models) --cli $(CLI) --input $(TAOBAO)
 
 ## Formats the Rust code (rustfmt.toml); `make test` fails on code it would change.
 fmt:

@@ -1,5 +1,5 @@
 // The browser half of `make bench`: serves a prepared site folder as /models/, opens
-// web/bench/bench.html in headless Chromium (or Firefox) once per measurement, and digests what the
+// web/bench/bench.html in headless Chromium (or Firefox, or WebKitGTK) once per measurement, and digests what the
 // page reports (raw per-event times) into statistics. Figures only, nothing is asserted.
 
 import { spawn } from 'node:child_process';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { CHROMIUM_ARGS, PKG, REPO, WEB } from '../browser/helpers.mjs';
 import { launchFirefox } from '../browser/firefox.mjs';
+import { launchWebKit } from '../browser/webkit.mjs';
 import { summary, LENGTH_BUCKETS, tail } from './stats.mjs';
 
 const require = createRequire(join(WEB, 'package.json'));
@@ -19,9 +20,13 @@ const { chromium } = require('playwright-core');
  */
 const BENCH_ARGS = ['--enable-precise-memory-info', '--js-flags=--expose-gc', '--disable-background-timer-throttling', '--disable-renderer-backgrounding'];
 
-/** Headless Chromium with the bench flags, or headless Firefox (tests/browser/firefox.mjs). */
-function launch(name) {
+/**
+ * Headless Chromium with the bench flags, or headless Firefox (tests/browser/firefox.mjs), or
+ * WebKitGTK before the server at `target` (tests/browser/webkit.mjs: pages open its `url`).
+ */
+function launch(name, target) {
   if (name === 'firefox') return launchFirefox();
+  if (name === 'webkit') return launchWebKit(target);
   return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...BENCH_ARGS] });
 }
 
@@ -187,30 +192,32 @@ function parity(a, b) {
 }
 
 /**
- * Runs every browser measurement in `browserName` ('chromium' or 'firefox'). `site` is served as
+ * Runs every browser measurement in `browserName` ('chromium', 'firefox' or 'webkit'). `site` is served as
  * /models/ and holds intent.json, the weights, the ONNX step graphs named in `onnx` ([{name,
  * file}]), ort/ and fixture/.
  */
 export async function runBrowser({ browserName = 'chromium', site, onnx, utc, passes = 5, million = 1_000_000, visitsPerEngine = 3, firstN = 50, log: print = console.error }) {
   const server = await serve(site);
-  const browser = await launch(browserName);
+  const browser = await launch(browserName, server.url);
+  // WebKit's pages open the front server of webkit.mjs, which forwards to the server.
+  const pageUrl = browser.url ?? server.url;
   const log = (line) => print(line.replace(/^browser:/, `${browserName}:`));
   const fresh = async (query, timeoutMs) => {
     const context = await browser.newContext();
-    try { return await visit(context, server.url, query, timeoutMs); } finally { await context.close(); }
+    try { return await visit(context, pageUrl, query, timeoutMs); } finally { await context.close(); }
   };
   try {
     const out = { name: browserName, version: browser.version(), ours: {}, ort: { variants: {} } };
 
     log('browser: our package, first and repeat visits');
     const ours = { engine: 'ours', ...(utc === undefined ? {} : { utc }) };
-    const oursVisits = await visits(browser, server.url, ours, visitsPerEngine);
+    const oursVisits = await visits(browser, pageUrl, ours, visitsPerEngine);
     log(`browser: our package, replay (${passes} passes) and ${million} events for memory`);
     const oursRun = await fresh({ ...ours, run: 'replay', passes, million }, 600_000);
     out.page = { timerResolutionMs: oursRun.timerResolutionMs, crossOriginIsolated: oursRun.crossOriginIsolated, userAgent: oursRun.userAgent };
     Object.assign(out.ours, {
       visits: { first: oursVisits.first, repeat: oursVisits.repeat },
-      bytes: await shippedBytes(server.url, oursVisits.firstRaw.resources, 'ours'),
+      bytes: await shippedBytes(pageUrl, oursVisits.firstRaw.resources, 'ours'),
       simd: oursRun.simd,
       model: oursRun.modelInfo,
       replay: digestReplay(oursRun, firstN),
@@ -230,12 +237,12 @@ export async function runBrowser({ browserName = 'chromium', site, onnx, utc, pa
       out.ort.best = best.name;
       const query = ortQuery(best);
       log(`browser: onnxruntime-web (${best.name}, its fastest), first and repeat visits`);
-      const ortVisits = await visits(browser, server.url, query, visitsPerEngine);
+      const ortVisits = await visits(browser, pageUrl, query, visitsPerEngine);
       log(`browser: onnxruntime-web (${best.name}), ${million} events for memory`);
       const mem = await fresh({ ...query, run: 'replay', passes: 0, million }, 900_000);
       Object.assign(out.ort, {
         visits: { first: ortVisits.first, repeat: ortVisits.repeat },
-        bytes: await shippedBytes(server.url, ortVisits.firstRaw.resources, 'ort'),
+        bytes: await shippedBytes(pageUrl, ortVisits.firstRaw.resources, 'ort'),
         memory: mem.replay.memory,
         memoryEvents: mem.replay.memory.at(-1)?.events ?? 0,
         memorySeconds: mem.replay.memoryMs / 1000,

@@ -119,12 +119,15 @@ function targets(r) {
   return out;
 }
 
+/** The other browsers of a run: the key of their results and their name. */
+const OTHER_BROWSERS = [['firefox', 'Firefox'], ['webkit', 'WebKit']];
+
 /**
- * The same comparison in Firefox, when the run has it (`r.firefox`, same settings): per event,
- * visits and wasm memory, ours against onnxruntime-web's fastest graph in Firefox.
+ * The same comparison in another browser, when the run has it (`r[key]`, same settings): per
+ * event, visits and wasm memory, ours against onnxruntime-web's fastest graph in that browser.
  */
-function firefoxRows(r) {
-  const f = r.firefox;
+function otherRows(r, key, name) {
+  const f = r[key];
   const o = f.ours;
   const t = f.ort;
   const best = t.best ? t.variants[t.best] : null;
@@ -136,7 +139,7 @@ function firefoxRows(r) {
     [`${which} visit: long tasks (> 50 ms)`, tasks(o.visits[which]), tasks(t.visits?.[which]), ''],
   ];
   return [
-    [`Per event in Firefox, steady state (ms; ${os.n} ours / ${ts.n ?? 0} peer events, scored; peer: ${best?.name ?? 'not run'})`],
+    [`Per event in ${name}, steady state (ms; ${os.n} ours / ${ts.n ?? 0} peer events, scored; peer: ${best?.name ?? 'not run'})`],
     ['mean', ms3(os.mean), ms3(ts.mean), ratio(ts.mean, os.mean)],
     ['p50', ms3(os.p50), ms3(ts.p50), ratio(ts.p50, os.p50)],
     ['p99', ms3(os.p99), ms3(ts.p99), ratio(ts.p99, os.p99)],
@@ -150,9 +153,8 @@ function firefoxRows(r) {
   ];
 }
 
-function firefoxText(r) {
-  if (!r.firefox) return [];
-  return ['', textTable(['Firefox', 'ours', 'onnxruntime-web', 'peer/ours'], firefoxRows(r))];
+function otherText(r) {
+  return OTHER_BROWSERS.filter(([key]) => r[key]).flatMap(([key, name]) => ['', textTable([name, 'ours', 'onnxruntime-web', 'peer/ours'], otherRows(r, key, name))]);
 }
 
 function firefoxMarkdown(r) {
@@ -168,7 +170,24 @@ come in steps of it and the mean is the figure to compare. Our wasm: ${f.ours.si
 Firefox has no Long Tasks API and no \`performance.memory\`: no long-task or JS heap figures. The
 targets above are Chromium's; these figures are for a shop whose shoppers use Firefox.
 
-${mdTable(['', 'ours', 'onnxruntime-web', 'peer/ours'], firefoxRows(r))}
+${mdTable(['', 'ours', 'onnxruntime-web', 'peer/ours'], otherRows(r, 'firefox', 'Firefox'))}
+`;
+}
+
+function webkitMarkdown(r) {
+  if (!r.webkit) return '';
+  const w = r.webkit;
+  return `
+## The same in WebKit
+
+The same page, fixture, settings and peer graphs in WebKitGTK ${w.version} (Debian's MiniBrowser under Xvfb:
+JavaScriptCore and WebKit, the engines of Safari, on Linux), driven over WebDriver classic by
+tests/browser/webkit.mjs. Its pages load through that file's front server, one more local hop
+than in the other browsers, which the visit times include. Its timer step on this page is
+${(w.page.timerResolutionMs * 1000).toFixed(0)} us. Our wasm: ${w.ours.simd ? 'the SIMD build' : 'the plain build'}. WebKit has no Long Tasks API and no
+\`performance.memory\`. Safari itself (macOS, iOS: other builds, other machines) is not measured.
+
+${mdTable(['', 'ours', 'onnxruntime-web', 'peer/ours'], otherRows(r, 'webkit', 'WebKit'))}
 `;
 }
 
@@ -209,7 +228,7 @@ function heading(r) {
     `shopper-intent benchmark, ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC, commit ${m.commit}${m.dirty ? ` (+${m.dirty} uncommitted files)` : ''}`,
     `model: ${r.model.name} from ${r.model.dir}/ (F ${r.model.inputs}, H ${r.model.hidden}, head ${r.model.head}, window ${r.model.window})${r.model.shipped ? '' : ' -- NOT the shipped model'}`,
     `fixture: ${r.fixture.summary}; ${r.settings.passes} passes, the first gives "first events", the rest "steady state"`,
-    `browser: Chromium ${r.browser.version ?? r.browser.chromium}${r.firefox ? ` and ${r.firefox.version}` : ''}, timer step ${(r.browser.page.timerResolutionMs * 1000).toFixed(1)} us (cross-origin isolated: ${r.browser.page.crossOriginIsolated}); our wasm: ${r.browser.ours.simd ? 'SIMD build' : 'plain build'}`,
+    `browser: Chromium ${r.browser.version ?? r.browser.chromium}${r.firefox ? `, ${r.firefox.version}` : ''}${r.webkit ? `, WebKitGTK ${r.webkit.version}` : ''}, timer step ${(r.browser.page.timerResolutionMs * 1000).toFixed(1)} us (cross-origin isolated: ${r.browser.page.crossOriginIsolated}); our wasm: ${r.browser.ours.simd ? 'SIMD build' : 'plain build'}`,
     `machine: ${m.cpu}, ${m.cores} cores; load average (1/5/15 min) ${la(m.loadavg.start)} at start, ${la(m.loadavg.end)} at end`,
   ].join('\n');
 }
@@ -221,7 +240,7 @@ export function table(r) {
   out.push('', 'peer/ours: above 1, ours is faster (or smaller). The peer runs only the model step on rows given to it; ours featurizes too.', '');
   out.push(textTable(['session length', 'n (ours)', 'ours p50', 'ours p99', 'ours max', 'peer p50', 'peer p99', 'peer max'], lengthRows(r)));
   out.push('', textTable(['onnxruntime-web graph', 'from', 'p50', 'p99', 'mean', 'first-50 p50', 'max |p - ours|'], variantRows(r)));
-  out.push(...firefoxText(r));
+  out.push(...otherText(r));
   out.push('', 'Where each target stands:');
   for (const [target, measured, status] of targets(r)) out.push(`  ${target}: ${status}\n      ${measured}`);
   for (const n of r.notes ?? []) out.push(`note: ${n}`);
@@ -323,7 +342,7 @@ ${mdTable(['figure', 'value'], [
     ['engine.track one at a time, p50 / p99 / max', `${us(r.native.track_us?.p50)} / ${us(r.native.track_us?.p99)} / ${us(r.native.track_us?.max)}`],
     ['model load', `${ms3(r.native.model_load_ms)} ms`],
   ])}
-${stepGraphs(r)}${firefoxMarkdown(r)}
+${stepGraphs(r)}${firefoxMarkdown(r)}${webkitMarkdown(r)}
 ## How it was measured
 
 - **Events.** \`shopper-intent replay-fixture\` writes the test users of seed 0 of the Taobao sample
@@ -369,6 +388,7 @@ ${mdTable(['', ''], [
     ['CPU', `${m.cpu}, ${m.cores} cores`],
     ['Chromium', `${r.browser.version ?? r.browser.chromium} (headless; the flags of tests/browser/helpers.mjs and those above)`],
     ...(r.firefox ? [['Firefox', `${r.firefox.version} (Debian's firefox-esr, headless)`]] : []),
+    ...(r.webkit ? [['WebKit', `WebKitGTK ${r.webkit.version} (Debian's MiniBrowser under Xvfb)`]] : []),
     ['Node', m.node],
     ['onnxruntime-web', m.onnxruntimeWeb],
     ['rustc', m.rustc ?? '?'],

@@ -2,7 +2,7 @@
 // `make bench`: the project's benchmark. Figures, never assertions.
 //
 //   node tests/bench/run.mjs [--models DIR] [--out build/bench] [--md BENCHMARKS.md]
-//                            [--passes 5] [--million 1000000] [--visits 3] [--quick] [--no-firefox]
+//                            [--passes 5] [--million 1000000] [--visits 3] [--quick] [--no-firefox] [--no-webkit]
 //                            [--cli target/native/shopper-intent] [--input UserBehavior_first100k.csv]
 //
 // In one run: the replay fixture (the test users' events and the engine's feature rows, from
@@ -10,7 +10,8 @@
 // beside the model's own ONNX file when it has one), the native CLI benchmark, then headless
 // Chromium (tests/bench/browser.mjs): our package and onnxruntime-web, first and repeat visits,
 // per-event times, memory after 1M events; then the same in headless Firefox (--no-firefox skips
-// it). It prints one side-by-side table, writes OUT/results.json, and regenerates BENCHMARKS.md
+// it) and in WebKitGTK under Xvfb (--no-webkit skips it; without a DISPLAY, run this under
+// xvfb-run as `make bench` does). It prints one side-by-side table, writes OUT/results.json, and regenerates BENCHMARKS.md
 // and BENCHMARKS.svg (tests/bench/report.mjs), keeping BENCHMARKS.md's hand-written notes.
 //
 // --models (or $MODELS) is the model directory, default models/. --quick is for working on the
@@ -23,12 +24,13 @@ import { basename, join, relative, resolve } from 'node:path';
 import { PKG, REPO, WEB } from '../browser/helpers.mjs';
 import { runBrowser } from './browser.mjs';
 import { FIREFOX } from '../browser/firefox.mjs';
+import { WEBKIT_DRIVER } from '../browser/webkit.mjs';
 import { table, writeReport } from './report.mjs';
 
 function parseArgs(argv) {
   const a = {
     models: process.env.MODELS || 'models', out: 'build/bench', md: 'BENCHMARKS.md',
-    passes: 5, million: 1_000_000, visits: 3, firefox: true,
+    passes: 5, million: 1_000_000, visits: 3, firefox: true, webkit: true,
     cli: process.env.CLI || join(process.env.CARGO_TARGET_DIR || join(REPO, 'target'), 'native', 'shopper-intent'),
     input: process.env.TAOBAO || join(REPO, '..', 'shared', 'data', 'taobao', 'UserBehavior_first100k.csv'),
     python: process.env.PYTHON || join(REPO, 'models', '.venv', 'bin', 'python'),
@@ -46,6 +48,7 @@ function parseArgs(argv) {
     else if (k === '--input') a.input = v();
     else if (k === '--quick') Object.assign(a, { passes: 2, million: 50_000, visits: 1 });
     else if (k === '--no-firefox') a.firefox = false;
+    else if (k === '--no-webkit') a.webkit = false;
     else throw new UsageError(`unknown argument ${k}`);
   }
   for (const p of ['models', 'out', 'md', 'cli', 'input', 'python']) a[p] = resolve(REPO, a[p]);
@@ -71,6 +74,8 @@ function check(a) {
   if (!existsSync(join(a.models, 'intent.json'))) missing.push(`${a.models}/intent.json (MODELS=DIR names another model directory)`);
   if (!existsSync(join(WEB, 'node_modules', 'onnxruntime-web'))) missing.push('web/node_modules/onnxruntime-web (make tools-browser)');
   if (a.firefox && !existsSync(FIREFOX)) missing.push(`${FIREFOX} (make tools-browser installs Debian's firefox-esr; or --no-firefox)`);
+  if (a.webkit && !existsSync(WEBKIT_DRIVER)) missing.push(`${WEBKIT_DRIVER} (make tools-browser installs Debian's webkit2gtk-driver; or --no-webkit)`);
+  if (a.webkit && !process.env.DISPLAY) missing.push('a DISPLAY for WebKitGTK (run under xvfb-run -a, as make bench does; or --no-webkit)');
   if (missing.length) throw new UsageError(`missing:\n  ${missing.join('\n  ')}`);
   const manifest = JSON.parse(readFileSync(join(a.models, 'intent.json'), 'utf8'));
   if (manifest.format !== 2 || !manifest.model?.weights) {
@@ -205,6 +210,10 @@ async function main() {
   if (a.firefox) {
     results.machine.loadavg.beforeFirefox = loadavg();
     results.firefox = await runBrowser({ browserName: 'firefox', ...settings });
+  }
+  if (a.webkit) {
+    results.machine.loadavg.beforeWebKit = loadavg();
+    results.webkit = await runBrowser({ browserName: 'webkit', ...settings });
   }
   results.machine.loadavg.end = loadavg();
   results.seconds = (Date.now() - started) / 1000;
