@@ -13,13 +13,14 @@
 //! as one product and an addition, 3.3 us with the bias folded in (`shopper-intent bench
 //! --graph`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tract_core::internal::*;
 use tract_core::ops::einsum::EinSum;
 use tract_core::ops::lstm_cell::LstmEpilogue;
 use tract_core::ops::math;
 use tract_core::ops::nn::sigmoid;
+use tract_core::optim::{Optimizer, OptimizerSession};
 
 use super::{check_probability, LstmState, Manifest, Weights};
 use crate::error::Error;
@@ -92,6 +93,43 @@ fn build(w: &Weights, batch: usize) -> TractResult<TypedModel> {
 fn optimize(mut model: TypedModel) -> TractResult<TypedModel> {
     model.optimize()?;
     Ok(model)
+}
+
+/// tract's code generation passes, once for the process: a session borrows them.
+fn codegen() -> &'static Optimizer {
+    static CODEGEN: OnceLock<Optimizer> = OnceLock::new();
+    CODEGEN.get_or_init(Optimizer::codegen)
+}
+
+/// [`optimize`] cut into steps for [`ModelLoader`]: the first round of tract's code generation
+/// one pass per step, then the rounds that follow until one changes nothing, in one step (they
+/// have little left to do). The passes run in the same order and session as in `optimize`, so the
+/// graph comes out the same (a test compares them). Measured in WebKitGTK 2.50, where a wasm
+/// function runs interpreted at first, `optimize` was one 63-69 ms step; Chromium 15-22 ms.
+struct SteppedOptimize {
+    session: OptimizerSession<'static>,
+    next_pass: usize,
+}
+
+impl SteppedOptimize {
+    fn start(model: &mut TypedModel) -> TractResult<SteppedOptimize> {
+        model.compact()?;
+        Ok(SteppedOptimize { session: codegen().session(), next_pass: 0 })
+    }
+
+    /// One step; true once the graph is optimized.
+    fn step(&mut self, model: &mut TypedModel) -> TractResult<bool> {
+        let passes = &codegen().passes;
+        if let Some(pass) = passes.get(self.next_pass) {
+            let mut pass = pass.clone();
+            self.session.run_one_pass_outer(0, pass.as_mut(), model).with_context(|| format!("running pass {pass:?}"))?;
+            model.compact()?;
+            self.next_pass += 1;
+            return Ok(false);
+        }
+        model.optimize_with_session(&mut self.session)?;
+        Ok(true)
+    }
 }
 
 type Plan = Arc<TypedRunnableModel>;
@@ -259,7 +297,8 @@ impl SequenceModel {
 }
 
 /// Loads a [`SequenceModel`] in short steps, so that a page can give the main thread back between
-/// them: parse, build the graph, optimize it, then make the plan and run one step.
+/// them: parse, build the graph, optimize it (in several steps), then make the plan and run one
+/// step.
 ///
 /// ```no_run
 /// # let (weights, manifest) = (Vec::<u8>::new(), String::new());
@@ -276,6 +315,7 @@ enum Stage {
     Bytes(Manifest, Vec<u8>),
     Parsed(Manifest, Weights),
     Built(Manifest, Weights, TypedModel),
+    Optimizing(Manifest, Weights, TypedModel, SteppedOptimize),
     Optimized(Manifest, Weights, TypedModel),
     Done(SequenceModel),
 }
@@ -300,7 +340,17 @@ impl ModelLoader {
                 let g = build(&w, 1).map_err(bad)?;
                 Stage::Built(m, w, g)
             }
-            Stage::Built(m, w, g) => Stage::Optimized(m, w, optimize(g).map_err(bad)?),
+            Stage::Built(m, w, mut g) => {
+                let o = SteppedOptimize::start(&mut g).map_err(bad)?;
+                Stage::Optimizing(m, w, g, o)
+            }
+            Stage::Optimizing(m, w, mut g, mut o) => {
+                if o.step(&mut g).map_err(bad)? {
+                    Stage::Optimized(m, w, g)
+                } else {
+                    Stage::Optimizing(m, w, g, o)
+                }
+            }
             Stage::Optimized(m, w, g) => {
                 let step = Step::from_optimized(g, &w, 1)?;
                 Stage::Done(SequenceModel::checked(m, w, step)?)
@@ -469,6 +519,43 @@ mod tests {
                 assert!((x - y).abs() < 1e-6, "{case}: {x} vs {y}");
             }
         }
+    }
+
+    /// Each node's name, op and output facts, in evaluation order.
+    fn layout(model: &TypedModel) -> Vec<String> {
+        let order = model.eval_order().unwrap();
+        order
+            .iter()
+            .map(|&n| {
+                format!("{} {} {:?} {:?}", model.nodes[n].name, model.nodes[n].op.name(), model.nodes[n].inputs, model.nodes[n].outputs)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_optimizer_in_steps_makes_the_graph_optimize_makes() {
+        let f = crate::features::row_len(&crate::kinds::Kinds::standard());
+        for (hidden, head) in [(24, 0), (8, 5)] {
+            let w = Weights::random(f, hidden, head, 9);
+            let whole = optimize(build(&w, 1).unwrap()).unwrap();
+            let mut stepped = build(&w, 1).unwrap();
+            let mut o = SteppedOptimize::start(&mut stepped).unwrap();
+            let mut steps = 1;
+            while !o.step(&mut stepped).unwrap() {
+                steps += 1;
+            }
+            assert_eq!(steps, codegen().passes.len() + 1, "one step per pass of the first round, then the rest");
+            assert_eq!(layout(&stepped), layout(&whole), "hidden {hidden}, head {head}");
+        }
+        // And the loader takes those steps: parse, build, start, the passes, the rest, the plan.
+        let w = Weights::random(f, 8, 0, 2);
+        let bytes = w.to_bytes();
+        let mut loader = ModelLoader::new(&bytes, &manifest_for(&w, &bytes)).unwrap();
+        let mut steps = 1;
+        while !loader.step().unwrap() {
+            steps += 1;
+        }
+        assert_eq!(steps, 4 + codegen().passes.len() + 1);
     }
 
     #[test]
