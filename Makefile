@@ -71,10 +71,10 @@ fuzz-smoke:
 fuzz:
 	bash crate/fuzz/run.sh $(FUZZ_SECONDS) --record
 
-## The fuzz targets' seed corpora, written by the crates' fuzz_seeds examples.
+## The fuzz targets' seed corpora, written by the crates' fuzz_seeds and fuzz_seeds_cli examples.
 fuzz-seeds:
 	cargo run --profile native -p shopper-intent --example fuzz_seeds -- crate/fuzz/corpus
-	cargo run --profile native -p shopper-intent-cli --example fuzz_seeds -- crate/fuzz/corpus
+	cargo run --profile native -p shopper-intent-cli --example fuzz_seeds_cli -- crate/fuzz/corpus
 
 ## Training (models/, Python in models/.venv, created from the pinned models/requirements.txt).
 ## make train DATA=events.jsonl OUT=models/<name> [NAME=intent] [SEEDS=0,1,2,3,4] [UTC_OFFSET_MIN=...]

@@ -2,7 +2,7 @@
 //! sniffed,event_json}/`) from the project's own fixture and lines written here (the shared
 //! data sets are not copied into the repository; `make fuzz` adds samples of them at run time).
 //!
-//!   cargo run -p shopper-intent-cli --example fuzz_seeds -- crate/fuzz/corpus
+//!   cargo run -p shopper-intent-cli --example fuzz_seeds_cli -- crate/fuzz/corpus
 
 use std::path::Path;
 
