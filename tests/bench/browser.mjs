@@ -89,6 +89,7 @@ function loadFigures(r) {
     longTasks: r.loadLongTasks.length,
     longTasksObservable: r.longTasksObservable !== false,
     longestTaskMs: Math.max(0, ...r.loadLongTasks.map((t) => t.duration)),
+    longestGapMs: r.longestGapMs,
     phases: r.phases,
   };
 }
@@ -134,6 +135,7 @@ async function visits(browser, url, query, reps) {
     longTasks: Math.max(...list.map((v) => v.longTasks)),
     longTasksObservable: list.every((v) => v.longTasksObservable),
     longestTaskMs: Math.max(...list.map((v) => v.longestTaskMs)),
+    longestGapMs: Math.max(...list.map((v) => v.longestGapMs)),
     all: list,
   });
   return { first: med(first), repeat: med(repeat), firstRaw };
