@@ -166,12 +166,23 @@ class Context {
 export async function launchFirefox() {
   const require = createRequire(join(import.meta.dirname, '..', '..', 'web', 'package.json'));
   const puppeteer = require('puppeteer-core');
-  const browser = await puppeteer.launch({
+  const start = () => puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
     extraPrefsFirefox: PREFS,
   });
+  // Once (a make bench run on Dec 1) Firefox did not print its endpoint within puppeteer's 30 s,
+  // where the runs before and after started it at once: a launch that times out is tried once
+  // more, and said on stderr.
+  let browser;
+  try {
+    browser = await start();
+  } catch (e) {
+    if (!/WS endpoint/.test(String(e?.message))) throw e;
+    console.error(`firefox.mjs: Firefox did not start (${e.message}); launching it once more`);
+    browser = await start();
+  }
   const version = await browser.version();
   return {
     name: 'firefox',
