@@ -90,6 +90,7 @@ function loadFigures(r) {
     longTasksObservable: r.longTasksObservable !== false,
     longestTaskMs: Math.max(0, ...r.loadLongTasks.map((t) => t.duration)),
     longestGapMs: r.longestGapMs,
+    longestGapAtMs: r.longestGapAtMs,
     phases: r.phases,
   };
 }
@@ -136,6 +137,7 @@ async function visits(browser, url, query, reps) {
     longTasksObservable: list.every((v) => v.longTasksObservable),
     longestTaskMs: Math.max(...list.map((v) => v.longestTaskMs)),
     longestGapMs: Math.max(...list.map((v) => v.longestGapMs)),
+    longestGapAtMs: list.reduce((a, v) => (v.longestGapMs > a.longestGapMs ? v : a)).longestGapAtMs,
     all: list,
   });
   return { first: med(first), repeat: med(repeat), firstRaw };

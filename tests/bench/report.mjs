@@ -23,6 +23,8 @@ const NOTES_DEFAULT = `_Lead: for each target missed, what was tried and what it
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 const ms3 = (v) => (isNum(v) ? v.toFixed(3) : '—');
 const ms1 = (v) => (isNum(v) ? v.toFixed(1) : '—');
+/** The longest gap between timer turns of some visits, and where it began from the import. */
+const gap = (v) => (isNum(v?.longestGapMs) ? `${v.longestGapMs.toFixed(1)}${isNum(v.longestGapAtMs) ? ` (at ${v.longestGapAtMs >= 0 ? '+' : ''}${v.longestGapAtMs.toFixed(0)})` : ''}` : '—');
 const kb = (v) => (isNum(v) ? `${(v / 1000).toFixed(1)} kB` : '—');
 const mb = (v) => (isNum(v) ? `${(v / 1e6).toFixed(2)} MB` : '—');
 const rate = (v) => (isNum(v) ? `${(v / 1e6).toFixed(2)} M/s` : '—');
@@ -51,7 +53,7 @@ function rows(r) {
     [`${which} visit: import -> first score (ms)`, ms1(o.visits[which].firstScoreMs), ms1(t.visits?.[which].firstScoreMs), ratio(t.visits?.[which].firstScoreMs, o.visits[which].firstScoreMs), ''],
     [`${which} visit: navigation -> first score (ms)`, ms1(o.visits[which].firstScoreSinceNavigationMs), ms1(t.visits?.[which].firstScoreSinceNavigationMs), ratio(t.visits?.[which].firstScoreSinceNavigationMs, o.visits[which].firstScoreSinceNavigationMs), ''],
     [`${which} visit: long tasks (> 50 ms)`, tasks(o.visits[which]), tasks(t.visits?.[which]), '', which === 'first' ? 'none' : ''],
-    [`${which} visit: longest gap between timer turns (ms)`, ms1(o.visits[which].longestGapMs), ms1(t.visits?.[which].longestGapMs), '', ''],
+    [`${which} visit: longest gap between timer turns (ms; at ms from import)`, gap(o.visits[which]), gap(t.visits?.[which]), '', ''],
     [`${which} visit: of which JS import (ms)`, ms1(o.visits[which].importMs), ms1(t.visits?.[which].importMs), ratio(t.visits?.[which].importMs, o.visits[which].importMs), ''],
   ];
   const bytes = (kind) => [`${kind === 'total' ? 'total' : kind} bytes, gzip -9 / raw`, `${kb(o.bytes[kind].gzip)} / ${kb(o.bytes[kind].raw)}`,
@@ -138,7 +140,7 @@ function otherRows(r, key, name) {
   const visit = (which) => [
     [`${which} visit: import -> ready (ms)`, ms1(o.visits[which].loadMs), ms1(t.visits?.[which].loadMs), ratio(t.visits?.[which].loadMs, o.visits[which].loadMs)],
     [`${which} visit: long tasks (> 50 ms)`, tasks(o.visits[which]), tasks(t.visits?.[which]), ''],
-    [`${which} visit: longest gap between timer turns (ms)`, ms1(o.visits[which].longestGapMs), ms1(t.visits?.[which].longestGapMs), ''],
+    [`${which} visit: longest gap between timer turns (ms; at ms from import)`, gap(o.visits[which]), gap(t.visits?.[which]), ''],
   ];
   return [
     [`Per event in ${name}, steady state (ms; ${os.n} ours / ${ts.n ?? 0} peer events, scored; peer: ${best?.name ?? 'not run'})`],

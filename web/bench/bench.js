@@ -319,6 +319,8 @@ async function run() {
     loadLongTasks: tasksSince(0).filter((t) => t.start <= engine.firstAt + AFTER_FIRST_MS),
     longTasksObservable: LONG_TASKS_OBSERVABLE,
     longestGapMs: Math.max(0, ...loadGaps.map((g) => g.duration)),
+    // Where it began, from the import of the package (negative: before it).
+    longestGapAtMs: loadGaps.reduce((a, g) => (g.duration > a.duration ? g : a), { start: engine.t0, duration: -1 }).start - engine.t0,
     phases: engine.phases,
     simd: engine.simd,
     modelInfo: engine.model ?? null,
