@@ -32,14 +32,17 @@ const PREFS = {
   'toolkit.telemetry.enabled': false,
 };
 
-/** A RegExp, a glob of the tests ('**' + suffix) or an exact URL, as a predicate on URLs. */
-function urlMatcher(pattern) {
+/**
+ * A RegExp, a glob of the tests ('**' + suffix) or an exact URL, as a predicate on URLs (the route
+ * patterns of this file and of webkit.mjs).
+ */
+export function urlMatcher(pattern) {
   if (pattern instanceof RegExp) return (url) => pattern.test(url);
   if (pattern.startsWith('**')) {
     const suffix = pattern.slice(2);
     return (url) => url.endsWith(suffix);
   }
-  if (pattern.includes('*')) throw new Error(`firefox.mjs: unsupported route pattern ${pattern}`);
+  if (pattern.includes('*')) throw new Error(`unsupported route pattern ${pattern}: a RegExp, '**' + a suffix or an exact URL`);
   return (url) => url === pattern;
 }
 

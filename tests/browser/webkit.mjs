@@ -26,6 +26,7 @@ import { spawn } from 'node:child_process';
 import { createServer, request as httpRequest, Agent } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { gunzipSync, brotliDecompressSync, inflateSync } from 'node:zlib';
+import { urlMatcher } from './firefox.mjs';
 
 export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || '/usr/bin/WebKitWebDriver';
 export const MINIBROWSER = process.env.WEBKIT_BROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
@@ -35,17 +36,6 @@ const freePort = () => new Promise((resolve, reject) => {
   s.once('error', reject);
   s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
-
-/** A RegExp, a glob of the tests ('**' + suffix) or an exact URL, as a predicate on URLs. */
-function urlMatcher(pattern) {
-  if (pattern instanceof RegExp) return (url) => pattern.test(url);
-  if (pattern.startsWith('**')) {
-    const suffix = pattern.slice(2);
-    return (url) => url.endsWith(suffix);
-  }
-  if (pattern.includes('*')) throw new Error(`webkit.mjs: unsupported route pattern ${pattern}`);
-  return (url) => url === pattern;
-}
 
 // Values through WebDriver's JSON, and back: `encode` runs in Node and (as its source) in the
 // page, `decode` in Node; the page's decoder handles what Node's encoder makes of arguments.
