@@ -6,6 +6,8 @@
 //   SHOPPER_INTENT_BROWSER chromium (default), firefox or webkit
 //   CHROMIUM               browser binary (default /usr/bin/chromium)
 //   FIREFOX                browser binary (default /usr/bin/firefox-esr)
+//   WEBKIT_DRIVER          WebKitWebDriver (default /usr/bin/WebKitWebDriver)
+//   WEBKIT_BROWSER         the WebKitGTK browser it starts (default Debian's MiniBrowser)
 //   SHOPPER_INTENT_PKG     directory served as /pkg/ (default web/package/pkg, the wasm-bindgen output)
 //   SHOPPER_INTENT_MODELS  directory served as /models/ (default models/): intent.json (the
 //                          manifest) and intent.bin (the weights). The tests assert behaviour,
