@@ -141,6 +141,17 @@ function decompress(body, encoding) {
   throw new Error(`webkit.mjs: content-encoding ${encoding}`);
 }
 
+/** A request as the tests' listeners and route handlers read it (Playwright's methods). */
+function requestInfo(req, href, postData) {
+  return {
+    url: () => href,
+    method: () => req.method,
+    postData: () => postData,
+    headers: () => ({ ...req.headers }),
+    allHeaders: async () => ({ ...req.headers }),
+  };
+}
+
 /**
  * The front server: forwards its own origin's requests to `target` (the dev server) and refuses
  * other origins', except where a route of the active page answers; tells the active page of each
@@ -183,14 +194,7 @@ async function startFront(target) {
     }
     const page = front.active;
     const href = url.href;
-    const postData = body.length ? body.toString() : null;
-    const info = {
-      url: () => href,
-      method: () => req.method,
-      postData: () => postData,
-      headers: () => ({ ...req.headers }),
-      allHeaders: async () => ({ ...req.headers }),
-    };
+    const info = requestInfo(req, href, body.length ? body.toString() : null);
     let answered = false;
     res.on('close', () => { if (!res.writableFinished) page?.emit('requestfailed', info); });
     page?.emit('request', info);
@@ -246,13 +250,7 @@ async function startFront(target) {
   // As the browser's proxy, it also hears of requests to other origins: a WebSocket's handshake
   // and an HTTPS tunnel are told to the request listeners as requests, then refused.
   const refuse = (req, socket, href) => {
-    front.active?.emit('request', {
-      url: () => href,
-      method: () => req.method,
-      postData: () => null,
-      headers: () => ({ ...req.headers }),
-      allHeaders: async () => ({ ...req.headers }),
-    });
+    front.active?.emit('request', requestInfo(req, href, null));
     socket.destroy();
   };
   server.on('upgrade', (req, socket) => refuse(req, socket, new URL(req.url, front.url).href));
@@ -278,9 +276,14 @@ async function startDriver() {
     return j.value;
   };
   for (let i = 0; ; i++) {
-    try { if ((await command('GET', '/status'))?.ready !== undefined) break; } catch (e) {
-      if (i > 100 || child.exitCode !== null) throw new Error(`webkit.mjs: WebKitWebDriver did not start: ${err || e}`);
+    let why;
+    try {
+      if ((await command('GET', '/status'))?.ready !== undefined) break;
+      why = 'no status';
+    } catch (e) {
+      why = e;
     }
+    if (i > 100 || child.exitCode !== null) throw new Error(`webkit.mjs: WebKitWebDriver did not start: ${err || why}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return { command, close: () => new Promise((r) => { if (child.exitCode !== null) r(); else { child.once('exit', r); child.kill('SIGTERM'); } }) };
