@@ -26,9 +26,13 @@ tools-rust:
 tools-browser:
 	bash scripts/install-tools.sh browser
 
+## Rust: the formatter's check, clippy with warnings as errors (the workspace and the fuzz crate),
+## then every test.
 test-rust:
 	cargo fmt --all --check
 	cd crate/fuzz && cargo fmt --check
+	cargo clippy --profile native --workspace --all-targets --quiet -- -D warnings
+	cd crate/fuzz && cargo clippy --all-targets --quiet -- -D warnings
 	cargo test --profile native --workspace --exclude shopper-intent-wasm
 
 ## The browser package: wasm-pack with the release profile, tuned for size, twice: a plain module
@@ -128,7 +132,8 @@ test-train: cli
 bench: cli tools-browser
 	xvfb-run -a node tests/bench/run.mjs --models $(or $(MODELS),models) --cli $(CLI) --input $(TAOBAO)
 
-## Formats the Rust code (rustfmt.toml); `make test` fails on code it would change.
+## Formats the Rust code (rustfmt.toml); `make test` fails on code it would change, and on any
+## clippy warning.
 fmt:
 	cargo fmt --all
 	cd crate/fuzz && cargo fmt

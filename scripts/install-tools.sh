@@ -13,6 +13,9 @@ rust)
   if ! cargo fmt --version >/dev/null 2>&1; then
     rustup component add rustfmt
   fi
+  if ! cargo clippy --version >/dev/null 2>&1; then
+    rustup component add clippy
+  fi
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg" ]; then
     echo "installing wasm-bindgen-cli $wbg (a few minutes, once)"
     cargo install wasm-bindgen-cli --version "$wbg"

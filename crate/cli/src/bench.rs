@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use shopper_intent::batch::BatchScorer;
 use shopper_intent::engine::DEFAULT_HYSTERESIS;
+#[cfg(feature = "onnx")]
 use shopper_intent::model::LstmState;
 use shopper_intent::{Engine, EngineOptions, Event, SequenceModel, Window, WindowConfig};
 
@@ -50,6 +51,7 @@ fn batch_score(files: &ModelFiles, model: &SequenceModel, streams: &[Vec<&Event>
 
 /// The feature rows of every scored event, user by user (a zero state at each user's start and
 /// at each new session, as the engine does).
+#[cfg(feature = "onnx")]
 fn session_rows(log: &Log, config: &WindowConfig) -> Result<Vec<(bool, Vec<f32>)>> {
     let mut rows = Vec::new();
     for user in &log.users {
@@ -69,6 +71,7 @@ fn session_rows(log: &Log, config: &WindowConfig) -> Result<Vec<(bool, Vec<f32>)
 
 /// Per-step time of one graph of the step, natively: `step(row, state)` over every row,
 /// best of `reps` passes; returns (p50, mean) in microseconds.
+#[cfg(feature = "onnx")]
 fn time_steps(
     rows: &[(bool, Vec<f32>)],
     hidden: usize,

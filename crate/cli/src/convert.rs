@@ -45,9 +45,9 @@ pub struct Parity {
 
 /// Sessions of rows to compare the two graphs on: the fixtures' rows when there are some, and
 /// deterministic pseudo-random rows (one-hot kinds, numeric columns of realistic size).
-fn probe_sessions(w: &Weights, kinds: usize, fixtures: Option<&(Vec<usize>, Vec<f32>, Vec<i32>, Vec<f32>)>) -> Vec<Vec<Vec<f32>>> {
+fn probe_sessions(w: &Weights, kinds: usize, fixtures: Option<&Fixtures>) -> Vec<Vec<Vec<f32>>> {
     let mut out = Vec::new();
-    if let Some((shape, x, len, _)) = fixtures {
+    if let Some(Fixtures { shape, x, len, .. }) = fixtures {
         let (t, f) = (shape[1], shape[2]);
         for (i, &l) in len.iter().enumerate() {
             out.push((0..l as usize).map(|r| x[(i * t + r) * f..(i * t + r + 1) * f].to_vec()).collect());
@@ -80,7 +80,16 @@ fn probe_sessions(w: &Weights, kinds: usize, fixtures: Option<&(Vec<usize>, Vec<
     out
 }
 
-fn read_fixtures(dir: &Path) -> Result<Option<(Vec<usize>, Vec<f32>, Vec<i32>, Vec<f32>)>> {
+/// The trainer's fixtures: rows `x` of shape (sessions, steps, features), each session's length,
+/// and PyTorch's whole-session score `p` at each step.
+struct Fixtures {
+    shape: Vec<usize>,
+    x: Vec<f32>,
+    len: Vec<i32>,
+    p: Vec<f32>,
+}
+
+fn read_fixtures(dir: &Path) -> Result<Option<Fixtures>> {
     if !dir.join("x.npy").exists() {
         return Ok(None);
     }
@@ -90,7 +99,7 @@ fn read_fixtures(dir: &Path) -> Result<Option<(Vec<usize>, Vec<f32>, Vec<i32>, V
     if shape.len() != 3 || pshape != shape[..2] || len.len() != shape[0] || len.iter().any(|&l| l < 1 || l as usize > shape[1]) {
         bail!("the fixtures in {} do not fit together (x {shape:?}, p {pshape:?}, len {})", dir.display(), len.len());
     }
-    Ok(Some((shape, x, len, p)))
+    Ok(Some(Fixtures { shape, x, len, p }))
 }
 
 /// The fixtures folder of a manifest: `fixtures/<stem>` beside it.
@@ -129,12 +138,9 @@ pub fn check(manifest_path: &Path, fixtures: Option<&Path>) -> Result<Parity> {
                 bail!("session {i} step {t}: the weights graph and the ONNX graph differ by {d:e} in the score ({pa} vs {pb}) and {ds:e} in the state");
             }
             parity.steps += 1;
-            if d > PARITY_TOLERANCE {
-                bail!("session {i} step {t}: the weights graph and the ONNX graph differ by {d:e} (score {pa} vs {pb})");
-            }
         }
     }
-    if let Some((shape, _, len, p)) = &fx {
+    if let Some(Fixtures { shape, len, p, .. }) = &fx {
         let t = shape[1];
         for (i, rows) in probe_sessions(model.weights(), kinds, fx.as_ref()).iter().take(len.len()).enumerate() {
             let mut s = model.zero_state();

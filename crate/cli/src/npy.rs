@@ -42,7 +42,7 @@ pub fn to_bytes<T: Element>(shape: &[usize], data: &[T]) -> Vec<u8> {
         header.push(' ');
     }
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + data.len() * std::mem::size_of::<T>());
+    let mut out = Vec::with_capacity(10 + header.len() + std::mem::size_of_val(data));
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
@@ -97,7 +97,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let b = super::to_bytes(&[2, 3], &[1f32, 2., 3., 4., 5., 6.]);
-        assert_eq!(b.len() % 64, 24 % 64);
+        assert_eq!(b.len() % 64, 24);
         let (shape, data) = super::from_bytes::<f32>(&b).unwrap();
         assert_eq!(shape, vec![2, 3]);
         assert_eq!(data[5], 6.0);

@@ -135,9 +135,11 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach) {
         100.0 * r.recall
     );
     println!(
-        "entry at event (25/50/75%): {}; as a share of the session: {}",
+        "entry at event (25/50/75%): {}; as a share of the session: {:.2} / {:.2} / {:.2}",
         q(&r.entry_event_quartiles),
-        format!("{:.2} / {:.2} / {:.2}", r.entry_share_quartiles[0], r.entry_share_quartiles[1], r.entry_share_quartiles[2])
+        r.entry_share_quartiles[0],
+        r.entry_share_quartiles[1],
+        r.entry_share_quartiles[2]
     );
     println!("buyers: events from entry to purchase (25/50/75%): {}", q(&r.events_to_purchase_quartiles));
     println!("{:12} {:>7} {:>10} {:>11}", "arm", "share", "exposed", "purchasing");

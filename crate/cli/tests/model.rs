@@ -105,7 +105,8 @@ fn corrupt_or_truncated_weights_are_clear_errors() {
 fn manifests_that_do_not_match_are_refused_with_the_reason() {
     let (bytes, manifest) = shipped();
     let base: serde_json::Value = serde_json::from_str(&manifest).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
         ("feature version", Box::new(|m| m["feature_version"] = 1.into())),
         ("feature list", Box::new(|m| m["sequence_features"].as_array_mut().unwrap().swap(0, 1))),
         ("window", Box::new(|m| m["window"] = 0.into())),

@@ -25,7 +25,9 @@ pub fn weights_from_onnx(bytes: &[u8]) -> Result<Weights, Error> {
     let onnx = tract_onnx::onnx();
     let proto = proto(bytes)?;
     let graph = proto.graph.as_ref().ok_or_else(|| bad("the ONNX model has no graph"))?;
-    let get = |name: &str| -> Result<Option<(Vec<usize>, Vec<f32>)>, Error> {
+    // An initializer's shape and values.
+    type Initializer = (Vec<usize>, Vec<f32>);
+    let get = |name: &str| -> Result<Option<Initializer>, Error> {
         let Some(t) = graph.initializer.iter().find(|t| t.name == name) else { return Ok(None) };
         let tensor = tract_onnx::tensor::load_tensor(&*onnx.provider, t, None).map_err(bad)?;
         let tensor = tensor.cast_to::<f32>().map_err(bad)?;
