@@ -9,8 +9,11 @@
 //     "events": [IntentEvent, ...],           one shopper: sessions, a purchase, the shop's own
 //                                             types, mapped names, session ids, refused events
 //     "scores": [number | null, ...],         the score after each event, or null where the CLI
-//                                             refused it: the browser must refuse it too
-//     "updates": [{segment, segmentChanged, converted, ignored, scored, newSession, prefix} | null]
+//                                             refused or ignored it
+//     "updates": [{segment, segmentChanged, converted, ignored, scored, newSession, prefix}
+//                 | {ignored: true}             a kind the model does not read: the browser must
+//                                             say so and keep its score
+//                 | null]                       refused by the CLI: the browser must refuse it too
 //   }
 // `make test-browser` writes it from the freshly built CLI and points SHOPPER_INTENT_NATIVE_SCORES
 // at it. Without that variable, this test writes it itself from target/native/shopper-intent (or
@@ -49,7 +52,7 @@ async function compare(fixture, { model, manifest, routes = [] }) {
   assert.equal(fixture.events.length, fixture.scores.length, 'one score per event');
   assert.equal(fixture.events.length, fixture.updates.length, 'one update per event');
   // The fixture is worth something only if it has each case.
-  const refused = fixture.scores.filter((s) => s === null).length;
+  const refused = fixture.updates.filter((u) => u === null).length;
   assert.ok(refused >= 1 && fixture.updates.some((u) => u?.ignored) && fixture.updates.some((u) => u?.converted)
     && fixture.updates.filter((u) => u?.newSession).length >= 3, 'the fixture has refused, ignored, converted events and several sessions');
 
@@ -66,14 +69,21 @@ async function compare(fixture, { model, manifest, routes = [] }) {
   await context.close();
   assert.equal(r.error, undefined, `the engine did not load: ${JSON.stringify(r.error)}`);
   const bad = [];
+  let score = 0;
   r.updates.forEach((u, i) => {
     const want = fixture.scores[i];
     const where = `event ${i} (${fixture.events[i].type})`;
-    if (want === null) {
+    if (fixture.updates[i] === null) {
       if (u !== null) bad.push(`${where}: the CLI refused it, the browser scored ${u.score}`);
       return;
     }
-    if (u === null) { bad.push(`${where}: the browser refused it, the CLI scored ${want}`); return; }
+    if (u === null) { bad.push(`${where}: the browser refused it, the CLI took it`); return; }
+    if (fixture.updates[i].ignored) {
+      if (u.ignored !== true) bad.push(`${where}: the CLI ignored it, the browser did not`);
+      if (u.score !== score) bad.push(`${where}: an ignored event moved the browser's score from ${score} to ${u.score}`);
+      return;
+    }
+    score = u.score;
     if (Math.abs(u.score - want) > TOLERANCE) bad.push(`${where}: browser ${u.score}, native ${want}`);
     for (const [k, v] of Object.entries(fixture.updates[i])) if (u[k] !== v) bad.push(`${where}: ${k} browser ${u[k]}, native ${v}`);
   });

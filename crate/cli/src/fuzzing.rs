@@ -15,6 +15,14 @@ fn read(data: &[u8], format: Option<Format>) {
             assert!(u.events.iter().all(|(_, e)| e.validate().is_ok()));
         }
         assert!(log.bad.iter().all(|b| b.line >= 1 && b.line <= log.lines));
+        // Every line is an event, a malformed line or a skipped one, exactly once (`score`
+        // writes a line for each).
+        let mut seen = vec![0u8; log.lines];
+        let lines = log.users.iter().flat_map(|u| u.events.iter().map(|(l, _)| *l));
+        for l in lines.chain(log.bad.iter().map(|b| b.line)).chain(log.skipped.iter().map(|(l, _)| *l)) {
+            seen[l - 1] += 1;
+        }
+        assert!(seen.iter().all(|&n| n == 1), "every line accounted for once");
     }
 }
 
@@ -28,7 +36,7 @@ pub fn taobao(data: &[u8]) {
     read(data, Some(Format::Taobao));
 }
 
-/// Arbitrary bytes as a log of unknown format (sniffed from its first line).
+/// Arbitrary bytes as a log of unknown format (sniffed from its first lines).
 pub fn sniffed(data: &[u8]) {
     read(data, None);
 }

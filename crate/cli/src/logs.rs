@@ -78,6 +78,25 @@ pub enum OnError {
     Reject,
 }
 
+/// Why a well-formed line holds no event of the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skipped {
+    /// A blank line.
+    Empty,
+    /// An event outside the time window read (`--start-ms`, `--end-ms`, Taobao's stated window).
+    OutsideWindow,
+}
+
+impl Skipped {
+    /// The code `score` writes for the line.
+    pub fn code(self) -> &'static str {
+        match self {
+            Skipped::Empty => "EMPTY_LINE",
+            Skipped::OutsideWindow => "OUTSIDE_WINDOW",
+        }
+    }
+}
+
 /// A malformed line.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BadLine {
@@ -116,6 +135,9 @@ pub struct Log {
     pub events: usize,
     /// Events dropped for being outside the stated time window.
     pub outside_window: usize,
+    /// Lines that are not events and not malformed, with why: [`Skipped::Empty`] and
+    /// [`Skipped::OutsideWindow`], in line order.
+    pub skipped: Vec<(usize, Skipped)>,
     /// Malformed lines (with `OnError::Skip`), all of them.
     pub bad: Vec<BadLine>,
     /// Events per kind.
@@ -137,11 +159,29 @@ pub struct ReadOptions {
     pub max_malformed: f64,
 }
 
+/// The largest integer a JSON number holds exactly once read as a double (2^53).
+const EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// An id (user, session, item, category) as text. A number is written as an integer when it is
+/// one, so `123` and `123.0` (as exports from a dataframe write it) are the same id; a number too
+/// large to be read exactly is refused rather than merged with its neighbours.
 fn id_of(v: &Value, field: &str) -> Result<Option<String>, String> {
     match v.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(Value::Number(n)) => {
+            if let Some(i) = n.as_i64() {
+                return Ok(Some(i.to_string()));
+            }
+            if let Some(u) = n.as_u64() {
+                return Ok(Some(u.to_string()));
+            }
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if !f.is_finite() || f.abs() >= EXACT_INTEGER {
+                return Err(format!("{field} is a number too large to read exactly ({n}); write it as a string"));
+            }
+            Ok(Some(if f.fract() == 0.0 { format!("{}", f as i64) } else { n.to_string() }))
+        }
         Some(other) => Err(format!("{field} must be a string or a number, found {other}")),
     }
 }
@@ -201,65 +241,115 @@ pub fn parse_line(format: Format, line: &str) -> Result<(String, Event), String>
     }
 }
 
-/// The format of a log, from its first non-empty line.
-pub fn sniff(mut reader: impl BufRead) -> Result<Format> {
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            bail!("the log is empty");
+/// Non-empty lines that decide a log's format.
+const SNIFF_LINES: usize = 20;
+
+/// The format most of `lines` (a log's first non-empty lines) are in, so that one broken first
+/// line does not hide a readable log; when none is in either format, the error describes the
+/// first line.
+fn sniff_lines(lines: &[&str]) -> Result<Format> {
+    let (mut jsonl, mut taobao) = (0, 0);
+    for line in lines {
+        match Format::sniff(line) {
+            Ok(Format::Jsonl) => jsonl += 1,
+            Ok(Format::Taobao) => taobao += 1,
+            Err(_) => {}
         }
-        if !line.trim().is_empty() {
-            return Format::sniff(&line);
-        }
+    }
+    match lines.first() {
+        None => bail!("the log is empty"),
+        Some(first) if jsonl == 0 && taobao == 0 => Format::sniff(first),
+        Some(_) => Ok(if taobao > jsonl { Format::Taobao } else { Format::Jsonl }),
     }
 }
 
+/// The next line of `reader` without its line ending, as text, or why it is not text; `None` at
+/// the end. A line that is not UTF-8 is that line's error alone.
+fn next_line<'a>(reader: &mut impl BufRead, buf: &'a mut Vec<u8>) -> std::io::Result<Option<Result<&'a str, String>>> {
+    buf.clear();
+    if reader.read_until(b'\n', buf)? == 0 {
+        return Ok(None);
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Ok(Some(std::str::from_utf8(buf).map_err(|e| format!("not UTF-8 text (byte {} of the line)", e.valid_up_to() + 1))))
+}
+
+/// The format of a log, from its first non-empty lines (see [`read`]).
+pub fn sniff(mut reader: impl BufRead) -> Result<Format> {
+    let mut buf = Vec::new();
+    let mut sample: Vec<String> = Vec::new();
+    let mut line_no = 0;
+    while sample.len() < SNIFF_LINES {
+        line_no += 1;
+        match next_line(&mut reader, &mut buf).with_context(|| format!("reading line {line_no}"))? {
+            None => break,
+            Some(Ok(line)) if line.trim().is_empty() => {}
+            Some(Ok(line)) => sample.push(line.trim_start_matches('\u{feff}').to_string()),
+            Some(Err(_)) => sample.push(String::from_utf8_lossy(&buf).into_owned()),
+        }
+    }
+    sniff_lines(&sample.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// Reads a log. Each user's events are sorted by time (stably, so equal times keep log order).
+/// The format, unless given, is the one most of the first 20 non-empty lines are in. A byte-order
+/// mark before the first line is ignored; a line that is not UTF-8 is a malformed line.
 ///
 /// Errors: an unreadable file, an unknown format, no event at all, more malformed lines than
 /// `max_malformed` allows, or (with [`OnError::Reject`]) the first malformed line.
 pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
-    let mut first = String::new();
-    let mut first_no = 0;
-    // The first non-empty line decides the format.
-    loop {
-        first.clear();
-        first_no += 1;
-        let n = reader.read_line(&mut first).with_context(|| format!("reading line {first_no}"))?;
-        if n == 0 {
-            bail!("the log is empty");
+    // The first lines, kept until the format is known.
+    let mut head: Vec<Result<String, String>> = Vec::new();
+    let mut buf = Vec::new();
+    let mut non_empty_head = 0;
+    let mut at_end = false;
+    while non_empty_head < SNIFF_LINES {
+        let line_no = head.len() + 1;
+        match next_line(&mut reader, &mut buf).with_context(|| format!("reading line {line_no}"))? {
+            None => {
+                at_end = true;
+                break;
+            }
+            Some(line) => {
+                let line = line.map(|l| if line_no == 1 { l.trim_start_matches('\u{feff}') } else { l }.to_string());
+                non_empty_head += usize::from(line.as_ref().map_or(true, |l| !l.trim().is_empty()));
+                head.push(line);
+            }
         }
-        if !first.trim().is_empty() {
-            break;
-        }
+    }
+    if non_empty_head == 0 {
+        bail!("the log is empty");
     }
     let format = match options.format {
         Some(f) => f,
-        None => Format::sniff(&first)?,
+        None => sniff_lines(&head.iter().filter_map(|l| l.as_deref().ok()).filter(|l| !l.trim().is_empty()).collect::<Vec<_>>())?,
     };
     let mut log = Log {
         format,
         users: Vec::new(),
-        lines: first_no - 1,
+        lines: 0,
         events: 0,
         outside_window: 0,
+        skipped: Vec::new(),
         bad: Vec::new(),
         kinds: HashMap::new(),
         with_session: 0,
     };
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut non_empty = 0usize;
-    let mut handle = |line_no: usize, line: &str, log: &mut Log| -> Result<()> {
+    let mut handle = |line_no: usize, line: Result<&str, String>, log: &mut Log| -> Result<()> {
         log.lines += 1;
-        if line.trim().is_empty() {
+        if line.as_ref().is_ok_and(|l| l.trim().is_empty()) {
+            log.skipped.push((line_no, Skipped::Empty));
             return Ok(());
         }
         non_empty += 1;
-        let parsed = match format {
+        let parsed = line.and_then(|line| match format {
             Format::Taobao => parse_taobao(line),
             Format::Jsonl => parse_jsonl(line),
-        };
+        });
         let (user, event) = match parsed {
             Ok(x) => x,
             Err(error) => {
@@ -272,6 +362,7 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         };
         if event.ts_ms < options.window.0 || event.ts_ms >= options.window.1 {
             log.outside_window += 1;
+            log.skipped.push((line_no, Skipped::OutsideWindow));
             return Ok(());
         }
         *log.kinds.entry(event.kind.clone()).or_insert(0) += 1;
@@ -284,27 +375,36 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         log.events += 1;
         Ok(())
     };
-    handle(first_no, first.trim_end_matches(['\n', '\r']), &mut log)?;
-    let mut line = String::new();
-    let mut line_no = first_no;
-    loop {
-        line.clear();
+    let mut line_no = 0;
+    for line in &head {
         line_no += 1;
-        let n = reader.read_line(&mut line).with_context(|| format!("reading line {line_no}"))?;
-        if n == 0 {
-            break;
+        handle(line_no, line.as_deref().map_err(Clone::clone), &mut log)?;
+    }
+    while !at_end {
+        line_no += 1;
+        match next_line(&mut reader, &mut buf).with_context(|| format!("reading line {line_no}"))? {
+            None => at_end = true,
+            Some(line) => handle(line_no, line, &mut log)?,
         }
-        handle(line_no, line.trim_end_matches(['\n', '\r']), &mut log)?;
     }
     let malformed = log.bad.len() as f64 / non_empty.max(1) as f64;
     if log.events == 0 || malformed > options.max_malformed {
-        let examples: Vec<String> = log.bad.iter().take(5).map(|b| format!("  line {}: {}", b.line, b.error)).collect();
+        const SHOWN: usize = 5;
+        let mut examples: Vec<String> = log.bad.iter().take(SHOWN).map(|b| format!("  line {}: {}", b.line, b.error)).collect();
+        if log.bad.len() > SHOWN {
+            examples.push(format!("  ... and {} more malformed lines", log.bad.len() - SHOWN));
+        }
         bail!(
-            "{} of {} lines are malformed ({:.0}%), {} events usable{}{}",
+            "{} of {} lines are malformed ({:.0}%), {} events usable{}{}{}",
             log.bad.len(),
             non_empty,
             100.0 * malformed,
             log.events,
+            if log.bad.is_empty() {
+                String::new()
+            } else {
+                format!(" (the most accepted: {:.0}%, --max-malformed)", 100.0 * options.max_malformed)
+            },
             if examples.is_empty() { String::new() } else { format!(":\n{}", examples.join("\n")) },
             if log.events == 0 && log.outside_window > 0 {
                 format!("\n{} events fall outside the time window given (--start-ms/--end-ms)", log.outside_window)
@@ -368,6 +468,56 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_and_a_line_that_is_not_utf8_lose_only_what_they_must() {
+        let mut jsonl = "\u{feff}{\"user\": 1, \"ts\": 1700000000000, \"type\": \"view_item\"}\n".as_bytes().to_vec();
+        jsonl.extend_from_slice(b"{\"user\": 1, \"ts\": 1700000001000, \"type\": \"caf\xe9\"}\n");
+        jsonl.extend_from_slice(b"{\"user\": 1, \"ts\": 1700000002000, \"type\": \"add_to_cart\"}\n");
+        let log = read(&jsonl[..], opts(None, (0, i64::MAX))).unwrap();
+        assert_eq!(log.format, Format::Jsonl);
+        assert_eq!(log.events, 2, "the first line is read despite its byte-order mark");
+        assert_eq!(log.bad.len(), 1);
+        assert_eq!(log.bad[0].line, 2);
+        assert!(log.bad[0].error.contains("not UTF-8"), "{}", log.bad[0].error);
+        let taobao = "\u{feff}1,10,100,pv,1511600000\n1,11,100,cart,1511600010\n";
+        let log = read(taobao.as_bytes(), opts(None, (TAOBAO_START_MS, TAOBAO_END_MS))).unwrap();
+        assert_eq!(log.users.len(), 1, "the mark is not part of the first user's id");
+        assert_eq!(log.users[0].user, "1");
+        assert_eq!(sniff(&jsonl[..]).unwrap(), Format::Jsonl);
+    }
+
+    #[test]
+    fn the_format_is_what_most_of_the_first_lines_are() {
+        let text = "garbage first line\n{\"user\": 1, \"ts\": 1700000000000, \"type\": \"view_item\"}\n{\"user\": 1, \"ts\": 1700000001000, \"type\": \"purchase\"}\n";
+        let log = read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap();
+        assert_eq!(log.format, Format::Jsonl);
+        assert_eq!((log.events, log.bad.len(), log.bad[0].line), (2, 1, 1));
+        assert_eq!(sniff(text.as_bytes()).unwrap(), Format::Jsonl);
+    }
+
+    #[test]
+    fn blank_lines_and_events_outside_the_window_are_accounted_for() {
+        let text = "1,10,100,pv,1511600000\n\n1,11,100,cart,1400000000\n1,12,100,buy,1511600020\n";
+        let log = read(text.as_bytes(), opts(None, (TAOBAO_START_MS, TAOBAO_END_MS))).unwrap();
+        assert_eq!(log.skipped, vec![(2, Skipped::Empty), (3, Skipped::OutsideWindow)]);
+        assert_eq!((log.lines, log.events, log.outside_window), (4, 2, 1));
+    }
+
+    #[test]
+    fn numeric_ids_are_the_same_however_written_and_never_rounded_together() {
+        let text = r#"{"user": 123, "ts": 1700000000000, "type": "view_item", "session": 5.0}
+{"user": 123.0, "ts": 1700000001000, "type": "view_item", "session": 5}
+{"user": 18446744073709551615, "ts": 1700000002000, "type": "view_item"}
+{"user": 123456789012345678901, "ts": 1700000003000, "type": "view_item"}
+{"user": 123456789012345678902, "ts": 1700000004000, "type": "view_item"}
+"#;
+        let log = read(text.as_bytes(), ReadOptions { max_malformed: 0.9, ..opts(None, (0, i64::MAX)) }).unwrap();
+        assert_eq!(log.users.iter().map(|u| u.user.as_str()).collect::<Vec<_>>(), ["123", "18446744073709551615"]);
+        assert_eq!(log.users[0].events.iter().map(|(_, e)| e.session.as_deref()).collect::<Vec<_>>(), [Some("5"), Some("5")]);
+        assert_eq!(log.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [4, 5]);
+        assert!(log.bad[0].error.contains("write it as a string"), "{}", log.bad[0].error);
+    }
+
+    #[test]
     fn unknown_formats_and_mostly_broken_logs_are_errors() {
         let rees = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n\
                     2019-10-01 00:00:00 UTC,view,44600062,2103807459595387724,,shiseido,35.79,541312140,72d76fde\n";
@@ -378,6 +528,9 @@ mod tests {
         let broken = "{\"user\": 1}\n{\"user\": 2}\n{\"user\": 3, \"ts\": 1700000000000, \"type\": \"view_item\"}\n";
         let e = read(broken.as_bytes(), opts(None, (0, i64::MAX))).unwrap_err().to_string();
         assert!(e.contains("2 of 3 lines are malformed") && e.contains("line 1: missing ts"), "{e}");
+        let many: String = (0..9).map(|i| format!("{{\"user\": {i}}}\n")).collect();
+        let e = read(many.as_bytes(), opts(Some(Format::Jsonl), (0, i64::MAX))).unwrap_err().to_string();
+        assert!(e.contains("line 5: missing ts") && !e.contains("line 6:") && e.contains("and 4 more"), "{e}");
         assert!(read("".as_bytes(), opts(None, (0, i64::MAX))).unwrap_err().to_string().contains("empty"));
         // Forcing a format does not make a CSV readable.
         let e = read(rees.as_bytes(), opts(Some(Format::Jsonl), (0, i64::MAX))).unwrap_err().to_string();

@@ -29,7 +29,7 @@ struct Input {
     /// The event log: generic JSONL (see the README) or a Taobao UserBehavior CSV.
     #[arg(long)]
     input: PathBuf,
-    /// The log's format; read from its first line when not given.
+    /// The log's format; when not given, the one most of its first 20 non-empty lines are in.
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Keep events from this time on (ms since the epoch); Taobao defaults to 2017-11-25T00:00+08:00.
@@ -118,7 +118,8 @@ enum Command {
         #[arg(long)]
         allow_small: bool,
     },
-    /// Score every event of a log: one JSON line per input line, in input order.
+    /// Score every event of a log: one JSON line per input line, in input order (a line without
+    /// a score has a `code`: INVALID_EVENT, OUTSIDE_WINDOW or EMPTY_LINE).
     Score {
         #[command(flatten)]
         input: Input,
@@ -229,16 +230,63 @@ enum Command {
 }
 
 fn main() {
+    restore_sigpipe();
     if let Err(e) = run(Cli::parse()) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
 }
 
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`shopper-intent eval ... | head`) would
+/// panic; with the default action the tool ends quietly, as other command-line tools do.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in main, before any thread starts; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// A file a command writes at its end, checked before the work: its folder must exist.
+fn check_output(path: Option<&Path>) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        bail!("cannot write {}: {} is not a folder", path.display(), dir.display());
+    }
+    if path.is_dir() {
+        bail!("cannot write {}: it is a folder", path.display());
+    }
+    Ok(())
+}
+
+/// Says on stderr how many of the log's events are of kinds the model does not read (it ignores
+/// them), so that figures over a log of other kinds are not misread.
+fn note_ignored(log: &Log, kinds: &Kinds) {
+    let mut ignored: Vec<(&str, usize)> = log.kinds.iter().filter(|(k, _)| !kinds.contains(k)).map(|(k, n)| (k.name(), *n)).collect();
+    if ignored.is_empty() {
+        return;
+    }
+    ignored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let total: usize = ignored.iter().map(|(_, n)| n).sum();
+    let shown: Vec<String> = ignored.iter().take(8).map(|(k, n)| format!("{k} {n}")).collect();
+    eprintln!(
+        "note: {total} of {} events ({:.0}%) are of kinds the model does not read and are ignored: {}{} (the model reads {})",
+        log.events,
+        100.0 * total as f64 / log.events.max(1) as f64,
+        shown.join(", "),
+        if ignored.len() > 8 { format!(" and {} more kinds", ignored.len() - 8) } else { String::new() },
+        kinds.names().join(", ")
+    );
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Features { kinds, model, json } => features(kinds, model.as_deref(), json),
         Command::Featurize { input, out, seed, window, kinds, allow_small } => {
+            if out.exists() && !out.is_dir() {
+                bail!("--out {}: a file is there; give a folder", out.display());
+            }
             let log = input.read()?;
             let options = featurize::Options { seed, window, utc_offset_min: input.utc_offset(&log), kinds, allow_small };
             let started = Instant::now();
@@ -259,6 +307,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Score { input, model } => {
             let (model, _) = model_files::load(&model)?;
             let log = input.read()?;
+            note_ignored(&log, &model.manifest().kinds()?);
             let stdout = std::io::stdout();
             score::score(&log, &model, input.utc_offset(&log), &mut BufWriter::new(stdout.lock()))
         }
@@ -299,8 +348,10 @@ fn run(cli: Cli) -> Result<()> {
                     Ok((name.trim().to_string(), w.trim().parse::<f64>().with_context(|| format!("the weight of {name}"))?))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            check_output(json.as_deref())?;
             let (m, _) = model_files::load(&model)?;
             let log = input.read()?;
+            note_ignored(&log, &m.manifest().kinds()?);
             let users = Users::parse(&split, seed)?;
             let plan = reach::Plan { segment, arms, holdout };
             let r = reach::reach(&log, users, &m, input.utc_offset(&log), &plan)?;
@@ -320,6 +371,10 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench { input, model, reps, json, graph } => {
+            if reps == 0 {
+                bail!("--reps must be at least 1");
+            }
+            check_output(json.as_deref())?;
             let t = Instant::now();
             let log = input.read()?;
             let parse = t.elapsed().as_secs_f64();
@@ -367,6 +422,12 @@ fn features(kinds: Option<Vec<String>>, model: Option<&Path>, json: bool) -> Res
     Ok(())
 }
 
+/// Fewest bootstrap replicates `eval` accepts.
+const MIN_BOOTSTRAP: usize = 10;
+/// Below these, `eval` warns that its figures say little.
+const MIN_USERS: usize = 20;
+const MIN_POSITIVE_SESSIONS: usize = 10;
+
 /// Evaluates each seed's model on that seed's users, then prints the mean and spread over seeds.
 fn eval_seeds(
     input: &Input,
@@ -383,14 +444,33 @@ fn eval_seeds(
     if split == "all" && seeds.len() > 1 {
         bail!("--split all evaluates every user of the log: give one model, without several seeds");
     }
+    if reps < MIN_BOOTSTRAP {
+        bail!("--bootstrap {reps}: at least {MIN_BOOTSTRAP} replicates are needed for an interval (the default is 1000)");
+    }
+    check_output(json_out)?;
     let path = |template: &str, seed: u64| PathBuf::from(template.replace("{seed}", &seed.to_string()));
     let log = input.read()?;
     let utc = input.utc_offset(&log);
+    let mut noted = false;
     let mut runs = Vec::new();
     for &seed in seeds {
         let users = Users::parse(split, seed)?;
         let (m, _) = model_files::load(&path(model, seed))?;
+        if !noted {
+            note_ignored(&log, &m.manifest().kinds()?);
+            noted = true;
+        }
         let scored = eval::score_users(&log, users, &m, utc)?;
+        let c = scored.counts();
+        if c.users < MIN_USERS || c.positive_sessions < MIN_POSITIVE_SESSIONS {
+            eprintln!(
+                "warning: {} has {} users and {} sessions with a purchase: with fewer than {MIN_USERS} users or {MIN_POSITIVE_SESSIONS} \
+                 purchasing sessions the intervals are wide and the figures say little",
+                users.name(),
+                c.users,
+                c.positive_sessions
+            );
+        }
         let mut others = eval::baselines(&scored, &m.manifest().kinds()?);
         if let Some(c) = compare {
             let (other, _) = model_files::load(&path(c, seed))?;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use shopper_intent::model::Manifest;
 use shopper_intent::SequenceModel;
 
@@ -30,6 +30,9 @@ pub fn manifest_path(path: &Path) -> PathBuf {
 
 /// Reads a model's manifest and weights (checked against each other by the engine on load).
 pub fn read(path: &Path) -> Result<ModelFiles> {
+    if !path.extension().is_some_and(|e| e == "json" || e == "bin" || e == "onnx") {
+        bail!("the model {} is not a manifest (.json), weights (.bin) or ONNX (.onnx) file", path.display());
+    }
     let manifest_path = manifest_path(path);
     let manifest_text =
         std::fs::read_to_string(&manifest_path).with_context(|| format!("reading the model manifest {}", manifest_path.display()))?;

@@ -86,9 +86,10 @@ pub struct Reach {
 const Z_SUM: f64 = 1.959_964 + 0.841_621;
 
 /// The smallest difference in conversion rate from `p` a test tells apart between arms of
-/// `n1` and `n2` sessions.
+/// `n1` and `n2` sessions; NaN (no figure) without sessions in both arms or with a rate of 0 or
+/// 1, where the normal approximation says nothing.
 fn mde(p: f64, n1: f64, n2: f64) -> f64 {
-    if n1 > 0.0 && n2 > 0.0 {
+    if n1 > 0.0 && n2 > 0.0 && p > 0.0 && p < 1.0 {
         Z_SUM * (p * (1.0 - p) * (1.0 / n1 + 1.0 / n2)).sqrt()
     } else {
         f64::NAN
@@ -194,4 +195,18 @@ pub fn reach(log: &Log, users: Users, model: &SequenceModel, utc_offset_min: i32
         minimum_detectable_effect_holdout: mde_holdout,
         minimum_detectable_effect_at: traffic,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mde;
+
+    #[test]
+    fn a_test_size_only_where_the_normal_approximation_says_something() {
+        // 10% against 10%, 1,000 sessions an arm: 2.8 * sqrt(0.09 * 0.002) = 3.76 points.
+        assert!((mde(0.1, 1000.0, 1000.0) - 0.0376).abs() < 1e-3);
+        for (p, n) in [(0.0, 1000.0), (1.0, 1000.0), (0.1, 0.0)] {
+            assert!(mde(p, n, n).is_nan(), "p {p}, n {n}");
+        }
+    }
 }

@@ -64,6 +64,9 @@ pub fn eval(users: &str, scored: &Scored, figs: &[Figures], reps: usize) {
     if c.refused > 0 {
         println!("{} events were refused by the window (out of order) and not scored", c.refused);
     }
+    if c.ignored > 0 {
+        println!("{} events of kinds the model does not read were ignored", c.ignored);
+    }
     println!("{:18} {:>24} {:>8} {:>8} {:>8} {:>8}", "scorer", "online AUC [95% CI]", "PR-AUC", "sess AUC", "Brier", "ECE");
     for f in figs {
         println!(
@@ -126,6 +129,14 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach) {
         r.purchasing_sessions,
         plan.segment.name()
     );
+    if r.entering == 0 {
+        println!(
+            "entering: no session reaches {} under this model, so there is nothing to plan{}",
+            plan.segment.name(),
+            if plan.segment == shopper_intent::Segment::High { " (try --segment medium)" } else { "" }
+        );
+        return;
+    }
     println!(
         "entering: {} sessions ({:.1}% reach), {} of them buy afterwards ({:.1}% precision; {:.1}% of all buyers reached)",
         r.entering,
@@ -146,16 +157,25 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach) {
     for a in &r.arms {
         println!("{:12} {:>6.1}% {:>10.1} {:>11.1}", a.name, 100.0 * a.share, a.exposed, a.purchasing);
     }
+    // A difference in conversion rate, or why there is no figure.
+    let points = |v: f64| {
+        if !v.is_finite() {
+            "no figure".to_string()
+        } else if v >= 1.0 {
+            "none (too few sessions: over 100 points)".to_string()
+        } else {
+            format!("{:.1} points", 100.0 * v)
+        }
+    };
     println!(
-        "minimum detectable difference in conversion rate (5% two-sided, 80% power): {:.1} points between the treated arms, {:.1} against the holdout",
-        100.0 * r.minimum_detectable_effect,
-        100.0 * r.minimum_detectable_effect_holdout
+        "minimum detectable difference in conversion rate (5% two-sided, 80% power): {} between the treated arms, {} against the holdout",
+        points(r.minimum_detectable_effect),
+        points(r.minimum_detectable_effect_holdout)
     );
     for (sessions, m, h) in &r.minimum_detectable_effect_at {
-        println!(
-            "  with {sessions} sessions of such traffic: {:.1} points between the treated arms, {:.1} against the holdout",
-            100.0 * m,
-            100.0 * h
-        );
+        println!("  with {sessions} sessions of such traffic: {} between the treated arms, {} against the holdout", points(*m), points(*h));
+    }
+    if !r.minimum_detectable_effect.is_finite() && r.entering_purchasing == 0 {
+        println!("(no entering session buys afterwards: a conversion rate of 0 gives no test size)");
     }
 }

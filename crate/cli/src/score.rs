@@ -13,14 +13,17 @@ use shopper_intent::{Error, Event, SequenceModel};
 use crate::eval::BATCH;
 use crate::logs::Log;
 
-/// Writes one line per event of `log` to `out`, sorted by line number. Malformed lines of the
-/// log (skipped by the reader) are written as errors too, so every input line is accounted for.
+/// Writes one line per line of `log` to `out`, sorted by line number: an event's score, or for a
+/// line without one, its `code` (`INVALID_EVENT` for a malformed line, with the error;
+/// `OUTSIDE_WINDOW`, `EMPTY_LINE`), so every input line is accounted for. An event of a kind the
+/// model does not read (`"ignored": true`) belongs to no scored session: its session, position,
+/// prefix, score and segment are null.
 pub fn score(log: &Log, model: &SequenceModel, utc_offset_min: i32, out: &mut impl Write) -> Result<()> {
     let streams: Vec<Vec<&Event>> = log.users.iter().map(|u| u.event_refs()).collect();
     let mut results: Vec<Vec<Option<Result<Update, Error>>>> = streams.iter().map(|s| vec![None; s.len()]).collect();
     let mut scorer = BatchScorer::new(model, BATCH, utc_offset_min, DEFAULT_HYSTERESIS)?;
     scorer.score(&streams, |s, i, r| results[s][i] = Some(r))?;
-    let mut lines: Vec<(usize, String)> = Vec::with_capacity(log.events + log.bad.len());
+    let mut lines: Vec<(usize, String)> = Vec::with_capacity(log.lines);
     for (u, user) in log.users.iter().enumerate() {
         let mut session: Option<u32> = None;
         for (i, (line, event)) in user.events.iter().enumerate() {
@@ -29,12 +32,19 @@ pub fn score(log: &Log, model: &SequenceModel, utc_offset_min: i32, out: &mut im
                     if up.new_session {
                         session = Some(session.map_or(0, |s| s + 1));
                     }
-                    let (session, position) = if up.ignored { (session, None) } else { (session, Some(up.events - 1)) };
-                    json!({
-                        "line": line, "user": user.user, "type": event.kind.name(), "session": session, "position": position,
-                        "prefix": up.prefix, "score": up.score, "segment": up.segment.name(), "segmentChanged": up.segment_changed,
-                        "converted": up.converted, "ignored": up.ignored, "scored": up.scored, "newSession": up.new_session,
-                    })
+                    if up.ignored {
+                        json!({
+                            "line": line, "user": user.user, "type": event.kind.name(), "session": null, "position": null,
+                            "prefix": null, "score": null, "segment": null, "segmentChanged": false,
+                            "converted": null, "ignored": true, "scored": false, "newSession": false,
+                        })
+                    } else {
+                        json!({
+                            "line": line, "user": user.user, "type": event.kind.name(), "session": session, "position": up.events - 1,
+                            "prefix": up.prefix, "score": up.score, "segment": up.segment.name(), "segmentChanged": up.segment_changed,
+                            "converted": up.converted, "ignored": false, "scored": up.scored, "newSession": up.new_session,
+                        })
+                    }
                 }
                 Some(Err(e)) => {
                     json!({"line": line, "user": user.user, "type": event.kind.name(), "error": e.to_string(), "code": e.code()})
@@ -46,6 +56,9 @@ pub fn score(log: &Log, model: &SequenceModel, utc_offset_min: i32, out: &mut im
     }
     for b in &log.bad {
         lines.push((b.line, json!({"line": b.line, "error": b.error, "code": "INVALID_EVENT"}).to_string()));
+    }
+    for (line, why) in &log.skipped {
+        lines.push((*line, json!({"line": line, "code": why.code()}).to_string()));
     }
     lines.sort_by_key(|(l, _)| *l);
     for (_, l) in lines {

@@ -235,6 +235,76 @@ fn score_writes_every_line_in_input_order_with_session_and_position() {
 }
 
 #[test]
+fn score_accounts_for_blank_lines_events_outside_the_window_and_kinds_the_model_ignores() {
+    let dir = out_dir("score-every-line");
+    let model = model_in(&dir);
+    let log = dir.join("log.jsonl");
+    std::fs::write(
+        &log,
+        [
+            r#"{"user": "a", "ts": 1700000000000, "type": "view_item", "session": "s1"}"#,
+            "",
+            r#"{"user": "a", "ts": 1600000000000, "type": "view_item", "session": "s0"}"#,
+            r#"{"user": "a", "ts": 1700000001000, "type": "add_to_cart", "session": "s1"}"#,
+            r#"{"user": "a", "ts": 1700000002000, "type": "coupon_applied", "session": "s2"}"#,
+            r#"{"user": "a", "ts": 1700000003000, "type": "view_item", "session": "s2"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let run = cli(&["score", "--input", path(&log), "--model", path(&model), "--start-ms", "1650000000000"]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let lines: Vec<serde_json::Value> = text(&run.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.iter().map(|l| l["line"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6], "a line per input line");
+    assert_eq!(lines[1]["code"], "EMPTY_LINE");
+    assert_eq!(lines[2]["code"], "OUTSIDE_WINDOW");
+    // The ignored event belongs to no scored session: no score, no session of its own.
+    assert_eq!(lines[4]["ignored"], true);
+    for field in ["session", "position", "score", "segment"] {
+        assert!(lines[4][field].is_null(), "{field}: {}", lines[4]);
+    }
+    assert_eq!(
+        (lines[5]["session"].as_u64(), lines[5]["position"].as_u64(), lines[5]["newSession"].as_bool()),
+        (Some(1), Some(0), Some(true))
+    );
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("1 of 4 events") && stderr.contains("coupon_applied 1"), "the ignored kinds are said: {stderr}");
+}
+
+#[test]
+fn eval_refuses_what_would_print_meaningless_figures_before_the_work() {
+    let dir = out_dir("eval-refuses");
+    let model = model_in(&dir);
+    let run = cli(&["eval", "--split", "all", "--bootstrap", "0", "--input", path(&fixture()), "--model", path(&model)]);
+    assert!(!run.status.success() && text(&run.stderr).contains("at least 10 replicates"), "{}", text(&run.stderr));
+    let missing = dir.join("no-such-folder/eval.json");
+    let run = cli(&["eval", "--split", "all", "--input", path(&fixture()), "--model", path(&model), "--json", path(&missing)]);
+    assert!(!run.status.success() && text(&run.stderr).contains("is not a folder"), "{}", text(&run.stderr));
+    assert!(run.stdout.is_empty(), "refused before any figure: {}", text(&run.stdout));
+    let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("warning: all users has 3 users"), "a tiny log is said to be tiny: {}", text(&run.stderr));
+    let run = cli(&["score", "--input", path(&fixture()), "--model", "README.md"]);
+    assert!(!run.status.success() && text(&run.stderr).contains("is not a manifest (.json)"), "{}", text(&run.stderr));
+}
+
+#[test]
+fn a_closed_pipe_ends_the_tool_without_a_panic() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
+        .args(["features"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+}
+
+#[test]
 fn eval_takes_a_whole_log_as_test_users() {
     let dir = out_dir("evalall");
     let model = model_in(&dir);

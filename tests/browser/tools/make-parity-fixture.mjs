@@ -6,8 +6,9 @@
 // the shop's session ids, events the engine refuses) and OUT/native_scores.json from
 // `shopper-intent score --input OUT/score_session.jsonl --model MODEL`:
 //   {model: {name, weights_fnv1a64}, utcOffsetMinutes, events, scores, updates}
-// `scores[i]` is the CLI's score after event i, or null where it refused the event; `updates[i]`
-// the rest of its line (segment and flags), or null.
+// `scores[i]` is the CLI's score after event i, or null where it refused or ignored the event;
+// `updates[i]` the rest of its line (segment and flags), `{ignored: true}` for an event of a kind
+// the model does not read, or null where the CLI refused it.
 // It also writes OUT/own-kinds/: a model of random weights that reads the shop's own event types
 // (intent.json + intent.bin, made here: the kind columns named by `shopper-intent features`, the
 // weights file in its documented layout) and the same two files for it.
@@ -127,8 +128,9 @@ function writeFixture(dir, modelPath, events) {
   const lines = execFileSync(cli, ['score', '--input', input, '--model', modelPath, '--utc-offset-min', '0'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] })
     .split('\n').filter(Boolean).map((l) => JSON.parse(l));
   if (lines.length !== events.length) throw new Error(`the CLI scored ${lines.length} lines for ${events.length} events`);
-  const scores = lines.map((l) => (l.error ? null : l.score));
-  const updates = lines.map((l) => (l.error ? null : {
+  // The CLI writes no score for an event of a kind the model does not read.
+  const scores = lines.map((l) => (l.error || l.ignored ? null : l.score));
+  const updates = lines.map((l) => (l.error ? null : l.ignored ? { ignored: true } : {
     segment: l.segment, segmentChanged: l.segmentChanged, converted: l.converted, ignored: l.ignored, scored: l.scored,
     newSession: l.newSession, prefix: l.prefix,
   }));
@@ -137,7 +139,7 @@ function writeFixture(dir, modelPath, events) {
     utcOffsetMinutes: 0, events, scores, updates,
   };
   writeFileSync(join(dir, 'native_scores.json'), JSON.stringify(fixture, null, 1) + '\n');
-  console.log(`${events.length} events, ${scores.filter((x) => x === null).length} refused; wrote ${join(dir, 'native_scores.json')}`);
+  console.log(`${events.length} events, ${updates.filter((u) => u === null).length} refused, ${updates.filter((u) => u?.ignored).length} ignored; wrote ${join(dir, 'native_scores.json')}`);
 }
 
 const events = parityEvents();
