@@ -401,10 +401,19 @@ Promise.resolve().then(() => ${call}).then((v) => done({ value: encode(v) }), (e
   async addInitScript(script, arg) { this.initScripts.push(scriptSource(script, arg)); }
   async route(pattern, handler) { this.routes.push({ matches: urlMatcher(pattern), handler }); }
 
+  /**
+   * A session's last window cannot be closed, so the last page unloads to about:blank and its
+   * window serves the context's next page. A tab opened beside it would be hidden, with its timers
+   * throttled (measured: 11 turns of a 0 ms timer in a second, against 60 in 200 ms), where
+   * Chromium and Firefox show a new page.
+   */
   async close() {
     if (this.context.pages.length > 1) {
       await this.use('/window', 'DELETE');
       this.context.current = null;
+    } else {
+      await this.use('/url', 'POST', { url: 'about:blank' });
+      this.context.spare = this.handle;
     }
     this.context.pages = this.context.pages.filter((p) => p !== this);
   }
@@ -451,9 +460,12 @@ class Context {
       this.session = s.sessionId;
       this.version = s.capabilities.browserVersion;
       handle = await this.cmd('GET', '/window');
+    } else if (this.spare && this.pages.length === 0) {
+      handle = this.spare;
     } else {
       handle = (await this.cmd('POST', '/window/new', { type: 'tab' })).handle;
     }
+    this.spare = null;
     this.current = null;
     const page = new Page(this, handle);
     this.pages.push(page);
