@@ -9,10 +9,11 @@ PORT ?= 8080
 
 .PHONY: web fuzz fuzz-smoke fuzz-seeds demo test test-rust test-model test-browser tools tools-rust tools-browser wasm cli model bench fmt
 
-## The demo storefront on http://localhost:$(PORT), with the shipped model or MODEL=models/<name>.
+## The demo storefront on http://localhost:$(PORT), with the shipped model or a model `make train`
+## wrote: MODEL=models/<name> [NAME=intent] (the manifest MODEL/NAME.json).
 MODEL ?= models
 demo: tools wasm web
-	node web/dev/serve.mjs --port $(PORT) --models $(MODEL)
+	node web/dev/serve.mjs --port $(PORT) --models $(MODEL) --name $(or $(NAME),intent)
 
 ## Every test: Rust (unit, property, golden, parity), the wasm build, the shipped model, the training
 ## path (skipped loudly when models/.venv has no torch, as on a fresh clone), the browser, a fuzz smoke run.
@@ -96,9 +97,14 @@ SEEDS ?= 0,1,2,3,4
 TRAIN_OPTS = --data "$(DATA)" --out "$(OUT)" --name "$(NAME)" --seeds "$(SEEDS)" --cli "$(CLI)" \
   $(if $(UTC_OFFSET_MIN),--utc-offset-min $(UTC_OFFSET_MIN)) $(if $(EPOCHS),--epochs $(EPOCHS)) \
   $(if $(HIDDEN),--hidden $(HIDDEN)) $(if $(MEMBERS),--members $(MEMBERS)) $(if $(SELECT),--select) $(TRAIN_ARGS)
-train: cli $(VENV)/.installed
-	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make train DATA=path/to/events.jsonl OUT=models/<name> [NAME=intent] [SEEDS=0,1,2,3,4] ..." >&2; exit 2; }
+train: train-usage cli $(VENV)/.installed
 	$(VENV)/bin/python -m models.trainer train $(TRAIN_OPTS)
+
+# Before anything is built or installed (PyTorch is 3 GB).
+.PHONY: train-usage
+train-usage:
+	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make train DATA=path/to/events.jsonl OUT=models/<name> [NAME=intent] [SEEDS=0,1,2,3,4] ..." >&2; exit 2; }
+	@test -f "$(DATA)" || { echo "make train: DATA=$(DATA) is not a file" >&2; exit 2; }
 
 $(VENV)/.installed: models/requirements.txt
 	PYTHON=$(PYTHON) bash models/venv.sh $(VENV) models/requirements.txt

@@ -72,10 +72,28 @@ def main():
                "--bootstrap", "20"])
     check("shopper-intent eval --seed 0,1 runs on every seed's model", ev2.returncode == 0 and "mean over seeds" in ev2.stdout, ev2.stderr)
 
+    # A second run into the same folder, under another name and with one seed: nothing of the
+    # first run that this one did not rewrite stays beside it.
+    again = run([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", log, "--out", out, "--name", "shop2",
+                 "--seeds", "0", "--epochs", "1", "--hidden", "4", "--boot", "20", "--cli", cli])
+    stale = [f for f in ("shop.json", "shop.bin", "shop.onnx", "fixtures/shop", "build/seed1", "build/preds/seed1.npz")
+             if os.path.exists(os.path.join(out, f))]
+    shipped = os.path.exists(os.path.join(out, "shop2.json"))
+    check("a re-run replaces the previous run's files and says so",
+          not stale and "holds a previous run" in again.stdout
+          and ((again.returncode == 0 and shipped) or (again.returncode == 1 and "is not shipped" in again.stderr and not shipped)),
+          f"exit {again.returncode}, stale {stale}, shipped {shipped}: {again.stderr[-1500:]}")
+
+    for args, needle in ((["--seeds", "x"], "seeds are comma-separated"), (["--hidden", "0"], "is below 1"), (["--boot", "0"], "is below 10")):
+        bad_arg = run([sys.executable, "-m", "models.trainer", "train", "--data", log, "--out", os.path.join(OUT, "bad"), "--cli", cli] + args)
+        check(f"{' '.join(args)} is refused before any work", bad_arg.returncode == 2 and needle in bad_arg.stderr
+              and "Traceback" not in bad_arg.stderr and not os.path.exists(os.path.join(OUT, "bad")), bad_arg.stderr[-1000:])
+
     tiny = os.path.join(OUT, "tiny.jsonl")
     with open(tiny, "w") as f:
         for i in range(5):
             f.write(json.dumps({"user": f"u{i}", "ts": 1717200000000 + i, "type": "view_item"}) + "\n")
+        f.write(json.dumps({"user": "u0", "ts": 1717200000100, "type": "purchase"}) + "\n")
     bad = run([sys.executable, "-m", "models.trainer", "train", "--data", tiny, "--out", os.path.join(OUT, "tiny"), "--seeds", "0", "--cli", cli])
     check("a log too small to train stops with a clear message",
           bad.returncode != 0 and "too small" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr[-2000:])

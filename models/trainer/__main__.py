@@ -11,6 +11,30 @@ import shlex
 import sys
 
 
+def at_least(lo, kind=int):
+    """An argparse type: a number of `kind` that is at least `lo`."""
+    def parse(text):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}")
+        if not v >= lo:
+            raise argparse.ArgumentTypeError(f"{text} is below {lo}")
+        return v
+    return parse
+
+
+def seed_list(text):
+    """An argparse type: comma-separated non-negative integers, at least one."""
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip() != ""]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: seeds are comma-separated integers, e.g. 0,1,2,3,4")
+    if not seeds or min(seeds) < 0 or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"{text!r}: give one or more distinct non-negative integers, e.g. 0,1,2,3,4")
+    return seeds
+
+
 def train_parser(sub):
     p = sub.add_parser("train", help="featurize, train, compare and export", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description="Featurizes LOG for each seed, trains the streaming LSTM and the baselines, exports the "
@@ -18,31 +42,31 @@ def train_parser(sub):
     p.add_argument("--data", required=True, help="the event log (generic JSONL or Taobao CSV)")
     p.add_argument("--out", required=True, help="output folder (the data and per-seed models go to OUT/build)")
     p.add_argument("--name", default="intent", help="model name: OUT/NAME.onnx, .json, .bin")
-    p.add_argument("--seeds", default="0,1,2,3,4", help="user splits, comma-separated; the first is shipped")
+    p.add_argument("--seeds", type=seed_list, default="0,1,2,3,4", help="user splits, comma-separated; the first is shipped")
     p.add_argument("--utc-offset-min", type=int, default=None, help="minutes east of UTC of the shop's local time")
     p.add_argument("--kinds", default=None, help="event kinds to read (featurize --kinds); default: the log's")
     p.add_argument("--allow-small", action="store_true", help="go on with a log too small to split and train")
     g = p.add_argument_group("LSTM")
-    g.add_argument("--hidden", type=int, default=32)
-    g.add_argument("--members", type=int, default=1, help="ensemble members (folded into one LSTM)")
-    g.add_argument("--head", type=int, default=0, help="hidden units of an MLP head; 0 for a linear head")
-    g.add_argument("--lr", type=float, default=3e-3)
-    g.add_argument("--weight-decay", type=float, default=1e-4)
-    g.add_argument("--chunk", type=int, default=64, help="truncated back-propagation: events per chunk")
-    g.add_argument("--batch", type=int, default=64, help="sessions per batch")
-    g.add_argument("--epochs", type=int, default=30, help="at most")
-    g.add_argument("--patience", type=int, default=5, help="epochs without a validation gain before stopping")
-    g.add_argument("--pos-weight", type=float, default=1.0, help="class weight of purchasing sessions' rows")
-    g.add_argument("--dropout", type=float, default=0.0, help="on the LSTM output, in training")
+    g.add_argument("--hidden", type=at_least(1), default=32, help="LSTM units")
+    g.add_argument("--members", type=at_least(1), default=1, help="ensemble members (folded into one LSTM)")
+    g.add_argument("--head", type=at_least(0), default=0, help="hidden units of an MLP head; 0 for a linear head")
+    g.add_argument("--lr", type=at_least(1e-9, float), default=3e-3, help="Adam learning rate")
+    g.add_argument("--weight-decay", type=at_least(0.0, float), default=1e-4, help="Adam weight decay")
+    g.add_argument("--chunk", type=at_least(1), default=64, help="truncated back-propagation: events per chunk")
+    g.add_argument("--batch", type=at_least(1), default=64, help="sessions per batch")
+    g.add_argument("--epochs", type=at_least(1), default=30, help="at most")
+    g.add_argument("--patience", type=at_least(1), default=5, help="epochs without a validation gain before stopping")
+    g.add_argument("--pos-weight", type=at_least(1e-9, float), default=1.0, help="class weight of purchasing sessions' rows")
+    g.add_argument("--dropout", type=at_least(0.0, float), default=0.0, help="on the LSTM output, in training")
     s = p.add_argument_group("size selection (validation only; slow)")
     s.add_argument("--select", action="store_true", help="choose hidden and members by validation AUC against measured cost")
-    s.add_argument("--select-hidden", default="8,16,32,64")
-    s.add_argument("--select-members", default="1,3,5")
+    s.add_argument("--select-hidden", default="8,16,32,64", help="hidden sizes to try")
+    s.add_argument("--select-members", default="1,3,5", help="member counts to try")
     s.add_argument("--select-seeds", default="", help="default: the first seed")
     s.add_argument("--select-tolerance", type=float, default=0.002, help="validation AUC given up for a cheaper model")
-    p.add_argument("--boot", type=int, default=1000, help="user-bootstrap resamples")
-    p.add_argument("--threads", type=int, default=1, help="torch threads")
-    p.add_argument("--cli", default=None, help="the shopper-intent binary (default: target/native/shopper-intent)")
+    p.add_argument("--boot", type=at_least(10), default=1000, help="user-bootstrap resamples")
+    p.add_argument("--threads", type=at_least(1), default=1, help="torch threads")
+    p.add_argument("--cli", default=argparse.SUPPRESS, help="the shopper-intent binary (default: $SHOPPER_INTENT_CLI, else target/native/shopper-intent)")
     return p
 
 

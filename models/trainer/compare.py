@@ -8,7 +8,8 @@ between the LSTM and the best baseline, and the verdict.
 - The best baseline is the one with the highest mean VALIDATION online AUC: test users are never
   used for a choice.
 - Verdict: the LSTM beats the best baseline when the paired interval of the mean difference in
-  online AUC is above 0, loses to it when below 0, and matches it otherwise.
+  online AUC is above 0, loses to it when below 0, and matches it otherwise; when the difference
+  is undefined (a split without both classes), it cannot be compared.
 """
 
 import warnings
@@ -90,6 +91,11 @@ def paired_difference(per_seed, a, b, key="online_auc"):
 
 def verdict(pair, best):
     lo, hi = pair["ci_mean"]
+    if not (np.isfinite(lo) and np.isfinite(hi) and np.isfinite(pair["mean_diff"])):
+        return {"word": "cannot be compared with", "baseline": best,
+                "sentence": f"the LSTM cannot be compared with the best baseline ({best}) on your data: the difference is "
+                            "undefined (a test split without both kinds of session)",
+                "mean_diff": pair["mean_diff"], "ci_mean": pair["ci_mean"]}
     word = "beats" if lo > 0 else ("loses to" if hi < 0 else "matches")
     return {"word": word, "baseline": best,
             "sentence": f"the LSTM {word} the best baseline ({best}) on your data",

@@ -11,6 +11,7 @@ export every seed's model, ship seed 0's, and write results.json, plots/ and REP
 import json
 import os
 import platform
+import shutil
 import time
 
 import numpy as np
@@ -118,7 +119,9 @@ def train_lstm(S, summary, sp, cfg, members_cache, ev, outdir, name, cli):
     ab, pv, pt = calibrated(zv, zt, yv)
     thr = Cal.threshold(pv, yv)
     seg = Cal.segments(pv)
-    m = ev.add("lstm", pv, pt, thr, extra={"calibration": {"a": ab[0], "b": ab[1]}, "members": infos, "segments": seg})
+    # Its validation AUC from the raw logits, as for the baselines (the calibrated score ranks the
+    # same unless calibration flattened it, which unusable() looks for).
+    m = ev.add("lstm", pv, pt, thr, raw_val=zv, extra={"calibration": {"a": ab[0], "b": ab[1]}, "members": infos, "segments": seg})
     metrics = model_metrics(m, summary, cfg, infos, ab, S, {})
     seed_dir = os.path.join(outdir, "build", f"seed{S}")
     parity = export.write_model(seed_dir, name, models, ab, summary, sp, thr, seg, metrics, cli, seed=S)
@@ -127,6 +130,50 @@ def train_lstm(S, summary, sp, cfg, members_cache, ev, outdir, name, cli):
     log(f"  seed {S} {'lstm':20s} validation AUC {m['val_online_auc']:.4f}, test online AUC {m['online_auc']:.4f} "
         f"[{m['ci']['online_auc'][0]:.3f}, {m['ci']['online_auc'][1]:.3f}]; exported to {seed_dir}/{name}.json: {parity['convert']}")
     return m
+
+
+def unusable(m):
+    """Why a seed's LSTM must not be shipped, or None: no better than chance on validation users, or
+    a calibration that makes its score the same for every shopper."""
+    va, a = m["val_online_auc"], m["calibration"]["a"]
+    if not va > 0.5:
+        return f"its validation AUC is {va:.3f}, no better than chance"
+    if not a > 0:
+        return "calibration on validation users gave it a slope of 0: it would give every shopper the same score"
+    return None
+
+
+def previous_run(out):
+    """The model name and seeds of the run whose results.json is in `out`, or None."""
+    try:
+        with open(os.path.join(out, "results.json")) as f:
+            r = json.load(f)
+        return r["name"], [int(S) for S in r["seeds"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def remove_leftovers(out, previous, name, seeds):
+    """Removes what a previous run in `out` wrote and this one did not rewrite: another name's model
+    files and fixtures, and other seeds' data and models, so that `out` describes this run alone."""
+    if previous is None:
+        return []
+    old_name, old_seeds = previous
+    gone = []
+    paths = [os.path.join(out, "build", f"seed{S}") for S in old_seeds if S not in seeds]
+    paths += [os.path.join(out, "build", "preds", f"seed{S}.npz") for S in old_seeds if S not in seeds]
+    if old_name != name:
+        paths += [os.path.join(out, f"{old_name}.{ext}") for ext in ("onnx", "json", "bin")]
+        paths.append(os.path.join(out, "fixtures", old_name))
+    for path in paths:
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.isfile(path):
+            os.remove(path)
+        else:
+            continue
+        gone.append(path)
+    return gone
 
 
 def data_section(summaries, log_path):
@@ -140,10 +187,10 @@ def data_section(summaries, log_path):
     return d
 
 
-def native_check(cli, log_path, out, name, man_metrics, utc):
-    """`shopper-intent eval` on seed-0 test users with the shipped files: it must reproduce the
-    trainer's figures (the engine streams what PyTorch scored on whole sessions)."""
-    got, _ = C.eval_json(cli, log_path, os.path.join(out, f"{name}.json"), seed="0", boot=20, utc_offset_min=utc)
+def native_check(cli, log_path, out, name, man_metrics, utc, seed):
+    """`shopper-intent eval` on the shipped seed's test users with the shipped files: it must
+    reproduce the trainer's figures (the engine streams what PyTorch scored on whole sessions)."""
+    got, _ = C.eval_json(cli, log_path, os.path.join(out, f"{name}.json"), seed=str(seed), boot=20, utc_offset_min=utc)
     fig = got["figures"][0]
     pairs = {"online_auc": fig["online_auc"]["value"], "pr_auc": fig["pr_auc"], "session_auc": fig["session_auc"],
              "brier": fig["brier"], "ece": fig["ece"], "f1": fig["at_threshold"]["f1"]}
@@ -155,11 +202,14 @@ def native_check(cli, log_path, out, name, man_metrics, utc):
 def run(args):
     t_all = time.time()
     torch.set_num_threads(args.threads)
-    cli = C.find(args.cli)
-    seeds = [int(s) for s in str(args.seeds).split(",") if s.strip() != ""]
-    if not seeds:
-        raise SystemExit("error: no seeds given")
+    cli = C.find(getattr(args, "cli", None))
+    seeds = list(args.seeds)
     out, name = args.out, args.name
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise D.DataError(f"--out {out}: a file is there; give a folder")
+    previous = previous_run(out)
+    if previous:
+        log(f"{out} holds a previous run (model {previous[0]}, seeds {','.join(map(str, previous[1]))}): this run replaces it")
     cfg = L.Config(hidden=args.hidden, members=args.members, head=args.head, lr=args.lr, weight_decay=args.weight_decay,
                    chunk=args.chunk, batch=args.batch, epochs=args.epochs, patience=args.patience,
                    pos_weight=args.pos_weight, dropout=args.dropout)
@@ -196,13 +246,24 @@ def run(args):
         log(f"seed {S} done in {timing[f'seed{S}']:.0f} s")
     results = compare.summarise(per_seed, list(B.BASELINES))
     S0 = seeds[0]
-    log(f"shipping seed {S0}'s model as {out}/{name}.json")
-    results["shipped_check"] = export.copy_model(os.path.join(out, "build", f"seed{S0}"), out, name, cli)
-    if S0 == 0:
+    results["unusable"] = {str(S): why for S in seeds if (why := unusable(per_seed[S].figures["lstm"]))}
+    for S, why in results["unusable"].items():
+        log(f"warning: seed {S}'s LSTM learned nothing usable: {why}")
+    results["shipped"] = str(S0) not in results["unusable"]
+    if results["shipped"]:
+        log(f"shipping seed {S0}'s model as {out}/{name}.json")
+        results["shipped_check"] = export.copy_model(os.path.join(out, "build", f"seed{S0}"), out, name, cli)
         with open(os.path.join(out, f"{name}.json")) as f:
             man = json.load(f)
-        results["native_eval"] = native_check(cli, args.data, out, name, man["metrics"], args.utc_offset_min)
-        log(f"shopper-intent eval reproduces the seed-0 test figures within {results['native_eval']['max_abs_diff']:.1e}")
+        results["native_eval"] = native_check(cli, args.data, out, name, man["metrics"], args.utc_offset_min, S0)
+        log(f"shopper-intent eval reproduces the seed-{S0} test figures within {results['native_eval']['max_abs_diff']:.1e}")
+    else:
+        # Nothing of an earlier run may stand in for the model this run refused.
+        for ext in ("onnx", "json", "bin"):
+            if os.path.isfile(os.path.join(out, f"{name}.{ext}")):
+                os.remove(os.path.join(out, f"{name}.{ext}"))
+        if os.path.isdir(os.path.join(out, "fixtures", name)):
+            shutil.rmtree(os.path.join(out, "fixtures", name))
     results.update({
         "name": name, "lstm": cfg.as_dict(), "selection": selection, "data": data_section(summaries, args.data),
         "features": {"sequence": summaries[S0]["sequence_features"], "aggregate": summaries[S0]["aggregate_features"],
@@ -216,7 +277,13 @@ def run(args):
     from . import plots, report
     plots.draw(out, results)
     report.write(out, results)
+    for path in remove_leftovers(out, previous, name, seeds):
+        log(f"removed {path} (the previous run's)")
     log(f"{results['verdict']['sentence']} (mean difference in online AUC {results['verdict']['mean_diff']:+.4f}, "
         f"95% CI [{results['verdict']['ci_mean'][0]:+.4f}, {results['verdict']['ci_mean'][1]:+.4f}])")
+    if not results["shipped"]:
+        raise D.DataError(f"seed {S0}'s LSTM is not shipped: {results['unusable'][str(S0)]}. {out}/REPORT.md has the figures; "
+                          f"its model stays in {out}/build/seed{S0} for inspection. A larger log, more epochs or another "
+                          "--seeds order may help.")
     log(f"wrote {out}/{name}.onnx, .json, .bin, results.json, plots/, REPORT.md in {time.time() - t_all:.0f} s")
     return results

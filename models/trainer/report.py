@@ -24,7 +24,10 @@ def pct(a, b):
 
 def write(out, res):
     name = res["name"]
-    with open(os.path.join(out, f"{name}.json")) as f:
+    shipped = res.get("shipped", True)
+    # A model this run refused to ship is described from its seed's folder.
+    man_path = os.path.join(out, f"{name}.json") if shipped else os.path.join(out, "build", f"seed{res['seeds'][0]}", f"{name}.json")
+    with open(man_path) as f:
         man = json.load(f)
     mods = res["models"]
     order = [k for k in ORDER if k in mods]
@@ -43,10 +46,18 @@ def write(out, res):
       f"difference in online ROC-AUC, LSTM - {NAMES.get(v['baseline'], v['baseline'])}: {v['mean_diff']:+.4f}, 95% CI "
       f"[{v['ci_mean'][0]:+.4f}, {v['ci_mean'][1]:+.4f}] (beats: interval above 0; loses: below 0; matches otherwise). "
       "The best baseline is the one with the highest mean validation online AUC.\n")
+    if not shipped:
+        w(f"**Not shipped:** seed {seeds[0]}'s LSTM learned nothing usable ({res['unusable'][str(seeds[0])]}). No `{name}.json` / `.bin` / `.onnx` "
+          f"was written to this folder; the model stays in `build/seed{seeds[0]}/` for inspection. A larger log, more epochs or "
+          "another order of `--seeds` may help.\n")
+    others = {S: why for S, why in (res.get("unusable") or {}).items() if S != str(seeds[0])}
+    if others:
+        w("**Warning:** the LSTM learned nothing usable for " + "; for ".join(f"seed {S} ({why})" for S, why in others.items()) +
+          ". Its figures are in the means below.\n")
     lm = mods["lstm"]["mean"]
     w(f"- LSTM online ROC-AUC {ci(lm['online_auc'])}, PR-AUC {ci(lm['pr_auc'])}, session AUC {ci(lm['session_auc'])} "
       f"(mean over {len(seeds)} seed(s), 95% user-bootstrap CI).")
-    w(f"- Shipped: `{name}.onnx` / `{name}.json` / `{name}.bin` (seed {seeds[0]}'s model): hidden {man['model']['hidden']} "
+    w(f"- {'Shipped' if shipped else 'Not shipped'}: `{name}.onnx` / `{name}.json` / `{name}.bin` (seed {seeds[0]}'s model): hidden {man['model']['hidden']} "
       f"({cfg['members']} member(s) of {cfg['hidden']}), head {man['model']['head'] or 'linear'}, decision threshold "
       f"{man['threshold']:.4f}, segments medium >= {man['segments']['medium']:.4f}, high >= {man['segments']['high']:.4f}.\n")
 
@@ -67,8 +78,8 @@ def write(out, res):
         w(f"- {t['users']} users, {t['events']} events, {t['sessions']} sessions, {t['positive_sessions']} with a purchase "
           f"({pct(t['positive_sessions'], t['sessions'])}); {t['sessions_starting_with_purchase']} start with the purchase "
           f"(no prefix to score); {t['samples']} prefix samples, {pct(t['positive_samples'], t['samples'])} from purchasing sessions.")
-    w("- Event types in the log: " + ", ".join(f"`{k}` {n}" for k, n in d.get("event_types") or []) + ".")
-    w(f"- Kinds the model reads (column order; purchase is the label and has no column): {', '.join(f'`{k}`' for k in d['kinds'])}.")
+    w("- Event types in the log (Shopify, Segment and Taobao names counted as the GA4 kinds they map to): " + ", ".join(f"`{k}` {n}" for k, n in d.get("event_types") or []) + ".")
+    w(f"- Kinds the model reads (column order; `purchase` labels the sessions and has no column of its own): {', '.join(f'`{k}`' for k in d['kinds'])}.")
     sp0 = d["splits_per_seed"][str(seeds[0])] or {}
     w(f"- Seed {seeds[0]} split by user (sha256(\"seed:user\"), 70/15/15): " + "; ".join(
         f"{k} {c['users']} users, {c['sessions']} sessions, {c['samples']} samples ({pct(c['positive_samples'], c['samples'])} positive)"
@@ -174,7 +185,7 @@ def write(out, res):
       f"{par.get('convert', 'not recorded')}.")
     ne = res.get("native_eval")
     if ne:
-        w(f"- `shopper-intent eval --seed 0` on the shipped files reproduces the seed-0 test figures within {ne['max_abs_diff']:.1e} "
+        w(f"- `shopper-intent eval --seed {seeds[0]}` on the shipped files reproduces the seed-{seeds[0]} test figures within {ne['max_abs_diff']:.1e} "
           f"(samples match: {ne['samples_match']}).")
     w(f"- Seed {seeds[0]} test figures recorded in the manifest: online AUC {pm['online_auc']:.4f}, PR-AUC {pm['pr_auc']:.4f}, "
       f"F1 {pm['f1']:.4f}, precision {pm['precision']:.4f}, recall {pm['recall']:.4f}, Brier {pm['brier']:.4f}, ECE {pm['ece']:.4f}.\n")

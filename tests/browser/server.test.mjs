@@ -127,3 +127,27 @@ test('binds 127.0.0.1 only', async () => {
   if (!external) return; // no non-loopback address on this machine: nothing to try
   await assert.rejects(get('/', { host: external.address }), /ECONNREFUSED|timeout|EHOSTUNREACH/);
 });
+
+test('--name serves another model of a models folder as the one the demo loads, and a missing one is refused at start', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { spawnSync } = await import('node:child_process');
+  const { createStaticServer } = await import('../../web/dev/serve.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'serve-name-'));
+  writeFileSync(join(dir, 'shop.json'), '{"name":"shop"}');
+  writeFileSync(join(dir, 'shop.bin'), 'weights');
+  const named = createStaticServer({ models: dir, name: 'shop' });
+  await new Promise((r) => named.listen(0, '127.0.0.1', r));
+  try {
+    const base = `http://127.0.0.1:${named.address().port}`;
+    assert.equal(await (await fetch(`${base}/models/intent.json`)).text(), '{"name":"shop"}');
+    assert.equal(await (await fetch(`${base}/models/intent.bin`)).text(), 'weights');
+    assert.equal(await (await fetch(`${base}/models/shop.bin`)).text(), 'weights', 'the manifest may name its weights as written');
+  } finally {
+    named.close();
+  }
+  const serve = join(import.meta.dirname, '..', '..', 'web', 'dev', 'serve.mjs');
+  const missing = spawnSync(process.execPath, [serve, '--port', '0', '--models', dir], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(missing.status, 2, missing.stderr);
+  assert.match(missing.stderr, /no model intent\.json in .*it has shop\.json: give its name \(make demo MODEL=.* NAME=shop\)/);
+});

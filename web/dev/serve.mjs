@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // A static server for the demo, the benchmark page and the browser tests. No dependencies.
 //
-//   node web/dev/serve.mjs [--port 8080] [--pkg DIR] [--models DIR] [--quiet]
+//   node web/dev/serve.mjs [--port 8080] [--pkg DIR] [--models DIR] [--name NAME] [--quiet]
 //
 //   /                  web/demo/ (index.html for /)
 //   /pkg/...           web/package/pkg/ (the wasm-bindgen output), or --pkg DIR
-//   /models/...        models/, or --models DIR (e.g. a model made by `make train`)
+//   /models/...        models/, or --models DIR (e.g. a model made by `make train`); with --name,
+//                      /models/intent.json and .bin (what the demo loads) are DIR/NAME.json and
+//                      .bin, and the server refuses to start when DIR/NAME.json is missing
 //   /shopper-intent.js and the package's other modules: web/package/
 //   /snippets/...      web/snippets/ (snippets a shop copies)
 //   /bench.html, /bench.js      the benchmark page, web/bench/ (cross-origin isolated: COOP + COEP)
@@ -20,7 +22,7 @@
 // memory).
 
 import { createServer } from 'node:http';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
@@ -66,7 +68,7 @@ const BENCH_FILES = new Set(['bench.html', 'bench.js']);
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 function parseArgs(argv) {
-  const args = { port: 8080, pkg: join(PACKAGE, 'pkg'), models: join(REPO, 'models'), quiet: false };
+  const args = { port: 8080, pkg: join(PACKAGE, 'pkg'), models: join(REPO, 'models'), name: null, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -76,19 +78,35 @@ function parseArgs(argv) {
     if (a === '--port') args.port = Number(value());
     else if (a === '--pkg') args.pkg = resolve(value());
     else if (a === '--models') args.models = resolve(value());
+    else if (a === '--name') args.name = value();
     else if (a === '--quiet') args.quiet = true;
     else if (a === '--csp') { /* The policy is always sent. */ }
     else throw new Error(`unknown argument ${a}`);
   }
   if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error('--port must be 0..65535');
+  if (args.name !== null && !/^[A-Za-z0-9._-]+$/.test(args.name)) throw new Error(`--name ${JSON.stringify(args.name)}: a model name is a file name without a folder`);
   return args;
+}
+
+/** Refuses a models folder without the model the demo is to load, and names the ones it has. */
+function checkModel(args) {
+  const name = args.name ?? 'intent';
+  if (existsSync(join(args.models, `${name}.json`))) return;
+  const found = existsSync(args.models) ? readdirSync(args.models).filter((f) => f.endsWith('.json') && existsSync(join(args.models, f.replace(/\.json$/, '.bin')))) : [];
+  throw new Error(`no model ${name}.json in ${args.models}` + (found.length
+    ? `; it has ${found.join(', ')}: give its name (make demo MODEL=${args.models} NAME=${found[0].replace(/\.json$/, '')})`
+    : ' (make train writes OUT/NAME.json and .bin)'));
 }
 
 /** Maps a URL path to [root, relative path] or null. */
 function route(path, roots) {
   if (path === '/') return [roots.demo, 'index.html'];
   if (path.startsWith('/pkg/')) return [roots.pkg, path.slice(5)];
-  if (path.startsWith('/models/')) return [roots.models, path.slice(8)];
+  if (path.startsWith('/models/')) {
+    const rel = path.slice(8);
+    if (roots.name && (rel === 'intent.json' || rel === 'intent.bin')) return [roots.models, `${roots.name}${rel.slice(6)}`];
+    return [roots.models, rel];
+  }
   if (path.startsWith('/snippets/')) return [join(WEB, 'snippets'), path.slice(10)];
   const name = path.slice(1);
   if (PACKAGE_FILES.has(name)) return [PACKAGE, name];
@@ -143,7 +161,7 @@ function send(res, status, text, headers = {}) {
 }
 
 export function createStaticServer(options = {}) {
-  const roots = { demo: join(WEB, 'demo'), pkg: options.pkg ?? join(PACKAGE, 'pkg'), models: options.models ?? join(REPO, 'models') };
+  const roots = { demo: join(WEB, 'demo'), pkg: options.pkg ?? join(PACKAGE, 'pkg'), models: options.models ?? join(REPO, 'models'), name: options.name ?? null };
   return createServer(async (req, res) => {
     const common = {
       'Content-Security-Policy': CSP,
@@ -209,6 +227,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   let args;
   try {
     args = parseArgs(process.argv.slice(2));
+    checkModel(args);
   } catch (e) {
     console.error(`serve.mjs: ${e.message}`);
     process.exit(2);

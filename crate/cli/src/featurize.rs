@@ -88,7 +88,7 @@ pub fn featurize(log: &Log, options: &Options) -> Result<Featurized> {
         total.add(&s.counts);
     }
     let f = Featurized { kinds, splits: out, total };
-    check_size(&f, options.allow_small)?;
+    check_size(&f, log, options.allow_small)?;
     Ok(f)
 }
 
@@ -106,7 +106,19 @@ fn sessions_with_samples(s: &Samples) -> (usize, usize) {
     (pos.len(), neg.len())
 }
 
-fn check_size(f: &Featurized, allow_small: bool) -> Result<()> {
+fn check_size(f: &Featurized, log: &Log, allow_small: bool) -> Result<()> {
+    if f.total.positive_sessions == 0 {
+        // Nothing to learn from, however small the log may be allowed to be.
+        let mut kinds: Vec<(&str, usize)> = log.kinds.iter().map(|(k, n)| (k.name(), *n)).collect();
+        kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let shown: Vec<String> = kinds.iter().take(15).map(|(k, n)| format!("{k} {n}")).collect();
+        bail!(
+            "the log has no purchase: no event is of type purchase or of a name that maps to it (Shopify's checkout_completed, \
+             Segment's Order Completed, Taobao's buy); its event types are {}{}. Give your purchase event the type purchase",
+            shown.join(", "),
+            if kinds.len() > 15 { format!(" and {} more", kinds.len() - 15) } else { String::new() }
+        );
+    }
     let mut problems = Vec::new();
     if f.total.users < MIN_USERS {
         problems.push(format!("{} users; at least {MIN_USERS} are needed to split them 70/15/15", f.total.users));

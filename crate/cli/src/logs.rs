@@ -407,7 +407,11 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
             },
             if examples.is_empty() { String::new() } else { format!(":\n{}", examples.join("\n")) },
             if log.events == 0 && log.outside_window > 0 {
-                format!("\n{} events fall outside the time window given (--start-ms/--end-ms)", log.outside_window)
+                format!(
+                    "\n{} events fall outside the time window read (--start-ms/--end-ms; for a Taobao CSV, the log's stated \
+                     2017-11-25 to 2017-12-03 unless they say otherwise)",
+                    log.outside_window
+                )
             } else {
                 String::new()
             }

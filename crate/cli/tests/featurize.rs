@@ -272,6 +272,26 @@ fn score_accounts_for_blank_lines_events_outside_the_window_and_kinds_the_model_
 }
 
 #[test]
+fn a_log_without_a_purchase_names_its_event_types_even_with_allow_small() {
+    let dir = out_dir("no-purchase");
+    let log = dir.join("log.jsonl");
+    let lines: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                r#"{{"user": "u{i}", "ts": {}, "type": "{}"}}"#,
+                1_700_000_000_000i64 + i,
+                if i % 4 == 0 { "order_completed" } else { "view_item" }
+            )
+        })
+        .collect();
+    std::fs::write(&log, lines.join("\n")).unwrap();
+    let run = cli(&["featurize", "--input", path(&log), "--allow-small", "--out", path(&dir.join("out"))]);
+    let stderr = text(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(stderr.contains("the log has no purchase") && stderr.contains("view_item 30, order_completed 10"), "{stderr}");
+}
+
+#[test]
 fn eval_refuses_what_would_print_meaningless_figures_before_the_work() {
     let dir = out_dir("eval-refuses");
     let model = model_in(&dir);

@@ -1,0 +1,63 @@
+"""What the training run refuses to ship, its verdict on undefined figures, what a re-run into the
+same folder removes, and the arguments it refuses before any work."""
+
+import argparse
+import json
+import os
+import tempfile
+import unittest
+
+from models.trainer import compare
+from models.trainer.__main__ import at_least, seed_list
+from models.trainer.pipeline import previous_run, remove_leftovers, unusable
+
+
+class ShipTest(unittest.TestCase):
+    def test_a_model_no_better_than_chance_or_flattened_is_not_shipped(self):
+        self.assertIsNone(unusable({"val_online_auc": 0.61, "calibration": {"a": 0.8}}))
+        self.assertIn("no better than chance", unusable({"val_online_auc": 0.5, "calibration": {"a": 0.8}}))
+        self.assertIn("no better than chance", unusable({"val_online_auc": float("nan"), "calibration": {"a": 0.8}}))
+        self.assertIn("same score", unusable({"val_online_auc": 0.6, "calibration": {"a": 0.0}}))
+
+    def test_an_undefined_difference_is_no_verdict(self):
+        v = compare.verdict({"ci_mean": [float("nan"), float("nan")], "mean_diff": float("nan")}, "prior")
+        self.assertIn("cannot be compared", v["sentence"])
+        self.assertEqual(compare.verdict({"ci_mean": [0.01, 0.03], "mean_diff": 0.02}, "lightgbm")["word"], "beats")
+        self.assertEqual(compare.verdict({"ci_mean": [-0.01, 0.03], "mean_diff": 0.01}, "lightgbm")["word"], "matches")
+
+
+class RerunTest(unittest.TestCase):
+    def test_a_rerun_removes_what_the_previous_run_wrote_and_this_one_does_not(self):
+        with tempfile.TemporaryDirectory() as out:
+            made = ["intent.json", "intent.bin", "intent.onnx", "fixtures/intent/x.npy", "build/seed0/intent.json",
+                    "build/seed1/intent.json", "build/preds/seed1.npz", "README.txt"]
+            for f in made:
+                os.makedirs(os.path.dirname(os.path.join(out, f)), exist_ok=True)
+                open(os.path.join(out, f), "w").close()
+            with open(os.path.join(out, "results.json"), "w") as f:
+                json.dump({"name": "intent", "seeds": [0, 1]}, f)
+            prev = previous_run(out)
+            self.assertEqual(prev, ("intent", [0, 1]))
+            gone = remove_leftovers(out, prev, "shop", [0])
+            left = sorted(os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs)
+            self.assertEqual(left, ["README.txt", "build/seed0/intent.json", "results.json"])
+            self.assertEqual(len(gone), 6)
+            self.assertEqual(remove_leftovers(out, None, "shop", [0]), [])
+            self.assertIsNone(previous_run(os.path.join(out, "nowhere")))
+
+
+class ArgumentsTest(unittest.TestCase):
+    def test_numbers_and_seeds_are_checked_before_any_work(self):
+        self.assertEqual(seed_list("0,1, 2"), [0, 1, 2])
+        for bad in ("x", "", "1,1", "-1"):
+            with self.assertRaises(argparse.ArgumentTypeError, msg=bad):
+                seed_list(bad)
+        self.assertEqual(at_least(1)("3"), 3)
+        for bad in ("0", "1.5", "many"):
+            with self.assertRaises(argparse.ArgumentTypeError, msg=bad):
+                at_least(1)(bad)
+        self.assertEqual(at_least(0.0, float)("0.5"), 0.5)
+
+
+if __name__ == "__main__":
+    unittest.main()
