@@ -54,6 +54,15 @@ def write(out, res):
     if others:
         w("**Warning:** the LSTM learned nothing usable for " + "; for ".join(f"seed {S} ({why})" for S, why in others.items()) +
           ". Its figures are in the means below.\n")
+    # The best baseline is chosen on validation users, where a baseline tuned on them (LightGBM's
+    # boosting rounds) can look better than it is: say so when another one is above the LSTM on test.
+    above = [(n, p) for n, p in res["paired_online_auc"].items() if n != v["baseline"] and p["ci_mean"][1] < 0]
+    if above:
+        w("**But:** on test users " + "; ".join(
+            f"{NAMES.get(n, n)} scores above the LSTM (LSTM - {NAMES.get(n, n)}: {p['mean_diff']:+.4f} [{p['ci_mean'][0]:+.4f}, "
+            f"{p['ci_mean'][1]:+.4f}])"
+            for n, p in above) + ". The best baseline was chosen on validation users, where a baseline tuned on them can look "
+          "better than it is.\n")
     lm = mods["lstm"]["mean"]
     w(f"- LSTM online ROC-AUC {ci(lm['online_auc'])}, PR-AUC {ci(lm['pr_auc'])}, session AUC {ci(lm['session_auc'])} "
       f"(mean over {len(seeds)} seed(s), 95% user-bootstrap CI).")
