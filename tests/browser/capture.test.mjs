@@ -98,6 +98,26 @@ test('Segment Ecommerce v2 calls keep their names', () => {
   for (const name of [null, undefined, '', 7, 'gtm.js']) assert.equal(fromSegment(name, {}, T), null, String(name));
 });
 
+test('values beyond the engine\'s limits are dropped, the event kept, in every mapper', () => {
+  const long = 'x'.repeat(257);
+  const wide = 'é'.repeat(129); // 129 units, 258 bytes of UTF-8
+  assert.deepEqual(fromDataLayer({ event: 'view_item', ecommerce: { items: [{ item_id: long, item_name: 'Hat', item_category: wide, price: 2e9, quantity: 1.5e6 }] } }, T),
+    { type: 'view_item', ts: T, item: 'Hat' });
+  assert.deepEqual(fromDataLayer({ event: 'view_item', ecommerce: { items: [{ item_id: 'x'.repeat(256), price: '1000000000', quantity: '1000000' }] } }, T),
+    { type: 'view_item', ts: T, item: 'x'.repeat(256), price: 1e9, quantity: 1e6 }, 'at the limits: kept');
+  assert.deepEqual(fromDataLayer({ event: 'view_item', ecommerce: { items: [{ item_id: 'a', quantity: 2.4 }] } }, T), { type: 'view_item', ts: T, item: 'a', quantity: 2 },
+    'a quantity is a whole number for the engine');
+  const variant = { id: long, sku: 'MUG-1', price: { amount: 1e9 + 0.5 }, product: { id: wide, type: long } };
+  assert.deepEqual(fromShopifyPixel({ name: 'product_added_to_cart', timestamp: new Date(T).toISOString(), data: { cartLine: { merchandise: variant, quantity: 2e6 } } }),
+    { type: 'product_added_to_cart', ts: T, item: 'MUG-1' });
+  assert.deepEqual(fromShopifyPixel({ name: 'product_added_to_cart', timestamp: new Date(T).toISOString(), data: { cartLine: { merchandise: { id: 'v', price: 3 }, quantity: 2.5 } } }),
+    { type: 'product_added_to_cart', ts: T, item: 'v', price: 3, quantity: 3 });
+  assert.deepEqual(fromSegment('Product Added', { product_id: long, sku: 'S-1', category: wide, price: 1e10, quantity: 1e7 }, T),
+    { type: 'Product Added', ts: T, item: 'S-1' });
+  assert.deepEqual(fromSegment('Order Completed', { products: [{ product_id: 'p', quantity: 999_999 }, { quantity: 2 }] }, T),
+    { type: 'Order Completed', ts: T, item: 'p' }, 'a sum beyond the limit is dropped');
+});
+
 test('hostile payloads: huge item lists and getters are bounded or reported, never a hang', () => {
   const sparse = [];
   sparse.length = 2 ** 31; // a sparse array claiming two billion items

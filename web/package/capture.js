@@ -6,8 +6,10 @@
 // mapping.rs) says which GA4 kind it means, and a name no table knows is the shop's own event
 // type, which a model trained on it reads and any other model ignores. Mappers return `null` only
 // for calls that are not events (GTM's own `gtm.*` events, `config`/`consent`/`set` calls).
-// They are lenient about values (a price that is not a number is dropped, the event is kept);
-// `track()` and the engine are the strict ones.
+// They are lenient about values: a value that cannot be read (a price that is not a number), or
+// that the engine would refuse (a price above its limit), is dropped and the event kept, since
+// the engine refuses an event with one bad value whole. `track()` and the engine are the strict
+// ones.
 
 /**
  * The GA4 ecommerce event types, in the engine's column order (checked against the engine's
@@ -28,10 +30,44 @@ const isEventName = (name) => typeof name === 'string' && name !== '' && !name.s
 const MAX_ITEMS = 200;
 const MAX_EARLIER_ENTRIES = 1000;
 
-const id = (v) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
+/**
+ * The engine's limits on values (crate/core/src/event.rs: `MAX_ID_BYTES`, `MAX_PRICE`,
+ * `MAX_QUANTITY`; a browser test checks that a value at each limit is scored and one beyond it
+ * refused). Beyond them, the engine refuses the whole event.
+ */
+const MAX_ID_BYTES = 256;
+const MAX_PRICE = 1e9;
+const MAX_QUANTITY = 1_000_000;
+
+let utf8 = null;
+/** Whether the id `s` (non-empty) is at most `MAX_ID_BYTES` bytes in UTF-8, as the engine counts. */
+function fitsId(s) {
+  if (s.length > MAX_ID_BYTES) return false; // a UTF-16 unit is at least one byte
+  if (s.length * 3 <= MAX_ID_BYTES) return true; // and at most three
+  utf8 ??= new TextEncoder();
+  return utf8.encode(s).length <= MAX_ID_BYTES;
+}
+
+const id = (v) => {
+  const s = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : '';
+  return s !== '' && fitsId(s) ? s : undefined;
+};
 const number = (v) => {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
   return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
+};
+const price = (v) => {
+  const n = number(v);
+  return n !== undefined && n <= MAX_PRICE ? n : undefined;
+};
+/** A quantity, rounded to a whole number as the engine takes it, within `MAX_QUANTITY`. */
+const whole = (n) => {
+  const q = Math.round(n);
+  return q <= MAX_QUANTITY ? q : undefined;
+};
+const quantity = (v) => {
+  const n = number(v);
+  return n === undefined ? undefined : whole(n);
 };
 const first = (list) => (Array.isArray(list) && list.length > 0 && list[0] && typeof list[0] === 'object' ? list[0] : undefined);
 const sumQuantity = (list, get) => {
@@ -43,7 +79,7 @@ const sumQuantity = (list, get) => {
     const q = x && typeof x === 'object' ? number(get(x)) : undefined;
     if (q !== undefined) { total += q; seen = true; }
   }
-  return seen ? Math.round(total) : undefined;
+  return seen ? whole(total) : undefined;
 };
 
 /** Drops undefined fields so the event is exactly what the mapper found. */
@@ -62,7 +98,7 @@ function fromGa4Items(items, listName) {
   return {
     item: it ? id(it.item_id) ?? id(it.item_name) : undefined,
     category: (it ? id(it.item_category) : undefined) ?? id(listName),
-    price: it ? number(it.price) : undefined,
+    price: it ? price(it.price) : undefined,
     quantity: sumQuantity(items, (x) => x.quantity),
   };
 }
@@ -99,7 +135,7 @@ function fromVariant(v) {
   return {
     item: id(product.id) ?? id(v.id) ?? id(v.sku),
     category: id(product.type) || undefined,
-    price: number(v.price && typeof v.price === 'object' ? v.price.amount : v.price),
+    price: price(v.price && typeof v.price === 'object' ? v.price.amount : v.price),
   };
 }
 
@@ -121,7 +157,7 @@ export function fromShopifyPixel(pixelEvent) {
     case 'product_added_to_cart':
     case 'product_removed_from_cart': {
       const line = data.cartLine && typeof data.cartLine === 'object' ? data.cartLine : {};
-      return event(type, ts, { ...fromVariant(line.merchandise), quantity: number(line.quantity) });
+      return event(type, ts, { ...fromVariant(line.merchandise), quantity: quantity(line.quantity) });
     }
     case 'collection_viewed': {
       const c = data.collection && typeof data.collection === 'object' ? data.collection : {};
@@ -160,14 +196,14 @@ export function fromSegment(name, properties, ts = Date.now()) {
   const type = name;
   const p = properties && typeof properties === 'object' ? properties : {};
   const product = p.product_id !== undefined || p.sku !== undefined ? p : first(p.products) ?? {};
-  const quantity = p.product_id !== undefined || p.sku !== undefined
-    ? number(p.quantity)
+  const units = p.product_id !== undefined || p.sku !== undefined
+    ? quantity(p.quantity)
     : sumQuantity(p.products, (x) => x.quantity);
   return event(type, ts, {
     item: id(product.product_id) ?? id(product.sku),
     category: id(product.category) ?? (SEGMENT_LISTS.has(name) ? id(p.category) ?? id(p.list_id) : undefined),
-    price: number(product.price),
-    quantity,
+    price: price(product.price),
+    quantity: units,
   });
 }
 
