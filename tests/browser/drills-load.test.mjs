@@ -122,6 +122,47 @@ for (const [what, url, option] of [
   });
 }
 
+/**
+ * Init script: the wasm module's requests are answered at once with their headers (of
+ * `contentType`), then eight bytes of body, then nothing: a server that stalls mid-download.
+ * (The tests' routes answer whole bodies only, so the stall is made in the page, at `fetch`.)
+ * `window.__wasmAborted` counts the requests the page aborted; an aborted one's body ends there
+ * (erroring it instead, as the network does, makes Firefox report a page error for a stream the
+ * reader handled).
+ */
+function stalledWasmBody(contentType) {
+  const fetch = window.fetch;
+  window.__stalled = 0;
+  window.__wasmAborted = 0;
+  window.fetch = function (input, init) {
+    const url = String(input instanceof Request ? input.url : input);
+    if (!/\/pkg\/shopper_intent_wasm_(bg|simd)\.wasm$/.test(url)) return fetch.call(this, input, init);
+    window.__stalled += 1;
+    const signal = init?.signal;
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+        signal?.addEventListener('abort', () => { window.__wasmAborted += 1; controller.close(); });
+      },
+    });
+    return Promise.resolve(new Response(body, { status: 200, headers: { 'Content-Type': contentType } }));
+  };
+}
+
+for (const contentType of ['application/wasm', 'application/octet-stream']) {
+  test(`a wasm download whose body stalls after the headers (${contentType}): LOAD_FAILED after timeoutMs`, { timeout: 60_000 }, async () => {
+    const context = await env.browser.newContext();
+    await context.addInitScript({ content: `(${stalledWasmBody})(${JSON.stringify(contentType)});` });
+    const r = await load({ model: MODEL, manifest: MANIFEST, timeoutMs: 700 }, [], { context });
+    const { stalled, aborted } = await r.page.evaluate(() => ({ stalled: window.__stalled, aborted: window.__wasmAborted }));
+    await context.close();
+    assert.ok(stalled >= 1, 'the wasm module was requested, and its body stalled');
+    assert.ok(aborted >= 1, 'the stalled download was aborted');
+    assertFailed(r, 'LOAD_FAILED', 'wasm');
+    assert.match(r.errors[0].text, /within 700 ms/);
+  });
+}
+
 test('junk weights (random bytes) fail cleanly with BAD_MODEL', { timeout: 60_000 }, async () => {
   const junk = randomBytes(WEIGHTS.length);
   const r = await load({ model: '/models/junk.bin', manifest: MANIFEST, modelCache: false },

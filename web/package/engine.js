@@ -116,11 +116,65 @@ export function trapped(glue) {
 }
 
 /**
+ * Fetches the wasm module at `url` and compiles it, all within `timeoutMs` (none when it is not
+ * above 0): the deadline runs from the request to the compiled module, so a server that sends its
+ * headers and then stalls the body fails the load as one that never answers (the download is
+ * aborted then). Compiled while it downloads when the server sends `application/wasm`. Throws
+ * `LOAD_FAILED`; with `optional` (the SIMD build, which may not be deployed), a request that
+ * fails or is not answered in time, or an error status, resolves to null instead.
+ */
+async function compileFrom(url, timeoutMs, { optional = false } = {}) {
+  const controller = typeof AbortController === 'function' ? new AbortController() : null;
+  let answered = false;
+  let timer = 0;
+  const expired = new Promise((_, reject) => {
+    if (!(timeoutMs > 0)) return;
+    timer = setTimeout(() => {
+      controller?.abort();
+      const why = answered ? `the download did not complete within ${timeoutMs} ms` : `no answer within ${timeoutMs} ms`;
+      reject(new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${url}: ${why}`));
+    }, timeoutMs);
+  });
+  const work = (async () => {
+    let response;
+    try {
+      response = await fetch(url, { credentials: 'same-origin', signal: controller?.signal });
+    } catch (e) {
+      if (optional) return null;
+      throw new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${url}: ${e}`, { cause: e });
+    }
+    answered = true;
+    if (!response.ok) {
+      if (optional) return null;
+      throw new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${url}: HTTP ${response.status}`);
+    }
+    try {
+      const streaming = typeof WebAssembly.compileStreaming === 'function' && /application\/wasm/.test(response.headers.get('Content-Type') || '');
+      return streaming ? await WebAssembly.compileStreaming(response) : await WebAssembly.compile(await response.arrayBuffer());
+    } catch (e) {
+      throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the wasm module ${url}: ${e}`, { cause: e });
+    }
+  })();
+  // Whichever loses the race is settled later, by no one's await.
+  work.catch(() => {});
+  expired.catch(() => {});
+  try {
+    return await Promise.race([work, expired]);
+  } catch (e) {
+    if (optional && !answered) return null;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Imports the bindings next to this module and instantiates the wasm module from `wasmUrl`.
  *
  * The wasm is fetched by us (so a 404 is reported as `LOAD_FAILED` with the URL) and compiled
  * with `WebAssembly.compileStreaming` when the server sends `application/wasm`: the module is
- * compiled while it downloads, off the main thread. Instantiation happens once per page; with
+ * compiled while it downloads, off the main thread. `timeoutMs` bounds each download up to the
+ * compiled module, its body included (`compileFrom`). Instantiation happens once per page; with
  * `fresh`, a new instance of the same compiled module is made behind a new copy of the bindings
  * (after the old instance trapped, its memory cannot be trusted). `wasmUrl` may also be the
  * module's bytes or a compiled `WebAssembly.Module` (for Node, where `fetch` reads no files).
@@ -155,29 +209,12 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
         }
         return glue;
       }
-      const get = async (url) => {
-        const controller = typeof AbortController === 'function' ? new AbortController() : null;
-        const timer = controller && timeoutMs > 0 ? setTimeout(() => controller.abort(), timeoutMs) : 0;
-        try {
-          return await fetch(url, { credentials: 'same-origin', signal: controller?.signal });
-        } catch (e) {
-          const why = controller?.signal.aborted ? `no answer within ${timeoutMs} ms` : String(e);
-          throw new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${url}: ${why}`, { cause: e });
-        } finally {
-          clearTimeout(timer);
-        }
-      };
       // The SIMD build where the browser runs it; the plain one otherwise, or when the SIMD file
       // is not deployed beside it.
       const simd = simdSupported() ? simdUrl(wasmUrl) : null;
-      let response = simd ? await get(simd).catch(() => null) : null;
-      if (!response || !response.ok) response = await get(wasmUrl);
-      if (!response.ok) {
-        throw new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${wasmUrl}: HTTP ${response.status}`);
-      }
+      const module = (simd ? await compileFrom(simd, timeoutMs, { optional: true }) : null) ?? await compileFrom(wasmUrl, timeoutMs);
       try {
-        const streaming = typeof WebAssembly.compileStreaming === 'function' && /application\/wasm/.test(response.headers.get('Content-Type') || '');
-        compiled = streaming ? await WebAssembly.compileStreaming(response) : await WebAssembly.compile(await response.arrayBuffer());
+        compiled = module;
         exportsOfInstance = await glue.default({ module_or_path: compiled });
         watchStack(glue, exportsOfInstance);
       } catch (e) {
