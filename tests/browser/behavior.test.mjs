@@ -13,6 +13,17 @@ after(async () => { await env?.close(); });
 
 const harness = (initScript) => moduleHarness(env, initScript);
 
+/** Init script: `window.__hookErrors()` counts the package's "a 'segment' hook threw" errors so far. */
+function countHookErrors() {
+  let n = 0;
+  const error = console.error;
+  console.error = function (...args) {
+    if (typeof args[0] === 'string' && args[0].includes("a 'segment' hook threw")) n += 1;
+    return error.apply(this, args);
+  };
+  window.__hookErrors = () => n;
+}
+
 test('hooks run after the engine, in order; a throwing hook is isolated; unsubscribe works', { timeout: 60_000 }, async () => {
   const { page, context } = await harness();
   const r = await page.evaluate(async () => {
@@ -73,6 +84,102 @@ test('the segment hook fires exactly on segment changes', { timeout: 60_000 }, a
   assert.deepEqual(r.windowEvents, expected);
   assert.equal(r.attr, r.segment);
   assert.equal(r.updates.at(-1).segment, r.segment);
+  await context.close();
+});
+
+// A segment restored at load is announced before load() resolves: a page that registers its
+// 'segment' hook after `await load()` (as the README's examples do) is told of it once, after
+// its own code, the way every hook is called.
+test('a segment restored at load reaches segment hooks registered after load(): once each, after the caller, as any hook call', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness(countHookErrors);
+  const r = await page.evaluate(async () => {
+    const { ShopperIntent } = window.SI;
+    // Thresholds so low that any score is high: the first event makes the segment high.
+    const opts = { model: '/models/intent.bin', storage: 'local', autoCapture: false, thresholds: { medium: 1e-6, high: 2e-6 } };
+    let t = Date.now() - 600_000;
+    const next = (item) => ({ type: 'view_item', item, ts: (t += 1000) });
+    const first = await ShopperIntent.load(opts);
+    first.track(next('r-1'));
+    const saved = first.segment;
+    first.destroy(); // saves
+
+    const intent = await ShopperIntent.load(opts);
+    const calls = [];
+    const inside = [];
+    intent.on('segment', () => { throw new Error('a broken hook'); });
+    intent.on('segment', (d) => {
+      calls.push({ ...d });
+      if (d.cause === 'restore') inside.push({ update: intent.track(next('r-2')), events: intent.history().length });
+    });
+    const off = intent.on('segment', (d) => calls.push({ unsubscribed: d.cause }));
+    off();
+    const synchronously = calls.length;
+    await new Promise((res) => setTimeout(res, 0));
+    const afterHooks = intent.history().length;
+    const errorsAfterRestore = window.__hookErrors();
+    // Registered later still: told as well. After another change (forget()), no one is told of
+    // the restore any more.
+    intent.on('segment', (d) => calls.push({ later: d.cause }));
+    await new Promise((res) => setTimeout(res, 0));
+    intent.forget();
+    intent.on('segment', (d) => calls.push({ afterForget: d.cause }));
+    await new Promise((res) => setTimeout(res, 0));
+    return { saved, synchronously, calls, inside, afterHooks, errorsAfterRestore, errors: window.__hookErrors() };
+  });
+  assert.equal(r.saved, 'high');
+  assert.equal(r.synchronously, 0, 'not called inside on(): after the code that registered it');
+  assert.equal(r.calls[0].cause, 'restore');
+  assert.deepEqual(r.calls[0], { segment: 'high', previousSegment: 'low', score: r.calls[0].score, cause: 'restore' });
+  assert.deepEqual(r.inside, [{ update: null, events: 1 }], 'a track() from the hook is queued, not scored inside it');
+  assert.equal(r.afterHooks, 2, 'and scored right after the hooks');
+  assert.equal(r.errorsAfterRestore, 1, 'the throwing hook is one console error');
+  assert.deepEqual(r.calls.slice(1), [
+    { later: 'restore' },
+    { segment: 'low', previousSegment: 'high', score: 0, cause: 'forget' },
+    { later: 'forget' },
+  ], 'once per hook; an unregistered hook is not called; none after another change');
+  assert.equal(r.errors, 2, 'the throwing hook heard the restore once and forget() once');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+// README (Hooks): an event tracked from a hook is scored right after the current hooks. That
+// holds for the hooks that public calls fire too: expose(), experiment() with autoExpose, and
+// forget()'s segment change.
+test('a track() from exposure hooks (expose(), autoExpose) and from forget()\'s segment hook is queued and scored right after the hooks', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    const intent = await window.SI.ShopperIntent.load({ model: '/models/intent.bin', storage: 'memory', autoCapture: false, thresholds: { medium: 1e-6, high: 2e-6 } });
+    let t = Date.now() - 600_000;
+    const next = (item) => ({ type: 'view_item', item, ts: (t += 1000) });
+    intent.track(next('a'));
+    const seen = [];
+    const trackInside = (label) => {
+      const before = intent.history().length;
+      const update = intent.track(next(label));
+      seen.push({ label, queued: update === null, scoredInside: intent.history().length - before });
+    };
+    intent.on('exposure', (d) => trackInside(`exposure ${d.experiment}`));
+    intent.on('segment', (d) => { if (d.cause === 'forget') trackInside('forget'); });
+    const after = [];
+    intent.experiment({ key: 'manual', variants: ['a', 'b'] });
+    let n = intent.history().length;
+    intent.expose('manual');
+    after.push(intent.history().length - n);
+    n = intent.history().length;
+    intent.experiment({ key: 'auto', variants: ['a', 'b'], autoExpose: true });
+    after.push(intent.history().length - n);
+    intent.forget();
+    after.push(intent.history().length);
+    return { seen, after };
+  });
+  assert.deepEqual(r.seen, [
+    { label: 'exposure manual', queued: true, scoredInside: 0 },
+    { label: 'exposure auto', queued: true, scoredInside: 0 },
+    { label: 'forget', queued: true, scoredInside: 0 },
+  ], 'track() inside the hook returned null and scored nothing yet');
+  assert.deepEqual(r.after, [1, 1, 1], 'each event was scored once the hooks had returned, before the call that fired them returned');
+  assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
 
@@ -225,6 +332,49 @@ test('dataLayer: earlier and later pushes, objects and gtag arguments; GTM push 
   assert.ok(r.gtmSawAll >= 6, 'GTM still receives every push');
   assert.ok(r.segmentPushes.length >= 1, 'a purchase changed the segment: it was pushed');
   for (const keys of r.segmentPushes) assert.deepEqual(keys, ['event', 'shopper_intent_segment'], 'only the segment is pushed');
+  await context.close();
+});
+
+// README (Capture): a value that cannot be read is dropped, the event kept. The engine refuses
+// an event with one value beyond its limits (crate/core/src/event.rs) whole, so auto-capture
+// drops such values itself; at each limit the value is kept and the engine scores the event.
+test('auto-capture keeps values at the engine\'s limits and drops those beyond: the engine scores every captured event', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    const { ShopperIntent, fromDataLayer } = window.SI;
+    window.dataLayer = [];
+    const intent = await ShopperIntent.load({ model: '/models/intent.bin', storage: 'memory' });
+    const scored = [];
+    intent.on('score', (d) => scored.push(d.type));
+    const at = { id: 'é'.repeat(128), emoji: '😀'.repeat(64), price: 1e9, quantity: 1e6 }; // 256 bytes of UTF-8 each
+    const beyond = { id: 'é'.repeat(128) + 'x', emoji: '😀'.repeat(64) + 'x', price: 1e9 + 1, quantity: 1e6 + 1 };
+    const entries = {
+      at: { event: 'add_to_cart', ecommerce: { items: [{ item_id: at.id, item_category: at.emoji, price: at.price, quantity: at.quantity }] } },
+      beyond: { event: 'add_to_cart', ecommerce: { items: [{ item_id: beyond.id, item_name: 'the-name', item_category: beyond.emoji, price: beyond.price, quantity: beyond.quantity }] } },
+      summed: { event: 'add_to_cart', ecommerce: { items: [{ item_id: 's', quantity: 600_000 }, { item_id: 't', quantity: 400_001 }] } },
+    };
+    // What the mapper made of each entry (ids by their length), then auto-capture reads it.
+    const mapped = {};
+    for (const [name, entry] of Object.entries(entries)) {
+      const fields = Object.entries(fromDataLayer(entry)).filter(([k]) => k !== 'ts');
+      mapped[name] = Object.fromEntries(fields.map(([k, v]) => [k, k === 'item' || k === 'category' ? v.length : v]));
+      window.dataLayer.push(entry);
+    }
+    // The engine's own limits: each value beyond them, tracked directly, refuses the event.
+    const direct = {};
+    for (const [field, value] of Object.entries({ item: beyond.id, category: beyond.emoji, price: beyond.price, quantity: beyond.quantity })) {
+      direct[field] = intent.track({ type: 'add_to_cart', [field]: value }) === null ? 'refused' : 'scored';
+    }
+    return { mapped, scored, direct };
+  });
+  assert.deepEqual(r.mapped.at, { type: 'add_to_cart', item: 128, category: 128, price: 1e9, quantity: 1e6 }, 'at the limits: every value kept');
+  assert.deepEqual(r.mapped.beyond, { type: 'add_to_cart', item: 8 }, 'beyond them: dropped (the id gives way to the item name)');
+  assert.deepEqual(r.mapped.summed, { type: 'add_to_cart', item: 1 }, 'a sum beyond the limit is dropped');
+  assert.deepEqual(r.scored, ['add_to_cart', 'add_to_cart', 'add_to_cart'], 'the engine scored every captured event');
+  assert.deepEqual(r.direct, { item: 'refused', category: 'refused', price: 'refused', quantity: 'refused' }, 'the engine refuses exactly what capture drops');
+  const refusals = ours(page, 'warning').filter((m) => /event refused/.test(m.text));
+  assert.equal(refusals.length, 4, `only the direct tracks were refused: ${refusals.map((m) => m.text)}`);
+  assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
 

@@ -126,3 +126,45 @@ test('snippet.min.js self-configures and starts under the CSP', { timeout: 60_00
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
+
+// README (Install): a page that runs first leaves its events in an array. The same line,
+// `(window.shopperIntent = window.shopperIntent || []).push(event)`, must keep working once the
+// snippet has put the widget there. And the snippet loaded twice (here from two URLs: two copies
+// of the bundle, two ShopperIntent classes) keeps the first widget.
+test('snippet.min.js: the early array\'s push line works before and after the handover; a second copy keeps the first widget', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  const headers = (type) => ({ 'Content-Type': type, 'Content-Security-Policy': CSP });
+  await page.route(`${env.url}/__early.js`, (route) => route.fulfill({
+    status: 200,
+    headers: headers('text/javascript'),
+    body: "(window.shopperIntent = window.shopperIntent || []).push({ type: 'view_item', item: 'early-1' }, { type: 'view_item', item: 'early-2' });\n",
+  }));
+  await page.route(`${env.url}/__snippet-twice.html`, (route) => route.fulfill({
+    status: 200,
+    headers: headers('text/html; charset=utf-8'),
+    body: `<!doctype html><html><head><meta charset="utf-8"><title>snippet twice</title>
+<script src="/__early.js"></script>
+<script type="module" src="/snippet.min.js" data-model="${MODEL}" data-storage="memory" data-auto-capture="false"></script>
+<script type="module" src="/snippet.min.js?copy=2" data-model="${MODEL}" data-storage="memory" data-auto-capture="false"></script>
+</head><body><p>A shop page.</p></body></html>`,
+  }));
+  await page.goto(`${env.url}/__snippet-twice.html`);
+  assert.equal(await widgetReady(page), 'ready');
+  const r = await page.evaluate(() => {
+    const returned = (window.shopperIntent = window.shopperIntent || []).push({ type: 'add_to_cart', item: 'late-1' }, { type: 'view_item', item: 'late-2' });
+    return {
+      isArray: Array.isArray(window.shopperIntent),
+      returned: returned === undefined ? 'undefined' : returned,
+      history: window.shopperIntent.history().map((p) => p.type),
+    };
+  });
+  assert.equal(r.isArray, false, 'the widget replaced the early array');
+  assert.equal(r.returned, 'undefined');
+  assert.deepEqual(r.history, ['view_item', 'view_item', 'add_to_cart', 'view_item'],
+    'the widget on window is the first one (it has the early events), and push() tracked the later ones');
+  const twice = ours(page, 'warning').filter((m) => /ran twice/.test(m.text));
+  assert.equal(twice.length, 1, 'the second copy said so once and made no widget');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});

@@ -346,11 +346,96 @@ test('hostile options: wrong types are warnings and defaults, values the engine 
       assert.ok(c.messageLength > 0 && c.messageLength <= 600, `${name}: a short message (${c.messageLength})`);
     }
   }
-  assert.deepEqual(Object.entries(r).filter(([, c]) => c.held).map(([n]) => n), ['consent an object'], 'an unknown consent is pending');
+  assert.deepEqual(Object.entries(r).filter(([, c]) => c.held).map(([n]) => n).sort(),
+    ['a Proxy that only answers model', 'a Proxy that throws everywhere', 'a getter that throws (consent)', 'consent an object'],
+    'an unknown or unreadable consent is pending: consent is never assumed');
   const failedCount = Object.values(r).filter((c) => c.expect === 'failed').length;
   assert.equal(ours(page, 'error').filter((m) => m.text.includes('not running')).length, failedCount, 'one console error per failed widget');
   assert.ok(ours(page, 'warning').length >= 20, 'wrong option types are reported as warnings');
   await assertUnharmed(page, before);
+  await context.close();
+});
+
+test('options of the wrong type are one warning each, naming the option, and its default; URL objects are URLs; an unknown consent stays pending', { timeout: 120_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent, estimateShares } = window.SI;
+    /** Creates a widget with `opts`; the package's warnings while reading them, and the widget. */
+    const make = (opts) => {
+      const warnings = [];
+      const warn = console.warn;
+      console.warn = (...args) => { if (String(args[0]).startsWith('[shopper-intent]')) warnings.push(String(args[0])); warn.apply(console, args); };
+      try {
+        return { intent: ShopperIntent.create(opts), warnings };
+      } finally {
+        console.warn = warn;
+      }
+    };
+    const out = {};
+    // First on this page, so that the bindings are not loaded yet: the wasm URL object is used,
+    // and it names a file that is not there.
+    const missing = make({ model, storage: 'memory', autoCapture: false, wasm: new URL('/pkg/missing_bg.wasm', location.href) });
+    await missing.intent.ready;
+    out.missingWasm = { warnings: missing.warnings, status: missing.intent.status, code: missing.intent.error?.code, names: /missing_bg\.wasm/.test(missing.intent.error?.message) };
+    const urls = make({ model: new URL('/models/intent.bin', location.href), storage: 'memory', autoCapture: false, wasm: new URL('/pkg/shopper_intent_wasm_bg.wasm', location.href) });
+    await urls.intent.ready;
+    out.urls = { warnings: urls.warnings, status: urls.intent.status, scores: urls.intent.track({ type: 'view_item', item: 'u' }) !== null };
+    urls.intent.destroy();
+
+    const B = { model, storage: 'memory', autoCapture: false };
+    const cases = {
+      autoCapture: { ...B, autoCapture: 'false' },
+      dataLayerPush: { ...B, dataLayerPush: 'true', thresholds: { medium: 1e-6, high: 2e-6 } },
+      modelCache: { ...B, modelCache: 'no' },
+      start: { ...B, start: 'later' },
+      manifest: { ...B, manifest: 12 },
+      wasm: { ...B, wasm: { href: '/pkg/shopper_intent_wasm_bg.wasm' } },
+    };
+    for (const [name, opts] of Object.entries(cases)) {
+      window.dataLayer = [];
+      const { intent, warnings } = make(opts);
+      const statusAtOnce = intent.status;
+      await intent.ready;
+      window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: 'from-data-layer' }] } });
+      intent.track({ type: 'view_item', item: 'tracked' });
+      out[name] = {
+        warnings, statusAtOnce, status: intent.status, events: intent.history().length,
+        pushes: window.dataLayer.filter((e) => String(e.event).startsWith('shopper_intent_')).length,
+      };
+      intent.destroy();
+    }
+    for (const [name, consent] of Object.entries({ 'consent yes': 'yes', 'consent null': null, 'consent true': true })) {
+      const { intent, warnings } = make({ ...B, storage: 'local', consent });
+      await intent.ready;
+      intent.track({ type: 'view_item', item: 'held' });
+      out[name] = { warnings, consent: intent.consent, events: intent.history().length, stored: intent.storedState() !== null || localStorage.length > 0 };
+      intent.destroy();
+    }
+    out.estimate = (await estimateShares([5, 3, 2], { wasm: new URL('/pkg/shopper_intent_wasm_bg.wasm', location.href) }))?.n ?? null;
+    return out;
+  }, MODEL);
+  assert.deepEqual(r.missingWasm, { warnings: [], status: 'failed', code: 'LOAD_FAILED', names: true }, 'a URL object is the wasm URL, not replaced by the default');
+  assert.deepEqual(r.urls, { warnings: [], status: 'ready', scores: true }, 'URL objects for the model and the wasm module work, without a warning');
+  const one = (name, c) => {
+    assert.equal(c.warnings.length, 1, `${name}: one warning (${c.warnings.join(' | ')})`);
+    assert.ok(c.warnings[0].includes(name), `${name}: the warning names the option: ${c.warnings[0]}`);
+  };
+  for (const name of ['autoCapture', 'dataLayerPush', 'modelCache', 'start', 'manifest', 'wasm']) {
+    one(name, r[name]);
+    assert.equal(r[name].status, 'ready', `${name}: the widget runs with the default`);
+  }
+  assert.equal(r.autoCapture.events, 2, 'autoCapture: its default (on): the dataLayer push was read');
+  assert.equal(r.dataLayerPush.pushes, 0, 'dataLayerPush: its default (off): nothing pushed on the segment change');
+  assert.equal(r.start.statusAtOnce, 'loading', "start: its default ('now')");
+  for (const name of ['consent yes', 'consent null', 'consent true']) {
+    assert.equal(r[name].consent, 'pending', `${name}: pending, never granted`);
+    assert.equal(r[name].events, 0, `${name}: nothing scored`);
+    assert.equal(r[name].stored, false, `${name}: nothing stored`);
+    assert.equal(r[name].warnings.length, 1, `${name}: one warning`);
+    assert.match(r[name].warnings[0], /pending/);
+  }
+  assert.equal(r.estimate, 10, 'estimateShares takes a URL object for the wasm module too');
+  assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
 
@@ -372,6 +457,17 @@ test('experiments and hooks with hostile keys and callbacks leave the prototypes
     }
     out.offsAreFunctions = offs.every((f) => typeof f === 'function');
     offs.forEach((f) => f());
+    // Keys that name Object.prototype's properties, of experiments this session has not entered:
+    // their reports are of 'none', as any other key's.
+    const fresh = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    out.reports = [];
+    for (const key of ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf']) {
+      const variant = fresh.experiment({ key, variants: ['a', 'b'], eligible: () => false });
+      const report = fresh.privateReport(key, { epsilon: 20 });
+      out.reports.push({ key, variant, values: report?.values ?? null, value: report?.value ?? null });
+    }
+    out.entered = ['__proto__', 'constructor', 'toString'].map((key) => intent.privateReport(key, { epsilon: 20 })?.value ?? null);
+    out.freshStatus = fresh.status;
     out.good = intent.track({ type: 'purchase', item: 'p', ts: Date.now() }) !== null;
     return out;
   }, MODEL);
@@ -381,6 +477,15 @@ test('experiments and hooks with hostile keys and callbacks leave the prototypes
   }
   assert.deepEqual(r.assignments.map(([k]) => k), ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString']);
   assert.ok(r.offsAreFunctions, 'on() always returns an unsubscribe function');
+  for (const { key, variant, values, value } of r.reports) {
+    assert.equal(variant, null, `${key}: not entered`);
+    assert.deepEqual(values, ['a', 'b', 'none'], `${key}: reported like any key`);
+    // With ε = 20 the report is the truth but for a chance of e^-20.
+    assert.equal(value, 'none', `${key}: the truth is 'none', not a property of Object.prototype`);
+  }
+  assert.ok(r.entered.every((v) => v === 'a' || v === 'b'), `entered keys report their variant: ${r.entered}`);
+  assert.equal(r.freshStatus, 'ready');
+  assert.deepEqual(ours(page, 'error').map((m) => m.text), [], 'no engine failure, no re-creation');
   assert.ok(r.good);
   await assertUnharmed(page, before);
   await context.close();

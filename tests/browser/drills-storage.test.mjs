@@ -263,6 +263,51 @@ test('two tabs of one session: each scores its own events; the state saved last 
   }
 });
 
+// A backend may answer get() late (IndexedDB, a server). forget() while that read is on its way
+// has wiped the shopper: the state the read brings back is the one forgotten, not restored.
+test('forget() while an asynchronous backend is still reading: the state it brings back is not restored', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    let stored = null;
+    let release = null;
+    let reads = 0;
+    // A store whose get() answers, with what it held when asked, only once the test says so.
+    const slow = {
+      kind: 'slow',
+      get: () => { const text = stored; reads += 1; return new Promise((res) => { release = () => res(text); }); },
+      set: (key, value) => { stored = value; },
+      remove: () => { stored = null; },
+    };
+    const quick = { kind: 'quick', get: () => stored, set: slow.set, remove: slow.remove };
+    const opts = { model, autoCapture: false };
+    const first = await ShopperIntent.load({ ...opts, storage: quick });
+    const t = Date.now() - 60_000;
+    first.track({ type: 'view_item', item: 'old-1', ts: t });
+    first.track({ type: 'add_to_cart', item: 'old-1', ts: t + 1000 });
+    const oldVariant = first.experiment({ key: 'e', variants: ['a', 'b'] });
+    first.destroy(); // saves
+    const saved = stored !== null;
+
+    const intent = ShopperIntent.create({ ...opts, storage: slow });
+    while (reads === 0) await new Promise((res) => setTimeout(res, 5)); // the restore is reading
+    intent.forget();
+    release();
+    await intent.ready;
+    await new Promise((res) => setTimeout(res, 50));
+    return { saved, oldVariant, status: intent.status, history: intent.history().length, assignments: { ...intent.assignments() }, score: intent.score };
+  }, MODEL);
+  assert.equal(r.saved, true);
+  assert.ok(r.oldVariant === 'a' || r.oldVariant === 'b');
+  assert.equal(r.status, 'ready');
+  assert.equal(r.history, 0, 'the forgotten session did not come back');
+  assert.deepEqual(r.assignments, {}, 'nor its experiments');
+  assert.equal(r.score, 0);
+  assert.deepEqual(ours(page, 'warning'), [], 'the read is set aside silently: nothing was wrong with it');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('the demo shop keeps working when storage throws', { timeout: 60_000 }, async () => {
   const context = await env.browser.newContext();
   await context.addInitScript(throwingStorage);

@@ -163,6 +163,18 @@ const RUNNERS = {
     assert.deepEqual(r, { status: 'ready', storage: 'local', before: ['view_item'], vip: true, high: true }, 'tracked, and the class follows the segment');
     onlyOwnRequests(requests, served);
     quiet(page);
+    // The next page load restores the high segment before load() resolves; the block registers
+    // its hook after `await load()` and still sets the class.
+    await page.evaluate(() => new Promise((res) => setTimeout(res, 400))); // the debounced save
+    await page.reload();
+    await page.waitForFunction(() => window.__readmeDone === true, null, { timeout: 30_000 });
+    const again = await page.evaluate(async () => {
+      await new Promise((res) => setTimeout(res, 0));
+      return { segment: window.__readme.intent.segment, vip: document.body.classList.contains('vip') };
+    });
+    assert.deepEqual(again, { segment: 'high', vip: true }, 'the restored segment reached the hook registered after load()');
+    assert.deepEqual(page.pageErrors, []);
+    quiet(page);
     await context.close();
   },
 
@@ -250,12 +262,15 @@ const RUNNERS = {
     const script = `import { ShopperIntent } from '${PACKAGE_MODULE}';
 window.__variable = (${code.trim()});
 window.__before = window.__variable();
+window.shopperIntent = [{ type: 'view_item', item: 'early' }]; // the page's early array, before the snippet runs
+window.__early = window.__variable();
 window.shopperIntent = await ShopperIntent.load({ model: '/models/intent.bin', storage: 'memory' });
 window.__after = [window.__variable(), window.__variable()];
 window.__direct = window.shopperIntent.privateReport('segment').value;`;
     const { page, context } = await runInPage(script);
-    const r = await page.evaluate(() => ({ before: window.__before ?? 'undefined', after: window.__after, direct: window.__direct }));
+    const r = await page.evaluate(() => ({ before: window.__before ?? 'undefined', early: window.__early ?? 'undefined', after: window.__after, direct: window.__direct }));
     assert.equal(r.before, 'undefined', 'no widget yet: undefined');
+    assert.equal(r.early, 'undefined', 'the early array: undefined, not a throw');
     assert.ok(['low', 'medium', 'high'].includes(r.after[0]));
     assert.deepEqual(r.after, [r.direct, r.direct], 'the variable gives the session\'s report');
     quiet(page);
@@ -289,6 +304,12 @@ window.__direct = window.shopperIntent.privateReport('segment').value;`;
     const bundled = statSync(join(dir, 'shopper-intent.min.js')).mtimeMs;
     const newer = readdirSync(dir).filter((f) => f.endsWith('.js') && !f.endsWith('.min.js') && statSync(join(dir, f)).mtimeMs > bundled);
     assert.deepEqual(newer, [], 'shopper-intent.min.js is older than these sources: node web/dev/bundle.mjs (run.sh does it)');
+    // The block uses import.meta.resolve, which Node has from 20.6: the package's engines say so.
+    assert.match(code, /import\.meta\.resolve/);
+    const { engines } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const least = engines.node.match(/^>=(\d+)(?:\.(\d+))?/);
+    assert.ok(least && (Number(least[1]) > 20 || (Number(least[1]) === 20 && Number(least[2] ?? 0) >= 6)),
+      `engines.node ${engines.node} admits a Node without import.meta.resolve`);
     const project = mkdtempSync(join(tmpdir(), 'shopper-intent-readme-'));
     try {
       mkdirSync(join(project, 'node_modules'));

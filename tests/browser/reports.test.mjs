@@ -299,6 +299,29 @@ test('one draw per subject, ε and truth per session: kept across a reload, new 
   await context.close();
 });
 
+// README (Randomized response) sends a report from the page's own 'pagehide' listener. The draw
+// changes the state (the memo), and no save timer runs once the page is going: it is saved at
+// once. (A page left while visible also gets 'visibilitychange' after 'pagehide', which saves;
+// a tab left while hidden, closed in the background say, gets 'pagehide' alone, as here.)
+test('a report drawn in the page\'s pagehide listener is saved at once: no timer runs once the page is left', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, null);
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    intent.track({ type: 'view_item', item: 'x' });
+    await new Promise((res) => setTimeout(res, 400)); // the debounced save: nothing is left unsaved
+    let drawn = null;
+    addEventListener('pagehide', () => { drawn = intent.privateReport('segment').value; });
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+    // Read in the same task: a timer's save could not have run yet.
+    const memo = JSON.parse(localStorage.getItem('shopper-intent:state'))?.extra?.reports?.memo ?? null;
+    return { drawn, memo };
+  }, MODEL);
+  assert.ok(['low', 'medium', 'high'].includes(r.drawn), `the page drew a report as it went: ${r.drawn}`);
+  assert.ok(r.memo, 'the stored state holds the session\'s reports');
+  assert.deepEqual(Object.values(r.memo), [r.drawn], 'the report drawn in pagehide was saved');
+  await context.close();
+});
+
 test('a truth that changes within the session is reported by a new draw; the earlier truth keeps its report', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env, seededCrypto(5));
   const r = await page.evaluate(async (model) => {

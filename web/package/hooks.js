@@ -6,9 +6,19 @@ const TAG = '[shopper-intent]';
 /** The hooks a page can register. */
 export const HOOK_NAMES = Object.freeze(['score', 'segment', 'exposure', 'conversion']);
 
+function run(name, hook, detail) {
+  try {
+    hook(detail);
+  } catch (e) {
+    console.error(`${TAG} a '${name}' hook threw; the widget keeps working.`, e);
+  }
+}
+
 export class Hooks {
   constructor() {
     this._sets = new Map(HOOK_NAMES.map((n) => [n, new Set()]));
+    /** The entry each unregistering function removes (for `emitOne`). */
+    this._entries = new WeakMap();
   }
 
   /** Registers `callback` for `name`; returns the function that unregisters it, or null. */
@@ -17,7 +27,9 @@ export class Hooks {
     if (!set || typeof callback !== 'function') return null;
     const entry = (detail) => callback(detail); // A callback registered twice runs twice.
     set.add(entry);
-    return () => { set.delete(entry); };
+    const off = () => { set.delete(entry); };
+    this._entries.set(off, entry);
+    return off;
   }
 
   /** Whether anything listens to `name` (so details are built only when needed). */
@@ -29,13 +41,16 @@ export class Hooks {
   emit(name, detail) {
     const set = this._sets.get(name);
     if (!set || set.size === 0) return;
-    for (const hook of [...set]) {
-      try {
-        hook(detail);
-      } catch (e) {
-        console.error(`${TAG} a '${name}' hook threw; the widget keeps working.`, e);
-      }
-    }
+    for (const hook of [...set]) run(name, hook, detail);
+  }
+
+  /**
+   * Calls the one hook of `name` that `off` (what `on` returned) unregisters, with `detail`, if
+   * it is still registered; a throwing hook is reported as by `emit`.
+   */
+  emitOne(name, off, detail) {
+    const entry = this._entries.get(off);
+    if (entry && this._sets.get(name)?.has(entry)) run(name, entry, detail);
   }
 
   clear() {

@@ -105,7 +105,12 @@ export interface SegmentDetail {
   readonly segment: Segment;
   readonly previousSegment: Segment;
   readonly score: number;
-  /** What changed it: an event, the stored state restored at load, or `forget()`. */
+  /**
+   * What changed it: an event, the stored state restored at load, or `forget()`. A restore is
+   * announced before `load()` resolves; a `'segment'` hook registered later, while no other
+   * change has come since, is called once with that restore's detail, after the code that
+   * registered it.
+   */
   readonly cause: 'event' | 'restore' | 'forget';
 }
 
@@ -194,7 +199,7 @@ export interface EstimateOptions {
   /** A report's `values`: the order of the counts; required when the counts are given by value. */
   values?: readonly string[];
   /** The wasm module: its URL (default: beside the package module), or its bytes (in Node). */
-  wasm?: string | BufferSource | WebAssembly.Module;
+  wasm?: string | URL | BufferSource | WebAssembly.Module;
 }
 
 /** A place to keep the saved state: the built-in backends, or an object of your own. */
@@ -207,20 +212,32 @@ export interface StorageBackend {
 
 export type StorageKind = 'local' | 'session' | 'memory';
 
+/**
+ * The options. An option of the wrong type is one console warning and its default (`consent`:
+ * `'pending'`); a value the engine refuses fails the widget with `BAD_OPTIONS`.
+ */
 export interface ShopperIntentOptions {
   /** URL of the model's weights file (`.bin`), or of its manifest (`.json`). Required. */
-  model: string;
+  model: string | URL;
   /** URL of the model's manifest; the model URL with `.json` for `.bin` when absent. */
-  manifest?: string;
-  /** URL of `shopper_intent_wasm_bg.wasm`; `./pkg/` next to this module when absent. */
-  wasm?: string;
+  manifest?: string | URL;
+  /**
+   * URL of `shopper_intent_wasm_bg.wasm` (a bundler's `new URL('./shopper_intent_wasm_bg.wasm',
+   * import.meta.url)`); `./pkg/` next to this module when absent. The SIMD build is looked for
+   * beside it.
+   */
+  wasm?: string | URL;
   /**
    * Where the state is kept between page loads: a built-in kind or your own backend. Default
    * `'session'`. Forced to `'memory'` when `navigator.globalPrivacyControl` is true; falls back to
    * `'memory'` if the storage throws or rejects.
    */
   storage?: StorageKind | StorageBackend;
-  /** `'pending'` holds every event in memory, unstored, until `grantConsent()`. Default `'granted'`. */
+  /**
+   * `'pending'` holds every event in memory, unstored, until `grantConsent()`. Default
+   * `'granted'` (when absent). Any other value, or one that cannot be read, is `'pending'` with a
+   * warning: consent is never assumed.
+   */
   consent?: 'granted' | 'pending';
   /** Read GA4/GTM `window.dataLayer` (earlier and later pushes, gtag calls). Default true. */
   autoCapture?: boolean;
@@ -240,7 +257,7 @@ export interface ShopperIntentOptions {
   retentionDays?: number;
   /** Keep the model in the Cache API, keyed by the weights' checksum. Default true. */
   modelCache?: boolean;
-  /** How long each download (wasm, manifest, weights) may take before loading fails. Default 15000. */
+  /** How long each download (wasm, manifest, weights), its body included, may take before loading fails. Default 15000. */
   timeoutMs?: number;
   /** `'now'` (default) or `'idle'`: after the page's load event, when the main thread is idle. */
   start?: 'now' | 'idle';
@@ -298,7 +315,18 @@ export class ShopperIntent {
    * Never throws.
    */
   track(event: IntentEvent): Update | null;
-  /** Registers a hook; returns the function that unregisters it. */
+  /**
+   * Tracks each event in order, as `track()` does, so that a page's
+   * `(window.shopperIntent = window.shopperIntent || []).push(event)` works before the snippet
+   * has run (an array) and after (the widget). Never throws.
+   */
+  push(...events: IntentEvent[]): void;
+  /**
+   * Registers a hook; returns the function that unregisters it. An event tracked from a hook is
+   * queued and scored right after the current hooks. A `'segment'` hook registered after the
+   * restore at load (and before any other segment change) is called once with its detail, after
+   * the code that registered it.
+   */
   on<K extends keyof HookDetails>(name: K, callback: (detail: HookDetails[K]) => void): () => void;
   explain(): Factor[];
   /** The current session's score history. */
@@ -375,7 +403,10 @@ declare global {
     'shopper-intent:segment': CustomEvent<SegmentDetail>;
   }
   interface Window {
-    /** The widget the snippet (`snippet.js`) made, once it has run. */
-    shopperIntent?: ShopperIntent;
+    /**
+     * The widget the snippet (`snippet.js`) made, once it has run; before, the page's own array
+     * of early events, if it left one (`(window.shopperIntent = window.shopperIntent || []).push(event)`).
+     */
+    shopperIntent?: ShopperIntent | IntentEvent[];
   }
 }

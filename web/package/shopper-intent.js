@@ -48,6 +48,10 @@ const MAX_RECOVERIES = 3;
 const RUNNING = new Set(['replaying', 'ready', 'dispatching', 'recovering']);
 /** Queue states in which the engine is there to draw a randomized report. */
 const REPORTING = new Set(['replaying', 'ready', 'dispatching']);
+/** Queue states from which hooks run in the state 'dispatching' (in the others, track() queues anyway). */
+const DISPATCHING_FROM = new Set(['replaying', 'ready', 'dispatching']);
+/** Marks a widget of any copy of this module (two bundles on one page): the snippet's "ran twice" test. */
+const WIDGET = Symbol.for('shopper-intent.widget');
 
 function describe(value) {
   if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
@@ -107,6 +111,52 @@ function thresholdsOption(value) {
   return undefined;
 }
 
+/** A boolean option: the value, or `fallback` when absent or (with a warning) not a boolean. */
+function booleanOption(value, name, fallback) {
+  if (value === undefined) return fallback;
+  if (typeof value === 'boolean') return value;
+  console.warn(`${TAG} the option ${name} must be true or false, not ${describe(value)}; using its default (${fallback})`);
+  return fallback;
+}
+
+/**
+ * A URL option as a string: a string, or a `URL` object (a bundler's `new URL('./x.wasm',
+ * import.meta.url)`); `undefined` when absent or, with a warning, of another type.
+ */
+function urlOption(value, name) {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if (value instanceof URL) return value.href;
+  console.warn(`${TAG} the option ${name} must be a URL (a string or a URL object), not ${describe(value)}; using its default`);
+  return undefined;
+}
+
+/** The `start` option: `'now'` (the default) or `'idle'`. */
+function startOption(value) {
+  if (value === undefined || value === 'now' || value === 'idle') return value ?? 'now';
+  console.warn(`${TAG} the option start must be 'now' or 'idle', not ${describe(value)}; using 'now'`);
+  return 'now';
+}
+
+/**
+ * The `consent` option. Consent is never assumed: only an absent option means `'granted'`; a
+ * value that is neither `'granted'` nor `'pending'`, or that cannot be read, is `'pending'`
+ * (with a warning).
+ */
+function consentOption(o) {
+  let value;
+  try {
+    value = o.consent;
+  } catch (e) {
+    console.warn(`${TAG} the option consent could not be read (${e?.name ?? typeof e}); using 'pending' (consent is never assumed)`);
+    return 'pending';
+  }
+  if (value === undefined) return 'granted';
+  if (value === 'granted' || value === 'pending') return value;
+  console.warn(`${TAG} unknown consent ${describe(value)}; using 'pending' (consent is never assumed)`);
+  return 'pending';
+}
+
 function replaceExtension(url, ext) {
   return url.replace(/\.(bin|onnx)(?=$|[?#])/, ext);
 }
@@ -122,7 +172,7 @@ const defaultWasmUrl = () => new URL('./pkg/shopper_intent_wasm_bg.wasm', import
  *
  * `counts`: one number per value, in the order of a report's `values`, or `{value: count}` with
  * the `values` option. `epsilon` must be the one the reports were drawn with (default 1).
- * `wasm`: the module's URL (default: beside this module), or its bytes (in Node).
+ * `wasm`: the module's URL (a string or a `URL`; default: beside this module), or its bytes (in Node).
  */
 export async function estimateShares(counts, options) {
   try {
@@ -137,7 +187,7 @@ export async function estimateShares(counts, options) {
       }
     }
     const given = countsOption(counts, values);
-    const glue = await loadBindings(wasm ?? defaultWasmUrl(), { timeoutMs: DEFAULT_FETCH_TIMEOUT_MS });
+    const glue = await loadBindings(wasm instanceof URL ? wasm.href : wasm ?? defaultWasmUrl(), { timeoutMs: DEFAULT_FETCH_TIMEOUT_MS });
     const estimates = estimateRandomizedResponse(glue, given.counts, epsilon);
     return Object.freeze({
       n: given.counts.reduce((a, b) => a + b, 0),
@@ -171,6 +221,11 @@ export class ShopperIntent {
     return estimateShares(counts, options);
   }
 
+  /** True on every widget, whichever copy of this module made it (see `WIDGET`). */
+  get [WIDGET]() {
+    return true;
+  }
+
   constructor(options = {}) {
     // What every method relies on comes first and cannot throw; the options are read after,
     // and anything unexpected there fails this widget (one console error), never the page.
@@ -185,7 +240,15 @@ export class ShopperIntent {
     this._thresholds = null;
     this._saveTimer = 0;
     this._dirty = false;
+    // Set once the page has been left ('pagehide'), until it is shown again from the
+    // back-forward cache: a save timer would not run any more, so changes are saved at once.
+    this._leaving = false;
     this._lastSegment = 'low';
+    // The detail of the last segment change if the stored state restored at load made it (and
+    // no other change came since): told once to 'segment' hooks registered after it.
+    this._restored = null;
+    // Counts forget() calls: a stored state read before the last one is not restored.
+    this._forgets = 0;
     // The state the engine can be re-created from after a failure: the last state saved (or
     // restored, or checkpointed), and the events tracked since.
     this._checkpoint = null;
@@ -208,7 +271,8 @@ export class ShopperIntent {
     });
     this._reports = new PrivateReports({ changed: () => this._markDirty() });
     this._detachDataLayer = null;
-    this._onPageHide = () => this._flush();
+    this._onPageHide = () => { this._leaving = true; this._flush(); };
+    this._onPageShow = () => { this._leaving = false; };
     this._onVisibility = () => { if (document.visibilityState === 'hidden') this._flush(); };
 
     let start = 'now';
@@ -220,6 +284,7 @@ export class ShopperIntent {
     }
 
     addEventListener('pagehide', this._onPageHide);
+    addEventListener('pageshow', this._onPageShow);
     document.addEventListener('visibilitychange', this._onVisibility);
     if (this._autoCapture) {
       try {
@@ -243,13 +308,14 @@ export class ShopperIntent {
   _readOptions(options) {
     const o = options && typeof options === 'object' ? options : {};
     const opt = (name) => readOption(o, name);
-    const model = opt('model');
-    const manifest = opt('manifest');
-    const wasm = opt('wasm');
+    // The model has no default: without a usable one the widget fails with BAD_OPTIONS below.
+    const given = opt('model');
+    const model = typeof given === 'string' ? given : given instanceof URL ? given.href : null;
+    const manifest = urlOption(opt('manifest'), 'manifest');
     this._urls = {
-      weights: typeof model === 'string' && !/\.json(?=$|[?#])/.test(model) ? model : null,
-      manifest: typeof manifest === 'string' ? manifest : typeof model === 'string' ? replaceExtension(model, '.json') : null,
-      wasm: typeof wasm === 'string' ? wasm : defaultWasmUrl(),
+      weights: model !== null && !/\.json(?=$|[?#])/.test(model) ? model : null,
+      manifest: manifest ?? (model !== null ? replaceExtension(model, '.json') : null),
+      wasm: urlOption(opt('wasm'), 'wasm') ?? defaultWasmUrl(),
     };
     // Shapes are checked here, values by the engine (a value it refuses is BAD_OPTIONS).
     const engineOptions = {
@@ -260,20 +326,15 @@ export class ShopperIntent {
     for (const [k, v] of Object.entries(engineOptions)) if (v !== undefined) this._engineOptions[k] = v;
     const days = numberOption(opt('retentionDays'), 'retentionDays', positive) ?? DEFAULT_RETENTION_DAYS;
     this._timeoutMs = numberOption(opt('timeoutMs'), 'timeoutMs', positive) ?? DEFAULT_FETCH_TIMEOUT_MS;
-    this._modelCache = opt('modelCache') !== false;
-    this._dataLayerPush = opt('dataLayerPush') === true;
-    this._autoCapture = opt('autoCapture') !== false;
+    this._modelCache = booleanOption(opt('modelCache'), 'modelCache', true);
+    this._dataLayerPush = booleanOption(opt('dataLayerPush'), 'dataLayerPush', false);
+    this._autoCapture = booleanOption(opt('autoCapture'), 'autoCapture', true);
 
     const gpc = typeof navigator !== 'undefined' && navigator.globalPrivacyControl === true;
     this._store = new StateStore(resolveBackend(opt('storage'), { globalPrivacyControl: gpc }), { retentionMs: days * 86_400_000 });
 
-    let consent = opt('consent') ?? 'granted';
-    if (consent !== 'granted' && consent !== 'pending') {
-      console.warn(`${TAG} unknown consent ${describe(consent)}; using 'pending'`);
-      consent = 'pending';
-    }
-    this._consent = consent;
-    return opt('start') === 'idle' ? 'idle' : 'now';
+    this._consent = consentOption(o);
+    return startOption(opt('start'));
   }
 
   /** `'loading'`, `'ready'`, `'failed'` (see `error`) or `'destroyed'`. */
@@ -338,15 +399,40 @@ export class ShopperIntent {
   }
 
   /**
+   * Tracks each event in order, as `track()` does: a page can leave its events with
+   * `(window.shopperIntent = window.shopperIntent || []).push(event)` before and after the
+   * snippet has replaced its early array with the widget. Returns nothing; never throws.
+   */
+  push(...events) {
+    for (const event of events) this.track(event);
+  }
+
+  /**
    * Registers a hook: `'score'` after every event that changed the window, `'segment'` exactly
    * when the segment changes, `'exposure'` and `'conversion'` for experiments. Returns the
-   * function that unregisters it.
+   * function that unregisters it. A `'segment'` hook registered after the restore at load, while
+   * no other segment change has come since, is called once with that restore's detail, right
+   * after the code that registered it.
    */
   on(name, callback) {
     const off = this._hooks.on(name, callback);
     if (!off) {
       console.warn(`${TAG} on(${describe(name)}, ...) ignored: the hooks are ${HOOK_NAMES.map((n) => `'${n}'`).join(', ')}, with a function`);
       return () => {};
+    }
+    // A segment restored at load is announced before load() resolves, so a page that registers
+    // its 'segment' hook after `await load()` would never hear of it: such a hook is told once,
+    // after the code that registered it, while that restore is still the latest change.
+    const restored = name === 'segment' ? this._restored : null;
+    if (restored) {
+      queueMicrotask(() => {
+        try {
+          if (this._restored !== restored || !this._queue.open) return;
+          this._dispatch(() => this._hooks.emitOne('segment', off, restored));
+        } catch (e) {
+          console.error(`${TAG} internal error in a 'segment' hook's late call; the page is unaffected.`, e);
+        }
+      });
     }
     return off;
   }
@@ -418,7 +504,8 @@ export class ShopperIntent {
         const exp = this._experiments.definition(about);
         if (!exp) throw new ShopperIntentError('BAD_EXPERIMENT', `no experiment ${describe(about)} was defined on this page (with experiment())`);
         values = experimentValues(exp);
-        truth = this._experiments.assignments()[about] ?? NOT_ENTERED;
+        const entered = this._experiments.assignments();
+        truth = Object.hasOwn(entered, about) ? entered[about] : NOT_ENTERED;
       }
       return this._reports.report(this._glue, about, epsilon, values, truth);
     } catch (e) {
@@ -466,6 +553,8 @@ export class ShopperIntent {
   /** Wipes the window, the earlier-session summary, the stored state, the queued events and the experiment id. */
   forget() {
     if (this._queue.state === 'destroyed') return;
+    this._forgets += 1;
+    this._restored = null;
     this._queue.clear();
     this._unsaved.length = 0;
     this._checkpoint = null;
@@ -492,6 +581,7 @@ export class ShopperIntent {
     if (this._queue.state === 'destroyed') return;
     this._flush();
     removeEventListener('pagehide', this._onPageHide);
+    removeEventListener('pageshow', this._onPageShow);
     document.removeEventListener('visibilitychange', this._onVisibility);
     if (this._detachDataLayer) this._detachDataLayer();
     this._detachDataLayer = null;
@@ -571,8 +661,10 @@ export class ShopperIntent {
   async _restore() {
     this._stateRead = true;
     const now = Date.now();
+    const forgets = this._forgets;
     const saved = await this._store.read(now);
-    if (!saved || !this._engine) return;
+    // forget() while an asynchronous backend was reading: what it read is what was forgotten.
+    if (!saved || !this._engine || this._forgets !== forgets) return;
     if (saved.discarded) {
       console.warn(`${TAG} the stored state was discarded: ${saved.discarded}`);
       return;
@@ -631,7 +723,7 @@ export class ShopperIntent {
     this._reports.observe(update);
     const hooksWanted = !update.ignored || update.segmentChanged;
     if (hooksWanted) {
-      this._queue.during('dispatching', () => {
+      this._dispatch(() => {
         this._experiments.observe(update);
         if (!update.ignored && this._hooks.has('score')) {
           this._hooks.emit('score', Object.freeze({ score: update.score, segment: update.segment, type: String(event.type), update }));
@@ -642,7 +734,6 @@ export class ShopperIntent {
           this._segmentChanged(update.segment, this._lastSegment, update.score, 'event');
         }
       });
-      this._drainAfterHooks();
     }
     return update;
   }
@@ -664,6 +755,17 @@ export class ShopperIntent {
     this._unsaved.push(event);
   }
 
+  /**
+   * Runs `emit`, which calls hooks, the one way every hook is called: in the queue state
+   * 'dispatching' (where `track()` queues) when the engine runs, then processes the events the
+   * hooks tracked. While loading, held or recovering, `track()` queues anyway.
+   */
+  _dispatch(emit) {
+    if (DISPATCHING_FROM.has(this._queue.state)) this._queue.during('dispatching', emit);
+    else emit();
+    this._drainAfterHooks();
+  }
+
   /** Processes events that hooks tracked, right after the hooks have returned. */
   _drainAfterHooks() {
     if (this._queue.state === 'ready' && this._queue.length > 0) {
@@ -677,26 +779,31 @@ export class ShopperIntent {
     this._lastSegment = segment;
     document.documentElement.setAttribute(SEGMENT_ATTRIBUTE, segment);
     const detail = Object.freeze({ segment, previousSegment, score, cause });
-    this._hooks.emit('segment', detail);
-    try {
-      dispatchEvent(new CustomEvent(SEGMENT_EVENT, { detail }));
-    } catch (e) {
-      console.error(`${TAG} a '${SEGMENT_EVENT}' listener threw; the widget keeps working.`, e);
-    }
-    if (this._dataLayerPush) this._pushDataLayer({ event: 'shopper_intent_segment', shopper_intent_segment: segment });
+    this._restored = cause === 'restore' ? detail : null;
+    this._dispatch(() => {
+      this._hooks.emit('segment', detail);
+      try {
+        dispatchEvent(new CustomEvent(SEGMENT_EVENT, { detail }));
+      } catch (e) {
+        console.error(`${TAG} a '${SEGMENT_EVENT}' listener threw; the widget keeps working.`, e);
+      }
+      if (this._dataLayerPush) this._pushDataLayer({ event: 'shopper_intent_segment', shopper_intent_segment: segment });
+    });
   }
 
   /** Experiment hooks, and their dataLayer pushes when asked for. */
   _announce(name, detail) {
-    this._hooks.emit(name, detail);
-    if (this._dataLayerPush) {
-      this._pushDataLayer({
-        event: `shopper_intent_${name}`,
-        shopper_intent_experiment: detail.experiment,
-        shopper_intent_variant: detail.variant,
-        shopper_intent_segment: detail.segment,
-      });
-    }
+    this._dispatch(() => {
+      this._hooks.emit(name, detail);
+      if (this._dataLayerPush) {
+        this._pushDataLayer({
+          event: `shopper_intent_${name}`,
+          shopper_intent_experiment: detail.experiment,
+          shopper_intent_variant: detail.variant,
+          shopper_intent_segment: detail.segment,
+        });
+      }
+    });
   }
 
   _pushDataLayer(entry) {
@@ -779,7 +886,10 @@ export class ShopperIntent {
 
   _markDirty() {
     this._dirty = true;
-    if (this._consent !== 'granted' || this._saveTimer) return;
+    if (this._consent !== 'granted') return;
+    // After 'pagehide' (a report drawn in the page's own listener, say) no timer runs any more.
+    if (this._leaving) { this._flush(); return; }
+    if (this._saveTimer) return;
     this._saveTimer = setTimeout(() => { this._saveTimer = 0; this._flush(); }, SAVE_DELAY_MS);
   }
 

@@ -14,7 +14,12 @@
 // The widget starts after the page's load event, when the main thread is idle, so it never
 // competes with the page's own loading. It is `window.shopperIntent`; events tracked on it
 // before it is ready are queued. A page that runs before the snippet can leave its events in
-// an array, `window.shopperIntent = [event, ...]`, and they are tracked in order.
+// an array, `(window.shopperIntent = window.shopperIntent || []).push(event)`: they are tracked
+// in order, and the same line keeps working once the widget is there (its `push` tracks).
+//
+// A second copy of the snippet on the page (loaded from another URL, or another bundle) finds
+// the first widget by the marker every widget carries, `Symbol.for('shopper-intent.widget')`,
+// which is the same symbol in every copy, and leaves it in place.
 
 import { ShopperIntent } from './shopper-intent.js';
 
@@ -50,10 +55,13 @@ function optionsFrom(d) {
   return options;
 }
 
+/** The marker of a widget, made by any copy of the package (shopper-intent.js sets it). */
+const WIDGET = Symbol.for('shopper-intent.widget');
+
 const script = ownScript();
 if (!script || !script.dataset.model) {
   console.error('[shopper-intent] snippet.js needs a data-model attribute with the model URL; not started');
-} else if (window.shopperIntent instanceof ShopperIntent) {
+} else if (window.shopperIntent?.[WIDGET] === true) {
   console.warn('[shopper-intent] snippet.js ran twice; keeping the first widget');
 } else {
   const early = Array.isArray(window.shopperIntent) ? window.shopperIntent : [];

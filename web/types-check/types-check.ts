@@ -136,7 +136,13 @@ async function storefront(): Promise<void> {
 
   const early = ShopperIntent.create({ model: '/models/intent.bin', start: 'idle' });
   await early.ready;
-  window.shopperIntent?.track({ type: 'view_cart' });
+  // Before the snippet has run, the page may keep its early events there, and push either way.
+  (window.shopperIntent = window.shopperIntent || []).push({ type: 'view_item', item: 'sku-1' });
+  const installed = window.shopperIntent;
+  if (installed && !Array.isArray(installed)) installed.track({ type: 'view_cart' });
+  early.push({ type: 'view_item' }, { type: 'add_to_cart', quantity: 1 });
+  const bundled = await ShopperIntent.load({ model: new URL('/models/intent.bin', location.href), wasm: new URL('./pkg/shopper_intent_wasm_bg.wasm', import.meta.url) });
+  void bundled;
 
   try {
     await import('../package/shopper-intent.js');
