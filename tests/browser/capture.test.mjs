@@ -186,6 +186,8 @@ test('every name the mappers emit for the standard events is one the engine\'s t
     'Product Added': 'add_to_cart', 'Product Removed': 'remove_from_cart', 'Cart Viewed': 'view_cart',
     'Checkout Started': 'begin_checkout', 'Payment Info Entered': 'add_payment_info', 'Order Completed': 'purchase',
   };
+  // And each in snake case, as Segment's warehouse tables name them (a log exported from one).
+  for (const [name, kind] of Object.entries(segment)) segment[name.toLowerCase().replaceAll(' ', '_')] = kind;
   for (const [name, kind] of Object.entries(segment)) assert.equal(kindOf.get(fromSegment(name, {}, T).type), kind, `Segment ${name}`);
   for (const kind of EVENT_TYPES) assert.equal(kindOf.get(fromDataLayer({ event: kind }, T).type), kind, `GA4 ${kind}`);
   // And the table holds nothing else for these vocabularies: a name added there needs a line here.

@@ -280,7 +280,7 @@ fn a_log_without_a_purchase_names_its_event_types_even_with_allow_small() {
             format!(
                 r#"{{"user": "u{i}", "ts": {}, "type": "{}"}}"#,
                 1_700_000_000_000i64 + i,
-                if i % 4 == 0 { "order_completed" } else { "view_item" }
+                if i % 4 == 0 { "sale_done" } else { "view_item" }
             )
         })
         .collect();
@@ -288,7 +288,7 @@ fn a_log_without_a_purchase_names_its_event_types_even_with_allow_small() {
     let run = cli(&["featurize", "--input", path(&log), "--allow-small", "--out", path(&dir.join("out"))]);
     let stderr = text(&run.stderr);
     assert!(!run.status.success(), "{stderr}");
-    assert!(stderr.contains("the log has no purchase") && stderr.contains("view_item 30, order_completed 10"), "{stderr}");
+    assert!(stderr.contains("the log has no purchase") && stderr.contains("view_item 30, sale_done 10"), "{stderr}");
 }
 
 #[test]

@@ -28,6 +28,7 @@
 //! | Segment Ecommerce v2 | `Checkout Started` | `begin_checkout` |
 //! | Segment Ecommerce v2 | `Payment Info Entered` | `add_payment_info` |
 //! | Segment Ecommerce v2 | `Order Completed` | `purchase` |
+//! | Segment warehouses | each Segment name in snake case, as its warehouse tables are named (`order_completed`, `product_added`, ...) | the same kinds |
 //!
 //! [`canonical_kind`] tries the GA4 names first, then Shopify, Segment and Taobao, so a shop can
 //! send whichever names its tag setup already produces. Any other well-formed name is the shop's
@@ -106,6 +107,20 @@ const SEGMENT: &[(&str, EventKind)] = &[
     ("Checkout Started", EventKind::BeginCheckout),
     ("Payment Info Entered", EventKind::AddPaymentInfo),
     ("Order Completed", EventKind::Purchase),
+    // The same events as Segment's warehouses name their tables, as a log exported from them has
+    // them (three are also Shopify's names, for the same kinds).
+    ("products_searched", EventKind::Search),
+    ("product_list_viewed", EventKind::ViewItemList),
+    ("product_list_filtered", EventKind::ViewItemList),
+    ("product_clicked", EventKind::SelectItem),
+    ("product_viewed", EventKind::ViewItem),
+    ("product_added_to_wishlist", EventKind::AddToWishlist),
+    ("product_added", EventKind::AddToCart),
+    ("product_removed", EventKind::RemoveFromCart),
+    ("cart_viewed", EventKind::ViewCart),
+    ("checkout_started", EventKind::BeginCheckout),
+    ("payment_info_entered", EventKind::AddPaymentInfo),
+    ("order_completed", EventKind::Purchase),
 ];
 
 fn lookup(table: &[(&str, EventKind)], name: &str) -> Option<EventKind> {
@@ -173,6 +188,16 @@ mod tests {
         assert_eq!(canonical_kind("Product Added"), Some(EventKind::AddToCart));
         assert_eq!(canonical_kind("buy"), Some(EventKind::Purchase));
         assert_eq!(canonical_kind("select_promotion"), Some(EventKind::SelectItem));
+    }
+
+    #[test]
+    fn segment_names_in_snake_case_mean_what_the_names_do() {
+        let (titled, snake) = SEGMENT.split_at(SEGMENT.len() / 2);
+        assert_eq!(titled.len(), snake.len());
+        for ((t, kt), (s, ks)) in titled.iter().zip(snake) {
+            assert_eq!(t.to_lowercase().replace(' ', "_"), *s);
+            assert_eq!(kt, ks, "{t} and {s}");
+        }
     }
 
     #[test]
