@@ -153,18 +153,14 @@ def previous_run(out):
         return None
 
 
-def remove_leftovers(out, previous, name, seeds):
-    """Removes what a previous run in `out` wrote and this one did not rewrite: another name's model
-    files and fixtures, and other seeds' data and models, so that `out` describes this run alone."""
-    if previous is None:
-        return []
-    old_name, old_seeds = previous
+def model_files(out, name):
+    """The files of the model `name` shipped in `out`: the ONNX file, manifest, weights, fixtures."""
+    return [os.path.join(out, f"{name}.{ext}") for ext in ("onnx", "json", "bin")] + [os.path.join(out, "fixtures", name)]
+
+
+def remove_paths(paths):
+    """Removes each file or folder of `paths` that exists; returns those removed."""
     gone = []
-    paths = [os.path.join(out, "build", f"seed{S}") for S in old_seeds if S not in seeds]
-    paths += [os.path.join(out, "build", "preds", f"seed{S}.npz") for S in old_seeds if S not in seeds]
-    if old_name != name:
-        paths += [os.path.join(out, f"{old_name}.{ext}") for ext in ("onnx", "json", "bin")]
-        paths.append(os.path.join(out, "fixtures", old_name))
     for path in paths:
         if os.path.isdir(path):
             shutil.rmtree(path)
@@ -174,6 +170,19 @@ def remove_leftovers(out, previous, name, seeds):
             continue
         gone.append(path)
     return gone
+
+
+def remove_leftovers(out, previous, name, seeds):
+    """Removes what a previous run in `out` wrote and this one did not rewrite: another name's model
+    files and fixtures, and other seeds' data and models, so that `out` describes this run alone."""
+    if previous is None:
+        return []
+    old_name, old_seeds = previous
+    paths = [os.path.join(out, "build", f"seed{S}") for S in old_seeds if S not in seeds]
+    paths += [os.path.join(out, "build", "preds", f"seed{S}.npz") for S in old_seeds if S not in seeds]
+    if old_name != name:
+        paths += model_files(out, old_name)
+    return remove_paths(paths)
 
 
 def data_section(summaries, log_path):
@@ -259,11 +268,7 @@ def run(args):
         log(f"shopper-intent eval reproduces the seed-{S0} test figures within {results['native_eval']['max_abs_diff']:.1e}")
     else:
         # Nothing of an earlier run may stand in for the model this run refused.
-        for ext in ("onnx", "json", "bin"):
-            if os.path.isfile(os.path.join(out, f"{name}.{ext}")):
-                os.remove(os.path.join(out, f"{name}.{ext}"))
-        if os.path.isdir(os.path.join(out, "fixtures", name)):
-            shutil.rmtree(os.path.join(out, "fixtures", name))
+        remove_paths(model_files(out, name))
     results.update({
         "name": name, "lstm": cfg.as_dict(), "selection": selection, "data": data_section(summaries, args.data),
         "features": {"sequence": summaries[S0]["sequence_features"], "aggregate": summaries[S0]["aggregate_features"],
