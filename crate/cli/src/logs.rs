@@ -276,21 +276,44 @@ fn next_line<'a>(reader: &mut impl BufRead, buf: &'a mut Vec<u8>) -> std::io::Re
     Ok(Some(std::str::from_utf8(buf).map_err(|e| format!("not UTF-8 text (byte {} of the line)", e.valid_up_to() + 1))))
 }
 
+/// A log's first lines, up to its [`SNIFF_LINES`]th non-empty one: kept until the format is known.
+struct Head {
+    /// Each line as text (a byte-order mark before the first one removed), or why it is not text.
+    lines: Vec<Result<String, String>>,
+    /// The non-empty lines, as text (lossily for a line that is not UTF-8): what decides the format.
+    sample: Vec<String>,
+    /// The log ended within them.
+    at_end: bool,
+}
+
+impl Head {
+    fn read(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<Head> {
+        let mut head = Head { lines: Vec::new(), sample: Vec::new(), at_end: false };
+        while head.sample.len() < SNIFF_LINES {
+            let line_no = head.lines.len() + 1;
+            let Some(line) = next_line(reader, buf).with_context(|| format!("reading line {line_no}"))? else {
+                head.at_end = true;
+                break;
+            };
+            let line = line.map(|l| if line_no == 1 { l.trim_start_matches('\u{feff}') } else { l }.to_string());
+            match &line {
+                Ok(l) if l.trim().is_empty() => {}
+                Ok(l) => head.sample.push(l.clone()),
+                Err(_) => head.sample.push(String::from_utf8_lossy(buf).into_owned()),
+            }
+            head.lines.push(line);
+        }
+        Ok(head)
+    }
+
+    fn format(&self) -> Result<Format> {
+        sniff_lines(&self.sample.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+}
+
 /// The format of a log, from its first non-empty lines (see [`read`]).
 pub fn sniff(mut reader: impl BufRead) -> Result<Format> {
-    let mut buf = Vec::new();
-    let mut sample: Vec<String> = Vec::new();
-    let mut line_no = 0;
-    while sample.len() < SNIFF_LINES {
-        line_no += 1;
-        match next_line(&mut reader, &mut buf).with_context(|| format!("reading line {line_no}"))? {
-            None => break,
-            Some(Ok(line)) if line.trim().is_empty() => {}
-            Some(Ok(line)) => sample.push(line.trim_start_matches('\u{feff}').to_string()),
-            Some(Err(_)) => sample.push(String::from_utf8_lossy(&buf).into_owned()),
-        }
-    }
-    sniff_lines(&sample.iter().map(String::as_str).collect::<Vec<_>>())
+    Head::read(&mut reader, &mut Vec::new())?.format()
 }
 
 /// Reads a log. Each user's events are sorted by time (stably, so equal times keep log order).
@@ -300,31 +323,14 @@ pub fn sniff(mut reader: impl BufRead) -> Result<Format> {
 /// Errors: an unreadable file, an unknown format, no event at all, more malformed lines than
 /// `max_malformed` allows, or (with [`OnError::Reject`]) the first malformed line.
 pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
-    // The first lines, kept until the format is known.
-    let mut head: Vec<Result<String, String>> = Vec::new();
     let mut buf = Vec::new();
-    let mut non_empty_head = 0;
-    let mut at_end = false;
-    while non_empty_head < SNIFF_LINES {
-        let line_no = head.len() + 1;
-        match next_line(&mut reader, &mut buf).with_context(|| format!("reading line {line_no}"))? {
-            None => {
-                at_end = true;
-                break;
-            }
-            Some(line) => {
-                let line = line.map(|l| if line_no == 1 { l.trim_start_matches('\u{feff}') } else { l }.to_string());
-                non_empty_head += usize::from(line.as_ref().map_or(true, |l| !l.trim().is_empty()));
-                head.push(line);
-            }
-        }
-    }
-    if non_empty_head == 0 {
+    let head = Head::read(&mut reader, &mut buf)?;
+    if head.sample.is_empty() {
         bail!("the log is empty");
     }
     let format = match options.format {
         Some(f) => f,
-        None => sniff_lines(&head.iter().filter_map(|l| l.as_deref().ok()).filter(|l| !l.trim().is_empty()).collect::<Vec<_>>())?,
+        None => head.format()?,
     };
     let mut log = Log {
         format,
@@ -376,10 +382,11 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         Ok(())
     };
     let mut line_no = 0;
-    for line in &head {
+    for line in &head.lines {
         line_no += 1;
         handle(line_no, line.as_deref().map_err(Clone::clone), &mut log)?;
     }
+    let mut at_end = head.at_end;
     while !at_end {
         line_no += 1;
         match next_line(&mut reader, &mut buf).with_context(|| format!("reading line {line_no}"))? {
