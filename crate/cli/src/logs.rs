@@ -149,7 +149,7 @@ pub struct Log {
 /// How to read a log.
 #[derive(Clone, Copy, Debug)]
 pub struct ReadOptions {
-    /// The format, or `None` to sniff it from the first line.
+    /// The format, or `None` to sniff it from the first non-empty lines.
     pub format: Option<Format>,
     /// Keep events with `start <= ts < end`.
     pub window: (i64, i64),
