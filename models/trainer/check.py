@@ -5,7 +5,7 @@ For the streaming model (manifest format 2):
 - onnx.checker passes; the graph's inputs and outputs are the ones the manifest names;
 - the initializers w_ih [F,4H], w_hh [H,4H], b [4H], head_w1, head_b1 (head_w2, head_b2 for an
   MLP head) exist with the manifest's F, H and head;
-- the manifest agrees with itself: feature version 2, kind columns, threshold and segments in
+- the manifest agrees with itself: feature version 2, kind columns, the UTC offset training used, threshold and segments in
   (0, 1), the weights file's size and FNV-1a 64 checksum;
 - onnxruntime, step by step from a zero state over the fixtures' sessions, reproduces PyTorch's
   whole-session scores (p.npy) within 1e-5.
@@ -56,6 +56,10 @@ def check_intent(path, fail):
         fail(f"{path}: {len(man['sequence_features'])} sequence features, model.inputs {F}")
     if not 0 < man["threshold"] < 1:
         fail(f"{path}: threshold {man['threshold']} outside (0, 1)")
+    trained_in = man["metrics"].get("data", {}).get("utc_offset_min")
+    if man.get("utc_offset_min") != trained_in:
+        fail(f"{path}: utc_offset_min {man.get('utc_offset_min')}, but the features were computed at {trained_in} (metrics.data): "
+             "the browser would read the hours in another time zone than training did")
     seg = man["segments"]
     if not 0 < seg["medium"] <= seg["high"] < 1:
         fail(f"{path}: segments {seg} do not satisfy 0 < medium <= high < 1")

@@ -29,6 +29,9 @@ def manifest(name, summary, hidden, head, threshold, segments, metrics):
                   "onnx": {"file": f"{name}.onnx", "inputs": Fo.ONNX_INPUTS, "outputs": Fo.ONNX_OUTPUTS}},
         "threshold": float(threshold),
         "segments": segments,
+        # The shop's local time the hour-of-day features were computed in: the engine and the CLI
+        # take it when the page or the command line does not give one.
+        "utc_offset_min": int(summary.get("utc_offset_min", 0)),
         "metrics": metrics,
     }
 

@@ -5,7 +5,8 @@
 //   {
 //     "model": {"name", "weights_fnv1a64"},   the model the CLI scored with: it must be the one
 //                                             served as /models/ (checked below)
-//     "utcOffsetMinutes": 0,                  the offset the CLI used
+//     "utcOffsetMinutes": null | number,      the offset the CLI was given (null: none, so both
+//                                             sides take the model's own)
 //     "events": [IntentEvent, ...],           one shopper: sessions, a purchase, the shop's own
 //                                             types, mapped names, session ids, refused events
 //     "scores": [number | null, ...],         the score after each event, or null where the CLI
@@ -62,7 +63,7 @@ async function compare(fixture, { model, manifest, routes = [] }) {
   await blankPage(page, env.url);
   const r = await page.evaluate(async ({ f, model, manifest, module }) => {
     const { ShopperIntent } = await import(module);
-    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false, modelCache: false, utcOffsetMinutes: f.utcOffsetMinutes ?? 0 });
+    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false, modelCache: false, ...(typeof f.utcOffsetMinutes === 'number' ? { utcOffsetMinutes: f.utcOffsetMinutes } : {}) });
     if (intent.status !== 'ready') return { error: intent.error };
     return { updates: f.events.map((e) => intent.track(e)), kinds: intent.model.kinds };
   }, { f: fixture, model, manifest, module: PACKAGE_MODULE });

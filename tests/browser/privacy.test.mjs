@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODEL, isPackageRequest, recordRequests, setup } from './helpers.mjs';
+import { MODEL, isPackageRequest, moduleHarness, recordRequests, setup } from './helpers.mjs';
 import { RAW, shoppingSession } from './session.mjs';
 
 let env;
@@ -87,6 +87,30 @@ test('no request carries event data; storage holds no raw ids', { timeout: 120_0
     assert.ok(bytes.length > 16, 'the state holds at least the salt');
     for (const s of [...secrets, ...RAW.slugs]) assert.ok(!bytesContain(bytes, s), `state bytes hold ${JSON.stringify(s)}`);
   }
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('forget() draws a new salt: the same events after it leave other state bytes', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const t0 = Date.now() - 60_000;
+    const session = async () => {
+      ['view_item', 'add_to_cart', 'view_item'].forEach((type, i) => intent.track({ type, item: `sku-${i}`, category: 'shoes', ts: t0 + i * 1000 }));
+      await new Promise((res) => setTimeout(res, 600)); // the debounced save
+      return Array.from(intent.storedState().state);
+    };
+    const before = await session();
+    intent.forget();
+    const after = await session();
+    return { before, after };
+  }, MODEL);
+  // The state is a function of the salt and the events (crate/core/tests/engine.rs): the same
+  // events from a forgotten window give the same bytes only if the salt, which every stored
+  // hash is made with, was kept.
+  assert.equal(r.before.length, r.after.length, 'the same events leave a state of the same size');
+  assert.notDeepEqual(r.after, r.before, 'the same events after forget() left the same bytes: the salt was kept');
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });

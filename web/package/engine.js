@@ -430,8 +430,9 @@ export class EngineHandle {
     this._call((e) => e.restoreState(bytes, nowMs));
   }
 
+  /** Wipes the window; ids are hashed with a new salt from now on. */
   forget() {
-    this._call((e) => e.forget());
+    this._call((e) => e.forget(crypto.getRandomValues(new Uint8Array(16))));
   }
 
   setThresholds(thresholds) {

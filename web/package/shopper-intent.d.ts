@@ -251,7 +251,7 @@ export interface ShopperIntentOptions {
   thresholds?: { medium: number; high: number };
   /** Score margin a segment must be crossed by before it changes back. Default 0.02. */
   hysteresis?: number;
-  /** Shop-local time offset for the hour-of-day features. */
+  /** The shop's local time for the hour-of-day features, minutes east of UTC within ±1080. Default: the one the model was trained in (its manifest's `utc_offset_min`; UTC if it has none). */
   utcOffsetMinutes?: number;
   /** Days the stored state is kept after the last event. Default 30. */
   retentionDays?: number;

@@ -187,10 +187,10 @@ pub fn bench(
     out.insert("hidden".into(), json!(loaded.hidden()));
 
     // One event at a time, as the page does.
-    let mut engine = Engine::new(loaded, EngineOptions { utc_offset_min: config.utc_offset_min, ..EngineOptions::default() })?;
+    let mut engine = Engine::new(loaded, EngineOptions { utc_offset_min: Some(config.utc_offset_min), ..EngineOptions::default() })?;
     let mut times = Vec::with_capacity(events);
     for user in &log.users {
-        engine.forget();
+        engine.forget([0; 16]);
         for (_, e) in &user.events {
             let t = Instant::now();
             let r = engine.track(e);

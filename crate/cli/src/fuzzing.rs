@@ -51,7 +51,7 @@ pub fn event_json(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     ENGINE.with(|cell| {
         let mut engine = cell.borrow_mut();
-        engine.forget();
+        engine.forget([0; 16]);
         for line in text.lines() {
             if let Ok((_, event)) = logs::parse_line(Format::Jsonl, line) {
                 match engine.track(&event) {

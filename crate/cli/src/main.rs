@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VERSION};
-use shopper_intent::{Kinds, WindowConfig};
+use shopper_intent::{Kinds, Manifest, WindowConfig};
 #[cfg(feature = "onnx")]
 use shopper_intent_cli::convert;
 use shopper_intent_cli::dataset::Users;
@@ -38,8 +38,9 @@ struct Input {
     /// Keep events before this time (ms); Taobao defaults to 2017-12-04T00:00+08:00.
     #[arg(long)]
     end_ms: Option<i64>,
-    /// Minutes east of UTC of the shop's local time (hour-of-day features); Taobao defaults to
-    /// 480 (UTC+8); JSONL logs are taken as UTC, with a note, when it is not given.
+    /// Minutes east of UTC of the shop's local time (hour-of-day features). When it is not given:
+    /// the model's own (its manifest's `utc_offset_min`, the training log's) for commands with a
+    /// model, else 480 (UTC+8) for Taobao, else UTC, with a note.
     #[arg(long, allow_hyphen_values = true)]
     utc_offset_min: Option<i32>,
     /// Skip malformed lines (reported with line numbers) or reject the whole log at the first one.
@@ -64,15 +65,33 @@ impl Input {
         let log =
             logs::read(BufReader::with_capacity(1 << 20, open()?), options).with_context(|| format!("reading {}", self.input.display()))?;
         report_bad(&log.bad, "malformed, skipped");
-        if self.utc_offset_min.is_none() && log.format == Format::Jsonl {
-            eprintln!("note: no --utc-offset-min given: the shop's local time is taken as UTC (it only affects the hour-of-day features)");
-        }
         Ok(log)
     }
 
-    fn utc_offset(&self, log: &Log) -> i32 {
-        self.utc_offset_min.unwrap_or(if log.format == Format::Taobao { 480 } else { 0 })
+    /// The shop's local time for `log`: `--utc-offset-min`, else the model's (the one it was
+    /// trained in, as the browser takes it), else the log format's; says which when it guesses.
+    fn utc_offset(&self, log: &Log, model: Option<&Manifest>) -> i32 {
+        if let Some(o) = self.utc_offset_min {
+            return o;
+        }
+        if let Some(o) = model.and_then(|m| m.utc_offset_min) {
+            if log.format == Format::Jsonl {
+                eprintln!("note: no --utc-offset-min given: the shop's local time is taken as the model's, {} (its manifest)", utc_text(o));
+            }
+            return o;
+        }
+        if log.format == Format::Taobao {
+            return 480;
+        }
+        eprintln!("note: no --utc-offset-min given: the shop's local time is taken as UTC (it only affects the hour-of-day features)");
+        0
     }
+}
+
+/// `UTC+08:00`, `UTC-05:30`.
+fn utc_text(offset_min: i32) -> String {
+    let sign = if offset_min < 0 { '-' } else { '+' };
+    format!("UTC{sign}{:02}:{:02}", offset_min.abs() / 60, offset_min.abs() % 60)
 }
 
 fn report_bad(bad: &[BadLine], what: &str) {
@@ -288,7 +307,7 @@ fn run(cli: Cli) -> Result<()> {
                 bail!("--out {}: a file is there; give a folder", out.display());
             }
             let log = input.read()?;
-            let options = featurize::Options { seed, window, utc_offset_min: input.utc_offset(&log), kinds, allow_small };
+            let options = featurize::Options { seed, window, utc_offset_min: input.utc_offset(&log, None), kinds, allow_small };
             let started = Instant::now();
             let f = featurize::featurize(&log, &options)?;
             for (_, s) in &f.splits {
@@ -309,7 +328,7 @@ fn run(cli: Cli) -> Result<()> {
             let log = input.read()?;
             note_ignored(&log, &model.manifest().kinds()?);
             let stdout = std::io::stdout();
-            score::score(&log, &model, input.utc_offset(&log), &mut BufWriter::new(stdout.lock()))
+            score::score(&log, &model, input.utc_offset(&log, Some(model.manifest())), &mut BufWriter::new(stdout.lock()))
         }
         Command::Eval { input, model, compare, seed, split, bootstrap, json } => {
             eval_seeds(&input, &model, compare.as_deref(), &seed, &split, bootstrap, json.as_deref())
@@ -354,7 +373,7 @@ fn run(cli: Cli) -> Result<()> {
             note_ignored(&log, &m.manifest().kinds()?);
             let users = Users::parse(&split, seed)?;
             let plan = reach::Plan { segment, arms, holdout };
-            let r = reach::reach(&log, users, &m, input.utc_offset(&log), &plan)?;
+            let r = reach::reach(&log, users, &m, input.utc_offset(&log, Some(m.manifest())), &plan)?;
             report::reach(&users.name(), &plan, &r);
             if let Some(path) = json {
                 std::fs::write(&path, serde_json::to_string_pretty(&r)?).with_context(|| format!("writing {}", path.display()))?;
@@ -365,7 +384,8 @@ fn run(cli: Cli) -> Result<()> {
             let files = model_files::read(&model)?;
             let log = input.read()?;
             let m = &files.manifest;
-            let config = WindowConfig { window: m.window, utc_offset_min: input.utc_offset(&log), kinds: m.kinds()?, salt: [0; 16] };
+            let config =
+                WindowConfig { window: m.window, utc_offset_min: input.utc_offset(&log, Some(m)), kinds: m.kinds()?, salt: [0; 16] };
             let (events, rows) = replay::write(&log, Users::parse(&split, seed)?, &config, &out)?;
             println!("{events} events, {rows} scored rows written to {}", out.display());
             Ok(())
@@ -383,7 +403,8 @@ fn run(cli: Cli) -> Result<()> {
                 Some((m, _)) => m.manifest().kinds()?,
                 None => Kinds::from_counts(&log.kinds)?.0,
             };
-            let config = WindowConfig { window: 32, utc_offset_min: input.utc_offset(&log), kinds, salt: [0; 16] };
+            let utc_offset_min = input.utc_offset(&log, loaded.as_ref().map(|(m, _)| m.manifest()));
+            let config = WindowConfig { window: 32, utc_offset_min, kinds, salt: [0; 16] };
             if !graph.is_empty() && loaded.is_none() {
                 anyhow::bail!("--graph needs --model (the graphs are timed against the model's own)");
             }
@@ -450,16 +471,15 @@ fn eval_seeds(
     check_output(json_out)?;
     let path = |template: &str, seed: u64| PathBuf::from(template.replace("{seed}", &seed.to_string()));
     let log = input.read()?;
-    let utc = input.utc_offset(&log);
-    let mut noted = false;
+    let mut utc = None;
     let mut runs = Vec::new();
     for &seed in seeds {
         let users = Users::parse(split, seed)?;
         let (m, _) = model_files::load(&path(model, seed))?;
-        if !noted {
+        if utc.is_none() {
             note_ignored(&log, &m.manifest().kinds()?);
-            noted = true;
         }
+        let utc = *utc.get_or_insert_with(|| input.utc_offset(&log, Some(m.manifest())));
         let scored = eval::score_users(&log, users, &m, utc)?;
         let c = scored.counts();
         if c.users < MIN_USERS || c.positive_sessions < MIN_POSITIVE_SESSIONS {

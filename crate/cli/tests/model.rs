@@ -130,3 +130,29 @@ fn manifests_that_do_not_match_are_refused_with_the_reason() {
     old["format"] = 1.into();
     assert!(SequenceModel::load(&bytes, &old.to_string()).unwrap_err().to_string().contains("retrain"));
 }
+
+#[test]
+fn score_reads_the_hours_in_the_models_time_zone_unless_told() {
+    // The shipped model was trained at UTC+8 (its manifest's utc_offset_min); a JSONL log scored
+    // without --utc-offset-min is read at that offset, with a note, as the widget reads it.
+    let score = |extra: &[&str]| {
+        let run = Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
+            .args(["score", "--input"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small.jsonl"))
+            .arg("--model")
+            .arg(root().join("models/intent.json"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        (String::from_utf8(run.stdout).unwrap(), String::from_utf8(run.stderr).unwrap())
+    };
+    let manifest: serde_json::Value = serde_json::from_str(&shipped().1).unwrap();
+    assert_eq!(manifest["utc_offset_min"], 480, "the shipped model says where it was trained");
+    let (default, note) = score(&[]);
+    assert!(note.contains("taken as the model's, UTC+08:00"), "{note}");
+    let (given, quiet) = score(&["--utc-offset-min", "480"]);
+    assert_eq!(default, given);
+    assert!(!quiet.contains("utc-offset-min"), "{quiet}");
+    assert_ne!(default, score(&["--utc-offset-min", "0"]).0, "the hours move the scores");
+}

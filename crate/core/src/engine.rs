@@ -86,8 +86,8 @@ impl Segment {
 pub struct EngineOptions {
     /// The per-device salt for item, category and session ids.
     pub salt: Salt,
-    /// Minutes to add to UTC for the shop's local time.
-    pub utc_offset_min: i32,
+    /// Minutes to add to UTC for the shop's local time; `None` takes the manifest's.
+    pub utc_offset_min: Option<i32>,
     /// The hysteresis margin, 0 to 0.5.
     pub hysteresis: f32,
     /// Segment thresholds; `None` takes the manifest's.
@@ -96,7 +96,7 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { salt: [0; 16], utc_offset_min: 0, hysteresis: DEFAULT_HYSTERESIS, thresholds: None }
+        EngineOptions { salt: [0; 16], utc_offset_min: None, hysteresis: DEFAULT_HYSTERESIS, thresholds: None }
     }
 }
 
@@ -377,10 +377,10 @@ impl Tracker {
         self.segment
     }
 
-    /// Forgets the shopper: window, earlier sessions, scores. The salt stays (it identifies
-    /// nothing).
-    pub fn forget(&mut self) {
-        self.window.forget();
+    /// Forgets the shopper: window, earlier sessions, scores; ids are hashed with `salt` from
+    /// now on, so that no hash made before links to one made after.
+    pub fn forget(&mut self, salt: Salt) {
+        self.window.forget(salt);
         self.ring.reset();
         self.score = 0.0;
         self.segment = Segment::Low;
@@ -401,7 +401,8 @@ impl Engine {
     /// An engine with an empty window.
     pub fn new(model: SequenceModel, options: EngineOptions) -> Result<Engine, Error> {
         let m = model.manifest();
-        let config = WindowConfig { window: m.window, utc_offset_min: options.utc_offset_min, kinds: m.kinds()?, salt: options.salt };
+        let utc_offset_min = options.utc_offset_min.unwrap_or(m.utc_offset());
+        let config = WindowConfig { window: m.window, utc_offset_min, kinds: m.kinds()?, salt: options.salt };
         let thresholds = options.thresholds.unwrap_or(m.segments);
         let tracker = Tracker::new(config, model.hidden(), thresholds, options.hysteresis)?;
         let scratch = model.zero_state();
@@ -575,6 +576,9 @@ impl Engine {
         if window.session.is_none() && start.h.iter().chain(&start.c).any(|v| *v != 0.0) {
             return Err(bad("a state without a session must start from zero"));
         }
+        // The state keeps its salt (its hashes are made with it) but takes this engine's local
+        // time for the events to come: a shop that corrects its UTC offset is heard at once.
+        window.set_utc_offset(mine.utc_offset_min);
         window.expire(now_ms);
         // Recompute the states and scores of the kept rows from the saved start state: the same
         // steps as when they were tracked, so the same numbers.
@@ -607,9 +611,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Forgets the shopper: window, earlier sessions, scores. The salt stays.
-    pub fn forget(&mut self) {
-        self.tracker.forget();
+    /// Forgets the shopper: window, earlier sessions, scores; `salt` (new random bytes) replaces
+    /// the salt, so that nothing kept after links to anything kept before.
+    pub fn forget(&mut self, salt: Salt) {
+        self.tracker.forget(salt);
     }
 }
 

@@ -96,7 +96,7 @@ pub mod fuzz {
         let mut b = Bytes(data);
         ENGINE.with(|cell| {
             let mut engine = cell.borrow_mut();
-            engine.forget();
+            engine.forget([0; 16]);
             let names = ["view_item", "add_to_cart", "purchase", "coupon_applied", "remove_from_cart", "page_view", "search"];
             let mut ts = 1_700_000_000_000f64;
             while !b.empty() {

@@ -44,6 +44,8 @@ pub const MA_SPAN: usize = 5;
 pub const EWMA_ALPHA: f32 = 0.3;
 /// The largest window accepted.
 pub const MAX_WINDOW: usize = 1024;
+/// The largest UTC offset accepted, in minutes either way (UTC-18:00 to UTC+18:00).
+pub const MAX_UTC_OFFSET_MIN: i32 = 18 * 60;
 
 /// The item was added to the cart.
 pub(crate) const FLAG_CART: u8 = 1;
@@ -80,7 +82,7 @@ impl WindowConfig {
         if !(1..=MAX_WINDOW).contains(&self.window) {
             return Err(Error::BadOptions(format!("window must be 1..={MAX_WINDOW}, got {}", self.window)));
         }
-        if self.utc_offset_min.abs() > 18 * 60 {
+        if self.utc_offset_min.abs() > MAX_UTC_OFFSET_MIN {
             return Err(Error::BadOptions(format!("utc offset must be within ±1080 minutes, got {}", self.utc_offset_min)));
         }
         Ok(())
@@ -272,6 +274,11 @@ impl Window {
     /// The configuration.
     pub fn config(&self) -> &WindowConfig {
         &self.config
+    }
+
+    /// Sets the shop's local time for the events to come (kept rows keep theirs).
+    pub(crate) fn set_utc_offset(&mut self, utc_offset_min: i32) {
+        self.config.utc_offset_min = utc_offset_min;
     }
 
     /// The summary of earlier sessions.
@@ -554,11 +561,13 @@ impl Window {
         out
     }
 
-    /// Forgets everything: the session, the rows and the history. The configuration stays.
-    pub fn forget(&mut self) {
+    /// Forgets everything: the session, the rows and the history; `salt` replaces the salt. The
+    /// rest of the configuration stays.
+    pub fn forget(&mut self, salt: Salt) {
         self.session = None;
         self.rows.clear();
         self.earlier = EarlierSessions::default();
+        self.config.salt = salt;
     }
 
     /// Drops pending items older than the TTL at `now_ms` (used when restoring old state).

@@ -139,6 +139,30 @@ fn a_restored_engine_continues_exactly() {
 }
 
 #[test]
+fn forget_leaves_nothing_that_links_to_before() {
+    // After forget(new salt), the engine is a fresh one made with that salt: the same events give
+    // the same state, byte for byte. With the old salt kept, the state would differ (it holds the
+    // salt and the ids hashed with it).
+    let events = stream(120, 31);
+    let (mut used, bytes, manifest) = engine(8, 0, 3);
+    for e in &events {
+        used.track(e).unwrap();
+    }
+    let fresh_salt = [77; 16];
+    used.forget(fresh_salt);
+    let mut fresh =
+        Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions { salt: fresh_salt, ..EngineOptions::default() })
+            .unwrap();
+    let (mut kept, _, _) = engine(8, 0, 3);
+    kept.forget([9; 16]);
+    for e in &events[..40] {
+        assert_eq!(used.track(e), fresh.track(e));
+        kept.track(e).unwrap();
+    }
+    assert_eq!(used.export_state(), fresh.export_state());
+    assert_ne!(used.export_state(), kept.export_state(), "the salt is in the state");
+}
+#[test]
 fn states_of_other_models_and_formats_are_refused() {
     let (mut a, _, _) = engine(8, 0, 1);
     for ev in stream(30, 4) {
@@ -217,4 +241,35 @@ proptest! {
         prefixed.extend_from_slice(&bytes);
         let _ = e.restore_state(&prefixed, T0);
     }
+}
+
+#[test]
+fn the_shops_local_time_is_the_manifests_unless_given() {
+    // The hour-of-day columns are read in the time zone the model was trained in (its manifest's
+    // utc_offset_min) unless the options say otherwise; a restored state takes the engine's.
+    let (bytes, manifest) = random_model(&kinds(), W, 8, 0, 4);
+    let mut json: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    json["utc_offset_min"] = 300.into();
+    let trained_at_300 = json.to_string();
+    let make = |manifest: &str, utc_offset_min: Option<i32>| {
+        let model = SequenceModel::load(&bytes, manifest).unwrap();
+        Engine::new(model, EngineOptions { salt: [3; 16], utc_offset_min, ..EngineOptions::default() }).unwrap()
+    };
+    let events = stream(30, 41);
+    let scores = |engine: &mut Engine| events.iter().map(|e| engine.track(e).unwrap().score).collect::<Vec<_>>();
+    let by_default = scores(&mut make(&trained_at_300, None));
+    assert_eq!(by_default, scores(&mut make(&trained_at_300, Some(300))), "the manifest's offset when none is given");
+    assert_ne!(by_default, scores(&mut make(&trained_at_300, Some(0))), "another offset moves the hour columns");
+    assert_eq!(scores(&mut make(&manifest, None)), scores(&mut make(&manifest, Some(0))), "UTC for a manifest without one");
+    let mut bad = json.clone();
+    bad["utc_offset_min"] = 1200.into();
+    assert!(SequenceModel::load(&bytes, &bad.to_string()).is_err(), "an offset past ±18 h is refused");
+
+    let mut utc = make(&manifest, Some(0));
+    for e in &events[..10] {
+        utc.track(e).unwrap();
+    }
+    let mut restored = make(&trained_at_300, None);
+    restored.restore_state(&utc.export_state(), events[10].ts_ms).unwrap();
+    assert_eq!(restored.window().config().utc_offset_min, 300, "a restored state takes this engine's local time");
 }

@@ -186,9 +186,9 @@ pub fn options_from_js(v: &JsValue) -> Result<core::EngineOptions, IntentError> 
     if !absent(&offset) {
         let o = offset
             .as_f64()
-            .filter(|o| o.is_finite() && o.fract() == 0.0 && o.abs() <= 18.0 * 60.0)
+            .filter(|o| o.is_finite() && o.fract() == 0.0 && o.abs() <= f64::from(core::window::MAX_UTC_OFFSET_MIN))
             .ok_or_else(|| options_error("utcOffsetMinutes must be a whole number of minutes within ±1080"))?;
-        options.utc_offset_min = o as i32;
+        options.utc_offset_min = Some(o as i32);
     }
     let hysteresis = read("hysteresis")?;
     if !absent(&hysteresis) {

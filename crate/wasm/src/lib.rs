@@ -51,6 +51,7 @@ export interface Thresholds { medium: number; high: number; }
 export interface EngineOptions {
   /** 16 random bytes per device. */
   salt: Uint8Array;
+  /** The shop's local time, minutes east of UTC; the manifest's `utc_offset_min` (else 0) when absent. */
   utcOffsetMinutes?: number;
   hysteresis?: number;
   thresholds?: Thresholds;
@@ -261,9 +262,12 @@ impl Engine {
         self.inner.restore_state(bytes, now).map_err(err)
     }
 
-    /// Forgets the shopper: window, earlier sessions, scores.
-    pub fn forget(&mut self) {
-        self.inner.forget();
+    /// Forgets the shopper: window, earlier sessions, scores; `salt` (16 new random bytes) replaces
+    /// the salt, so that no hash kept after links to one kept before.
+    pub fn forget(&mut self, salt: &[u8]) -> JsResult<()> {
+        let salt = salt.try_into().map_err(|_| err(core::Error::BadOptions("salt must be a Uint8Array of 16 random bytes".into())))?;
+        self.inner.forget(salt);
+        Ok(())
     }
 
     /// Replaces the segment thresholds.

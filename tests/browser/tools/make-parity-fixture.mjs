@@ -125,7 +125,7 @@ function writeFixture(dir, modelPath, events) {
   mkdirSync(dir, { recursive: true });
   const input = join(dir, 'score_session.jsonl');
   writeFileSync(input, events.map((e) => JSON.stringify({ user: 'u1', ...e })).join('\n') + '\n');
-  const lines = execFileSync(cli, ['score', '--input', input, '--model', modelPath, '--utc-offset-min', '0'], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines = execFileSync(cli, ['score', '--input', input, '--model', modelPath], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] })
     .split('\n').filter(Boolean).map((l) => JSON.parse(l));
   if (lines.length !== events.length) throw new Error(`the CLI scored ${lines.length} lines for ${events.length} events`);
   // The CLI writes no score for an event of a kind the model does not read.
@@ -136,7 +136,8 @@ function writeFixture(dir, modelPath, events) {
   }));
   const fixture = {
     model: { name: manifest.name, weights_fnv1a64: manifest.model?.weights_fnv1a64, kinds: manifest.kinds },
-    utcOffsetMinutes: 0, events, scores, updates,
+    // No offset given to the CLI: it takes the model's, as the page does when given none.
+    utcOffsetMinutes: null, events, scores, updates,
   };
   writeFileSync(join(dir, 'native_scores.json'), JSON.stringify(fixture, null, 1) + '\n');
   console.log(`${events.length} events, ${updates.filter((u) => u === null).length} refused, ${updates.filter((u) => u?.ignored).length} ignored; wrote ${join(dir, 'native_scores.json')}`);

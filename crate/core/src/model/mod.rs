@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::features::{row_len, sequence_features, FEATURE_VERSION};
 use crate::kinds::Kinds;
 use crate::state::{fnv1a, Reader};
-use crate::window::MAX_WINDOW;
+use crate::window::{MAX_UTC_OFFSET_MIN, MAX_WINDOW};
 
 pub use graph::{BatchModel, ModelLoader, SequenceModel};
 
@@ -113,6 +113,11 @@ pub struct Manifest {
     pub threshold: f32,
     /// Segment thresholds chosen on validation.
     pub segments: Thresholds,
+    /// Minutes east of UTC of the shop's local time the model's hour-of-day features were
+    /// computed in (the training log's `--utc-offset-min`); an engine uses it unless told
+    /// otherwise. Absent in manifests made before it was written: UTC.
+    #[serde(default)]
+    pub utc_offset_min: Option<i32>,
     /// Everything else (calibration, training, data, metrics) is carried but not interpreted.
     #[serde(default)]
     pub metrics: serde_json::Value,
@@ -180,12 +185,21 @@ impl Manifest {
             return mismatch(format!("threshold {} outside (0, 1)", m.threshold));
         }
         m.segments.validate().map_err(|e| Error::ManifestMismatch(e.to_string()))?;
+        if m.utc_offset_min.is_some_and(|o| o.abs() > MAX_UTC_OFFSET_MIN) {
+            return mismatch(format!("utc_offset_min {} outside ±{MAX_UTC_OFFSET_MIN}", m.utc_offset_min.unwrap_or(0)));
+        }
         Ok(m)
     }
 
     /// The kinds as a [`Kinds`].
     pub fn kinds(&self) -> Result<Kinds, Error> {
         Kinds::parse(&self.kinds).map_err(|e| Error::ManifestMismatch(format!("event kinds: {e}")))
+    }
+
+    /// The shop's local time the model was trained in, minutes east of UTC (0 when the manifest
+    /// does not say).
+    pub fn utc_offset(&self) -> i32 {
+        self.utc_offset_min.unwrap_or(0)
     }
 
     /// The weights' checksum as a number.
