@@ -57,8 +57,8 @@ wasm:
 web:
 	node web/dev/bundle.mjs
 
-## The browser tests, in Chromium and in Firefox; the parity test compares with scores the native CLI
-## gives the same events.
+## The browser tests, in Chromium, Firefox and WebKitGTK; the parity test compares with scores the
+## native CLI gives the same events.
 test-browser: cli
 	node tests/browser/tools/make-parity-fixture.mjs --cli $(CLI) --out build/fixtures
 	SHOPPER_INTENT_NATIVE_SCORES=$(CURDIR)/build/fixtures/native_scores.json bash tests/browser/run.sh

@@ -30,7 +30,7 @@ class RerunTest(unittest.TestCase):
     def test_a_rerun_removes_what_the_previous_run_wrote_and_this_one_does_not(self):
         with tempfile.TemporaryDirectory() as out:
             made = ["intent.json", "intent.bin", "intent.onnx", "fixtures/intent/x.npy", "build/seed0/intent.json",
-                    "build/seed1/intent.json", "build/preds/seed1.npz", "README.txt"]
+                    "build/seed1/intent.json", "build/preds/seed1.npz", "build/select/h8_k1/intent.json", "README.txt"]
             for f in made:
                 os.makedirs(os.path.dirname(os.path.join(out, f)), exist_ok=True)
                 open(os.path.join(out, f), "w").close()
@@ -41,7 +41,7 @@ class RerunTest(unittest.TestCase):
             gone = remove_leftovers(out, prev, "shop", [0])
             left = sorted(os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs)
             self.assertEqual(left, ["README.txt", "build/seed0/intent.json", "results.json"])
-            self.assertEqual(len(gone), 6)
+            self.assertEqual(len(gone), 7)
             self.assertEqual(remove_leftovers(out, None, "shop", [0]), [])
             self.assertIsNone(previous_run(os.path.join(out, "nowhere")))
 

@@ -1,9 +1,10 @@
-"""python -m models.trainer {train,check,synth-log,uci} ... (from the repository root).
+"""python -m models.trainer {train,check,synth-log,uci,summarize} ... (from the repository root).
 
   train      featurize a shop's event log, train and compare, export (what `make train` runs)
   check      check a shipped model with numpy, onnx and onnxruntime only (what `make test-model` runs)
   synth-log  write a small synthetic event log (the end-to-end test's input)
   uci        the UCI Online Shoppers benchmark
+  summarize  a note for another model's REPORT.md from a run's results.json
 """
 
 import argparse

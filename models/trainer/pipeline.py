@@ -172,13 +172,15 @@ def remove_paths(paths):
     return gone
 
 
-def remove_leftovers(out, previous, name, seeds):
+def remove_leftovers(out, previous, name, seeds, selected=False):
     """Removes what a previous run in `out` wrote and this one did not rewrite: another name's model
-    files and fixtures, and other seeds' data and models, so that `out` describes this run alone."""
+    files and fixtures, other seeds' data and models, and the size selection's models when this run
+    did not select, so that `out` describes this run alone."""
     if previous is None:
         return []
     old_name, old_seeds = previous
-    paths = [os.path.join(out, "build", f"seed{S}") for S in old_seeds if S not in seeds]
+    paths = [] if selected else [os.path.join(out, "build", "select")]
+    paths += [os.path.join(out, "build", f"seed{S}") for S in old_seeds if S not in seeds]
     paths += [os.path.join(out, "build", "preds", f"seed{S}.npz") for S in old_seeds if S not in seeds]
     if old_name != name:
         paths += model_files(out, old_name)
@@ -282,7 +284,7 @@ def run(args):
     from . import plots, report
     plots.draw(out, results)
     report.write(out, results)
-    for path in remove_leftovers(out, previous, name, seeds):
+    for path in remove_leftovers(out, previous, name, seeds, selected=args.select):
         log(f"removed {path} (the previous run's)")
     log(f"{results['verdict']['sentence']} (mean difference in online AUC {results['verdict']['mean_diff']:+.4f}, "
         f"95% CI [{results['verdict']['ci_mean'][0]:+.4f}, {results['verdict']['ci_mean'][1]:+.4f}])")

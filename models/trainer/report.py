@@ -114,7 +114,8 @@ def write(out, res):
       "standardised with training statistics; members, standardisation and Platt calibration are folded into one LSTM step.")
     w("- Baselines: prior (training rate), session length (score = k), logistic regression on ln(1+x)-transformed standardised "
       "aggregates (C on validation), LightGBM on the aggregates plus the current and previous event kinds (early stopping on "
-      "validation), a dense network on the transformed aggregates (the same early-stopping loop as the LSTM). Each is "
+      "validation), LightGBM on the kind counts alone plus the same two kinds (the same trees; does the order add to the "
+      "counts?), a dense network on the transformed aggregates (the same early-stopping loop as the LSTM). Each is "
       "calibrated by non-decreasing Platt scaling on validation; the ranking figures use its raw score.")
     w("- Figures: online ROC-AUC over every prefix; PR-AUC (average precision); session AUC (last prefix of each session); "
       "AUC by prefix length; F1 / precision / recall / accuracy at the validation threshold (p >= threshold); Brier; ECE "

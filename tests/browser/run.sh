@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the browser tests: the built wasm package (web/pkg/) and the shipped model (models/) in
+# Runs the browser tests: the built wasm package (web/package/pkg/) and the shipped model (models/) in
 # headless Chromium, then every test file that opens a browser again in headless Firefox and in
 # WebKitGTK (under Xvfb; the engines of Safari), plus the Node-side checks of web/ (mappers,
 # server, TypeScript types).

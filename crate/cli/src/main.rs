@@ -137,8 +137,9 @@ enum Command {
         #[arg(long)]
         allow_small: bool,
     },
-    /// Score every event of a log: one JSON line per input line, in input order (a line without
-    /// a score has a `code`: INVALID_EVENT, OUTSIDE_WINDOW or EMPTY_LINE).
+    /// Score every event of a log: one JSON line per input line, in input order (a line that was
+    /// refused has a `code`: INVALID_EVENT, OUTSIDE_WINDOW or EMPTY_LINE; an event of a kind the
+    /// model does not read has `ignored: true` and no session or score).
     Score {
         #[command(flatten)]
         input: Input,
@@ -185,7 +186,12 @@ enum Command {
         fixtures: Option<PathBuf>,
     },
     /// Plan an experiment: replay a log's users through a policy ("treat a session once it
-    /// reaches high") and report each arm's exposed and purchasing sessions, and when they enter.
+    /// reaches high", before its purchase, as the package's experiments enter) and report each
+    /// arm's exposed and purchasing sessions (the entering sessions split by the arms' expected
+    /// shares), when they enter, and the minimum detectable effect: the smallest increase in a
+    /// session's conversion rate, in percentage points, that a two-sided two-proportion test at 5%
+    /// finds with 80% power, between the two smallest treated arms and between the holdout and the
+    /// largest arm. Units are sessions.
     Reach {
         #[command(flatten)]
         input: Input,
@@ -367,12 +373,13 @@ fn run(cli: Cli) -> Result<()> {
                     Ok((name.trim().to_string(), w.trim().parse::<f64>().with_context(|| format!("the weight of {name}"))?))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let plan = reach::Plan { segment, arms, holdout };
+            plan.check()?;
             check_output(json.as_deref())?;
             let (m, _) = model_files::load(&model)?;
             let log = input.read()?;
             note_ignored(&log, &m.manifest().kinds()?);
             let users = Users::parse(&split, seed)?;
-            let plan = reach::Plan { segment, arms, holdout };
             let r = reach::reach(&log, users, &m, input.utc_offset(&log, Some(m.manifest())), &plan)?;
             report::reach(&users.name(), &plan, &r);
             if let Some(path) = json {

@@ -26,6 +26,34 @@ pub struct Plan {
     pub holdout: f64,
 }
 
+impl Plan {
+    /// Refuses what no experiment is: fewer than two arms without a holdout (nothing to
+    /// compare), weights that are not finite shares summing to 1, names empty, repeated or
+    /// `holdout` (the holdout is `--holdout`).
+    pub fn check(&self) -> Result<()> {
+        if self.arms.is_empty() || (self.arms.len() < 2 && self.holdout <= 0.0) {
+            bail!("--arms: give at least two arms (name:weight,...), or one arm and a --holdout: an experiment compares two groups");
+        }
+        if !(0.0..1.0).contains(&self.holdout) {
+            bail!("--holdout {} must be a share from 0 to below 1", self.holdout);
+        }
+        let mut names = std::collections::HashSet::new();
+        for (name, w) in &self.arms {
+            if name.is_empty() || name == "holdout" || !names.insert(name.as_str()) {
+                bail!("--arms: arm names must be non-empty, different and not \"holdout\" (got {name:?})");
+            }
+            if !(w.is_finite() && *w >= 0.0) {
+                bail!("--arms: the weight of {name} must be a number from 0 to 1, not {w}");
+            }
+        }
+        let sum: f64 = self.arms.iter().map(|a| a.1).sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            bail!("--arms: the weights must sum to 1 (they sum to {sum})");
+        }
+        Ok(())
+    }
+}
+
 /// One session as the policy sees it.
 #[derive(Clone, Copy, Debug, Default)]
 struct SessionFate {
@@ -82,26 +110,45 @@ pub struct Reach {
     pub minimum_detectable_effect_at: Vec<(u64, f64, f64)>,
 }
 
-/// z_{0.975} + z_{0.8}: a two-sided test at 5% with 80% power.
-const Z_SUM: f64 = 1.959_964 + 0.841_621;
+/// z_{0.975} and z_{0.8}: a two-sided test at 5% with 80% power.
+const Z_ALPHA: f64 = 1.959_964;
+const Z_POWER: f64 = 0.841_621;
 
-/// The smallest difference in conversion rate from `p` a test tells apart between arms of
-/// `n1` and `n2` sessions; NaN (no figure) without sessions in both arms or with a rate of 0 or
-/// 1, where the normal approximation says nothing.
+/// The smallest increase `d` in conversion rate, from `p` in an arm of `n1` sessions to `p + d`
+/// in an arm of `n2`, that the two-sided two-proportion z-test at 5% finds with 80% power: the
+/// `d` where `z_a·sqrt(p̄(1−p̄)(1/n1 + 1/n2)) + z_b·sqrt(p(1−p)/n1 + (p+d)(1−p−d)/n2) = d`
+/// (the test's variance under no difference, with the pooled rate p̄, and the variance of the
+/// difference under the alternative; Fleiss, Levin and Paik, Statistical Methods for Rates and
+/// Proportions, 3rd ed., ch. 4, without the continuity correction). NaN (no figure) without
+/// sessions in both arms, with a rate of 0 or 1, or when no increase up to 1 − p is found.
 fn mde(p: f64, n1: f64, n2: f64) -> f64 {
-    if n1 > 0.0 && n2 > 0.0 && p > 0.0 && p < 1.0 {
-        Z_SUM * (p * (1.0 - p) * (1.0 / n1 + 1.0 / n2)).sqrt()
-    } else {
-        f64::NAN
+    if !(n1 > 0.0 && n2 > 0.0 && p > 0.0 && p < 1.0) {
+        return f64::NAN;
     }
+    // Positive below the root, negative above it; the root is found by bisection.
+    let gap = |d: f64| {
+        let q = p + d;
+        let pooled = (n1 * p + n2 * q) / (n1 + n2);
+        Z_ALPHA * (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt() + Z_POWER * (p * (1.0 - p) / n1 + q * (1.0 - q) / n2).sqrt() - d
+    };
+    let (mut lo, mut hi) = (0.0, 1.0 - p);
+    if gap(hi) > 0.0 {
+        return f64::NAN;
+    }
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if gap(mid) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
 }
 
 /// Replays the users through `model` and the plan.
 pub fn reach(log: &Log, users: Users, model: &SequenceModel, utc_offset_min: i32, plan: &Plan) -> Result<Reach> {
-    let weights: f64 = plan.arms.iter().map(|a| a.1).sum();
-    if plan.arms.is_empty() || (weights - 1.0).abs() > 1e-6 || !(0.0..1.0).contains(&plan.holdout) {
-        bail!("the arms' weights must sum to 1 and the holdout be a share below 1");
-    }
+    plan.check()?;
     let selected = users.select(log);
     let chosen: Vec<usize> = (0..log.users.len()).filter(|&u| selected[u]).collect();
     let streams: Vec<Vec<&Event>> = chosen.iter().map(|&u| log.users[u].event_refs()).collect();
@@ -164,12 +211,16 @@ pub fn reach(log: &Log, users: Users, model: &SequenceModel, utc_offset_min: i32
     }
     let mut treated_sizes: Vec<f64> = plan.arms.iter().map(|(_, w)| treated * w).collect();
     treated_sizes.sort_by(f64::total_cmp);
-    let (a1, a2) = (treated_sizes[0], *treated_sizes.get(1).unwrap_or(&treated_sizes[0]));
     let largest = treated_sizes.last().copied().unwrap_or(0.0);
     let mdes = |sessions: f64| {
         let entering = sessions * n / fates.len() as f64;
         let hold = if plan.holdout > 0.0 { mde(p, entering * plan.holdout, entering * largest) } else { f64::NAN };
-        (mde(p, entering * a1, entering * a2), hold)
+        // One treated arm (with a holdout) has no other treated arm to be compared with.
+        let arms = match treated_sizes[..] {
+            [a1, a2, ..] => mde(p, entering * a1, entering * a2),
+            _ => f64::NAN,
+        };
+        (arms, hold)
     };
     let (mde_arms, mde_holdout) = mdes(fates.len() as f64);
     let traffic: Vec<(u64, f64, f64)> = [10_000u64, 100_000]
@@ -203,8 +254,17 @@ mod tests {
 
     #[test]
     fn a_test_size_only_where_the_normal_approximation_says_something() {
-        // 10% against 10%, 1,000 sessions an arm: 2.8 * sqrt(0.09 * 0.002) = 3.76 points.
-        assert!((mde(0.1, 1000.0, 1000.0) - 0.0376).abs() < 1e-3);
+        // 10% against 10% + d, 1,000 sessions an arm: the d where the test has 80% power. The
+        // classic sample size for 10% -> 14% at 5% / 80% is about 1,030 an arm (Fleiss's formula
+        // without correction), so d is a little under 4 points; the variance of the rate at 10%
+        // alone would give 3.76.
+        let d = mde(0.1, 1000.0, 1000.0);
+        assert!(d > 0.0376 && d < 0.042, "{d}");
+        // The power at d, computed again: 80%.
+        let (p, q, n) = (0.1, 0.1 + d, 1000.0);
+        let pooled = (p + q) / 2.0;
+        let z = (d - super::Z_ALPHA * (2.0 * pooled * (1.0 - pooled) / n).sqrt()) / ((p * (1.0 - p) + q * (1.0 - q)) / n).sqrt();
+        assert!((z - super::Z_POWER).abs() < 1e-6, "{z}");
         for (p, n) in [(0.0, 1000.0), (1.0, 1000.0), (0.1, 0.0)] {
             assert!(mde(p, n, n).is_nan(), "p {p}, n {n}");
         }

@@ -381,6 +381,20 @@ fn reach_replays_a_policy_and_counts_each_arm() {
     assert_eq!(arms.len(), 3);
     assert!((arms[1]["exposed"].as_f64().unwrap() - 3.0 * 0.8 * 0.75).abs() < 1e-9);
     assert_eq!(arms[2]["name"], "holdout");
-    let bad = cli(&["reach", "--input", path(&fixture()), "--model", path(&model), "--arms", "a:0.5,b:0.6"]);
-    assert!(!bad.status.success() && text(&bad.stderr).contains("sum to 1"));
+    // Plans that compare nothing or split impossibly are refused before the log is read.
+    for (arms, holdout, says) in [
+        ("a:0.5,b:0.6", "0.1", "sum to 1"),
+        ("a:1", "0", "at least two arms"),
+        ("a:1.5,b:-0.5", "0.1", "from 0 to 1"),
+        ("a:NaN,b:0.5", "0.1", "from 0 to 1"),
+        ("a:0.5,a:0.5", "0.1", "different"),
+        ("a:0.5,holdout:0.5", "0.1", "not \"holdout\""),
+    ] {
+        let bad = cli(&["reach", "--input", "/nonexistent.jsonl", "--model", path(&model), "--arms", arms, "--holdout", holdout]);
+        assert!(!bad.status.success() && text(&bad.stderr).contains(says), "{arms}: {}", text(&bad.stderr));
+    }
+    // One arm against a holdout is a plan: the figure between treated arms is then absent.
+    let one =
+        cli(&["reach", "--split", "all", "--input", path(&fixture()), "--model", path(&model), "--arms", "treat:1", "--holdout", "0.5"]);
+    assert!(one.status.success(), "{}", text(&one.stderr));
 }

@@ -6,8 +6,9 @@
 //! checks that both give the same scores (the `onnx` feature, native builds only).
 //!
 //! The browser build runs the LSTM with tract-core alone: [`graph`] builds one step of the cell
-//! as a small typed graph (two matrix products, the fused LSTM gate epilogue, the head) from the
-//! weights, so neither the ONNX loader nor protobuf is shipped. The state `(h, c)` is carried
+//! as a small typed graph (one matrix product of `[x, h, 1]` with the stacked weights, the fused
+//! LSTM gate epilogue, the head) from the weights, so neither the ONNX loader nor protobuf is
+//! shipped. The state `(h, c)` is carried
 //! from event to event through the whole session ([`SequenceModel::step`]); training runs the
 //! same function over whole sessions, so a step-by-step score equals the whole-sequence score.
 //!
