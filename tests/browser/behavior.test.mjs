@@ -149,7 +149,7 @@ test('a segment restored at load reaches segment hooks registered after load(): 
 test('a track() from exposure hooks (expose(), autoExpose) and from forget()\'s segment hook is queued and scored right after the hooks', { timeout: 60_000 }, async () => {
   const { page, context } = await harness();
   const r = await page.evaluate(async () => {
-    const intent = await window.SI.ShopperIntent.load({ model: '/models/intent.bin', storage: 'memory', autoCapture: false, thresholds: { medium: 1e-6, high: 2e-6 } });
+    const intent = await window.SI.ShopperIntent.load({ model: '/models/intent.bin', storage: 'session', autoCapture: false, thresholds: { medium: 1e-6, high: 2e-6 } });
     let t = Date.now() - 600_000;
     const next = (item) => ({ type: 'view_item', item, ts: (t += 1000) });
     intent.track(next('a'));
@@ -273,6 +273,35 @@ test('consent pending holds events in memory, unstored, until grantConsent()', {
   assert.equal(r.consent, 'granted');
   assert.deepEqual(r.history, ['view_item', 'add_to_cart']);
   assert.equal(r.stored, true, 'stored after consent');
+  await context.close();
+});
+
+test('withdrawConsent() wipes the stored state and stops the widget: nothing is written again', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    localStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model: '/models/intent.bin', storage: 'local', autoCapture: false });
+    intent.track({ type: 'view_item', item: 'w-1' });
+    intent.experiment({ key: 'w', variants: ['a', 'b'] });
+    await new Promise((res) => setTimeout(res, 400));
+    const storedBefore = localStorage.getItem('shopper-intent:state') !== null;
+    const writes = [];
+    const setItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (k, v) { writes.push(k); return setItem.call(this, k, v); };
+    intent.withdrawConsent();
+    const after = intent.track({ type: 'view_item', item: 'w-2' });
+    dispatchEvent(new PageTransitionEvent('pagehide'));
+    await new Promise((res) => setTimeout(res, 400));
+    Storage.prototype.setItem = setItem;
+    return { storedBefore, stored: JSON.parse(localStorage.getItem('shopper-intent:state')), writes, after, status: intent.status, consent: intent.consent, variant: intent.experiment({ key: 'w', variants: ['a', 'b'] }) };
+  });
+  assert.equal(r.storedBefore, true);
+  // One write: the mark of the withdrawal (the shop's other tabs follow it), then nothing.
+  assert.deepEqual(r.writes, ['shopper-intent:state']);
+  assert.deepEqual(Object.keys(r.stored).sort(), ['forgotten', 'v', 'withdrawn']);
+  assert.deepEqual({ after: r.after, variant: r.variant, status: r.status }, { after: null, variant: null, status: 'destroyed' });
+  assert.equal(r.consent, 'pending');
+  assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
 

@@ -13,7 +13,7 @@ before(async () => { env = await setup(); });
 after(async () => { await env?.close(); });
 
 /** Within one page: the segment hook calls are exactly the updates that changed the segment. */
-function checkSegmentHooks(snap, where) {
+function checkSegmentHooks(snap, where, purchased = false) {
   const { score, segment, windowEvents } = snap.rec;
   const changes = score.filter((s) => s.update.segmentChanged).map((s) => ({ segment: s.update.segment, previousSegment: s.update.previousSegment }));
   const fromEvents = segment.filter((s) => s.cause === 'event').map((s) => ({ segment: s.segment, previousSegment: s.previousSegment }));
@@ -26,18 +26,22 @@ function checkSegmentHooks(snap, where) {
   }
   assert.deepEqual(windowEvents, segment, `${where}: window events mirror the segment hooks`);
   assert.equal(snap.attribute, snap.segment, `${where}: <html data-shopper-intent-segment>`);
-  checkOffer(snap, where);
+  checkOffer(snap, where, purchased);
 }
 
-/** The banner shows exactly for treatment shoppers in `high`; the session enters once it is high. */
-function checkOffer(snap, where) {
+/**
+ * The banner shows exactly for treatment shoppers, from the moment the session enters; it enters
+ * when it is first high before its purchase.
+ */
+function checkOffer(snap, where, purchased) {
   const variant = snap.assignments[OFFER];
-  assert.equal(snap.offerVisible, variant === 'treatment' && snap.segment === 'high',
-    `${where}: banner shown iff treatment and high (variant ${variant}, segment ${snap.segment})`);
-  if (snap.segment === 'high') assert.ok(['control', 'treatment', 'holdout'].includes(variant), `${where}: a high session entered the experiment`);
-  // dataLayerPush: the experiment's pushes carry experiment, variant, segment and nothing else.
+  assert.equal(snap.offerVisible, variant === 'treatment', `${where}: banner shown iff treatment (variant ${variant}, segment ${snap.segment})`);
+  if (snap.segment === 'high' && !purchased) assert.ok(['control', 'treatment', 'holdout'].includes(variant), `${where}: a high session entered the experiment`);
+  // dataLayerPush: the experiment's pushes carry experiment, variant, segment (and on an
+  // exposure whether it is the shopper's first) and nothing else.
   for (const e of snap.dataLayer.filter((d) => d.event !== 'shopper_intent_segment')) {
-    assert.deepEqual(Object.keys(e).sort(), ['event', 'shopper_intent_experiment', 'shopper_intent_segment', 'shopper_intent_variant'], `${where}: ${e.event}`);
+    const first = e.event === 'shopper_intent_exposure' ? ['shopper_intent_first_exposure'] : [];
+    assert.deepEqual(Object.keys(e).sort(), ['event', 'shopper_intent_experiment', ...first, 'shopper_intent_segment', 'shopper_intent_variant'], `${where}: ${e.event}`);
     assert.equal(e.shopper_intent_experiment, OFFER);
     assert.equal(e.shopper_intent_variant, variant);
   }
@@ -56,27 +60,32 @@ test('a shopping session scores, segments, persists and forgets', { timeout: 120
   assert.ok(new Set(scores.map((s) => s.toFixed(6))).size > 1, `the score changed over the session: ${scores}`);
   for (const s of scores) assert.ok(s >= 0 && s <= 1, `score ${s} in [0, 1]`);
 
-  // The offer experiment: the session enters it when it first reaches high. If the model did not
-  // put this shopper in the high segment before paying, placing the order (score 1) does.
+  // The offer experiment: the session enters it when it first reaches high before its purchase.
+  // If the model did not put this shopper in the high segment before paying, placing the order
+  // (score 1) does, and the session does not enter then (it could never convert).
   const wasHigh = pages.some((p) => p.segment === 'high' || p.rec.segment.some((s) => s.segment === 'high'));
   await page.click('#place-order');
   await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
   const last = await snapshot(page);
-  checkSegmentHooks(last, 'after purchase');
+  checkSegmentHooks(last, 'after purchase', true);
   assert.equal(last.score, 1, 'a purchase makes the score 1');
   assert.equal(last.segment, 'high');
   const all = [...pages.slice(0, -1), last]; // the checkout page's snapshot is replaced by the later one
   const exposures = all.flatMap((p) => p.rec.exposure);
   const conversions = all.flatMap((p) => p.rec.conversion);
   const variant = last.assignments[OFFER];
-  assert.ok(variant, 'the session entered the offer experiment');
   t.diagnostic(`offer experiment: variant ${variant}, ${wasHigh ? 'high before the purchase' : 'high only by the purchase'}`);
-  assert.equal(exposures.length, 1, `one exposure in the session, across its pages: ${JSON.stringify(exposures)}`);
-  assert.deepEqual({ experiment: exposures[0].experiment, variant: exposures[0].variant, segment: exposures[0].segment },
-    { experiment: OFFER, variant, segment: 'high' });
-  // A purchase converts the experiments the session was exposed to before it, once.
-  assert.deepEqual(conversions.map((c) => [c.experiment, c.variant]), wasHigh ? [[OFFER, variant]] : [],
-    wasHigh ? 'exposed before the purchase: one conversion' : 'exposed by the purchase itself: no conversion');
+  if (wasHigh) {
+    assert.ok(variant, 'the session entered the offer experiment');
+    assert.equal(exposures.length, 1, `one exposure in the session, across its pages: ${JSON.stringify(exposures)}`);
+    assert.deepEqual({ experiment: exposures[0].experiment, variant: exposures[0].variant, segment: exposures[0].segment },
+      { experiment: OFFER, variant, segment: 'high' });
+    // A purchase converts the experiments the session was exposed to before it, once.
+    assert.deepEqual(conversions.map((c) => [c.experiment, c.variant]), [[OFFER, variant]], 'exposed before the purchase: one conversion');
+  } else {
+    assert.equal(variant, undefined, 'high only by the purchase: the session does not enter');
+    assert.deepEqual([exposures.length, conversions.length], [0, 0], 'nor is it exposed, nor does it convert');
+  }
   assert.ok(last.history.length >= 4, `history holds the session (${last.history.length} points)`);
 
   // Persistence: a reload restores the same state.
@@ -106,7 +115,7 @@ test('a shopping session scores, segments, persists and forgets', { timeout: 120
   assert.equal(reloaded.attribute, reloaded.segment);
   assert.deepEqual(reloaded.rec.segment.map((s) => s.cause), reloaded.segment === 'low' ? [] : ['restore'],
     'a restored non-low segment is announced once, as cause "restore"');
-  checkOffer(reloaded, 'after reload');
+  checkOffer(reloaded, 'after reload', true); // the session has made its purchase
   assert.deepEqual(reloaded.assignments, last.assignments, 'the assignment survives the reload');
   assert.deepEqual(reloaded.rec.exposure, [], 'no second exposure after the reload');
   assert.deepEqual(reloaded.rec.conversion, [], 'no second conversion after the reload');
@@ -122,12 +131,15 @@ test('a shopping session scores, segments, persists and forgets', { timeout: 120
   if (reloaded.segment !== 'low') {
     assert.deepEqual(forgotten.rec.segment.at(-1), { segment: 'low', previousSegment: reloaded.segment, score: forgotten.score, cause: 'forget' });
   }
-  assert.equal(await page.evaluate(() => localStorage.getItem('shopper-intent:state')), null, 'stored state removed');
+  // The stored state is replaced by the mark of the forget (other tabs follow it), which holds nothing else.
+  const mark = () => page.evaluate(() => JSON.parse(localStorage.getItem('shopper-intent:state')));
+  const marked = await mark();
+  assert.deepEqual(Object.keys(marked).sort(), ['forgotten', 'v'], 'stored state replaced by the mark of the forget');
   await page.reload();
   await widgetReady(page);
   const again = await snapshot(page);
   assert.equal(again.history.length, 0, 'nothing restored after forget()');
-  assert.equal(await page.evaluate(() => localStorage.getItem('shopper-intent:state')), null);
+  assert.deepEqual(await mark(), marked, 'nothing saved since');
 
   assert.deepEqual(page.pageErrors, []);
   const errors = page.consoleMessages.filter((m) => m.type === 'error' || (m.type === 'warning' && m.text.startsWith('[shopper-intent]')));

@@ -443,7 +443,7 @@ test('experiments and hooks with hostile keys and callbacks leave the prototypes
   const { page, context } = await harness();
   const before = await page.evaluate(() => window.__protos());
   const r = await page.evaluate(async (model) => {
-    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
     const out = { keys: [] };
     for (const key of ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString']) {
       out.keys.push({ key, variant: intent.experiment({ key, variants: ['a', 'b'] }), exposed: intent.expose(key) });

@@ -365,3 +365,24 @@ test('a weights download that fails while the Cache API is silent fails the load
   assert.deepEqual(await r.page.evaluate(() => window.__cacheLog), [], 'failed before the cache answered');
   await context.close();
 });
+
+test('weights in the cache that the engine refuses are removed and downloaded again: one bad entry does not fail every visit', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  const checksum = JSON.parse(MANIFEST_TEXT).model.weights_fnv1a64;
+  const r = await page.evaluate(async ({ model, manifest, checksum, module }) => {
+    // The entry a damaged disk or another script left under this version's key.
+    const key = new URL(`${model}?shopper-intent-weights=${checksum}`, location.href).href;
+    const cache = await caches.open('shopper-intent-model');
+    await cache.put(key, new Response(new Uint8Array(64).fill(7)));
+    const { ShopperIntent } = await import(module);
+    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false });
+    return { status: intent.status, error: intent.error, scored: intent.track({ type: 'view_item', item: 'x' }) !== null, left: (await cache.keys()).map((q) => q.url) };
+  }, { model: MODEL, manifest: MANIFEST, checksum, module: PACKAGE_MODULE });
+  assert.deepEqual({ status: r.status, error: r.error, scored: r.scored }, { status: 'ready', error: null, scored: true });
+  assert.deepEqual(r.left, [], 'the refused entry is gone (the next visit caches good weights)');
+  assert.equal(ours(page, 'warning').filter((m) => /cached model was refused/.test(m.text)).length, 1);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});

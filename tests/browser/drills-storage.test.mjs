@@ -107,7 +107,7 @@ for (const [name, script, storage] of [
     assert.equal(r.storage, 'memory');
     assert.ok(r.updates.every((u) => u && typeof u.score === 'number'), 'every event was tracked');
     assert.ok(r.afterForget && typeof r.afterForget.score === 'number', 'forget() and tracking after it work');
-    assert.ok(r.variant === 'a' || r.variant === 'b');
+    assert.equal(r.variant, null, 'experiments need a state that outlives the page: none in memory');
     const storageWarnings = ours(page, 'warning').filter((m) => /Storage cannot be used/.test(m.text));
     assert.equal(storageWarnings.length, 1, `one storage warning: ${ours(page, 'warning').map((m) => m.text)}`);
     assert.deepEqual(ours(page, 'error'), []);
@@ -320,5 +320,49 @@ test('the demo shop keeps working when storage throws', { timeout: 60_000 }, asy
   assert.ok(r.events >= 1);
   assert.equal(r.flash, 'Added to cart');
   assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('an entry whose state the engine refuses is discarded whole: its experiments and reports are not taken', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    const now = Date.now();
+    const crafted = {
+      v: 1, savedAt: now, expiresAt: now + 86_400_000, state: btoa('not an engine state'),
+      extra: {
+        experiments: { id: 'a'.repeat(32), session: { entered: { offer: 'discount' }, exposed: { offer: 'discount' }, converted: false, tracked: true, lastAt: now } },
+        reports: { memo: { 'segment\u00001\u0000low\u0001medium\u0001high\u0000low': 'high' }, tracked: true },
+      },
+    };
+    localStorage.setItem('shopper-intent:state', JSON.stringify(crafted));
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const conversions = [];
+    intent.on('conversion', (d) => conversions.push(d.experiment));
+    intent.track({ type: 'purchase', item: 'p' });
+    return { assignments: { ...intent.assignments() }, conversions, stored: localStorage.getItem('shopper-intent:state') };
+  }, MODEL);
+  assert.deepEqual(r.assignments, {}, 'the crafted experiment entry is not taken');
+  assert.deepEqual(r.conversions, [], 'nor its exposures');
+  assert.ok(r.stored === null || !r.stored.includes('a'.repeat(32)), 'nor its experiment id');
+  assert.equal(ours(page, 'warning').filter((m) => /discarded/.test(m.text)).length, 1);
+  await context.close();
+});
+
+test('retentionDays is the reading page\'s: an entry saved longer ago is discarded whatever its expiresAt says', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    // A real state, saved by a page with the default 30 days, then read 10 days later by a page with 7.
+    const first = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    first.track({ type: 'view_item', item: 'old' });
+    first.destroy();
+    const entry = JSON.parse(localStorage.getItem('shopper-intent:state'));
+    entry.savedAt -= 10 * 86_400_000;
+    entry.expiresAt = 1e300;
+    localStorage.setItem('shopper-intent:state', JSON.stringify(entry));
+    const later = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false, retentionDays: 7 });
+    return later.history().length;
+  }, MODEL);
+  assert.equal(r, 0, 'nothing restored');
+  assert.equal(ours(page, 'warning').filter((m) => /retentionDays/.test(m.text)).length, 1);
   await context.close();
 });

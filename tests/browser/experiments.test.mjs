@@ -197,9 +197,10 @@ test('the demo snippet: only treatment shoppers in high see the banner; the hold
     const banner = document.createElement('div');
     banner.hidden = true;
     document.body.append(banner);
-    const intent = ShopperIntent.create({ model, storage: 'memory', autoCapture: false });
-    const exposures = [];
-    highIntentOffer(intent, { banner, holdout: 0.3, log: (what, d) => exposures.push({ what, variant: d.variant }) });
+    // Tiny thresholds: every session is high from its first event, before its purchase.
+    const intent = ShopperIntent.create({ model, storage: 'session', autoCapture: false, thresholds: { medium: 0.001, high: 0.002 } });
+    const log = [];
+    highIntentOffer(intent, { banner, holdout: 0.3, log: (what, d) => log.push({ what, variant: d.variant }) });
     await intent.ready;
     const shoppers = [];
     let t = Date.now();
@@ -208,31 +209,137 @@ test('the demo snippet: only treatment shoppers in high see the banner; the hold
       const afterForget = !banner.hidden;
       t += 1000;
       intent.track({ type: 'view_item', item: `i-${i}`, ts: t });
-      const beforeHigh = { visible: !banner.hidden, variant: intent.assignments()[OFFER_EXPERIMENT] ?? null, segment: intent.segment };
-      intent.track({ type: 'purchase', item: `i-${i}`, ts: t + 500 }); // a purchase makes the session high
       const high = { visible: !banner.hidden, variant: intent.assignments()[OFFER_EXPERIMENT] ?? null, segment: intent.segment };
+      intent.track({ type: 'purchase', item: `i-${i}`, ts: t + 500 });
       t += 1000;
       intent.track({ type: 'view_item', item: `j-${i}`, ts: t });
-      shoppers.push({ afterForget, beforeHigh, high, later: !banner.hidden });
+      shoppers.push({ afterForget, high, later: !banner.hidden });
     }
-    return { shoppers, exposures };
+    return { shoppers, log };
   }, MODEL);
   const arms = { control: 0, treatment: 0, holdout: 0 };
   for (const [i, s] of r.shoppers.entries()) {
     assert.equal(s.afterForget, false, `shopper ${i}: forget() takes the banner down`);
-    if (s.beforeHigh.segment !== 'high') {
-      assert.equal(s.beforeHigh.variant, null, `shopper ${i}: not entered before high`);
-      assert.equal(s.beforeHigh.visible, false, `shopper ${i}: no banner before high`);
-    }
     assert.equal(s.high.segment, 'high');
     arms[s.high.variant] += 1;
     assert.equal(s.high.visible, s.high.variant === 'treatment', `shopper ${i} (${s.high.variant}): banner iff treatment`);
     assert.equal(s.later, s.high.visible, `shopper ${i}: the banner stays as it was for the rest of the session`);
   }
   assert.ok(arms.control > 0 && arms.treatment > 0 && arms.holdout > 0, `every arm seen over 60 shoppers: ${JSON.stringify(arms)}`);
-  // Every arm is exposed (to the banner or to its absence), once per shopper's session.
-  assert.equal(r.exposures.filter((e) => e.what === 'exposure').length, 60);
+  // Every arm is exposed (to the banner or to its absence), once per shopper's session, and
+  // every session's purchase converts.
+  assert.equal(r.log.filter((e) => e.what === 'exposure').length, 60);
+  assert.equal(r.log.filter((e) => e.what === 'conversion').length, 60);
   assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('a session first high at its purchase is not entered; nothing is exposed after a purchase', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
+    const log = [];
+    for (const name of ['exposure', 'conversion']) intent.on(name, (d) => log.push(`${name}:${d.experiment}`));
+    const t = Date.now() - 60_000;
+    const offer = { key: 'offer', variants: ['a', 'b'], eligible: ({ segment }) => segment === 'high' };
+    const late = { key: 'late', variants: ['a', 'b'] }; // entered before the purchase, exposed only after it
+    const early = { key: 'early', variants: ['a', 'b'], autoExpose: true };
+    intent.track({ type: 'view_item', item: 'p', ts: t });
+    const before = { segment: intent.segment, offer: intent.experiment(offer), late: intent.experiment(late), early: intent.experiment(early) };
+    intent.track({ type: 'purchase', item: 'p', ts: t + 1000 });
+    const after = { segment: intent.segment, offer: intent.experiment(offer), exposeOffer: intent.expose('offer'), exposeLate: intent.expose('late'), late: intent.experiment(late) };
+    const fresh = intent.experiment({ key: 'fresh', variants: ['a'], autoExpose: true });
+    await new Promise((res) => setTimeout(res, 100));
+    return { before, after, fresh, log };
+  }, MODEL);
+  assert.notEqual(r.before.segment, 'high', 'a view_item alone is not high with the shipped thresholds');
+  assert.equal(r.before.offer, null);
+  assert.equal(r.after.segment, 'high', 'a purchase makes the session high');
+  assert.equal(r.after.offer, null, 'the session does not enter at its purchase (such an entry could never convert)');
+  assert.equal(r.after.exposeOffer, false);
+  assert.equal(r.after.exposeLate, false, 'no exposure after the purchase');
+  assert.equal(r.after.late, r.before.late, 'a session entered before its purchase keeps its variant');
+  assert.equal(r.fresh, null, 'no new entry after the purchase');
+  assert.deepEqual(r.log, ['exposure:early', 'conversion:early'], 'only the experiment exposed before the purchase is exposed and converts');
+  await context.close();
+});
+
+test('a kept variant that the definition no longer has enters again; unknown keys in expose() warn once', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    window.localStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const v1 = intent.experiment({ key: 'renamed', variants: ['banner'], holdout: 0.5, autoExpose: true });
+    await new Promise((res) => setTimeout(res, 400)); // saved
+    return v1;
+  }, MODEL);
+  await page.reload();
+  await importPackage(page);
+  const again = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const exposures = [];
+    intent.on('exposure', (d) => exposures.push({ ...d }));
+    const kept = intent.assignments().renamed;
+    // The next deploy renamed the arm and dropped the holdout.
+    const v2 = intent.experiment({ key: 'renamed', variants: ['offer'], autoExpose: true });
+    const reports = [];
+    for (let i = 0; i < 5; i++) reports.push(intent.privateReport('renamed', { epsilon: 1 })?.value ?? null);
+    const unknown = [intent.expose('no-such-key'), intent.expose('no-such-key')];
+    return { kept, v2, exposures, reports, unknown, status: intent.status };
+  }, MODEL);
+  assert.ok(['banner', 'holdout'].includes(r), 'entered under the first definition');
+  assert.equal(again.kept, r, 'the variant was kept across the reload');
+  assert.equal(again.v2, 'offer', 'the kept variant is not in the new definition: the session enters again');
+  assert.deepEqual(again.exposures.map((d) => [d.variant, d.first]), [['offer', false]], 'exposed again under the new definition; not the shopper\'s first exposure');
+  assert.ok(again.reports.every((v) => v === 'offer' || v === 'none'), `reports use the new definition's values: ${again.reports}`);
+  assert.equal(again.status, 'ready', 'the widget keeps running');
+  assert.deepEqual(again.unknown, [false, false]);
+  assert.equal(ours(page, 'warning').filter((m) => m.text.includes('no-such-key')).length, 1, 'one warning for a key never defined');
+  assert.equal(ours(page, 'warning').filter((m) => m.text.includes('not in its definition any more')).length, 1);
+  assert.deepEqual(ours(page, 'error'), []);
+  await context.close();
+});
+
+test('experiments need a state that outlives the page: in memory, experiment() is null with one warning', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    return [intent.experiment({ key: 'm', variants: ['a'] }), intent.experiment({ key: 'm', variants: ['a'] }), intent.expose('m')];
+  }, MODEL);
+  assert.deepEqual(r, [null, null, false]);
+  assert.equal(ours(page, 'warning').filter((m) => /outlive the page/.test(m.text)).length, 1);
+  await context.close();
+});
+
+test('an experiment session restored after the session gap is over: the next session enters and is exposed afresh', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const { page } = await experimentPage(context);
+  const first = await page.evaluate(async (model) => {
+    window.localStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    intent.track({ type: 'view_item', item: 'p', ts: Date.now() });
+    const v = intent.experiment({ key: 'gap', variants: ['a', 'b'], autoExpose: true });
+    await new Promise((res) => setTimeout(res, 400));
+    return v;
+  }, MODEL);
+  // Two hours later (the page's clock moved on): the stored session is over.
+  await page.reload();
+  await page.evaluate(() => { const real = Date.now; const skew = 2 * 3_600_000; Date.now = () => real() + skew; });
+  await importPackage(page);
+  const later = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const exposures = [];
+    intent.on('exposure', (d) => exposures.push({ ...d }));
+    const restored = { ...intent.assignments() };
+    const segment = intent.segment;
+    intent.track({ type: 'view_item', item: 'q', ts: Date.now() });
+    const v = intent.experiment({ key: 'gap', variants: ['a', 'b'], autoExpose: true });
+    return { restored, segment, v, exposures };
+  }, MODEL);
+  assert.deepEqual(later.restored, {}, 'the ended session\'s assignments are not restored');
+  assert.equal(later.segment, 'low', 'nor its segment');
+  assert.equal(later.v, first, 'the same shopper gets the same variant');
+  assert.deepEqual(later.exposures.map((d) => [d.variant, d.first]), [[first, false]], 'exposed once in the new session, not for the first time');
   await context.close();
 });
 
@@ -333,7 +440,8 @@ test('eligibility: the session enters the first time it is eligible and stays in
       if (i >= 0) { chosen = { events, high: scores[i] }; break; }
     }
     if (!chosen) return { error: 'no sequence whose score falls after rising' };
-    const intent = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false, hysteresis: 0, thresholds: { medium: chosen.high, high: chosen.high } });
+    sessionStorage.clear();
+    const intent = await ShopperIntent.load({ model, storage: 'session', autoCapture: false, hysteresis: 0, thresholds: { medium: chosen.high, high: chosen.high } });
     const calls = [];
     const def = { key: 'high-only', variants: ['a', 'b'], eligible: (x) => { calls.push({ ...x }); return x.segment === 'high'; } };
     const steps = chosen.events.map((e) => {
@@ -359,7 +467,7 @@ test('eligibility: the session enters the first time it is eligible and stays in
 test('invalid definitions are a console error naming BAD_EXPERIMENT and a null, never a throw', { timeout: 60_000 }, async () => {
   const { page, context } = await experimentPage();
   const r = await page.evaluate(async (model) => {
-    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
     const defs = [
       undefined, null, 'offer', {}, { key: 'k' }, { key: 'k', variants: [] }, { key: 'k', variants: ['holdout'] },
       { key: 'k', variants: ['a', 'b'], weights: [0.9, 0.9] }, { key: 'k', variants: ['a'], holdout: 1 },
@@ -403,7 +511,7 @@ test('dataLayerPush: experiment pushes carry experiment, variant and segment onl
     window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: 'secret-sku', item_category: 'secret-cat', price: 12 }] } });
     const variant = intent.experiment({ key: 'pushed', variants: ['a', 'b'], autoExpose: true });
     intent.track({ type: 'purchase', item: 'secret-sku', category: 'secret-cat', price: 12 });
-    const quiet = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const quiet = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
     const before = window.dataLayer.length;
     quiet.experiment({ key: 'quiet', variants: ['a'], autoExpose: true });
     quiet.track({ type: 'purchase', ts: Date.now() });
@@ -414,7 +522,9 @@ test('dataLayerPush: experiment pushes carry experiment, variant and segment onl
   const experimentPushes = ownPushes.filter((e) => e.event !== 'shopper_intent_segment');
   assert.deepEqual(experimentPushes.map((e) => e.event), ['shopper_intent_exposure', 'shopper_intent_conversion']);
   for (const e of experimentPushes) {
-    assert.deepEqual(Object.keys(e).sort(), ['event', 'shopper_intent_experiment', 'shopper_intent_segment', 'shopper_intent_variant']);
+    const first = e.event === 'shopper_intent_exposure' ? ['shopper_intent_first_exposure'] : [];
+    assert.deepEqual(Object.keys(e).sort(), ['event', 'shopper_intent_experiment', ...first, 'shopper_intent_segment', 'shopper_intent_variant']);
+    if (first.length) assert.equal(e.shopper_intent_first_exposure, true, 'the shopper\'s first exposure');
     assert.equal(e.shopper_intent_experiment, 'pushed');
     assert.equal(e.shopper_intent_variant, r.variant);
     assert.ok(['low', 'medium', 'high'].includes(e.shopper_intent_segment));

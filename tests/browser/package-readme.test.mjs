@@ -227,7 +227,8 @@ const RUNNERS = {
       arms[s.variant] = (arms[s.variant] ?? 0) + 1;
       assert.equal(s.shown, s.variant === 'banner', `shopper ${i} (${s.variant}): the banner iff the variant is banner`);
       const fields = { shopper_intent_experiment: 'free-shipping', shopper_intent_variant: s.variant, shopper_intent_segment: 'high' };
-      assert.deepEqual(s.pushes, [{ event: 'shopper_intent_exposure', ...fields }, { event: 'shopper_intent_conversion', ...fields }], `shopper ${i}: exposed once, converted once`);
+      // forget() before each shopper: every exposure is that shopper's first.
+      assert.deepEqual(s.pushes, [{ event: 'shopper_intent_exposure', ...fields, shopper_intent_first_exposure: true }, { event: 'shopper_intent_conversion', ...fields }], `shopper ${i}: exposed once, converted once`);
       assert.equal(logs[i], `free-shipping: a purchase in ${s.variant} (segment high)`);
     });
     assert.equal(logs.length, 100);

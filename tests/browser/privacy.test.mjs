@@ -4,7 +4,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODEL, isPackageRequest, moduleHarness, recordRequests, setup } from './helpers.mjs';
+import { MODEL, isPackageRequest, moduleHarness, ours, recordRequests, setup } from './helpers.mjs';
 import { RAW, shoppingSession } from './session.mjs';
 
 let env;
@@ -79,9 +79,10 @@ test('no request carries event data; storage holds no raw ids', { timeout: 120_0
     assert.equal(wrapper.v, 1);
     // Beside the engine's bytes: the anonymous experiment id and this session's experiments.
     assert.deepEqual(Object.keys(wrapper.extra), ['experiments']);
-    assert.deepEqual(Object.keys(wrapper.extra.experiments).sort(), ['id', 'session']);
+    assert.deepEqual(Object.keys(wrapper.extra.experiments).sort(), ['id', 'seen', 'session']);
+    assert.ok(wrapper.extra.experiments.seen.every((k) => typeof k === 'string'), 'seen: experiment keys only');
     assert.match(wrapper.extra.experiments.id, /^[0-9a-f]{32}$/);
-    assert.deepEqual(Object.keys(wrapper.extra.experiments.session).sort(), ['converted', 'entered', 'exposed', 'tracked']);
+    assert.deepEqual(Object.keys(wrapper.extra.experiments.session).sort(), ['converted', 'entered', 'exposed', 'lastAt', 'tracked']);
     assert.ok(wrapper.expiresAt > wrapper.savedAt);
     const bytes = Buffer.from(wrapper.state, 'base64');
     assert.ok(bytes.length > 16, 'the state holds at least the salt');
@@ -113,4 +114,69 @@ test('forget() draws a new salt: the same events after it leave other state byte
   assert.notDeepEqual(r.after, r.before, 'the same events after forget() left the same bytes: the salt was kept');
   assert.deepEqual(page.pageErrors, []);
   await context.close();
+});
+
+test("forget() and withdrawConsent() in one tab: the shop's other tab forgets too, instead of writing the old state back", { timeout: 90_000 }, async () => {
+  const context = await env.browser.newContext();
+  const open = async () => {
+    const { page } = await moduleHarness(env, null, { context });
+    await page.evaluate(async (model) => {
+      window.intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    }, MODEL);
+    return page;
+  };
+  const stored = (page) => page.evaluate(() => JSON.parse(localStorage.getItem('shopper-intent:state')));
+  const a = await open();
+  await a.evaluate(async () => {
+    window.intent.track({ type: 'view_item', item: 'before' });
+    window.intent.experiment({ key: 'x', variants: ['a', 'b'] });
+    await new Promise((res) => setTimeout(res, 400));
+  });
+  const before = await stored(a);
+  const b = await open(); // restores A's state
+  await b.evaluate(() => window.intent.forget());
+  assert.ok(Number.isFinite((await stored(b)).forgotten), 'the entry is the mark of the forget');
+  await a.evaluate(() => new Promise((res) => setTimeout(res, 200))); // A hears the storage event
+  const afterA = await a.evaluate(async () => {
+    const history = window.intent.history().length;
+    window.intent.track({ type: 'view_item', item: 'after' });
+    await new Promise((res) => setTimeout(res, 400));
+    return { history, assignments: { ...window.intent.assignments() } };
+  });
+  assert.equal(afterA.history, 0, 'A forgot its window too');
+  assert.deepEqual(afterA.assignments, {});
+  const now = await stored(a);
+  assert.notEqual(now.extra.experiments.id, before.extra.experiments.id, 'A did not write the old experiment id back');
+  assert.equal(ours(a, 'info').filter((m) => /forgotten in another tab/.test(m.text)).length, 1);
+  // Consent withdrawn in B: A stops and writes nothing more.
+  await b.evaluate(() => window.intent.withdrawConsent());
+  await a.evaluate(() => new Promise((res) => setTimeout(res, 200)));
+  const stopped = await a.evaluate(async () => {
+    window.intent.track({ type: 'view_item', item: 'later' });
+    dispatchEvent(new PageTransitionEvent('pagehide'));
+    await new Promise((res) => setTimeout(res, 300));
+    return { status: window.intent.status, stored: JSON.parse(localStorage.getItem('shopper-intent:state')) };
+  });
+  assert.equal(stopped.status, 'destroyed');
+  assert.equal(stopped.stored.withdrawn, true, 'the mark of the withdrawal is what is stored');
+  assert.equal(stopped.stored.state, undefined);
+  for (const p of [a, b]) assert.deepEqual(p.pageErrors, []);
+  await context.close();
+});
+
+test('consent pending or Global Privacy Control: the model cache is neither read nor written', { timeout: 60_000 }, async () => {
+  for (const [name, script, opts] of [
+    ['pending', null, { consent: 'pending' }],
+    ['GPC', () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { configurable: true, get: () => true }), {}],
+  ]) {
+    const { page, context } = await moduleHarness(env, script);
+    const r = await page.evaluate(async ({ model, opts }) => {
+      const intent = window.SI.ShopperIntent.create({ model, storage: 'local', autoCapture: false, ...opts });
+      await new Promise((res) => setTimeout(res, 1500));
+      return { status: intent.status, caches: await caches.keys() };
+    }, { model: MODEL, opts });
+    assert.ok(r.status === 'ready' || r.status === 'loading', `${name}: ${r.status}`);
+    assert.deepEqual(r.caches, [], `${name}: no model cache made`);
+    await context.close();
+  }
 });

@@ -204,7 +204,7 @@ test(`${N} experiment reports (variants, holdout, none) follow the mechanism wit
   const { page, context } = await moduleHarness(env, seededCrypto(7));
   const r = await page.evaluate(async ({ model, n }) => {
     const { ShopperIntent } = window.SI;
-    const intent = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const intent = await ShopperIntent.load({ model, storage: 'session', autoCapture: false });
     let enter = true;
     const def = { key: 'offer', variants: ['a', 'b', 'c'], weights: [0.5, 0.3, 0.2], holdout: 0.1, eligible: () => enter };
     const table = {};
@@ -325,7 +325,7 @@ test('a report drawn in the page\'s pagehide listener is saved at once: no timer
 test('a truth that changes within the session is reported by a new draw; the earlier truth keeps its report', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env, seededCrypto(5));
   const r = await page.evaluate(async (model) => {
-    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
     let enter = false;
     const def = { key: 'late', variants: ['a', 'b'], eligible: () => enter };
     intent.experiment(def);

@@ -100,6 +100,17 @@ test('wasm, scripts and the model go gzip-compressed to a client that accepts gz
   assert.equal(head.body.length, 0, 'HEAD sends no body');
 });
 
+test('/models/ serves model files only; another site\'s name for 127.0.0.1 (DNS rebinding) gets nothing', async () => {
+  assert.equal((await get('/models/intent.json')).status, 200);
+  for (const path of ['/models/REPORT.md', '/models/requirements.txt', '/models/.venv/pyvenv.cfg', '/models/.venv/x.json', '/models/trainer/cli.py']) {
+    assert.equal((await get(path)).status, 404, path);
+  }
+  for (const host of ['localhost', '[::1]']) assert.equal((await get('/models/intent.json', { headers: { host } })).status, 200, host);
+  const rebound = await get('/models/intent.json', { headers: { host: 'evil.example:8080' } });
+  assert.equal(rebound.status, 403);
+  assert.ok(!rebound.body.toString().includes('"weights_fnv1a64"'));
+});
+
 test('path traversal and files outside the served roots are refused', async () => {
   for (const path of [
     '/../Cargo.toml', '/%2e%2e/Cargo.toml', '/pkg/../../Cargo.toml', '/pkg/..%2f..%2fCargo.toml',

@@ -188,7 +188,7 @@ test('every declared field of the runtime objects, and nothing else', { timeout:
     ScoreDetail: named('ScoreDetail'),
     SegmentDetail: named('SegmentDetail'),
     'shopper-intent:segment detail': named('SegmentDetail'),
-    ExposureDetail: named('ExperimentDetail'),
+    ExposureDetail: named('ExposureDetail'),
     ConversionDetail: named('ExperimentDetail'),
     Factor: named('Factor'),
     ScorePoint: named('ScorePoint'),
@@ -218,7 +218,7 @@ test('every declared field of the runtime objects, and nothing else', { timeout:
   const got = await page.evaluate(async (model) => {
     const snap = window.__snap;
     const { ShopperIntent } = window.SI;
-    const intent = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const intent = await ShopperIntent.load({ model, storage: 'session', autoCapture: false });
     const seen = {};
     intent.on('score', (d) => { seen.ScoreDetail ??= d; });
     intent.on('segment', (d) => { if (d.segment === 'high') seen.SegmentDetail ??= d; });

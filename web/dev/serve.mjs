@@ -98,12 +98,19 @@ function checkModel(args) {
     : ' (make train writes OUT/NAME.json and .bin)'));
 }
 
+/** What /models/ serves: manifests, weights and ONNX files. */
+const MODEL_FILE = /\.(json|bin|onnx)$/;
+/** The Host headers answered. */
+const LOCAL_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
+
 /** Maps a URL path to [root, relative path] or null. */
 function route(path, roots) {
   if (path === '/') return [roots.demo, 'index.html'];
   if (path.startsWith('/pkg/')) return [roots.pkg, path.slice(5)];
   if (path.startsWith('/models/')) {
     const rel = path.slice(8);
+    // Model files only: not the folder's virtual environment, reports or anything else in it.
+    if (!MODEL_FILE.test(rel) || rel.split('/').some((s) => s.startsWith('.'))) return [roots.models, null];
     if (roots.name && (rel === 'intent.json' || rel === 'intent.bin')) return [roots.models, `${roots.name}${rel.slice(6)}`];
     return [roots.models, rel];
   }
@@ -116,7 +123,7 @@ function route(path, roots) {
 
 /** Resolves `rel` inside `root`, or returns null when it would leave it (also via symlinks). */
 async function inside(root, rel) {
-  if (rel.includes('\0') || rel.split('/').some((s) => s === '..' || s.includes('\\'))) return null;
+  if (rel === null || rel.includes('\0') || rel.split('/').some((s) => s === '..' || s.includes('\\'))) return null;
   const full = resolve(root, rel);
   const rootReal = await realpath(root).catch(() => null);
   if (!rootReal) return null;
@@ -169,6 +176,12 @@ export function createStaticServer(options = {}) {
       'Referrer-Policy': 'same-origin',
     };
     for (const [k, v] of Object.entries(common)) res.setHeader(k, v);
+    // Only this machine's own names: a page on another site that rebinds its name to 127.0.0.1
+    // (DNS rebinding) gets nothing.
+    if (!LOCAL_HOST.test(req.headers.host ?? '')) {
+      send(res, 403, 'forbidden: this dev server answers localhost and 127.0.0.1 only\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
       return;

@@ -208,7 +208,22 @@ export function fromSegment(name, properties, ts = Date.now()) {
 }
 
 /**
- * Reads `window.dataLayer`: the entries already pushed, then every later push.
+ * A `Type` (Set, WeakSet...) shared by every copy of the package on the page, kept on `win`
+ * under `Symbol.for(name)`; a fresh one, for this caller alone, where `win` refuses it.
+ */
+export function pageShared(win, name, Type) {
+  const key = Symbol.for(name);
+  try {
+    if (!(win[key] instanceof Type)) Object.defineProperty(win, key, { value: new Type(), configurable: true });
+    return win[key];
+  } catch {
+    return new Type();
+  }
+}
+
+/**
+ * Reads `window.dataLayer`: the entries already pushed, except those a widget of this page read
+ * before (created again, it would track them twice), then every later push.
  *
  * `push` is wrapped, not replaced: the wrapper calls the push it found (GTM's, or the array's
  * own) with the same arguments and returns its return value, then hands the entries to
@@ -218,8 +233,15 @@ export function fromSegment(name, properties, ts = Date.now()) {
 export function attachDataLayer(win, onEvent, report) {
   const layer = (win.dataLayer = win.dataLayer || []);
   if (!Array.isArray(layer) && typeof layer.push !== 'function') return () => {};
-  const seen = (entry) => {
+  // The entries some widget of this page has already read, whichever copy of the package made
+  // it: a widget created again on the page (a single-page app remounting it) skips them.
+  const read = pageShared(win, 'shopper-intent.dataLayer-read', WeakSet);
+  const seen = (entry, earlier) => {
     try {
+      if (entry !== null && typeof entry === 'object') {
+        if (earlier && read.has(entry)) return;
+        read.add(entry);
+      }
       const ev = fromDataLayer(entry);
       if (ev) onEvent(ev);
     } catch (e) {
@@ -228,12 +250,12 @@ export function attachDataLayer(win, onEvent, report) {
   };
   // The entries pushed before the widget started (the newest ones only: the queue keeps no more).
   const length = Array.isArray(layer) ? layer.length : 0;
-  for (let i = Math.max(0, length - MAX_EARLIER_ENTRIES); i < length; i++) seen(layer[i]);
+  for (let i = Math.max(0, length - MAX_EARLIER_ENTRIES); i < length; i++) seen(layer[i], true);
   const original = layer.push;
   let attached = true;
   const wrapped = function push(...entries) {
     const result = original.apply(this, entries);
-    if (attached) for (const entry of entries) seen(entry);
+    if (attached) for (const entry of entries) seen(entry, false);
     return result;
   };
   layer.push = wrapped;

@@ -23,6 +23,9 @@ export const ENGINE_CODES = new Set([
  * timed out), `BAD_EXPERIMENT` (an invalid experiment definition) and `DESTROYED`.
  * `ENGINE_FAILED` means the engine broke outside its contract (a trap, a malformed answer).
  */
+/** The engine's session gap (crate/core `SESSION_GAP_MS`): 30 minutes without events end a session. */
+export const SESSION_GAP_MS = 30 * 60 * 1000;
+
 export class ShopperIntentError extends Error {
   constructor(code, message, options) {
     super(message, options);
@@ -149,9 +152,20 @@ async function compileFrom(url, timeoutMs, { optional = false } = {}) {
       throw new ShopperIntentError('LOAD_FAILED', `could not fetch the wasm module ${url}: HTTP ${response.status}`);
     }
     try {
-      const streaming = typeof WebAssembly.compileStreaming === 'function' && /application\/wasm/.test(response.headers.get('Content-Type') || '');
-      return streaming ? await WebAssembly.compileStreaming(response) : await WebAssembly.compile(await response.arrayBuffer());
+      // A page's fetch wrapper may answer with its own Response object (a polyfill's, or a Proxy),
+      // which compileStreaming refuses before reading it: then the bytes are read whole.
+      const native = typeof Response === 'function' && response instanceof Response;
+      if (native && typeof WebAssembly.compileStreaming === 'function' && /application\/wasm/.test(response.headers.get('Content-Type') || '')) {
+        try {
+          return await WebAssembly.compileStreaming(response);
+        } catch (e) {
+          if (!(e instanceof TypeError) || response.bodyUsed) throw e;
+        }
+      }
+      return await WebAssembly.compile(await response.arrayBuffer());
     } catch (e) {
+      // The SIMD build that does not compile here: the plain one is tried.
+      if (optional) return null;
       throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the wasm module ${url}: ${e}`, { cause: e });
     }
   })();
@@ -378,6 +392,13 @@ export class EngineHandle {
 
   get segment() {
     return segment(this._call((e) => e.segment), 'a segment');
+  }
+
+  /** The time of the newest event the engine holds (ms), or null before any. */
+  get newestMs() {
+    const t = this._call((e) => e.newestMs);
+    if (typeof t !== 'number') throw broken(`a time that is not a number (${typeof t})`);
+    return Number.isFinite(t) ? t : null;
   }
 
   /** Top factors behind the score: `[{factor, label, effect}]`, largest |effect| first. */

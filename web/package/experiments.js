@@ -9,7 +9,7 @@
 // is decided first, with its own seed `key + "/holdout"`; the variants then share the bucket
 // by their weights, in order.
 
-import { ShopperIntentError } from './engine.js';
+import { SESSION_GAP_MS, ShopperIntentError } from './engine.js';
 
 /** The variant of holdout shoppers: show them no personalization. */
 export const HOLDOUT = 'holdout';
@@ -31,10 +31,21 @@ export function bucket(seed, value) {
   return (fnv1a32(String(fnv1a32(seed + value))) % 10000) / 10000;
 }
 
-/** A fresh anonymous id: 128 random bits as hex. */
+/**
+ * A fresh anonymous id: 128 random bits as hex; null where the page has no working
+ * `crypto.getRandomValues` (the widget does not start there). A plain loop: pages with
+ * MooTools replace `Array.from` with one that ignores its mapping function.
+ */
 export function newId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  let bytes;
+  try {
+    bytes = crypto.getRandomValues(new Uint8Array(16));
+  } catch {
+    return null;
+  }
+  let hex = '';
+  for (const b of bytes) hex += (b < 16 ? '0' : '') + b.toString(16);
+  return hex;
 }
 
 const bad = (message) => new ShopperIntentError('BAD_EXPERIMENT', message);
@@ -94,7 +105,10 @@ export function assign(exp, id) {
 
 /** A map from experiment keys to variants without a prototype: a key `__proto__` is a key. */
 const keyMap = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
-const freshSession = () => ({ entered: keyMap(), exposed: keyMap(), converted: false, tracked: false });
+const freshSession = () => ({ entered: keyMap(), exposed: keyMap(), converted: false, tracked: false, lastAt: 0 });
+
+/** Whether `variant` is one the (checked) experiment can give now. */
+const fits = (exp, variant) => exp.variants.includes(variant) || (variant === HOLDOUT && exp.holdout > 0);
 
 /**
  * The experiments of one widget: which ones this session entered, was exposed to and converted
@@ -109,6 +123,10 @@ export class Experiments {
     this._defs = new Map();
     this.id = newId();
     this._session = freshSession();
+    // Experiments the shopper was exposed to on this device, in any session: an exposure says
+    // whether it is the shopper's first (`first`), so that an analysis per shopper needs no id.
+    this._seen = keyMap();
+    this._warned = new Set();
   }
 
   /** Checks a definition against the contract and the ones this page made; returns its normal form. */
@@ -122,12 +140,30 @@ export class Experiments {
     return exp;
   }
 
-  /** Defines (or re-reads) an experiment and returns this session's variant, or null. */
-  experiment(def) {
+  /** Checks and keeps a definition made on this page; returns its normal form. */
+  define(def) {
     const exp = this.check(def);
     this._defs.set(exp.key, exp);
+    return exp;
+  }
+
+  /**
+   * This session's variant of a defined experiment, or null. A session enters only before its
+   * purchase: one that entered after it could never convert, in whichever arm. A variant kept
+   * from an earlier definition of the key that this one cannot give is dropped, with its
+   * exposure, and the session enters again.
+   */
+  experiment(exp) {
+    if (this.id === null) return null;
     const s = this._session;
+    if (Object.hasOwn(s.entered, exp.key) && !fits(exp, s.entered[exp.key])) {
+      console.warn(`[shopper-intent] experiment ${exp.key}: the session's variant ${JSON.stringify(s.entered[exp.key])} is not in its definition any more; it enters again.`);
+      delete s.entered[exp.key];
+      delete s.exposed[exp.key];
+      this._changed();
+    }
     if (!Object.hasOwn(s.entered, exp.key)) {
+      if (s.converted) return null;
       if (exp.eligible) {
         let ok;
         try {
@@ -146,16 +182,36 @@ export class Experiments {
     return variant;
   }
 
-  /** Marks the page as showing the experiment's variant now; fires `exposure` once per session. */
+  /**
+   * Marks the page as showing the experiment's variant now; fires `exposure` once per session,
+   * and not after the session's purchase (such an exposure could not convert). A key this page
+   * never defined is one console warning: its exposures would all be lost.
+   */
   expose(key) {
     const s = this._session;
-    if (typeof key !== 'string' || !Object.hasOwn(s.entered, key)) return false;
-    if (Object.hasOwn(s.exposed, key)) return false;
+    if (typeof key !== 'string' || !this._defs.has(key)) {
+      const name = typeof key === 'string' ? key.slice(0, 64) : typeof key;
+      if (!this._warned.has(name) && this._warned.size < MAX_EXPERIMENTS) {
+        this._warned.add(name);
+        console.warn(`[shopper-intent] expose(${JSON.stringify(name)}): no experiment of that key was defined on this page with experiment(); nothing is exposed.`);
+      }
+      return false;
+    }
+    if (!Object.hasOwn(s.entered, key) || Object.hasOwn(s.exposed, key) || s.converted) return false;
     const variant = s.entered[key];
     s.exposed[key] = variant;
+    const first = !Object.hasOwn(this._seen, key);
+    this._seen[key] = true;
     this._changed();
-    this._emit('exposure', Object.freeze({ experiment: key, variant, ...this._intent() }));
+    this._emit('exposure', Object.freeze({ experiment: key, variant, first, ...this._intent() }));
     return true;
+  }
+
+  /** The session's variant of experiment `key` if its definition on this page can give it, else null. */
+  variantOf(key) {
+    const exp = this._defs.get(key);
+    const v = this._session.entered[key];
+    return exp && typeof v === 'string' && fits(exp, v) ? v : null;
   }
 
   /** The checked definition of experiment `key` made on this page, or `undefined`. */
@@ -173,10 +229,11 @@ export class Experiments {
    * yet, so an assignment made before the first event holds); a purchase converts every
    * experiment the session was exposed to, once.
    */
-  observe(update) {
+  observe(update, now = Date.now()) {
     if (update.ignored) return;
     if (update.newSession && this._session.tracked) this._session = freshSession();
     this._session.tracked = true;
+    this._session.lastAt = now;
     if (update.converted && !this._session.converted) {
       this._session.converted = true;
       for (const [experiment, variant] of Object.entries(this._session.exposed)) {
@@ -187,18 +244,25 @@ export class Experiments {
 
   /** What is saved with the state. */
   snapshot() {
-    return { id: this.id, session: this._session };
+    return { id: this.id, session: this._session, seen: Object.keys(this._seen) };
   }
 
-  /** Takes a saved snapshot back; anything malformed is ignored (a new id stays). */
-  restore(snap) {
+  /**
+   * Takes a saved snapshot back; anything malformed is ignored (a new id stays). A session whose
+   * last event is more than the session gap before `now` is over: it is not restored. Returns
+   * whether the session was.
+   */
+  restore(snap, now = Date.now()) {
     if (!snap || typeof snap !== 'object' || typeof snap.id !== 'string' || !/^[0-9a-f]{32}$/.test(snap.id)) return false;
     this.id = snap.id;
     const s = snap.session;
-    const map = (m) => keyMap(m && typeof m === 'object' ? Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string') : []);
-    if (s && typeof s === 'object') {
-      this._session = { entered: map(s.entered), exposed: map(s.exposed), converted: s.converted === true, tracked: s.tracked === true };
-    }
+    // Names of the form experiment() accepts, and no more entries than a page may define.
+    const map = (m) => keyMap(m && typeof m === 'object' ? Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string' && KEY.test(v)).slice(0, MAX_EXPERIMENTS) : []);
+    const lastAt = s && Number.isFinite(s.lastAt) ? s.lastAt : 0;
+    const seen = Array.isArray(snap.seen) ? snap.seen.filter((k) => typeof k === 'string' && KEY.test(k)).slice(0, 4 * MAX_EXPERIMENTS) : [];
+    this._seen = keyMap(seen.map((k) => [k, true]));
+    if (!s || typeof s !== 'object' || (s.tracked === true && !(now - lastAt <= SESSION_GAP_MS))) return false;
+    this._session = { entered: map(s.entered), exposed: map(s.exposed), converted: s.converted === true, tracked: s.tracked === true, lastAt };
     return true;
   }
 
@@ -206,5 +270,6 @@ export class Experiments {
   forget() {
     this.id = newId();
     this._session = freshSession();
+    this._seen = keyMap();
   }
 }

@@ -48,8 +48,10 @@ function download(url, timeoutMs) {
  * usable Cache API (opaque origins and some private modes refuse it). It never rejects.
  */
 function lookUpCache(useCache) {
-  if (!useCache || typeof caches === 'undefined') return Promise.resolve(null);
+  if (!useCache) return Promise.resolve(null);
   try {
+    // Inside the try: in a sandboxed frame without allow-same-origin, even reading `caches` throws.
+    if (typeof caches === 'undefined') return Promise.resolve(null);
     return caches.open(MODEL_CACHE)
       .then(async (cache) => ({ cache, urls: new Set((await cache.keys()).map((r) => r.url)) }))
       .catch(() => null);
@@ -120,7 +122,8 @@ function fromManifest(text, manifestUrl) {
  * as the manifest. A Cache API that has not answered `CACHE_GRACE_MS` after the manifest came
  * does not hold loading back: the download starts, and is cancelled if the cache answers with the
  * weights first.
- * @returns {Promise<{weights: Uint8Array, manifest: string, remember: () => void}>}
+ * Weights the cache served and the engine then refused can be removed with `evict()`.
+ * @returns {Promise<{weights: Uint8Array, manifest: string, remember: () => void, fromCache: boolean, evict: () => void}>}
  */
 export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, timeoutMs = DEFAULT_FETCH_TIMEOUT_MS }) {
   const manifestHref = resolve(manifestUrl, 'manifest');
@@ -158,11 +161,13 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, tim
   // The cached weights of this version, read unless the download has already won; null when
   // the cache does not have them. Never rejects.
   const fromCache = lookup.then((found) => (settled ? null : cached(found, key)));
+  const evict = () => { lookup.then((found) => found && key && found.cache.delete(key)).catch(() => {}); };
   if (!net) {
     const hit = await within(fromCache, Promise.resolve());
-    if (hit) return { weights: hit, manifest, remember: () => {} };
+    if (hit) return { weights: hit, manifest, remember: () => {}, fromCache: true, evict };
     net = download(url, timeoutMs);
   }
+  let cacheWon = false;
   // Whichever has the weights first: the download, or a cache that answers late with them (the
   // download is cancelled then). A failed download waits for the cache within the grace only.
   const weights = await new Promise((resolve, reject) => {
@@ -171,9 +176,13 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, tim
       settled = true;
       (ok ? resolve : reject)(value);
     };
-    net.bytes.then((w) => finish(true, w), (e) => within(fromCache, Promise.resolve()).then((hit) => finish(!!hit, hit || e)));
+    net.bytes.then((w) => finish(true, w), (e) => within(fromCache, Promise.resolve()).then((hit) => {
+      if (hit && !settled) cacheWon = true;
+      finish(!!hit, hit || e);
+    }));
     fromCache.then((hit) => {
       if (!hit || settled) return;
+      cacheWon = true;
       finish(true, hit);
       net.cancel('the cache had the weights');
     });
@@ -189,5 +198,5 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, tim
         .then((keys) => Promise.all(keys.filter((k) => k.url.split('?')[0] === base && k.url !== key).map((k) => cache.delete(k))));
     }).catch(() => {});
   };
-  return { weights, manifest, remember };
+  return { weights, manifest, remember, fromCache: cacheWon, evict };
 }

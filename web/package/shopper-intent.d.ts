@@ -124,10 +124,22 @@ export interface ExperimentDetail {
   readonly score: number;
 }
 
+/** Passed to `'exposure'` hooks: an `ExperimentDetail` and `first`. */
+export interface ExposureDetail {
+  readonly experiment: string;
+  /** The variant shown, or `'holdout'`. */
+  readonly variant: string;
+  /** The segment and score when it happened. */
+  readonly segment: Segment;
+  readonly score: number;
+  /** Whether this is the shopper's first exposure to the experiment on this device (until `forget()`). */
+  readonly first: boolean;
+}
+
 export interface HookDetails {
   score: ScoreDetail;
   segment: SegmentDetail;
-  exposure: ExperimentDetail;
+  exposure: ExposureDetail;
   conversion: ExperimentDetail;
 }
 
@@ -244,7 +256,8 @@ export interface ShopperIntentOptions {
   /**
    * Push `{event: 'shopper_intent_segment', shopper_intent_segment}` on segment changes, and
    * `{event: 'shopper_intent_exposure' | 'shopper_intent_conversion', shopper_intent_experiment,
-   * shopper_intent_variant, shopper_intent_segment}` for experiments. Default false.
+   * shopper_intent_variant, shopper_intent_segment}` for experiments, and on exposures
+   * `shopper_intent_first_exposure`. Default false.
    */
   dataLayerPush?: boolean;
   /** Segment thresholds; the manifest's when absent. */
@@ -253,7 +266,7 @@ export interface ShopperIntentOptions {
   hysteresis?: number;
   /** The shop's local time for the hour-of-day features, minutes east of UTC within ±1080. Default: the one the model was trained in (its manifest's `utc_offset_min`; UTC if it has none). */
   utcOffsetMinutes?: number;
-  /** Days the stored state is kept after the last event. Default 30. */
+  /** Days the stored state is kept after it was last saved. Default 30. */
   retentionDays?: number;
   /** Keep the model in the Cache API, keyed by the weights' checksum. Default true. */
   modelCache?: boolean;
@@ -332,12 +345,13 @@ export class ShopperIntent {
   /** The current session's score history. */
   history(): ScorePoint[];
   /**
-   * This session's variant (or `'holdout'`), or `null`: while not eligible, before the stored
-   * state is read (loading, consent pending), when the widget is not running, or when the
-   * definition is invalid (a console error names `BAD_EXPERIMENT`).
+   * This session's variant (or `'holdout'`), or `null`: while not eligible, after the session's
+   * purchase if it had not entered before, before the stored state is read (loading, consent
+   * pending), when the widget is not running, with the state in memory (one warning), or when
+   * the definition is invalid (a console error names `BAD_EXPERIMENT`).
    */
   experiment(definition: ExperimentDefinition): string | null;
-  /** The page shows experiment `key`'s variant now: fires `'exposure'` once per session; false if not entered or already exposed. */
+  /** The page shows experiment `key`'s variant now: fires `'exposure'` once per session; false if not entered, already exposed, or after the session's purchase (a key never defined on this page also warns). */
   expose(key: string): boolean;
   /** The experiments this session entered: `{key: variant}`. */
   assignments(): Readonly<Record<string, string>>;
@@ -352,6 +366,8 @@ export class ShopperIntent {
   attributes(): { readonly intentSegment: Segment; readonly intentScoreBucket: number };
   storedState(): StoredState | null;
   grantConsent(): void;
+  /** Consent withdrawn: wipes what the widget kept (as `forget()`) and stops it on this page, saving nothing again. */
+  withdrawConsent(): void;
   /** Wipes the window, the earlier-session summary, the stored state, the queue and the experiment id. */
   forget(): void;
   /** Saves the state, detaches from the page, frees the engine. */

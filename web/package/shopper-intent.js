@@ -21,11 +21,11 @@
 //   pushed to `dataLayer`, and only when `dataLayerPush` is set. Randomized reports are returned
 //   to the page, never sent by the package.
 
-import { loadBindings, EngineHandle, ShopperIntentError, toError, estimateRandomizedResponse } from './engine.js';
-import { attachDataLayer, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES } from './capture.js';
+import { loadBindings, EngineHandle, ShopperIntentError, toError, estimateRandomizedResponse, SESSION_GAP_MS } from './engine.js';
+import { attachDataLayer, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, pageShared } from './capture.js';
 import { EventQueue, MAX_QUEUE } from './queue.js';
 import { Hooks, HOOK_NAMES } from './hooks.js';
-import { StateStore, STATE_KEY, resolveBackend, memoryStore } from './storage.js';
+import { StateStore, STATE_KEY, resolveBackend, memoryStore, removeFromWebStorage } from './storage.js';
 import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
 import { Experiments, HOLDOUT } from './experiments.js';
 import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
@@ -53,6 +53,9 @@ const DISPATCHING_FROM = new Set(['replaying', 'ready', 'dispatching']);
 /** Marks a widget of any copy of this module (two bundles on one page): the snippet's "ran twice" test. */
 const WIDGET = Symbol.for('shopper-intent.widget');
 
+/** The widgets of this page not destroyed, whichever copy of the package made them. */
+const liveWidgets = () => pageShared(window, 'shopper-intent.live', Set);
+
 function describe(value) {
   if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
   if (typeof value === 'number') return String(value);
@@ -62,7 +65,8 @@ function describe(value) {
 
 /**
  * Copies the fields of an event into a plain object, filling `ts` with `Date.now()` when absent
- * and turning a `Date` into its milliseconds. Only the shape is handled here: the engine checks
+ * (and marking it `stamped`: `_process` keeps it from falling before the newest event) and
+ * turning a `Date` into its milliseconds. Only the shape is handled here: the engine checks
  * every value (one contract, in crate/core).
  */
 function copyEvent(input) {
@@ -70,14 +74,17 @@ function copyEvent(input) {
     throw new ShopperIntentError('INVALID_EVENT', `an event must be an object, got ${describe(input)}`);
   }
   let type, ts, item, category, price, quantity, session;
+  let stamped = false;
   try {
     ({ type, ts, item, category, price, quantity, session } = input);
-    if (ts === undefined || ts === null) ts = Date.now();
-    else if (ts instanceof Date) ts = Date.prototype.getTime.call(ts);
+    if (ts === undefined || ts === null) {
+      ts = Date.now();
+      stamped = true;
+    } else if (ts instanceof Date) ts = Date.prototype.getTime.call(ts);
   } catch (e) {
     throw new ShopperIntentError('INVALID_EVENT', `the event's fields cannot be read (${e?.name ?? typeof e})`);
   }
-  return { type, ts, item, category, price, quantity, session };
+  return { type, ts, item, category, price, quantity, session, stamped };
 }
 
 function readOption(o, name) {
@@ -249,6 +256,10 @@ export class ShopperIntent {
     this._restored = null;
     // Counts forget() calls: a stored state read before the last one is not restored.
     this._forgets = 0;
+    // experiment() with the state in memory warns once.
+    this._warnedMemoryExperiments = false;
+    // The time of the newest forget this widget knows of (its own, or another tab's mark).
+    this._forgottenAt = -Infinity;
     // The state the engine can be re-created from after a failure: the last state saved (or
     // restored, or checkpointed), and the events tracked since.
     this._checkpoint = null;
@@ -261,6 +272,7 @@ export class ShopperIntent {
     this._engineOptions = {};
     this._timeoutMs = DEFAULT_FETCH_TIMEOUT_MS;
     this._modelCache = true;
+    this._gpc = false;
     this._dataLayerPush = false;
     this._consent = 'granted';
     this._store = new StateStore(memoryStore(), { retentionMs: DEFAULT_RETENTION_DAYS * 86_400_000 });
@@ -272,8 +284,21 @@ export class ShopperIntent {
     this._reports = new PrivateReports({ changed: () => this._markDirty() });
     this._detachDataLayer = null;
     this._onPageHide = () => { this._leaving = true; this._flush(); };
-    this._onPageShow = () => { this._leaving = false; };
+    this._onPageShow = (e) => {
+      this._leaving = false;
+      if (e?.persisted) this._resumeFromCache();
+    };
     this._onVisibility = () => { if (document.visibilityState === 'hidden') this._flush(); };
+    // Another tab's forget, heard at once (localStorage only: other storages raise no event).
+    this._onStorage = (e) => {
+      try {
+        if (e.key !== this._store.key || this.storage !== 'local' || e.storageArea !== window.localStorage) return;
+        if (this._queue.state === 'destroyed' || this._consent !== 'granted') return;
+        this._forgottenElsewhere(this._store.forgotten(Date.now(), e.newValue));
+      } catch (err) {
+        console.error(`${TAG} internal error on a storage event; the page is unaffected.`, err);
+      }
+    };
 
     let start = 'now';
     try {
@@ -282,13 +307,44 @@ export class ShopperIntent {
       this._fail(new ShopperIntentError('BAD_OPTIONS', `the options could not be read (${e?.name ?? typeof e})`));
       return;
     }
+    if (this._experiments.id === null) {
+      this._fail(new ShopperIntentError('LOAD_FAILED', 'this page has no working crypto.getRandomValues, which the widget needs for its salt and ids'));
+      return;
+    }
 
+    // A prerendered page (speculation rules) may never be shown: nothing is read, captured or
+    // saved until it is. Events the page tracks meanwhile wait in the queue.
+    let prerendering = false;
+    try {
+      prerendering = document.prerendering === true;
+    } catch {
+      // An odd document: taken as shown.
+    }
+    if (prerendering) {
+      document.addEventListener('prerenderingchange', () => this._open(start), { once: true });
+    } else {
+      this._open(start);
+    }
+  }
+
+  /** Starts the widget on a shown page: listeners, auto-capture, loading. */
+  _open(start) {
+    if (this._queue.state === 'destroyed') return;
+    // Two widgets that keep their state under one key (the snippet and a create(), say) each
+    // save over the other's events: said once, here.
+    const live = liveWidgets();
+    if ((this.storage === 'local' || this.storage === 'session') && [...live].some((w) => w.storage === this.storage)) {
+      console.warn(`${TAG} another widget already runs on this page with its state in ${this.storage}Storage: each would save over the other's events. Keep one (the snippet or ShopperIntent.create()), or give one a storage backend of its own.`);
+    }
+    live.add(this);
     addEventListener('pagehide', this._onPageHide);
     addEventListener('pageshow', this._onPageShow);
+    addEventListener('storage', this._onStorage);
     document.addEventListener('visibilitychange', this._onVisibility);
     if (this._autoCapture) {
       try {
-        this._detachDataLayer = attachDataLayer(window, (ev) => this.track(ev),
+        // Timed as the widget times any event without a time (see _process).
+        this._detachDataLayer = attachDataLayer(window, (ev) => this.track({ ...ev, ts: undefined }),
           (e) => console.warn(`${TAG} a dataLayer entry could not be read (${e?.name ?? typeof e})`));
       } catch (e) {
         console.warn(`${TAG} window.dataLayer cannot be read (${e?.name ?? typeof e}); auto-capture is off`);
@@ -331,6 +387,7 @@ export class ShopperIntent {
     this._autoCapture = booleanOption(opt('autoCapture'), 'autoCapture', true);
 
     const gpc = typeof navigator !== 'undefined' && navigator.globalPrivacyControl === true;
+    this._gpc = gpc;
     this._store = new StateStore(resolveBackend(opt('storage'), { globalPrivacyControl: gpc }), { retentionMs: days * 86_400_000 });
 
     this._consent = consentOption(o);
@@ -452,14 +509,23 @@ export class ShopperIntent {
   /**
    * This session's variant of an experiment (`{key, variants, weights?, holdout?, eligible?,
    * autoExpose?}`), `'holdout'` for holdout shoppers, or `null` while the session is not
-   * eligible, and while the shopper's id is not known: before the stored state is read (loading,
-   * consent pending) and when the widget is not running. An invalid definition returns `null`
-   * with a console error naming `BAD_EXPERIMENT`.
+   * eligible (or has made its purchase without having entered), and while the shopper's id is
+   * not known: before the stored state is read (loading, consent pending), when the widget is not
+   * running, and when the state is kept in memory (a new id on every page). The definition is
+   * kept even then (for `privateReport`). An invalid definition returns `null` with a console
+   * error naming `BAD_EXPERIMENT`.
    */
   experiment(definition) {
     try {
-      const exp = this._experiments.check(definition);
+      const exp = this._experiments.define(definition);
       if (!RUNNING.has(this._queue.state)) return null;
+      if (this.storage === 'memory') {
+        if (!this._warnedMemoryExperiments) {
+          this._warnedMemoryExperiments = true;
+          console.warn(`${TAG} experiments need the state to outlive the page (storage 'local' or 'session'; the state is kept in memory now): experiment() returns null, the page shows no variant.`);
+        }
+        return null;
+      }
       return this._experiments.experiment(exp);
     } catch (e) {
       const err = e instanceof ShopperIntentError ? e : new ShopperIntentError('BAD_EXPERIMENT', `the definition could not be read (${e?.name ?? typeof e})`);
@@ -504,8 +570,7 @@ export class ShopperIntent {
         const exp = this._experiments.definition(about);
         if (!exp) throw new ShopperIntentError('BAD_EXPERIMENT', `no experiment ${describe(about)} was defined on this page (with experiment())`);
         values = experimentValues(exp);
-        const entered = this._experiments.assignments();
-        truth = Object.hasOwn(entered, about) ? entered[about] : NOT_ENTERED;
+        truth = this._experiments.variantOf(about) ?? NOT_ENTERED;
       }
       return this._reports.report(this._glue, about, epsilon, values, truth);
     } catch (e) {
@@ -550,10 +615,41 @@ export class ShopperIntent {
     // While loading, `_start` restores and replays once the engine is ready.
   }
 
-  /** Wipes the window, the earlier-session summary, the stored state, the queued events and the experiment id. */
+  /**
+   * Consent withdrawn (the shop's consent tool said so): wipes what the widget kept, as
+   * `forget()` does, and stops it on this page without saving anything again; the page works on
+   * without scores. The next page load passes the consent tool's answer (`'pending'`).
+   */
+  withdrawConsent() {
+    this._withdraw(Date.now(), true);
+  }
+
+  /**
+   * Wipes the window, the earlier-session summary, the stored state, the queued events and the
+   * experiment id. The stored state is replaced by a mark of the forget, so that other tabs that
+   * still hold the old state forget too instead of writing it back.
+   */
   forget() {
+    this._forget(Date.now(), true);
+  }
+
+  _withdraw(at, mark) {
+    if (this._queue.state === 'destroyed') return;
+    const granted = this._consent === 'granted';
+    this._forget(at, false);
+    if (mark) {
+      if (granted) this._store.markForgotten(at, { withdrawn: true });
+      else this._store.remove();
+    }
+    this._consent = 'pending';
+    this.destroy();
+  }
+
+  /** The forget at `at`: marked in the storage (`mark`) when this widget made it, not when another tab did. */
+  _forget(at, mark) {
     if (this._queue.state === 'destroyed') return;
     this._forgets += 1;
+    this._forgottenAt = at;
     this._restored = null;
     this._queue.clear();
     this._unsaved.length = 0;
@@ -561,7 +657,13 @@ export class ShopperIntent {
     clearTimeout(this._saveTimer);
     this._saveTimer = 0;
     this._dirty = false;
-    this._store.remove();
+    if (mark) {
+      // Without consent nothing is written, the mark included.
+      if (this._consent === 'granted') this._store.markForgotten(at);
+      else this._store.remove();
+    }
+    // A state kept in memory now (Global Privacy Control, a failed storage) may have one from before there.
+    if (this.storage === 'memory') removeFromWebStorage(this._store.key);
     this._experiments.forget();
     this._reports.forget();
     if (!this._engine || this.status !== 'ready') return;
@@ -579,9 +681,11 @@ export class ShopperIntent {
   /** Saves the state, detaches from the page and frees the engine. Later calls do nothing. */
   destroy() {
     if (this._queue.state === 'destroyed') return;
+    liveWidgets().delete(this);
     this._flush();
     removeEventListener('pagehide', this._onPageHide);
     removeEventListener('pageshow', this._onPageShow);
+    removeEventListener('storage', this._onStorage);
     document.removeEventListener('visibilitychange', this._onVisibility);
     if (this._detachDataLayer) this._detachDataLayer();
     this._detachDataLayer = null;
@@ -601,16 +705,31 @@ export class ShopperIntent {
     const t0 = performance.now();
     const timings = (this._timings = {});
     try {
-      const [glue, model] = await Promise.all([
+      let [glue, model] = await Promise.all([
         loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs }).then((g) => { timings.wasmMs = performance.now() - t0; return g; }),
-        fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: this._modelCache, timeoutMs: this._timeoutMs })
+        // The model cache is storage too: not used without consent or under Global Privacy Control.
+        fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: this._modelCache && this._consent === 'granted' && !this._gpc, timeoutMs: this._timeoutMs })
           .then((m) => { timings.modelMs = performance.now() - t0; return m; }),
       ]);
       if (this._queue.state !== 'loading') return;
       this._glue = glue;
       this._modelFiles = model;
       const t1 = performance.now();
-      const engine = await this._build(glue);
+      let engine;
+      try {
+        engine = await this._build(glue);
+      } catch (e) {
+        const err = toError(e);
+        if (!model.fromCache || (err.code !== 'BAD_MODEL' && err.code !== 'MANIFEST_MISMATCH')) throw e;
+        // Weights the cache served and the engine refuses (a damaged or tampered entry): removed,
+        // and downloaded once more, so that one bad entry does not fail every visit.
+        console.warn(`${TAG} the cached model was refused (${err.code}); it is removed and downloaded again`);
+        model.evict();
+        model = await fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: false, timeoutMs: this._timeoutMs });
+        if (this._queue.state !== 'loading') return;
+        this._modelFiles = model;
+        engine = await this._build(glue);
+      }
       timings.engineMs = performance.now() - t1;
       if (this._queue.state !== 'loading') { engine.free(); return; }
       model.remember();
@@ -658,6 +777,36 @@ export class ShopperIntent {
     this._resolveReady(this);
   }
 
+  /**
+   * A forget (or a withdrawal of consent) that another tab made after this widget last read or
+   * forgot (`mark` from the storage): this widget forgets too, without marking again.
+   * Returns whether there was one.
+   */
+  _forgottenElsewhere(mark) {
+    if (!mark || !(mark.forgotten > this._forgottenAt)) return false;
+    console.info(`${TAG} the shopper's data was ${mark.withdrawn ? 'withdrawn (consent)' : 'forgotten'} in another tab: forgotten here too`);
+    if (mark.withdrawn) this._withdraw(mark.forgotten, false);
+    else this._forget(mark.forgotten, false);
+    return true;
+  }
+
+  /**
+   * Back from the back/forward cache: while this page was frozen, another page of the shop may
+   * have tracked events and saved, or forgotten the shopper. Its stored state is newer than this
+   * page's (saved at `pagehide`), so it is restored, as at load.
+   */
+  _resumeFromCache() {
+    try {
+      if (this.status !== 'ready' || this._consent !== 'granted') return;
+      const text = this._store.peekText();
+      if (text === null || text === this._store.lastText) return;
+      if (this._forgottenElsewhere(this._store.forgotten(Date.now(), text))) return;
+      this._restore().catch((e) => console.error(`${TAG} restoring the newer stored state failed; the page is unaffected.`, e));
+    } catch (e) {
+      console.error(`${TAG} internal error on pageshow; the page is unaffected.`, e);
+    }
+  }
+
   async _restore() {
     this._stateRead = true;
     const now = Date.now();
@@ -669,8 +818,11 @@ export class ShopperIntent {
       console.warn(`${TAG} the stored state was discarded: ${saved.discarded}`);
       return;
     }
-    this._experiments.restore(saved.extra?.experiments);
-    this._reports.restore(saved.extra?.reports);
+    // The shopper was forgotten (in this tab or another) and nothing was saved since.
+    if (saved.forgotten) {
+      this._forgottenAt = Math.max(this._forgottenAt, saved.forgotten);
+      return;
+    }
     try {
       this._engine.restoreState(saved.bytes, now);
     } catch (e) {
@@ -680,6 +832,9 @@ export class ShopperIntent {
       this._store.remove();
       return;
     }
+    // Only beside a state the engine took: an entry is restored whole or not at all. An
+    // experiment session that ended before this load is not restored, nor its reports.
+    if (this._experiments.restore(saved.extra?.experiments, now)) this._reports.restore(saved.extra?.reports);
     this._checkpoint = saved.bytes;
     this._unsaved.length = 0;
     const segment = this.segment;
@@ -706,6 +861,13 @@ export class ShopperIntent {
   _process(event) {
     let update;
     try {
+      // An event the widget timed itself cannot be late: a clock set back a little (by the
+      // shopper, or by a sync) must not make it out of order, so it takes the newest event's
+      // time. A clock set back further than a session gap is the engine's: a new session then.
+      if (event.stamped) {
+        const newest = this._engine.newestMs;
+        if (newest !== null && newest > event.ts && newest - event.ts <= SESSION_GAP_MS) event.ts = newest;
+      }
       update = this._engine.track(event);
     } catch (e) {
       const err = toError(e);
@@ -801,6 +963,7 @@ export class ShopperIntent {
           shopper_intent_experiment: detail.experiment,
           shopper_intent_variant: detail.variant,
           shopper_intent_segment: detail.segment,
+          ...(name === 'exposure' && { shopper_intent_first_exposure: detail.first }),
         });
       }
     });
@@ -898,6 +1061,8 @@ export class ShopperIntent {
     clearTimeout(this._saveTimer);
     this._saveTimer = 0;
     if (!this._dirty || !this._engine || this.status !== 'ready' || this._consent !== 'granted') return;
+    // Another tab forgot the shopper since this widget's state was read: not written back.
+    if (this._forgottenElsewhere(this._store.forgotten(Date.now()))) return;
     let bytes;
     try {
       bytes = this._engine.exportState();

@@ -68,4 +68,11 @@ if (!script || !script.dataset.model) {
   const intent = ShopperIntent.create(optionsFrom(script.dataset));
   window.shopperIntent = intent;
   for (const event of early) intent.track(event);
+  // Page code that kept the early array (`const q = window.shopperIntent`) and pushes to it later
+  // reaches the widget too.
+  try {
+    Object.defineProperty(early, 'push', { value: (...events) => { intent.push(...events); return early.length; }, configurable: true, writable: true });
+  } catch {
+    // A frozen array: its pushes throw in the page's own code, as they would without the widget.
+  }
 }

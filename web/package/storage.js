@@ -16,6 +16,8 @@ const TAG = '[shopper-intent]';
 export const STATE_KEY = 'shopper-intent:state';
 /** Version of the JSON wrapper around the engine's binary state. */
 const WRAPPER_VERSION = 1;
+/** The longest stored entry read (a state of the largest window is about a tenth of it). */
+const MAX_ENTRY_CHARS = 1 << 20;
 
 /** This page's memory: gone with the page. */
 export function memoryStore() {
@@ -87,7 +89,8 @@ function fromBase64(text) {
 }
 
 /** Parses the JSON wrapper `{v, savedAt, expiresAt, state, extra?}`; throws with the reason. */
-function parseWrapper(text, nowMs) {
+function parseWrapper(text, nowMs, retentionMs) {
+  if (text.length > MAX_ENTRY_CHARS) throw new Error(`it is ${text.length} characters long, more than a state can be (${MAX_ENTRY_CHARS})`);
   let w;
   try {
     w = JSON.parse(text);
@@ -96,10 +99,17 @@ function parseWrapper(text, nowMs) {
   }
   if (!w || typeof w !== 'object') throw new Error('it is not a state wrapper');
   if (w.v !== WRAPPER_VERSION) throw new Error(`its version is ${JSON.stringify(w.v)}, not ${WRAPPER_VERSION}`);
+  // The mark forget() leaves, so that other tabs forget too (see `forgotten()`).
+  if (Number.isFinite(w.forgotten)) {
+    if (nowMs - w.forgotten > retentionMs) throw new Error('an old forget() mark');
+    return { forgotten: w.forgotten, withdrawn: w.withdrawn === true };
+  }
   if (!Number.isFinite(w.savedAt) || !Number.isFinite(w.expiresAt) || typeof w.state !== 'string') {
     throw new Error('it lacks savedAt, expiresAt or state');
   }
   if (w.expiresAt <= nowMs) throw new Error(`it expired at ${Math.abs(w.expiresAt) < 8.64e15 ? new Date(w.expiresAt).toISOString() : w.expiresAt}`);
+  // The page's retention holds whatever the entry says of itself (another page's, or an edit's).
+  if (nowMs - w.savedAt > retentionMs) throw new Error(`it was saved more than the ${Math.round(retentionMs / 86_400_000)} days retentionDays allows ago`);
   let bytes;
   try {
     bytes = fromBase64(w.state);
@@ -157,6 +167,11 @@ export class StateStore {
     }
   }
 
+  /** The text this page last read or wrote. */
+  get lastText() {
+    return this._last;
+  }
+
   /** The stored text now (the last one seen when the backend is asynchronous). */
   peekText() {
     const v = this._call('get');
@@ -173,7 +188,7 @@ export class StateStore {
     if (typeof text !== 'string') return null;
     this._last = text;
     try {
-      return parseWrapper(text, nowMs);
+      return parseWrapper(text, nowMs, this._retentionMs);
     } catch (e) {
       this.remove();
       return { discarded: e.message };
@@ -185,7 +200,8 @@ export class StateStore {
     const text = this.peekText();
     if (text === null) return null;
     try {
-      const w = parseWrapper(text, nowMs);
+      const w = parseWrapper(text, nowMs, this._retentionMs);
+      if (!w.bytes) return null;
       return { storage: this.kind, key: this._key, size: text.length, savedAt: w.savedAt, expiresAt: w.expiresAt, state: w.bytes };
     } catch {
       return null;
@@ -202,11 +218,51 @@ export class StateStore {
     if (r && typeof r.then === 'function') r.catch(() => {});
   }
 
+  /**
+   * Replaces the saved state with the mark of a `forget()` (or a withdrawal of consent) at
+   * `nowMs`: tabs that still hold the state from before see it and forget too, instead of writing
+   * that state back. Never throws.
+   */
+  markForgotten(nowMs, { withdrawn = false } = {}) {
+    const text = JSON.stringify({ v: WRAPPER_VERSION, forgotten: nowMs, ...(withdrawn && { withdrawn: true }) });
+    this._last = text;
+    const r = this._call('set', text);
+    if (r && typeof r.then === 'function') r.catch(() => {});
+  }
+
+  /**
+   * The forget() mark in `text` (the stored text now by default): `{forgotten, withdrawn}`, or
+   * null when it holds none.
+   */
+  forgotten(nowMs, text = this.peekText()) {
+    if (typeof text !== 'string') return null;
+    try {
+      const w = parseWrapper(text, nowMs, this._retentionMs);
+      return Number.isFinite(w.forgotten) ? w : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Removes the saved state; never throws. */
   remove() {
     this._last = null;
     const r = this._call('remove');
     if (r && typeof r.then === 'function') r.catch(() => {});
+  }
+}
+
+/**
+ * Removes the package's entry from the page's localStorage and sessionStorage, where a state kept
+ * in memory now (Global Privacy Control, a storage that fails) may have left one before. Never throws.
+ */
+export function removeFromWebStorage(key = STATE_KEY) {
+  for (const name of ['localStorage', 'sessionStorage']) {
+    try {
+      window[name].removeItem(key);
+    } catch {
+      // Not reachable: nothing of ours can be there either.
+    }
   }
 }
 

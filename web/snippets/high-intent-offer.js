@@ -6,8 +6,8 @@
 //   const intent = ShopperIntent.create({ model: '/models/intent.bin', dataLayerPush: true });
 //   highIntentOffer(intent, { banner: document.getElementById('offer') });
 //
-// Sessions enter the experiment the first time they reach the `high` segment (and stay in for
-// the rest of the session). At that moment every arm is exposed: treatment sees the banner,
+// Sessions enter the experiment the first time they reach the `high` segment before their
+// purchase (and stay in for the rest of the session). At that moment every arm is exposed: treatment sees the banner,
 // control and the holdout see the page as it is. A purchase later in the session is a
 // conversion of every experiment the session was exposed to. With `dataLayerPush: true` both
 // are pushed to `dataLayer` (experiment, variant, segment: never the events); the `log` option
@@ -30,7 +30,8 @@ export function highIntentOffer(intent, { banner, key = OFFER_EXPERIMENT, holdou
   const show = () => {
     const variant = intent.experiment(definition);
     // Not entered (not high yet in this session, a new session, or after forget()): no banner.
-    banner.hidden = variant !== 'treatment' || intent.segment !== 'high';
+    // Entered: the banner stays for the rest of the session, whatever the segment does.
+    banner.hidden = variant !== 'treatment';
     if (variant === null) return;
     intent.expose(key); // once per session; control and holdout are exposed to "no banner"
   };

@@ -26,7 +26,7 @@ use crate::features::factor_groups;
 use crate::hash::Salt;
 use crate::model::{LstmState, SequenceModel, Thresholds};
 use crate::state::{bad, fnv1a, Reader, Writer};
-use crate::window::{Outcome, Window, WindowConfig};
+use crate::window::{Outcome, Window, WindowConfig, SESSION_GAP_MS};
 
 /// Score points kept for the current session (the newest ones).
 pub const MAX_SCORE_POINTS: usize = 512;
@@ -602,9 +602,18 @@ impl Engine {
             score = 1.0;
         }
         let t = &mut self.tracker;
-        t.score = score;
+        // A session whose last event is more than the session gap before now is over: its score
+        // is not the shopper's intent now (the next event starts a new session from zero).
+        let over = window.session.as_ref().is_some_and(|s| now_ms - s.last_ms > SESSION_GAP_MS);
+        t.score = if over { 0.0 } else { score };
         // The saved segment carries the hysteresis across the reload.
-        t.segment = if converted { Segment::High } else { Segment::next(segment, score, &t.thresholds, t.hysteresis) };
+        t.segment = if over {
+            Segment::Low
+        } else if converted {
+            Segment::High
+        } else {
+            Segment::next(segment, score, &t.thresholds, t.hysteresis)
+        };
         t.history = history;
         t.ring = ring;
         t.window = window;

@@ -124,7 +124,9 @@ fn a_restored_engine_continues_exactly() {
         let mut b = Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
         for (i, ev) in events.iter().enumerate() {
             if i == cut {
-                b.restore_state(&a.export_state(), ev.ts_ms).unwrap();
+                // Restored when it was saved, after its last event (a state restored after its
+                // session ended: a_state_restored_after_its_session_ended_is_low_...).
+                b.restore_state(&a.export_state(), a.window().newest_ms().unwrap_or(ev.ts_ms)).unwrap();
                 assert_eq!(a.score(), b.score(), "cut {cut}");
                 assert_eq!(a.segment(), b.segment());
                 assert!(a.history().eq(b.history()) || a.window().prefix() as usize > W, "cut {cut}");
@@ -272,4 +274,23 @@ fn the_shops_local_time_is_the_manifests_unless_given() {
     let mut restored = make(&trained_at_300, None);
     restored.restore_state(&utc.export_state(), events[10].ts_ms).unwrap();
     assert_eq!(restored.window().config().utc_offset_min, 300, "a restored state takes this engine's local time");
+}
+
+#[test]
+fn a_state_restored_after_its_session_ended_is_low_until_the_next_event() {
+    // Restored within the session gap, the score and segment carry on; restored after it, the
+    // session is over: score 0, segment low (not the last session's high).
+    let (mut a, bytes, manifest) = engine(8, 0, 6);
+    let t = |m: i64| T0 + m * 60_000;
+    for (i, kind) in [EventKind::ViewItem, EventKind::AddToCart, EventKind::Purchase].into_iter().enumerate() {
+        a.track(&Event::new(Kind::from(kind), t(i as i64)).with_item("sku", "c")).unwrap();
+    }
+    assert_eq!((a.score(), a.segment()), (1.0, shopper_intent::Segment::High), "a purchase is high");
+    let restored = |minutes_later: i64| {
+        let mut b = Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
+        b.restore_state(&a.export_state(), t(2 + minutes_later)).unwrap();
+        (b.score(), b.segment())
+    };
+    assert_eq!(restored(29), (1.0, shopper_intent::Segment::High));
+    assert_eq!(restored(31), (0.0, shopper_intent::Segment::Low));
 }

@@ -235,6 +235,12 @@ impl Engine {
         self.inner.segment().name().to_string()
     }
 
+    /// The time of the newest event the engine holds (ms), NaN before any.
+    #[wasm_bindgen(getter, js_name = newestMs)]
+    pub fn newest_ms(&self) -> f64 {
+        self.inner.window().newest_ms().map_or(f64::NAN, |t| t as f64)
+    }
+
     /// The factors behind the current score, largest effect first.
     pub fn explain(&mut self) -> JsResult<Factors> {
         let factors = self.inner.explain().map_err(err)?;

@@ -1,0 +1,232 @@
+// Reliability drills: what real host pages do around the widget. A page whose fetch wrapper
+// answers with its own Response objects, a sandboxed frame where reading `caches` throws, a page
+// without crypto, MooTools' Array.from, a clock set back, a prerendered page, a page restored
+// from the back/forward cache after another page saved, a widget created again on one page (a
+// single-page app remounting it), two widgets sharing one storage, and page code that kept the
+// snippet's early array. Each time: no uncaught error reaches the page, and no event is lost or
+// counted twice without a word.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { MODEL, PACKAGE_MODULE, blankPage, importPackage, moduleHarness, ours, setup } from './helpers.mjs';
+
+let env;
+before(async () => { env = await setup(); });
+after(async () => { await env?.close(); });
+
+/** Loads the widget in `page` with `opts`; its status, error and one event's score. */
+const loadIn = (page, opts) => page.evaluate(async ({ model, opts }) => {
+  const intent = await window.SI.ShopperIntent.load({ model, autoCapture: false, storage: 'memory', ...opts });
+  const update = intent.track({ type: 'view_item', item: 'x' });
+  return { status: intent.status, error: intent.error, scored: update !== null && typeof update.score === 'number' };
+}, { model: MODEL, opts });
+
+test('fetch wrappers that answer with a polyfill Response or a Proxy: the module is read whole and loads', { timeout: 90_000 }, async () => {
+  const wrappers = {
+    polyfill: () => {
+      const real = window.fetch;
+      class PolyfillResponse {
+        constructor(buffer, r) {
+          this._buffer = buffer;
+          Object.assign(this, { ok: r.ok, status: r.status, statusText: r.statusText, url: r.url });
+          const headers = new Map([...r.headers].map(([k, v]) => [k.toLowerCase(), v]));
+          this.headers = { get: (k) => headers.get(String(k).toLowerCase()) ?? null, has: (k) => headers.has(String(k).toLowerCase()) };
+        }
+        arrayBuffer() { return Promise.resolve(this._buffer.slice(0)); }
+        text() { return Promise.resolve(new TextDecoder().decode(this._buffer)); }
+        json() { return this.text().then(JSON.parse); }
+        clone() { return new PolyfillResponse(this._buffer, this); }
+      }
+      window.fetch = (input, init) => real(input, init).then((r) => r.arrayBuffer().then((b) => new PolyfillResponse(b, r)));
+    },
+    proxy: () => {
+      const real = window.fetch;
+      window.fetch = (input, init) => real(input, init).then((r) => new Proxy(r, { get(t, k) { const v = Reflect.get(t, k, t); return typeof v === 'function' ? v.bind(t) : v; } }));
+    },
+  };
+  for (const [name, wrap] of Object.entries(wrappers)) {
+    const { page, context } = await moduleHarness(env, wrap);
+    const r = await loadIn(page, { modelCache: false });
+    assert.deepEqual(r, { status: 'ready', error: null, scored: true }, `${name}: ${JSON.stringify(r.error)}`);
+    assert.deepEqual(page.pageErrors, [], name);
+    await context.close();
+  }
+});
+
+test('a sandboxed frame where reading caches throws: the model downloads without the cache', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, () => {
+    Object.defineProperty(window, 'caches', { configurable: true, get() { throw new DOMException("Failed to read the 'caches' property from 'Window'", 'SecurityError'); } });
+  });
+  assert.deepEqual(await loadIn(page, {}), { status: 'ready', error: null, scored: true });
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('a page without crypto.getRandomValues: the widget fails with LOAD_FAILED, the page is untouched', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, () => {
+    Object.defineProperty(window, 'crypto', { configurable: true, value: undefined });
+  });
+  const r = await loadIn(page, {});
+  assert.equal(r.status, 'failed');
+  assert.equal(r.error.code, 'LOAD_FAILED');
+  assert.match(r.error.message, /crypto\.getRandomValues/);
+  assert.equal(r.scored, false);
+  assert.deepEqual(page.pageErrors, [], 'nothing thrown into the page');
+  await context.close();
+});
+
+test("MooTools' Array.from (it ignores the mapping function): the experiment id stays 32 hex digits and sticks", { timeout: 60_000 }, async () => {
+  const mootools = () => { Array.from = function (item) { return item == null ? [] : Array.prototype.slice.call(item); }; };
+  const context = await env.browser.newContext();
+  const { page } = await moduleHarness(env, mootools, { context });
+  const visit = () => page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, autoCapture: false, storage: 'local' });
+    const variants = ['e1', 'e2', 'e3'].map((key) => intent.experiment({ key, variants: ['a', 'b', 'c', 'd'] }));
+    await new Promise((res) => setTimeout(res, 400));
+    return { variants, id: JSON.parse(localStorage.getItem('shopper-intent:state')).extra.experiments.id };
+  }, MODEL);
+  const first = await visit();
+  assert.match(first.id, /^[0-9a-f]{32}$/);
+  await page.reload();
+  await importPackage(page);
+  const second = await visit();
+  assert.deepEqual(second, first, 'the same id and variants after a reload');
+  await context.close();
+});
+
+test('a clock set back: events the widget times itself are not refused as out of order, on this page or the next', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const { page } = await moduleHarness(env, null, { context });
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local' });
+    const before = intent.track({ type: 'view_item', item: 'a' });
+    const real = Date.now;
+    Date.now = () => real() - 10 * 60_000; // the shopper (or a sync) set the clock back 10 minutes
+    const untimed = intent.track({ type: 'view_item', item: 'b' });
+    window.dataLayer.push({ event: 'add_to_cart', ecommerce: { items: [{ item_id: 'b', price: 5 }] } });
+    const history = intent.history().map((p) => p.type);
+    await new Promise((res) => setTimeout(res, 400));
+    return { before: before !== null, untimed: untimed !== null, history };
+  }, MODEL);
+  assert.deepEqual(r, { before: true, untimed: true, history: ['view_item', 'view_item', 'add_to_cart'] });
+  // The next page, its clock still 10 minutes behind the stored events.
+  await page.reload();
+  await page.evaluate(() => { const real = Date.now; Date.now = () => real() - 10 * 60_000; });
+  await importPackage(page);
+  const next = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local' });
+    const u = intent.track({ type: 'view_item', item: 'c' });
+    return { tracked: u !== null, history: intent.history().map((p) => p.type) };
+  }, MODEL);
+  assert.deepEqual(next, { tracked: true, history: ['view_item', 'view_item', 'add_to_cart', 'view_item'] });
+  assert.deepEqual(ours(page, 'warning').filter((m) => /OUT_OF_ORDER/.test(m.text)), []);
+  await context.close();
+});
+
+test('a prerendered page reads, captures and saves nothing until it is shown; then it tracks what the page pushed', { timeout: 60_000 }, async () => {
+  // Chromium does not prerender under DevTools: the document's prerendering flag and its event
+  // are staged as the Speculation Rules specify them.
+  const { page, context } = await moduleHarness(env, () => {
+    let prerendering = true;
+    Object.defineProperty(Document.prototype, 'prerendering', { configurable: true, get: () => prerendering });
+    window.__activate = () => { prerendering = false; document.dispatchEvent(new Event('prerenderingchange')); };
+  });
+  const requests = [];
+  page.on('request', (q) => requests.push(new URL(q.url()).pathname));
+  const r = await page.evaluate(async (model) => {
+    localStorage.setItem('shopper-intent:state', 'stored by another page');
+    const intent = window.SI.ShopperIntent.create({ model, storage: 'local' });
+    (window.dataLayer = window.dataLayer || []).push({ event: 'view_item', ecommerce: { items: [{ item_id: 'seen-when-shown' }] } });
+    await new Promise((res) => setTimeout(res, 500));
+    const whilePrerendered = { status: intent.status, stored: localStorage.getItem('shopper-intent:state') };
+    window.__activate();
+    await intent.ready;
+    await new Promise((res) => setTimeout(res, 400));
+    return { whilePrerendered, status: intent.status, history: intent.history().map((p) => p.type) };
+  }, MODEL);
+  assert.equal(r.whilePrerendered.status, 'loading');
+  assert.equal(r.whilePrerendered.stored, 'stored by another page', 'nothing read or written while prerendered');
+  assert.equal(r.status, 'ready');
+  assert.deepEqual(r.history, ['view_item'], 'the push made while prerendered is tracked once the page is shown');
+  assert.ok(requests.some((p) => /\.wasm$/.test(p)));
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('back to a page from the back/forward cache: the state another page saved meanwhile is restored, not overwritten', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
+    const t = Date.now() - 60_000;
+    intent.track({ type: 'view_item', item: 'list', ts: t });
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })); // saved as the page goes to the cache
+    // The product page, meanwhile: it restores that state, adds to the cart, and saves as it goes.
+    const other = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
+    other.track({ type: 'view_item', item: 'product', ts: t + 1000 });
+    other.track({ type: 'add_to_cart', item: 'product', ts: t + 2000 });
+    other.destroy();
+    // Back: the cached page is shown again, then tracks.
+    dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+    await new Promise((res) => setTimeout(res, 50));
+    intent.track({ type: 'view_item', item: 'list', ts: t + 3000 });
+    return intent.history().map((p) => p.type);
+  }, MODEL);
+  assert.deepEqual(r, ['view_item', 'view_item', 'add_to_cart', 'view_item'], 'the add_to_cart made on the other page is kept');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('a widget created again on one page (a remount) does not track the dataLayer entries twice', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    window.dataLayer = [];
+    for (const item of ['a', 'b']) window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: item }] } });
+    window.dataLayer.push({ event: 'add_to_cart', ecommerce: { items: [{ item_id: 'b' }] } });
+    let intent = await window.SI.ShopperIntent.load({ model, storage: 'session' });
+    for (let i = 0; i < 2; i++) { // unmount, mount
+      intent.destroy();
+      intent = await window.SI.ShopperIntent.load({ model, storage: 'session' });
+    }
+    window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: 'c' }] } });
+    return intent.history().map((p) => p.type);
+  }, MODEL);
+  assert.deepEqual(r, ['view_item', 'view_item', 'add_to_cart', 'view_item'], 'each push tracked once');
+  assert.deepEqual(ours(page, 'warning').filter((m) => /another widget/.test(m.text)), [], 'a destroyed widget is not another one');
+  await context.close();
+});
+
+test('two live widgets in one storage on one page: one warning says they save over each other', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  await page.evaluate(async (model) => {
+    await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false }); // shares nothing: no warning
+    await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+  }, MODEL);
+  const warnings = ours(page, 'warning').filter((m) => /another widget already runs/.test(m.text));
+  assert.equal(warnings.length, 1, warnings.map((m) => m.text).join('\n'));
+  await context.close();
+});
+
+test("page code that kept the snippet's early array reaches the widget through it", { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  const r = await page.evaluate(async (model) => {
+    const q = (window.shopperIntent = window.shopperIntent || []);
+    q.push({ type: 'view_item', item: 'early' });
+    const s = document.createElement('script');
+    s.type = 'module';
+    s.src = '/snippet.js';
+    s.dataset.model = model;
+    s.dataset.storage = 'memory';
+    s.dataset.autoCapture = 'false';
+    document.head.append(s);
+    await new Promise((res) => { const wait = () => (window.shopperIntent?.ready ? res() : setTimeout(wait, 10)); wait(); });
+    await window.shopperIntent.ready;
+    q.push({ type: 'add_to_cart', item: 'early' }); // the theme's reference to the early array
+    return window.shopperIntent.history().map((p) => p.type);
+  }, MODEL);
+  assert.deepEqual(r, ['view_item', 'add_to_cart']);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
