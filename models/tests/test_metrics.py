@@ -70,6 +70,16 @@ class MetricsTest(unittest.TestCase):
             self.assertEqual(w[2], w[4])
             self.assertEqual(w[[0, 2, 5]].sum(), 3)  # three users drawn
 
+    def test_a_joint_bootstrap_gives_a_user_the_same_count_in_every_seed(self):
+        # Two seeds' test sets sharing user 3: with the log's 10 users as the universe, user 3 has
+        # the same count in both, in every replicate, and the counts over the log sum to 10.
+        a = M.UserBootstrap(np.array([3, 3, 7]), n=200, seed=1000, universe=10)
+        b = M.UserBootstrap(np.array([1, 3]), n=200, seed=1000, universe=10)
+        np.testing.assert_array_equal(a.weights[:, 0], b.weights[:, 1])
+        self.assertFalse(np.all(a.weights[:, 0] == a.weights[:, 2]), "different users, different counts")
+        everyone = M.UserBootstrap(np.arange(10), n=200, seed=1000, universe=10)
+        self.assertTrue(np.all(everyone.weights.sum(axis=1) == 10))
+
 
 class CalibrationTest(unittest.TestCase):
     def test_platt_recovers_the_generating_curve(self):

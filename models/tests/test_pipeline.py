@@ -23,7 +23,10 @@ class ShipTest(unittest.TestCase):
         v = compare.verdict({"ci_mean": [float("nan"), float("nan")], "mean_diff": float("nan")}, "prior")
         self.assertIn("cannot be compared", v["sentence"])
         self.assertEqual(compare.verdict({"ci_mean": [0.01, 0.03], "mean_diff": 0.02}, "lightgbm")["word"], "beats")
-        self.assertEqual(compare.verdict({"ci_mean": [-0.01, 0.03], "mean_diff": 0.01}, "lightgbm")["word"], "matches")
+        matches = compare.verdict({"ci_mean": [-0.01, 0.03], "mean_diff": 0.01}, "lightgbm")
+        self.assertEqual(matches["word"], "matches")
+        self.assertIn("no clear difference", matches["sentence"], "a match says it is no shown equivalence")
+        self.assertIn("-0.010 to +0.030", matches["sentence"])
 
 
 class RerunTest(unittest.TestCase):

@@ -1,12 +1,14 @@
 """Test figures per seed with user-bootstrap intervals, means over seeds, paired differences
 between the LSTM and the best baseline, and the verdict.
 
-- Per seed, every scorer is measured on the same resampled test users (one `UserBootstrap` per
-  seed), so differences are paired.
-- Mean over seeds: replicate b of the mean is the mean of each seed's replicate b (the seeds'
-  test users are resampled independently); its 2.5 and 97.5 percentiles give the interval.
-- The best baseline is the one with the highest mean VALIDATION online AUC: test users are never
-  used for a choice.
+- Per seed, every scorer is measured on the same resampled test users, so differences are paired.
+- The resampling is of the log's users, once per replicate, shared by every seed (a user in the
+  test sets of two seeds has the same count in both): the seeds' test sets overlap, and their
+  replicates are as correlated as their users. Replicate b of the mean over seeds is the mean of
+  each seed's replicate b; its 2.5 and 97.5 percentiles give the interval.
+- The best baseline is the one with the highest mean VALIDATION online AUC over the seeds. No
+  seed's test users are used for its own choices; the mean over seeds does include validation
+  users of one seed that are test users of another.
 - Verdict: the LSTM beats the best baseline when the paired interval of the mean difference in
   online AUC is above 0, loses to it when below 0, and matches it otherwise; when the difference
   is undefined (a split without both classes), it cannot be compared.
@@ -24,9 +26,10 @@ SCALARS = ("online_auc", "pr_auc", "session_auc", "f1", "precision", "recall", "
 class SeedEval:
     """Collects one seed's scorers on its test users with one shared bootstrap."""
 
-    def __init__(self, split_val, split_test, boot_n, seed):
+    def __init__(self, split_val, split_test, boot_n, users):
+        """`users`: the number of users of the log (indices of `split_test.user` are below it)."""
         self.val, self.test = split_val, split_test
-        self.boot = M.UserBootstrap(split_test.user, n=boot_n, seed=1000 + seed)
+        self.boot = M.UserBootstrap(split_test.user, n=boot_n, seed=1000, universe=users)
         self.figures, self.reps, self.preds = {}, {}, {}
 
     def add(self, name, p_val, p_test, threshold, raw_val=None, raw_test=None, extra=None):
@@ -97,6 +100,8 @@ def verdict(pair, best):
                             "undefined (a test split without both kinds of session)",
                 "mean_diff": pair["mean_diff"], "ci_mean": pair["ci_mean"]}
     word = "beats" if lo > 0 else ("loses to" if hi < 0 else "matches")
+    # "Matches" is no difference found, not a shown equivalence: the sentence gives the range.
+    tail = (f" (no clear difference: the interval holds differences from {lo:+.3f} to {hi:+.3f} AUC)" if word == "matches" else "")
     return {"word": word, "baseline": best,
-            "sentence": f"the LSTM {word} the best baseline ({best}) on your data",
+            "sentence": f"the LSTM {word} the best baseline ({best}) on your data{tail}",
             "mean_diff": pair["mean_diff"], "ci_mean": pair["ci_mean"]}

@@ -159,12 +159,22 @@ def all_metrics(y, p, prefix, session, thr, rank=None):
 
 
 class UserBootstrap:
-    """Resamples users with replacement: each resample is a vector of per-sample weights."""
+    """Resamples users with replacement: each resample is a vector of per-sample weights.
 
-    def __init__(self, user, n=1000, seed=0):
+    With `universe` (the number of users of the whole log, `user` holding indices below it), the
+    log's users are resampled, and a sample takes its user's count: two UserBootstraps with the
+    same universe and seed draw the same counts, so seeds whose test sets share users are
+    resampled together (their replicates are as correlated as their users)."""
+
+    def __init__(self, user, n=1000, seed=0, universe=None):
+        rng = np.random.default_rng(seed)
+        if universe is not None:
+            user = np.asarray(user, np.int64)
+            counts = rng.multinomial(universe, np.full(universe, 1.0 / universe), size=n).astype(np.int32) if universe else np.zeros((n, 0), np.int32)
+            self.weights = counts[:, user].astype(np.float64)  # [n, N]
+            return
         _, inv = np.unique(user, return_inverse=True)
         k = inv.max() + 1 if len(inv) else 0
-        rng = np.random.default_rng(seed)
         counts = rng.multinomial(k, np.full(k, 1.0 / k), size=n) if k else np.zeros((n, 0))
         self.weights = counts[:, inv].astype(np.float64)  # [n, N]
 

@@ -238,6 +238,8 @@ def run(args):
         cfg.hidden, cfg.members = selection["chosen"]["hidden"], selection["chosen"]["members"]
         log(f"selected hidden {cfg.hidden}, {cfg.members} member(s): {selection['rule']}")
     per_seed, timing = {}, {}
+    # The log's users (indices in every split of every seed): the bootstrap resamples them jointly.
+    users = 1 + max(int(splits[S][k].user.max()) for S in seeds for k in ("train", "val", "test") if len(splits[S][k].user))
     preds_dir = os.path.join(out, "build", "preds")
     os.makedirs(preds_dir, exist_ok=True)
     for S in seeds:
@@ -245,7 +247,7 @@ def run(args):
         sp = splits[S]
         log(f"seed {S}: train {len(sp['train'])} rows / {len(sp['train'].sessions)} sessions, val {len(sp['val'])} / "
             f"{len(sp['val'].sessions)}, test {len(sp['test'])} / {len(sp['test'].sessions)}")
-        ev = compare.SeedEval(sp["val"], sp["test"], args.boot, S)
+        ev = compare.SeedEval(sp["val"], sp["test"], args.boot, users)
         run_baselines(S, summaries[S], sp, ev)
         train_lstm(S, summaries[S], sp, cfg, cache, ev, out, name, cli)
         per_seed[S] = ev
@@ -275,7 +277,7 @@ def run(args):
         "name": name, "lstm": cfg.as_dict(), "selection": selection, "data": data_section(summaries, args.data),
         "features": {"sequence": summaries[S0]["sequence_features"], "aggregate": summaries[S0]["aggregate_features"],
                      "feature_version": summaries[S0]["feature_version"]},
-        "bootstrap": {"resamples": args.boot, "unit": "test users, with replacement", "ci": "2.5 and 97.5 percentiles"},
+        "bootstrap": {"resamples": args.boot, "unit": "the log's users, with replacement, shared by the seeds (each seed weighs its test users by their counts)", "ci": "2.5 and 97.5 percentiles"},
         "command": args.command_line, "timing_s": dict(timing, total=time.time() - t_all),
     })
     with open(os.path.join(out, "results.json"), "w") as f:

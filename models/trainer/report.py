@@ -39,12 +39,14 @@ def write(out, res):
     w = L.append
 
     w(f"# {name}: purchase-intent model report\n")
-    w(f"Written by `python -m models.trainer train` ({res.get('command') or ''}). Every figure is on test users, who were "
-      "never used for any choice; numbers come from `results.json`.\n")
+    w(f"Written by `python -m models.trainer train` ({res.get('command') or ''}). Every figure is on test users; no seed's "
+      "test users were used for that seed's choices (choices made on the mean over seeds, the best baseline and the model "
+      "size, do see validation users of one seed that are test users of another). Numbers come from `results.json`.\n")
     w("## Verdict\n")
     w(f"**{v['sentence'][0].upper() + v['sentence'][1:]}.** Mean over seeds {', '.join(map(str, seeds))} of the paired "
       f"difference in online ROC-AUC, LSTM - {NAMES.get(v['baseline'], v['baseline'])}: {v['mean_diff']:+.4f}, 95% CI "
-      f"[{v['ci_mean'][0]:+.4f}, {v['ci_mean'][1]:+.4f}] (beats: interval above 0; loses: below 0; matches otherwise). "
+      f"[{v['ci_mean'][0]:+.4f}, {v['ci_mean'][1]:+.4f}] (beats: interval above 0; loses: below 0; matches otherwise, which "
+      "means no difference was found, not that the two are shown equal). "
       "The best baseline is the one with the highest mean validation online AUC.\n")
     if not shipped:
         w(f"**Not shipped:** seed {seeds[0]}'s LSTM learned nothing usable ({res['unusable'][str(seeds[0])]}). No `{name}.json` / `.bin` / `.onnx` "
@@ -117,11 +119,22 @@ def write(out, res):
       "validation), LightGBM on the kind counts alone plus the same two kinds (the same trees; does the order add to the "
       "counts?), a dense network on the transformed aggregates (the same early-stopping loop as the LSTM). Each is "
       "calibrated by non-decreasing Platt scaling on validation; the ranking figures use its raw score.")
-    w("- Figures: online ROC-AUC over every prefix; PR-AUC (average precision); session AUC (last prefix of each session); "
-      "AUC by prefix length; F1 / precision / recall / accuracy at the validation threshold (p >= threshold); Brier; ECE "
-      "(10 equal-width bins). `shopper-intent eval` implements the same definitions.")
-    w(f"- 95% CIs: {res['bootstrap']['resamples']} resamples of test users with replacement; for the mean over seeds, replicate b "
-      "is the mean of each seed's replicate b. Paired differences resample the same users for both models.\n")
+    w("- Figures: online ROC-AUC over every prefix; PR-AUC (average precision); session AUC (the last prefix of each session: "
+      "for a buying session the one just before the purchase, a moment known only in hindsight); AUC by prefix length (no "
+      "interval; the last buckets rest on few buying sessions); F1 / precision / recall / accuracy at the validation "
+      "threshold (p >= threshold); Brier; ECE (10 equal-width bins: it says little when the scores crowd into the lowest "
+      "bins). Non-decreasing Platt scaling can flatten a weak baseline to a constant (slope 0): its threshold figures, Brier "
+      "and ECE are then a constant's, its ranking figures its raw score's. `shopper-intent eval` implements the same "
+      "definitions.")
+    joint = "shared by the seeds" in str(res["bootstrap"].get("unit", ""))
+    w(f"- 95% CIs: {res['bootstrap']['resamples']} resamples " + (
+      "of the log's users with replacement, one per replicate and shared by the seeds (the seeds' test sets overlap: a user "
+      "has the same count wherever it is a test user); each seed weighs its test users by their counts" if joint else
+      "of test users with replacement, each seed's independently (an earlier protocol: the seeds' overlapping test sets "
+      "make its intervals for the mean too narrow)") + "; for the mean over seeds, replicate b is the mean of each seed's "
+      "replicate b. Paired differences resample the same users for both models. Each interval is 95% on its own: with "
+      "several baselines compared, one may fall outside by chance. Seeds share one log of users, so the interval of the mean "
+      "leaves out how much another log would move the figures.\n")
 
     w(f"## Results (test users, mean over seeds {', '.join(map(str, seeds))}, 95% CI)\n")
     w("| model | online ROC-AUC | PR-AUC | session AUC | F1 | precision | recall | accuracy | Brier | ECE | validation AUC |")
