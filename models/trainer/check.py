@@ -56,8 +56,9 @@ def check_intent(path, fail):
         fail(f"{path}: {len(man['sequence_features'])} sequence features, model.inputs {F}")
     if not 0 < man["threshold"] < 1:
         fail(f"{path}: threshold {man['threshold']} outside (0, 1)")
-    trained_in = man["metrics"].get("data", {}).get("utc_offset_min")
-    if man.get("utc_offset_min") != trained_in:
+    # The engine reads the hours at the manifest's offset (UTC when absent): training's, if known.
+    trained_in = (man["metrics"].get("data") or {}).get("utc_offset_min")
+    if trained_in is not None and man.get("utc_offset_min", 0) != trained_in:
         fail(f"{path}: utc_offset_min {man.get('utc_offset_min')}, but the features were computed at {trained_in} (metrics.data): "
              "the browser would read the hours in another time zone than training did")
     seg = man["segments"]
