@@ -98,8 +98,11 @@ function checkModel(args) {
     : ' (make train writes OUT/NAME.json and .bin)'));
 }
 
-/** What /models/ serves: manifests, weights and ONNX files. */
-const MODEL_FILE = /\.(json|bin|onnx)$/;
+/**
+ * What /models/ serves: manifests, weights and ONNX files, and for the benchmark's site its
+ * feature rows and onnxruntime-web's module and wasm.
+ */
+const MODEL_FILE = /\.(json|bin|onnx|f32|mjs|wasm)$/;
 /** The Host headers answered. */
 const LOCAL_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
 
