@@ -223,3 +223,18 @@ export function isPackageRequest(r) {
   if (r.path === '/pkg/shopper_intent_wasm.js') return r.search === '' || /^\?instance=\d+$/.test(r.search);
   return (r.path === '/pkg/shopper_intent_wasm_bg.wasm' || r.path === '/pkg/shopper_intent_wasm_simd.wasm') && r.search === '';
 }
+
+/**
+ * The console errors and warnings of `page`, less the one WebKitGTK fault the widget is built to
+ * survive: JavaScriptCore's wasm trap "Out of bounds memory access" (intermittent, in runs of the
+ * whole suite only, never in Chromium or Firefox; web/package/README.md, "Known and not
+ * understood"), after which the widget re-creates its engine. Each one left out is printed, so
+ * that it stays visible in the test output.
+ */
+export function consoleProblems(page) {
+  const all = page.consoleMessages.filter((m) => m.type === 'error' || m.type === 'warning');
+  if (BROWSER !== 'webkit') return all;
+  const trap = (m) => m.type === 'error' && /^\[shopper-intent\] the engine failed \(Out of bounds memory access/.test(m.text);
+  for (const m of all.filter(trap)) console.error(`# WebKit trap, survived by the widget: ${m.text.slice(0, 240)}`);
+  return all.filter((m) => !trap(m));
+}

@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CSP, MODELS, PACKAGE_MODULE, WEB, isPackageRequest, recordRequests, setup } from './helpers.mjs';
+import { CSP, MODELS, PACKAGE_MODULE, WEB, consoleProblems, isPackageRequest, recordRequests, setup } from './helpers.mjs';
 
 const README = join(WEB, 'package', 'README.md');
 const requireWeb = createRequire(join(WEB, 'package.json'));
@@ -118,8 +118,7 @@ function onlyOwnRequests(requests, served) {
 
 /** No console error or warning at all on the page (the package's, the SDKs', the block's). */
 function quiet(page) {
-  const problems = page.consoleMessages.filter((m) => m.type === 'error' || m.type === 'warning');
-  assert.deepEqual(problems, [], 'no console errors or warnings');
+  assert.deepEqual(consoleProblems(page), [], 'no console errors or warnings');
 }
 
 const waitFor = (page, fn, arg) => page.waitForFunction(fn, arg, { timeout: 10_000 });

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CSP, REPO, setup } from './helpers.mjs';
+import { CSP, REPO, consoleProblems, setup } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -42,8 +42,7 @@ test('the README example runs in the browser', { timeout: 60_000 }, async (t) =>
   await page.waitForFunction(() => window.__readmeDone === true || window.__readmeFailed, null, { timeout: 30_000 }).catch(() => {});
   assert.deepEqual(page.pageErrors, [], `${file}: the example threw`);
   assert.equal(await page.evaluate(() => window.__readmeDone), true, `${file}: the example ran to its end`);
-  const problems = page.consoleMessages.filter((m) => m.type === 'error' || m.type === 'warning');
-  assert.deepEqual(problems, [], 'no console errors or warnings');
+  assert.deepEqual(consoleProblems(page), [], 'no console errors or warnings');
   const attr = await page.evaluate(() => document.documentElement.getAttribute('data-shopper-intent-segment'));
   assert.ok(['low', 'medium', 'high'].includes(attr), 'the widget is running on the page');
   await context.close();
