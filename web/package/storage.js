@@ -236,6 +236,8 @@ export class StateStore {
    */
   forgotten(nowMs, text = this.peekText()) {
     if (typeof text !== 'string') return null;
+    // Called before every save: a saved state (whose base64 holds no quote) is not parsed whole.
+    if (!text.includes('"forgotten"')) return null;
     try {
       const w = parseWrapper(text, nowMs, this._retentionMs);
       return Number.isFinite(w.forgotten) ? w : null;
