@@ -13,7 +13,9 @@ use shopper_intent::{Event, EventKind, SequenceModel, WindowConfig};
 
 use crate::dataset::{samples_of, Counts, Samples, Users};
 use crate::logs::Log;
-use crate::metrics::{at_threshold, auc, average_precision, bootstrap, brier, ece, AtThreshold, Estimate};
+use crate::metrics::{
+    at_threshold, auc, average_precision, bootstrap, brier, ece, interval, joint_resamples, AtThreshold, Estimate, UserSet,
+};
 
 /// Rows per batch when scoring offline.
 pub const BATCH: usize = 256;
@@ -26,6 +28,8 @@ pub struct Scored {
     pub samples: Samples,
     /// Sample indices per user.
     pub users: Vec<Vec<usize>>,
+    /// Each of those users' index in the log.
+    pub user_index: Vec<usize>,
 }
 
 impl Scored {
@@ -68,7 +72,8 @@ pub fn score_users(log: &Log, users: Users, model: &SequenceModel, utc_offset_mi
     }
     let mut users: Vec<(i64, Vec<usize>)> = per_user.into_iter().collect();
     users.sort_by_key(|(u, _)| *u);
-    Ok(Scored { score, samples, users: users.into_iter().map(|(_, v)| v).collect() })
+    let user_index = users.iter().map(|&(u, _)| u as usize).collect();
+    Ok(Scored { score, samples, users: users.into_iter().map(|(_, v)| v).collect(), user_index })
 }
 
 /// The rule baselines for models of `kinds`: name and score per sample.
@@ -199,6 +204,95 @@ pub struct Run {
     pub bootstrap: usize,
     /// The model first, then the baselines.
     pub figures: Vec<Figures>,
+}
+
+/// A scorer other than the model: its name and a score per sample.
+pub type Scorer<'a> = (&'a str, Vec<f32>);
+
+/// The seed of the bootstrap shared by several seeds' users (the trainer's is 1000 too; the
+/// generators differ, so the intervals agree closely, not exactly).
+pub const JOINT_BOOTSTRAP_SEED: u64 = 1000;
+
+/// The mean over seeds of one scorer's online AUC.
+#[derive(Debug, Serialize)]
+pub struct MeanAuc {
+    /// The scorer.
+    pub name: String,
+    /// The mean over seeds, with the interval of the shared user bootstrap.
+    pub online_auc: Estimate,
+    /// The standard deviation over seeds.
+    pub sd: f64,
+}
+
+/// The means over seeds (what `--json` writes beside the runs).
+#[derive(Debug, Serialize)]
+pub struct Mean {
+    /// The seeds.
+    pub seeds: Vec<u64>,
+    /// Bootstrap replicates.
+    pub bootstrap: usize,
+    /// The model first, then the other scorers.
+    pub scorers: Vec<MeanAuc>,
+    /// The mean over seeds of the model's online AUC minus each other scorer's.
+    pub paired: Vec<(String, Estimate)>,
+}
+
+/// The mean over seeds of each scorer's online AUC and of the model's paired differences, each
+/// seed's scorers on that seed's users (`seeds[k]`: the model's scores and context, then the
+/// other scorers, the same names in the same order for every seed). The log's `universe` users
+/// are resampled once per replicate for all seeds ([`joint_resamples`]): the seeds' user sets
+/// overlap, and resampling them apart would make the interval of the mean too narrow.
+pub fn mean_over_seeds(universe: usize, seeds: &[(u64, &Scored, &[Scorer<'_>])], reps: usize) -> Result<Mean> {
+    let Some((_, _, first)) = seeds.first() else { bail!("no seed to average over") };
+    let names: Vec<&str> = std::iter::once("model").chain(first.iter().map(|(n, _)| *n)).collect();
+    for (seed, _, others) in seeds {
+        if others.len() + 1 != names.len() || others.iter().zip(&names[1..]).any(|((n, _), m)| n != m) {
+            bail!("seed {seed} has other scorers than seed {}", seeds[0].0);
+        }
+    }
+    let scorer = |k: usize, j: usize| -> &[f32] {
+        if j == 0 {
+            &seeds[k].1.score
+        } else {
+            &seeds[k].2[j - 1].1
+        }
+    };
+    let auc_of = |k: usize, j: usize, idx: Option<&[usize]>| {
+        let labels = &seeds[k].1.samples.label;
+        match idx {
+            Some(idx) => auc(&pick(scorer(k, j), idx), &pick(labels, idx)),
+            None => auc(scorer(k, j), labels),
+        }
+        .unwrap_or(f64::NAN)
+    };
+    let n = seeds.len() as f64;
+    // Per scorer, the mean over seeds of its AUC on the given samples (NaN when a seed has none).
+    let means = |idx: Option<&[Vec<usize>]>| -> Vec<f64> {
+        (0..names.len()).map(|j| (0..seeds.len()).map(|k| auc_of(k, j, idx.map(|i| i[k].as_slice()))).sum::<f64>() / n).collect()
+    };
+    let full = means(None);
+    let mut replicates: Vec<Vec<f64>> = vec![Vec::with_capacity(reps); names.len()];
+    let sets: Vec<UserSet<'_>> = seeds.iter().map(|(_, s, _)| UserSet { users: &s.user_index, samples: &s.users }).collect();
+    joint_resamples(universe, &sets, reps, JOINT_BOOTSTRAP_SEED, |drawn| {
+        for (j, v) in means(Some(drawn)).into_iter().enumerate() {
+            replicates[j].push(v);
+        }
+    });
+    let scorers = names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let per_seed: Vec<f64> = (0..seeds.len()).map(|k| auc_of(k, j, None)).collect();
+            MeanAuc { name: name.to_string(), online_auc: interval(replicates[j].clone(), full[j]), sd: mean_sd(&per_seed).1 }
+        })
+        .collect();
+    let paired = (1..names.len())
+        .map(|j| {
+            let diffs = replicates[0].iter().zip(&replicates[j]).map(|(m, o)| m - o).collect();
+            (names[j].to_string(), interval(diffs, full[0] - full[j]))
+        })
+        .collect();
+    Ok(Mean { seeds: seeds.iter().map(|(s, _, _)| *s).collect(), bootstrap: reps, scorers, paired })
 }
 
 /// The mean and the sample standard deviation of `values`.

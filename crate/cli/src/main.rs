@@ -168,7 +168,8 @@ enum Command {
         /// Bootstrap replicates.
         #[arg(long, default_value_t = 1000)]
         bootstrap: usize,
-        /// Also write the figures as JSON here.
+        /// Also write the figures as JSON here: one seed's, or with several seeds `{"runs": [...],
+        /// "mean": {...}}` (the means over seeds with their intervals).
         #[arg(long)]
         json: Option<PathBuf>,
     },
@@ -480,6 +481,7 @@ fn eval_seeds(
     let log = input.read()?;
     let mut utc = None;
     let mut runs = Vec::new();
+    let mut scored_runs = Vec::new();
     for &seed in seeds {
         let users = Users::parse(split, seed)?;
         let (m, _) = model_files::load(&path(model, seed))?;
@@ -507,12 +509,23 @@ fn eval_seeds(
         report::eval(&users.name(), &scored, &figures, reps);
         println!();
         runs.push(eval::Run { seed, split: split.to_string(), counts: scored.counts().clone(), bootstrap: reps, figures });
+        if seeds.len() > 1 {
+            scored_runs.push((seed, scored, others));
+        }
     }
-    if seeds.len() > 1 {
-        report::eval_mean(&runs);
-    }
+    let mean = if seeds.len() > 1 {
+        let by_seed: Vec<_> = scored_runs.iter().map(|(seed, s, o)| (*seed, s, o.as_slice())).collect();
+        let mean = eval::mean_over_seeds(log.users.len(), &by_seed, reps)?;
+        report::eval_mean(&mean);
+        Some(mean)
+    } else {
+        None
+    };
     if let Some(path) = json_out {
-        let v = if runs.len() == 1 { serde_json::to_value(runs.remove(0))? } else { serde_json::to_value(&runs)? };
+        let v = match mean {
+            None => serde_json::to_value(runs.remove(0))?,
+            Some(mean) => serde_json::json!({ "runs": runs, "mean": mean }),
+        };
         std::fs::write(path, serde_json::to_string_pretty(&v)?).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())

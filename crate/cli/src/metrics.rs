@@ -196,9 +196,50 @@ pub fn bootstrap(groups: &[Vec<usize>], reps: usize, seed: u64, full: f64, mut m
             values.push(v);
         }
     }
-    values.sort_by(f64::total_cmp);
-    let q = |f: f64| values.get(((values.len() as f64 - 1.0) * f).round() as usize).copied().unwrap_or(f64::NAN);
+    interval(values, full)
+}
+
+/// `full` with the 2.5th and 97.5th percentiles (nearest rank) of the finite `replicates`.
+pub fn interval(mut replicates: Vec<f64>, full: f64) -> Estimate {
+    replicates.retain(|v| v.is_finite());
+    replicates.sort_by(f64::total_cmp);
+    let q = |f: f64| replicates.get(((replicates.len() as f64 - 1.0) * f).round() as usize).copied().unwrap_or(f64::NAN);
     Estimate { value: full, lo: q(0.025), hi: q(0.975) }
+}
+
+/// One set of users resampled by [`joint_resamples`]: each user's index in the log (below the
+/// universe) with that user's sample indices.
+pub struct UserSet<'a> {
+    /// The log index of each user of the set.
+    pub users: &'a [usize],
+    /// `samples[k]`: the sample indices of `users[k]`.
+    pub samples: &'a [Vec<usize>],
+}
+
+/// Resamples the log's `universe` users with replacement, `reps` times, and calls `each` with the
+/// samples drawn for every set: a user drawn n times brings its samples n times into each set
+/// that holds it. The draws are shared by the sets, so sets whose users overlap (the test users
+/// of several seeds) are resampled together, as their users are, and an interval of a mean over
+/// the sets is as wide as that overlap makes it.
+pub fn joint_resamples(universe: usize, sets: &[UserSet<'_>], reps: usize, seed: u64, mut each: impl FnMut(&[Vec<usize>])) {
+    let mut rng = SplitMix::new(seed);
+    let mut counts = vec![0u32; universe];
+    let mut drawn: Vec<Vec<usize>> = vec![Vec::new(); sets.len()];
+    for _ in 0..reps {
+        counts.fill(0);
+        for _ in 0..universe {
+            counts[rng.below(universe)] += 1;
+        }
+        for (set, idx) in sets.iter().zip(&mut drawn) {
+            idx.clear();
+            for (&u, samples) in set.users.iter().zip(set.samples) {
+                for _ in 0..counts[u] {
+                    idx.extend_from_slice(samples);
+                }
+            }
+        }
+        each(&drawn);
+    }
 }
 
 #[cfg(test)]
@@ -238,6 +279,37 @@ mod tests {
         assert_eq!(quantiles(&[4.0, 1.0, 3.0, 2.0, 5.0]), [2.0, 3.0, 4.0]);
         assert_eq!(quantiles(&[1.0, 2.0]), [1.25, 1.5, 1.75]);
         assert!(quantiles(&[]).iter().all(|q| q.is_nan()));
+    }
+
+    #[test]
+    fn joint_resamples_draw_each_user_once_for_every_set_that_holds_it() {
+        // Two sets over a log of 6 users; users 2 and 3 are in both.
+        let (a_users, a_samples) = ([0, 2, 3], vec![vec![0], vec![1, 2], vec![3]]);
+        let (b_users, b_samples) = ([2, 3, 5], vec![vec![10], vec![11], vec![12, 13]]);
+        let sets = [UserSet { users: &a_users, samples: &a_samples }, UserSet { users: &b_users, samples: &b_samples }];
+        let (mut reps, mut drawn_users) = (0, 0usize);
+        joint_resamples(6, &sets, 500, 7, |drawn| {
+            reps += 1;
+            let count = |idx: &[usize], sample: usize| idx.iter().filter(|&&i| i == sample).count();
+            // User 2 is samples 1 and 2 in the first set and sample 10 in the second: one count.
+            assert_eq!(count(&drawn[0], 1), count(&drawn[1], 10));
+            assert_eq!(count(&drawn[0], 2), count(&drawn[1], 10));
+            assert_eq!(count(&drawn[0], 3), count(&drawn[1], 11));
+            // A user's samples come together.
+            assert_eq!(count(&drawn[1], 12), count(&drawn[1], 13));
+            drawn_users += count(&drawn[0], 0) + count(&drawn[0], 3) + count(&drawn[0], 1) + count(&drawn[1], 12);
+        });
+        assert_eq!(reps, 500);
+        // Each of the 4 users counted is drawn once per replicate on average (6 draws of 6 users).
+        let mean = drawn_users as f64 / 500.0;
+        assert!((mean - 4.0).abs() < 0.4, "{mean}");
+    }
+
+    #[test]
+    fn interval_ignores_undefined_replicates() {
+        let e = interval(vec![f64::NAN, 3.0, 1.0, 2.0, f64::INFINITY], 2.0);
+        assert_eq!((e.value, e.lo, e.hi), (2.0, 1.0, 3.0));
+        assert!(interval(vec![f64::NAN], 0.5).lo.is_nan());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::dataset::Split;
-use crate::eval::{mean_sd, Figures, Run, Scored, PREFIX_BUCKETS};
+use crate::eval::{Figures, Mean, Scored, PREFIX_BUCKETS};
 use crate::featurize::{Featurized, Options};
 use crate::logs::Log;
 use crate::reach::{Plan, Reach};
@@ -109,14 +109,18 @@ pub fn eval(users: &str, scored: &Scored, figs: &[Figures], reps: usize) {
     }
 }
 
-/// The mean over seeds of each scorer's online AUC.
-pub fn eval_mean(runs: &[Run]) {
-    let seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
-    println!("mean over seeds {seeds:?} (sd over seeds):");
-    for (i, f) in runs[0].figures.iter().enumerate() {
-        let values: Vec<f64> = runs.iter().map(|r| r.figures[i].online_auc.value).collect();
-        let (mean, sd) = mean_sd(&values);
-        println!("  {:18} online AUC {mean:.4} ({sd:.4})", f.name);
+/// The means over seeds: each scorer's online AUC and the model's paired differences.
+pub fn eval_mean(m: &Mean) {
+    println!(
+        "mean over seeds {:?} (95% interval: the log's users resampled together for all seeds, {} replicates; sd over seeds):",
+        m.seeds, m.bootstrap
+    );
+    for s in &m.scorers {
+        let e = &s.online_auc;
+        println!("  {:18} online AUC {:.4} [{:.4}, {:.4}] (sd {:.4})", s.name, e.value, e.lo, e.hi, s.sd);
+    }
+    for (name, d) in &m.paired {
+        println!("  model - {name:16} online AUC {:+.4} [{:+.4}, {:+.4}]", d.value, d.lo, d.hi);
     }
 }
 

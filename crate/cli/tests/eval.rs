@@ -95,9 +95,32 @@ fn eval_over_several_seeds_takes_one_model_per_seed() {
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("mean over seeds [0, 1]"), "{stdout}");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    let runs = v.as_array().unwrap();
+    let runs = v["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[1]["seed"], 1);
     // Different seeds test different users.
     assert_ne!(runs[0]["counts"]["samples"], runs[1]["counts"]["samples"]);
+    // The mean over seeds is the mean of the runs' figures, inside its own interval.
+    let mean = &v["mean"];
+    assert_eq!(mean["seeds"], serde_json::json!([0, 1]));
+    let scorers = mean["scorers"].as_array().unwrap();
+    assert_eq!(scorers.len(), runs[0]["figures"].as_array().unwrap().len());
+    for (j, s) in scorers.iter().enumerate() {
+        let per_seed: Vec<f64> = runs.iter().map(|r| r["figures"][j]["online_auc"]["value"].as_f64().unwrap()).collect();
+        let (value, lo, hi) = (s["online_auc"]["value"].as_f64().unwrap(), s["online_auc"]["lo"].as_f64(), s["online_auc"]["hi"].as_f64());
+        assert_eq!(s["name"], runs[0]["figures"][j]["name"]);
+        assert!((value - (per_seed[0] + per_seed[1]) / 2.0).abs() < 1e-12, "{s}");
+        let (lo, hi) = (lo.unwrap(), hi.unwrap());
+        assert!(lo <= value + 1e-9 && value <= hi + 1e-9, "{s}");
+        // Only a constant scorer (the prior) has no spread: its AUC is one half in every replicate.
+        assert!(lo < hi || (s["name"] == "prior" && value == 0.5), "{s}");
+    }
+    let paired = mean["paired"].as_array().unwrap();
+    assert_eq!(paired.len(), scorers.len() - 1);
+    let model = scorers[0]["online_auc"]["value"].as_f64().unwrap();
+    for (j, p) in paired.iter().enumerate() {
+        assert_eq!(p[0], scorers[j + 1]["name"]);
+        let d = p[1]["value"].as_f64().unwrap();
+        assert!((d - (model - scorers[j + 1]["online_auc"]["value"].as_f64().unwrap())).abs() < 1e-12, "{p}");
+    }
 }
