@@ -303,7 +303,7 @@ pub fn check_price(price: f64) -> Result<(), Error> {
     if price.is_finite() && (0.0..=MAX_PRICE).contains(&price) {
         Ok(())
     } else {
-        Err(Error::InvalidField { field: "price", reason: format!("must be a finite number from 0 to {MAX_PRICE}, got {price}") })
+        Err(Error::InvalidField { field: "price", reason: format!("must be a finite number from 0 to {MAX_PRICE}, got {}", shown(price)) })
     }
 }
 
@@ -312,7 +312,17 @@ pub fn check_quantity(q: f64) -> Result<u32, Error> {
     if q.is_finite() && q >= 0.0 && q.fract() == 0.0 && q <= f64::from(MAX_QUANTITY) {
         Ok(q as u32)
     } else {
-        Err(Error::InvalidField { field: "quantity", reason: format!("must be a whole number from 0 to {MAX_QUANTITY}, got {q}") })
+        Err(Error::InvalidField { field: "quantity", reason: format!("must be a whole number from 0 to {MAX_QUANTITY}, got {}", shown(q)) })
+    }
+}
+
+/// A number as an error message shows it: in scientific notation past 15 digits, where `{}`
+/// would write out all 309 digits of `1e308`.
+pub fn shown(x: f64) -> String {
+    if x.is_finite() && (x.abs() >= 1e15 || (x != 0.0 && x.abs() < 1e-6)) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 
@@ -378,6 +388,19 @@ mod tests {
         let mut e = ok;
         e.quantity = Some(MAX_QUANTITY + 1);
         assert!(matches!(e.validate(), Err(Error::InvalidField { field: "quantity", .. })));
+    }
+
+    #[test]
+    fn errors_show_absurd_numbers_briefly() {
+        let e = check_price(1e308).unwrap_err().to_string();
+        assert!(e.contains("got 1e308") && e.len() < 120, "{e}");
+        let e = check_quantity(-1e300).unwrap_err().to_string();
+        assert!(e.contains("got -1e300") && e.len() < 120, "{e}");
+        assert_eq!(
+            (shown(2e9), shown(0.5), shown(-1.0), shown(0.0), shown(f64::NAN)),
+            ("2000000000".into(), "0.5".into(), "-1".into(), "0".into(), "NaN".into())
+        );
+        assert_eq!(shown(1e-9), "1e-9");
     }
 
     #[test]
