@@ -235,6 +235,7 @@ export function consoleProblems(page) {
   const all = page.consoleMessages.filter((m) => m.type === 'error' || m.type === 'warning');
   if (BROWSER !== 'webkit') return all;
   const trap = (m) => m.type === 'error' && /^\[shopper-intent\] the engine failed \(Out of bounds memory access/.test(m.text);
-  for (const m of all.filter(trap)) console.error(`# WebKit trap, survived by the widget: ${m.text.slice(0, 240)}`);
+  const where = process.env.SHOPPER_INTENT_WEBKIT_LOG ? ` (JavaScriptCore's log of wasm memories: ${process.env.SHOPPER_INTENT_WEBKIT_LOG})` : '';
+  for (const m of all.filter(trap)) console.error(`# WebKit trap, survived by the widget${where}: ${m.text.slice(0, 240)}`);
   return all.filter((m) => !trap(m));
 }

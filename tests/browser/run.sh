@@ -62,6 +62,10 @@ esac
 case " $BROWSERS " in *" webkit "*)
   mapfile -t in_browser < <(grep -l 'await setup(' tests/browser/*.test.mjs)
   echo "run.sh: the ${#in_browser[@]} files that open a browser, in WebKit" >&2
+  # The browser's stderr with JavaScriptCore's log of wasm memories, for the intermittent trap
+  # (tests/browser/webkit.mjs, WEBKIT_LOG).
+  export SHOPPER_INTENT_WEBKIT_LOG="${SHOPPER_INTENT_WEBKIT_LOG:-$PWD/build/webkit-stderr.log}"
+  mkdir -p "$(dirname "$SHOPPER_INTENT_WEBKIT_LOG")" && : > "$SHOPPER_INTENT_WEBKIT_LOG"
   SHOPPER_INTENT_BROWSER=webkit xvfb-run -a node --test "$@" "${in_browser[@]}" || status=$?
 esac
 exit "$status"

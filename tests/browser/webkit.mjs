@@ -23,6 +23,7 @@
 //   rethrows a page's exception as an Error with its message.
 
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createServer, request as httpRequest, Agent } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { gunzipSync, brotliDecompressSync, inflateSync } from 'node:zlib';
@@ -30,6 +31,14 @@ import { urlMatcher } from './firefox.mjs';
 
 export const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER || '/usr/bin/WebKitWebDriver';
 export const MINIBROWSER = process.env.WEBKIT_BROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+/**
+ * With a path here, the driver's stderr (the browser's and its web processes' with it) is appended
+ * to that file, with JavaScriptCore's log of wasm memories on (`JSC_logWasmMemory`: each memory,
+ * fast or bounds-checked, and each grow), so that a run where the intermittent wasm trap shows
+ * (helpers.mjs, `consoleProblems`) leaves what the engine did with the memories before it.
+ * run.sh sets it to build/webkit-stderr.log.
+ */
+export const WEBKIT_LOG = process.env.SHOPPER_INTENT_WEBKIT_LOG || '';
 
 const freePort = () => new Promise((resolve, reject) => {
   const s = createNetServer();
@@ -265,9 +274,21 @@ async function startFront(target) {
 async function startDriver() {
   if (!process.env.DISPLAY) throw new Error('webkit.mjs: WebKitGTK needs a display; run under xvfb-run (run.sh does)');
   const port = await freePort();
-  const child = spawn(WEBKIT_DRIVER, [`--port=${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const env = WEBKIT_LOG ? { ...process.env, JSC_logWasmMemory: '1' } : process.env;
+  const child = spawn(WEBKIT_DRIVER, [`--port=${port}`], { stdio: ['ignore', 'ignore', 'pipe'], env });
   let err = '';
-  child.stderr.on('data', (d) => { err += d; });
+  const log = (text) => {
+    try {
+      appendFileSync(WEBKIT_LOG, text);
+    } catch {
+      // A log that cannot be written takes nothing from the run.
+    }
+  };
+  if (WEBKIT_LOG) log(`\n== ${new Date().toISOString()} ${process.argv[1] ?? ''}: WebKitWebDriver started\n`);
+  child.stderr.on('data', (d) => {
+    if (err.length < 65_536) err += d;
+    if (WEBKIT_LOG) log(d);
+  });
   const base = `http://127.0.0.1:${port}`;
   const command = async (method, path, body) => {
     const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
