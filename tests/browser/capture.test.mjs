@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PKG, WEB } from './helpers.mjs';
+import { PKG, REPO, WEB } from './helpers.mjs';
 
 const { fromDataLayer, fromShopifyPixel, fromSegment, attachDataLayer, EVENT_TYPES } = await import(pathToFileURL(join(WEB, 'package', 'capture.js')));
 
@@ -39,6 +39,17 @@ test('GA4 dataLayer objects', () => {
   for (const x of [null, undefined, 'view_item', 1, {}, { ecommerce: null }, { event: 'gtm.js' }, { event: 'gtm.dom' }, { event: '' }, { event: 42 },
     { event: 'shopper_intent_segment', shopper_intent_segment: 'high' }, { event: 'shopper_intent_exposure' }, { event: 'shopper_intent_conversion' }]) {
     assert.equal(fromDataLayer(x, T), null, JSON.stringify(x));
+  }
+});
+
+test('GA4 pushes read as the CLI reads the same events in GA4\'s BigQuery export (train = serve)', () => {
+  // The same cases crate/cli/tests/ga4.rs holds the CLI's GA4 reader to.
+  const { cases } = JSON.parse(readFileSync(join(REPO, 'crate', 'cli', 'tests', 'fixtures', 'ga4-parity.json'), 'utf8'));
+  assert.ok(cases.length >= 5);
+  for (const { name, push, event } of cases) {
+    const want = { ts: T };
+    for (const [k, v] of Object.entries(event)) if (v !== null) want[k] = v;
+    assert.deepEqual(fromDataLayer(push, T), want, name);
   }
 });
 

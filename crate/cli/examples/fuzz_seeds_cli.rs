@@ -1,4 +1,4 @@
-//! Writes the seed corpora of the log-reader fuzz targets (`crate/fuzz/corpus/{jsonl,taobao,
+//! Writes the seed corpora of the log-reader fuzz targets (`crate/fuzz/corpus/{jsonl,ga4,taobao,
 //! sniffed,event_json}/`) from the project's own fixture and lines written here (the shared
 //! data sets are not copied into the repository; `make fuzz` adds samples of them at run time).
 //!
@@ -40,6 +40,17 @@ not json at all"#
     for (i, t) in taobao.iter().enumerate() {
         write(out, "taobao", &format!("log-{i}.csv"), t);
         write(out, "sniffed", &format!("taobao-{i}"), t);
+    }
+    let ga4 = [
+        include_str!("../tests/fixtures/ga4-export.jsonl").to_string(),
+        r#"{"event_name": "add_to_cart", "event_timestamp": 1700000000000000, "user_pseudo_id": 12.5, "event_params": [{"key": "ga_session_id", "value": {"int_value": 17, "string_value": null}}], "items": [{"item_id": 7, "price": "9.5", "quantity": "2"}, {"quantity": 1.6}, 3]}
+{"event_name": "session_start", "event_timestamp": "1700000000000001", "user_pseudo_id": "1.2"}
+{"event_name": "purchase", "event_timestamp": "-5", "user_id": "c-1", "items": {"item_id": "x"}}"#
+            .to_string(),
+    ];
+    for (i, t) in ga4.iter().enumerate() {
+        write(out, "ga4", &format!("export-{i}.jsonl"), t);
+        write(out, "sniffed", &format!("ga4-{i}"), t);
     }
     write(out, "sniffed", "rees46", "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n2019-10-01 00:00:00 UTC,view,1,2,,b,3.5,4,s\n");
     println!("seed corpora written to {}", out.display());

@@ -31,6 +31,11 @@ pub fn jsonl(data: &[u8]) {
     read(data, Some(Format::Jsonl));
 }
 
+/// Arbitrary bytes as GA4's BigQuery export (JSONL rows).
+pub fn ga4(data: &[u8]) {
+    read(data, Some(Format::Ga4));
+}
+
 /// Arbitrary bytes as a Taobao CSV.
 pub fn taobao(data: &[u8]) {
     read(data, Some(Format::Taobao));

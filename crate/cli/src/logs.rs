@@ -1,4 +1,5 @@
-//! Reading event logs: the Taobao UserBehavior CSV and the generic JSONL format.
+//! Reading event logs: the Taobao UserBehavior CSV, the generic JSONL format, and GA4's BigQuery
+//! export as newline-delimited JSON.
 //!
 //! Generic JSONL, one event per line:
 //! `{"user": "u1", "ts": 1700000000000, "type": "view_item", "item": "sku-1", "category": "shoes", "price": 59.0, "quantity": 1, "session": "s-9"}`
@@ -9,7 +10,19 @@
 //! values are checked by the engine's own validation ([`shopper_intent::event`]); this module only
 //! reads shapes.
 //!
-//! A file that is neither format, or where most lines are malformed, is an error that says what
+//! GA4's BigQuery export (the `events_*` tables, one row per line, as `bq extract
+//! --destination_format NEWLINE_DELIMITED_JSON` or the console's JSONL export write them): the
+//! user is `user_pseudo_id` (the browser, as the widget's state is), else `user_id`; `ts` is
+//! `event_timestamp` (microseconds) in milliseconds; `type` is `event_name`; the session is the
+//! `ga_session_id` event parameter; item, category, price and quantity are read from `items` as
+//! the page reads a `dataLayer` push's `ecommerce.items` (`web/package/capture.js`,
+//! `fromGa4Items`: the first item names the event, the quantities of all are summed, a value
+//! beyond the engine's limits is dropped and the event kept), so that a model trained on the
+//! export reads what the widget reads on the page. GA4's automatic events ([`GA4_AUTOMATIC`]) are
+//! left out: they reach GA4 without passing through the page's `dataLayer`, so the widget never
+//! sees them.
+//!
+//! A file that is none of these formats, or where most lines are malformed, is an error that says what
 //! was found, never an empty result.
 
 use std::collections::HashMap;
@@ -17,7 +30,7 @@ use std::io::BufRead;
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
-use shopper_intent::event::{check_quantity, check_ts};
+use shopper_intent::event::{check_quantity, check_ts, MAX_ID_BYTES, MAX_PRICE, MAX_QUANTITY};
 use shopper_intent::mapping::{kind_from, Vocabulary};
 use shopper_intent::{Event, Kind};
 
@@ -36,6 +49,46 @@ pub enum Format {
     Taobao,
     /// The generic JSONL format.
     Jsonl,
+    /// GA4's BigQuery export (`events_*` rows) as newline-delimited JSON.
+    Ga4,
+}
+
+/// GA4's automatic events, and enhanced measurement's: Google's tag (or the Firebase SDK) sends
+/// them by itself, so they are in GA4's export but never pass through the page's `dataLayer`, and
+/// the widget never sees them. A model trained on them would wait on the page for events that do
+/// not come; the GA4 reader leaves them out (`AUTOMATIC_EVENT` in `score`). The lists: GA4's help,
+/// "Automatically collected events" (support.google.com/analytics/answer/9234069) and "Enhanced
+/// measurement events" (answer/9216061).
+pub const GA4_AUTOMATIC: [&str; 23] = [
+    "first_visit",
+    "session_start",
+    "user_engagement",
+    "page_view",
+    "scroll",
+    "click",
+    "view_search_results",
+    "video_start",
+    "video_progress",
+    "video_complete",
+    "file_download",
+    "form_start",
+    "form_submit",
+    "first_open",
+    "screen_view",
+    "app_remove",
+    "app_update",
+    "app_clear_data",
+    "app_exception",
+    "os_update",
+    "in_app_purchase",
+    "notification_receive",
+    "notification_open",
+];
+
+/// Whether a JSON line is a row of GA4's BigQuery export (it has `event_name` and
+/// `event_timestamp`) rather than a generic JSONL event.
+fn is_ga4_row(line: &str) -> bool {
+    serde_json::from_str::<Value>(line).is_ok_and(|v| v.get("event_name").is_some() && v.get("event_timestamp").is_some())
 }
 
 impl Format {
@@ -44,7 +97,7 @@ impl Format {
     pub fn sniff(first_line: &str) -> Result<Format> {
         let line = first_line.trim_start_matches('\u{feff}').trim();
         if line.starts_with('{') {
-            return Ok(Format::Jsonl);
+            return Ok(if is_ga4_row(line) { Format::Ga4 } else { Format::Jsonl });
         }
         let fields: Vec<&str> = line.split(',').collect();
         if fields.len() == 5 && kind_from(Vocabulary::Taobao, fields[3]).is_some() && fields[4].parse::<i64>().is_ok() {
@@ -63,7 +116,8 @@ impl Format {
             ""
         };
         bail!(
-            "unknown log format: the first line is {shown:?}; expected JSONL (one {{\"user\", \"ts\", \"type\", ...}} object per line) \
+            "unknown log format: the first line is {shown:?}; expected JSONL (one {{\"user\", \"ts\", \"type\", ...}} object per line), \
+             GA4's BigQuery export as JSONL (one {{\"event_name\", \"event_timestamp\", ...}} row per line) \
              or the Taobao UserBehavior CSV (user_id,item_id,category_id,pv|fav|cart|buy,unix_seconds){hint}"
         )
     }
@@ -85,6 +139,8 @@ pub enum Skipped {
     Empty,
     /// An event outside the time window read (`--start-ms`, `--end-ms`, Taobao's stated window).
     OutsideWindow,
+    /// One of GA4's automatic events ([`GA4_AUTOMATIC`]), which the widget never sees.
+    Automatic,
 }
 
 impl Skipped {
@@ -93,6 +149,7 @@ impl Skipped {
         match self {
             Skipped::Empty => "EMPTY_LINE",
             Skipped::OutsideWindow => "OUTSIDE_WINDOW",
+            Skipped::Automatic => "AUTOMATIC_EVENT",
         }
     }
 }
@@ -144,6 +201,8 @@ pub struct Log {
     pub kinds: HashMap<Kind, usize>,
     /// Events that carried a session id.
     pub with_session: usize,
+    /// GA4's automatic events left out, by name.
+    pub automatic: std::collections::BTreeMap<String, usize>,
 }
 
 /// How to read a log.
@@ -233,11 +292,111 @@ fn parse_taobao(line: &str) -> Result<(String, Event), String> {
     Ok((f[0].to_string(), e))
 }
 
-/// One line of a log in `format`: the user and the event, or why the line is malformed.
+/// A well-formed line: a user's event, or one of GA4's automatic events (by name).
+enum Row {
+    Event(String, Event),
+    Automatic(String),
+}
+
+/// A number, or a string that holds one (BigQuery writes its INT64 values as strings in JSON),
+/// as the page reads one: `None` for anything else.
+fn loose_number(v: Option<&Value>) -> Option<f64> {
+    match v? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if !s.trim().is_empty() => s.trim().parse::<f64>().ok(),
+        _ => None,
+    }
+    .filter(|n| n.is_finite())
+}
+
+/// An id as the page's capture reads one (`capture.js`, `id`): a non-empty string or a finite
+/// number, at most `MAX_ID_BYTES` long; anything else is no id (the field is dropped, the event
+/// kept).
+fn page_id(v: Option<&Value>) -> Option<String> {
+    let s = match v? {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i.to_string(),
+            (_, Some(u), _) => u.to_string(),
+            (_, _, Some(f)) if f.is_finite() => f.to_string(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    (!s.is_empty() && s.len() <= MAX_ID_BYTES).then_some(s)
+}
+
+/// The value of the event parameter `key` of a GA4 row (`event_params: [{key, value: {string_value
+/// | int_value | double_value | float_value}}]`).
+fn ga4_param<'a>(row: &'a Value, key: &str) -> Option<&'a Value> {
+    let value = row.get("event_params")?.as_array()?.iter().find(|p| p.get("key").and_then(Value::as_str) == Some(key))?.get("value")?;
+    ["string_value", "int_value", "double_value", "float_value"].iter().find_map(|k| value.get(*k).filter(|v| !v.is_null()))
+}
+
+/// Most items read from one row, as on the page.
+const MAX_ITEMS: usize = 200;
+
+fn parse_ga4(line: &str) -> Result<Row, String> {
+    let v: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    if !v.is_object() {
+        return Err("not a JSON object".into());
+    }
+    let name = match v.get("event_name") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => return Err(format!("event_name must be a string, found {other}")),
+        None => return Err("missing event_name".into()),
+    };
+    if GA4_AUTOMATIC.contains(&name) {
+        return Ok(Row::Automatic(name.to_string()));
+    }
+    let user = match id_of(&v, "user_pseudo_id")? {
+        Some(u) => u,
+        None => id_of(&v, "user_id")?.ok_or("missing user_pseudo_id (and user_id)")?,
+    };
+    let micros: i64 = match v.get("event_timestamp") {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        None | Some(Value::Null) => return Err("missing event_timestamp (microseconds since the epoch)".into()),
+        _ => None,
+    }
+    .ok_or_else(|| format!("event_timestamp must be whole microseconds since the epoch, found {}", v["event_timestamp"]))?;
+    let ts = check_ts(micros.div_euclid(1000) as f64).map_err(|e| e.to_string())?;
+    let kind = Kind::parse(name).map_err(|e| e.to_string())?;
+    let mut e = Event::new(kind, ts);
+    e.session = ga4_param(&v, "ga_session_id").and_then(|s| page_id(Some(s)));
+    let items: &[Value] = v.get("items").and_then(Value::as_array).map_or(&[], Vec::as_slice);
+    if let Some(first) = items.first().filter(|x| x.is_object()) {
+        e.item = page_id(first.get("item_id")).or_else(|| page_id(first.get("item_name")));
+        e.category = page_id(first.get("item_category"))
+            .or_else(|| page_id(first.get("item_list_name")))
+            .or_else(|| page_id(ga4_param(&v, "item_list_name")));
+        e.price = loose_number(first.get("price")).filter(|p| (0.0..=MAX_PRICE).contains(p));
+    } else {
+        e.category = page_id(ga4_param(&v, "item_list_name"));
+    }
+    let quantities: Vec<f64> = items.iter().take(MAX_ITEMS).filter_map(|x| loose_number(x.get("quantity"))).filter(|q| *q >= 0.0).collect();
+    if !quantities.is_empty() {
+        let total = quantities.iter().sum::<f64>().round();
+        e.quantity = (total <= f64::from(MAX_QUANTITY)).then_some(total as u32);
+    }
+    e.validate().map_err(|e| e.to_string())?;
+    Ok(Row::Event(user, e))
+}
+
+/// One line of a log in `format`: the user and the event, or why the line holds none (malformed,
+/// or one of GA4's automatic events).
 pub fn parse_line(format: Format, line: &str) -> Result<(String, Event), String> {
+    match parse_row(format, line)? {
+        Row::Event(user, event) => Ok((user, event)),
+        Row::Automatic(name) => Err(format!("{name} is one of GA4's automatic events, which the widget never sees")),
+    }
+}
+
+fn parse_row(format: Format, line: &str) -> Result<Row, String> {
     match format {
-        Format::Taobao => parse_taobao(line),
-        Format::Jsonl => parse_jsonl(line),
+        Format::Taobao => parse_taobao(line).map(|(u, e)| Row::Event(u, e)),
+        Format::Jsonl => parse_jsonl(line).map(|(u, e)| Row::Event(u, e)),
+        Format::Ga4 => parse_ga4(line),
     }
 }
 
@@ -248,18 +407,20 @@ const SNIFF_LINES: usize = 20;
 /// line does not hide a readable log; when none is in either format, the error describes the
 /// first line.
 fn sniff_lines(lines: &[&str]) -> Result<Format> {
-    let (mut jsonl, mut taobao) = (0, 0);
+    let (mut jsonl, mut taobao, mut ga4) = (0, 0, 0);
     for line in lines {
         match Format::sniff(line) {
             Ok(Format::Jsonl) => jsonl += 1,
             Ok(Format::Taobao) => taobao += 1,
+            Ok(Format::Ga4) => ga4 += 1,
             Err(_) => {}
         }
     }
     match lines.first() {
         None => bail!("the log is empty"),
-        Some(first) if jsonl == 0 && taobao == 0 => Format::sniff(first),
-        Some(_) => Ok(if taobao > jsonl { Format::Taobao } else { Format::Jsonl }),
+        Some(first) if jsonl == 0 && taobao == 0 && ga4 == 0 => Format::sniff(first),
+        Some(_) if taobao > jsonl && taobao > ga4 => Ok(Format::Taobao),
+        Some(_) => Ok(if ga4 > jsonl { Format::Ga4 } else { Format::Jsonl }),
     }
 }
 
@@ -316,6 +477,13 @@ pub fn sniff(mut reader: impl BufRead) -> Result<Format> {
     Head::read(&mut reader, &mut Vec::new())?.format()
 }
 
+/// GA4's automatic events left out, most frequent first: `page_view 800, session_start 120`.
+pub fn automatic_text(counts: &std::collections::BTreeMap<String, usize>) -> String {
+    let mut v: Vec<(&String, &usize)> = counts.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    v.iter().map(|(name, n)| format!("{name} {n}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Reads a log. Each user's events are sorted by time (stably, so equal times keep log order).
 /// The format, unless given, is the one most of the first 20 non-empty lines are in. A byte-order
 /// mark before the first line is ignored; a line that is not UTF-8 is a malformed line.
@@ -342,6 +510,7 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         bad: Vec::new(),
         kinds: HashMap::new(),
         with_session: 0,
+        automatic: std::collections::BTreeMap::new(),
     };
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut non_empty = 0usize;
@@ -352,12 +521,13 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
             return Ok(());
         }
         non_empty += 1;
-        let parsed = line.and_then(|line| match format {
-            Format::Taobao => parse_taobao(line),
-            Format::Jsonl => parse_jsonl(line),
-        });
-        let (user, event) = match parsed {
-            Ok(x) => x,
+        let (user, event) = match line.and_then(|line| parse_row(format, line)) {
+            Ok(Row::Event(user, event)) => (user, event),
+            Ok(Row::Automatic(name)) => {
+                *log.automatic.entry(name).or_insert(0) += 1;
+                log.skipped.push((line_no, Skipped::Automatic));
+                return Ok(());
+            }
             Err(error) => {
                 if options.on_error == OnError::Reject {
                     bail!("line {line_no}: {error}");
@@ -401,7 +571,7 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         if log.bad.len() > SHOWN {
             examples.push(format!("  ... and {} more malformed lines", log.bad.len() - SHOWN));
         }
-        bail!(
+        let message = format!(
             "{} of {} lines are malformed ({:.0}%), {} events usable{}{}{}",
             log.bad.len(),
             non_empty,
@@ -421,8 +591,18 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
                 )
             } else {
                 String::new()
-            }
-        );
+            },
+        ) + &if log.events == 0 && !log.automatic.is_empty() {
+            format!(
+                "\nall {} other rows are GA4's automatic events ({}), which the widget never sees: the export needs the events \
+                 the shop's pages push into the dataLayer (add_to_cart, purchase, its own)",
+                log.automatic.values().sum::<usize>(),
+                automatic_text(&log.automatic)
+            )
+        } else {
+            String::new()
+        };
+        bail!("{message}");
     }
     for u in &mut log.users {
         u.events.sort_by_key(|(_, e)| e.ts_ms);

@@ -26,7 +26,8 @@ struct Cli {
 
 #[derive(clap::Args, Clone)]
 struct Input {
-    /// The event log: generic JSONL (see the README) or a Taobao UserBehavior CSV.
+    /// The event log: generic JSONL (see the README), GA4's BigQuery export as JSONL, or a Taobao
+    /// UserBehavior CSV.
     #[arg(long)]
     input: PathBuf,
     /// The log's format; when not given, the one most of its first 20 non-empty lines are in.
@@ -65,6 +66,13 @@ impl Input {
         let log =
             logs::read(BufReader::with_capacity(1 << 20, open()?), options).with_context(|| format!("reading {}", self.input.display()))?;
         report_bad(&log.bad, "malformed, skipped");
+        if !log.automatic.is_empty() {
+            eprintln!(
+                "note: {} of GA4's automatic events left out ({}): they never pass through the page's dataLayer, so the widget never sees them",
+                log.automatic.values().sum::<usize>(),
+                logs::automatic_text(&log.automatic)
+            );
+        }
         Ok(log)
     }
 
@@ -75,7 +83,7 @@ impl Input {
             return o;
         }
         if let Some(o) = model.and_then(|m| m.utc_offset_min) {
-            if log.format == Format::Jsonl {
+            if log.format != Format::Taobao {
                 eprintln!("note: no --utc-offset-min given: the shop's local time is taken as the model's, {} (its manifest)", utc_text(o));
             }
             return o;
@@ -137,9 +145,10 @@ enum Command {
         #[arg(long)]
         allow_small: bool,
     },
-    /// Score every event of a log: one JSON line per input line, in input order (a line that was
-    /// refused has a `code`: INVALID_EVENT, OUTSIDE_WINDOW or EMPTY_LINE; an event of a kind the
-    /// model does not read has `ignored: true` and no session or score).
+    /// Score every event of a log: one JSON line per input line, in input order (a line without a
+    /// score has a `code`: INVALID_EVENT, OUTSIDE_WINDOW, EMPTY_LINE, or AUTOMATIC_EVENT for one of
+    /// GA4's automatic events; an event of a kind the model does not read has `ignored: true` and no
+    /// session or score).
     Score {
         #[command(flatten)]
         input: Input,

@@ -10,6 +10,7 @@ fn log_reader_fuzz_corpora_replay_cleanly() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     for (target, harness) in [
         ("jsonl", fuzzing::jsonl as fn(&[u8])),
+        ("ga4", fuzzing::ga4),
         ("taobao", fuzzing::taobao),
         ("sniffed", fuzzing::sniffed),
         ("event_json", fuzzing::event_json),

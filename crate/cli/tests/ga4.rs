@@ -1,0 +1,177 @@
+//! GA4's BigQuery export as a log: read as the page reads the same events from the dataLayer
+//! (the parity cases that tests/browser/capture.test.mjs holds the page's capture to), GA4's
+//! automatic events left out and counted, and the errors of an export that has nothing to train on.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+use shopper_intent_cli::logs::{self, Format, OnError, ReadOptions, Skipped};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn options() -> ReadOptions {
+    ReadOptions { format: None, window: (i64::MIN, i64::MAX), on_error: OnError::Skip, max_malformed: 0.5 }
+}
+
+#[test]
+fn an_export_row_reads_as_the_page_reads_the_same_data_layer_push() {
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(fixture("ga4-parity.json")).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let mut row = case["row"].clone();
+        row["user_pseudo_id"] = json!("1.2");
+        row["event_timestamp"] = json!("1700000000123456");
+        let (user, event) = logs::parse_line(Format::Ga4, &row.to_string()).unwrap_or_else(|e| panic!("{}: {e}", case["name"]));
+        assert_eq!(user, "1.2");
+        assert_eq!(event.ts_ms, 1_700_000_000_123, "microseconds to whole milliseconds");
+        let want = &case["event"];
+        let got = json!({
+            "type": event.kind.name(),
+            "item": event.item,
+            "category": event.category,
+            "price": event.price,
+            "quantity": event.quantity,
+        });
+        for field in ["type", "item", "category", "price", "quantity"] {
+            assert_eq!(got[field], want[field], "{}: {field}", case["name"]);
+        }
+    }
+}
+
+#[test]
+fn an_export_is_sniffed_its_automatic_events_left_out_and_its_sessions_kept() {
+    let text = std::fs::read_to_string(fixture("ga4-export.jsonl")).unwrap();
+    let log = logs::read(text.as_bytes(), options()).unwrap();
+    assert_eq!(log.format, Format::Ga4);
+    assert_eq!(log.lines, 16);
+    // The browser is the user (user_pseudo_id), also where a row has a signed-in user_id.
+    let users: Vec<&str> = log.users.iter().map(|u| u.user.as_str()).collect();
+    assert_eq!(users, ["1234567890.1700000000", "987654321.1700000100"]);
+    let automatic: Vec<(&str, usize)> = log.automatic.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(automatic, [("first_visit", 1), ("page_view", 1), ("scroll", 1), ("session_start", 3), ("user_engagement", 1)]);
+    let skipped: Vec<usize> = log.skipped.iter().filter(|(_, s)| *s == Skipped::Automatic).map(|(l, _)| *l).collect();
+    assert_eq!(skipped, [1, 2, 3, 5, 10, 12, 14]);
+    assert_eq!(log.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [15]);
+    assert!(log.bad[0].error.contains("event_timestamp"), "{}", log.bad[0].error);
+    assert_eq!(log.events, 8);
+    assert_eq!(log.with_session, 8, "ga_session_id is each event's session");
+    let a = &log.users[0].events;
+    let types: Vec<&str> = a.iter().map(|(_, e)| e.kind.name()).collect();
+    assert_eq!(types, ["view_item", "size_guide_open", "add_to_cart", "begin_checkout", "purchase", "view_item"]);
+    assert_eq!(a[0].1.ts_ms, 1_700_000_005_000);
+    assert_eq!(a[0].1.session.as_deref(), Some("1700000000"));
+    assert_eq!(a[5].1.session.as_deref(), Some("1700007200"));
+    assert_eq!((a[2].1.item.as_deref(), a[2].1.quantity), (Some("SKU_1"), Some(3)));
+}
+
+#[test]
+fn score_writes_a_line_for_each_row_and_names_what_it_left_out() {
+    let run = Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
+        .args(["score", "--input"])
+        .arg(fixture("ga4-export.jsonl"))
+        .arg("--model")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/intent.json"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("7 of GA4's automatic events left out (session_start 3, first_visit 1"), "{stderr}");
+    let lines: Vec<Value> = String::from_utf8_lossy(&run.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 16);
+    assert_eq!(lines[0]["code"], "AUTOMATIC_EVENT");
+    assert_eq!(lines[14]["code"], "INVALID_EVENT");
+    assert_eq!(lines[3]["type"], "view_item");
+    assert!(lines[3]["score"].is_number());
+}
+
+#[test]
+fn an_export_of_automatic_events_alone_says_what_it_lacks() {
+    let rows: String = ["session_start", "page_view", "user_engagement"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            format!(
+                "{}\n",
+                json!({"event_name": name, "event_timestamp": (1_700_000_000_000_000i64 + i as i64).to_string(), "user_pseudo_id": "1.2"})
+            )
+        })
+        .collect();
+    let e = logs::read(rows.as_bytes(), options()).unwrap_err().to_string();
+    assert!(e.contains("all 3 other rows are GA4's automatic events (page_view 1, session_start 1, user_engagement 1)"), "{e}");
+    assert!(e.contains("dataLayer"), "{e}");
+    // A row without a user, or with a time that is not whole microseconds, is malformed.
+    for row in [
+        json!({"event_name": "view_item", "event_timestamp": "1700000000000000"}),
+        json!({"event_name": "view_item", "event_timestamp": 1.7e15, "user_pseudo_id": "1.2"}),
+        json!({"event_name": 5, "event_timestamp": "1700000000000000", "user_pseudo_id": "1.2"}),
+    ] {
+        assert!(logs::parse_line(Format::Ga4, &row.to_string()).is_err(), "{row}");
+    }
+    // A generic JSONL event is not taken for a GA4 row.
+    let jsonl = r#"{"user": "u", "ts": 1700000000000, "type": "view_item"}"#;
+    assert_eq!(logs::sniff(jsonl.as_bytes()).unwrap(), Format::Jsonl);
+}
+
+#[test]
+fn the_same_events_as_a_ga4_export_and_as_generic_jsonl_featurize_alike() {
+    // The fixture's events that the JSONL reader takes (its malformed lines would be read another
+    // way from a GA4 row: a negative price, say, is dropped there, as the page drops it).
+    let text = std::fs::read_to_string(fixture("small.jsonl")).unwrap();
+    let good: Vec<&str> = text.lines().filter(|l| logs::parse_line(Format::Jsonl, l).is_ok()).collect();
+    assert!(good.len() >= 10);
+    let mut rows = String::new();
+    for line in &good {
+        let e: Value = serde_json::from_str(line).unwrap();
+        let mut item = serde_json::Map::new();
+        for (from, to) in [("item", "item_id"), ("category", "item_category"), ("price", "price"), ("quantity", "quantity")] {
+            if let Some(v) = e.get(from) {
+                item.insert(to.into(), v.clone());
+            }
+        }
+        let params = e.get("session").map_or(json!([]), |s| json!([{"key": "ga_session_id", "value": {"string_value": s}}]));
+        let row = json!({
+            "event_name": e["type"],
+            "event_timestamp": (e["ts"].as_i64().unwrap() * 1000).to_string(),
+            "user_pseudo_id": e["user"],
+            "event_params": params,
+            "items": if item.is_empty() { json!([]) } else { json!([item]) },
+        });
+        rows.push_str(&format!("{row}\n"));
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ga4-featurize");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let export = dir.join("export.jsonl");
+    std::fs::write(&export, rows).unwrap();
+    let jsonl = dir.join("events.jsonl");
+    std::fs::write(&jsonl, good.join("\n")).unwrap();
+    let featurize = |input: &Path, out: &str| {
+        let run = Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
+            .args(["featurize", "--seed", "3", "--window", "4", "--utc-offset-min", "60", "--allow-small", "--input"])
+            .arg(input)
+            .arg("--out")
+            .arg(dir.join(out))
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        dir.join(out)
+    };
+    let (a, b) = (featurize(&jsonl, "jsonl"), featurize(&export, "ga4"));
+    let summary: Value = serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["format"], "ga4");
+    let mut compared = 0;
+    for split in ["train", "val", "test"] {
+        for file in ["seq.npy", "prefix.npy", "agg.npy", "label.npy", "session.npy", "user.npy"] {
+            let (x, y) = (a.join(split).join(file), b.join(split).join(file));
+            if x.exists() {
+                assert_eq!(std::fs::read(&x).unwrap(), std::fs::read(&y).unwrap(), "{split}/{file}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 6, "{compared} files compared");
+}
