@@ -23,7 +23,7 @@ export const ENGINE_CODES = new Set([
  * timed out), `BAD_EXPERIMENT` (an invalid experiment definition) and `DESTROYED`.
  * `ENGINE_FAILED` means the engine broke outside its contract (a trap, a malformed answer).
  */
-/** The engine's session gap (crate/core `SESSION_GAP_MS`): 30 minutes without events end a session. */
+/** The engine's session gap (crate/core `SESSION_GAP_MS`; tests/browser/constants.test.mjs holds this copy to it): 30 minutes without events end a session. */
 export const SESSION_GAP_MS = 30 * 60 * 1000;
 
 export class ShopperIntentError extends Error {
