@@ -40,7 +40,7 @@ def train_parser(sub):
     p = sub.add_parser("train", help="featurize, train, compare and export", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description="Featurizes LOG for each seed, trains the streaming LSTM and the baselines, exports the "
                                    "first seed's model as OUT/NAME.{onnx,json,bin}, writes results.json, plots/ and REPORT.md.")
-    p.add_argument("--data", required=True, help="the event log (generic JSONL or Taobao CSV)")
+    p.add_argument("--data", required=True, help="the event log (generic JSONL, GA4's BigQuery export as JSONL, or Taobao CSV)")
     p.add_argument("--out", required=True, help="output folder (the data and per-seed models go to OUT/build)")
     p.add_argument("--name", default="intent", help="model name: OUT/NAME.onnx, .json, .bin")
     p.add_argument("--seeds", type=seed_list, default="0,1,2,3,4", help="user splits, comma-separated; the first is shipped")

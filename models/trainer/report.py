@@ -78,6 +78,12 @@ def write(out, res):
       f"{d.get('events_outside_window', 0)} outside the time window.")
     for b in d.get("malformed") or []:
         w(f"  - line {b.get('line')}: {b.get('error')}")
+    unseen = d.get("events_not_on_page") or {}
+    if unseen or d.get("duplicate_rows") or d.get("rows_without_browser_id"):
+        w(f"- GA4 export: {sum(unseen.values())} events the widget never sees left out ("
+          + (", ".join(f"{k} {v}" for k, v in sorted(unseen.items(), key=lambda kv: (-kv[1], kv[0]))) or "none")
+          + f"), {d.get('duplicate_rows', 0)} repeated rows read once, {d.get('rows_without_browser_id', 0)} rows without a browser id "
+          "(cookieless pings) left out.")
     if d.get("utc_offset_assumed"):
         w(f"- **Time zone assumed:** the shop's local time was taken as UTC{d['utc_offset_min'] / 60:+g} h (no `--utc-offset-min` "
           "given); it only moves the hour-of-day features. Pass `UTC_OFFSET_MIN=...` to `make train` to set it.")

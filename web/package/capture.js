@@ -92,12 +92,16 @@ function event(type, ts, fields) {
 /**
  * A GA4 `items[]` list → item, category, price, quantity.
  * The first item names the event (item, category, price); quantities of all items are summed.
+ * The category is the item's, else the name, then the id, of the list it was shown in (the
+ * item's, else the event's `list`). The CLI reads GA4's BigQuery export the same way
+ * (crate/cli/src/logs.rs; the cases both are held to: crate/cli/tests/fixtures/ga4-parity.json).
  */
-function fromGa4Items(items, listName) {
+function fromGa4Items(items, list) {
   const it = first(items);
   return {
     item: it ? id(it.item_id) ?? id(it.item_name) : undefined,
-    category: (it ? id(it.item_category) : undefined) ?? id(listName),
+    category: (it ? id(it.item_category) ?? id(it.item_list_name) : undefined) ?? id(list?.item_list_name)
+      ?? (it ? id(it.item_list_id) : undefined) ?? id(list?.item_list_id),
     price: it ? price(it.price) : undefined,
     quantity: sumQuantity(items, (x) => x.quantity),
   };
@@ -120,12 +124,12 @@ export function fromDataLayer(entry, ts = Date.now()) {
   if (isArguments(entry) || Array.isArray(entry)) {
     if (entry[0] !== 'event' || !isEventName(entry[1])) return null;
     const params = entry[2] && typeof entry[2] === 'object' ? entry[2] : {};
-    return event(entry[1], ts, fromGa4Items(params.items, params.item_list_name ?? params.item_list_id));
+    return event(entry[1], ts, fromGa4Items(params.items, params));
   }
   const name = entry.event;
   if (!isEventName(name)) return null;
   const ecommerce = entry.ecommerce && typeof entry.ecommerce === 'object' ? entry.ecommerce : {};
-  return event(name, ts, fromGa4Items(ecommerce.items, ecommerce.item_list_name ?? ecommerce.item_list_id));
+  return event(name, ts, fromGa4Items(ecommerce.items, ecommerce));
 }
 
 /** A Shopify `ProductVariant` → item, category, price. */

@@ -10,22 +10,31 @@
 //! values are checked by the engine's own validation ([`shopper_intent::event`]); this module only
 //! reads shapes.
 //!
-//! GA4's BigQuery export (the `events_*` tables, one row per line, as `bq extract
-//! --destination_format NEWLINE_DELIMITED_JSON` or the console's JSONL export write them): the
-//! user is `user_pseudo_id` (the browser, as the widget's state is), else `user_id`; `ts` is
-//! `event_timestamp` (microseconds) in milliseconds; `type` is `event_name`; the session is the
-//! `ga_session_id` event parameter; item, category, price and quantity are read from `items` as
-//! the page reads a `dataLayer` push's `ecommerce.items` (`web/package/capture.js`,
-//! `fromGa4Items`: the first item names the event, the quantities of all are summed, a value
-//! beyond the engine's limits is dropped and the event kept), so that a model trained on the
-//! export reads what the widget reads on the page. GA4's automatic events ([`GA4_AUTOMATIC`]) are
-//! left out: they reach GA4 without passing through the page's `dataLayer`, so the widget never
-//! sees them.
+//! GA4's BigQuery export (the `events_*` tables, one row per line, as BigQuery's JSON exports
+//! write them) is read as the widget would have seen the same events on the page, so that a model
+//! trained on it reads what the widget reads:
+//! - the user is `user_pseudo_id`, the browser, as the widget's saved state is; a row without one
+//!   (Consent Mode's cookieless pings) is skipped and counted;
+//! - `ts` is `event_timestamp` (microseconds) in milliseconds; events of one millisecond keep
+//!   their microsecond order;
+//! - `type` is `event_name`; events the widget never sees are skipped and counted: GA4's automatic
+//!   events ([`GA4_AUTOMATIC`], which do not pass through the page's `dataLayer`), and the names
+//!   the page's capture leaves out (GTM's `gtm.*`, the widget's own `shopper_intent_*` pushes);
+//! - no session id: GA4's `ga_session_id` is kept alive by page views and engagement pings the
+//!   widget never sees, so sessions come from the widget's own rule (30 minutes without an event
+//!   it reads), as on the page;
+//! - item, category, price and quantity come from `items` as the page reads a push's
+//!   `ecommerce.items` (`web/package/capture.js`, `fromGa4Items`: the first item names the event,
+//!   the quantities of all are summed, a value beyond the engine's limits is dropped and the event
+//!   kept); GA4's placeholder `(not set)` is no value;
+//! - a row repeated (the same browser, microsecond, name and batch ids, as when daily and
+//!   intraday tables overlap) is read once, the repeats counted.
 //!
 //! A file that is none of these formats, or where most lines are malformed, is an error that says what
 //! was found, never an empty result.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::io::BufRead;
 
 use anyhow::{bail, Context, Result};
@@ -56,7 +65,7 @@ pub enum Format {
 /// GA4's automatic events, and enhanced measurement's: Google's tag (or the Firebase SDK) sends
 /// them by itself, so they are in GA4's export but never pass through the page's `dataLayer`, and
 /// the widget never sees them. A model trained on them would wait on the page for events that do
-/// not come; the GA4 reader leaves them out (`AUTOMATIC_EVENT` in `score`). The lists: GA4's help,
+/// not come; the GA4 reader leaves them out (`NOT_ON_PAGE` in `score`). The lists: GA4's help,
 /// "Automatically collected events" (support.google.com/analytics/answer/9234069) and "Enhanced
 /// measurement events" (answer/9216061).
 pub const GA4_AUTOMATIC: [&str; 23] = [
@@ -105,7 +114,12 @@ impl Format {
         }
         let shown: String = line.chars().take(120).collect();
         let lower = line.to_ascii_lowercase();
-        let hint = if lower.contains("event_type") && lower.contains("user_session") {
+        let hint = if line.starts_with('\u{1f}') {
+            "\nIt looks gzip-compressed: decompress it first (`gunzip FILE.gz`, or `zcat *.json.gz > events.jsonl` for an export \
+             in several files)."
+        } else if line.starts_with('[') {
+            "\nIt looks like one JSON array: write one object per line (e.g. `jq -c '.[]' FILE`)."
+        } else if lower.contains("event_type") && lower.contains("user_session") {
             "\nIt looks like a REES46-style CSV (event_time, event_type, product_id, ..., user_id, user_session). \
              Convert it to JSONL, one event per line: user = user_id, ts = event_time in milliseconds, \
              type = view_item for `view`, add_to_cart for `cart`, remove_from_cart, purchase; item = product_id, \
@@ -139,8 +153,12 @@ pub enum Skipped {
     Empty,
     /// An event outside the time window read (`--start-ms`, `--end-ms`, Taobao's stated window).
     OutsideWindow,
-    /// One of GA4's automatic events ([`GA4_AUTOMATIC`]), which the widget never sees.
-    Automatic,
+    /// A GA4 event the widget never sees on the page ([`GA4_AUTOMATIC`], `gtm.*`, `shopper_intent_*`).
+    NotOnPage,
+    /// A GA4 row read before (the same browser, microsecond, name and batch ids).
+    Duplicate,
+    /// A GA4 row without `user_pseudo_id` (a cookieless ping): no browser to follow.
+    NoBrowserId,
 }
 
 impl Skipped {
@@ -149,7 +167,9 @@ impl Skipped {
         match self {
             Skipped::Empty => "EMPTY_LINE",
             Skipped::OutsideWindow => "OUTSIDE_WINDOW",
-            Skipped::Automatic => "AUTOMATIC_EVENT",
+            Skipped::NotOnPage => "NOT_ON_PAGE",
+            Skipped::Duplicate => "DUPLICATE_EVENT",
+            Skipped::NoBrowserId => "NO_BROWSER_ID",
         }
     }
 }
@@ -201,8 +221,12 @@ pub struct Log {
     pub kinds: HashMap<Kind, usize>,
     /// Events that carried a session id.
     pub with_session: usize,
-    /// GA4's automatic events left out, by name.
-    pub automatic: std::collections::BTreeMap<String, usize>,
+    /// GA4 events left out because the widget never sees them on the page, by name.
+    pub not_on_page: std::collections::BTreeMap<String, usize>,
+    /// GA4 rows read before, skipped.
+    pub duplicates: usize,
+    /// GA4 rows without a browser id (`user_pseudo_id`), skipped.
+    pub no_browser_id: usize,
 }
 
 /// How to read a log.
@@ -292,10 +316,13 @@ fn parse_taobao(line: &str) -> Result<(String, Event), String> {
     Ok((f[0].to_string(), e))
 }
 
-/// A well-formed line: a user's event, or one of GA4's automatic events (by name).
+/// A well-formed line: a user's event, or a GA4 row that holds none the widget would see.
 enum Row {
-    Event(String, Event),
-    Automatic(String),
+    /// The user, the event, the microseconds within its millisecond (GA4; 0 otherwise), and for
+    /// GA4 a fingerprint of what makes the row one event (for repeats).
+    Event(String, Event, u16, Option<u64>),
+    NotOnPage(String),
+    NoBrowserId,
 }
 
 /// A number, or a string that holds one (BigQuery writes its INT64 values as strings in JSON),
@@ -311,7 +338,7 @@ fn loose_number(v: Option<&Value>) -> Option<f64> {
 
 /// An id as the page's capture reads one (`capture.js`, `id`): a non-empty string or a finite
 /// number, at most `MAX_ID_BYTES` long; anything else is no id (the field is dropped, the event
-/// kept).
+/// kept). GA4's placeholder for a value never sent, `(not set)`, is no id either.
 fn page_id(v: Option<&Value>) -> Option<String> {
     let s = match v? {
         Value::String(s) => s.clone(),
@@ -323,7 +350,7 @@ fn page_id(v: Option<&Value>) -> Option<String> {
         },
         _ => return None,
     };
-    (!s.is_empty() && s.len() <= MAX_ID_BYTES).then_some(s)
+    (!s.is_empty() && s.len() <= MAX_ID_BYTES && s != "(not set)").then_some(s)
 }
 
 /// The value of the event parameter `key` of a GA4 row (`event_params: [{key, value: {string_value
@@ -331,6 +358,13 @@ fn page_id(v: Option<&Value>) -> Option<String> {
 fn ga4_param<'a>(row: &'a Value, key: &str) -> Option<&'a Value> {
     let value = row.get("event_params")?.as_array()?.iter().find(|p| p.get("key").and_then(Value::as_str) == Some(key))?.get("value")?;
     ["string_value", "int_value", "double_value", "float_value"].iter().find_map(|k| value.get(*k).filter(|v| !v.is_null()))
+}
+
+/// Whether the page's capture reads an event of this name (`capture.js`, `isEventName`: not
+/// GTM's own `gtm.*` events, not the widget's own `shopper_intent_*` pushes), and it is not one
+/// of GA4's automatic events.
+fn seen_on_page(name: &str) -> bool {
+    !GA4_AUTOMATIC.contains(&name) && !name.starts_with("gtm.") && !name.starts_with("shopper_intent_")
 }
 
 /// Most items read from one row, as on the page.
@@ -346,13 +380,6 @@ fn parse_ga4(line: &str) -> Result<Row, String> {
         Some(other) => return Err(format!("event_name must be a string, found {other}")),
         None => return Err("missing event_name".into()),
     };
-    if GA4_AUTOMATIC.contains(&name) {
-        return Ok(Row::Automatic(name.to_string()));
-    }
-    let user = match id_of(&v, "user_pseudo_id")? {
-        Some(u) => u,
-        None => id_of(&v, "user_id")?.ok_or("missing user_pseudo_id (and user_id)")?,
-    };
     let micros: i64 = match v.get("event_timestamp") {
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) => s.trim().parse().ok(),
@@ -361,41 +388,50 @@ fn parse_ga4(line: &str) -> Result<Row, String> {
     }
     .ok_or_else(|| format!("event_timestamp must be whole microseconds since the epoch, found {}", v["event_timestamp"]))?;
     let ts = check_ts(micros.div_euclid(1000) as f64).map_err(|e| e.to_string())?;
+    if !seen_on_page(name) {
+        return Ok(Row::NotOnPage(name.to_string()));
+    }
+    let Some(user) = id_of(&v, "user_pseudo_id")? else { return Ok(Row::NoBrowserId) };
     let kind = Kind::parse(name).map_err(|e| e.to_string())?;
     let mut e = Event::new(kind, ts);
-    e.session = ga4_param(&v, "ga_session_id").and_then(|s| page_id(Some(s)));
     let items: &[Value] = v.get("items").and_then(Value::as_array).map_or(&[], Vec::as_slice);
-    if let Some(first) = items.first().filter(|x| x.is_object()) {
-        e.item = page_id(first.get("item_id")).or_else(|| page_id(first.get("item_name")));
-        e.category = page_id(first.get("item_category"))
-            .or_else(|| page_id(first.get("item_list_name")))
-            .or_else(|| page_id(ga4_param(&v, "item_list_name")));
-        e.price = loose_number(first.get("price")).filter(|p| (0.0..=MAX_PRICE).contains(p));
-    } else {
-        e.category = page_id(ga4_param(&v, "item_list_name"));
-    }
+    let first = items.first().filter(|x| x.is_object());
+    let of_item = |field: &str| first.and_then(|x| page_id(x.get(field)));
+    e.item = of_item("item_id").or_else(|| of_item("item_name"));
+    e.category = of_item("item_category")
+        .or_else(|| of_item("item_list_name"))
+        .or_else(|| page_id(ga4_param(&v, "item_list_name")))
+        .or_else(|| of_item("item_list_id"))
+        .or_else(|| page_id(ga4_param(&v, "item_list_id")));
+    e.price = first.and_then(|x| loose_number(x.get("price"))).filter(|p| (0.0..=MAX_PRICE).contains(p));
     let quantities: Vec<f64> = items.iter().take(MAX_ITEMS).filter_map(|x| loose_number(x.get("quantity"))).filter(|q| *q >= 0.0).collect();
     if !quantities.is_empty() {
         let total = quantities.iter().sum::<f64>().round();
         e.quantity = (total <= f64::from(MAX_QUANTITY)).then_some(total as u32);
     }
     e.validate().map_err(|e| e.to_string())?;
-    Ok(Row::Event(user, e))
+    let mut key = std::collections::hash_map::DefaultHasher::new();
+    for field in ["batch_page_id", "batch_ordering_id", "batch_event_index"] {
+        v.get(field).map(Value::to_string).hash(&mut key);
+    }
+    (&user, micros, name).hash(&mut key);
+    Ok(Row::Event(user, e, micros.rem_euclid(1000) as u16, Some(key.finish())))
 }
 
 /// One line of a log in `format`: the user and the event, or why the line holds none (malformed,
 /// or one of GA4's automatic events).
 pub fn parse_line(format: Format, line: &str) -> Result<(String, Event), String> {
     match parse_row(format, line)? {
-        Row::Event(user, event) => Ok((user, event)),
-        Row::Automatic(name) => Err(format!("{name} is one of GA4's automatic events, which the widget never sees")),
+        Row::Event(user, event, _, _) => Ok((user, event)),
+        Row::NotOnPage(name) => Err(format!("{name} is a GA4 event the widget never sees on the page")),
+        Row::NoBrowserId => Err("a GA4 row without user_pseudo_id".into()),
     }
 }
 
 fn parse_row(format: Format, line: &str) -> Result<Row, String> {
     match format {
-        Format::Taobao => parse_taobao(line).map(|(u, e)| Row::Event(u, e)),
-        Format::Jsonl => parse_jsonl(line).map(|(u, e)| Row::Event(u, e)),
+        Format::Taobao => parse_taobao(line).map(|(u, e)| Row::Event(u, e, 0, None)),
+        Format::Jsonl => parse_jsonl(line).map(|(u, e)| Row::Event(u, e, 0, None)),
         Format::Ga4 => parse_ga4(line),
     }
 }
@@ -477,8 +513,16 @@ pub fn sniff(mut reader: impl BufRead) -> Result<Format> {
     Head::read(&mut reader, &mut Vec::new())?.format()
 }
 
-/// GA4's automatic events left out, most frequent first: `page_view 800, session_start 120`.
-pub fn automatic_text(counts: &std::collections::BTreeMap<String, usize>) -> String {
+/// A hint for a file that is JSON but not one object per line: pretty-printed.
+fn pretty_json_hint(head: &Head) -> String {
+    match head.sample.first().map(|l| l.trim()) {
+        Some("{") => "\nThe file looks like pretty-printed JSON: write one object per line (e.g. `jq -c . FILE`).".into(),
+        _ => String::new(),
+    }
+}
+
+/// GA4 events left out by name, most frequent first: `page_view 800, session_start 120`.
+pub fn counts_text(counts: &std::collections::BTreeMap<String, usize>) -> String {
     let mut v: Vec<(&String, &usize)> = counts.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     v.iter().map(|(name, n)| format!("{name} {n}")).collect::<Vec<_>>().join(", ")
@@ -510,8 +554,13 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         bad: Vec::new(),
         kinds: HashMap::new(),
         with_session: 0,
-        automatic: std::collections::BTreeMap::new(),
+        not_on_page: std::collections::BTreeMap::new(),
+        duplicates: 0,
+        no_browser_id: 0,
     };
+    let mut seen_rows: HashSet<u64> = HashSet::new();
+    // Microseconds within the millisecond of GA4 events, by line (for the order within a ms).
+    let mut micros: HashMap<usize, u16> = HashMap::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut non_empty = 0usize;
     let mut handle = |line_no: usize, line: Result<&str, String>, log: &mut Log| -> Result<()> {
@@ -522,10 +571,25 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         }
         non_empty += 1;
         let (user, event) = match line.and_then(|line| parse_row(format, line)) {
-            Ok(Row::Event(user, event)) => (user, event),
-            Ok(Row::Automatic(name)) => {
-                *log.automatic.entry(name).or_insert(0) += 1;
-                log.skipped.push((line_no, Skipped::Automatic));
+            Ok(Row::Event(user, event, sub, key)) => {
+                if key.is_some_and(|k| !seen_rows.insert(k)) {
+                    log.duplicates += 1;
+                    log.skipped.push((line_no, Skipped::Duplicate));
+                    return Ok(());
+                }
+                if sub > 0 {
+                    micros.insert(line_no, sub);
+                }
+                (user, event)
+            }
+            Ok(Row::NotOnPage(name)) => {
+                *log.not_on_page.entry(name).or_insert(0) += 1;
+                log.skipped.push((line_no, Skipped::NotOnPage));
+                return Ok(());
+            }
+            Ok(Row::NoBrowserId) => {
+                log.no_browser_id += 1;
+                log.skipped.push((line_no, Skipped::NoBrowserId));
                 return Ok(());
             }
             Err(error) => {
@@ -592,20 +656,21 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
             } else {
                 String::new()
             },
-        ) + &if log.events == 0 && !log.automatic.is_empty() {
+        ) + &if log.events == 0 && (!log.not_on_page.is_empty() || log.no_browser_id > 0) {
             format!(
-                "\nall {} other rows are GA4's automatic events ({}), which the widget never sees: the export needs the events \
-                 the shop's pages push into the dataLayer (add_to_cart, purchase, its own)",
-                log.automatic.values().sum::<usize>(),
-                automatic_text(&log.automatic)
+                "\nthe other rows are GA4 events the widget never sees ({}) or rows without a browser id ({}, cookieless pings): \
+                 the export needs the events the shop's pages push into the dataLayer (add_to_cart, purchase, its own), \
+                 from browsers that consented",
+                if log.not_on_page.is_empty() { "none".to_string() } else { counts_text(&log.not_on_page) },
+                log.no_browser_id
             )
         } else {
             String::new()
-        };
+        } + &pretty_json_hint(&head);
         bail!("{message}");
     }
     for u in &mut log.users {
-        u.events.sort_by_key(|(_, e)| e.ts_ms);
+        u.events.sort_by_key(|(line, e)| (e.ts_ms, micros.get(line).copied().unwrap_or(0)));
     }
     Ok(log)
 }

@@ -66,11 +66,26 @@ impl Input {
         let log =
             logs::read(BufReader::with_capacity(1 << 20, open()?), options).with_context(|| format!("reading {}", self.input.display()))?;
         report_bad(&log.bad, "malformed, skipped");
-        if !log.automatic.is_empty() {
+        if !log.not_on_page.is_empty() {
             eprintln!(
-                "note: {} of GA4's automatic events left out ({}): they never pass through the page's dataLayer, so the widget never sees them",
-                log.automatic.values().sum::<usize>(),
-                logs::automatic_text(&log.automatic)
+                "note: {} GA4 events the widget never sees left out ({}): GA4's automatic events do not pass through the page's \
+                 dataLayer, and the page's capture skips GTM's gtm.* and the widget's own shopper_intent_* pushes",
+                log.not_on_page.values().sum::<usize>(),
+                logs::counts_text(&log.not_on_page)
+            );
+        }
+        if log.duplicates > 0 {
+            eprintln!(
+                "note: {} GA4 row(s) repeat an earlier one (the same browser, microsecond, event and batch ids) and were read once: \
+                 an export of both the daily and the intraday tables, or appended twice?",
+                log.duplicates
+            );
+        }
+        if log.no_browser_id > 0 {
+            eprintln!(
+                "note: {} GA4 row(s) have no user_pseudo_id (Consent Mode's cookieless pings) and were left out: they cannot be \
+                 followed as one browser",
+                log.no_browser_id
             );
         }
         Ok(log)
@@ -146,8 +161,8 @@ enum Command {
         allow_small: bool,
     },
     /// Score every event of a log: one JSON line per input line, in input order (a line without a
-    /// score has a `code`: INVALID_EVENT, OUTSIDE_WINDOW, EMPTY_LINE, or AUTOMATIC_EVENT for one of
-    /// GA4's automatic events; an event of a kind the model does not read has `ignored: true` and no
+    /// score has a `code`: INVALID_EVENT, OUTSIDE_WINDOW, EMPTY_LINE, or for GA4 rows NOT_ON_PAGE,
+    /// DUPLICATE_EVENT or NO_BROWSER_ID; an event of a kind the model does not read has `ignored: true` and no
     /// session or score).
     Score {
         #[command(flatten)]
