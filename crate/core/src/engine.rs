@@ -247,6 +247,11 @@ pub struct Tracker {
     waiting: Option<Kind>,
     /// Set when a model step failed: the window then has a row without its state.
     failed: Option<String>,
+    /// Set by a restore that found the session over (its last event more than the session gap
+    /// before the time of the restore): the score is 0 and the segment low, and the session has
+    /// no history or factors, until the next event. That event starts a new session, or (an event
+    /// of that time, or with the session's id) takes the session up again where it was.
+    ended: bool,
 }
 
 impl Tracker {
@@ -269,6 +274,7 @@ impl Tracker {
             history: VecDeque::new(),
             waiting: None,
             failed: None,
+            ended: false,
         })
     }
 
@@ -314,7 +320,12 @@ impl Tracker {
             self.history.clear();
             self.segment = Segment::Low;
             self.ring.reset();
+        } else if self.ended && self.window.converted() {
+            // The session a restore found over goes on: it had a purchase, so it is high again.
+            self.score = 1.0;
+            self.segment = Segment::High;
         }
+        self.ended = false;
         match pushed.outcome {
             Outcome::Row => {
                 self.waiting = Some(event.kind.clone());
@@ -386,6 +397,7 @@ impl Tracker {
         self.segment = Segment::Low;
         self.history.clear();
         self.waiting = None;
+        self.ended = false;
     }
 }
 
@@ -465,7 +477,8 @@ impl Engine {
 
     /// The current session's score history, oldest first (at most [`MAX_SCORE_POINTS`]).
     pub fn history(&self) -> impl ExactSizeIterator<Item = &ScorePoint> {
-        self.tracker.history.iter()
+        // A session a restore found over has no history until it goes on (`Tracker::ended`).
+        self.tracker.history.iter().take(if self.tracker.ended { 0 } else { usize::MAX })
     }
 
     /// The factors behind the current score, largest effect first: for each group of feature
@@ -474,6 +487,10 @@ impl Engine {
     pub fn explain(&mut self) -> Result<Vec<Factor>, Error> {
         self.tracker.usable()?;
         let t = &self.tracker;
+        if t.ended {
+            // A session a restore found over: its score is 0 and nothing is behind it.
+            return Ok(Vec::new());
+        }
         if t.window.converted() {
             return Ok(vec![Factor { factor: "purchase", label: "Purchased in this session", effect: 1.0 }]);
         }
@@ -579,7 +596,14 @@ impl Engine {
         // The state keeps its salt (its hashes are made with it) but takes this engine's local
         // time for the events to come: a shop that corrects its UTC offset is heard at once.
         window.set_utc_offset(mine.utc_offset_min);
-        window.expire(now_ms);
+        // A session whose last event is more than the session gap before now is over: its score
+        // is not the shopper's intent now. Only then are expired pending items dropped, as the
+        // window drops them when the next session starts; in a session that goes on, they stay
+        // until then, as in an engine never saved.
+        let over = window.session.as_ref().is_some_and(|s| now_ms - s.last_ms > SESSION_GAP_MS);
+        if over || window.session.is_none() {
+            window.expire(now_ms);
+        }
         // Recompute the states and scores of the kept rows from the saved start state: the same
         // steps as when they were tracked, so the same numbers.
         let mut ring = self.tracker.ring.clone();
@@ -602,9 +626,8 @@ impl Engine {
             score = 1.0;
         }
         let t = &mut self.tracker;
-        // A session whose last event is more than the session gap before now is over: its score
-        // is not the shopper's intent now (the next event starts a new session from zero).
-        let over = window.session.as_ref().is_some_and(|s| now_ms - s.last_ms > SESSION_GAP_MS);
+        t.ended = over;
+        t.waiting = None;
         t.score = if over { 0.0 } else { score };
         // The saved segment carries the hysteresis across the reload.
         t.segment = if over {

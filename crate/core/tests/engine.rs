@@ -294,3 +294,71 @@ fn a_state_restored_after_its_session_ended_is_low_until_the_next_event() {
     assert_eq!(restored(29), (1.0, shopper_intent::Segment::High));
     assert_eq!(restored(31), (0.0, shopper_intent::Segment::Low));
 }
+
+#[test]
+fn a_session_a_restore_found_over_has_nothing_behind_it_until_it_goes_on() {
+    let (mut live, bytes, manifest) = engine(8, 0, 6);
+    let t = |m: i64| T0 + m * 60_000;
+    let fresh = || {
+        Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions { salt: [9; 16], ..EngineOptions::default() }).unwrap()
+    };
+    // A converted session, saved, restored 35 minutes after its last event: over.
+    for (i, kind) in [EventKind::ViewItem, EventKind::Purchase].into_iter().enumerate() {
+        live.track(&Event::new(Kind::from(kind), t(i as i64)).with_item("sku", "c")).unwrap();
+    }
+    let mut b = fresh();
+    b.restore_state(&live.export_state(), t(1 + 35)).unwrap();
+    assert_eq!((b.score(), b.segment()), (0.0, shopper_intent::Segment::Low));
+    assert_eq!((b.history().count(), b.explain().unwrap()), (0, vec![]), "no history, no factors behind a score of 0");
+    // An event of its time (the page replaying what it had not saved yet) takes it up again: a
+    // converted session, high, with its history, as in the engine never saved.
+    let late = Event::new(Kind::from(EventKind::ViewItem), t(20)).with_item("sku", "c");
+    let (ul, ub) = (live.track(&late).unwrap(), b.track(&late).unwrap());
+    assert_eq!((ub.score, ub.segment, ub.converted, ub.new_session), (ul.score, ul.segment, ul.converted, false));
+    assert_eq!((ub.score, ub.segment), (1.0, shopper_intent::Segment::High));
+    assert!(live.history().eq(b.history()));
+    assert_eq!(live.explain().unwrap(), b.explain().unwrap());
+
+    // A session with an id, over at the restore, goes on with the next event of that id: from
+    // the carried state, as in the engine never saved.
+    let (mut live, _, _) = engine(8, 0, 6);
+    let cart = |m: i64| Event::new(Kind::from(EventKind::AddToCart), t(m)).with_item(format!("sku-{m}"), "c").with_session("s2");
+    for m in 0..4 {
+        live.track(&cart(m)).unwrap();
+    }
+    let mut b = fresh();
+    b.restore_state(&live.export_state(), t(3 + 31)).unwrap();
+    assert_eq!((b.score(), b.history().count()), (0.0, 0));
+    let (ul, ub) = (live.track(&cart(3 + 41)).unwrap(), b.track(&cart(3 + 41)).unwrap());
+    assert!(!ub.new_session);
+    assert_eq!((ub.score, ub.prefix, ub.events), (ul.score, ul.prefix, ul.events));
+    assert!(live.history().eq(b.history()));
+    // Nothing to take up: the next event after the gap starts a new session in both.
+    let mut b = fresh();
+    b.restore_state(&live.export_state(), t(44 + 31)).unwrap();
+    let next = Event::new(Kind::from(EventKind::ViewItem), t(44 + 32)).with_item("x", "c");
+    let (ul, ub) = (live.track(&next).unwrap(), b.track(&next).unwrap());
+    assert!(ub.new_session && ul.new_session);
+    assert_eq!(ub.score, ul.score);
+}
+
+#[test]
+fn a_restore_in_a_session_keeps_its_pending_items_as_the_engine_never_saved_does() {
+    // An item put in the cart and not bought stays pending for PENDING_TTL_MS, counted from the
+    // start of a later session; a restore in the middle of that session must not drop it sooner.
+    let ttl = shopper_intent::window::PENDING_TTL_MS;
+    let (mut live, bytes, manifest) = engine(8, 0, 4);
+    let mut b =
+        Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions { salt: [9; 16], ..EngineOptions::default() }).unwrap();
+    let at = |ms: i64, kind: EventKind, item: &str| Event::new(Kind::from(kind), ms).with_item(item, "c");
+    live.track(&at(T0, EventKind::AddToCart, "p")).unwrap();
+    let start = T0 + ttl - 20 * 60_000;
+    live.track(&at(start, EventKind::ViewItem, "a")).unwrap();
+    live.track(&at(start + 10 * 60_000, EventKind::ViewItem, "b")).unwrap();
+    b.restore_state(&live.export_state(), start + 25 * 60_000).unwrap();
+    assert_eq!(b.score(), live.score());
+    let again = at(start + 26 * 60_000, EventKind::ViewItem, "p");
+    let (ul, ub) = (live.track(&again).unwrap(), b.track(&again).unwrap());
+    assert_eq!(ub, ul);
+    assert_eq!(b.window().last_row(), live.window().last_row(), "the same features: p is still pending");
+}
