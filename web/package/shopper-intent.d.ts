@@ -342,7 +342,11 @@ export class ShopperIntent {
    */
   on<K extends keyof HookDetails>(name: K, callback: (detail: HookDetails[K]) => void): () => void;
   explain(): Factor[];
-  /** The current session's score history. */
+  /**
+   * The current session's score history, oldest first: its events since the state was restored
+   * on this page (a restored state brings its last W events, W the model's window), at most 512.
+   * Empty before the first event, and after a restore that found the session over.
+   */
   history(): ScorePoint[];
   /**
    * This session's variant (or `'holdout'`), or `null`: while not eligible, after the session's
