@@ -248,10 +248,11 @@ pub struct Tracker {
     /// Set when a model step failed: the window then has a row without its state.
     failed: Option<String>,
     /// Set by a restore that found the session over (its last event more than the session gap
-    /// before the time of the restore): the score is 0 and the segment low, and the session has
-    /// no history or factors, until the next event. That event starts a new session, or (an event
-    /// of that time, or with the session's id) takes the session up again where it was.
-    ended: bool,
+    /// before the time of the restore), with the segment the session had: the score is 0 and the
+    /// segment low, and the session has no history or factors, until the next event. That event
+    /// starts a new session, or (an event of that time, or with the session's id) takes the
+    /// session up again where it was, its segment (for the hysteresis) included.
+    ended: Option<Segment>,
 }
 
 impl Tracker {
@@ -274,7 +275,7 @@ impl Tracker {
             history: VecDeque::new(),
             waiting: None,
             failed: None,
-            ended: false,
+            ended: None,
         })
     }
 
@@ -316,16 +317,20 @@ impl Tracker {
         if pushed.outcome == Outcome::Ignored {
             return Ok(Begun::Done(self.update(before, false, true, false)));
         }
+        let ended = self.ended.take();
         if pushed.new_session {
             self.history.clear();
             self.segment = Segment::Low;
             self.ring.reset();
-        } else if self.ended && self.window.converted() {
-            // The session a restore found over goes on: it had a purchase, so it is high again.
-            self.score = 1.0;
-            self.segment = Segment::High;
+        } else if let Some(segment) = ended {
+            // The session a restore found over goes on where it was: with its segment, and high
+            // with a score of 1 if it had a purchase.
+            self.segment = segment;
+            if self.window.converted() {
+                self.score = 1.0;
+                self.segment = Segment::High;
+            }
         }
-        self.ended = false;
         match pushed.outcome {
             Outcome::Row => {
                 self.waiting = Some(event.kind.clone());
@@ -397,7 +402,7 @@ impl Tracker {
         self.segment = Segment::Low;
         self.history.clear();
         self.waiting = None;
-        self.ended = false;
+        self.ended = None;
     }
 }
 
@@ -478,7 +483,7 @@ impl Engine {
     /// The current session's score history, oldest first (at most [`MAX_SCORE_POINTS`]).
     pub fn history(&self) -> impl ExactSizeIterator<Item = &ScorePoint> {
         // A session a restore found over has no history until it goes on (`Tracker::ended`).
-        self.tracker.history.iter().take(if self.tracker.ended { 0 } else { usize::MAX })
+        self.tracker.history.iter().take(if self.tracker.ended.is_some() { 0 } else { usize::MAX })
     }
 
     /// The factors behind the current score, largest effect first: for each group of feature
@@ -487,7 +492,7 @@ impl Engine {
     pub fn explain(&mut self) -> Result<Vec<Factor>, Error> {
         self.tracker.usable()?;
         let t = &self.tracker;
-        if t.ended {
+        if t.ended.is_some() {
             // A session a restore found over: its score is 0 and nothing is behind it.
             return Ok(Vec::new());
         }
@@ -597,13 +602,10 @@ impl Engine {
         // time for the events to come: a shop that corrects its UTC offset is heard at once.
         window.set_utc_offset(mine.utc_offset_min);
         // A session whose last event is more than the session gap before now is over: its score
-        // is not the shopper's intent now. Only then are expired pending items dropped, as the
-        // window drops them when the next session starts; in a session that goes on, they stay
-        // until then, as in an engine never saved.
+        // is not the shopper's intent now. Expired pending items are not dropped here: the window
+        // drops them when the next session starts, by that event's time, as in an engine never
+        // saved (the session may yet go on).
         let over = window.session.as_ref().is_some_and(|s| now_ms - s.last_ms > SESSION_GAP_MS);
-        if over || window.session.is_none() {
-            window.expire(now_ms);
-        }
         // Recompute the states and scores of the kept rows from the saved start state: the same
         // steps as when they were tracked, so the same numbers.
         let mut ring = self.tracker.ring.clone();
@@ -626,17 +628,12 @@ impl Engine {
             score = 1.0;
         }
         let t = &mut self.tracker;
-        t.ended = over;
+        // The saved segment carries the hysteresis across the reload.
+        let carried = if converted { Segment::High } else { Segment::next(segment, score, &t.thresholds, t.hysteresis) };
+        t.ended = over.then_some(carried);
         t.waiting = None;
         t.score = if over { 0.0 } else { score };
-        // The saved segment carries the hysteresis across the reload.
-        t.segment = if over {
-            Segment::Low
-        } else if converted {
-            Segment::High
-        } else {
-            Segment::next(segment, score, &t.thresholds, t.hysteresis)
-        };
+        t.segment = if over { Segment::Low } else { carried };
         t.history = history;
         t.ring = ring;
         t.window = window;

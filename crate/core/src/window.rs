@@ -569,11 +569,6 @@ impl Window {
         self.earlier = EarlierSessions::default();
         self.config.salt = salt;
     }
-
-    /// Drops pending items older than the TTL at `now_ms` (used when restoring old state).
-    pub fn expire(&mut self, now_ms: i64) {
-        self.earlier.pending.retain(|p| now_ms - p.last_ms <= PENDING_TTL_MS);
-    }
 }
 
 #[cfg(test)]

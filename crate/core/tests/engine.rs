@@ -331,7 +331,7 @@ fn a_session_a_restore_found_over_has_nothing_behind_it_until_it_goes_on() {
     assert_eq!((b.score(), b.history().count()), (0.0, 0));
     let (ul, ub) = (live.track(&cart(3 + 41)).unwrap(), b.track(&cart(3 + 41)).unwrap());
     assert!(!ub.new_session);
-    assert_eq!((ub.score, ub.prefix, ub.events), (ul.score, ul.prefix, ul.events));
+    assert_eq!((ub.score, ub.segment, ub.prefix, ub.events), (ul.score, ul.segment, ul.prefix, ul.events));
     assert!(live.history().eq(b.history()));
     // Nothing to take up: the next event after the gap starts a new session in both.
     let mut b = fresh();
@@ -361,4 +361,52 @@ fn a_restore_in_a_session_keeps_its_pending_items_as_the_engine_never_saved_does
     let (ul, ub) = (live.track(&again).unwrap(), b.track(&again).unwrap());
     assert_eq!(ub, ul);
     assert_eq!(b.window().last_row(), live.window().last_row(), "the same features: p is still pending");
+    // Restored after the gap (over), then taken up again by an event of the session's id: the
+    // same, p still pending.
+    let (mut live, _, _) = engine(8, 0, 4);
+    let mut b =
+        Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions { salt: [9; 16], ..EngineOptions::default() }).unwrap();
+    live.track(&at(T0, EventKind::AddToCart, "p")).unwrap();
+    live.track(&at(start, EventKind::ViewItem, "a").with_session("s2")).unwrap();
+    b.restore_state(&live.export_state(), start + 40 * 60_000).unwrap();
+    assert_eq!(b.score(), 0.0, "over at the restore");
+    let again = at(start + 41 * 60_000, EventKind::ViewItem, "p").with_session("s2");
+    let (ul, ub) = (live.track(&again).unwrap(), b.track(&again).unwrap());
+    assert!(!ub.new_session);
+    assert_eq!((ub.score, ub.segment), (ul.score, ul.segment));
+    assert_eq!(b.window().last_row(), live.window().last_row(), "p still pending when the session goes on");
+}
+
+#[test]
+fn a_session_taken_up_after_a_restore_keeps_its_segment_and_hysteresis() {
+    // Thresholds set so that the last score is high and the next one falls between the high
+    // threshold and the hysteresis below it: an engine never saved stays high, and so must one
+    // restored after the gap whose session goes on.
+    let (mut live, bytes, manifest) = engine(8, 0, 12);
+    let t = |m: i64| T0 + m * 60_000;
+    let ev = |m: i64, kind: EventKind| Event::new(Kind::from(kind), t(m)).with_item(format!("sku-{m}"), "c").with_session("s1");
+    let kinds = [EventKind::ViewItem, EventKind::AddToCart, EventKind::ViewItem, EventKind::AddToCart];
+    let mut scores = Vec::new();
+    let (mut probe, _, _) = engine(8, 0, 12);
+    for (m, k) in kinds.iter().enumerate() {
+        scores.push(probe.track(&ev(m as i64, *k)).unwrap().score);
+    }
+    let next = ev(60, EventKind::ViewItem);
+    let last = *scores.last().unwrap();
+    let following = probe.track(&next).unwrap().score;
+    assert!(following < last, "the case needs a falling score: {last} then {following}");
+    let (hi, lo) = (last, following);
+    // High between the two scores, within the hysteresis of the lower one.
+    let high = lo + (hi - lo).min(0.02) / 2.0;
+    let thresholds = shopper_intent::Thresholds { medium: high / 2.0, high };
+    live.set_thresholds(thresholds).unwrap();
+    let mut b = Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
+    b.set_thresholds(thresholds).unwrap();
+    for (m, k) in kinds.iter().enumerate() {
+        live.track(&ev(m as i64, *k)).unwrap();
+    }
+    b.restore_state(&live.export_state(), t(3 + 31)).unwrap();
+    let (ul, ub) = (live.track(&next).unwrap(), b.track(&next).unwrap());
+    assert_eq!(ul.segment, shopper_intent::Segment::High, "the engine never saved stays high, within the hysteresis");
+    assert_eq!((ub.score, ub.segment), (ul.score, ul.segment));
 }
