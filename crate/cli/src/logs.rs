@@ -16,7 +16,7 @@
 //! - the user is `user_pseudo_id`, the browser, as the widget's saved state is; a row without one
 //!   (Consent Mode's cookieless pings) is skipped and counted;
 //! - `ts` is `event_timestamp` (microseconds) in milliseconds; events of one millisecond keep
-//!   their microsecond order;
+//!   their microsecond order, then their `batch_event_index`;
 //! - `type` is `event_name`; events the widget never sees are skipped and counted: GA4's automatic
 //!   events ([`GA4_AUTOMATIC`], which do not pass through the page's `dataLayer`), and the names
 //!   the page's capture leaves out (GTM's `gtm.*`, the widget's own `shopper_intent_*` pushes);
@@ -27,8 +27,8 @@
 //!   `ecommerce.items` (`web/package/capture.js`, `fromGa4Items`: the first item names the event,
 //!   the quantities of all are summed, a value beyond the engine's limits is dropped and the event
 //!   kept); GA4's placeholder `(not set)` is no value;
-//! - a row repeated (the same browser, microsecond, name and batch ids, as when daily and
-//!   intraday tables overlap) is read once, the repeats counted.
+//! - a row repeated (the same browser, microsecond, name, parameters, items and batch ids, as when
+//!   daily and intraday tables overlap) is read once, the repeats counted.
 //!
 //! A file that is none of these formats, or where most lines are malformed, is an error that says what
 //! was found, never an empty result.
@@ -318,9 +318,10 @@ fn parse_taobao(line: &str) -> Result<(String, Event), String> {
 
 /// A well-formed line: a user's event, or a GA4 row that holds none the widget would see.
 enum Row {
-    /// The user, the event, the microseconds within its millisecond (GA4; 0 otherwise), and for
-    /// GA4 a fingerprint of what makes the row one event (for repeats).
-    Event(String, Event, u16, Option<u64>),
+    /// The user, the event, its order within its millisecond (GA4: the microseconds, then the
+    /// batch index; 0 otherwise), and for GA4 a fingerprint of what makes the row one event (for
+    /// repeats).
+    Event(String, Event, u64, Option<u64>),
     NotOnPage(String),
     NoBrowserId,
 }
@@ -391,7 +392,7 @@ fn parse_ga4(line: &str) -> Result<Row, String> {
     if !seen_on_page(name) {
         return Ok(Row::NotOnPage(name.to_string()));
     }
-    let Some(user) = id_of(&v, "user_pseudo_id")? else { return Ok(Row::NoBrowserId) };
+    let Some(user) = id_of(&v, "user_pseudo_id")?.filter(|u| !u.is_empty()) else { return Ok(Row::NoBrowserId) };
     let kind = Kind::parse(name).map_err(|e| e.to_string())?;
     let mut e = Event::new(kind, ts);
     let items: &[Value] = v.get("items").and_then(Value::as_array).map_or(&[], Vec::as_slice);
@@ -410,12 +411,16 @@ fn parse_ga4(line: &str) -> Result<Row, String> {
         e.quantity = (total <= f64::from(MAX_QUANTITY)).then_some(total as u32);
     }
     e.validate().map_err(|e| e.to_string())?;
+    // One event: the browser, the microsecond, the name, what it carries, and the batch ids
+    // (written as numbers or as text); a row of the daily and of the intraday table alike.
+    let batch = |field: &str| loose_number(v.get(field)).map(|n| n as i64);
     let mut key = std::collections::hash_map::DefaultHasher::new();
-    for field in ["batch_page_id", "batch_ordering_id", "batch_event_index"] {
-        v.get(field).map(Value::to_string).hash(&mut key);
+    (&user, micros, name, batch("batch_page_id"), batch("batch_ordering_id"), batch("batch_event_index")).hash(&mut key);
+    for field in ["event_params", "items"] {
+        v.get(field).filter(|x| !x.is_null()).map(Value::to_string).hash(&mut key);
     }
-    (&user, micros, name).hash(&mut key);
-    Ok(Row::Event(user, e, micros.rem_euclid(1000) as u16, Some(key.finish())))
+    let index = batch("batch_event_index").map_or(0, |i| i.clamp(0, i64::from(u32::MAX)) as u64);
+    Ok(Row::Event(user, e, ((micros.rem_euclid(1000) as u64) << 32) | index, Some(key.finish())))
 }
 
 /// One line of a log in `format`: the user and the event, or why the line holds none (malformed,
@@ -517,6 +522,7 @@ pub fn sniff(mut reader: impl BufRead) -> Result<Format> {
 fn pretty_json_hint(head: &Head) -> String {
     match head.sample.first().map(|l| l.trim()) {
         Some("{") => "\nThe file looks like pretty-printed JSON: write one object per line (e.g. `jq -c . FILE`).".into(),
+        Some("[") => "\nThe file looks like one JSON array: write one object per line (e.g. `jq -c '.[]' FILE`).".into(),
         _ => String::new(),
     }
 }
@@ -559,8 +565,8 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         no_browser_id: 0,
     };
     let mut seen_rows: HashSet<u64> = HashSet::new();
-    // Microseconds within the millisecond of GA4 events, by line (for the order within a ms).
-    let mut micros: HashMap<usize, u16> = HashMap::new();
+    // The order of GA4 events within their millisecond, by line (0 for every other format).
+    let mut order: Vec<u64> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut non_empty = 0usize;
     let mut handle = |line_no: usize, line: Result<&str, String>, log: &mut Log| -> Result<()> {
@@ -578,7 +584,10 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
                     return Ok(());
                 }
                 if sub > 0 {
-                    micros.insert(line_no, sub);
+                    if order.len() < line_no {
+                        order.resize(line_no, 0);
+                    }
+                    order[line_no - 1] = sub;
                 }
                 (user, event)
             }
@@ -670,7 +679,7 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         bail!("{message}");
     }
     for u in &mut log.users {
-        u.events.sort_by_key(|(line, e)| (e.ts_ms, micros.get(line).copied().unwrap_or(0)));
+        u.events.sort_by_key(|(line, e)| (e.ts_ms, order.get(line - 1).copied().unwrap_or(0)));
     }
     Ok(log)
 }

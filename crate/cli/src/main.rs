@@ -76,7 +76,7 @@ impl Input {
         }
         if log.duplicates > 0 {
             eprintln!(
-                "note: {} GA4 row(s) repeat an earlier one (the same browser, microsecond, event and batch ids) and were read once: \
+                "note: {} GA4 row(s) repeat an earlier one (the same browser, microsecond, event, parameters, items and batch ids) and were read once: \
                  an export of both the daily and the intraday tables, or appended twice?",
                 log.duplicates
             );

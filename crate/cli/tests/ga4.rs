@@ -212,3 +212,41 @@ fn the_same_events_as_a_ga4_export_and_as_generic_jsonl_featurize_alike() {
     }
     assert!(compared >= 6, "{compared} files compared");
 }
+
+#[test]
+fn repeats_are_the_same_event_twice_and_nothing_else() {
+    let row = |name: &str, micros: i64, item: &str, batch: Value| {
+        let mut r = json!({"event_name": name, "event_timestamp": micros.to_string(), "user_pseudo_id": "1.2",
+            "items": [{"item_id": item}], "event_params": [{"key": "page_location", "value": {"string_value": "/p"}}]});
+        if let Value::Object(b) = batch {
+            r.as_object_mut().unwrap().extend(b);
+        }
+        format!("{r}\n")
+    };
+    let t = 1_700_000_000_000_500i64;
+    let text = [
+        row("add_to_cart", t, "A", json!({})),
+        // Another item at the same microsecond: another event.
+        row("add_to_cart", t, "B", json!({})),
+        // The first again: a repeat.
+        row("add_to_cart", t, "A", json!({})),
+        // Batch ids as numbers, then as text (the daily and the intraday table): one event.
+        row("view_item", t + 7, "C", json!({"batch_page_id": 3, "batch_ordering_id": 1, "batch_event_index": 2})),
+        row("view_item", t + 7, "C", json!({"batch_page_id": "3", "batch_ordering_id": "1", "batch_event_index": "2"})),
+        // Same microsecond, other batch index: two events, in batch order whatever the file's.
+        row("view_item", t + 9, "E", json!({"batch_event_index": 5})),
+        row("view_item", t + 9, "D", json!({"batch_event_index": 4})),
+        // An empty browser id is none.
+        format!("{}\n", json!({"event_name": "view_item", "event_timestamp": t.to_string(), "user_pseudo_id": ""})),
+    ]
+    .concat();
+    let log = logs::read(text.as_bytes(), options()).unwrap();
+    let skipped = |what: Skipped| log.skipped.iter().filter(|(_, s)| *s == what).map(|(l, _)| *l).collect::<Vec<_>>();
+    assert_eq!(skipped(Skipped::Duplicate), [3, 5]);
+    assert_eq!(skipped(Skipped::NoBrowserId), [8]);
+    let items: Vec<&str> = log.users[0].events.iter().map(|(_, e)| e.item.as_deref().unwrap()).collect();
+    assert_eq!(items, ["A", "B", "C", "D", "E"]);
+    // A pretty-printed array is told apart too.
+    let e = logs::read(&b"[\n  {\n    \"event_name\": \"view_item\"\n  }\n]\n"[..], options()).unwrap_err().to_string();
+    assert!(e.contains("jq -c '.[]'"), "{e}");
+}
