@@ -257,33 +257,41 @@ pub fn mean_over_seeds(universe: usize, seeds: &[(u64, &Scored, &[Scorer<'_>])],
             &seeds[k].2[j - 1].1
         }
     };
-    let auc_of = |k: usize, j: usize, idx: Option<&[usize]>| {
-        let labels = &seeds[k].1.samples.label;
-        match idx {
-            Some(idx) => auc(&pick(scorer(k, j), idx), &pick(labels, idx)),
-            None => auc(scorer(k, j), labels),
+    // Each scorer's AUC on each seed's samples (`idx[k]`: seed k's drawn samples; all without),
+    // the labels picked once per seed.
+    let aucs = |idx: Option<&[Vec<usize>]>| -> Vec<Vec<f64>> {
+        let mut by_scorer = vec![Vec::with_capacity(seeds.len()); names.len()];
+        for k in 0..seeds.len() {
+            let labels = &seeds[k].1.samples.label;
+            let drawn = idx.map(|i| (i[k].as_slice(), pick(labels, &i[k])));
+            for (j, out) in by_scorer.iter_mut().enumerate() {
+                let a = match &drawn {
+                    Some((idx, labels)) => auc(&pick(scorer(k, j), idx), labels),
+                    None => auc(scorer(k, j), labels),
+                };
+                out.push(a.unwrap_or(f64::NAN));
+            }
         }
-        .unwrap_or(f64::NAN)
+        by_scorer
     };
-    let n = seeds.len() as f64;
-    // Per scorer, the mean over seeds of its AUC on the given samples (NaN when a seed has none).
-    let means = |idx: Option<&[Vec<usize>]>| -> Vec<f64> {
-        (0..names.len()).map(|j| (0..seeds.len()).map(|k| auc_of(k, j, idx.map(|i| i[k].as_slice()))).sum::<f64>() / n).collect()
-    };
-    let full = means(None);
+    // The mean over seeds (NaN when a seed has none).
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / seeds.len() as f64;
+    let per_seed = aucs(None);
+    let full: Vec<f64> = per_seed.iter().map(|v| mean(v)).collect();
     let mut replicates: Vec<Vec<f64>> = vec![Vec::with_capacity(reps); names.len()];
     let sets: Vec<UserSet<'_>> = seeds.iter().map(|(_, s, _)| UserSet { users: &s.user_index, samples: &s.users }).collect();
     joint_resamples(universe, &sets, reps, JOINT_BOOTSTRAP_SEED, |drawn| {
-        for (j, v) in means(Some(drawn)).into_iter().enumerate() {
-            replicates[j].push(v);
+        for (j, v) in aucs(Some(drawn)).iter().enumerate() {
+            replicates[j].push(mean(v));
         }
     });
     let scorers = names
         .iter()
         .enumerate()
-        .map(|(j, name)| {
-            let per_seed: Vec<f64> = (0..seeds.len()).map(|k| auc_of(k, j, None)).collect();
-            MeanAuc { name: name.to_string(), online_auc: interval(replicates[j].clone(), full[j]), sd: mean_sd(&per_seed).1 }
+        .map(|(j, name)| MeanAuc {
+            name: name.to_string(),
+            online_auc: interval(replicates[j].clone(), full[j]),
+            sd: mean_sd(&per_seed[j]).1,
         })
         .collect();
     let paired = (1..names.len())
