@@ -3,9 +3,9 @@
 // Control, dataLayer auto-capture, destroy(), the Shopify and Segment mappers through the engine.
 // Stored state that is corrupt, foreign or expired is in drills-storage.test.mjs.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, moduleHarness, ours } from './helpers.mjs';
+import { setup, moduleHarness, ours, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });

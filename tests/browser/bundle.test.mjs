@@ -4,11 +4,11 @@
 // contract, only its own files fetched, and the snippet bundle starting under the CSP.
 // (SHOPPER_INTENT_MODULE=/shopper-intent.min.js runs every other test against the bundle too.)
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CSP, MODEL, WEB, blankPage, isPackageRequest, ours, recordRequests, setup, widgetReady } from './helpers.mjs';
+import { CSP, MODEL, WEB, blankPage, isPackageRequest, ours, recordRequests, setup, widgetReady, test } from './helpers.mjs';
 
 const SOURCE = '/shopper-intent.js';
 const BUNDLE = '/shopper-intent.min.js';

@@ -2,9 +2,9 @@
 // `Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'`
 // with no violation: no eval, no inline script or style, no blob: worker.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { CSP, setup, widgetReady } from './helpers.mjs';
+import { CSP, setup, widgetReady, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });

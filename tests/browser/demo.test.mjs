@@ -3,9 +3,9 @@
 // shoppers who reach `high` see it; exposure once per session, conversion on a purchase after
 // it), the state survives a reload and is gone after forget().
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, widgetReady } from './helpers.mjs';
+import { setup, widgetReady, test } from './helpers.mjs';
 import { OFFER, installRecorder, shoppingSession, snapshot } from './session.mjs';
 
 let env;

@@ -5,9 +5,9 @@
 // themselves (re-entrancy: the inner events run after the hooks, in order). The clock jumping
 // back by hours or years ahead. One million events in one page: memory stays bounded.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BROWSER, BUNDLED, MODEL, importPackage, moduleHarness, ours, setup } from './helpers.mjs';
+import { BROWSER, BUNDLED, MODEL, importPackage, moduleHarness, ours, setup, test } from './helpers.mjs';
 
 let env;
 // --expose-gc and precise memory figures for the million-event drill.

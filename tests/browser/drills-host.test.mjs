@@ -6,9 +6,9 @@
 // snippet's early array. Each time: no uncaught error reaches the page, and no event is lost or
 // counted twice without a word.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODEL, PACKAGE_MODULE, blankPage, importPackage, moduleHarness, ours, setup } from './helpers.mjs';
+import { MODEL, PACKAGE_MODULE, blankPage, importPackage, moduleHarness, ours, setup, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });

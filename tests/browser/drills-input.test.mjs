@@ -6,9 +6,9 @@
 // good event after the hostile ones returns an Update. Malformed events are refused one by one
 // with the engine's code (INVALID_EVENT, OUT_OF_ORDER) and change nothing.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODEL, moduleHarness, ours, setup } from './helpers.mjs';
+import { MODEL, moduleHarness, ours, setup, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });

@@ -6,12 +6,12 @@
 // track() returns null, nothing reaches the page, the page keeps running. A bad download is never
 // cached.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BROWSER, MANIFEST, MODEL, MODELS, PACKAGE_MODULE, blankPage, ours, setup } from './helpers.mjs';
+import { BROWSER, MANIFEST, MODEL, MODELS, PACKAGE_MODULE, blankPage, ours, setup, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });

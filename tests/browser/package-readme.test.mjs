@@ -12,7 +12,7 @@
 // change certain (no particular score of the model is assumed): `high` only at a purchase (the
 // score is then 1), or `high` at the first event.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, mkdirSync, writeFileSync, readdirSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CSP, MODELS, PACKAGE_MODULE, WEB, consoleProblems, isPackageRequest, recordRequests, setup } from './helpers.mjs';
+import { CSP, MODELS, PACKAGE_MODULE, WEB, consoleProblems, isPackageRequest, recordRequests, setup, test } from './helpers.mjs';
 
 const README = join(WEB, 'package', 'README.md');
 const requireWeb = createRequire(join(WEB, 'package.json'));

@@ -20,12 +20,12 @@
 // at it. Without that variable, this test writes it itself from target/native/shopper-intent (or
 // $SHOPPER_INTENT_CLI) and the model served as /models/.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MANIFEST, MODEL, MODELS, PACKAGE_MODULE, REPO, blankPage, readJson, setup } from './helpers.mjs';
+import { MANIFEST, MODEL, MODELS, PACKAGE_MODULE, REPO, blankPage, readJson, setup, test } from './helpers.mjs';
 
 const TOLERANCE = 1e-5;
 const CLI = process.env.SHOPPER_INTENT_CLI || join(REPO, 'target', 'native', 'shopper-intent');

@@ -2,9 +2,9 @@
 // carries an event field (item ids, names, categories, prices), only the package's own files
 // and the model are fetched (the model once), and storage holds no raw item id.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODEL, isPackageRequest, moduleHarness, ours, recordRequests, setup } from './helpers.mjs';
+import { MODEL, isPackageRequest, moduleHarness, ours, recordRequests, setup, test } from './helpers.mjs';
 import { RAW, shoppingSession } from './session.mjs';
 
 let env;

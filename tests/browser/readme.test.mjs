@@ -3,11 +3,11 @@
 // A bare `shopper-intent` import specifier is pointed at /shopper-intent.js, as a bundler or
 // an import map would.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CSP, REPO, consoleProblems, setup } from './helpers.mjs';
+import { CSP, REPO, consoleProblems, setup, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });

@@ -3,9 +3,9 @@
 // Chromium, Firefox and WebKit (run.sh), so that a privacy test passing in any of them means
 // something.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { blankPage, pause, recordRequests, setup } from './helpers.mjs';
+import { blankPage, pause, recordRequests, setup, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });

@@ -16,11 +16,11 @@
 // and after forget()), invalid input (a console error and null, never a throw), and null while
 // the engine is not running.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MODEL, WEB, importPackage, moduleHarness, ours, setup } from './helpers.mjs';
+import { MODEL, WEB, importPackage, moduleHarness, ours, setup, test } from './helpers.mjs';
 
 const { experimentValues, countsOption, epsilonOption, NOT_ENTERED, SEGMENT_VALUES } = await import(pathToFileURL(join(WEB, 'package', 'reports.js')));
 const { checkExperiment } = await import(pathToFileURL(join(WEB, 'package', 'experiments.js')));

@@ -6,12 +6,12 @@
 // with the declared JS type and no field the .d.ts does not declare. A field added or removed on
 // either side fails.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { WEB, MODEL, setup, moduleHarness } from './helpers.mjs';
+import { WEB, MODEL, setup, moduleHarness, test } from './helpers.mjs';
 
 const ts = createRequire(join(WEB, 'package.json'))('typescript');
 const DTS = join(WEB, 'package', 'shopper-intent.d.ts');
