@@ -7,10 +7,10 @@
 // discarded with one warning and removed; each tab scores its own events; the state saved last
 // wins at the next load.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { MODEL, importPackage, moduleHarness, ours, pause, setup } from './helpers.mjs';
+import { MODEL, importPackage, moduleHarness, ours, pause, setup, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -123,6 +123,37 @@ for (const [name, script, storage] of [
     await context.close();
   });
 }
+
+test('a state the new model refuses (a deploy): the shopper keeps their experiment arms, and an exposure is not their first', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const keys = Array.from({ length: 8 }, (_, i) => `deploy-${i}`);
+  const run = (stored) => page.evaluate(async ({ model, keys, stored }) => {
+    if (stored !== null) localStorage.setItem('shopper-intent:state', stored);
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const exposures = [];
+    intent.on('exposure', (d) => exposures.push([d.experiment, d.variant, d.first]));
+    intent.track({ type: 'view_item', item: 'd', ts: Date.now() });
+    const variants = keys.map((key) => intent.experiment({ key, variants: ['a', 'b'], autoExpose: true }));
+    await new Promise((r) => setTimeout(r, 400));
+    return { variants, exposures, history: intent.history().length, stored: localStorage.getItem('shopper-intent:state') };
+  }, { model: MODEL, keys, stored });
+  await page.evaluate(() => localStorage.clear());
+  const first = await run(null);
+  assert.ok(new Set(first.variants).size === 2, `eight experiments, both arms: ${first.variants}`);
+  assert.ok(first.exposures.every(([, , isFirst]) => isFirst), 'the first exposures are the shopper\'s first');
+  // The same entry as a state of another model (the checksum made right): the engine refuses it.
+  const wrapper = JSON.parse(first.stored);
+  const other = JSON.stringify({ ...wrapper, state: Buffer.from(resealed(Buffer.from(wrapper.state, 'base64'), (b) => { b[5] ^= 0xff; })).toString('base64') });
+  await page.reload();
+  await importPackage(page);
+  const after = await run(other);
+  assert.equal(after.history, 1, 'the refused state restored nothing: only the new event');
+  assert.deepEqual(after.variants, first.variants, 'the same arms as before the deploy');
+  assert.deepEqual(after.exposures, keys.map((k, i) => [k, first.variants[i], false]), 'exposed in this new engine session, not for the first time');
+  assert.equal(JSON.parse(after.stored).extra.experiments.id, wrapper.extra.experiments.id, 'the id is saved again');
+  assert.ok(ours(page, 'warning').some((m) => /stored state was discarded: BAD_STATE/.test(m.text)), 'the refusal is said');
+  await context.close();
+});
 
 test('stored states that are garbage, of another version, edited, expired or hostile are discarded; good ones restored', { timeout: 120_000 }, async () => {
   const { page, context } = await harness();

@@ -10,14 +10,14 @@
 // error naming BAD_EXPERIMENT and a null, the dataLayer pushes carry experiment, variant and
 // segment only, and nothing but the package's own files is fetched.
 
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MODEL, PACKAGE_MODULE, WEB, importPackage, isPackageRequest, moduleHarness, ours, recordRequests, setup } from './helpers.mjs';
+import { MODEL, PACKAGE_MODULE, WEB, importPackage, isPackageRequest, moduleHarness, ours, recordRequests, setup, test } from './helpers.mjs';
 
-const { fnv1a32, bucket, assign, checkExperiment, newId, HOLDOUT } = await import(pathToFileURL(join(WEB, 'package', 'experiments.js')));
+const { fnv1a32, bucket, assign, checkExperiment, newId, HOLDOUT, Experiments, MAX_EXPERIMENTS } = await import(pathToFileURL(join(WEB, 'package', 'experiments.js')));
 
 /** Chi-square critical values at the 0.001 level, by degrees of freedom. */
 const CHI2_999 = { 2: 13.816, 3: 16.266, 4: 18.467, 9: 27.877 };
@@ -113,10 +113,80 @@ test('checkExperiment refuses what the contract refuses, with BAD_EXPERIMENT', (
   const ok = checkExperiment({ key: 'k.1:x-y_z', variants: ['a', 'b'], weights: [0.25, 0.75], holdout: 0.5, eligible: () => true, autoExpose: true });
   assert.ok(Object.isFrozen(ok) && Object.isFrozen(ok.variants) && Object.isFrozen(ok.weights));
   assert.deepEqual([...checkExperiment({ key: 'k', variants: ['a', 'b', 'c', 'd'] }).weights], [0.25, 0.25, 0.25, 0.25]);
+  const nulls = checkExperiment({ key: 'k', variants: ['a'], weights: null, holdout: null, eligible: null, autoExpose: null });
+  assert.deepEqual([nulls.holdout, nulls.eligible, nulls.autoExpose], [0, null, false], 'null is absent, for every optional field');
 });
 
 // ---------------------------------------------------------------------------------------------
 // In the browser.
+
+/** An `Experiments` with its hooks in `log` (as `name:experiment:variant`, exposures with `:first`). */
+function experimentsLogged(log) {
+  return new Experiments({
+    emit: (name, d) => log.push(`${name}:${d.experiment}:${d.variant}${name === 'exposure' ? `:${d.first}` : ''}`),
+    intent: () => ({ segment: 'high', score: 0.9 }),
+  });
+}
+
+test('Experiments: a session a restore found over is taken up with the engine\'s, or left for a new one', () => {
+  const T = 1_000_000_000_000;
+  const GAP = 45 * 60_000;
+  const log = [];
+  const page1 = experimentsLogged(log);
+  const def = page1.define({ key: 'k', variants: ['a', 'b'] });
+  page1.observe({ newSession: true, converted: false }, T);
+  const v = page1.experiment(def);
+  page1.expose('k');
+  page1.observe({ newSession: false, converted: true }, T + 1000);
+  assert.deepEqual(log, [`exposure:k:${v}:true`, `conversion:k:${v}`]);
+  const saved = JSON.parse(JSON.stringify(page1.snapshot()));
+
+  for (const next of ['taken up', 'a new session']) {
+    log.length = 0;
+    const page2 = experimentsLogged(log);
+    page2.define({ key: 'k', variants: ['a', 'b'] });
+    assert.equal(page2.restore(saved, T + GAP), false, 'over by the clock');
+    assert.equal(page2.id, saved.id);
+    // The page shows its variant before the first event: the session may be the old one or a new one.
+    assert.equal(page2.experiment(def), v);
+    assert.equal(page2.expose('k'), true);
+    // Saved (a pagehide) before any event: both sessions are kept.
+    const between = JSON.parse(JSON.stringify(page2.snapshot()));
+    assert.ok(between.ended && between.ended.converted === true, 'the ended session is saved beside the fresh one');
+    const page3 = experimentsLogged(log);
+    page3.define({ key: 'k', variants: ['a', 'b'] });
+    assert.equal(page3.restore(between, T + GAP + 1000), true, 'the fresh session, not tracked yet, goes on');
+    page3.observe({ newSession: next === 'a new session', converted: next === 'taken up' }, T + GAP + 2000);
+    if (next === 'taken up') {
+      assert.deepEqual(log, [`exposure:k:${v}:false`], 'the engine\'s session already converted: no second conversion');
+      assert.equal(page3.experiment(def), v, 'the session\'s variant');
+      assert.equal(page3.expose('k'), false, 'exposed already, and after the purchase');
+    } else {
+      page3.observe({ newSession: false, converted: true }, T + GAP + 3000);
+      assert.deepEqual(log, [`exposure:k:${v}:false`, `conversion:k:${v}`], 'a new session converts its own exposure');
+    }
+  }
+});
+
+test('Experiments: restoreShopper keeps the id and the experiments seen, and the newest keys when there are too many', () => {
+  const log = [];
+  const keys = Array.from({ length: 4 * MAX_EXPERIMENTS + 10 }, (_, i) => `seen-${i}`);
+  const saved = { id: 'ab'.repeat(16), session: { entered: {}, exposed: {}, converted: false, tracked: true, lastAt: 0 }, seen: keys };
+  const b = experimentsLogged(log);
+  assert.equal(b.restoreShopper(saved), true);
+  assert.equal(b.id, saved.id);
+  assert.deepEqual(b.snapshot().seen, keys.slice(-4 * MAX_EXPERIMENTS), 'the newest seen keys are kept');
+  assert.deepEqual(b.assignments(), {}, 'not the session');
+  const last = b.define({ key: keys.at(-1), variants: ['x'] });
+  b.experiment(last);
+  b.expose(last.key);
+  const old = b.define({ key: keys[0], variants: ['x'] });
+  b.experiment(old);
+  b.expose(old.key);
+  assert.deepEqual(log, [`exposure:${last.key}:x:false`, `exposure:${old.key}:x:true`], 'seen keeps its first flag; a dropped old key is first again');
+  assert.equal(b.snapshot().seen.at(-1), old.key, 'an exposure makes its key the newest');
+  assert.equal(experimentsLogged(log).restoreShopper({ id: 'not hex', seen: [] }), false);
+});
 
 let env;
 before(async () => { env = await setup(); });
@@ -340,6 +410,113 @@ test('an experiment session restored after the session gap is over: the next ses
   assert.equal(later.segment, 'low', 'nor its segment');
   assert.equal(later.v, first, 'the same shopper gets the same variant');
   assert.deepEqual(later.exposures.map((d) => [d.variant, d.first]), [[first, false]], 'exposed once in the new session, not for the first time');
+  await context.close();
+});
+
+test('experiment() right after grantConsent(), before the stored state is read: null; then the stored shopper\'s variant, not exposed twice', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const { page } = await experimentPage(context);
+  const keys = Array.from({ length: 8 }, (_, i) => `consent-${i}`);
+  const first = await page.evaluate(async ({ model, keys }) => {
+    window.localStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    intent.track({ type: 'view_item', item: 'p', ts: Date.now() });
+    const variants = keys.map((key) => intent.experiment({ key, variants: ['a', 'b'], autoExpose: true }));
+    await new Promise((res) => setTimeout(res, 400));
+    return variants;
+  }, { model: MODEL, keys });
+  assert.equal(new Set(first).size, 2, `eight experiments, both arms: ${first}`);
+  await page.reload();
+  await importPackage(page);
+  const r = await page.evaluate(async ({ model, keys }) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false, consent: 'pending' });
+    const exposures = [];
+    intent.on('exposure', (d) => exposures.push(d.experiment));
+    const held = keys.map((key) => intent.experiment({ key, variants: ['a', 'b'], autoExpose: true }));
+    intent.grantConsent(); // a consent banner's handler, which then shows the page's variants
+    const during = keys.map((key) => intent.experiment({ key, variants: ['a', 'b'], autoExpose: true }));
+    const exposedDuring = intent.expose(keys[0]);
+    const until = Date.now() + 5000;
+    while (intent.experiment({ key: keys[0], variants: ['a', 'b'], autoExpose: true }) === null && Date.now() < until) await new Promise((res) => setTimeout(res, 10));
+    const settled = keys.map((key) => intent.experiment({ key, variants: ['a', 'b'], autoExpose: true }));
+    return { held, during, exposedDuring, settled, exposures, status: intent.status };
+  }, { model: MODEL, keys });
+  assert.deepEqual(r.held, keys.map(() => null), 'consent pending: null');
+  assert.deepEqual(r.during, keys.map(() => null), 'consent granted, the stored state not read yet: null (the shopper\'s id is not known)');
+  assert.equal(r.exposedDuring, false, 'nor is anything exposed then');
+  assert.equal(r.status, 'ready');
+  assert.deepEqual(r.settled, first, 'then the stored shopper\'s variants');
+  assert.deepEqual(r.exposures, [], 'the session was exposed before the reload: not again');
+  await context.close();
+});
+
+test('a shop\'s own session id keeps a session past 30 minutes across a reload: its experiments are taken up, nothing exposed or converted twice', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const { page } = await experimentPage(context);
+  const def = { key: 'own-session', variants: ['a', 'b'], autoExpose: true };
+  const first = await page.evaluate(async ({ model, def }) => {
+    window.localStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const log = [];
+    for (const name of ['exposure', 'conversion']) intent.on(name, (d) => log.push(`${name}:${d.variant}`));
+    const now = Date.now();
+    intent.track({ type: 'view_item', item: 'p', ts: now - 2000, session: 'shop-session-1' });
+    const v = intent.experiment(def);
+    intent.track({ type: 'purchase', item: 'p', ts: now - 1000, session: 'shop-session-1' });
+    await new Promise((res) => setTimeout(res, 400));
+    return { v, log };
+  }, { model: MODEL, def });
+  assert.deepEqual(first.log, [`exposure:${first.v}`, `conversion:${first.v}`]);
+  // Forty minutes later, the shop's session id unchanged.
+  await page.reload();
+  await page.evaluate(() => { const real = Date.now; Date.now = () => real() + 40 * 60_000; });
+  await importPackage(page);
+  const later = await page.evaluate(async ({ model, def }) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const log = [];
+    for (const name of ['exposure', 'conversion']) intent.on(name, (d) => log.push(`${name}:${d.variant}`));
+    const update = intent.track({ type: 'view_item', item: 'q', ts: Date.now(), session: 'shop-session-1' });
+    const v = intent.experiment(def);
+    return { newSession: update.newSession, converted: update.converted, v, log, assignments: { ...intent.assignments() } };
+  }, { model: MODEL, def });
+  assert.equal(later.newSession, false, 'the engine goes on with the session');
+  assert.equal(later.converted, true);
+  assert.deepEqual(later.assignments, { 'own-session': first.v }, 'the session\'s experiment is taken up');
+  assert.deepEqual(later.log, [], 'no second exposure after the purchase, no second conversion');
+  await context.close();
+});
+
+test('a new session that begins high (a tab left open) enters the snippet\'s experiment: segment hook with cause session, banner, exposure', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const { highIntentOffer, OFFER_EXPERIMENT } = await import('/snippets/high-intent-offer.js');
+    const banner = document.createElement('div');
+    banner.hidden = true;
+    document.body.append(banner);
+    // Tiny thresholds: every session is high from its first event.
+    const intent = ShopperIntent.create({ model, storage: 'session', autoCapture: false, thresholds: { medium: 0.001, high: 0.002 } });
+    const log = [];
+    const causes = [];
+    highIntentOffer(intent, { banner, holdout: 0, log: (what, d) => log.push(what) });
+    intent.on('segment', (d) => causes.push(`${d.previousSegment}->${d.segment}:${d.cause}`));
+    await intent.ready;
+    const sessions = [];
+    let t = Date.now() - 10 * 3_600_000;
+    for (let i = 0; i < 6; i++) {
+      t += 31 * 60_000; // each event a new session
+      const u = intent.track({ type: 'view_item', item: `i-${i}`, ts: t });
+      sessions.push({ newSession: u.newSession, segment: u.segment, variant: intent.assignments()[OFFER_EXPERIMENT] ?? null, visible: !banner.hidden });
+    }
+    return { sessions, log, causes };
+  }, MODEL);
+  assert.ok(r.sessions.every((s) => s.newSession && s.segment === 'high'), JSON.stringify(r.sessions));
+  assert.deepEqual(r.causes, ['low->high:event', ...Array(5).fill('high->high:session')]);
+  for (const [i, s] of r.sessions.entries()) {
+    assert.ok(s.variant === 'control' || s.variant === 'treatment', `session ${i} entered: ${s.variant}`);
+    assert.equal(s.visible, s.variant === 'treatment', `session ${i}: banner iff treatment`);
+  }
+  assert.deepEqual(r.log, Array(6).fill('exposure'), 'each session exposed once');
   await context.close();
 });
 

@@ -87,7 +87,7 @@ export function checkExperiment(def) {
   holdout = holdout ?? 0;
   if (typeof holdout !== 'number' || !(holdout >= 0 && holdout < 1)) throw bad(`${key}: holdout must be a share from 0 to below 1`);
   if (eligible !== undefined && eligible !== null && typeof eligible !== 'function') throw bad(`${key}: eligible must be a function ({segment, score}) => boolean`);
-  if (autoExpose !== undefined && typeof autoExpose !== 'boolean') throw bad(`${key}: autoExpose must be a boolean`);
+  if (autoExpose !== undefined && autoExpose !== null && typeof autoExpose !== 'boolean') throw bad(`${key}: autoExpose must be a boolean`);
   return Object.freeze({ key, variants: Object.freeze(variants), weights: Object.freeze(weights), holdout, eligible: eligible ?? null, autoExpose: autoExpose === true });
 }
 
@@ -123,6 +123,9 @@ export class Experiments {
     this._defs = new Map();
     this.id = newId();
     this._session = freshSession();
+    // The saved session a restore found over by the clock (`restore`): the engine may yet take
+    // it up again (an event of that time, or with the session's own id), and then so do we.
+    this._ended = null;
     // Experiments the shopper was exposed to on this device, in any session: an exposure says
     // whether it is the shopper's first (`first`), so that an analysis per shopper needs no id.
     this._seen = keyMap();
@@ -201,6 +204,7 @@ export class Experiments {
     const variant = s.entered[key];
     s.exposed[key] = variant;
     const first = !Object.hasOwn(this._seen, key);
+    delete this._seen[key]; // kept newest last
     this._seen[key] = true;
     this._changed();
     this._emit('exposure', Object.freeze({ experiment: key, variant, first, ...this._intent() }));
@@ -231,6 +235,14 @@ export class Experiments {
    */
   observe(update, now = Date.now()) {
     if (update.ignored) return;
+    if (this._ended) {
+      // The first event after a restore that found the session over: a new session, or the
+      // engine took the old one up again, and with it what it entered, was exposed to and
+      // converted (so neither an exposure nor a purchase counts twice).
+      const ended = this._ended;
+      this._ended = null;
+      if (!update.newSession) this._session = takeUp(ended, this._session);
+    }
     if (update.newSession && this._session.tracked) this._session = freshSession();
     this._session.tracked = true;
     this._session.lastAt = now;
@@ -242,27 +254,46 @@ export class Experiments {
     }
   }
 
-  /** What is saved with the state. */
+  /** What is saved with the state (and the session a restore found over, until an event decides it). */
   snapshot() {
-    return { id: this.id, session: this._session, seen: Object.keys(this._seen) };
+    return { id: this.id, session: this._session, ...(this._ended && { ended: this._ended }), seen: Object.keys(this._seen) };
   }
 
   /**
    * Takes a saved snapshot back; anything malformed is ignored (a new id stays). A session whose
-   * last event is more than the session gap before `now` is over: it is not restored. Returns
-   * whether the session was.
+   * last event is more than the session gap before `now` is over: the page starts a fresh one,
+   * which `observe` swaps for the saved one if the engine takes that up again. Returns whether
+   * the session goes on now.
    */
   restore(snap, now = Date.now()) {
+    if (!this.restoreShopper(snap)) return false;
+    const s = snap.session;
+    if (!s || typeof s !== 'object') return false;
+    // Names of the form experiment() accepts, and no more entries than a page may define.
+    const map = (m) => keyMap(m && typeof m === 'object' ? Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string' && KEY.test(v)).slice(-MAX_EXPERIMENTS) : []);
+    const read = (x) => ({ entered: map(x.entered), exposed: map(x.exposed), converted: x.converted === true, tracked: x.tracked === true, lastAt: Number.isFinite(x.lastAt) ? x.lastAt : 0 });
+    const session = read(s);
+    if (session.tracked && !(now - session.lastAt <= SESSION_GAP_MS)) {
+      this._ended = session;
+      return false;
+    }
+    this._session = session;
+    // Saved before any event decided whether the engine takes the ended session up again.
+    if (!session.tracked && snap.ended && typeof snap.ended === 'object') this._ended = { ...read(snap.ended), tracked: true };
+    return true;
+  }
+
+  /**
+   * Takes back only the shopper of a saved snapshot: the id and the experiments seen, not the
+   * session (for a stored state the engine refused, after a new model: the shopper keeps their
+   * arms, and a later exposure is not their first). Returns whether the id was taken.
+   */
+  restoreShopper(snap) {
     if (!snap || typeof snap !== 'object' || typeof snap.id !== 'string' || !/^[0-9a-f]{32}$/.test(snap.id)) return false;
     this.id = snap.id;
-    const s = snap.session;
-    // Names of the form experiment() accepts, and no more entries than a page may define.
-    const map = (m) => keyMap(m && typeof m === 'object' ? Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string' && KEY.test(v)).slice(0, MAX_EXPERIMENTS) : []);
-    const lastAt = s && Number.isFinite(s.lastAt) ? s.lastAt : 0;
-    const seen = Array.isArray(snap.seen) ? snap.seen.filter((k) => typeof k === 'string' && KEY.test(k)).slice(0, 4 * MAX_EXPERIMENTS) : [];
+    // The newest keys, when a long-lived id has seen more than are kept.
+    const seen = Array.isArray(snap.seen) ? snap.seen.filter((k) => typeof k === 'string' && KEY.test(k)).slice(-4 * MAX_EXPERIMENTS) : [];
     this._seen = keyMap(seen.map((k) => [k, true]));
-    if (!s || typeof s !== 'object' || (s.tracked === true && !(now - lastAt <= SESSION_GAP_MS))) return false;
-    this._session = { entered: map(s.entered), exposed: map(s.exposed), converted: s.converted === true, tracked: s.tracked === true, lastAt };
     return true;
   }
 
@@ -270,6 +301,21 @@ export class Experiments {
   forget() {
     this.id = newId();
     this._session = freshSession();
+    this._ended = null;
     this._seen = keyMap();
   }
+}
+
+/**
+ * The session a restore found over, taken up again by the engine, with what the page did in the
+ * fresh session meanwhile (before the first event: the same id, so the same variants).
+ */
+function takeUp(ended, fresh) {
+  return {
+    entered: keyMap([...Object.entries(fresh.entered), ...Object.entries(ended.entered)].slice(-MAX_EXPERIMENTS)),
+    exposed: keyMap([...Object.entries(fresh.exposed), ...Object.entries(ended.exposed)].slice(-MAX_EXPERIMENTS)),
+    converted: ended.converted || fresh.converted,
+    tracked: true,
+    lastAt: Math.max(ended.lastAt, fresh.lastAt),
+  };
 }

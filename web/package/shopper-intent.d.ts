@@ -106,12 +106,15 @@ export interface SegmentDetail {
   readonly previousSegment: Segment;
   readonly score: number;
   /**
-   * What changed it: an event, the stored state restored at load, or `forget()`. A restore is
+   * What changed it: an event, the stored state restored at load, or `forget()`; or `'session'`:
+   * a new session began (its first event) in the segment the last one ended in, other than
+   * `'low'`, so `segment` equals `previousSegment` (a page that enters experiments on this hook
+   * sees each session that starts high). A restore is
    * announced before `load()` resolves; a `'segment'` hook registered later, while no other
    * change has come since, is called once with that restore's detail, after the code that
    * registered it.
    */
-  readonly cause: 'event' | 'restore' | 'forget';
+  readonly cause: 'event' | 'session' | 'restore' | 'forget';
 }
 
 /** Passed to `'exposure'` and `'conversion'` hooks. */

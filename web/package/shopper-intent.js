@@ -46,6 +46,8 @@ const MAX_UNSAVED = 256;
 const MAX_RECOVERIES = 3;
 /** Queue states in which the stored state has been read and the engine runs (or is re-created). */
 const RUNNING = new Set(['replaying', 'ready', 'dispatching', 'recovering']);
+/** The engine's refusals of a sound state made by another model or engine version (crate/core/src/engine.rs). */
+const STALE_STATE = /another model|another hidden size|another window|engine state format/;
 /** Queue states in which the engine is there to draw a randomized report. */
 const REPORTING = new Set(['replaying', 'ready', 'dispatching']);
 /** Queue states from which hooks run in the state 'dispatching' (in the others, track() queues anyway). */
@@ -266,6 +268,8 @@ export class ShopperIntent {
     this._unsaved = [];
     this._recoveries = 0;
     this._stateRead = false;
+    // While the stored state is being read: the shopper's id (and so any variant) is not known.
+    this._restoring = false;
     /** Where loading spent its time (ms since start): read by the benchmark page. */
     this._timings = null;
     this._urls = { weights: null, manifest: null, wasm: null };
@@ -465,8 +469,9 @@ export class ShopperIntent {
   }
 
   /**
-   * Registers a hook: `'score'` after every event that changed the window, `'segment'` exactly
-   * when the segment changes, `'exposure'` and `'conversion'` for experiments. Returns the
+   * Registers a hook: `'score'` after every event that changed the window, `'segment'` when the
+   * segment changes and when a new session begins in a segment other than low (cause
+   * `'session'`), `'exposure'` and `'conversion'` for experiments. Returns the
    * function that unregisters it. A `'segment'` hook registered after the restore at load, while
    * no other segment change has come since, is called once with that restore's detail, right
    * after the code that registered it.
@@ -518,7 +523,7 @@ export class ShopperIntent {
   experiment(definition) {
     try {
       const exp = this._experiments.define(definition);
-      if (!RUNNING.has(this._queue.state)) return null;
+      if (!RUNNING.has(this._queue.state) || this._restoring) return null;
       if (this.storage === 'memory') {
         if (!this._warnedMemoryExperiments) {
           this._warnedMemoryExperiments = true;
@@ -537,6 +542,7 @@ export class ShopperIntent {
   /** Tells the widget the page shows experiment `key`'s variant now: fires `'exposure'` once per session. */
   expose(key) {
     try {
+      if (this._restoring) return false; // the session it would expose is not known yet
       return this._experiments.expose(key);
     } catch (e) {
       console.error(`${TAG} expose() failed; the page is unaffected.`, e);
@@ -808,6 +814,15 @@ export class ShopperIntent {
   }
 
   async _restore() {
+    this._restoring = true;
+    try {
+      await this._restoreStored();
+    } finally {
+      this._restoring = false;
+    }
+  }
+
+  async _restoreStored() {
     this._stateRead = true;
     const now = Date.now();
     const forgets = this._forgets;
@@ -829,6 +844,11 @@ export class ShopperIntent {
       const err = toError(e);
       if (err.code === 'ENGINE_FAILED') { this._engineFailed(err); return; }
       console.warn(`${TAG} the stored state was discarded: ${err.code}: ${err.message}`);
+      // A whole state of another model or engine version (a deploy; the engine read its checksum
+      // and then its model, size, window or format): the shopper keeps their id, so their
+      // experiment arms, and what they were exposed to; the next save writes them again. A
+      // damaged entry is not trusted for anything.
+      if (STALE_STATE.test(err.message)) this._experiments.restoreShopper(saved.extra?.experiments);
       this._store.remove();
       return;
     }
@@ -891,9 +911,12 @@ export class ShopperIntent {
           this._hooks.emit('score', Object.freeze({ score: update.score, segment: update.segment, type: String(event.type), update }));
         }
         // A score hook may have called forget() or destroy(): announce the change only if it
-        // still holds.
-        if (update.segmentChanged && this._engine && this.segment === update.segment && this._lastSegment !== update.segment) {
-          this._segmentChanged(update.segment, this._lastSegment, update.score, 'event');
+        // still holds. A new session that begins in the segment the last one ended in (not low)
+        // is announced too, as cause 'session': pages enter experiments on this hook.
+        const fresh = update.newSession && !update.ignored && update.segment !== 'low';
+        if ((update.segmentChanged || fresh) && this._engine && this.segment === update.segment) {
+          if (this._lastSegment !== update.segment) this._segmentChanged(update.segment, this._lastSegment, update.score, 'event');
+          else if (fresh) this._segmentChanged(update.segment, this._lastSegment, update.score, 'session');
         }
       });
     }

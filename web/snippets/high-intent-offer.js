@@ -3,11 +3,13 @@
 //
 //   import { ShopperIntent } from '/shopper-intent.js';
 //   import { highIntentOffer } from '/snippets/high-intent-offer.js';
-//   const intent = ShopperIntent.create({ model: '/models/intent.bin', dataLayerPush: true });
+//   const intent = ShopperIntent.create({ model: '/models/intent.bin', storage: 'local', dataLayerPush: true });
 //   highIntentOffer(intent, { banner: document.getElementById('offer') });
 //
 // Sessions enter the experiment the first time they reach the `high` segment before their
-// purchase (and stay in for the rest of the session). At that moment every arm is exposed: treatment sees the banner,
+// purchase (and stay in for the rest of the session; a session that begins high enters at its
+// first event). Keep the state with `storage: 'local'`, so a shopper keeps one arm across tabs
+// and visits. At that moment every arm is exposed: treatment sees the banner,
 // control and the holdout see the page as it is. A purchase later in the session is a
 // conversion of every experiment the session was exposed to. With `dataLayerPush: true` both
 // are pushed to `dataLayer` (experiment, variant, segment: never the events); the `log` option

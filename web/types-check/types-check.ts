@@ -57,7 +57,7 @@ async function storefront(): Promise<void> {
     void n; void t; void u;
   });
   const offSegment = intent.on('segment', (d: SegmentDetail) => {
-    const cause: 'event' | 'restore' | 'forget' = d.cause;
+    const cause: 'event' | 'session' | 'restore' | 'forget' = d.cause;
     if (d.segment === 'high') document.body.classList.add('offer');
     void cause;
   });
