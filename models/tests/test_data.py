@@ -1,10 +1,13 @@
 """Sessions put back together from the featurizer's per-row tensors, and batching by length."""
 
+import json
+import os
+import tempfile
 import unittest
 
 import numpy as np
 
-from models.trainer.data import DataError, Split, length_batches, padded, sessions_of
+from models.trainer.data import DataError, Split, length_batches, load, padded, sessions_of
 
 
 def split_of(sessions, F=4, n_kinds=3, seed=0):
@@ -67,6 +70,38 @@ class SessionsTest(unittest.TestCase):
             self.assertTrue(np.all(x[where < 0] == 0))
             back[where[where >= 0]] = x[where >= 0]
         np.testing.assert_array_equal(back, sp.seq)
+
+
+class LoadTest(unittest.TestCase):
+    def write(self, root, labels_by_split):
+        """A featurize folder: one session of 2 rows per label, 4 sequence and 2 aggregate features."""
+        with open(os.path.join(root, "summary.json"), "w") as f:
+            json.dump({"feature_version": 2, "sequence_features": ["kind_a", "kind_b", "x", "y"],
+                       "aggregate_features": ["p", "q"]}, f)
+        for name, labels in labels_by_split.items():
+            os.makedirs(os.path.join(root, name))
+            if labels:
+                sp, _ = split_of([(i, 2, y, i) for i, y in enumerate(labels)], n_kinds=2)
+                arrays = {k: getattr(sp, k) for k in ("seq", "prefix", "label", "session", "user")}
+            else:
+                arrays = {"seq": np.zeros((0, 4), np.float32), "prefix": np.zeros(0, np.int32), "label": np.zeros(0, np.uint8),
+                          "session": np.zeros(0, np.int64), "user": np.zeros(0, np.int64)}
+            arrays["agg"] = np.zeros((len(arrays["label"]), 2), np.float32)
+            for k, a in arrays.items():
+                np.save(os.path.join(root, name, f"{k}.npy"), a)
+
+    def test_a_split_without_both_labels_is_a_data_error_naming_it(self):
+        good = [0, 1, 0]
+        with tempfile.TemporaryDirectory() as root:
+            self.write(root, {"train": good, "val": good, "test": good})
+            _, splits = load(root)
+            self.assertEqual(len(splits["test"].y), 6)
+        for bad, labels, what in [("val", [], "no samples"), ("test", [0, 0], "no sample of a purchasing session"),
+                                  ("val", [1, 1], "only samples of purchasing sessions")]:
+            with self.subTest(bad), tempfile.TemporaryDirectory() as root:
+                self.write(root, {**{"train": good, "val": good, "test": good}, bad: labels})
+                with self.assertRaisesRegex(DataError, f"/{bad}: {what}"):
+                    load(root)
 
 
 if __name__ == "__main__":

@@ -2,13 +2,14 @@
 between the LSTM and the best baseline, and the verdict.
 
 - Per seed, every scorer is measured on the same resampled test users, so differences are paired.
-- The resampling is of the log's users, once per replicate, shared by every seed (a user in the
-  test sets of two seeds has the same count in both): the seeds' test sets overlap, and their
-  replicates are as correlated as their users. Replicate b of the mean over seeds is the mean of
+- The resampling is of the log's users, once per replicate, shared by every seed (a user has the
+  same count in every seed's test set): the seeds share their test users (featurize keeps them
+  fixed), and their replicates are as correlated as their users. Replicate b of the mean over seeds is the mean of
   each seed's replicate b; its 2.5 and 97.5 percentiles give the interval.
-- The best baseline is the one with the highest mean VALIDATION online AUC over the seeds. No
-  seed's test users are used for its own choices; the mean over seeds does include validation
-  users of one seed that are test users of another.
+- The best baseline is the one with the highest mean VALIDATION online AUC over the seeds. The
+  test users are the same for every seed, so no seed's validation users are test users (before
+  that split, the mean over seeds included validation users of one seed that were test users of
+  another).
 - Verdict: the LSTM beats the best baseline when the paired interval of the mean difference in
   online AUC is above 0, loses to it when below 0, and matches it otherwise; when the difference
   is undefined (a split without both classes), it cannot be compared.

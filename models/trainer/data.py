@@ -104,7 +104,15 @@ def load(dirpath):
         if arrays["seq"].ndim != 2 or arrays["seq"].shape[1] != F or arrays["agg"].shape[1:] != (A,):
             raise DataError(f"{dirpath}/{s}: seq {arrays['seq'].shape} / agg {arrays['agg'].shape} do not match "
                             f"the summary's {F} sequence and {A} aggregate features")
-        splits[s] = Split(arrays, s)
+        split = Split(arrays, s)
+        # Past featurize's --allow-small: a split without both labels has no AUC, no threshold
+        # and no calibration, so nothing after this could mean anything.
+        positives = int(split.y.sum())
+        if positives == 0 or positives == len(split.y):
+            what = "no samples" if len(split.y) == 0 else ("no sample of a purchasing session" if positives == 0 else "only samples of purchasing sessions")
+            raise DataError(f"{dirpath}/{s}: {what}, so there is nothing to fit or measure there; the log needs more users, "
+                            f"sessions and purchases (featurize without --allow-small says how many)")
+        splits[s] = split
     return summary, splits
 
 

@@ -190,7 +190,7 @@ def remove_leftovers(out, previous, name, seeds, selected=False):
 def data_section(summaries, log_path):
     s0 = summaries[min(summaries)]
     keep = ("format", "input_sha256", "lines", "malformed_lines", "malformed", "refused_events", "events_outside_window",
-            "event_types", "kinds", "sessions_from", "utc_offset_min", "utc_offset_assumed", "total", "window")
+            "event_types", "kinds", "sessions_from", "utc_offset_min", "utc_offset_assumed", "total", "window", "split")
     d = {k: s0.get(k) for k in keep}
     d["malformed"] = (s0.get("malformed") or [])[:20]
     d["input"] = os.path.basename(log_path)

@@ -39,15 +39,30 @@ def write(out, res):
     w = L.append
 
     w(f"# {name}: purchase-intent model report\n")
-    w(f"Written by `python -m models.trainer train` ({res.get('command') or ''}). Every figure is on test users; no seed's "
-      "test users were used for that seed's choices (choices made on the mean over seeds, the best baseline and the model "
-      "size, do see validation users of one seed that are test users of another). Numbers come from `results.json`.\n")
+    fixed_test = bool(d.get("split"))
+    w(f"Written by `python -m models.trainer train` ({res.get('command') or ''}). Every figure is on test users" + (
+      ", the same users for every seed and never used for any choice (the choices made on the mean over seeds, the best "
+      "baseline and the model size, see validation users only)" if fixed_test else
+      "; no seed's test users were used for that seed's choices (an earlier split: choices made on the mean over seeds, the "
+      "best baseline and the model size, do see validation users of one seed that are test users of another)")
+      + ". Numbers come from `results.json`.\n")
     w("## Verdict\n")
     w(f"**{v['sentence'][0].upper() + v['sentence'][1:]}.** Mean over seeds {', '.join(map(str, seeds))} of the paired "
       f"difference in online ROC-AUC, LSTM - {NAMES.get(v['baseline'], v['baseline'])}: {v['mean_diff']:+.4f}, 95% CI "
       f"[{v['ci_mean'][0]:+.4f}, {v['ci_mean'][1]:+.4f}] (beats: interval above 0; loses: below 0; matches otherwise, which "
       "means no difference was found, not that the two are shown equal). "
       "The best baseline is the one with the highest mean validation online AUC.\n")
+    # The choice is made on validation users; when another baseline did better on the test users,
+    # say so beside the verdict (for the reader, not for any choice).
+    chosen_test = mods[v["baseline"]]["mean"]["online_auc"]["mean"] if v.get("baseline") in mods else None
+    stronger = [n for n in res.get("paired_online_auc", {}) if n != v.get("baseline") and chosen_test is not None
+                and mods[n]["mean"]["online_auc"]["mean"] > chosen_test]
+    if stronger:
+        n = max(stronger, key=lambda k: mods[k]["mean"]["online_auc"]["mean"])
+        p = res["paired_online_auc"][n]
+        w(f"On the test users another baseline scored higher than the chosen one: {NAMES.get(n, n)}, "
+          f"{mods[n]['mean']['online_auc']['mean']:.3f} against {chosen_test:.3f}. The LSTM's paired difference to it: "
+          f"{p['mean_diff']:+.4f} [{p['ci_mean'][0]:+.4f}, {p['ci_mean'][1]:+.4f}].\n")
     if not shipped:
         w(f"**Not shipped:** seed {seeds[0]}'s LSTM learned nothing usable ({res['unusable'][str(seeds[0])]}). No `{name}.json` / `.bin` / `.onnx` "
           f"was written to this folder; the model stays in `build/seed{seeds[0]}/` for inspection. A larger log, more epochs or "
@@ -98,7 +113,8 @@ def write(out, res):
     w("- Event types in the log (Shopify, Segment and Taobao names counted as the GA4 kinds they map to): " + ", ".join(f"`{k}` {n}" for k, n in d.get("event_types") or []) + ".")
     w(f"- Kinds the model reads (column order; `purchase` labels the sessions and has no column of its own): {', '.join(f'`{k}`' for k in d['kinds'])}.")
     sp0 = d["splits_per_seed"][str(seeds[0])] or {}
-    w(f"- Seed {seeds[0]} split by user (sha256(\"seed:user\"), 70/15/15): " + "; ".join(
+    rule = d["split"] if fixed_test else 'sha256("seed:user"), 70/15/15'
+    w(f"- Seed {seeds[0]} split by user ({rule}): " + "; ".join(
         f"{k} {c['users']} users, {c['sessions']} sessions, {c['samples']} samples ({pct(c['positive_samples'], c['samples'])} positive)"
         for k, c in sorted(sp0.items(), key=lambda kv: ["train", "val", "test"].index(kv[0]))) + ".\n")
 
@@ -110,7 +126,8 @@ def write(out, res):
       + ", ".join(f"`{n}`" for n in f["aggregate"]) + ".\n")
 
     w("## Protocol\n")
-    w(f"- Seeds {', '.join(map(str, seeds))}: each reshuffles the users into train / validation / test. Every model is fitted on "
+    w(f"- Seeds {', '.join(map(str, seeds))}: each reshuffles the users into train / validation" + (
+      " (the test users stay the same)" if fixed_test else " / test") + ". Every model is fitted on "
       "train users; early stopping, hyper-parameters (C, boosting rounds), calibration, decision threshold, segments, the best "
       "baseline and the model size are chosen on validation users; test users are measured once.")
     w("- A sample is a prefix: the first k events of a session before its first purchase; its label is whether the session "
@@ -134,13 +151,15 @@ def write(out, res):
       "definitions.")
     joint = "shared by the seeds" in str(res["bootstrap"].get("unit", ""))
     w(f"- 95% CIs: {res['bootstrap']['resamples']} resamples " + (
-      "of the log's users with replacement, one per replicate and shared by the seeds (the seeds' test sets overlap: a user "
-      "has the same count wherever it is a test user); each seed weighs its test users by their counts" if joint else
+      "of the log's users with replacement, one per replicate and shared by the seeds (" + (
+          "the seeds share their test users" if fixed_test else "the seeds' test sets overlap: a user has the same count "
+          "wherever it is a test user") + "); each seed weighs its test users by their counts" if joint else
       "of test users with replacement, each seed's independently (an earlier protocol: the seeds' overlapping test sets "
       "make its intervals for the mean too narrow)") + "; for the mean over seeds, replicate b is the mean of each seed's "
       "replicate b. Paired differences resample the same users for both models. Each interval is 95% on its own: with "
-      "several baselines compared, one may fall outside by chance. Seeds share one log of users, so the interval of the mean "
-      "leaves out how much another log would move the figures.\n")
+      "several baselines compared, one may fall outside by chance. The models are held fixed while the users are resampled: "
+      "the interval leaves out how much training on other users would move the figures (the spread over seeds shows some "
+      "of it).\n")
 
     w(f"## Results (test users, mean over seeds {', '.join(map(str, seeds))}, 95% CI)\n")
     w("| model | online ROC-AUC | PR-AUC | session AUC | F1 | precision | recall | accuracy | Brier | ECE | validation AUC |")

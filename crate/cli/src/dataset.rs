@@ -4,8 +4,10 @@
 //! otherwise 30-minute gaps); a session's label is whether it contains a purchase; every prefix
 //! k >= 1 of the events before its first purchase is one sample, and with a streaming model one
 //! sample is one feature row. Sessions that start with the purchase have no sample and are
-//! counted. Users are ordered by `sha256("{seed}:{user_id}")`: the first 70% train, the next
-//! 15% validation, the rest test.
+//! counted. The test users are the same for every seed: the last 15% of the users ordered by
+//! `sha256("test:{user_id}")`. The seed splits the others, ordered by `sha256("{seed}:{user_id}")`:
+//! 70% of all users train, the rest validation. So no choice made on the validation users of any
+//! seed (a model size, a baseline, a threshold) has seen a test user.
 //!
 //! The walk uses the window's own answers ([`Pushed`]: new session, row, purchase) and derives
 //! nothing by comparing states.
@@ -82,23 +84,26 @@ impl Users {
     }
 }
 
-/// The split of each user, in the order given.
+/// How [`assign_splits`] splits, as featurize's summary says it.
+pub const SPLIT_RULE: &str = "test users the same for every seed (the last 15% by sha256(\"test:user\")); the others by sha256(\"seed:user\"): 70% of all users train, 15% validation";
+
+/// The split of each user, in the order given: test users fixed (the last 15% by
+/// `sha256("test:{user}")`), the others train (the first 70% of all users by
+/// `sha256("{seed}:{user}")`) and validation (the remaining 15%).
 pub fn assign_splits(users: &[UserLog], seed: u64) -> Vec<Split> {
-    let mut order: Vec<(Vec<u8>, usize)> =
-        users.iter().enumerate().map(|(i, u)| (Sha256::digest(format!("{seed}:{}", u.user).as_bytes()).to_vec(), i)).collect();
-    order.sort();
+    let ranked = |key: &dyn Fn(&str) -> String, which: &mut dyn Iterator<Item = usize>| {
+        let mut order: Vec<(Vec<u8>, usize)> = which.map(|i| (Sha256::digest(key(&users[i].user).as_bytes()).to_vec(), i)).collect();
+        order.sort();
+        order.into_iter().map(|(_, i)| i).collect::<Vec<usize>>()
+    };
     let n = users.len();
     let train = n * 70 / 100;
-    let val = n * 85 / 100;
+    let not_test = n * 85 / 100;
     let mut out = vec![Split::Test; n];
-    for (rank, (_, i)) in order.into_iter().enumerate() {
-        out[i] = if rank < train {
-            Split::Train
-        } else if rank < val {
-            Split::Val
-        } else {
-            Split::Test
-        };
+    let kept = ranked(&|u| format!("test:{u}"), &mut (0..n));
+    let others = ranked(&|u| format!("{seed}:{u}"), &mut kept[..not_test].iter().copied());
+    for (rank, i) in others.into_iter().enumerate() {
+        out[i] = if rank < train { Split::Train } else { Split::Val };
     }
     out
 }
@@ -333,5 +338,32 @@ mod tests {
         assert_eq!((c.samples, c.positive_samples, c.refused, c.events), (4, 2, 1, 7));
         assert_eq!(s.refused[0].line, 7);
         assert_eq!(s.seq.len(), 4 * s.width);
+    }
+
+    #[test]
+    fn test_users_are_the_same_for_every_seed_and_no_seed_validates_on_them() {
+        let users: Vec<UserLog> = (0..1000).map(|i| UserLog { user: format!("user-{i}"), events: Vec::new() }).collect();
+        let of = |seed| assign_splits(&users, seed);
+        let test_of = |splits: &[Split]| splits.iter().map(|s| *s == Split::Test).collect::<Vec<bool>>();
+        let first = of(0);
+        let count = |splits: &[Split], which| splits.iter().filter(|s| **s == which).count();
+        assert_eq!((count(&first, Split::Train), count(&first, Split::Val), count(&first, Split::Test)), (700, 150, 150));
+        let mut val_anywhere = vec![false; users.len()];
+        for seed in 0..5 {
+            let splits = of(seed);
+            assert_eq!(test_of(&splits), test_of(&first), "seed {seed}: the same test users");
+            for (i, s) in splits.iter().enumerate() {
+                val_anywhere[i] |= *s == Split::Val;
+            }
+        }
+        assert!(val_anywhere.iter().zip(test_of(&first)).all(|(v, t)| !(*v && t)), "no test user is a validation user of a seed");
+        // The seeds do reshuffle train and validation.
+        let moved = of(0).iter().zip(of(1).iter()).filter(|(a, b)| a != b).count();
+        assert!(moved > 100, "seeds 0 and 1 differ for {moved} users");
+        // The order of the users in the log does not matter.
+        let mut reversed = users.clone();
+        reversed.reverse();
+        let back: Vec<Split> = assign_splits(&reversed, 3).into_iter().rev().collect();
+        assert_eq!(back, of(3));
     }
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VERSION};
 use shopper_intent::{Kind, Kinds, WindowConfig};
 
-use crate::dataset::{assign_splits, Counts, Samples, Split};
+use crate::dataset::{assign_splits, Counts, Samples, Split, SPLIT_RULE};
 use crate::logs::Log;
 
 /// Users needed before a log is split (so that validation and test get a few each).
@@ -19,7 +19,7 @@ pub const MIN_USERS: usize = 20;
 /// Purchasing sessions with at least one sample needed in the training split.
 pub const MIN_TRAIN_PURCHASES: usize = 10;
 /// Purchasing and non-purchasing sessions with samples needed in validation and test each.
-pub const MIN_EVAL_SESSIONS: usize = 2;
+pub const MIN_EVAL_SESSIONS: usize = 10;
 
 /// How to featurize.
 #[derive(Clone, Debug)]
@@ -180,6 +180,7 @@ pub fn write(f: &Featurized, log: &Log, options: &Options, input: &Input<'_>, ou
         "format": log.format,
         "window": options.window,
         "seed": options.seed,
+        "split": SPLIT_RULE,
         "utc_offset_min": options.utc_offset_min,
         "utc_offset_assumed": !input.utc_offset_given,
         "sessions_from": sessions_from,
