@@ -118,20 +118,6 @@ pub fn at_threshold(scores: &[f32], labels: &[u8], threshold: f32) -> AtThreshol
     AtThreshold { threshold: f64::from(threshold), f1, precision, recall, accuracy: (tp + tn) / (tp + fp + fneg + tn).max(1.0) }
 }
 
-/// The threshold with the best positive-class F1 on `scores` (for choosing on validation).
-pub fn best_f1_threshold(scores: &[f32], labels: &[u8]) -> f32 {
-    let mut candidates: Vec<f32> = scores.to_vec();
-    candidates.sort_by(f32::total_cmp);
-    candidates.dedup();
-    let step = (candidates.len() / 400).max(1);
-    candidates
-        .iter()
-        .step_by(step)
-        .copied()
-        .max_by(|&a, &b| at_threshold(scores, labels, a).f1.total_cmp(&at_threshold(scores, labels, b).f1))
-        .unwrap_or(0.5)
-}
-
 /// The 25th, 50th and 75th percentiles of `v` (linear interpolation between ranks); NaN when
 /// `v` is empty.
 pub fn quantiles(v: &[f64]) -> [f64; 3] {
@@ -199,7 +185,8 @@ pub fn bootstrap(groups: &[Vec<usize>], reps: usize, seed: u64, full: f64, mut m
     interval(values, full)
 }
 
-/// `full` with the 2.5th and 97.5th percentiles (nearest rank) of the finite `replicates`.
+/// `full` with the 2.5th and 97.5th percentiles of the finite `replicates`: each the replicate at
+/// the index (n - 1) x p rounded to the nearest (within a replicate of the interpolated one).
 pub fn interval(mut replicates: Vec<f64>, full: f64) -> Estimate {
     replicates.retain(|v| v.is_finite());
     replicates.sort_by(f64::total_cmp);
@@ -271,7 +258,6 @@ mod tests {
         assert!((ece(&[0.95, 1.0, 0.05], &[1, 0, 0]) - (0.475 * 2.0 / 3.0 + 0.05 / 3.0)).abs() < 1e-6);
         let t = at_threshold(&[0.9, 0.6, 0.2, 0.1], &[1, 0, 1, 0], 0.5);
         assert_eq!((t.precision, t.recall, t.accuracy), (0.5, 0.5, 0.5));
-        assert!(best_f1_threshold(&[0.9, 0.8, 0.2, 0.1], &[1, 1, 0, 0]) > 0.2);
     }
 
     #[test]
