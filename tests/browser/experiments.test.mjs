@@ -259,19 +259,31 @@ test('forget() draws a new id: over many forgets the variants vary, and the last
   await context.close();
 });
 
-test('the demo snippet: only treatment shoppers in high see the banner; the holdout never does', { timeout: 90_000 }, async () => {
+/**
+ * A page with the demo's snippet wired to a widget whose thresholds are tiny (every session is
+ * high from its first event, before its purchase), as `window.__offer` = {intent, banner, log,
+ * key}; `log` holds the snippet's `{what, variant}` of each exposure and conversion.
+ */
+async function offerPage(holdout) {
   const { page, context } = await experimentPage();
-  const r = await page.evaluate(async (model) => {
-    const { ShopperIntent } = window.SI;
+  await page.evaluate(async ({ model, holdout }) => {
     const { highIntentOffer, OFFER_EXPERIMENT } = await import('/snippets/high-intent-offer.js');
     const banner = document.createElement('div');
     banner.hidden = true;
     document.body.append(banner);
-    // Tiny thresholds: every session is high from its first event, before its purchase.
-    const intent = ShopperIntent.create({ model, storage: 'session', autoCapture: false, thresholds: { medium: 0.001, high: 0.002 } });
+    const intent = window.SI.ShopperIntent.create({ model, storage: 'session', autoCapture: false, thresholds: { medium: 0.001, high: 0.002 } });
     const log = [];
-    highIntentOffer(intent, { banner, holdout: 0.3, log: (what, d) => log.push({ what, variant: d.variant }) });
+    highIntentOffer(intent, { banner, holdout, log: (what, d) => log.push({ what, variant: d.variant }) });
     await intent.ready;
+    window.__offer = { intent, banner, log, key: OFFER_EXPERIMENT };
+  }, { model: MODEL, holdout });
+  return { page, context };
+}
+
+test('the demo snippet: only treatment shoppers in high see the banner; the holdout never does', { timeout: 90_000 }, async () => {
+  const { page, context } = await offerPage(0.3);
+  const r = await page.evaluate(async () => {
+    const { intent, banner, log, key: OFFER_EXPERIMENT } = window.__offer;
     const shoppers = [];
     let t = Date.now();
     for (let i = 0; i < 60; i++) {
@@ -286,7 +298,7 @@ test('the demo snippet: only treatment shoppers in high see the banner; the hold
       shoppers.push({ afterForget, high, later: !banner.hidden });
     }
     return { shoppers, log };
-  }, MODEL);
+  });
   const arms = { control: 0, treatment: 0, holdout: 0 };
   for (const [i, s] of r.shoppers.entries()) {
     assert.equal(s.afterForget, false, `shopper ${i}: forget() takes the banner down`);
@@ -487,20 +499,11 @@ test('a shop\'s own session id keeps a session past 30 minutes across a reload: 
 });
 
 test('a new session that begins high (a tab left open) enters the snippet\'s experiment: segment hook with cause session, banner, exposure', { timeout: 60_000 }, async () => {
-  const { page, context } = await experimentPage();
-  const r = await page.evaluate(async (model) => {
-    const { ShopperIntent } = window.SI;
-    const { highIntentOffer, OFFER_EXPERIMENT } = await import('/snippets/high-intent-offer.js');
-    const banner = document.createElement('div');
-    banner.hidden = true;
-    document.body.append(banner);
-    // Tiny thresholds: every session is high from its first event.
-    const intent = ShopperIntent.create({ model, storage: 'session', autoCapture: false, thresholds: { medium: 0.001, high: 0.002 } });
-    const log = [];
+  const { page, context } = await offerPage(0);
+  const r = await page.evaluate(async () => {
+    const { intent, banner, log, key: OFFER_EXPERIMENT } = window.__offer;
     const causes = [];
-    highIntentOffer(intent, { banner, holdout: 0, log: (what, d) => log.push(what) });
     intent.on('segment', (d) => causes.push(`${d.previousSegment}->${d.segment}:${d.cause}`));
-    await intent.ready;
     const sessions = [];
     let t = Date.now() - 10 * 3_600_000;
     for (let i = 0; i < 6; i++) {
@@ -508,8 +511,8 @@ test('a new session that begins high (a tab left open) enters the snippet\'s exp
       const u = intent.track({ type: 'view_item', item: `i-${i}`, ts: t });
       sessions.push({ newSession: u.newSession, segment: u.segment, variant: intent.assignments()[OFFER_EXPERIMENT] ?? null, visible: !banner.hidden });
     }
-    return { sessions, log, causes };
-  }, MODEL);
+    return { sessions, log: log.map((e) => e.what), causes };
+  });
   assert.ok(r.sessions.every((s) => s.newSession && s.segment === 'high'), JSON.stringify(r.sessions));
   assert.deepEqual(r.causes, ['low->high:event', ...Array(5).fill('high->high:session')]);
   for (const [i, s] of r.sessions.entries()) {
