@@ -299,6 +299,34 @@ test('one draw per subject, ε and truth per session: kept across a reload, new 
   await context.close();
 });
 
+test('a shop\'s own session id keeps a session past 30 minutes across a reload: its reports hold once the next event continues it', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const { page } = await moduleHarness(env, seededCrypto(7), { context });
+  const keys = Array.from({ length: 12 }, (_, i) => `rr-${i}`);
+  const first = await page.evaluate(async ({ model, keys }) => {
+    localStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    intent.track({ type: 'view_item', item: 'x', ts: Date.now(), session: 'shop-session-9' });
+    const reports = keys.map((key) => { intent.experiment({ key, variants: ['a', 'b', 'c'] }); return intent.privateReport(key, { epsilon: 0.1 }).value; });
+    await new Promise((res) => setTimeout(res, 400));
+    return reports;
+  }, { model: MODEL, keys });
+  await page.reload();
+  await page.evaluate(() => { const real = Date.now; Date.now = () => real() + 40 * 60_000; });
+  await importPackage(page);
+  const later = await page.evaluate(async ({ model, keys }) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const update = intent.track({ type: 'view_item', item: 'y', ts: Date.now(), session: 'shop-session-9' });
+    const before = window.__randomCalls;
+    const reports = keys.map((key) => { intent.experiment({ key, variants: ['a', 'b', 'c'] }); return intent.privateReport(key, { epsilon: 0.1 }).value; });
+    return { newSession: update.newSession, reports, draws: window.__randomCalls - before };
+  }, { model: MODEL, keys });
+  assert.equal(later.newSession, false, 'the engine goes on with the session');
+  assert.deepEqual(later.reports, first, 'the session\'s reports, not new draws');
+  assert.equal(later.draws, 0, 'nothing drawn again');
+  await context.close();
+});
+
 // README (Randomized response) sends a report from the page's own 'pagehide' listener. The draw
 // changes the state (the memo), and no save timer runs once the page is going: it is saved at
 // once. (A page left while visible also gets 'visibilitychange' after 'pagehide', which saves;

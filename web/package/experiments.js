@@ -297,6 +297,11 @@ export class Experiments {
     return true;
   }
 
+  /** Whether a restore found the saved session over and keeps it aside until the next event. */
+  get endedAside() {
+    return this._ended !== null;
+  }
+
   /** A new anonymous id and a fresh session: the shopper is not recognisable any more. */
   forget() {
     this.id = newId();

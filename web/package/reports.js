@@ -67,6 +67,9 @@ export class PrivateReports {
     this._changed = changed;
     this._memo = keyMap();
     this._tracked = false;
+    // The memo of a session a restore found over, until the next event says whether the engine
+    // takes that session up again (experiments.js keeps its session aside the same way).
+    this._ended = null;
   }
 
   /**
@@ -93,6 +96,12 @@ export class PrivateReports {
   /** Follows the engine: a new session starts a new memo (as experiments.js does). */
   observe(update) {
     if (update.ignored) return;
+    if (this._ended) {
+      // The session goes on: its reports hold (the ended session's first, for a subject drawn twice).
+      const ended = this._ended;
+      this._ended = null;
+      if (!update.newSession) this._memo = keyMap([...Object.entries(this._memo).filter(([k]) => !Object.hasOwn(ended, k)), ...Object.entries(ended)].slice(-MAX_MEMO));
+    }
     if (update.newSession && this._tracked) this._memo = keyMap();
     this._tracked = true;
   }
@@ -102,21 +111,31 @@ export class PrivateReports {
    * value) and whether the session has events; `null` when this session drew no report.
    */
   snapshot() {
-    if (Object.keys(this._memo).length === 0) return null;
-    return { memo: { ...this._memo }, tracked: this._tracked };
+    if (Object.keys(this._memo).length === 0 && !this._ended) return null;
+    return { memo: { ...this._memo }, tracked: this._tracked, ...(this._ended && { ended: { ...this._ended } }) };
   }
 
-  /** Takes a saved snapshot back; anything malformed is ignored. */
-  restore(snap) {
+  /**
+   * Takes a saved snapshot back; anything malformed is ignored. With `ended` (the session was
+   * over at the restore) its memo is kept aside for `observe`, and this session starts empty.
+   */
+  restore(snap, { ended = false } = {}) {
     if (!snap || typeof snap !== 'object' || !snap.memo || typeof snap.memo !== 'object') return;
-    const entries = Object.entries(snap.memo).filter(([k, v]) => typeof v === 'string' && k.length <= 2048 && v.length <= 64);
-    this._memo = keyMap(entries.slice(-MAX_MEMO));
+    const read = (memo) => keyMap(Object.entries(memo).filter(([k, v]) => typeof v === 'string' && k.length <= 2048 && v.length <= 64).slice(-MAX_MEMO));
+    if (ended) {
+      this._ended = read(snap.memo);
+      return;
+    }
+    this._memo = read(snap.memo);
     this._tracked = snap.tracked === true;
+    // Saved before any event decided whether the engine takes the ended session up again.
+    if (!this._tracked && snap.ended && typeof snap.ended === 'object') this._ended = read(snap.ended);
   }
 
   forget() {
     this._memo = keyMap();
     this._tracked = false;
+    this._ended = null;
   }
 }
 

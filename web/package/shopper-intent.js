@@ -844,8 +844,8 @@ export class ShopperIntent {
       const err = toError(e);
       if (err.code === 'ENGINE_FAILED') { this._engineFailed(err); return; }
       console.warn(`${TAG} the stored state was discarded: ${err.code}: ${err.message}`);
-      // A whole state of another model or engine version (a deploy; the engine read its checksum
-      // and then its model, size, window or format): the shopper keeps their id, so their
+      // A state the engine refused as another model's, hidden size's, window's or format's (a
+      // deploy, not damage the checksum found): the shopper keeps their id, so their
       // experiment arms, and what they were exposed to; the next save writes them again. A
       // damaged entry is not trusted for anything.
       if (STALE_STATE.test(err.message)) this._experiments.restoreShopper(saved.extra?.experiments);
@@ -853,8 +853,10 @@ export class ShopperIntent {
       return;
     }
     // Only beside a state the engine took: an entry is restored whole or not at all. An
-    // experiment session that ended before this load is not restored, nor its reports.
+    // experiment session that ended before this load is kept aside, with its reports, until the
+    // next event says whether the engine takes the session up again.
     if (this._experiments.restore(saved.extra?.experiments, now)) this._reports.restore(saved.extra?.reports);
+    else if (this._experiments.endedAside) this._reports.restore(saved.extra?.reports, { ended: true });
     this._checkpoint = saved.bytes;
     this._unsaved.length = 0;
     const segment = this.segment;
