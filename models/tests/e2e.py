@@ -89,6 +89,20 @@ def main():
         check(f"{' '.join(args)} is refused before any work", bad_arg.returncode == 2 and needle in bad_arg.stderr
               and "Traceback" not in bad_arg.stderr and not os.path.exists(os.path.join(OUT, "bad")), bad_arg.stderr[-1000:])
 
+    # A log whose purchases follow nothing the events say: the LSTM must not be shipped. With this
+    # log its best epoch's validation AUC is 0.560, above 0.5 by chance (the earlier check, that AUC above 0.5,
+    # shipped it); its interval, [0.493, 0.629], reaches 0.5. The guard is a test, not a proof:
+    # one of six such logs tried (seeds 2-7) still passed it, its best epoch chosen on the users
+    # that judge it.
+    noise = os.path.join(OUT, "noise.jsonl")
+    write_noise_log(noise, users=400, seed=5)
+    nothing = run([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", noise, "--out", os.path.join(OUT, "noise"),
+                   "--name", "noise", "--seeds", "0", "--epochs", "3", "--hidden", "8", "--boot", "200", "--cli", cli])
+    check("a model trained on a log without signal is not shipped, and the run says why",
+          nothing.returncode == 1 and "is not shipped" in nothing.stderr and "no better than chance" in nothing.stderr
+          and not os.path.exists(os.path.join(OUT, "noise", "noise.json")) and "Traceback" not in nothing.stderr,
+          f"exit {nothing.returncode}: {nothing.stderr[-1500:]}")
+
     tiny = os.path.join(OUT, "tiny.jsonl")
     with open(tiny, "w") as f:
         for i in range(5):
@@ -98,6 +112,23 @@ def main():
     check("a log too small to train stops with a clear message",
           bad.returncode != 0 and "too small" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr[-2000:])
     return finish(results)
+
+
+def write_noise_log(path, users, seed):
+    """One session per user, 3 to 12 events of random kinds 10 s apart, and a purchase after them
+    for a random 30% of users: whether a session buys is independent of its events."""
+    import random
+
+    rng = random.Random(seed)
+    kinds = ["view_item", "add_to_cart", "search", "page_view", "size_guide_open"]
+    with open(path, "w") as f:
+        for u in range(users):
+            ts = 1717200000000 + u * 86_400_000
+            for _ in range(rng.randint(3, 12)):
+                ts += 10_000
+                f.write(json.dumps({"user": f"u{u}", "ts": ts, "type": rng.choice(kinds), "item": f"i{rng.randint(0, 30)}"}) + "\n")
+            if rng.random() < 0.3:
+                f.write(json.dumps({"user": f"u{u}", "ts": ts + 10_000, "type": "purchase", "item": "i0"}) + "\n")
 
 
 def finish(results):

@@ -60,6 +60,24 @@ class TbpttTest(unittest.TestCase):
         self.assertEqual(info["epochs_run"], 3)
 
 
+class StandardiserTest(unittest.TestCase):
+    def test_a_column_that_barely_moves_is_constant_and_the_others_are_scaled(self):
+        rng = np.random.default_rng(0)
+        n = 5000
+        rows = np.stack([
+            rng.normal(3.0, 2.0, n),                         # varies: scaled by 1/2
+            np.full(n, 0.5),                                 # constant
+            1 - 2.4e-7 + rng.normal(0, 1e-5, n),             # an hour that barely moves: constant
+            (rng.random(n) < 0.01).astype(float),            # a rare flag: varies
+        ], 1).astype(np.float32)
+        mean, scale = lstm.standardiser(rows)
+        self.assertAlmostEqual(float(scale[0]), 0.5, delta=0.02)
+        self.assertEqual(float(scale[1]), 0.0)
+        self.assertEqual(float(scale[2]), 0.0)
+        self.assertGreater(float(scale[3]), 5.0)
+        self.assertAlmostEqual(float(mean[0]), 3.0, delta=0.1)
+
+
 class FoldTest(unittest.TestCase):
     def check_fold(self, head, k):
         F, H = 7, 5

@@ -31,14 +31,22 @@ class SeedEval:
         """`users`: the number of users of the log (indices of `split_test.user` are below it)."""
         self.val, self.test = split_val, split_test
         self.boot = M.UserBootstrap(split_test.user, n=boot_n, seed=1000, universe=users)
+        self.boot_n = boot_n
         self.figures, self.reps, self.preds = {}, {}, {}
 
-    def add(self, name, p_val, p_test, threshold, raw_val=None, raw_test=None, extra=None):
+    def add(self, name, p_val, p_test, threshold, raw_val=None, raw_test=None, extra=None, val_interval=False):
         """Adds a scorer: probabilities on validation and test (f32 values), its decision threshold,
-        and the raw scores that rank (baselines)."""
+        and the raw scores that rank (baselines). With `val_interval`, the validation online AUC
+        gets its user-bootstrap interval too (`val_online_auc_ci`), for the check that a model is
+        better than chance."""
         te = self.test
         m = M.all_metrics(te.y, p_test, te.prefix, te.session, threshold, rank=raw_test)
-        m["val_online_auc"] = M.roc_auc(self.val.y, p_val if raw_val is None else raw_val)
+        val_rank = p_val if raw_val is None else raw_val
+        m["val_online_auc"] = M.roc_auc(self.val.y, val_rank)
+        if val_interval:
+            r = M.Ranked(val_rank)
+            boot = M.UserBootstrap(self.val.user, n=self.boot_n, seed=1001)
+            m["val_online_auc_ci"] = M.interval([r.auc(self.val.y, w) for w in boot])
         reps = M.bootstrap(self.boot, te.y, p_test, te.prefix, te.session, threshold, rank=raw_test)
         m["ci"] = {k: M.interval(v) for k, v in reps.items()}
         if extra:

@@ -121,7 +121,8 @@ def train_lstm(S, summary, sp, cfg, members_cache, ev, outdir, name, cli):
     seg = Cal.segments(pv)
     # Its validation AUC from the raw logits, as for the baselines (the calibrated score ranks the
     # same unless calibration flattened it, which unusable() looks for).
-    m = ev.add("lstm", pv, pt, thr, raw_val=zv, extra={"calibration": {"a": ab[0], "b": ab[1]}, "members": infos, "segments": seg})
+    m = ev.add("lstm", pv, pt, thr, raw_val=zv, val_interval=True,
+               extra={"calibration": {"a": ab[0], "b": ab[1], "val_sd": float(np.std(pv))}, "members": infos, "segments": seg})
     metrics = model_metrics(m, summary, cfg, infos, ab, S, {})
     seed_dir = os.path.join(outdir, "build", f"seed{S}")
     parity = export.write_model(seed_dir, name, models, ab, summary, sp, thr, seg, metrics, cli, seed=S)
@@ -132,14 +133,24 @@ def train_lstm(S, summary, sp, cfg, members_cache, ev, outdir, name, cli):
     return m
 
 
+# Calibrated validation scores that spread less than this (a standard deviation, in probability)
+# give every shopper the same score for any use: the segments and the threshold cannot tell them apart.
+FLAT_SD = 1e-3
+
+
 def unusable(m):
-    """Why a seed's LSTM must not be shipped, or None: no better than chance on validation users, or
-    a calibration that makes its score the same for every shopper."""
+    """Why a seed's LSTM must not be shipped, or None: not better than chance on validation users
+    (the lower end of the user-bootstrap interval of its validation AUC is not above 0.5; the AUC
+    alone is the best epoch's, chosen on those users, and passes 0.5 without signal), or a
+    calibration that makes its score the same for every shopper."""
     va, a = m["val_online_auc"], m["calibration"]["a"]
-    if not va > 0.5:
-        return f"its validation AUC is {va:.3f}, no better than chance"
-    if not a > 0:
-        return "calibration on validation users gave it a slope of 0: it would give every shopper the same score"
+    lo, hi = m.get("val_online_auc_ci", [va, va])
+    if not lo > 0.5:
+        return f"its validation AUC is {va:.3f} [{lo:.3f}, {hi:.3f}], an interval that reaches 0.5: no better than chance"
+    sd = m["calibration"].get("val_sd", float("inf"))
+    if not (a > 0 and sd >= FLAT_SD):
+        return (f"calibration on validation users gave it a slope of {a:.3g}, and its scores there spread by {sd:.2g} "
+                "(standard deviation): it would give every shopper the same score")
     return None
 
 
