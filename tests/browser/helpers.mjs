@@ -136,9 +136,13 @@ export async function setup({ browserArgs = [] } = {}) {
       page.on('console', (m) => {
         const message = { type: m.type(), text: m.text() };
         page.consoleMessages.push(message);
+        pageLog.push(message);
         if (isWebKitTrap(message)) webKitTraps.push(message.text);
       });
-      page.on('pageerror', (e) => page.pageErrors.push(String(e)));
+      page.on('pageerror', (e) => {
+        page.pageErrors.push(String(e));
+        pageLog.push({ type: 'pageerror', text: String(e) });
+      });
       return page;
     },
     async close() {
@@ -241,17 +245,46 @@ const webKitTraps = [];
 const WEBKIT_LOG_HINT = process.env.SHOPPER_INTENT_WEBKIT_LOG
   ? ` (JavaScriptCore's log of wasm memories: ${process.env.SHOPPER_INTENT_WEBKIT_LOG})` : '';
 
+/** Every console message and page error of every page of this test file, in order. */
+const pageLog = [];
+/** At most this many of a failed test's page messages are printed (the last ones). */
+const PAGE_LOG_LINES = 40;
+
+/** Prints what the pages said from `from` on, when a run of the test `name` failed. */
+function printPageLog(name, from, run) {
+  const said = pageLog.slice(from);
+  if (said.length === 0) {
+    console.error(`${name}: the ${run} failed; its pages logged nothing`);
+    return;
+  }
+  const shown = said.slice(-PAGE_LOG_LINES);
+  const skipped = said.length - shown.length;
+  console.error(`${name}: the ${run} failed; what its pages logged${skipped ? ` (the last ${shown.length} of ${said.length})` : ''}:`);
+  for (const m of shown) console.error(`  [${m.type}] ${m.text.slice(0, 400)}`);
+}
+
 /**
- * node:test's `test`, the same in Chromium and Firefox. In WebKit, a test during which a page
- * reported the trap above says so in the output, whether it passed or not; and a test that failed
- * after such a trap runs once more, because the engine re-created in the middle of a test can
- * break what the test reads next (a history, a status) while the widget did what it should. The
- * second run must pass with no trap of its own, and the first failure is printed, so a real fault
- * still fails (it fails both runs) and the trap stays visible.
+ * node:test's `test`, with what the test's pages logged printed when it fails, in every browser.
+ * In WebKit too, a test during which a page reported the trap above says so in the output,
+ * whether it passed or not; and a test that failed after such a trap runs once more, because the
+ * engine re-created in the middle of a test can break what the test reads next (a history, a
+ * status) while the widget did what it should. The second run must pass with no trap of its own,
+ * and the first failure is printed, so a real fault still fails (it fails both runs) and the trap
+ * stays visible.
  */
 export function test(name, options, fn) {
   if (typeof options === 'function') [options, fn] = [{}, options];
-  if (BROWSER !== 'webkit' || typeof fn !== 'function') return nodeTest(name, options, fn);
+  if (typeof fn !== 'function') return nodeTest(name, options, fn);
+  const logged = async (t, run) => {
+    const from = pageLog.length;
+    try {
+      await fn(t);
+    } catch (e) {
+      printPageLog(name, from, run);
+      throw e;
+    }
+  };
+  if (BROWSER !== 'webkit') return nodeTest(name, options, (t) => logged(t, 'test'));
   return nodeTest(name, options, async (t) => {
     const seen = webKitTraps.length;
     const report = (from, what) => {
@@ -262,14 +295,14 @@ export function test(name, options, fn) {
       }
     };
     try {
-      await fn(t);
+      await logged(t, 'test');
       report(seen, 'during this test');
     } catch (e) {
       if (webKitTraps.length === seen) throw e;
       report(seen, 'during the first run of this test, which failed and runs again');
       console.error(`# ${name}: the first run's failure: ${String(e?.message ?? e).slice(0, 600)}`);
       const again = webKitTraps.length;
-      await fn(t);
+      await logged(t, 'second run');
       if (webKitTraps.length !== again) {
         report(again, 'during the second run too');
         throw new Error('WebKit trapped in both runs of this test', { cause: e });
