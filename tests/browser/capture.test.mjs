@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
 import { PKG, REPO, WEB } from './helpers.mjs';
 
 const { fromDataLayer, fromShopifyPixel, fromSegment, attachDataLayer, EVENT_TYPES } = await import(pathToFileURL(join(WEB, 'package', 'capture.js')));
@@ -168,6 +169,34 @@ test('attachDataLayer wraps push, keeps its return value, survives throwing cons
   attachDataLayer(big, (ev) => got.push(ev.type), () => {});
   assert.deepEqual(got, ['view_item']);
   assert.ok(Date.now() - started < 1000, 'the layer was not walked from its start');
+});
+
+test('attachDataLayer works on a page that froze Array.prototype, and detaching leaves the array as it was', () => {
+  // An array of another realm whose Array.prototype is frozen, as on a hardened page.
+  const realm = vm.createContext({});
+  const layer = vm.runInContext('Object.freeze(Array.prototype); Object.freeze(Object.prototype); [{ event: "view_item" }]', realm);
+  assert.throws(() => { 'use strict'; layer.push = () => 0; }, TypeError, 'assigning push over the frozen one throws');
+  const win = { dataLayer: layer };
+  const seen = [];
+  const detach = attachDataLayer(win, (ev) => seen.push(ev.type), (e) => assert.fail(String(e)));
+  assert.equal(win.dataLayer.push({ event: 'add_to_cart' }), 2, 'the array\'s own push ran and its return value came back');
+  assert.deepEqual(seen, ['view_item', 'add_to_cart']);
+  assert.equal(Object.keys(layer).includes('push'), false, 'the wrapper is not enumerable, as the inherited push');
+  // GTM loading after the widget assigns its own push, which wraps the current one.
+  const current = layer.push;
+  layer.push = function (...a) { return current.apply(this, a); };
+  layer.push({ event: 'begin_checkout' });
+  assert.deepEqual(seen, ['view_item', 'add_to_cart', 'begin_checkout']);
+  detach();
+  layer.push({ event: 'purchase' });
+  assert.deepEqual(seen, ['view_item', 'add_to_cart', 'begin_checkout'], 'nothing is read after detaching');
+  // Without GTM's push, detaching removes the wrapper: the array's push is inherited again.
+  const plain = vm.runInContext('[]', realm);
+  const off = attachDataLayer({ dataLayer: plain }, () => {}, () => {});
+  assert.ok(Object.hasOwn(plain, 'push'));
+  off();
+  assert.equal(Object.hasOwn(plain, 'push'), false);
+  assert.equal(plain.push, vm.runInContext('Array.prototype.push', realm));
 });
 
 test('EVENT_TYPES is the engine\'s GA4 list, in its order', async () => {

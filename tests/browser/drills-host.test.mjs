@@ -2,8 +2,8 @@
 // answers with its own Response objects, a sandboxed frame where reading `caches` throws, a page
 // without crypto, MooTools' Array.from, a clock set back, a prerendered page, a page restored
 // from the back/forward cache after another page saved, a widget created again on one page (a
-// single-page app remounting it), two widgets sharing one storage, and page code that kept the
-// snippet's early array. Each time: no uncaught error reaches the page, and no event is lost or
+// single-page app remounting it), a hardened page with frozen prototypes, two widgets sharing one
+// storage, and page code that kept the snippet's early array. Each time: no uncaught error reaches the page, and no event is lost or
 // counted twice without a word.
 
 import { before, after } from 'node:test';
@@ -192,6 +192,33 @@ test('a widget created again on one page (a remount) does not track the dataLaye
   }, MODEL);
   assert.deepEqual(r, ['view_item', 'view_item', 'add_to_cart', 'view_item'], 'each push tracked once');
   assert.deepEqual(ours(page, 'warning').filter((m) => /another widget/.test(m.text)), [], 'a destroyed widget is not another one');
+  await context.close();
+});
+
+test('a hardened page that froze Array.prototype and Object.prototype: auto-capture reads the dataLayer and scores', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, () => {
+    Object.freeze(Array.prototype);
+    Object.freeze(Object.prototype);
+  });
+  const r = await page.evaluate(async (model) => {
+    window.dataLayer = [{ event: 'view_item', ecommerce: { items: [{ item_id: 'a' }] } }];
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local' });
+    const returned = window.dataLayer.push({ event: 'add_to_cart', ecommerce: { items: [{ item_id: 'a' }] } });
+    intent.track({ type: 'view_item', item: 'b' });
+    const out = { status: intent.status, returned, history: intent.history().map((p) => p.type), score: intent.score };
+    intent.destroy();
+    out.pushAfter = window.dataLayer.push({ event: 'view_item' });
+    out.ownPush = Object.hasOwn(window.dataLayer, 'push');
+    return out;
+  }, MODEL);
+  assert.equal(r.status, 'ready');
+  assert.equal(r.returned, 2, "the array's push ran and returned the length");
+  assert.deepEqual(r.history, ['view_item', 'add_to_cart', 'view_item'], 'the entry pushed before, the one after and a tracked event');
+  assert.ok(typeof r.score === 'number' && r.score > 0 && r.score < 1);
+  assert.equal(r.pushAfter, 3);
+  assert.equal(r.ownPush, false, 'destroy() left the array as it was');
+  assert.deepEqual(page.pageErrors, []);
+  assert.deepEqual(ours(page, 'warning').concat(ours(page, 'error')), [], 'nothing to warn about');
   await context.close();
 });
 
