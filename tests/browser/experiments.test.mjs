@@ -173,8 +173,10 @@ test('Experiments: restoreShopper keeps the id and the experiments seen, and the
   const keys = Array.from({ length: 4 * MAX_EXPERIMENTS + 10 }, (_, i) => `seen-${i}`);
   const saved = { id: 'ab'.repeat(16), session: { entered: {}, exposed: {}, converted: false, tracked: true, lastAt: 0 }, seen: keys };
   const b = experimentsLogged(log);
+  assert.equal(b.stored, false, 'a new id is not in storage yet');
   assert.equal(b.restoreShopper(saved), true);
   assert.equal(b.id, saved.id);
+  assert.equal(b.stored, true, 'an id read from storage is');
   assert.deepEqual(b.snapshot().seen, keys.slice(-4 * MAX_EXPERIMENTS), 'the newest seen keys are kept');
   assert.deepEqual(b.assignments(), {}, 'not the session');
   const last = b.define({ key: keys.at(-1), variants: ['x'] });
@@ -185,7 +187,11 @@ test('Experiments: restoreShopper keeps the id and the experiments seen, and the
   b.expose(old.key);
   assert.deepEqual(log, [`exposure:${last.key}:x:false`, `exposure:${old.key}:x:true`], 'seen keeps its first flag; a dropped old key is first again');
   assert.equal(b.snapshot().seen.at(-1), old.key, 'an exposure makes its key the newest');
-  assert.equal(experimentsLogged(log).restoreShopper({ id: 'not hex', seen: [] }), false);
+  const bad = experimentsLogged(log);
+  assert.equal(bad.restoreShopper({ id: 'not hex', seen: [] }), false);
+  assert.equal(bad.stored, false);
+  b.forget();
+  assert.equal(b.stored, false, 'forget() draws an id that is not stored');
 });
 
 let env;
@@ -390,6 +396,32 @@ test('experiments need a state that outlives the page: in memory, experiment() i
   }, MODEL);
   assert.deepEqual(r, [null, null, false]);
   assert.equal(ours(page, 'warning').filter((m) => /outlive the page/.test(m.text)).length, 1);
+  await context.close();
+});
+
+test('a storage that fails in the middle of a page: the stored id keeps this page\'s variants and exposures going', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const exposures = [];
+    intent.on('exposure', (d) => exposures.push(d.variant));
+    const def = { key: 'mid', variants: ['a', 'b', 'c', 'd'] };
+    intent.track({ type: 'view_item', item: 'x' });
+    const before = intent.experiment(def);
+    // The quota runs out: the next save throws, and the widget keeps its state in memory.
+    Storage.prototype.setItem = function () { throw new DOMException('quota', 'QuotaExceededError'); };
+    intent.track({ type: 'view_item', item: 'y' });
+    await new Promise((res) => setTimeout(res, 800));
+    const after = intent.experiment(def);
+    const exposed = intent.expose('mid');
+    return { storage: intent.storage, before, after, exposed, exposures };
+  }, MODEL);
+  assert.equal(r.storage, 'memory', 'the failed storage was given up for memory');
+  assert.ok(['a', 'b', 'c', 'd'].includes(r.before));
+  assert.equal(r.after, r.before, 'the same variant after the storage failed');
+  assert.equal(r.exposed, true);
+  assert.deepEqual(r.exposures, [r.before]);
+  assert.deepEqual(ours(page, 'warning').filter((m) => /outlive the page/.test(m.text)), [], 'no warning that experiments need storage');
   await context.close();
 });
 

@@ -122,6 +122,8 @@ export class Experiments {
     this._changed = changed;
     this._defs = new Map();
     this.id = newId();
+    // Whether the id is in storage: read from it, or saved since (the widget sets it).
+    this.stored = false;
     this._session = freshSession();
     // The saved session a restore found over by the clock (`restore`): the engine may yet take
     // it up again (an event of that time, or with the session's own id), and then so do we.
@@ -291,6 +293,7 @@ export class Experiments {
   restoreShopper(snap) {
     if (!snap || typeof snap !== 'object' || typeof snap.id !== 'string' || !/^[0-9a-f]{32}$/.test(snap.id)) return false;
     this.id = snap.id;
+    this.stored = true;
     // The newest keys, when a long-lived id has seen more than are kept.
     const seen = Array.isArray(snap.seen) ? snap.seen.filter((k) => typeof k === 'string' && KEY.test(k)).slice(-4 * MAX_EXPERIMENTS) : [];
     this._seen = keyMap(seen.map((k) => [k, true]));
@@ -305,6 +308,7 @@ export class Experiments {
   /** A new anonymous id and a fresh session: the shopper is not recognisable any more. */
   forget() {
     this.id = newId();
+    this.stored = false;
     this._session = freshSession();
     this._ended = null;
     this._seen = keyMap();

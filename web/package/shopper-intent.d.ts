@@ -354,7 +354,8 @@ export class ShopperIntent {
   /**
    * This session's variant (or `'holdout'`), or `null`: while not eligible, after the session's
    * purchase if it had not entered before, before the stored state is read (loading, consent
-   * pending), when the widget is not running, with the state in memory (one warning), or when
+   * pending), when the widget is not running, when the shopper's id could not be stored (the
+   * state in memory; one warning; a storage that fails after the id was stored keeps it), or when
    * the definition is invalid (a console error names `BAD_EXPERIMENT`).
    */
   experiment(definition: ExperimentDefinition): string | null;
