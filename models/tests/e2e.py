@@ -90,12 +90,12 @@ def main():
               and "Traceback" not in bad_arg.stderr and not os.path.exists(os.path.join(OUT, "bad")), bad_arg.stderr[-1000:])
 
     # A log whose purchases follow nothing the events say: the LSTM must not be shipped. With this
-    # log its best epoch's validation AUC is 0.560, above 0.5 by chance (the earlier check, that AUC above 0.5,
-    # shipped it); its interval, [0.493, 0.629], reaches 0.5. The guard is a test, not a proof:
-    # one of six such logs tried (seeds 2-7) still passed it, its best epoch chosen on the users
-    # that judge it.
+    # log its best epoch's validation AUC is 0.517, above 0.5 by chance (the earlier check, that
+    # AUC above 0.5, shipped it); its interval, [0.399, 0.632], reaches well below 0.5. The guard
+    # is a test, not a proof: one of six such logs tried (seeds 2-7) still passed it, its best
+    # epoch chosen on the users that judge it.
     noise = os.path.join(OUT, "noise.jsonl")
-    write_noise_log(noise, users=400, seed=5)
+    write_noise_log(noise, users=400, seed=7)
     nothing = run([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", noise, "--out", os.path.join(OUT, "noise"),
                    "--name", "noise", "--seeds", "0", "--epochs", "3", "--hidden", "8", "--boot", "200", "--cli", cli])
     check("a model trained on a log without signal is not shipped, and the run says why",

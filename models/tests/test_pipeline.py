@@ -19,12 +19,14 @@ class ShipTest(unittest.TestCase):
         self.assertIn("no better than chance", unusable({"val_online_auc": float("nan"), "calibration": {"a": 0.8}}))
         self.assertIn("same score", unusable({"val_online_auc": 0.6, "calibration": {"a": 0.0}}))
         # The best epoch's validation AUC above 0.5 is not enough: its interval must clear 0.5.
-        ok = {"val_online_auc": 0.56, "val_online_auc_ci": [0.53, 0.59], "calibration": {"a": 0.8, "val_sd": 0.02}}
+        ok = {"val_online_auc": 0.56, "val_online_auc_ci": [0.53, 0.59], "calibration": {"a": 0.8, "val_logit_sd": 0.4}}
         self.assertIsNone(unusable(ok))
         self.assertIn("reaches 0.5", unusable(dict(ok, val_online_auc_ci=[0.49, 0.62])))
         self.assertIn("reaches 0.5", unusable(dict(ok, val_online_auc_ci=[float("nan"), float("nan")])))
-        # A positive slope that still flattens every score to nearly one value.
-        self.assertIn("same score", unusable(dict(ok, calibration={"a": 1e-4, "val_sd": 2e-5})))
+        # A positive slope that still flattens every score to nearly one value; a rare purchase
+        # (scores of 0.001 give or take 0.0005) is not flat.
+        self.assertIn("same score", unusable(dict(ok, calibration={"a": 1e-4, "val_logit_sd": 2e-4})))
+        self.assertIsNone(unusable(dict(ok, calibration={"a": 0.9, "val_logit_sd": 0.5})))
 
     def test_an_undefined_difference_is_no_verdict(self):
         v = compare.verdict({"ci_mean": [float("nan"), float("nan")], "mean_diff": float("nan")}, "prior")

@@ -122,7 +122,7 @@ def train_lstm(S, summary, sp, cfg, members_cache, ev, outdir, name, cli):
     # Its validation AUC from the raw logits, as for the baselines (the calibrated score ranks the
     # same unless calibration flattened it, which unusable() looks for).
     m = ev.add("lstm", pv, pt, thr, raw_val=zv, val_interval=True,
-               extra={"calibration": {"a": ab[0], "b": ab[1], "val_sd": float(np.std(pv))}, "members": infos, "segments": seg})
+               extra={"calibration": {"a": ab[0], "b": ab[1], "val_logit_sd": float(ab[0] * np.std(zv))}, "members": infos, "segments": seg})
     metrics = model_metrics(m, summary, cfg, infos, ab, S, {})
     seed_dir = os.path.join(outdir, "build", f"seed{S}")
     parity = export.write_model(seed_dir, name, models, ab, summary, sp, thr, seg, metrics, cli, seed=S)
@@ -133,9 +133,10 @@ def train_lstm(S, summary, sp, cfg, members_cache, ev, outdir, name, cli):
     return m
 
 
-# Calibrated validation scores that spread less than this (a standard deviation, in probability)
-# give every shopper the same score for any use: the segments and the threshold cannot tell them apart.
-FLAT_SD = 1e-3
+# Calibrated validation scores whose logits spread less than this (a standard deviation) give
+# every shopper the same score for any use: scores about 1% apart, whatever the purchase rate,
+# which the segments and the threshold cannot tell apart.
+FLAT_LOGIT_SD = 0.01
 
 
 def unusable(m):
@@ -147,9 +148,9 @@ def unusable(m):
     lo, hi = m.get("val_online_auc_ci", [va, va])
     if not lo > 0.5:
         return f"its validation AUC is {va:.3f} [{lo:.3f}, {hi:.3f}], an interval that reaches 0.5: no better than chance"
-    sd = m["calibration"].get("val_sd", float("inf"))
-    if not (a > 0 and sd >= FLAT_SD):
-        return (f"calibration on validation users gave it a slope of {a:.3g}, and its scores there spread by {sd:.2g} "
+    sd = m["calibration"].get("val_logit_sd", float("inf"))
+    if not (a > 0 and sd >= FLAT_LOGIT_SD):
+        return (f"calibration on validation users gave it a slope of {a:.3g}, and its logits there spread by {sd:.2g} "
                 "(standard deviation): it would give every shopper the same score")
     return None
 
