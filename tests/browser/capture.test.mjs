@@ -197,6 +197,15 @@ test('attachDataLayer works on a page that froze Array.prototype, and detaching 
   off();
   assert.equal(Object.hasOwn(plain, 'push'), false);
   assert.equal(plain.push, vm.runInContext('Array.prototype.push', realm));
+  // A layer whose own push is writable but not configurable: assigned over, as before.
+  const fixed = [];
+  Object.defineProperty(fixed, 'push', { value: Array.prototype.push, writable: true, configurable: false });
+  const got = [];
+  const unfix = attachDataLayer({ dataLayer: fixed }, (ev) => got.push(ev.type), () => {});
+  fixed.push({ event: 'view_item' });
+  assert.deepEqual(got, ['view_item']);
+  unfix();
+  assert.equal(fixed.push, Array.prototype.push);
 });
 
 test('EVENT_TYPES is the engine\'s GA4 list, in its order', async () => {

@@ -425,6 +425,46 @@ test('a storage that fails in the middle of a page: the stored id keeps this pag
   await context.close();
 });
 
+test('an asynchronous backend: a variant once it has kept the id, the same on the next page; none from one that cannot keep it', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const visit = () => page.evaluate(async (model) => {
+    const later = () => new Promise((res) => setTimeout(res, 50));
+    // Kept in localStorage under another key, answered asynchronously.
+    const works = {
+      kind: 'async',
+      get: async (k) => { await later(); return localStorage.getItem(`async:${k}`); },
+      set: async (k, v) => { await later(); localStorage.setItem(`async:${k}`, v); },
+      remove: async (k) => { await later(); localStorage.removeItem(`async:${k}`); },
+    };
+    const def = { key: 'async', variants: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] };
+    const intent = await window.SI.ShopperIntent.load({ model, storage: works, autoCapture: false });
+    const first = intent.experiment(def);
+    await new Promise((res) => setTimeout(res, 300));
+    const second = intent.experiment(def);
+    intent.destroy();
+    // One whose writes are all refused: it falls back to memory once a write fails.
+    const refuses = { kind: 'refuses', get: async () => null, set: async () => { throw new Error('read-only'); }, remove: async () => {} };
+    const other = await window.SI.ShopperIntent.load({ model, storage: refuses, autoCapture: false });
+    const refused = [other.experiment(def)];
+    await new Promise((res) => setTimeout(res, 100));
+    refused.push(other.experiment(def), other.storage);
+    other.destroy();
+    return { first, second, refused };
+  }, MODEL);
+  const one = await visit();
+  assert.equal(one.first, null, 'not before the backend kept the id');
+  assert.ok(def8.includes(one.second), String(one.second));
+  assert.deepEqual(one.refused, [null, null, 'memory'], 'a backend that cannot keep the id gives no variant');
+  await page.reload();
+  await importPackage(page);
+  const two = await visit();
+  assert.equal(two.first, two.second, 'the id read back from the backend: a variant at once, the same');
+  assert.equal(two.second, one.second, 'the same variant on the next page');
+  assert.equal(ours(page, 'warning').filter((m) => /outlive the page/.test(m.text)).length, 2, 'one warning per page, for the backend that failed');
+  await context.close();
+});
+const def8 = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+
 test('an experiment session restored after the session gap is over: the next session enters and is exposed afresh', { timeout: 60_000 }, async () => {
   const context = await env.browser.newContext();
   const { page } = await experimentPage(context);

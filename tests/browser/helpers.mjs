@@ -277,11 +277,16 @@ export function test(name, options, fn) {
   if (typeof fn !== 'function') return nodeTest(name, options, fn);
   const logged = async (t, run) => {
     const from = pageLog.length;
+    // A test that times out is not thrown into: its signal aborts instead.
+    const onAbort = () => printPageLog(name, from, `${run} (timed out or cancelled)`);
+    t.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await fn(t);
     } catch (e) {
-      printPageLog(name, from, run);
+      if (!t.signal?.aborted) printPageLog(name, from, run);
       throw e;
+    } finally {
+      t.signal?.removeEventListener('abort', onAbort);
     }
   };
   if (BROWSER !== 'webkit') return nodeTest(name, options, (t) => logged(t, 'test'));

@@ -256,10 +256,7 @@ export function attachDataLayer(win, onEvent, report) {
   const length = Array.isArray(layer) ? layer.length : 0;
   for (let i = Math.max(0, length - MAX_EARLIER_ENTRIES); i < length; i++) seen(layer[i], true);
   const original = layer.push;
-  // The layer's own `push` (GTM's), or none (the array's, inherited). The wrapper is defined, not
-  // assigned: on a page that froze Array.prototype (a hardened page, SES's lockdown), assigning
-  // an own `push` over the frozen one throws; defining it does not, and the page's later
-  // `dataLayer.push = ...` (GTM loading after the widget) then works too.
+  // The layer's own `push` (GTM's), or none (the array's, inherited).
   const own = Object.getOwnPropertyDescriptor(layer, 'push');
   let attached = true;
   const wrapped = function push(...entries) {
@@ -267,11 +264,18 @@ export function attachDataLayer(win, onEvent, report) {
     if (attached) for (const entry of entries) seen(entry, false);
     return result;
   };
-  Object.defineProperty(layer, 'push', { value: wrapped, writable: true, configurable: true, enumerable: own ? own.enumerable : false });
+  try {
+    layer.push = wrapped;
+  } catch {
+    // A page that froze Array.prototype (a hardened page, SES's lockdown): assigning an own
+    // `push` over the frozen inherited one throws, defining it does not, and the page's later
+    // `dataLayer.push = ...` (GTM loading after the widget) then works too.
+    Object.defineProperty(layer, 'push', { value: wrapped, writable: true, configurable: true, enumerable: false });
+  }
   return () => {
     attached = false;
     if (layer.push !== wrapped) return;
-    if (own) Object.defineProperty(layer, 'push', own);
+    if (own) layer.push = original;
     else delete layer.push;
   };
 }

@@ -527,13 +527,14 @@ export class ShopperIntent {
       if (!RUNNING.has(this._queue.state) || this._restoring) return null;
       // A variant comes only from an id that is stored, so that the next page draws the same:
       // on a first visit (or after forget()) the state is saved now. A storage that fails then
-      // leaves the id in memory, and no variant is given; one that fails later keeps the id.
+      // leaves the id in memory, and no variant is given; one that fails later keeps the id. An
+      // asynchronous backend gives none until it has kept the id.
       if (!this._experiments.stored && this.storage !== 'memory') {
         this._dirty = true;
         this._flush();
       }
       if (!this._experiments.stored) {
-        if (!this._warnedMemoryExperiments) {
+        if (this.storage === 'memory' && !this._warnedMemoryExperiments) {
           this._warnedMemoryExperiments = true;
           console.warn(`${TAG} experiments need the state to outlive the page (storage 'local' or 'session'; the state is kept in memory now): experiment() returns null, the page shows no variant.`);
         }
@@ -858,6 +859,7 @@ export class ShopperIntent {
       // damaged entry is not trusted for anything.
       if (STALE_STATE.test(err.message)) this._experiments.restoreShopper(saved.extra?.experiments);
       this._store.remove();
+      this._experiments.stored = false; // until the next save writes it again
       return;
     }
     // Only beside a state the engine took: an entry is restored whole or not at all. An
@@ -1107,9 +1109,13 @@ export class ShopperIntent {
     this._checkpoint = bytes;
     this._unsaved.length = 0;
     const reports = this._reports.snapshot();
-    this._store.write(bytes, Date.now(), { experiments: this._experiments.snapshot(), ...(reports && { reports }) });
-    // A storage that failed has fallen back to memory by now (an asynchronous one may yet).
-    if (this.storage !== 'memory') this._experiments.stored = true;
+    const id = this._experiments.id;
+    const kept = this._store.write(bytes, Date.now(), { experiments: this._experiments.snapshot(), ...(reports && { reports }) });
+    // The id is stored once the backend kept it (an asynchronous one says so later), unless
+    // forget() drew another meanwhile.
+    const stored = (ok) => { if (ok === true && this._experiments.id === id) this._experiments.stored = true; };
+    if (kept && typeof kept.then === 'function') kept.then(stored, () => {});
+    else stored(kept);
   }
 }
 

@@ -208,14 +208,19 @@ export class StateStore {
     }
   }
 
-  /** Saves the engine's state bytes and `extra` (plain JSON data kept beside them); never throws. */
+  /**
+   * Saves the engine's state bytes and `extra` (plain JSON data kept beside them); never throws.
+   * Returns whether the backend kept it (not memory after a failure), or a promise of that for a
+   * backend that answers asynchronously.
+   */
   write(bytes, nowMs, extra) {
     const w = { v: WRAPPER_VERSION, savedAt: nowMs, expiresAt: nowMs + this._retentionMs, state: toBase64(bytes) };
     if (extra) w.extra = extra;
     const text = JSON.stringify(w);
     this._last = text;
     const r = this._call('set', text);
-    if (r && typeof r.then === 'function') r.catch(() => {});
+    if (r && typeof r.then === 'function') return r.then(() => this.kind !== 'memory', () => false);
+    return this.kind !== 'memory';
   }
 
   /**
