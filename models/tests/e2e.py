@@ -1,7 +1,8 @@
 """End-to-end test of the training path: a synthetic shop log (its own event types, session ids
 on some events, prices, two malformed lines) through `python -m models.trainer train` with a tiny
 model, 2 epochs and 2 seeds, then the engine's checks and `shopper-intent eval` on the outputs,
-and a log too small to train, which must fail with a clear message.
+a log without signal, whose model must not be shipped, and a log too small to train, which must
+fail with a clear message.
 
     python -m models.tests.e2e [path/to/shopper-intent]    (from the repository root)
 """
