@@ -408,6 +408,7 @@ test('a storage that fails in the middle of a page: the stored id keeps this pag
     const def = { key: 'mid', variants: ['a', 'b', 'c', 'd'] };
     intent.track({ type: 'view_item', item: 'x' });
     const before = intent.experiment(def);
+    await new Promise((res) => setTimeout(res, 400)); // saved, the id with it
     // The quota runs out: the next save throws, and the widget keeps its state in memory.
     Storage.prototype.setItem = function () { throw new DOMException('quota', 'QuotaExceededError'); };
     intent.track({ type: 'view_item', item: 'y' });
@@ -425,7 +426,7 @@ test('a storage that fails in the middle of a page: the stored id keeps this pag
   await context.close();
 });
 
-test('an asynchronous backend: a variant once it has kept the id, the same on the next page; none from one that cannot keep it', { timeout: 60_000 }, async () => {
+test('an asynchronous backend: a variant that the backend keeps, the same on the next page; none once a backend that cannot keep it failed', { timeout: 60_000 }, async () => {
   const { page, context } = await experimentPage();
   const visit = () => page.evaluate(async (model) => {
     const later = () => new Promise((res) => setTimeout(res, 50));
@@ -438,28 +439,29 @@ test('an asynchronous backend: a variant once it has kept the id, the same on th
     };
     const def = { key: 'async', variants: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'] };
     const intent = await window.SI.ShopperIntent.load({ model, storage: works, autoCapture: false });
+    intent.track({ type: 'view_item', item: 'x' });
     const first = intent.experiment(def);
-    await new Promise((res) => setTimeout(res, 300));
+    await new Promise((res) => setTimeout(res, 500)); // saved, asynchronously
     const second = intent.experiment(def);
     intent.destroy();
-    // One whose writes are all refused: it falls back to memory once a write fails.
+    // One whose writes are all refused: it falls back to memory once a write fails, and the id
+    // it never kept gives no variant from then on.
     const refuses = { kind: 'refuses', get: async () => null, set: async () => { throw new Error('read-only'); }, remove: async () => {} };
     const other = await window.SI.ShopperIntent.load({ model, storage: refuses, autoCapture: false });
-    const refused = [other.experiment(def)];
-    await new Promise((res) => setTimeout(res, 100));
-    refused.push(other.experiment(def), other.storage);
+    other.track({ type: 'view_item', item: 'y' });
+    await new Promise((res) => setTimeout(res, 500));
+    const refused = [other.storage, other.experiment(def)];
     other.destroy();
     return { first, second, refused };
   }, MODEL);
   const one = await visit();
-  assert.equal(one.first, null, 'not before the backend kept the id');
-  assert.ok(def8.includes(one.second), String(one.second));
-  assert.deepEqual(one.refused, [null, null, 'memory'], 'a backend that cannot keep the id gives no variant');
+  assert.ok(def8.includes(one.first), String(one.first));
+  assert.equal(one.second, one.first);
+  assert.deepEqual(one.refused, ['memory', null], 'a backend that failed before keeping the id gives no variant');
   await page.reload();
   await importPackage(page);
   const two = await visit();
-  assert.equal(two.first, two.second, 'the id read back from the backend: a variant at once, the same');
-  assert.equal(two.second, one.second, 'the same variant on the next page');
+  assert.equal(two.first, one.first, 'the id read back from the backend: the same variant on the next page');
   assert.equal(ours(page, 'warning').filter((m) => /outlive the page/.test(m.text)).length, 2, 'one warning per page, for the backend that failed');
   await context.close();
 });
@@ -500,7 +502,8 @@ test('an experiment session restored after the session gap is over: the next ses
 test('experiment() right after grantConsent(), before the stored state is read: null; then the stored shopper\'s variant, not exposed twice', { timeout: 60_000 }, async () => {
   const context = await env.browser.newContext();
   const { page } = await experimentPage(context);
-  const keys = Array.from({ length: 8 }, (_, i) => `consent-${i}`);
+  // Sixteen keys: all in one arm by chance once in 32,768 runs (eight keys failed a CI run so).
+  const keys = Array.from({ length: 16 }, (_, i) => `consent-${i}`);
   const first = await page.evaluate(async ({ model, keys }) => {
     window.localStorage.clear();
     const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
@@ -509,7 +512,7 @@ test('experiment() right after grantConsent(), before the stored state is read: 
     await new Promise((res) => setTimeout(res, 400));
     return variants;
   }, { model: MODEL, keys });
-  assert.equal(new Set(first).size, 2, `eight experiments, both arms: ${first}`);
+  assert.equal(new Set(first).size, 2, `sixteen experiments, both arms: ${first}`);
   await page.reload();
   await importPackage(page);
   const r = await page.evaluate(async ({ model, keys }) => {

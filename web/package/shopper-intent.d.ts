@@ -354,9 +354,9 @@ export class ShopperIntent {
   /**
    * This session's variant (or `'holdout'`), or `null`: while not eligible, after the session's
    * purchase if it had not entered before, before the stored state is read (loading, consent
-   * pending), when the widget is not running, when the shopper's id could not be stored (the
-   * state in memory; one warning; a storage that fails after the id was stored keeps it), or when
-   * the definition is invalid (a console error names `BAD_EXPERIMENT`).
+   * pending), when the widget is not running, with the state in memory before the id was
+   * stored (one warning; a storage that fails after the id was stored keeps it), or when the
+   * definition is invalid (a console error names `BAD_EXPERIMENT`).
    */
   experiment(definition: ExperimentDefinition): string | null;
   /** The page shows experiment `key`'s variant now: fires `'exposure'` once per session; false if not entered, already exposed, or after the session's purchase (a key never defined on this page also warns). */

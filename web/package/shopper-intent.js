@@ -516,8 +516,8 @@ export class ShopperIntent {
    * autoExpose?}`), `'holdout'` for holdout shoppers, or `null` while the session is not
    * eligible (or has made its purchase without having entered), and while the shopper's id is
    * not known: before the stored state is read (loading, consent pending), when the widget is not
-   * running, and when the id could not be stored (the state in memory: a new id on every page; a
-   * storage that fails after the id was stored keeps it). The definition is
+   * running, and when the state is kept in memory and the id was not stored before (a new id on
+   * every page; a storage that fails after the id was stored keeps it). The definition is
    * kept even then (for `privateReport`). An invalid definition returns `null` with a console
    * error naming `BAD_EXPERIMENT`.
    */
@@ -525,16 +525,12 @@ export class ShopperIntent {
     try {
       const exp = this._experiments.define(definition);
       if (!RUNNING.has(this._queue.state) || this._restoring) return null;
-      // A variant comes only from an id that is stored, so that the next page draws the same:
-      // on a first visit (or after forget()) the state is saved now. A storage that fails then
-      // leaves the id in memory, and no variant is given; one that fails later keeps the id. An
-      // asynchronous backend gives none until it has kept the id.
-      if (!this._experiments.stored && this.storage !== 'memory') {
-        this._dirty = true;
-        this._flush();
-      }
-      if (!this._experiments.stored) {
-        if (this.storage === 'memory' && !this._warnedMemoryExperiments) {
+      // A variant needs an id that outlives the page: one read from storage or saved since, or
+      // one a storage that has not failed is to keep at its next save. With the state in memory
+      // (storage 'memory', Global Privacy Control, a storage that failed before the id was
+      // stored) none is given; a storage that fails after keeps this page's variants.
+      if (!this._experiments.stored && this.storage === 'memory') {
+        if (!this._warnedMemoryExperiments) {
           this._warnedMemoryExperiments = true;
           console.warn(`${TAG} experiments need the state to outlive the page (storage 'local' or 'session'; the state is kept in memory now): experiment() returns null, the page shows no variant.`);
         }
