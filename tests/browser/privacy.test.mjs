@@ -164,6 +164,67 @@ test("forget() and withdrawConsent() in one tab: the shop's other tab forgets to
   await context.close();
 });
 
+test("forget() in one tab on the shop's own backend, then a save there: the tab that missed the mark forgets instead of writing the old state back", { timeout: 90_000 }, async () => {
+  // A backend of the shop's, shared by the tabs (here over localStorage under its own key), raises
+  // no storage event: a tab learns of another's forget only from what it reads before it saves.
+  // When the forgetting tab saves again first, the mark is gone; the state it saves says when
+  // the forget was.
+  const context = await env.browser.newContext();
+  const open = async () => {
+    const { page } = await moduleHarness(env, null, { context });
+    await page.evaluate(async (model) => {
+      const key = (k) => `shared:${k}`;
+      const storage = { kind: 'shared', get: (k) => localStorage.getItem(key(k)), set: (k, v) => localStorage.setItem(key(k), v), remove: (k) => localStorage.removeItem(key(k)) };
+      window.intent = await window.SI.ShopperIntent.load({ model, storage, autoCapture: false });
+    }, MODEL);
+    return page;
+  };
+  const stored = (page) => page.evaluate(() => localStorage.getItem('shared:shopper-intent:state'));
+  const settle = (page) => page.evaluate(() => new Promise((res) => setTimeout(res, 400)));
+  const a = await open();
+  await a.evaluate(() => {
+    window.intent.track({ type: 'view_item', item: 'before' });
+    window.intent.experiment({ key: 'x', variants: ['a', 'b'] });
+  });
+  await settle(a);
+  const before = JSON.parse(await stored(a));
+  const b = await open(); // restores A's state
+  assert.deepEqual(await b.evaluate(() => window.intent.history().length), 1, 'B started from the saved state');
+  await b.evaluate(() => window.intent.forget());
+  assert.ok(Number.isFinite(JSON.parse(await stored(b)).forgotten), 'the entry is the mark of the forget');
+  await b.evaluate(() => window.intent.track({ type: 'view_item', item: 'fresh' }));
+  await settle(b);
+  const bSaved = await stored(b);
+  const w = JSON.parse(bSaved);
+  assert.equal(w.forgotten, undefined, "B's save replaced the mark");
+  assert.ok(Number.isFinite(w.forgotAt) && typeof w.state === 'string', 'the state B saved says when the forget was');
+  assert.notEqual(w.extra.experiments.id, before.extra.experiments.id);
+  // A never saw the mark. Its next event makes it save: it forgets instead.
+  const afterA = await a.evaluate(async () => {
+    window.intent.track({ type: 'view_item', item: 'after' });
+    await new Promise((res) => setTimeout(res, 400));
+    return { history: window.intent.history().length, assignments: { ...window.intent.assignments() } };
+  });
+  assert.equal(afterA.history, 0, 'A forgot its window');
+  assert.deepEqual(afterA.assignments, {});
+  assert.equal(await stored(a), bSaved, "A wrote nothing over B's state: not the old state, not the old experiment id");
+  assert.equal(ours(a, 'info').filter((m) => /forgotten in another tab/.test(m.text)).length, 1);
+  // A third tab restores B's state and saves its own events on it: it forgets nothing.
+  const c = await open();
+  const third = await c.evaluate(async () => {
+    const restored = window.intent.history().length;
+    window.intent.track({ type: 'view_item', item: 'third' });
+    await new Promise((res) => setTimeout(res, 400));
+    return { restored, history: window.intent.history().length };
+  });
+  assert.deepEqual(third, { restored: 1, history: 2 }, 'a tab that read the state saved after the forget keeps it');
+  const cSaved = JSON.parse(await stored(c));
+  assert.equal(cSaved.forgotAt, w.forgotAt, 'and passes the time of the forget on');
+  assert.equal(ours(c, 'info').filter((m) => /forgotten in another tab/.test(m.text)).length, 0);
+  for (const p of [a, b, c]) assert.deepEqual(p.pageErrors, []);
+  await context.close();
+});
+
 test('consent pending or Global Privacy Control: the model cache is neither read nor written', { timeout: 60_000 }, async () => {
   for (const [name, script, opts] of [
     ['pending', null, { consent: 'pending' }],

@@ -811,7 +811,9 @@ export class ShopperIntent {
       if (this.status !== 'ready' || this._consent !== 'granted') return;
       const text = this._store.peekText();
       if (text === null || text === this._store.lastText) return;
-      if (this._forgottenElsewhere(this._store.forgotten(Date.now(), text))) return;
+      const mark = this._store.forgotten(Date.now(), text);
+      // A mark holds nothing to restore; a state saved after the forget is restored.
+      if (this._forgottenElsewhere(mark) && !mark.state) return;
       this._restore().catch((e) => console.error(`${TAG} restoring the newer stored state failed; the page is unaffected.`, e));
     } catch (e) {
       console.error(`${TAG} internal error on pageshow; the page is unaffected.`, e);
@@ -843,6 +845,8 @@ export class ShopperIntent {
       this._forgottenAt = Math.max(this._forgottenAt, saved.forgotten);
       return;
     }
+    // A state saved after a forget: this widget now holds nothing from before that forget.
+    if (Number.isFinite(saved.forgotAt)) this._forgottenAt = Math.max(this._forgottenAt, saved.forgotAt);
     try {
       this._engine.restoreState(saved.bytes, now);
     } catch (e) {
@@ -1106,7 +1110,11 @@ export class ShopperIntent {
     this._unsaved.length = 0;
     const reports = this._reports.snapshot();
     const id = this._experiments.id;
-    const kept = this._store.write(bytes, Date.now(), { experiments: this._experiments.snapshot(), ...(reports && { reports }) });
+    const extra = { experiments: this._experiments.snapshot(), ...(reports && { reports }) };
+    // The newest forget this widget knows of goes with the state: the save replaces the mark of
+    // it, and a tab that missed the mark (a backend of the shop's raises no storage event) must
+    // still see it before it writes its state from before the forget back.
+    const kept = this._store.write(bytes, Date.now(), extra, this._forgottenAt);
     // The id is stored once the backend kept it (an asynchronous one says so later), unless
     // forget() drew another meanwhile.
     const stored = (ok) => { if (ok === true && this._experiments.id === id) this._experiments.stored = true; };

@@ -117,7 +117,10 @@ function parseWrapper(text, nowMs, retentionMs) {
     throw new Error('its state is not base64');
   }
   const extra = w.extra && typeof w.extra === 'object' ? w.extra : null;
-  return { savedAt: w.savedAt, expiresAt: w.expiresAt, bytes, extra };
+  // The newest forget() the tab that saved it knew of: a tab that still holds a state from before
+  // it forgets too, though the mark itself was overwritten by this save.
+  const forgotAt = Number.isFinite(w.forgotAt) ? w.forgotAt : null;
+  return { savedAt: w.savedAt, expiresAt: w.expiresAt, bytes, extra, forgotAt };
 }
 
 /**
@@ -209,12 +212,14 @@ export class StateStore {
   }
 
   /**
-   * Saves the engine's state bytes and `extra` (plain JSON data kept beside them); never throws.
+   * Saves the engine's state bytes and `extra` (plain JSON data kept beside them), with
+   * `forgotAt`, the time of the newest forget() the page knows of (none: null); never throws.
    * Returns whether the backend kept it (not memory after a failure), or a promise of that for a
    * backend that answers asynchronously.
    */
-  write(bytes, nowMs, extra) {
+  write(bytes, nowMs, extra, forgotAt = null) {
     const w = { v: WRAPPER_VERSION, savedAt: nowMs, expiresAt: nowMs + this._retentionMs, state: toBase64(bytes) };
+    if (Number.isFinite(forgotAt)) w.forgotAt = forgotAt;
     if (extra) w.extra = extra;
     const text = JSON.stringify(w);
     this._last = text;
@@ -236,16 +241,18 @@ export class StateStore {
   }
 
   /**
-   * The forget() mark in `text` (the stored text now by default): `{forgotten, withdrawn}`, or
-   * null when it holds none.
+   * The newest forget() that `text` (the stored text now by default) tells of:
+   * `{forgotten, withdrawn, state}`, where `state` says whether a state saved after the forget
+   * holds it instead of the mark; or null when it tells of none.
    */
   forgotten(nowMs, text = this.peekText()) {
     if (typeof text !== 'string') return null;
-    // Called before every save: a saved state (whose base64 holds no quote) is not parsed whole.
-    if (!text.includes('"forgotten"')) return null;
+    // Called before every save: an entry that tells of no forget is not parsed.
+    if (!text.includes('"forgotten"') && !text.includes('"forgotAt"')) return null;
     try {
       const w = parseWrapper(text, nowMs, this._retentionMs);
-      return Number.isFinite(w.forgotten) ? w : null;
+      if (Number.isFinite(w.forgotten)) return { forgotten: w.forgotten, withdrawn: w.withdrawn, state: false };
+      return Number.isFinite(w.forgotAt) ? { forgotten: w.forgotAt, withdrawn: false, state: true } : null;
     } catch {
       return null;
     }
