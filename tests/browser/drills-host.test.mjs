@@ -176,6 +176,34 @@ test('back to a page from the back/forward cache: the state another page saved m
   await context.close();
 });
 
+test('back from the back/forward cache after another page forgot the shopper and saved again: the old events are forgotten, the newer state restored', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
+    const t = Date.now() - 60_000;
+    intent.track({ type: 'view_item', item: 'list', ts: t });
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    // Another page forgets the shopper, then tracks and saves: its state replaces the mark.
+    const other = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
+    other.forget();
+    other.track({ type: 'add_to_cart', item: 'product', ts: t + 2000 });
+    other.destroy();
+    const forgotAt = JSON.parse(sessionStorage.getItem('shopper-intent:state')).forgotAt;
+    dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+    await new Promise((res) => setTimeout(res, 50));
+    intent.track({ type: 'view_item', item: 'list', ts: t + 3000 });
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    const saved = JSON.parse(sessionStorage.getItem('shopper-intent:state'));
+    return { history: intent.history().map((p) => p.type), forgotAt, savedForgotAt: saved.forgotAt };
+  }, MODEL);
+  assert.deepEqual(r.history, ['add_to_cart', 'view_item'], "the other page's state after the forget, then this page's event; not the event from before");
+  assert.ok(Number.isFinite(r.forgotAt));
+  assert.equal(r.savedForgotAt, r.forgotAt, 'the time of the forget is passed on');
+  assert.equal(ours(page, 'info').filter((m) => /forgotten in another tab/.test(m.text)).length, 1);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('a widget created again on one page (a remount) does not track the dataLayer entries twice', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env);
   const r = await page.evaluate(async (model) => {
