@@ -221,7 +221,68 @@ test("forget() in one tab on the shop's own backend, then a save there: the tab 
   const cSaved = JSON.parse(await stored(c));
   assert.equal(cSaved.forgotAt, w.forgotAt, 'and passes the time of the forget on');
   assert.equal(ours(c, 'info').filter((m) => /forgotten in another tab/.test(m.text)).length, 0);
-  for (const p of [a, b, c]) assert.deepEqual(p.pageErrors, []);
+  // A fourth tab that read nothing at load (the entry gone meanwhile: expired, say) and so never
+  // learned of the forget, which came before it started: a state telling of that forget is no
+  // reason to forget its own events.
+  await c.evaluate(() => localStorage.removeItem('shared:shopper-intent:state'));
+  const d = await open();
+  await d.evaluate(() => window.intent.track({ type: 'view_item', item: 'fourth' }));
+  await settle(d);
+  await c.evaluate(async () => {
+    window.intent.track({ type: 'view_item', item: 'third again' });
+    await new Promise((res) => setTimeout(res, 400));
+  });
+  assert.equal(JSON.parse(await stored(c)).forgotAt, w.forgotAt, 'the entry tells of the forget again');
+  const fourth = await d.evaluate(async () => {
+    window.intent.track({ type: 'view_item', item: 'fourth again' });
+    await new Promise((res) => setTimeout(res, 400));
+    return window.intent.history().length;
+  });
+  assert.equal(fourth, 2, 'the fourth tab kept its events');
+  assert.equal(ours(d, 'info').filter((m) => /forgotten in another tab/.test(m.text)).length, 0);
+  assert.equal(JSON.parse(await stored(d)).forgotAt, w.forgotAt, 'and passes the time of the forget on');
+  for (const p of [a, b, c, d]) assert.deepEqual(p.pageErrors, []);
+  await context.close();
+});
+
+test('a forget time a saved state cannot carry (after its save, past the retention) is ignored; one it can makes an older tab forget', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    const KEY = 'shopper-intent:state';
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const settle = () => new Promise((res) => setTimeout(res, 400));
+    const history = () => intent.history().length;
+    const edit = (change) => {
+      const w = JSON.parse(localStorage.getItem(KEY));
+      localStorage.setItem(KEY, JSON.stringify({ ...w, ...change(w) })); // no storage event in this tab
+    };
+    intent.track({ type: 'view_item', item: 'a' });
+    await settle();
+    const out = {};
+    for (const [name, change] of [
+      ['after its save', (w) => ({ forgotAt: w.savedAt + 1 })],
+      ['in the far future', () => ({ savedAt: 1e300, forgotAt: 1e300 })],
+      ['past the retention', (w) => ({ forgotAt: w.savedAt - 31 * 86_400_000 })],
+      ['not a number', () => ({ forgotAt: '1e15' })],
+      ['at its save, after this tab started', (w) => ({ forgotAt: w.savedAt })],
+    ]) {
+      edit(change);
+      intent.track({ type: 'view_item', item: name });
+      await settle();
+      const saved = JSON.parse(localStorage.getItem(KEY));
+      out[name] = { history: history(), forgotAt: saved.forgotAt ?? null };
+    }
+    return out;
+  }, MODEL);
+  let n = 1;
+  for (const name of ['after its save', 'in the far future', 'past the retention', 'not a number']) {
+    n += 1;
+    assert.equal(r[name].history, n, `${name}: the tab kept its events`);
+    assert.equal(r[name].forgotAt, null, `${name}: not passed on`);
+  }
+  assert.equal(r['at its save, after this tab started'].history, 0, 'a forget after this tab started: it forgets');
+  assert.equal(ours(page, 'info').filter((m) => /forgotten in another tab/.test(m.text)).length, 1);
+  assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
 

@@ -262,6 +262,9 @@ export class ShopperIntent {
     this._warnedMemoryExperiments = false;
     // The time of the newest forget this widget knows of (its own, or another tab's mark).
     this._forgottenAt = -Infinity;
+    // When this widget began to gather data: a forget before it, which a state saved after the
+    // forget tells of (`forgotAt`), concerns none of its data.
+    this._startedAt = Date.now();
     // The state the engine can be re-created from after a failure: the last state saved (or
     // restored, or checkpointed), and the events tracked since.
     this._checkpoint = null;
@@ -632,7 +635,7 @@ export class ShopperIntent {
    * without scores. The next page load passes the consent tool's answer (`'pending'`).
    */
   withdrawConsent() {
-    this._withdraw(Date.now(), true);
+    this._withdraw(this._forgetTime(), true);
   }
 
   /**
@@ -641,7 +644,15 @@ export class ShopperIntent {
    * still hold the old state forget too instead of writing it back.
    */
   forget() {
-    this._forget(Date.now(), true);
+    this._forget(this._forgetTime(), true);
+  }
+
+  /**
+   * The time of a forget made here: now, but always after the newest forget this widget knows of
+   * (a clock set back would otherwise give a mark older than the last, which tabs ignore).
+   */
+  _forgetTime() {
+    return Math.max(Date.now(), this._forgottenAt + 1);
   }
 
   _withdraw(at, mark) {
@@ -795,6 +806,13 @@ export class ShopperIntent {
    */
   _forgottenElsewhere(mark) {
     if (!mark || !(mark.forgotten > this._forgottenAt)) return false;
+    // A state saved after a forget that came before this widget started: nothing to forget here,
+    // whether this widget read nothing at load (storage empty, consent pending, an entry
+    // discarded) or read that state.
+    if (mark.state && !(mark.forgotten > this._startedAt)) {
+      this._forgottenAt = mark.forgotten;
+      return false;
+    }
     console.info(`${TAG} the shopper's data was ${mark.withdrawn ? 'withdrawn (consent)' : 'forgotten'} in another tab: forgotten here too`);
     if (mark.withdrawn) this._withdraw(mark.forgotten, false);
     else this._forget(mark.forgotten, false);
@@ -845,8 +863,6 @@ export class ShopperIntent {
       this._forgottenAt = Math.max(this._forgottenAt, saved.forgotten);
       return;
     }
-    // A state saved after a forget: this widget now holds nothing from before that forget.
-    if (Number.isFinite(saved.forgotAt)) this._forgottenAt = Math.max(this._forgottenAt, saved.forgotAt);
     try {
       this._engine.restoreState(saved.bytes, now);
     } catch (e) {
@@ -867,6 +883,8 @@ export class ShopperIntent {
     // next event says whether the engine takes the session up again.
     if (this._experiments.restore(saved.extra?.experiments, now)) this._reports.restore(saved.extra?.reports);
     else if (this._experiments.endedAside) this._reports.restore(saved.extra?.reports, { ended: true });
+    // A state saved after a forget: this widget now holds nothing from before that forget.
+    if (Number.isFinite(saved.forgotAt)) this._forgottenAt = Math.max(this._forgottenAt, saved.forgotAt);
     this._checkpoint = saved.bytes;
     this._unsaved.length = 0;
     const segment = this.segment;

@@ -88,8 +88,12 @@ function fromBase64(text) {
   return bytes;
 }
 
-/** Parses the JSON wrapper `{v, savedAt, expiresAt, state, extra?}`; throws with the reason. */
-function parseWrapper(text, nowMs, retentionMs) {
+/**
+ * Parses the JSON wrapper `{v, savedAt, expiresAt, state, forgotAt?, extra?}` (the state's bytes
+ * decoded unless `decode` is false), or the mark of a forget `{v, forgotten, withdrawn?}`;
+ * throws with the reason.
+ */
+function parseWrapper(text, nowMs, retentionMs, decode = true) {
   if (text.length > MAX_ENTRY_CHARS) throw new Error(`it is ${text.length} characters long, more than a state can be (${MAX_ENTRY_CHARS})`);
   let w;
   try {
@@ -110,17 +114,28 @@ function parseWrapper(text, nowMs, retentionMs) {
   if (w.expiresAt <= nowMs) throw new Error(`it expired at ${Math.abs(w.expiresAt) < 8.64e15 ? new Date(w.expiresAt).toISOString() : w.expiresAt}`);
   // The page's retention holds whatever the entry says of itself (another page's, or an edit's).
   if (nowMs - w.savedAt > retentionMs) throw new Error(`it was saved more than the ${Math.round(retentionMs / 86_400_000)} days retentionDays allows ago`);
-  let bytes;
+  let bytes = null;
   try {
-    bytes = fromBase64(w.state);
+    if (decode) bytes = fromBase64(w.state);
   } catch {
     throw new Error('its state is not base64');
   }
   const extra = w.extra && typeof w.extra === 'object' ? w.extra : null;
   // The newest forget() the tab that saved it knew of: a tab that still holds a state from before
   // it forgets too, though the mark itself was overwritten by this save.
-  const forgotAt = Number.isFinite(w.forgotAt) ? w.forgotAt : null;
+  const forgotAt = keptForgetTime(w.forgotAt, w.savedAt, nowMs, retentionMs);
   return { savedAt: w.savedAt, expiresAt: w.expiresAt, bytes, extra, forgotAt };
+}
+
+/**
+ * `forgotAt` when a saved state may carry it, else null: a time no later than the save (a tab
+ * cannot know of a later forget), not in the future (a minute of clocks that disagree allowed:
+ * an edited time far ahead would outrank every real forget after it), and within the retention,
+ * as the mark of the forget is.
+ */
+function keptForgetTime(forgotAt, savedAt, nowMs, retentionMs) {
+  const ok = Number.isFinite(forgotAt) && forgotAt <= savedAt && forgotAt <= nowMs + 60_000 && nowMs - forgotAt <= retentionMs;
+  return ok ? forgotAt : null;
 }
 
 /**
@@ -183,8 +198,9 @@ export class StateStore {
   }
 
   /**
-   * Reads the saved state: `{savedAt, expiresAt, bytes}`, or `null` when there is none. A saved
-   * state that cannot be used is removed and its reason returned as `{discarded: reason}`.
+   * Reads the saved state: `{savedAt, expiresAt, bytes, extra, forgotAt}` or the mark of a
+   * forget `{forgotten, withdrawn}`, or `null` when there is none. A saved state that cannot be
+   * used is removed and its reason returned as `{discarded: reason}`.
    */
   async read(nowMs) {
     const text = await this._call('get');
@@ -219,7 +235,8 @@ export class StateStore {
    */
   write(bytes, nowMs, extra, forgotAt = null) {
     const w = { v: WRAPPER_VERSION, savedAt: nowMs, expiresAt: nowMs + this._retentionMs, state: toBase64(bytes) };
-    if (Number.isFinite(forgotAt)) w.forgotAt = forgotAt;
+    const kept = keptForgetTime(forgotAt, nowMs, nowMs, this._retentionMs);
+    if (kept !== null) w.forgotAt = kept;
     if (extra) w.extra = extra;
     const text = JSON.stringify(w);
     this._last = text;
@@ -243,14 +260,17 @@ export class StateStore {
   /**
    * The newest forget() that `text` (the stored text now by default) tells of:
    * `{forgotten, withdrawn, state}`, where `state` says whether a state saved after the forget
-   * holds it instead of the mark; or null when it tells of none.
+   * holds it instead of the mark; or null when it tells of none. Read from the backend only when
+   * it answers synchronously: an asynchronous backend is read at load, and this is the text last
+   * read or written there.
    */
   forgotten(nowMs, text = this.peekText()) {
     if (typeof text !== 'string') return null;
-    // Called before every save: an entry that tells of no forget is not parsed.
+    // Called before every save: an entry that tells of no forget is not parsed, and a state's
+    // bytes are not decoded.
     if (!text.includes('"forgotten"') && !text.includes('"forgotAt"')) return null;
     try {
-      const w = parseWrapper(text, nowMs, this._retentionMs);
+      const w = parseWrapper(text, nowMs, this._retentionMs, false);
       if (Number.isFinite(w.forgotten)) return { forgotten: w.forgotten, withdrawn: w.withdrawn, state: false };
       return Number.isFinite(w.forgotAt) ? { forgotten: w.forgotAt, withdrawn: false, state: true } : null;
     } catch {
