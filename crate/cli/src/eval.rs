@@ -18,10 +18,12 @@ use crate::metrics::{
 };
 
 /// Rows per batch when scoring offline. Measured with `shopper-intent bench` on the Taobao sample
-/// (best of 9, four alternating runs): 64 rows scored 1.05-1.14 M events/s on one thread, 256
-/// rows 0.86-0.94 and 32 rows 0.95-1.09. Each row in flight is a shopper's window and state
-/// ring, about 15 kB: 256 of them (4 MB) do not fit a core's 2 MB second-level cache here, 64
-/// do, which is the likely reason.
+/// (best of 9 passes per run, runs of the settings alternated), one thread, with the batch's
+/// read-ahead (`touch_next` in `crate/core/src/batch.rs`): 64 rows, median 1.06 M events/s over
+/// ten runs (0.79-1.14); 256 rows, 0.86 over seven (0.68-0.94); 32 rows, 1.09 over three
+/// (0.95-1.09), no better than 64 within the noise. Why 256 loses is not established: each row
+/// in flight keeps a shopper's window and state ring (about 15 kB), so 64 of them about fill a
+/// core's 1 MB second-level cache here and 256 do not.
 pub const BATCH: usize = 64;
 
 /// Scores and context of every sample of a set of users.
