@@ -165,6 +165,10 @@ pub struct Estimate {
     pub lo: f64,
     /// 97.5th percentile.
     pub hi: f64,
+    /// Replicates without a value, left out of the interval: resamples whose users' samples were
+    /// all of one class (ROC-AUC is undefined there). When many are, the interval describes only
+    /// resamples that drew both, and is narrower than the uncertainty; the report says so.
+    pub undefined: usize,
 }
 
 /// Resamples users with replacement `reps` times; for each replicate calls `metric` with the
@@ -178,20 +182,20 @@ pub fn bootstrap(groups: &[Vec<usize>], reps: usize, seed: u64, full: f64, mut m
         for _ in 0..groups.len() {
             idx.extend_from_slice(&groups[rng.below(groups.len())]);
         }
-        if let Some(v) = metric(&idx) {
-            values.push(v);
-        }
+        values.push(metric(&idx).unwrap_or(f64::NAN));
     }
     interval(values, full)
 }
 
 /// `full` with the 2.5th and 97.5th percentiles of the finite `replicates`: each the replicate at
-/// the index (n - 1) x p rounded to the nearest (within a replicate of the interpolated one).
+/// the index (n - 1) x p rounded to the nearest (within a replicate of the interpolated one). The
+/// others are counted as undefined.
 pub fn interval(mut replicates: Vec<f64>, full: f64) -> Estimate {
+    let all = replicates.len();
     replicates.retain(|v| v.is_finite());
     replicates.sort_by(f64::total_cmp);
     let q = |f: f64| replicates.get(((replicates.len() as f64 - 1.0) * f).round() as usize).copied().unwrap_or(f64::NAN);
-    Estimate { value: full, lo: q(0.025), hi: q(0.975) }
+    Estimate { value: full, lo: q(0.025), hi: q(0.975), undefined: all - replicates.len() }
 }
 
 /// One set of users resampled by [`joint_resamples`]: each user's index in the log (below the
@@ -294,8 +298,29 @@ mod tests {
     #[test]
     fn interval_ignores_undefined_replicates() {
         let e = interval(vec![f64::NAN, 3.0, 1.0, 2.0, f64::INFINITY], 2.0);
-        assert_eq!((e.value, e.lo, e.hi), (2.0, 1.0, 3.0));
-        assert!(interval(vec![f64::NAN], 0.5).lo.is_nan());
+        assert_eq!((e.value, e.lo, e.hi, e.undefined), (2.0, 1.0, 3.0, 2));
+        let none = interval(vec![f64::NAN], 0.5);
+        assert!(none.lo.is_nan());
+        assert_eq!(none.undefined, 1);
+    }
+
+    #[test]
+    fn bootstrap_counts_the_resamples_with_one_class() {
+        // 20 users, one of whom has the only positive sample: about (19/20)^20, a third of the
+        // resamples, draw no positive, and their ROC-AUC is undefined.
+        let groups: Vec<Vec<usize>> = (0..20).map(|u| vec![2 * u, 2 * u + 1]).collect();
+        let scores: Vec<f32> = (0..40).map(|i| i as f32 / 40.0).collect();
+        let labels: Vec<u8> = (0..40).map(|i| u8::from(i == 39)).collect();
+        let mut none = 0;
+        let e = bootstrap(&groups, 300, 3, 1.0, |idx| {
+            let s: Vec<f32> = idx.iter().map(|&i| scores[i]).collect();
+            let l: Vec<u8> = idx.iter().map(|&i| labels[i]).collect();
+            let a = auc(&s, &l);
+            none += usize::from(a.is_none());
+            a
+        });
+        assert_eq!(e.undefined, none);
+        assert!((60..=160).contains(&none), "{none} of 300");
     }
 
     #[test]

@@ -107,6 +107,19 @@ pub fn eval(users: &str, scored: &Scored, figs: &[Figures], reps: usize) {
     for (name, d) in &m.paired {
         println!("model - {name:16} online AUC {:+.4} [{:+.4}, {:+.4}]", d.value, d.lo, d.hi);
     }
+    let undefined = figs.iter().map(|f| f.online_auc.undefined).chain(m.paired.iter().map(|(_, d)| d.undefined)).max().unwrap_or(0);
+    undefined_note(undefined, reps, "the users drawn had samples of one class only");
+}
+
+/// Says how many bootstrap replicates had no value, when any had none.
+fn undefined_note(undefined: usize, reps: usize, why: &str) {
+    if undefined > 0 {
+        println!(
+            "note: in {undefined} of {reps} bootstrap replicates ({:.1}%) {why}, so ROC-AUC was undefined; the intervals are over \
+             the others and narrower than the uncertainty (more users, or users with purchases, would tell more)",
+            100.0 * undefined as f64 / reps.max(1) as f64
+        );
+    }
 }
 
 /// The means over seeds: each scorer's online AUC and the model's paired differences.
@@ -122,6 +135,8 @@ pub fn eval_mean(m: &Mean) {
     for (name, d) in &m.paired {
         println!("  model - {name:16} online AUC {:+.4} [{:+.4}, {:+.4}]", d.value, d.lo, d.hi);
     }
+    let undefined = m.scorers.iter().map(|s| s.online_auc.undefined).chain(m.paired.iter().map(|(_, d)| d.undefined)).max().unwrap_or(0);
+    undefined_note(undefined, m.bootstrap, "some seed's users drawn had samples of one class only");
 }
 
 /// The table of `reach`.

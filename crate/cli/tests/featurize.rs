@@ -338,6 +338,11 @@ fn eval_takes_a_whole_log_as_test_users() {
     let names: Vec<&str> = v["figures"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(names[..3], ["model", "prior", "session_length"]);
     assert!(text(&run.stdout).contains("all users"));
+    // Three users, one of whom buys: some resamples draw no purchase, and the report says how many
+    // replicates the intervals leave out.
+    let undefined = v["figures"][0]["online_auc"]["undefined"].as_u64().unwrap();
+    assert!(undefined > 0 && undefined < 20, "{undefined}");
+    assert!(text(&run.stdout).contains(&format!("note: in {undefined} of 20 bootstrap replicates")), "{}", text(&run.stdout));
     // A split with one class only is an error that says so, not a table of NaN.
     let run = cli(&["eval", "--split", "test", "--seed", "3", "--input", path(&fixture()), "--model", path(&model)]);
     if !run.status.success() {
