@@ -81,6 +81,26 @@ class MetricsTest(unittest.TestCase):
         self.assertTrue(np.all(everyone.weights.sum(axis=1) == 10))
 
 
+class SeedEvalTest(unittest.TestCase):
+    def test_resamples_whose_test_users_are_of_one_class_are_counted(self):
+        from types import SimpleNamespace as NS
+
+        from models.trainer.compare import SeedEval
+
+        # Ten users of two samples each; only the last one buys: about (9/10)^10, a third, of the
+        # resamples draw no buyer, and ROC-AUC is undefined in them.
+        user = np.repeat(np.arange(10), 2)
+        y = np.zeros(20)
+        y[19] = 1.0
+        split = NS(user=user, y=y, prefix=np.tile([1, 2], 10), session=np.arange(20) // 2)
+        ev = SeedEval(split, split, boot_n=200, users=10)
+        p = np.linspace(0.1, 0.9, 20)
+        m = ev.add("x", p, p, 0.5)
+        undefined = int(np.sum(~np.isfinite(ev.reps["x"]["online_auc"])))
+        self.assertEqual(m["undefined_replicates"], undefined)
+        self.assertTrue(40 <= undefined <= 110, undefined)
+
+
 class CalibrationTest(unittest.TestCase):
     def test_platt_recovers_the_generating_curve(self):
         rng = np.random.default_rng(0)

@@ -49,6 +49,9 @@ class SeedEval:
             m["val_online_auc_ci"] = M.interval([r.auc(self.val.y, w) for w in boot])
         reps = M.bootstrap(self.boot, te.y, p_test, te.prefix, te.session, threshold, rank=raw_test)
         m["ci"] = {k: M.interval(v) for k, v in reps.items()}
+        # Resamples whose test users' samples were of one class only: ROC-AUC is undefined there
+        # and the intervals leave them out (the report says how many).
+        m["undefined_replicates"] = int(np.sum(~np.isfinite(reps["online_auc"])))
         if extra:
             m.update(extra)
         self.figures[name], self.reps[name] = m, reps

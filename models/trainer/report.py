@@ -13,6 +13,17 @@ from .plots import FILES
 ORDER = ["lstm", "lstm_single", "lightgbm", "lightgbm_counts", "logistic_regression", "dense_network", "session_length", "prior"]
 
 
+def undefined_sentence(res):
+    """Says how many bootstrap replicates drew test users of one class only (ROC-AUC undefined)."""
+    n = max((f.get("undefined_replicates", 0) for m in res["models"].values() for f in m["per_seed"].values()), default=0)
+    b = res["bootstrap"]["resamples"]
+    if n == 0:
+        return "Every replicate drew test users of both classes."
+    return (f"In up to {n} of {b} replicates of a seed ({100 * n / b:.1f}%) the test users drawn had samples of one class "
+            "only, so ROC-AUC was undefined there: the intervals leave those replicates out (for the mean over seeds, such "
+            "a replicate averages the other seeds) and are narrower than the uncertainty.")
+
+
 def ci(e, d=3):
     lo, hi = e["ci"]
     return f"{e['mean']:.{d}f} [{lo:.{d}f}, {hi:.{d}f}]"
@@ -163,7 +174,7 @@ def write(out, res):
       "replicate b. Paired differences resample the same users for both models. Each interval is 95% on its own: with "
       "several baselines compared, one may fall outside by chance. The models are held fixed while the users are resampled: "
       "the interval leaves out how much training on other users would move the figures (the spread over seeds shows some "
-      "of it).\n")
+      "of it). " + undefined_sentence(res) + "\n")
 
     w(f"## Results (test users, mean over seeds {', '.join(map(str, seeds))}, 95% CI)\n")
     w("| model | online ROC-AUC | PR-AUC | session AUC | F1 | precision | recall | accuracy | Brier | ECE | validation AUC |")
