@@ -136,12 +136,12 @@ export async function setup({ browserArgs = [] } = {}) {
       page.on('console', (m) => {
         const message = { type: m.type(), text: m.text() };
         page.consoleMessages.push(message);
-        pageLog.push(message);
+        logPage(message);
         if (isWebKitTrap(message)) webKitTraps.push(message.text);
       });
       page.on('pageerror', (e) => {
         page.pageErrors.push(String(e));
-        pageLog.push({ type: 'pageerror', text: String(e) });
+        logPage({ type: 'pageerror', text: String(e) });
       });
       return page;
     },
@@ -245,21 +245,29 @@ const webKitTraps = [];
 const WEBKIT_LOG_HINT = process.env.SHOPPER_INTENT_WEBKIT_LOG
   ? ` (JavaScriptCore's log of wasm memories: ${process.env.SHOPPER_INTENT_WEBKIT_LOG})` : '';
 
-/** Every console message and page error of every page of this test file, in order. */
-const pageLog = [];
 /** At most this many of a failed test's page messages are printed (the last ones). */
 const PAGE_LOG_LINES = 40;
+/**
+ * The console messages and page errors of every page of this test file: how many there were, and
+ * the last PAGE_LOG_LINES of them (all a failure prints), so that a long file keeps no more.
+ */
+const pageLog = { total: 0, last: [] };
+function logPage(message) {
+  pageLog.total += 1;
+  pageLog.last.push(message);
+  if (pageLog.last.length > PAGE_LOG_LINES) pageLog.last.shift();
+}
 
-/** Prints what the pages said from `from` on, when a run of the test `name` failed. */
+/** Prints what the pages said since the `from`th message, when a run of the test `name` failed. */
 function printPageLog(name, from, run) {
-  const said = pageLog.slice(from);
-  if (said.length === 0) {
+  const said = pageLog.total - from;
+  if (said === 0) {
     console.error(`${name}: the ${run} failed; its pages logged nothing`);
     return;
   }
-  const shown = said.slice(-PAGE_LOG_LINES);
-  const skipped = said.length - shown.length;
-  console.error(`${name}: the ${run} failed; what its pages logged${skipped ? ` (the last ${shown.length} of ${said.length})` : ''}:`);
+  const shown = pageLog.last.slice(-Math.min(said, PAGE_LOG_LINES));
+  const skipped = said - shown.length;
+  console.error(`${name}: the ${run} failed; what its pages logged${skipped ? ` (the last ${shown.length} of ${said})` : ''}:`);
   for (const m of shown) console.error(`  [${m.type}] ${m.text.slice(0, 400)}`);
 }
 
@@ -276,7 +284,7 @@ export function test(name, options, fn) {
   if (typeof options === 'function') [options, fn] = [{}, options];
   if (typeof fn !== 'function') return nodeTest(name, options, fn);
   const logged = async (t, run) => {
-    const from = pageLog.length;
+    const from = pageLog.total;
     // A test that times out is not thrown into: its signal aborts instead.
     const onAbort = () => printPageLog(name, from, `${run} (timed out or cancelled)`);
     t.signal?.addEventListener('abort', onAbort, { once: true });
