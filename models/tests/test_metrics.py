@@ -101,6 +101,18 @@ class SeedEvalTest(unittest.TestCase):
         self.assertTrue(40 <= undefined <= 110, undefined)
 
 
+    def test_the_report_says_how_many_replicates_were_undefined_only_when_it_was_counted(self):
+        from models.trainer.report import undefined_sentence
+
+        def res(*counts):
+            seeds = {str(i): ({} if c is None else {"undefined_replicates": c}) for i, c in enumerate(counts)}
+            return {"models": {"lstm": {"per_seed": seeds}}, "bootstrap": {"resamples": 200}}
+
+        self.assertEqual(undefined_sentence(res(0, 0)), "Every replicate drew test users of both classes.")
+        self.assertIn("up to 50 of 200 replicates of a seed (25.0%)", undefined_sentence(res(3, 50)))
+        self.assertEqual(undefined_sentence(res(0, None)), "", "a run that did not count says nothing")
+
+
 class CalibrationTest(unittest.TestCase):
     def test_platt_recovers_the_generating_curve(self):
         rng = np.random.default_rng(0)

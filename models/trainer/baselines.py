@@ -78,7 +78,7 @@ def _boosted_trees(X, sp, seed, categorical, grid=TREE_GRID):
     for leaves, min_child in grid:
         # metric="auc" alone: with the default log loss beside it, early stopping stopped on
         # whichever metric stalled first (often the log loss, after a round or two). The number
-        # of rounds is early stopping's to choose: a cap of 2,000 was reached in two seeds of
+        # of rounds is early stopping's to choose: a cap of 2,000 was reached in three seeds of
         # ClickstreamDMM, so 20,000 is only a bound on the time.
         m = lgb.LGBMClassifier(n_estimators=20000, learning_rate=0.03, num_leaves=leaves, min_child_samples=min_child,
                                subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,

@@ -78,7 +78,8 @@ def _summarise(per_seed, baseline_names):
             vals = np.array([ps[str(S)][k] for S in seeds], float)
             e = {"mean": float(np.nanmean(vals)), "sd_seeds": float(np.nanstd(vals, ddof=1)) if len(vals) > 1 else 0.0}
             if k in M.BOOT_METRICS:
-                e["ci"] = M.interval(np.nanmean(np.stack([per_seed[S].reps[name][k] for S in seeds]), axis=0))
+                # A replicate undefined in any seed is undefined for the mean, as in `shopper-intent eval`.
+                e["ci"] = M.interval(np.mean(np.stack([per_seed[S].reps[name][k] for S in seeds]), axis=0))
             mean[k] = e
         for key in ("auc_at_k", "auc_by_prefix"):
             mean[key] = {b: float(np.nanmean([ps[str(S)][key][b] for S in seeds])) for b in ps[str(seeds[0])][key]}
@@ -99,9 +100,9 @@ def paired_difference(per_seed, a, b, key="online_auc"):
         reps.append(d)
         point = per_seed[S].figures[a][key] - per_seed[S].figures[b][key]
         per[str(S)] = {"diff": float(point), "ci": M.interval(d)}
-    dm = np.nanmean(np.stack(reps), axis=0)
+    dm = np.mean(np.stack(reps), axis=0)
     return {"per_seed": per, "mean_diff": float(np.mean([per[str(S)]["diff"] for S in seeds])), "ci_mean": M.interval(dm),
-            "share_above_zero": float(np.nanmean(dm > 0))}
+            "share_above_zero": float(np.mean(dm[np.isfinite(dm)] > 0))}
 
 
 def verdict(pair, best):

@@ -15,13 +15,15 @@ ORDER = ["lstm", "lstm_single", "lightgbm", "lightgbm_counts", "logistic_regress
 
 def undefined_sentence(res):
     """Says how many bootstrap replicates drew test users of one class only (ROC-AUC undefined)."""
-    n = max((f.get("undefined_replicates", 0) for m in res["models"].values() for f in m["per_seed"].values()), default=0)
-    b = res["bootstrap"]["resamples"]
+    counts = [f.get("undefined_replicates") for m in res["models"].values() for f in m["per_seed"].values()]
+    if not counts or None in counts:
+        return ""  # results written before the count was kept
+    n, b = max(counts), res["bootstrap"]["resamples"]
     if n == 0:
         return "Every replicate drew test users of both classes."
     return (f"In up to {n} of {b} replicates of a seed ({100 * n / b:.1f}%) the test users drawn had samples of one class "
-            "only, so ROC-AUC was undefined there: the intervals leave those replicates out (for the mean over seeds, such "
-            "a replicate averages the other seeds) and are narrower than the uncertainty.")
+            "only, so ROC-AUC was undefined there: the intervals are over the other replicates, and with this few buying "
+            "users they are unreliable (likely too narrow).")
 
 
 def ci(e, d=3):

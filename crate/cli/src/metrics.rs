@@ -166,8 +166,8 @@ pub struct Estimate {
     /// 97.5th percentile.
     pub hi: f64,
     /// Replicates without a value, left out of the interval: resamples whose users' samples were
-    /// all of one class (ROC-AUC is undefined there). When many are, the interval describes only
-    /// resamples that drew both, and is narrower than the uncertainty; the report says so.
+    /// all of one class (ROC-AUC is undefined there). The interval describes only resamples that
+    /// drew both; the report says how many did not.
     pub undefined: usize,
 }
 

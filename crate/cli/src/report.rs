@@ -116,7 +116,7 @@ fn undefined_note(undefined: usize, reps: usize, why: &str) {
     if undefined > 0 {
         println!(
             "note: in {undefined} of {reps} bootstrap replicates ({:.1}%) {why}, so ROC-AUC was undefined; the intervals are over \
-             the others and narrower than the uncertainty (more users, or users with purchases, would tell more)",
+             the others, and with this few buying users they are unreliable (likely too narrow)",
             100.0 * undefined as f64 / reps.max(1) as f64
         );
     }
