@@ -53,7 +53,7 @@ pub fn choose_kinds(log: &Log, given: Option<&[String]>) -> Result<Kinds> {
             if dropped.len() > 10 { ", ..." } else { "" }
         );
     }
-    if !log.kinds.contains_key(&Kind::from(shopper_intent::EventKind::Purchase)) {
+    if !log.kinds.contains_key(&Kind::from(shopper_intent::EventKind::Purchase)) && log.bad_purchases.is_empty() {
         eprintln!("warning: the log has no purchase event: every session is labelled 0");
     }
     Ok(kinds)
@@ -107,6 +107,15 @@ fn sessions_with_samples(s: &Samples) -> (usize, usize) {
 }
 
 fn check_size(f: &Featurized, log: &Log, allow_small: bool) -> Result<()> {
+    if f.total.positive_sessions == 0 && !log.bad_purchases.is_empty() {
+        let first = log.bad_purchases[0];
+        let why = log.bad_line(first).map_or(String::new(), |b| format!(": {}", b.error));
+        bail!(
+            "the log has no purchase that could be read: its {} purchase line(s) are all malformed (line {first}{why}). \
+             Fix them and read the log again",
+            log.bad_purchases.len()
+        );
+    }
     if f.total.positive_sessions == 0 {
         // Nothing to learn from, however small the log may be allowed to be.
         let mut kinds: Vec<(&str, usize)> = log.kinds.iter().map(|(k, n)| (k.name(), *n)).collect();
@@ -117,6 +126,15 @@ fn check_size(f: &Featurized, log: &Log, allow_small: bool) -> Result<()> {
              Segment's Order Completed, Taobao's buy); its event types are {}{}. Give your purchase event the type purchase",
             shown.join(", "),
             if kinds.len() > 15 { format!(" and {} more", kinds.len() - 15) } else { String::new() }
+        );
+    }
+    if f.total.positive_samples == 0 {
+        // Every purchasing session begins with its purchase: nothing to learn from either.
+        bail!(
+            "no purchase in the log has an event before it in its session: each of the {} purchasing sessions begins with \
+             its purchase, and a session is scored at each event before that. Does the export hold the events that lead \
+             to a purchase (item views, cart adds), with the same user ids?",
+            f.total.positive_sessions
         );
     }
     let mut problems = Vec::new();
@@ -141,7 +159,7 @@ fn check_size(f: &Featurized, log: &Log, allow_small: bool) -> Result<()> {
         eprintln!("warning: {msg}\n(going on because of --allow-small: figures from such data mean little)");
         Ok(())
     } else {
-        bail!("{msg}\n(a purchase is an event of type purchase, or a mapped name such as Order Completed; --allow-small goes on anyway)")
+        bail!("{msg}\n(a purchase is an event of type purchase, or a mapped name such as Order Completed; --allow-small goes on anyway, with make train TRAIN_ARGS=--allow-small)")
     }
 }
 
@@ -190,6 +208,8 @@ pub fn write(f: &Featurized, log: &Log, options: &Options, input: &Input<'_>, ou
         "duplicate_rows": log.duplicates,
         "rows_without_browser_id": log.no_browser_id,
         "malformed_lines": log.bad.len(),
+        "malformed_purchase_lines": log.bad_purchases.len(),
+        "repeated_lines": log.repeated_lines.1,
         "malformed": log.bad.iter().take(100).collect::<Vec<_>>(),
         "refused_events": refused.len(),
         "refused": refused.iter().take(100).collect::<Vec<_>>(),

@@ -105,18 +105,23 @@ impl Format {
     /// it is neither format.
     pub fn sniff(first_line: &str) -> Result<Format> {
         let line = first_line.trim_start_matches('\u{feff}').trim();
-        if line.starts_with('{') {
+        if line.starts_with('{') && !line.contains('\0') {
             return Ok(if is_ga4_row(line) { Format::Ga4 } else { Format::Jsonl });
         }
         let fields: Vec<&str> = line.split(',').collect();
         if fields.len() == 5 && kind_from(Vocabulary::Taobao, fields[3]).is_some() && fields[4].parse::<i64>().is_ok() {
             return Ok(Format::Taobao);
         }
-        let shown: String = line.chars().take(120).collect();
+        // Bytes that are not text (a compressed file's, or UTF-16's NULs) are not shown.
+        let binary = line.chars().take(200).any(|c| c == char::REPLACEMENT_CHARACTER || (c.is_control() && c != '\t'));
+        let shown = if binary { "not text".to_string() } else { format!("{:?}", line.chars().take(120).collect::<String>()) };
         let lower = line.to_ascii_lowercase();
         let hint = if line.starts_with('\u{1f}') {
             "\nIt looks gzip-compressed: decompress it first (`gunzip FILE.gz`, or `zcat *.json.gz > events.jsonl` for an export \
              in several files)."
+        } else if line.contains('\0') {
+            "\nIt looks like UTF-16 text (a NUL byte beside each character): save it as UTF-8, e.g. \
+             `iconv -f UTF-16 -t UTF-8 FILE > events.jsonl`."
         } else if line.starts_with('[') {
             "\nIt looks like one JSON array: write one object per line (e.g. `jq -c '.[]' FILE`)."
         } else if lower.contains("event_type") && lower.contains("user_session") {
@@ -130,7 +135,7 @@ impl Format {
             ""
         };
         bail!(
-            "unknown log format: the first line is {shown:?}; expected JSONL (one {{\"user\", \"ts\", \"type\", ...}} object per line), \
+            "unknown log format: the first line is {shown}; expected JSONL (one {{\"user\", \"ts\", \"type\", ...}} object per line), \
              GA4's BigQuery export as JSONL (one {{\"event_name\", \"event_timestamp\", ...}} row per line) \
              or the Taobao UserBehavior CSV (user_id,item_id,category_id,pv|fav|cart|buy,unix_seconds){hint}"
         )
@@ -227,6 +232,19 @@ pub struct Log {
     pub duplicates: usize,
     /// GA4 rows without a browser id (`user_pseudo_id`), skipped.
     pub no_browser_id: usize,
+    /// The malformed lines that name a purchase (their `type`, `event_name` or behavior is one),
+    /// by line number: their sessions are read without that purchase.
+    pub bad_purchases: Vec<usize>,
+    /// Generic JSONL lines that repeat an earlier line exactly, read as events all the same (the
+    /// first such line, and how many).
+    pub repeated_lines: (Option<usize>, usize),
+}
+
+impl Log {
+    /// The malformed line `line`, if it is one.
+    pub fn bad_line(&self, line: usize) -> Option<&BadLine> {
+        self.bad.binary_search_by_key(&line, |b| b.line).ok().map(|i| &self.bad[i])
+    }
 }
 
 /// How to read a log.
@@ -423,6 +441,23 @@ fn parse_ga4(line: &str) -> Result<Row, String> {
     Ok(Row::Event(user, e, ((micros.rem_euclid(1000) as u64) << 32) | index, Some(key.finish())))
 }
 
+/// Whether a line that could not be read names a purchase: its `type` (JSONL), `event_name`
+/// (GA4) or behavior (Taobao) is `purchase` or a name that maps to it.
+fn names_purchase(format: Format, line: &str) -> bool {
+    let purchase = Kind::from(shopper_intent::EventKind::Purchase);
+    let name = match format {
+        Format::Taobao => {
+            return line.split(',').nth(3).and_then(|b| kind_from(Vocabulary::Taobao, b)).is_some_and(|k| Kind::from(k) == purchase)
+        }
+        Format::Jsonl => "type",
+        Format::Ga4 => "event_name",
+    };
+    serde_json::from_str::<Value>(line)
+        .ok()
+        .and_then(|v| v.get(name).and_then(Value::as_str).map(str::to_owned))
+        .is_some_and(|n| Kind::parse(&n).is_ok_and(|k| k == purchase))
+}
+
 /// One line of a log in `format`: the user and the event, or why the line holds none (malformed,
 /// or one of GA4's automatic events).
 pub fn parse_line(format: Format, line: &str) -> Result<(String, Event), String> {
@@ -563,8 +598,11 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         not_on_page: std::collections::BTreeMap::new(),
         duplicates: 0,
         no_browser_id: 0,
+        bad_purchases: Vec::new(),
+        repeated_lines: (None, 0),
     };
     let mut seen_rows: HashSet<u64> = HashSet::new();
+    let mut seen_lines: HashSet<u64> = HashSet::new();
     // The order of GA4 events within their millisecond, by line (0 for every other format).
     let mut order: Vec<u64> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -576,7 +614,11 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
             return Ok(());
         }
         non_empty += 1;
-        let (user, event) = match line.and_then(|line| parse_row(format, line)) {
+        let parsed = match &line {
+            Ok(text) => parse_row(format, text),
+            Err(e) => Err(e.clone()),
+        };
+        let (user, event) = match parsed {
             Ok(Row::Event(user, event, sub, key)) => {
                 if key.is_some_and(|k| !seen_rows.insert(k)) {
                     log.duplicates += 1;
@@ -605,10 +647,21 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
                 if options.on_error == OnError::Reject {
                     bail!("line {line_no}: {error}");
                 }
+                if line.as_ref().is_ok_and(|text| names_purchase(format, text)) {
+                    log.bad_purchases.push(line_no);
+                }
                 log.bad.push(BadLine { line: line_no, error });
                 return Ok(());
             }
         };
+        if format == Format::Jsonl {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            line.as_ref().map(|text| text.trim()).unwrap_or_default().hash(&mut h);
+            if !seen_lines.insert(h.finish()) {
+                log.repeated_lines.0.get_or_insert(line_no);
+                log.repeated_lines.1 += 1;
+            }
+        }
         if event.ts_ms < options.window.0 || event.ts_ms >= options.window.1 {
             log.outside_window += 1;
             log.skipped.push((line_no, Skipped::OutsideWindow));

@@ -13,7 +13,7 @@ use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VE
 use shopper_intent::{Kinds, Manifest, WindowConfig};
 #[cfg(feature = "onnx")]
 use shopper_intent_cli::convert;
-use shopper_intent_cli::dataset::Users;
+use shopper_intent_cli::dataset::{self, Users};
 use shopper_intent_cli::logs::{self, BadLine, Format, Log, OnError, ReadOptions, SHOWN_BAD_LINES, TAOBAO_END_MS, TAOBAO_START_MS};
 use shopper_intent_cli::{bench, eval, featurize, model_files, reach, replay, report, score};
 
@@ -66,6 +66,20 @@ impl Input {
         let log =
             logs::read(BufReader::with_capacity(1 << 20, open()?), options).with_context(|| format!("reading {}", self.input.display()))?;
         report_bad(&log.bad, "malformed, skipped");
+        if let Some(&first) = log.bad_purchases.first() {
+            eprintln!(
+                "warning: {} of the malformed lines are purchases (the first: line {first}): their sessions are read without \
+                 that purchase, as sessions where nothing was bought. Fix those lines and read the log again",
+                log.bad_purchases.len()
+            );
+        }
+        if let (Some(first), n) = log.repeated_lines {
+            eprintln!(
+                "note: {n} line(s) repeat an earlier line exactly (the first: line {first}), and each is read as an event. \
+                 If the export repeats rows (overlapping files, a retried job), remove the repeats first: a repeated event \
+                 counts twice in its session's features"
+            );
+        }
         if !log.not_on_page.is_empty() {
             eprintln!(
                 "note: {} GA4 events the widget never sees left out ({}): GA4's automatic events do not pass through the page's \
@@ -344,11 +358,7 @@ fn run(cli: Cli) -> Result<()> {
             for (_, s) in &f.splits {
                 report_bad(&s.refused, "refused by the window");
             }
-            let sha256 = {
-                use sha2::{Digest, Sha256};
-                let bytes = std::fs::read(&input.input)?;
-                Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>()
-            };
+            let sha256 = file_sha256(&input.input)?;
             let info = featurize::Input { path: &input.input, sha256, utc_offset_given: input.utc_offset_min.is_some() };
             featurize::write(&f, &log, &options, &info, &out)?;
             report::featurized(&f, &log, &options, &out, started.elapsed());
@@ -482,6 +492,33 @@ const MIN_USERS: usize = 20;
 const MIN_POSITIVE_SESSIONS: usize = 10;
 
 /// Evaluates each seed's model on that seed's users, then prints the mean and spread over seeds.
+/// The sha256 of a file, in hex as `sha256sum` prints it.
+fn file_sha256(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// With `--split all` on the very log a model was trained on (the sha256 its manifest records),
+/// the users it trained on or was chosen with: says how many, since figures over them are
+/// in-sample.
+fn warn_in_sample(input: &Input, log: &Log, manifest: &Manifest) -> Result<()> {
+    let data = &manifest.metrics["data"];
+    let (Some(trained_on), Some(seed)) = (data["input_sha256"].as_str(), data["split_seed"].as_u64()) else { return Ok(()) };
+    if file_sha256(&input.input)? != trained_on {
+        return Ok(());
+    }
+    let splits = dataset::assign_splits(&log.users, seed);
+    let seen = splits.iter().filter(|s| **s != dataset::Split::Test).count();
+    eprintln!(
+        "warning: this is the log the model was trained on (its manifest records the same sha256): {seen} of its {} users \
+         trained the model or chose it (seed {seed}'s train and validation users), so the figures are in-sample and \
+         optimistic. --split test --seed {seed} evaluates the held-out users alone",
+        log.users.len()
+    );
+    Ok(())
+}
+
 fn eval_seeds(
     input: &Input,
     model: &str,
@@ -513,6 +550,9 @@ fn eval_seeds(
             note_ignored(&log, &m.manifest().kinds()?);
         }
         let utc = *utc.get_or_insert_with(|| input.utc_offset(&log, Some(m.manifest())));
+        if split == "all" {
+            warn_in_sample(input, &log, m.manifest())?;
+        }
         let scored = eval::score_users(&log, users, &m, utc)?;
         let c = scored.counts();
         if c.users < MIN_USERS || c.positive_sessions < MIN_POSITIVE_SESSIONS {

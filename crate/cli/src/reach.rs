@@ -183,6 +183,12 @@ pub fn reach(log: &Log, users: Users, model: &SequenceModel, utc_offset_min: i32
         bail!("no session to replay");
     }
     let purchasing_sessions = fates.values().filter(|f| f.purchased).count();
+    if purchasing_sessions == 0 {
+        bail!(
+            "none of the {sessions} sessions replayed has a purchase: reach measures the buyers an experiment could touch, \
+             so it needs a log with purchases (the type purchase, or a name that maps to it)"
+        );
+    }
     let entering: Vec<&SessionFate> = fates.values().filter(|f| f.entered_at.is_some()).collect();
     let entering_purchasing = entering.iter().filter(|f| f.purchased).count();
     let at: Vec<f64> = entering.iter().map(|f| f64::from(f.entered_at.unwrap_or(0))).collect();

@@ -403,3 +403,115 @@ fn reach_replays_a_policy_and_counts_each_arm() {
         cli(&["reach", "--split", "all", "--input", path(&fixture()), "--model", path(&model), "--arms", "treat:1", "--holdout", "0.5"]);
     assert!(one.status.success(), "{}", text(&one.stderr));
 }
+
+#[test]
+fn malformed_purchases_repeated_lines_and_purchases_with_nothing_before_are_named() {
+    let dir = out_dir("purchase-lines");
+    let line = |u: usize, ts: i64, kind: &str, extra: &str| format!(r#"{{"user": "u{u}", "ts": {ts}, "type": "{kind}"{extra}}}"#);
+    // Sixty users who view, add to the cart and buy; the purchase lines carry a negative quantity.
+    let mut lines = Vec::new();
+    for u in 0..60 {
+        let t = 1_700_000_000_000i64 + u as i64 * 86_400_000;
+        lines.push(line(u, t, "view_item", ""));
+        lines.push(line(u, t + 1000, "add_to_cart", ""));
+        lines.push(line(u, t + 2000, if u % 3 == 0 { "Order Completed" } else { "view_item" }, r#", "quantity": -3"#));
+    }
+    let bad = dir.join("bad-purchases.jsonl");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let run = cli(&["featurize", "--input", path(&bad), "--out", path(&dir.join("out"))]);
+    let stderr = text(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(stderr.contains("20 of the malformed lines are purchases (the first: line 3)"), "{stderr}");
+    assert!(stderr.contains("no purchase that could be read: its 20 purchase line(s) are all malformed (line 3: quantity"), "{stderr}");
+    assert!(!stderr.contains("has no purchase event"), "no second, contradicting message: {stderr}");
+
+    // Every line twice: counted and said, each read as an event.
+    let twice = dir.join("twice.jsonl");
+    let doubled: Vec<String> = std::fs::read_to_string(fixture()).unwrap().lines().flat_map(|l| [l.to_string(), l.to_string()]).collect();
+    std::fs::write(&twice, doubled.join("\n")).unwrap();
+    let out = dir.join("twice");
+    let run = cli(&["featurize", "--input", path(&twice), "--allow-small", "--out", path(&out)]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("11 line(s) repeat an earlier line exactly (the first: line 2)"), "{}", text(&run.stderr));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!((summary["repeated_lines"].as_u64(), summary["total"]["events"].as_u64()), (Some(11), Some(22)));
+    assert_eq!(summary["malformed_purchase_lines"], 0, "the fixture's malformed lines name no purchase: {summary}");
+
+    // Purchases alone: nothing before any of them to score.
+    let only = dir.join("only-purchases.jsonl");
+    std::fs::write(&only, (0..60).map(|u| line(u, 1_700_000_000_000, "purchase", "")).collect::<Vec<_>>().join("\n")).unwrap();
+    let run = cli(&["featurize", "--input", path(&only), "--allow-small", "--out", path(&dir.join("only"))]);
+    let stderr = text(&run.stderr);
+    assert!(!run.status.success() && stderr.contains("each of the 60 purchasing sessions begins with its purchase"), "{stderr}");
+}
+
+#[test]
+fn a_compressed_or_utf16_file_is_named_without_printing_its_bytes() {
+    let dir = out_dir("binary");
+    let utf16 = dir.join("utf16.jsonl");
+    let mut bytes = vec![0xff, 0xfe];
+    for u in r#"{"user": "u1", "ts": 1700000000000, "type": "view_item"}"#.encode_utf16().chain("\n".encode_utf16()) {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(&utf16, &bytes).unwrap();
+    let gz = dir.join("events.jsonl.gz");
+    std::fs::write(&gz, [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xe5, 0x92, 0xc1, 0x0a, b'\n']).unwrap();
+    for (file, hint) in [(&utf16, "UTF-16 text"), (&gz, "gzip-compressed")] {
+        let run = cli(&["featurize", "--input", path(file), "--out", path(&dir.join("out"))]);
+        let stderr = text(&run.stderr);
+        assert!(!run.status.success() && stderr.contains(hint) && stderr.contains("the first line is not text"), "{stderr}");
+        assert!(!stderr.contains('\u{fffd}') && !stderr.contains('\u{0}'), "no bytes printed: {stderr}");
+    }
+}
+
+#[test]
+fn eval_of_the_whole_training_log_says_it_is_in_sample() {
+    let dir = out_dir("in-sample");
+    let model = model_in(&dir);
+    let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
+    assert!(run.status.success() && !text(&run.stderr).contains("in-sample"), "a manifest without its log's sha256: {}", text(&run.stderr));
+    let mut m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    m["metrics"]["data"] = serde_json::json!({
+        "input_sha256": "77b54c1387d776fe255b81f61307379e952b0db26250a2d7339cf0df80c17fff", "split_seed": 3 });
+    std::fs::write(&model, m.to_string()).unwrap();
+    let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
+    let stderr = text(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    // With three users, the rule of the split holds none out for the test (`dataset::assign_splits`).
+    let test_users = shopper_intent_cli::dataset::assign_splits(
+        &shopper_intent_cli::logs::read(
+            std::io::BufReader::new(std::fs::File::open(fixture()).unwrap()),
+            shopper_intent_cli::logs::ReadOptions {
+                format: None,
+                window: (i64::MIN, i64::MAX),
+                on_error: shopper_intent_cli::logs::OnError::Skip,
+                max_malformed: 0.5,
+            },
+        )
+        .unwrap()
+        .users,
+        3,
+    )
+    .iter()
+    .filter(|s| **s == shopper_intent_cli::dataset::Split::Test)
+    .count();
+    let seen = 3 - test_users;
+    assert!(stderr.contains(&format!("{seen} of its 3 users trained the model or chose it")) && stderr.contains("in-sample"), "{stderr}");
+    assert!(stderr.contains("--split test --seed 3"), "{stderr}");
+}
+
+#[test]
+fn reach_refuses_a_log_without_purchases() {
+    let dir = out_dir("reach-no-purchase");
+    let model = model_in(&dir);
+    let log = dir.join("views.jsonl");
+    std::fs::write(
+        &log,
+        (0..30).map(|u| format!(r#"{{"user": "u{u}", "ts": 1700000000000, "type": "view_item"}}"#)).collect::<Vec<_>>().join("\n"),
+    )
+    .unwrap();
+    let run = cli(&["reach", "--split", "all", "--input", path(&log), "--model", path(&model), "--arms", "a:0.5,b:0.5"]);
+    let stderr = text(&run.stderr);
+    assert!(!run.status.success() && stderr.contains("none of the 30 sessions replayed has a purchase"), "{stderr}");
+    assert!(!text(&run.stdout).contains("NaN"), "{}", text(&run.stdout));
+}
