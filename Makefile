@@ -85,7 +85,7 @@ fuzz-seeds:
 ## make train DATA=events.jsonl OUT=models/<name> [NAME=intent] [SEEDS=0,1,2,3,4] [UTC_OFFSET_MIN=...]
 ##   [EPOCHS=...] [HIDDEN=...] [MEMBERS=...] [SELECT=1] [TRAIN_ARGS="--head 16 ..."]
 ## featurizes each seed into OUT/build/seed{S}, trains the streaming LSTM and the baselines, exports
-## OUT/NAME.onnx/.json/.bin (seed 0, converted and checked), every seed's model into OUT/build, and
+## OUT/NAME.onnx/.json/.bin (the first seed's, converted and checked), every seed's model into OUT/build, and
 ## writes OUT/results.json, OUT/plots/ and OUT/REPORT.md. SELECT=1 also chooses the model size by
 ## validation AUC against measured cost (slow). `python -m models.trainer train --help` lists the rest.
 .PHONY: train test-train

@@ -73,6 +73,10 @@ def main():
                "--bootstrap", "20"])
     check("shopper-intent eval --seed 0,1 runs on every seed's model", ev2.returncode == 0 and "mean over seeds" in ev2.stdout, ev2.stderr)
 
+    # A copy of this folder, with its good model, for a later run that ships none.
+    keep = os.path.join(OUT, "keep")
+    shutil.copytree(out, keep)
+
     # A second run into the same folder, under another name and with one seed: nothing of the
     # first run that this one did not rewrite stays beside it.
     again = run([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", log, "--out", out, "--name", "shop2",
@@ -97,12 +101,28 @@ def main():
     # epoch chosen on the users that judge it.
     noise = os.path.join(OUT, "noise.jsonl")
     write_noise_log(noise, users=400, seed=7)
-    nothing = run([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", noise, "--out", os.path.join(OUT, "noise"),
-                   "--name", "noise", "--seeds", "0", "--epochs", "3", "--hidden", "8", "--boot", "200", "--cli", cli])
+    # It runs into the copy of the first run's folder: the good model there is set aside, not lost.
+    nothing = run([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", noise, "--out", keep,
+                   "--name", "shop", "--seeds", "0", "--epochs", "3", "--hidden", "8", "--boot", "200", "--cli", cli])
     check("a model trained on a log without signal is not shipped, and the run says why",
           nothing.returncode == 1 and "is not shipped" in nothing.stderr and "no better than chance" in nothing.stderr
-          and not os.path.exists(os.path.join(OUT, "noise", "noise.json")) and "Traceback" not in nothing.stderr,
+          and not os.path.exists(os.path.join(keep, "shop.json")) and "Traceback" not in nothing.stderr,
           f"exit {nothing.returncode}: {nothing.stderr[-1500:]}")
+    aside = [f for f in ("shop.json", "shop.bin", "shop.onnx", "shop") if os.path.exists(os.path.join(keep, "build", "previous-model", f))]
+    check("the previous run's model is moved to build/previous-model/, and the run and its report say so",
+          aside == ["shop.json", "shop.bin", "shop.onnx", "shop"] and "moved" in nothing.stdout
+          and "build/previous-model/" in open(os.path.join(keep, "REPORT.md")).read(), f"{aside}: {nothing.stdout[-1500:]}")
+
+    # A log under the minimum size, trained all the same: its report says so at the top.
+    small = os.path.join(OUT, "small.jsonl")
+    synthlog.write(small, users=40, seed=3)
+    smallrun = run([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", small, "--out", os.path.join(OUT, "small"),
+                    "--name", "small", "--seeds", "0", "--epochs", "1", "--hidden", "4", "--boot", "20", "--allow-small", "--cli", cli])
+    small_report = os.path.join(OUT, "small", "REPORT.md")
+    check("a log trained with --allow-small gets a report that says it is too small",
+          smallrun.returncode in (0, 1) and "Traceback" not in smallrun.stderr and os.path.exists(small_report)
+          and "**Too small a log:**" in open(small_report).read(),
+          f"exit {smallrun.returncode}: {smallrun.stderr[-1500:]}")
 
     tiny = os.path.join(OUT, "tiny.jsonl")
     with open(tiny, "w") as f:

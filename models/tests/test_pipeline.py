@@ -9,7 +9,7 @@ import unittest
 
 from models.trainer import compare
 from models.trainer.__main__ import at_least, seed_list
-from models.trainer.pipeline import previous_run, remove_leftovers, unusable
+from models.trainer.pipeline import previous_run, remove_leftovers, set_aside, unusable
 
 
 class ShipTest(unittest.TestCase):
@@ -23,6 +23,10 @@ class ShipTest(unittest.TestCase):
         self.assertIsNone(unusable(ok))
         self.assertIn("reaches 0.5", unusable(dict(ok, val_online_auc_ci=[0.49, 0.62])))
         self.assertIn("reaches 0.5", unusable(dict(ok, val_online_auc_ci=[float("nan"), float("nan")])))
+        # An interval below 0.5 is no "reaching": the model ranks the wrong way round.
+        below = unusable(dict(ok, val_online_auc=0.305, val_online_auc_ci=[0.134, 0.391]))
+        self.assertIn("below 0.5", below)
+        self.assertNotIn("reaches", below)
         # A positive slope that still flattens every score to nearly one value; a rare purchase
         # (scores of 0.001 give or take 0.0005) is not flat.
         self.assertIn("same score", unusable(dict(ok, calibration={"a": 1e-4, "val_logit_sd": 2e-4})))
@@ -56,6 +60,28 @@ class RerunTest(unittest.TestCase):
             self.assertEqual(len(gone), 7)
             self.assertEqual(remove_leftovers(out, None, "shop", [0]), [])
             self.assertIsNone(previous_run(os.path.join(out, "nowhere")))
+
+
+    def test_a_run_that_ships_nothing_sets_the_previous_model_aside(self):
+        with tempfile.TemporaryDirectory() as out:
+            for f in ["intent.json", "intent.bin", "intent.onnx", "fixtures/intent/x.npy", "old.json"]:
+                os.makedirs(os.path.dirname(os.path.join(out, f)), exist_ok=True)
+                with open(os.path.join(out, f), "w") as fh:
+                    fh.write(f)
+            moved = set_aside(out, ["intent", "other", "intent"])
+            self.assertEqual(sorted(os.path.basename(p) for p in moved), ["intent", "intent.bin", "intent.json", "intent.onnx"])
+            aside = os.path.join(out, "build", "previous-model")
+            self.assertEqual(sorted(os.listdir(aside)), ["intent", "intent.bin", "intent.json", "intent.onnx"])
+            with open(os.path.join(aside, "intent.json")) as fh:
+                self.assertEqual(fh.read(), "intent.json")
+            self.assertFalse(os.path.exists(os.path.join(out, "intent.json")))
+            # The leftovers of a run that ships nothing keep it; those of the next run that ships remove it.
+            remove_leftovers(out, ("intent", [0]), "intent", [0], shipped=False)
+            self.assertTrue(os.path.isdir(aside))
+            self.assertEqual(set_aside(out, ["intent"]), [], "nothing to move: what was set aside stays")
+            self.assertTrue(os.path.isdir(aside))
+            remove_leftovers(out, ("intent", [0]), "intent", [0], shipped=True)
+            self.assertFalse(os.path.exists(aside))
 
 
 class ArgumentsTest(unittest.TestCase):

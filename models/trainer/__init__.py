@@ -13,6 +13,9 @@ Modules, one concern each:
 - `compare`: test figures per seed, means over seeds, paired differences, the verdict.
 - `select`: model size against measured cost (`shopper-intent bench`).
 - `pipeline`: the whole run; `report` and `plots` write REPORT.md and plots/.
+- `export`: a model folder the engine loads (ONNX, fixtures), converted and checked by `shopper-intent convert`.
+- `cli`: calling `shopper-intent` (featurize, convert, eval, bench) from the trainer.
+- `notes`: further evaluations appended to a model's REPORT.md (another shop's run, summarised).
 - `check`: the shipped model's check with numpy, onnx and onnxruntime only (no torch).
 - `synthlog`: a small synthetic event log for the end-to-end test; `uci`: the UCI benchmark.
 

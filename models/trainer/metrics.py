@@ -19,7 +19,10 @@ replicated samples.
 import numpy as np
 
 PREFIX_BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 8), (9, 16), (17, 32), (33, None))
-BOOT_METRICS = ("online_auc", "pr_auc", "session_auc", "f1", "precision", "recall", "accuracy", "brier", "ece")
+# ECE has no interval: its plug-in estimate is biased upward (each bin's sampling noise counts as
+# miscalibration), and a resample's more so, so the bootstrap's percentiles can lie wholly above
+# the estimate (seen on a log of 400 users: 0.032 [0.035, 0.098]).
+BOOT_METRICS = ("online_auc", "pr_auc", "session_auc", "f1", "precision", "recall", "accuracy", "brier")
 
 
 def bucket_name(lo, hi):
@@ -201,7 +204,6 @@ def bootstrap(boot, y, p, prefix, session, thr, rank=None):
         for k, v in threshold_metrics(y, p, thr, w).items():
             out[k].append(v)
         out["brier"].append(brier(y, p, w))
-        out["ece"].append(ece(y, p, w))
     return {k: np.asarray(v) for k, v in out.items()}
 
 

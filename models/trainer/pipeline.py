@@ -147,6 +147,9 @@ def unusable(m):
     va, a = m["val_online_auc"], m["calibration"]["a"]
     lo, hi = m.get("val_online_auc_ci", [va, va])
     if not lo > 0.5:
+        if hi < 0.5:
+            return (f"its validation AUC is {va:.3f} [{lo:.3f}, {hi:.3f}], an interval below 0.5: it ranks shoppers worse than "
+                    "chance, as if it had learned the opposite of what the validation users did")
         return f"its validation AUC is {va:.3f} [{lo:.3f}, {hi:.3f}], an interval that reaches 0.5: no better than chance"
     sd = m["calibration"].get("val_logit_sd", float("inf"))
     if not (a > 0 and sd >= FLAT_LOGIT_SD):
@@ -184,7 +187,23 @@ def remove_paths(paths):
     return gone
 
 
-def remove_leftovers(out, previous, name, seeds, selected=False):
+def set_aside(out, names):
+    """Moves the model files of each of `names` shipped in `out` into `out/build/previous-model/`
+    (replacing what an earlier run set aside there); returns the paths moved. A run that ships no
+    model removes the previous run's from `out`, where they would pass for this run's, but keeps
+    them: they may be the only good model the shop has."""
+    found = [p for n in dict.fromkeys(names) for p in model_files(out, n) if os.path.exists(p)]
+    if not found:
+        return []
+    aside = os.path.join(out, "build", "previous-model")
+    remove_paths([aside])
+    os.makedirs(aside)
+    for p in found:
+        shutil.move(p, os.path.join(aside, os.path.basename(p)))
+    return found
+
+
+def remove_leftovers(out, previous, name, seeds, selected=False, shipped=True):
     """Removes what a previous run in `out` wrote and this one did not rewrite: another name's model
     files and fixtures, other seeds' data and models, and the size selection's models when this run
     did not select, so that `out` describes this run alone."""
@@ -192,6 +211,8 @@ def remove_leftovers(out, previous, name, seeds, selected=False):
         return []
     old_name, old_seeds = previous
     paths = [] if selected else [os.path.join(out, "build", "select")]
+    if shipped:
+        paths.append(os.path.join(out, "build", "previous-model"))
     paths += [os.path.join(out, "build", f"seed{S}") for S in old_seeds if S not in seeds]
     paths += [os.path.join(out, "build", "preds", f"seed{S}.npz") for S in old_seeds if S not in seeds]
     if old_name != name:
@@ -201,7 +222,8 @@ def remove_leftovers(out, previous, name, seeds, selected=False):
 
 def data_section(summaries, log_path):
     s0 = summaries[min(summaries)]
-    keep = ("format", "input_sha256", "lines", "malformed_lines", "malformed", "refused_events", "events_outside_window",
+    keep = ("format", "input_sha256", "lines", "malformed_lines", "malformed", "malformed_purchase_lines", "repeated_lines",
+            "refused_events", "events_outside_window", "events_not_on_page", "duplicate_rows", "rows_without_browser_id",
             "event_types", "kinds", "sessions_from", "utc_offset_min", "utc_offset_assumed", "total", "window", "split")
     d = {k: s0.get(k) for k in keep}
     d["malformed"] = (s0.get("malformed") or [])[:20]
@@ -283,14 +305,20 @@ def run(args):
         results["native_eval"] = native_check(cli, args.data, out, name, man["metrics"], args.utc_offset_min, S0)
         log(f"shopper-intent eval reproduces the seed-{S0} test figures within {results['native_eval']['max_abs_diff']:.1e}")
     else:
-        # Nothing of an earlier run may stand in for the model this run refused.
-        remove_paths(model_files(out, name))
+        # Nothing of an earlier run may stand in for the model this run refused, and nothing of it
+        # is lost either.
+        moved = set_aside(out, [name] + ([previous[0]] if previous else []))
+        for path in moved:
+            log(f"moved {path} to {out}/build/previous-model/ (the previous run's model: this run ships none)")
+        results["set_aside"] = [os.path.basename(p) for p in moved]
     results.update({
         "name": name, "lstm": cfg.as_dict(), "selection": selection, "data": data_section(summaries, args.data),
         "features": {"sequence": summaries[S0]["sequence_features"], "aggregate": summaries[S0]["aggregate_features"],
                      "feature_version": summaries[S0]["feature_version"]},
         "bootstrap": {"resamples": args.boot, "unit": "the log's users, with replacement, shared by the seeds (each seed weighs its test users by their counts)", "ci": "2.5 and 97.5 percentiles"},
-        "command": args.command_line, "timing_s": dict(timing, total=time.time() - t_all),
+        "command": args.command_line, "timing_s": dict(timing, total=time.time() - t_all), "allow_small": bool(args.allow_small),
+        # As given on the command line, for the report's command that reproduces the figures.
+        "reproduce": {"data": args.data, "cli": getattr(args, "cli", None) or "target/native/shopper-intent"},
     })
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(finite(results), f, indent=1, allow_nan=False)
@@ -298,7 +326,7 @@ def run(args):
     from . import plots, report
     plots.draw(out, results)
     report.write(out, results)
-    for path in remove_leftovers(out, previous, name, seeds, selected=args.select):
+    for path in remove_leftovers(out, previous, name, seeds, selected=args.select, shipped=results["shipped"]):
         log(f"removed {path} (the previous run's)")
     log(f"{results['verdict']['sentence']} (mean difference in online AUC {results['verdict']['mean_diff']:+.4f}, "
         f"95% CI [{results['verdict']['ci_mean'][0]:+.4f}, {results['verdict']['ci_mean'][1]:+.4f}])")

@@ -3,6 +3,7 @@ number comes from those files."""
 
 import json
 import os
+import shlex
 
 from . import notes
 
@@ -76,10 +77,16 @@ def write(out, res):
         w(f"On the test users another baseline scored higher than the chosen one: {NAMES.get(n, n)}, "
           f"{mods[n]['mean']['online_auc']['mean']:.3f} against {chosen_test:.3f}. The LSTM's paired difference to it: "
           f"{p['mean_diff']:+.4f} [{p['ci_mean'][0]:+.4f}, {p['ci_mean'][1]:+.4f}].\n")
+    if res.get("allow_small"):
+        w("**Too small a log:** it has fewer users, sessions or purchases than `shopper-intent featurize` asks for to split, "
+          "train and evaluate (the run went on because of `--allow-small`). The figures and the verdict below come from so "
+          "few test users that they mean little.\n")
     if not shipped:
         w(f"**Not shipped:** seed {seeds[0]}'s LSTM learned nothing usable ({res['unusable'][str(seeds[0])]}). No `{name}.json` / `.bin` / `.onnx` "
           f"was written to this folder; the model stays in `build/seed{seeds[0]}/` for inspection. A larger log, more epochs or "
-          "another order of `--seeds` may help.\n")
+          "another order of `--seeds` may help." + (
+              f" The previous run's model ({', '.join(f'`{f}`' for f in res['set_aside'])}) was moved to `build/previous-model/`."
+              if res.get("set_aside") else "") + "\n")
     others = {S: why for S, why in (res.get("unusable") or {}).items() if S != str(seeds[0])}
     if others:
         w("**Warning:** the LSTM learned nothing usable for " + "; for ".join(f"seed {S} ({why})" for S, why in others.items()) +
@@ -106,6 +113,12 @@ def write(out, res):
       f"{d.get('events_outside_window', 0)} outside the time window.")
     for b in d.get("malformed") or []:
         w(f"  - line {b.get('line')}: {b.get('error')}")
+    if d.get("malformed_purchase_lines"):
+        w(f"- **{d['malformed_purchase_lines']} of the malformed lines are purchases:** their sessions were read without that "
+          "purchase, as sessions where nothing was bought.")
+    if d.get("repeated_lines"):
+        w(f"- {d['repeated_lines']} lines repeat an earlier line exactly; each was read as an event. If the export repeats "
+          "rows, remove the repeats and train again.")
     unseen = d.get("events_not_on_page") or {}
     if unseen or d.get("duplicate_rows") or d.get("rows_without_browser_id"):
         w(f"- GA4 export: {sum(unseen.values())} events the widget never sees left out ("
@@ -185,8 +198,10 @@ def write(out, res):
         e = mods[k]["mean"]
         nm = f"**{NAMES[k]}**" if k == "lstm" else NAMES[k]
         w(f"| {nm} | {ci(e['online_auc'])} | {ci(e['pr_auc'])} | {ci(e['session_auc'])} | {ci(e['f1'])} | {ci(e['precision'])} | "
-          f"{ci(e['recall'])} | {ci(e['accuracy'])} | {ci(e['brier'], 4)} | {ci(e['ece'], 4)} | {e['val_online_auc']['mean']:.3f} |")
+          f"{ci(e['recall'])} | {ci(e['accuracy'])} | {ci(e['brier'], 4)} | {e['ece']['mean']:.4f} | {e['val_online_auc']['mean']:.3f} |")
     w("")
+    w("ECE has no interval: its estimate is biased upward (each bin's sampling noise counts as miscalibration), a "
+      "resample's more so, so the bootstrap's percentiles can lie wholly above the estimate.\n")
     w("### AUC by prefix length (mean over seeds)\n")
     buckets = [bucket_name(lo, hi) for lo, hi in PREFIX_BUCKETS]
     w("| model | " + " | ".join(f"k = {b}" for b in buckets) + " |")
@@ -264,8 +279,10 @@ def write(out, res):
     notes.append(out, w)
     w("## Reproduce\n")
     tim = res["timing_s"]
+    rep = res.get("reproduce") or {}
     w("```\n" + (res.get("command") or "") + "\n"
-      f"target/native/shopper-intent eval --input <log> --model {out}/build/seed{{seed}}/{name}.json --seed {','.join(map(str, seeds))}\n```\n")
+      f"{rep.get('cli', 'target/native/shopper-intent')} eval --input {shlex.quote(rep.get('data', '<log>'))} "
+      f"--model {shlex.quote(os.path.join(out, 'build', 'seed{seed}', name + '.json'))} --seed {','.join(map(str, seeds))}\n```\n")
     w(f"Run time: {tim['total'] / 60:.1f} min in all (" + ", ".join(f"{k} {v / 60:.1f} min" for k, v in tim.items() if k != "total") + ").")
     with open(os.path.join(out, "REPORT.md"), "w") as fh:
         fh.write("\n".join(L).rstrip() + "\n")
