@@ -9,7 +9,7 @@ import unittest
 
 from models.trainer import compare
 from models.trainer.__main__ import at_least, seed_list
-from models.trainer.pipeline import previous_run, remove_leftovers, set_aside, unusable
+from models.trainer.pipeline import data_section, previous_run, remove_leftovers, set_aside, unusable
 
 
 class ShipTest(unittest.TestCase):
@@ -82,6 +82,16 @@ class RerunTest(unittest.TestCase):
             self.assertTrue(os.path.isdir(aside))
             remove_leftovers(out, ("intent", [0]), "intent", [0], shipped=True)
             self.assertFalse(os.path.exists(aside))
+
+
+    def test_the_data_section_keeps_what_the_report_reads(self):
+        summary = {"format": "ga4", "input_sha256": "ab", "lines": 10, "malformed_lines": 1, "malformed": [{"line": 3, "error": "x"}],
+                   "malformed_purchase_lines": 1, "repeated_lines": 2, "events_not_on_page": {"page_view": 4},
+                   "duplicate_rows": 5, "rows_without_browser_id": 6, "splits": {}}
+        d = data_section({0: summary}, "/some/where/events.jsonl")
+        for key in ("malformed_purchase_lines", "repeated_lines", "events_not_on_page", "duplicate_rows", "rows_without_browser_id"):
+            self.assertEqual(d[key], summary[key], key)
+        self.assertEqual(d["input"], "events.jsonl")
 
 
 class ArgumentsTest(unittest.TestCase):
