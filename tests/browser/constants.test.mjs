@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MODELS, PKG, WEB } from './helpers.mjs';
+import { MODELS, PKG, REPO, WEB } from './helpers.mjs';
 
-const { SESSION_GAP_MS } = await import(pathToFileURL(join(WEB, 'package', 'engine.js')));
+const { SESSION_GAP_MS, STALE_STATE } = await import(pathToFileURL(join(WEB, 'package', 'engine.js')));
 
 async function engine() {
   const glue = await import(pathToFileURL(join(PKG, 'shopper_intent_wasm.js')));
@@ -29,4 +29,15 @@ test('SESSION_GAP_MS (engine.js) is the gap after which the engine starts a new 
   view(t0 + 2 * SESSION_GAP_MS + 1);
   assert.equal(e.history().length, 1, 'one more millisecond starts a new session');
   e.free();
+});
+
+test("STALE_STATE (engine.js) matches each of the engine's refusals of a state from another model or format", () => {
+  // The messages as the core writes them, placeholders filled in; a reworded one fails here.
+  const source = ['engine.rs', 'state.rs'].map((f) => readFileSync(join(REPO, 'crate', 'core', 'src', f), 'utf8')).join('\n');
+  const formats = [...source.matchAll(/"((?:engine )?state format \{[^}]*\}, this engine reads \{[^}]*\})"/g)].map((m) => m[1].replace(/\{[^}]*\}/g, '3'));
+  assert.ok(formats.length >= 3, `the engine's and the window's format refusals: ${formats}`);
+  const others = ['state was made with another model (', 'state of another hidden size', 'state was made for another window']
+    .map((m) => { assert.ok(source.includes(m), `the core still says "${m}"`); return m; });
+  for (const m of [...formats, ...others]) assert.ok(STALE_STATE.test(m), m);
+  for (const m of ['not a shopper-intent state', 'the state checksum does not match', 'damaged']) assert.ok(!STALE_STATE.test(m), m);
 });

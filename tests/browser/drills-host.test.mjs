@@ -285,3 +285,107 @@ test("page code that kept the snippet's early array reaches the widget through i
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
+
+test('forget() and withdrawConsent() on a widget the page destroyed still wipe what it stored; expose() there announces nothing', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    const saved = async (opts) => {
+      const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false, dataLayerPush: true, ...opts });
+      intent.track({ type: 'view_item', item: 'x' });
+      intent.experiment({ key: 'gone', variants: ['a', 'b'] });
+      await new Promise((res) => setTimeout(res, 400));
+      return intent;
+    };
+    const entry = () => JSON.parse(localStorage.getItem('shopper-intent:state'));
+    const forgetting = await saved();
+    forgetting.destroy(); // an app unmounts the widget...
+    const kept = entry();
+    window.dataLayer = [];
+    const exposed = forgetting.expose('gone');
+    forgetting.forget(); // ...and its "forget me" button still holds it
+    const afterForget = entry();
+    const withdrawing = await saved();
+    withdrawing.destroy();
+    withdrawing.withdrawConsent();
+    const afterWithdraw = entry();
+    // The next page finds nothing of the shopper.
+    const next = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    return { kept: Boolean(kept.state), exposed, pushes: window.dataLayer.length, afterForget, afterWithdraw,
+             consent: withdrawing.consent, nextHistory: next.history().length };
+  }, MODEL);
+  assert.equal(r.kept, true, 'destroy() saved the state');
+  assert.equal(r.exposed, false);
+  assert.equal(r.pushes, 0, 'nothing pushed to the dataLayer by a destroyed widget');
+  assert.ok(!r.afterForget.state && r.afterForget.forgotten > 0, JSON.stringify(r.afterForget));
+  assert.ok(!r.afterWithdraw.state && r.afterWithdraw.withdrawn === true, JSON.stringify(r.afterWithdraw));
+  assert.equal(r.consent, 'pending');
+  assert.equal(r.nextHistory, 0);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('an event timed far ahead of the device clock is one warning naming the likely cause; an invalid time is refused as such', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const soon = intent.track({ type: 'view_item', item: 'soon', ts: Date.now() + 60_000 }); // a minute ahead: a clock a little off
+    // Shop time written as if it were UTC, two hours east: a common mistake.
+    const ahead = [0, 1, 2].map((k) => intent.track({ type: 'view_item', item: `p${k}`, ts: Date.now() + 2 * 3600e3 + k }));
+    const nan = intent.track({ type: 'view_item', ts: new Date('x') });
+    return { soon: soon !== null, ahead: ahead.map((u) => u !== null), nan, history: intent.history().length };
+  }, MODEL);
+  assert.equal(r.soon, true);
+  assert.deepEqual(r.ahead, [true, true, true], 'tracked: the device clock may be the wrong one');
+  assert.equal(r.nan, null);
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.equal(warnings.filter((t) => /ts is 2 hours ahead of this device's clock.*UTC, not local time.*start a new session/.test(t)).length, 1, warnings.join('\n'));
+  assert.equal(warnings.filter((t) => /INVALID_EVENT.*ts must be milliseconds since the epoch, got NaN \(an invalid Date\)/.test(t)).length, 1, warnings.join('\n'));
+  assert.equal(warnings.length, 2, warnings.join('\n'));
+  await context.close();
+});
+
+test('a page whose arrays have a toJSON (Prototype.js) saves plain JSON: no array is written as a string', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    // Prototype.js 1.6's Array#toJSON: JSON.stringify([1]) is then the string "[1]".
+    Object.defineProperty(Array.prototype, 'toJSON', { value() { return `[${this.map((x) => JSON.stringify(x)).join(', ')}]`; }, configurable: true });
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    intent.track({ type: 'view_item', item: 'x' });
+    intent.experiment({ key: 'k', variants: ['a', 'b'] });
+    intent.expose('k');
+    await new Promise((res) => setTimeout(res, 400));
+    const text = localStorage.getItem('shopper-intent:state');
+    delete Array.prototype.toJSON;
+    return { text, plain: JSON.stringify(JSON.parse(text)) === text };
+  }, MODEL);
+  assert.equal(r.plain, true, `saved as plain JSON: ${r.text.slice(0, 300)}`);
+  assert.ok(!/"\[/.test(r.text), 'no array saved as a string');
+  await context.close();
+});
+
+test("the snippet's data- attributes that cannot be read are one warning each, naming the attribute; TRUE and FALSE are read", { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  const r = await page.evaluate(async (model) => {
+    window.dataLayer = [{ event: 'add_to_cart', ecommerce: { items: [{ item_id: 'before' }] } }];
+    const s = document.createElement('script');
+    s.type = 'module';
+    s.src = '/snippet.js';
+    Object.assign(s.dataset, { model, storage: 'memory', autoCapture: 'FALSE', dataLayerPush: 'yes', hysteresis: 'lots', retentionDays: 'thirty' });
+    document.head.append(s);
+    await new Promise((res) => { const wait = () => (window.shopperIntent?.ready ? res() : setTimeout(wait, 10)); wait(); });
+    await window.shopperIntent.ready;
+    return { status: window.shopperIntent.status, history: window.shopperIntent.history().length };
+  }, MODEL);
+  assert.equal(r.status, 'ready');
+  assert.equal(r.history, 0, 'data-auto-capture="FALSE" turned capture off');
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  for (const needle of ['data-data-layer-push="yes" is not true or false; using false', 'data-hysteresis="lots" is not a number',
+    'data-retention-days="thirty" is not a number']) {
+    assert.equal(warnings.filter((t) => t.includes(needle)).length, 1, `${needle}\n${warnings.join('\n')}`);
+  }
+  assert.equal(warnings.length, 3, warnings.join('\n'));
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});

@@ -797,3 +797,23 @@ test('dataLayerPush: experiment pushes carry experiment, variant and segment onl
   }
   await context.close();
 });
+
+test('a new shopper whose first save finds the storage full keeps the variant this page gave; a new experiment gets none', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    Storage.prototype.setItem = function () { throw new DOMException('quota', 'QuotaExceededError'); };
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    intent.track({ type: 'view_item', item: 'x' });
+    const def = { key: 'full', variants: ['a', 'b', 'c', 'd'] };
+    const before = intent.experiment(def);
+    const exposed = intent.expose('full');
+    await new Promise((res) => setTimeout(res, 400)); // the first save fails: memory from now on
+    return { storage: intent.storage, before, exposed, after: intent.experiment(def), other: intent.experiment({ key: 'later', variants: ['a', 'b'] }) };
+  }, MODEL);
+  assert.equal(r.storage, 'memory');
+  assert.ok(['a', 'b', 'c', 'd'].includes(r.before));
+  assert.equal(r.exposed, true);
+  assert.equal(r.after, r.before, 'the variant on show stays for this page');
+  assert.equal(r.other, null, 'no id outlives the page: a new experiment gives no variant');
+  await context.close();
+});

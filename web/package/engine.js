@@ -25,6 +25,12 @@ export const ENGINE_CODES = new Set([
  */
 /** The engine's session gap (crate/core `SESSION_GAP_MS`; tests/browser/constants.test.mjs holds this copy to it): 30 minutes without events end a session. */
 export const SESSION_GAP_MS = 30 * 60 * 1000;
+/**
+ * The engine's refusals of a sound state made by another model, or in another engine- or
+ * window-state format (crate/core/src/engine.rs and state.rs; tests/browser/constants.test.mjs
+ * holds this to their messages): the shopper's experiment id and exposures are kept then.
+ */
+export const STALE_STATE = /another model|another hidden size|another window|state format \d+, this engine reads/;
 
 export class ShopperIntentError extends Error {
   constructor(code, message, options) {

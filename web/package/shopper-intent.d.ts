@@ -15,11 +15,16 @@ export const EVENT_TYPES: readonly EventType[];
 export interface IntentEvent {
   /**
    * A GA4 event type, a mapped name from Shopify Web Pixels (`product_viewed`...) or Segment v2
-   * (`'Product Viewed'`...), or the shop's own type (1 to 64 bytes, no control characters).
+   * (`'Product Viewed'`...), or the shop's own type (1 to 64 bytes, no control characters, no
+   * white space at either end).
    * Types the model was not trained on are ignored.
    */
   type: EventType | (string & {});
-  /** Milliseconds since the epoch (fractions dropped); `Date.now()` when absent. */
+  /**
+   * Milliseconds since the epoch, UTC (fractions dropped); `Date.now()` when absent. One far ahead
+   * of the device's clock is tracked with a console warning (the next event timed by the widget
+   * then starts a new session).
+   */
   ts?: number | Date;
   /** The item id (kept only as a salted hash). At most 256 bytes of UTF-8. */
   item?: string | number;
@@ -29,7 +34,10 @@ export interface IntentEvent {
   price?: number;
   /** Whole number, 0 to 1e6. */
   quantity?: number;
-  /** The shop's own session id (GA4's `ga_session_id`...): when given, it decides where sessions start. */
+  /**
+   * The shop's own session id (REES46's `user_session`, a shop's own; not GA4's `ga_session_id`,
+   * which page views the widget never sees keep alive): when given, it decides where sessions start.
+   */
   session?: string | number;
 }
 
@@ -285,6 +293,7 @@ export type ErrorCode =
   | 'LOAD_FAILED' | 'ENGINE_FAILED' | 'BAD_EXPERIMENT' | 'DESTROYED';
 
 export class ShopperIntentError extends Error {
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions);
   readonly code: ErrorCode;
 }
 
@@ -317,7 +326,7 @@ export class ShopperIntent {
   readonly error: { readonly code: ErrorCode; readonly message: string } | null;
   readonly storage: StorageKind | string;
   readonly consent: 'granted' | 'pending';
-  /** The segment thresholds in use: the `thresholds` option, else the manifest's. */
+  /** The segment thresholds in use: the `thresholds` option, else the manifest's (as the engine's 32-bit floats: 0.3 reads 0.30000001192092896). */
   readonly thresholds: { readonly medium: number; readonly high: number } | null;
   /** The loaded model, or `null` until ready. */
   readonly model: ModelInfo | null;
@@ -327,7 +336,8 @@ export class ShopperIntent {
 
   /**
    * Tracks one event. Returns the `Update`, or `null` if the event was refused (a console
-   * warning names the error code) or queued (loading, consent pending, inside a hook).
+   * warning names the error code), queued (loading, consent pending, inside a hook), or the
+   * widget failed or was destroyed.
    * Never throws.
    */
   track(event: IntentEvent): Update | null;
@@ -374,9 +384,9 @@ export class ShopperIntent {
   attributes(): { readonly intentSegment: Segment; readonly intentScoreBucket: number };
   storedState(): StoredState | null;
   grantConsent(): void;
-  /** Consent withdrawn: wipes what the widget kept (as `forget()`) and stops it on this page, saving nothing again. */
+  /** Consent withdrawn: wipes what the widget kept (as `forget()`) and stops it on this page, saving nothing again; on a destroyed widget, wipes the stored state. */
   withdrawConsent(): void;
-  /** Wipes the window, the earlier-session summary, the stored state, the queue and the experiment id. */
+  /** Wipes the window, the earlier-session summary, the stored state, the queue and the experiment id; on a destroyed widget, the stored state. */
   forget(): void;
   /** Saves the state, detaches from the page, frees the engine. */
   destroy(): void;

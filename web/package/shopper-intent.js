@@ -21,7 +21,7 @@
 //   pushed to `dataLayer`, and only when `dataLayerPush` is set. Randomized reports are returned
 //   to the page, never sent by the package.
 
-import { loadBindings, EngineHandle, ShopperIntentError, toError, estimateRandomizedResponse, SESSION_GAP_MS } from './engine.js';
+import { loadBindings, EngineHandle, ShopperIntentError, toError, estimateRandomizedResponse, SESSION_GAP_MS, STALE_STATE } from './engine.js';
 import { attachDataLayer, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, pageShared } from './capture.js';
 import { EventQueue, MAX_QUEUE } from './queue.js';
 import { Hooks, HOOK_NAMES } from './hooks.js';
@@ -46,8 +46,6 @@ const MAX_UNSAVED = 256;
 const MAX_RECOVERIES = 3;
 /** Queue states in which the stored state has been read and the engine runs (or is re-created). */
 const RUNNING = new Set(['replaying', 'ready', 'dispatching', 'recovering']);
-/** The engine's refusals of a sound state made by another model or engine version (crate/core/src/engine.rs). */
-const STALE_STATE = /another model|another hidden size|another window|engine state format/;
 /** Queue states in which the engine is there to draw a randomized report. */
 const REPORTING = new Set(['replaying', 'ready', 'dispatching']);
 /** Queue states from which hooks run in the state 'dispatching' (in the others, track() queues anyway). */
@@ -85,6 +83,9 @@ function copyEvent(input) {
     } else if (ts instanceof Date) ts = Date.prototype.getTime.call(ts);
   } catch (e) {
     throw new ShopperIntentError('INVALID_EVENT', `the event's fields cannot be read (${e?.name ?? typeof e})`);
+  }
+  if (typeof ts === 'number' && !Number.isFinite(ts)) {
+    throw new ShopperIntentError('INVALID_EVENT', `ts must be milliseconds since the epoch, got ${ts}${input.ts instanceof Date ? ' (an invalid Date)' : ''}`);
   }
   return { type, ts, item, category, price, quantity, session, stamped };
 }
@@ -463,6 +464,21 @@ export class ShopperIntent {
   }
 
   /**
+   * One console warning per page for an event the engine took, timed more than a session gap
+   * ahead of this device's clock. It is tracked (the device's clock may be the one that is wrong), but an event
+   * the widget times itself after it looks more than a session gap older, and starts a new
+   * session: page code that writes local time as UTC splits every session so.
+   */
+  _warnIfAhead(event) {
+    const ahead = event.stamped || typeof event.ts !== 'number' ? 0 : event.ts - Date.now();
+    if (!(ahead > SESSION_GAP_MS) || this._warnedAhead) return;
+    this._warnedAhead = true;
+    const by = ahead < 90 * 60_000 ? `${Math.round(ahead / 60_000)} minutes`
+      : ahead < 48 * 3600e3 ? `${Math.round(ahead / 3600e3)} hours` : `${Math.round(ahead / 86_400e3)} days`;
+    console.warn(`${TAG} an event's ts is ${by} ahead of this device's clock: ts is milliseconds since the epoch in UTC, not local time. The event is tracked, but events without a ts (timed by the widget) will each start a new session after it. Leave ts out for events of now.`);
+  }
+
+  /**
    * Tracks each event in order, as `track()` does: a page can leave its events with
    * `(window.shopperIntent = window.shopperIntent || []).push(event)` before and after the
    * snippet has replaced its early array with the widget. Returns nothing; never throws.
@@ -532,7 +548,8 @@ export class ShopperIntent {
       // one a storage that has not failed is to keep at its next save. With the state in memory
       // (storage 'memory', Global Privacy Control, a storage that failed before the id was
       // stored) none is given; a storage that fails after keeps this page's variants.
-      if (!this._experiments.stored && this.storage === 'memory') {
+      // A variant this page has given already stays, for this page: it may be on show.
+      if (!this._experiments.stored && this.storage === 'memory' && this._experiments.variantOf(exp.key) === null) {
         if (!this._warnedMemoryExperiments) {
           this._warnedMemoryExperiments = true;
           console.warn(`${TAG} experiments need the state to outlive the page (storage 'local' or 'session'; the state is kept in memory now): experiment() returns null, the page shows no variant.`);
@@ -551,6 +568,7 @@ export class ShopperIntent {
   expose(key) {
     try {
       if (this._restoring) return false; // the session it would expose is not known yet
+      if (this._queue.state === 'destroyed') return false; // detached: nothing is announced any more
       return this._experiments.expose(key);
     } catch (e) {
       console.error(`${TAG} expose() failed; the page is unaffected.`, e);
@@ -656,7 +674,11 @@ export class ShopperIntent {
   }
 
   _withdraw(at, mark) {
-    if (this._queue.state === 'destroyed') return;
+    if (this._queue.state === 'destroyed') {
+      if (mark) this._wipeAfterDestroy(at, { withdrawn: true });
+      this._consent = 'pending';
+      return;
+    }
     const granted = this._consent === 'granted';
     this._forget(at, false);
     if (mark) {
@@ -667,9 +689,28 @@ export class ShopperIntent {
     this.destroy();
   }
 
+  /**
+   * forget() or withdrawConsent() on a destroyed widget (a page that unmounted it, and a consent
+   * tool or a "forget me" button that still holds it): nothing runs any more, but what it stored
+   * is wiped all the same, as on a running widget.
+   */
+  _wipeAfterDestroy(at, how) {
+    try {
+      this._forgottenAt = at;
+      if (this._consent === 'granted') this._store.markForgotten(at, how);
+      else this._store.remove();
+      if (this.storage === 'memory') removeFromWebStorage(this._store.key);
+    } catch (e) {
+      console.error(`${TAG} internal error wiping the stored state of a destroyed widget.`, e);
+    }
+  }
+
   /** The forget at `at`: marked in the storage (`mark`) when this widget made it, not when another tab did. */
   _forget(at, mark) {
-    if (this._queue.state === 'destroyed') return;
+    if (this._queue.state === 'destroyed') {
+      if (mark) this._wipeAfterDestroy(at, {});
+      return;
+    }
     this._forgets += 1;
     this._forgottenAt = at;
     this._restored = null;
@@ -919,6 +960,7 @@ export class ShopperIntent {
         if (newest !== null && newest > event.ts && newest - event.ts <= SESSION_GAP_MS) event.ts = newest;
       }
       update = this._engine.track(event);
+      this._warnIfAhead(event);
     } catch (e) {
       const err = toError(e);
       if (err.code === 'ENGINE_FAILED' || err.code === 'DESTROYED') {

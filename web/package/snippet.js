@@ -32,6 +32,25 @@ function ownScript() {
 
 const number = (v) => (v === undefined || v.trim() === '' || !Number.isFinite(Number(v)) ? undefined : Number(v));
 
+/** `dataset` name → the attribute as written on the tag (`utcOffsetMinutes` → `data-utc-offset-minutes`). */
+const attribute = (name) => `data-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** A number attribute; one that is not a number is a console warning, and the option's default. */
+function numberFrom(d, name) {
+  const v = number(d[name]);
+  if (v === undefined && d[name] !== undefined) console.warn(`[shopper-intent] ${attribute(name)}="${d[name]}" is not a number; using the default`);
+  return v;
+}
+
+/** A true/false attribute (either case); anything else is a console warning, and `fallback`. */
+function flagFrom(d, name, fallback) {
+  const v = d[name]?.trim().toLowerCase();
+  if (v === undefined) return fallback;
+  if (v === 'true' || v === 'false') return v === 'true';
+  console.warn(`[shopper-intent] ${attribute(name)}="${d[name]}" is not true or false; using ${fallback}`);
+  return fallback;
+}
+
 function optionsFrom(d) {
   const options = {
     model: d.model,
@@ -39,11 +58,11 @@ function optionsFrom(d) {
     wasm: d.wasm,
     storage: d.storage,
     consent: d.consent,
-    autoCapture: d.autoCapture !== 'false',
-    dataLayerPush: d.dataLayerPush === 'true',
-    hysteresis: number(d.hysteresis),
-    utcOffsetMinutes: number(d.utcOffsetMinutes),
-    retentionDays: number(d.retentionDays),
+    autoCapture: flagFrom(d, 'autoCapture', true),
+    dataLayerPush: flagFrom(d, 'dataLayerPush', false),
+    hysteresis: numberFrom(d, 'hysteresis'),
+    utcOffsetMinutes: numberFrom(d, 'utcOffsetMinutes'),
+    retentionDays: numberFrom(d, 'retentionDays'),
     start: 'idle',
   };
   if (d.thresholds) {

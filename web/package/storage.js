@@ -19,6 +19,31 @@ const WRAPPER_VERSION = 1;
 /** The longest stored entry read (a state of the largest window is about a tenth of it). */
 const MAX_ENTRY_CHARS = 1 << 20;
 
+/**
+ * JSON text of plain data (objects, arrays, strings, numbers, booleans, null), as `JSON.stringify`
+ * writes it but without calling any `toJSON`: a page that gives arrays one (Prototype.js, still
+ * shipped with old Magento shops, makes `JSON.stringify([1])` the string `"[1]"`) would otherwise
+ * change what the widget saves.
+ */
+export function plainJson(value) {
+  if (value === null || typeof value !== 'object') {
+    // Primitives are written by JSON.stringify itself (it looks up no toJSON for them); what it
+    // leaves out of an object (undefined, a function) is null here, as in an array.
+    return typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number' ? JSON.stringify(value) : 'null';
+  }
+  let text = '';
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) text += (i ? ',' : '') + plainJson(value[i]);
+    return `[${text}]`;
+  }
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    text += `${text ? ',' : ''}${JSON.stringify(key)}:${plainJson(v)}`;
+  }
+  return `{${text}}`;
+}
+
 /** This page's memory: gone with the page. */
 export function memoryStore() {
   const map = new Map();
@@ -238,7 +263,7 @@ export class StateStore {
     const kept = keptForgetTime(forgotAt, nowMs, nowMs, this._retentionMs);
     if (kept !== null) w.forgotAt = kept;
     if (extra) w.extra = extra;
-    const text = JSON.stringify(w);
+    const text = plainJson(w);
     this._last = text;
     const r = this._call('set', text);
     if (r && typeof r.then === 'function') return r.then(() => this.kind !== 'memory', () => false);
@@ -251,7 +276,7 @@ export class StateStore {
    * that state back. Never throws.
    */
   markForgotten(nowMs, { withdrawn = false } = {}) {
-    const text = JSON.stringify({ v: WRAPPER_VERSION, forgotten: nowMs, ...(withdrawn && { withdrawn: true }) });
+    const text = plainJson({ v: WRAPPER_VERSION, forgotten: nowMs, ...(withdrawn && { withdrawn: true }) });
     this._last = text;
     const r = this._call('set', text);
     if (r && typeof r.then === 'function') r.catch(() => {});
