@@ -113,6 +113,14 @@ def main():
           aside == ["shop.json", "shop.bin", "shop.onnx", "shop"] and "moved" in nothing.stdout
           and "build/previous-model/" in open(os.path.join(keep, "REPORT.md")).read(), f"{aside}: {nothing.stdout[-1500:]}")
 
+    # --allow-small on a log of the minimum size or more changes nothing in its report.
+    enough = run([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", log, "--out", os.path.join(OUT, "enough"),
+                  "--name", "enough", "--seeds", "0", "--epochs", "1", "--hidden", "4", "--boot", "20", "--allow-small", "--cli", cli])
+    enough_report = os.path.join(OUT, "enough", "REPORT.md")
+    check("--allow-small on a log that is large enough adds no warning to its report",
+          enough.returncode in (0, 1) and os.path.exists(enough_report) and "Too small a log" not in open(enough_report).read(),
+          f"exit {enough.returncode}: {enough.stderr[-1500:]}")
+
     # A log under the minimum size, trained all the same: its report says so at the top.
     small = os.path.join(OUT, "small.jsonl")
     synthlog.write(small, users=40, seed=3)
@@ -121,7 +129,7 @@ def main():
     small_report = os.path.join(OUT, "small", "REPORT.md")
     check("a log trained with --allow-small gets a report that says it is too small",
           smallrun.returncode in (0, 1) and "Traceback" not in smallrun.stderr and os.path.exists(small_report)
-          and "**Too small a log:**" in open(small_report).read(),
+          and "**Too small a log:**" in open(small_report).read() and "split has" in open(small_report).read(),
           f"exit {smallrun.returncode}: {smallrun.stderr[-1500:]}")
 
     tiny = os.path.join(OUT, "tiny.jsonl")

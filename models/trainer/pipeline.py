@@ -222,7 +222,7 @@ def remove_leftovers(out, previous, name, seeds, selected=False, shipped=True):
 
 def data_section(summaries, log_path):
     s0 = summaries[min(summaries)]
-    keep = ("format", "input_sha256", "lines", "malformed_lines", "malformed", "malformed_purchase_lines", "repeated_lines",
+    keep = ("format", "input_sha256", "lines", "malformed_lines", "malformed", "malformed_purchase_lines", "repeated_lines", "size_problems",
             "refused_events", "events_outside_window", "events_not_on_page", "duplicate_rows", "rows_without_browser_id",
             "event_types", "kinds", "sessions_from", "utc_offset_min", "utc_offset_assumed", "total", "window", "split")
     d = {k: s0.get(k) for k in keep}

@@ -77,10 +77,10 @@ def write(out, res):
         w(f"On the test users another baseline scored higher than the chosen one: {NAMES.get(n, n)}, "
           f"{mods[n]['mean']['online_auc']['mean']:.3f} against {chosen_test:.3f}. The LSTM's paired difference to it: "
           f"{p['mean_diff']:+.4f} [{p['ci_mean'][0]:+.4f}, {p['ci_mean'][1]:+.4f}].\n")
-    if res.get("allow_small"):
+    if d.get("size_problems"):
         w("**Too small a log:** it has fewer users, sessions or purchases than `shopper-intent featurize` asks for to split, "
-          "train and evaluate (the run went on because of `--allow-small`). The figures and the verdict below come from so "
-          "few test users that they mean little.\n")
+          "train and evaluate (" + "; ".join(d["size_problems"]) + "); the run went on because of `--allow-small`. The figures "
+          "and the verdict below come from so few users that they mean little.\n")
     if not shipped:
         w(f"**Not shipped:** seed {seeds[0]}'s LSTM learned nothing usable ({res['unusable'][str(seeds[0])]}). No `{name}.json` / `.bin` / `.onnx` "
           f"was written to this folder; the model stays in `build/seed{seeds[0]}/` for inspection. A larger log, more epochs or "

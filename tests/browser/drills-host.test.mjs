@@ -324,6 +324,37 @@ test('forget() and withdrawConsent() on a widget the page destroyed still wipe w
   await context.close();
 });
 
+test('a second forget() or withdrawConsent(), or one on a page without consent, keeps the mark of the first: a tab that missed it forgets', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    const entry = () => JSON.parse(localStorage.getItem('shopper-intent:state'));
+    const load = (opts) => window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false, ...opts });
+    const older = await load(); // a tab that will miss the mark (no storage event on this page)
+    older.track({ type: 'view_item', item: 'old' });
+    await new Promise((res) => setTimeout(res, 400));
+    const withdrawing = await load();
+    withdrawing.withdrawConsent();
+    const first = entry();
+    withdrawing.withdrawConsent(); // a consent tool that tells every tab, this one included
+    withdrawing.forget();
+    const second = entry();
+    const pending = await load({ consent: 'pending' }); // the next page, before the consent tool answers
+    pending.forget();
+    const third = entry();
+    // The tab that missed the mark saves next: it forgets instead of writing the old state back.
+    older.track({ type: 'add_to_cart', item: 'old' });
+    await new Promise((res) => setTimeout(res, 400));
+    return { first, second, third, last: entry(), olderHistory: older.history().length };
+  }, MODEL);
+  assert.ok(r.first.withdrawn === true && !r.first.state, JSON.stringify(r.first));
+  assert.deepEqual(r.second, r.first, 'the second call kept the mark');
+  assert.deepEqual(r.third, r.first, 'a page without consent writes nothing and keeps the mark');
+  assert.ok(!r.last?.state, `the old state is not written back: ${JSON.stringify(r.last)?.slice(0, 200)}`);
+  assert.equal(r.olderHistory, 0);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('an event timed far ahead of the device clock is one warning naming the likely cause; an invalid time is refused as such', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env);
   const r = await page.evaluate(async (model) => {
@@ -338,7 +369,7 @@ test('an event timed far ahead of the device clock is one warning naming the lik
   assert.deepEqual(r.ahead, [true, true, true], 'tracked: the device clock may be the wrong one');
   assert.equal(r.nan, null);
   const warnings = ours(page, 'warning').map((m) => m.text);
-  assert.equal(warnings.filter((t) => /ts is 2 hours ahead of this device's clock.*UTC, not local time.*start a new session/.test(t)).length, 1, warnings.join('\n'));
+  assert.equal(warnings.filter((t) => /ts is 2 hours ahead of this device's clock.*UTC, not local time.*the next event without a ts \(timed by the widget\) starts a new session/.test(t)).length, 1, warnings.join('\n'));
   assert.equal(warnings.filter((t) => /INVALID_EVENT.*ts must be milliseconds since the epoch, got NaN \(an invalid Date\)/.test(t)).length, 1, warnings.join('\n'));
   assert.equal(warnings.length, 2, warnings.join('\n'));
   await context.close();

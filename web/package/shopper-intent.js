@@ -75,17 +75,21 @@ function copyEvent(input) {
   }
   let type, ts, item, category, price, quantity, session;
   let stamped = false;
+  let date = false;
   try {
     ({ type, ts, item, category, price, quantity, session } = input);
     if (ts === undefined || ts === null) {
       ts = Date.now();
       stamped = true;
-    } else if (ts instanceof Date) ts = Date.prototype.getTime.call(ts);
+    } else if (ts instanceof Date) {
+      date = true;
+      ts = Date.prototype.getTime.call(ts);
+    }
   } catch (e) {
     throw new ShopperIntentError('INVALID_EVENT', `the event's fields cannot be read (${e?.name ?? typeof e})`);
   }
   if (typeof ts === 'number' && !Number.isFinite(ts)) {
-    throw new ShopperIntentError('INVALID_EVENT', `ts must be milliseconds since the epoch, got ${ts}${input.ts instanceof Date ? ' (an invalid Date)' : ''}`);
+    throw new ShopperIntentError('INVALID_EVENT', `ts must be milliseconds since the epoch, got ${ts}${date ? ' (an invalid Date)' : ''}`);
   }
   return { type, ts, item, category, price, quantity, session, stamped };
 }
@@ -465,17 +469,21 @@ export class ShopperIntent {
 
   /**
    * One console warning per page for an event the engine took, timed more than a session gap
-   * ahead of this device's clock. It is tracked (the device's clock may be the one that is wrong), but an event
-   * the widget times itself after it looks more than a session gap older, and starts a new
-   * session: page code that writes local time as UTC splits every session so.
+   * ahead of this device's clock. It is tracked (the device's clock may be the wrong one), but
+   * the next event the widget times itself looks more than a session gap older and starts a new
+   * session: page code that writes local time as UTC splits sessions so.
    */
   _warnIfAhead(event) {
     const ahead = event.stamped || typeof event.ts !== 'number' ? 0 : event.ts - Date.now();
     if (!(ahead > SESSION_GAP_MS) || this._warnedAhead) return;
     this._warnedAhead = true;
-    const by = ahead < 90 * 60_000 ? `${Math.round(ahead / 60_000)} minutes`
-      : ahead < 48 * 3600e3 ? `${Math.round(ahead / 3600e3)} hours` : `${Math.round(ahead / 86_400e3)} days`;
-    console.warn(`${TAG} an event's ts is ${by} ahead of this device's clock: ts is milliseconds since the epoch in UTC, not local time. The event is tracked, but events without a ts (timed by the widget) will each start a new session after it. Leave ts out for events of now.`);
+    try {
+      const by = ahead < 90 * 60_000 ? `${Math.round(ahead / 60_000)} minutes`
+        : ahead < 48 * 3600e3 ? `${Math.round(ahead / 3600e3)} hours` : `${Math.round(ahead / 86_400e3)} days`;
+      console.warn(`${TAG} an event's ts is ${by} ahead of this device's clock: ts is milliseconds since the epoch in UTC, not local time. The event is tracked, but the next event without a ts (timed by the widget) starts a new session, and so does each one where events with and without a ts alternate. Leave ts out for events of now.`);
+    } catch {
+      // A console that throws (a broken monitoring wrapper) takes nothing from the page.
+    }
   }
 
   /**
@@ -675,40 +683,40 @@ export class ShopperIntent {
 
   _withdraw(at, mark) {
     if (this._queue.state === 'destroyed') {
-      if (mark) this._wipeAfterDestroy(at, { withdrawn: true });
+      // A widget the page unmounted, held by a consent tool: what it stored is wiped all the same.
+      if (mark) this._wipeStored(at, { withdrawn: true });
       this._consent = 'pending';
       return;
     }
-    const granted = this._consent === 'granted';
     this._forget(at, false);
-    if (mark) {
-      if (granted) this._store.markForgotten(at, { withdrawn: true });
-      else this._store.remove();
-    }
+    if (mark) this._wipeStored(at, { withdrawn: true });
     this._consent = 'pending';
     this.destroy();
   }
 
   /**
-   * forget() or withdrawConsent() on a destroyed widget (a page that unmounted it, and a consent
-   * tool or a "forget me" button that still holds it): nothing runs any more, but what it stored
-   * is wiped all the same, as on a running widget.
+   * Wipes the shopper's stored state at `at` (a forget or withdrawal made here; `how`: whether it
+   * is a withdrawal). With consent the entry becomes the mark of it, which the shop's other tabs
+   * follow; without consent nothing is written, and the entry is removed unless it is already such
+   * a mark (a tab that missed the mark would write its old state back). Never throws.
    */
-  _wipeAfterDestroy(at, how) {
+  _wipeStored(at, how = {}) {
     try {
-      this._forgottenAt = at;
+      this._forgottenAt = Math.max(this._forgottenAt, at);
       if (this._consent === 'granted') this._store.markForgotten(at, how);
-      else this._store.remove();
+      else if (this._store.forgotten(Date.now())?.state !== false) this._store.remove();
+      // A state kept in memory now (Global Privacy Control, a failed storage) may have one from before there.
       if (this.storage === 'memory') removeFromWebStorage(this._store.key);
     } catch (e) {
-      console.error(`${TAG} internal error wiping the stored state of a destroyed widget.`, e);
+      console.error(`${TAG} internal error wiping the stored state; the page is unaffected.`, e);
     }
   }
 
   /** The forget at `at`: marked in the storage (`mark`) when this widget made it, not when another tab did. */
   _forget(at, mark) {
     if (this._queue.state === 'destroyed') {
-      if (mark) this._wipeAfterDestroy(at, {});
+      // A widget the page unmounted, held by a "forget me" button: what it stored is wiped all the same.
+      if (mark) this._wipeStored(at);
       return;
     }
     this._forgets += 1;
@@ -720,13 +728,8 @@ export class ShopperIntent {
     clearTimeout(this._saveTimer);
     this._saveTimer = 0;
     this._dirty = false;
-    if (mark) {
-      // Without consent nothing is written, the mark included.
-      if (this._consent === 'granted') this._store.markForgotten(at);
-      else this._store.remove();
-    }
-    // A state kept in memory now (Global Privacy Control, a failed storage) may have one from before there.
-    if (this.storage === 'memory') removeFromWebStorage(this._store.key);
+    if (mark) this._wipeStored(at);
+    else if (this.storage === 'memory') removeFromWebStorage(this._store.key);
     this._experiments.forget();
     this._reports.forget();
     if (!this._engine || this.status !== 'ready') return;
@@ -960,7 +963,6 @@ export class ShopperIntent {
         if (newest !== null && newest > event.ts && newest - event.ts <= SESSION_GAP_MS) event.ts = newest;
       }
       update = this._engine.track(event);
-      this._warnIfAhead(event);
     } catch (e) {
       const err = toError(e);
       if (err.code === 'ENGINE_FAILED' || err.code === 'DESTROYED') {
@@ -970,6 +972,7 @@ export class ShopperIntent {
       }
       return null;
     }
+    this._warnIfAhead(event);
     if (!update.ignored) {
       this._remember(event);
       this._markDirty();

@@ -67,6 +67,9 @@ pub struct Featurized {
     pub splits: Vec<(Split, Samples)>,
     /// The whole log's counts.
     pub total: Counts,
+    /// Why the log is too small to split and train, when `allow_small` let it through (empty
+    /// otherwise): the report of a training run says so.
+    pub size_problems: Vec<String>,
 }
 
 /// Featurizes every user of `log` into its split.
@@ -87,8 +90,8 @@ pub fn featurize(log: &Log, options: &Options) -> Result<Featurized> {
     for (_, s) in &out {
         total.add(&s.counts);
     }
-    let f = Featurized { kinds, splits: out, total };
-    check_size(&f, log, options.allow_small)?;
+    let mut f = Featurized { kinds, splits: out, total, size_problems: Vec::new() };
+    f.size_problems = check_size(&f, log, options.allow_small)?;
     Ok(f)
 }
 
@@ -106,8 +109,9 @@ fn sessions_with_samples(s: &Samples) -> (usize, usize) {
     (pos.len(), neg.len())
 }
 
-fn check_size(f: &Featurized, log: &Log, allow_small: bool) -> Result<()> {
-    if f.total.positive_sessions == 0 && !log.bad_purchases.is_empty() {
+/// Refuses a log too small to split and train (unless `allow_small`: then returns why it is).
+fn check_size(f: &Featurized, log: &Log, allow_small: bool) -> Result<Vec<String>> {
+    if f.total.positive_sessions == 0 && !log.bad_purchases.is_empty() && log.outside_window == 0 {
         let first = log.bad_purchases[0];
         let why = log.bad_line(first).map_or(String::new(), |b| format!(": {}", b.error));
         bail!(
@@ -123,9 +127,17 @@ fn check_size(f: &Featurized, log: &Log, allow_small: bool) -> Result<()> {
         let shown: Vec<String> = kinds.iter().take(15).map(|(k, n)| format!("{k} {n}")).collect();
         bail!(
             "the log has no purchase: no event is of type purchase or of a name that maps to it (Shopify's checkout_completed, \
-             Segment's Order Completed, Taobao's buy); its event types are {}{}. Give your purchase event the type purchase",
+             Segment's Order Completed, Taobao's buy); its event types are {}{}. Give your purchase event the type purchase{}",
             shown.join(", "),
-            if kinds.len() > 15 { format!(" and {} more", kinds.len() - 15) } else { String::new() }
+            if kinds.len() > 15 { format!(" and {} more", kinds.len() - 15) } else { String::new() },
+            if log.outside_window > 0 {
+                format!(
+                    " ({} events fall outside the time window read, --start-ms/--end-ms: purchases among them are not counted)",
+                    log.outside_window
+                )
+            } else {
+                String::new()
+            }
         );
     }
     if f.total.positive_samples == 0 {
@@ -152,12 +164,12 @@ fn check_size(f: &Featurized, log: &Log, allow_small: bool) -> Result<()> {
         }
     }
     if problems.is_empty() {
-        return Ok(());
+        return Ok(problems);
     }
     let msg = format!("the log is too small to train and evaluate a model:\n  {}", problems.join("\n  "));
     if allow_small {
         eprintln!("warning: {msg}\n(going on because of --allow-small: figures from such data mean little)");
-        Ok(())
+        Ok(problems)
     } else {
         bail!("{msg}\n(a purchase is an event of type purchase, or a mapped name such as Order Completed; --allow-small goes on anyway, with make train TRAIN_ARGS=--allow-small)")
     }
@@ -210,6 +222,7 @@ pub fn write(f: &Featurized, log: &Log, options: &Options, input: &Input<'_>, ou
         "malformed_lines": log.bad.len(),
         "malformed_purchase_lines": log.bad_purchases.len(),
         "repeated_lines": log.repeated_lines.1,
+        "size_problems": f.size_problems,
         "malformed": log.bad.iter().take(100).collect::<Vec<_>>(),
         "refused_events": refused.len(),
         "refused": refused.iter().take(100).collect::<Vec<_>>(),

@@ -105,7 +105,7 @@ impl Format {
     /// it is neither format.
     pub fn sniff(first_line: &str) -> Result<Format> {
         let line = first_line.trim_start_matches('\u{feff}').trim();
-        if line.starts_with('{') && !line.contains('\0') {
+        if line.starts_with('{') && !line.contains('\0') && !line.contains('\r') {
             return Ok(if is_ga4_row(line) { Format::Ga4 } else { Format::Jsonl });
         }
         let fields: Vec<&str> = line.split(',').collect();
@@ -113,7 +113,7 @@ impl Format {
             return Ok(Format::Taobao);
         }
         // Bytes that are not text (a compressed file's, or UTF-16's NULs) are not shown.
-        let binary = line.chars().take(200).any(|c| c == char::REPLACEMENT_CHARACTER || (c.is_control() && c != '\t'));
+        let binary = line.chars().take(200).any(|c| c == char::REPLACEMENT_CHARACTER || (c.is_control() && c != '\t' && c != '\r'));
         let shown = if binary { "not text".to_string() } else { format!("{:?}", line.chars().take(120).collect::<String>()) };
         let lower = line.to_ascii_lowercase();
         let hint = if line.starts_with('\u{1f}') {
@@ -122,6 +122,9 @@ impl Format {
         } else if line.contains('\0') {
             "\nIt looks like UTF-16 text (a NUL byte beside each character): save it as UTF-8, e.g. \
              `iconv -f UTF-16 -t UTF-8 FILE > events.jsonl`."
+        } else if line.contains('\r') {
+            "\nIts lines end in a carriage return alone (old Mac line endings), so it reads as one line: end them with a \
+             line feed, e.g. `tr '\\r' '\\n' < FILE > events.jsonl`."
         } else if line.starts_with('[') {
             "\nIt looks like one JSON array: write one object per line (e.g. `jq -c '.[]' FILE`)."
         } else if lower.contains("event_type") && lower.contains("user_session") {
@@ -654,6 +657,11 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
                 return Ok(());
             }
         };
+        if event.ts_ms < options.window.0 || event.ts_ms >= options.window.1 {
+            log.outside_window += 1;
+            log.skipped.push((line_no, Skipped::OutsideWindow));
+            return Ok(());
+        }
         if format == Format::Jsonl {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             line.as_ref().map(|text| text.trim()).unwrap_or_default().hash(&mut h);
@@ -661,11 +669,6 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
                 log.repeated_lines.0.get_or_insert(line_no);
                 log.repeated_lines.1 += 1;
             }
-        }
-        if event.ts_ms < options.window.0 || event.ts_ms >= options.window.1 {
-            log.outside_window += 1;
-            log.skipped.push((line_no, Skipped::OutsideWindow));
-            return Ok(());
         }
         *log.kinds.entry(event.kind.clone()).or_insert(0) += 1;
         log.with_session += usize::from(event.session.is_some());

@@ -491,12 +491,12 @@ const MIN_BOOTSTRAP: usize = 10;
 const MIN_USERS: usize = 20;
 const MIN_POSITIVE_SESSIONS: usize = 10;
 
-/// Evaluates each seed's model on that seed's users, then prints the mean and spread over seeds.
-/// The sha256 of a file, in hex as `sha256sum` prints it.
+/// The sha256 of a file, in hex as `sha256sum` prints it; read in pieces, not whole.
 fn file_sha256(path: &Path) -> Result<String> {
     use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut File::open(path)?, &mut hasher).with_context(|| format!("reading {}", path.display()))?;
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// With `--split all` on the very log a model was trained on (the sha256 its manifest records),
@@ -506,6 +506,18 @@ fn warn_in_sample(input: &Input, log: &Log, manifest: &Manifest) -> Result<()> {
     let data = &manifest.metrics["data"];
     let (Some(trained_on), Some(seed)) = (data["input_sha256"].as_str(), data["split_seed"].as_u64()) else { return Ok(()) };
     if file_sha256(&input.input)? != trained_on {
+        return Ok(());
+    }
+    // The split is the training run's only if the log was read as it was then (the same window).
+    let trained: Option<u64> = data["splits"].as_object().map(|s| s.values().filter_map(|v| v["users"].as_u64()).sum());
+    if trained != Some(log.users.len() as u64) {
+        eprintln!(
+            "warning: this is the log the model was trained on (its manifest records the same sha256), read with other options \
+             ({} users here, {} in training): many of them trained the model or chose it, so the figures are in part in-sample \
+             and optimistic",
+            log.users.len(),
+            trained.map_or("unknown".to_string(), |n| n.to_string())
+        );
         return Ok(());
     }
     let splits = dataset::assign_splits(&log.users, seed);
@@ -519,6 +531,7 @@ fn warn_in_sample(input: &Input, log: &Log, manifest: &Manifest) -> Result<()> {
     Ok(())
 }
 
+/// Evaluates each seed's model on that seed's users, then prints the mean and spread over seeds.
 fn eval_seeds(
     input: &Input,
     model: &str,

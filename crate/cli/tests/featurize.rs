@@ -454,9 +454,12 @@ fn a_compressed_or_utf16_file_is_named_without_printing_its_bytes() {
         bytes.extend_from_slice(&u.to_le_bytes());
     }
     std::fs::write(&utf16, &bytes).unwrap();
+    // Without a byte-order mark the first line starts with `{`: still UTF-16, not JSONL.
+    let utf16_plain = dir.join("utf16-no-bom.jsonl");
+    std::fs::write(&utf16_plain, &bytes[2..]).unwrap();
     let gz = dir.join("events.jsonl.gz");
     std::fs::write(&gz, [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xe5, 0x92, 0xc1, 0x0a, b'\n']).unwrap();
-    for (file, hint) in [(&utf16, "UTF-16 text"), (&gz, "gzip-compressed")] {
+    for (file, hint) in [(&utf16, "UTF-16 text"), (&utf16_plain, "UTF-16 text"), (&gz, "gzip-compressed")] {
         let run = cli(&["featurize", "--input", path(file), "--out", path(&dir.join("out"))]);
         let stderr = text(&run.stderr);
         assert!(!run.status.success() && stderr.contains(hint) && stderr.contains("the first line is not text"), "{stderr}");
@@ -471,8 +474,16 @@ fn eval_of_the_whole_training_log_says_it_is_in_sample() {
     let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
     assert!(run.status.success() && !text(&run.stderr).contains("in-sample"), "a manifest without its log's sha256: {}", text(&run.stderr));
     let mut m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    // Trained on this log read with other options (five users then, three now): no counts, no advice.
     m["metrics"]["data"] = serde_json::json!({
-        "input_sha256": "77b54c1387d776fe255b81f61307379e952b0db26250a2d7339cf0df80c17fff", "split_seed": 3 });
+        "input_sha256": "77b54c1387d776fe255b81f61307379e952b0db26250a2d7339cf0df80c17fff", "split_seed": 3,
+        "splits": {"train": {"users": 3}, "val": {"users": 1}, "test": {"users": 1}} });
+    std::fs::write(&model, m.to_string()).unwrap();
+    let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("read with other options (3 users here, 5 in training)") && !stderr.contains("--split test"), "{stderr}");
+    // Read as in training: how many of its users trained or chose the model.
+    m["metrics"]["data"]["splits"] = serde_json::json!({"train": {"users": 2}, "val": {"users": 0}, "test": {"users": 1}});
     std::fs::write(&model, m.to_string()).unwrap();
     let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
     let stderr = text(&run.stderr);
@@ -514,4 +525,36 @@ fn reach_refuses_a_log_without_purchases() {
     let stderr = text(&run.stderr);
     assert!(!run.status.success() && stderr.contains("none of the 30 sessions replayed has a purchase"), "{stderr}");
     assert!(!text(&run.stdout).contains("NaN"), "{}", text(&run.stdout));
+}
+
+#[test]
+fn carriage_returns_alone_and_purchases_outside_the_window_are_named() {
+    let dir = out_dir("cr-window");
+    let cr = dir.join("mac.jsonl");
+    let lines: Vec<String> = (0..3).map(|i| format!(r#"{{"user": "u{i}", "ts": 1700000000000, "type": "view_item"}}"#)).collect();
+    std::fs::write(&cr, lines.join("\r")).unwrap();
+    let run = cli(&["featurize", "--input", path(&cr), "--out", path(&dir.join("out"))]);
+    let stderr = text(&run.stderr);
+    assert!(!run.status.success() && stderr.contains("carriage return alone") && !stderr.contains("not text"), "{stderr}");
+
+    // Sixty users; the purchases are read but fall after --end-ms, and one purchase line is malformed.
+    let mut log = Vec::new();
+    for u in 0..60 {
+        let t = 1_700_000_000_000i64 + u * 1000;
+        log.push(format!(r#"{{"user": "u{u}", "ts": {t}, "type": "view_item"}}"#));
+        log.push(format!(r#"{{"user": "u{u}", "ts": {}, "type": "view_item"}}"#, t + 100));
+        log.push(format!(r#"{{"user": "u{u}", "ts": {}, "type": "purchase"}}"#, t + 9_000_000_000));
+    }
+    log.push(r#"{"user": "u1", "ts": 1700000000500, "type": "purchase", "price": "free"}"#.to_string());
+    log.push(r#"{"user": "u1", "ts": 1700000001000, "type": "view_item"}"#.to_string()); // repeats a line, inside the window
+    log.push(log[2].clone()); // and one outside it
+    let file = dir.join("late.jsonl");
+    std::fs::write(&file, log.join("\n")).unwrap();
+    let out = dir.join("late");
+    let run = cli(&["featurize", "--input", path(&file), "--end-ms", "1700001000000", "--allow-small", "--out", path(&out)]);
+    let stderr = text(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(!stderr.contains("are all malformed") && stderr.contains("the log has no purchase"), "{stderr}");
+    assert!(stderr.contains("61 events fall outside the time window read"), "{stderr}");
+    assert!(stderr.contains("1 line(s) repeat an earlier line exactly"), "repeats outside the window are not counted: {stderr}");
 }
