@@ -339,6 +339,48 @@ test('forget() while an asynchronous backend is still reading: the state it brin
   await context.close();
 });
 
+// A backend that applies a write when it answers (a server) may apply two overlapping writes in
+// either order. The widget sends one at a time; a page being left sends the newest at once, and
+// again if an older one lands after it.
+test('an asynchronous backend gets one save at a time; a page being left sends the newest at once, and it lands last', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    let stored = null;
+    const sets = [];
+    const server = {
+      kind: 'server',
+      get: () => Promise.resolve(stored),
+      set: (key, value) => new Promise((res) => { sets.push({ value, land: () => { stored = value; res(); } }); }),
+      remove: () => Promise.resolve().then(() => { stored = null; }),
+    };
+    const wait = (ms) => new Promise((res) => setTimeout(res, ms));
+    const intent = await ShopperIntent.load({ model, storage: server, autoCapture: false });
+    const t = Date.now() - 10_000;
+    intent.track({ type: 'view_item', item: 'sku-1', ts: t });
+    await wait(400); // the first save is sent, and not answered
+    intent.track({ type: 'add_to_cart', item: 'sku-1', ts: t + 1000 });
+    await wait(400);
+    const beforeLeaving = sets.length;
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    const sentOnLeaving = sets.length;
+    sets[1].land();
+    sets[0].land(); // the older save lands after the newer one
+    await wait(50);
+    const sentAgain = sets.length;
+    sets.at(-1).land();
+    await wait(50);
+    return { beforeLeaving, sentOnLeaving, sentAgain, newest: sets[1].value, stored };
+  }, MODEL);
+  assert.equal(r.beforeLeaving, 1, 'the second save waits for the first to be answered');
+  assert.equal(r.sentOnLeaving, 2, 'leaving sends it at once');
+  assert.equal(r.sentAgain, 3, 'and once more after the older save landed');
+  assert.equal(r.stored, r.newest, 'the newest state is what stays');
+  assert.ok(JSON.parse(r.stored).state.length > 0);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('the demo shop keeps working when storage throws', { timeout: 60_000 }, async () => {
   const context = await env.browser.newContext();
   await context.addInitScript(throwingStorage);

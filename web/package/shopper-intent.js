@@ -295,12 +295,14 @@ export class ShopperIntent {
     });
     this._reports = new PrivateReports({ changed: () => this._markDirty() });
     this._detachDataLayer = null;
-    this._onPageHide = () => { this._leaving = true; this._flush(); };
+    // Leaving or hidden (a phone may end a hidden page without another event): the newest save
+    // goes to the backend at once, even ahead of an asynchronous backend's call in flight.
+    this._onPageHide = () => { this._leaving = true; this._flush(); this._store.hurry(); };
     this._onPageShow = (e) => {
       this._leaving = false;
       if (e?.persisted) this._resumeFromCache();
     };
-    this._onVisibility = () => { if (document.visibilityState === 'hidden') this._flush(); };
+    this._onVisibility = () => { if (document.visibilityState === 'hidden') { this._flush(); this._store.hurry(); } };
     // Another tab's forget, heard at once (localStorage only: other storages raise no event).
     this._onStorage = (e) => {
       try {

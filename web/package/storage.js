@@ -9,7 +9,8 @@
 //
 // The package has three: `local` (localStorage), `session` (sessionStorage), `memory` (this page
 // only). `StateStore` wraps a backend with the saved-state format, the retention period and the
-// fallback to memory when the backend throws or rejects.
+// fallback to memory when the backend throws or rejects. Calls to a backend that answers with
+// promises go one at a time, in the order the widget makes them (see `Lane`).
 
 const TAG = '[shopper-intent]';
 /** The storage key the state is saved under. */
@@ -76,6 +77,88 @@ export function isBackend(x) {
   }
 }
 
+/**
+ * How long a backend's promise is waited for before the next call goes ahead anyway: a backend
+ * that never answers must not hold back a forget() behind it.
+ */
+export const ANSWER_WAIT_MS = 5000;
+
+/**
+ * The calls to one backend object, made one at a time: the next call starts when the previous
+ * promise settles (or after `ANSWER_WAIT_MS`). A backend that answers asynchronously (a server, a
+ * worker) may complete two overlapping calls in either order, and then a state saved before a
+ * forget() could land after its mark and come back at the next load. Calls that wait are
+ * coalesced: a write that waits behind another write of the same entry replaces it, since only
+ * the newest is kept anyway. All the widgets of a page that share one backend object share its lane.
+ */
+class Lane {
+  constructor() {
+    this.busy = 0; // calls started and not yet settled
+    this.waiting = []; // {store, method, args, start, promise}
+    this.stale = new Set(); // stores whose writes went ahead of a call in flight (hurry())
+  }
+
+  /** Counts `promise` (a call's answer, after any fallback) in flight until it settles. */
+  track(promise) {
+    this.busy += 1;
+    let timer = 0;
+    let done = false;
+    const settle = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      this.busy -= 1;
+      this.next();
+    };
+    timer = setTimeout(settle, ANSWER_WAIT_MS);
+    promise.then(settle, settle);
+  }
+
+  /** Starts the waiting calls in order while nothing is in flight; then rewrites stale entries. */
+  next() {
+    while (this.busy === 0 && this.waiting.length > 0) this.waiting.shift().start();
+    if (this.busy === 0 && this.stale.size > 0) {
+      const stores = [...this.stale];
+      this.stale.clear();
+      for (const store of stores) store._rewrite();
+    }
+  }
+
+  /** A promise of `store`'s call, made when the calls before it have settled. */
+  wait(store, method, args) {
+    const last = this.waiting[this.waiting.length - 1];
+    if (method !== 'get' && last && last.store === store && last.method !== 'get') {
+      last.method = method;
+      last.args = args;
+      return last.promise;
+    }
+    const item = { store, method, args, start: null, promise: null };
+    item.promise = new Promise((resolve) => {
+      item.start = (now = false) => resolve(store._callNow(item.method, item.args, now));
+    });
+    this.waiting.push(item);
+    return item.promise;
+  }
+
+  /** Starts `store`'s waiting calls now, ahead of the calls in flight (the page is being left). */
+  hurry(store) {
+    const mine = this.waiting.filter((item) => item.store === store);
+    if (mine.length === 0) return;
+    this.waiting = this.waiting.filter((item) => item.store !== store);
+    if (this.busy > 0 && mine.some((item) => item.method !== 'get')) this.stale.add(store);
+    for (const item of mine) item.start(true);
+  }
+}
+
+const lanes = new WeakMap();
+/** The lane of a backend object (a page's own backend: of the object the page gave). */
+function laneOf(backend) {
+  const owner = backend.owner ?? backend;
+  let lane = lanes.get(owner);
+  if (!lane) lanes.set(owner, (lane = new Lane()));
+  return lane;
+}
+
 /** A page's backend, its methods and kind read once: a getter cannot answer differently later. */
 function ownBackend(x) {
   const { get, set, remove } = x;
@@ -85,7 +168,7 @@ function ownBackend(x) {
   } catch {
     kind = 'custom';
   }
-  return { kind, get: (key) => get.call(x, key), set: (key, value) => set.call(x, key, value), remove: (key) => remove.call(x, key) };
+  return { kind, owner: x, get: (key) => get.call(x, key), set: (key, value) => set.call(x, key, value), remove: (key) => remove.call(x, key) };
 }
 
 function describeError(e) {
@@ -174,6 +257,9 @@ export class StateStore {
     this._key = key;
     this._retentionMs = retentionMs;
     this._last = null; // the text last read or written, for backends that answer asynchronously
+    this._written = null; // the text last written (null: removed, or nothing written)
+    this._writes = 0; // writes and removals made, so that a read does not outdate one made meanwhile
+    this._async = false; // whether the backend has answered with a promise
   }
 
   /** The backend's kind after any fallback: `'local'`, `'session'`, `'memory'` or a custom name. */
@@ -194,20 +280,51 @@ export class StateStore {
     this._backend = memory;
   }
 
+  /**
+   * Calls the backend's `method` for this entry: at once, or after the calls in flight on the same
+   * backend (see `Lane`); `now` starts it at once regardless. Returns its value or a promise.
+   */
   _call(method, ...args) {
+    return this._callNow(method, args, false);
+  }
+
+  _callNow(method, args, now) {
+    const lane = laneOf(this._backend);
+    if (lane.busy > 0 && !now) return lane.wait(this, method, args);
     try {
-      const result = this._backend[method](this._key, ...args);
-      if (result && typeof result.then === 'function') {
-        return Promise.resolve(result).catch((e) => {
-          this._fallBack(e);
-          return this._backend[method](this._key, ...args);
-        });
-      }
-      return result;
+      const value = this._backend[method](this._key, ...args);
+      if (!value || typeof value.then !== 'function') return value;
+      this._async = true;
+      const answer = Promise.resolve(value).catch((e) => {
+        this._fallBack(e);
+        return this._backend[method](this._key, ...args);
+      });
+      // The next call starts after the fallback, so that it goes where this one's successor should.
+      lane.track(answer);
+      return answer;
     } catch (e) {
       this._fallBack(e);
       return this._backend[method](this._key, ...args);
     }
+  }
+
+  /**
+   * The page is being left or hidden: this entry's waiting writes start now, ahead of the calls
+   * in flight, since the page may not run again to make them. The newest is written once more
+   * after those calls settle, if the page still runs then. Never throws.
+   */
+  hurry() {
+    try {
+      laneOf(this._backend).hurry(this);
+    } catch (e) {
+      console.error(`${TAG} internal error saving the state; the page is unaffected.`, e);
+    }
+  }
+
+  /** Writes the newest text this page wrote (or removes the entry) again; see `hurry()`. */
+  _rewrite() {
+    const r = this._written === null ? this._call('remove') : this._call('set', this._written);
+    if (r && typeof r.then === 'function') r.catch(() => {});
   }
 
   /** The text this page last read or wrote. */
@@ -217,6 +334,7 @@ export class StateStore {
 
   /** The stored text now (the last one seen when the backend is asynchronous). */
   peekText() {
+    if (this._async) return this._last;
     const v = this._call('get');
     if (v && typeof v.then === 'function') return this._last;
     return typeof v === 'string' ? v : null;
@@ -228,9 +346,11 @@ export class StateStore {
    * used is removed and its reason returned as `{discarded: reason}`.
    */
   async read(nowMs) {
+    const writes = this._writes;
     const text = await this._call('get');
     if (typeof text !== 'string') return null;
-    this._last = text;
+    // A write made while the read was on its way is newer than what it brings.
+    if (this._writes === writes) this._last = text;
     try {
       return parseWrapper(text, nowMs, this._retentionMs);
     } catch (e) {
@@ -264,7 +384,7 @@ export class StateStore {
     if (kept !== null) w.forgotAt = kept;
     if (extra) w.extra = extra;
     const text = plainJson(w);
-    this._last = text;
+    this._wrote(text);
     const r = this._call('set', text);
     if (r && typeof r.then === 'function') return r.then(() => this.kind !== 'memory', () => false);
     return this.kind !== 'memory';
@@ -277,7 +397,7 @@ export class StateStore {
    */
   markForgotten(nowMs, { withdrawn = false } = {}) {
     const text = plainJson({ v: WRAPPER_VERSION, forgotten: nowMs, ...(withdrawn && { withdrawn: true }) });
-    this._last = text;
+    this._wrote(text);
     const r = this._call('set', text);
     if (r && typeof r.then === 'function') r.catch(() => {});
   }
@@ -303,9 +423,16 @@ export class StateStore {
     }
   }
 
+  /** Notes a write of `text` (null: a removal) before it is made. */
+  _wrote(text) {
+    this._last = text;
+    this._written = text;
+    this._writes += 1;
+  }
+
   /** Removes the saved state; never throws. */
   remove() {
-    this._last = null;
+    this._wrote(null);
     const r = this._call('remove');
     if (r && typeof r.then === 'function') r.catch(() => {});
   }
