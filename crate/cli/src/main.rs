@@ -53,7 +53,38 @@ struct Input {
 }
 
 impl Input {
+    /// Refuses a time window that keeps nothing, and warns of the two slips of units seen in
+    /// use: seconds for milliseconds, hours for minutes.
+    fn check_options(&self) -> Result<()> {
+        if let (Some(start), Some(end)) = (self.start_ms, self.end_ms) {
+            if start >= end {
+                bail!("--start-ms {start} is not before --end-ms {end}: the window keeps no event");
+            }
+        }
+        for (name, v) in [("--start-ms", self.start_ms), ("--end-ms", self.end_ms)] {
+            // 1e11 ms is March 1973; as seconds, 1e11 is the year 5138.
+            if let Some(v) = v.filter(|v| v.abs() < 100_000_000_000 && *v != 0) {
+                let year = 1970.0 + v as f64 / (365.2425 * 86_400_000.0);
+                eprintln!(
+                    "warning: {name} {v} is a time in {} as milliseconds since the epoch; if it is in seconds, give {}",
+                    year.floor(),
+                    v.saturating_mul(1000)
+                );
+            }
+        }
+        if let Some(o) = self.utc_offset_min.filter(|o| o % 15 != 0) {
+            eprintln!(
+                "warning: --utc-offset-min {o} is not a whole number of quarter hours, as the offsets of time zones are; it is in \
+                 minutes ({} is {} minutes)",
+                if o.abs() <= 14 { format!("{o} hours") } else { "UTC+08:00".to_string() },
+                if o.abs() <= 14 { o * 60 } else { 480 }
+            );
+        }
+        Ok(())
+    }
+
     fn read(&self) -> Result<Log> {
+        self.check_options()?;
         let open = || File::open(&self.input).with_context(|| format!("opening {}", self.input.display()));
         let format = match self.format {
             Some(f) => f,
@@ -177,7 +208,11 @@ enum Command {
     /// Score every event of a log: one JSON line per input line, in input order (a line without a
     /// score has a `code`: INVALID_EVENT, OUTSIDE_WINDOW, EMPTY_LINE, or for GA4 rows NOT_ON_PAGE,
     /// DUPLICATE_EVENT or NO_BROWSER_ID; an event of a kind the model does not read has `ignored: true` and no
-    /// session or score).
+    /// session or score). `session` counts each user's sessions from 0 (group by user and session),
+    /// `position` the events before this one in it. Only lines with `scored: true` are samples (every
+    /// prefix before the session's purchase): a purchase and the events after it have
+    /// `scored: false` and the widget's score, 1 once converted, so compute figures over
+    /// `scored: true` lines alone, as `eval` does.
     Score {
         #[command(flatten)]
         input: Input,
@@ -326,10 +361,10 @@ fn check_output(path: Option<&Path>) -> Result<()> {
 
 /// Says on stderr how many of the log's events are of kinds the model does not read (it ignores
 /// them), so that figures over a log of other kinds are not misread.
-fn note_ignored(log: &Log, kinds: &Kinds) {
+fn note_ignored(log: &Log, kinds: &Kinds) -> f64 {
     let mut ignored: Vec<(&str, usize)> = log.kinds.iter().filter(|(k, _)| !kinds.contains(k)).map(|(k, n)| (k.name(), *n)).collect();
     if ignored.is_empty() {
-        return;
+        return 0.0;
     }
     ignored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let total: usize = ignored.iter().map(|(_, n)| n).sum();
@@ -342,6 +377,7 @@ fn note_ignored(log: &Log, kinds: &Kinds) {
         if ignored.len() > 8 { format!(" and {} more kinds", ignored.len() - 8) } else { String::new() },
         kinds.names().join(", ")
     );
+    total as f64 / log.events.max(1) as f64
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -413,10 +449,11 @@ fn run(cli: Cli) -> Result<()> {
             check_output(json.as_deref())?;
             let (m, _) = model_files::load(&model)?;
             let log = input.read()?;
-            note_ignored(&log, &m.manifest().kinds()?);
+            let ignored = note_ignored(&log, &m.manifest().kinds()?);
             let users = Users::parse(&split, seed)?;
+            warn_in_sample(&input, &log, m.manifest(), users)?;
             let r = reach::reach(&log, users, &m, input.utc_offset(&log, Some(m.manifest())), &plan)?;
-            report::reach(&users.name(), &plan, &r);
+            report::reach(&users.name(), &plan, &r, ignored);
             if let Some(path) = json {
                 std::fs::write(&path, serde_json::to_string_pretty(&r)?).with_context(|| format!("writing {}", path.display()))?;
             }
@@ -499,10 +536,13 @@ fn file_sha256(path: &Path) -> Result<String> {
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// With `--split all` on the very log a model was trained on (the sha256 its manifest records),
-/// the users it trained on or was chosen with: says how many, since figures over them are
-/// in-sample.
-fn warn_in_sample(input: &Input, log: &Log, manifest: &Manifest) -> Result<()> {
+/// Warns when `users` of `log` include users that trained the model or chose it: the log is the
+/// one its manifest records (the same sha256) and the users are not the held-out test users of
+/// that split (test users are the same for every seed; validation and training users are not).
+fn warn_in_sample(input: &Input, log: &Log, manifest: &Manifest, users: Users) -> Result<()> {
+    if matches!(users, Users::Split(_, dataset::Split::Test)) {
+        return Ok(());
+    }
     let data = &manifest.metrics["data"];
     let (Some(trained_on), Some(seed)) = (data["input_sha256"].as_str(), data["split_seed"].as_u64()) else { return Ok(()) };
     if file_sha256(&input.input)? != trained_on {
@@ -520,13 +560,21 @@ fn warn_in_sample(input: &Input, log: &Log, manifest: &Manifest) -> Result<()> {
         );
         return Ok(());
     }
-    let splits = dataset::assign_splits(&log.users, seed);
-    let seen = splits.iter().filter(|s| **s != dataset::Split::Test).count();
+    let model_splits = dataset::assign_splits(&log.users, seed);
+    let selected = users.select(log);
+    let n = selected.iter().filter(|&&s| s).count();
+    let seen = selected.iter().zip(&model_splits).filter(|(&s, split)| s && **split != dataset::Split::Test).count();
+    if seen == 0 {
+        return Ok(());
+    }
+    let of = match users {
+        Users::All => format!("of its {n} users"),
+        Users::Split(..) => format!("of the {n} users of {}", users.name()),
+    };
     eprintln!(
-        "warning: this is the log the model was trained on (its manifest records the same sha256): {seen} of its {} users \
+        "warning: this is the log the model was trained on (its manifest records the same sha256): {seen} {of} \
          trained the model or chose it (seed {seed}'s train and validation users), so the figures are in-sample and \
-         optimistic. --split test --seed {seed} evaluates the held-out users alone",
-        log.users.len()
+         optimistic. --split test --seed {seed} evaluates the held-out users alone"
     );
     Ok(())
 }
@@ -563,9 +611,7 @@ fn eval_seeds(
             note_ignored(&log, &m.manifest().kinds()?);
         }
         let utc = *utc.get_or_insert_with(|| input.utc_offset(&log, Some(m.manifest())));
-        if split == "all" {
-            warn_in_sample(input, &log, m.manifest())?;
-        }
+        warn_in_sample(input, &log, m.manifest(), users)?;
         let scored = eval::score_users(&log, users, &m, utc)?;
         let c = scored.counts();
         if c.users < MIN_USERS || c.positive_sessions < MIN_POSITIVE_SESSIONS {

@@ -139,8 +139,8 @@ pub fn eval_mean(m: &Mean) {
     undefined_note(undefined, m.bootstrap, "some seed's users drawn had samples of one class only");
 }
 
-/// The table of `reach`.
-pub fn reach(users: &str, plan: &Plan, r: &Reach) {
+/// The table of `reach`; `ignored` is the share of the log's events the model does not read.
+pub fn reach(users: &str, plan: &Plan, r: &Reach, ignored: f64) {
     let q = |v: &[f64; 3]| format!("{:.1} / {:.1} / {:.1}", v[0], v[1], v[2]);
     println!(
         "{users}: {} sessions, {} with a purchase; policy: enter once the segment reaches {}",
@@ -149,11 +149,18 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach) {
         plan.segment.name()
     );
     if r.entering == 0 {
-        println!(
-            "entering: no session reaches {} under this model, so there is nothing to plan{}",
-            plan.segment.name(),
-            if plan.segment == shopper_intent::Segment::High { " (try --segment medium)" } else { "" }
-        );
+        let hint = if ignored > 0.5 {
+            format!(
+                ": the model does not read {:.0}% of this log's events (the note above names their kinds); a model trained on \
+                 this shop's own events reads them (make train DATA=...)",
+                100.0 * ignored
+            )
+        } else if plan.segment == shopper_intent::Segment::High {
+            " (try --segment medium)".to_string()
+        } else {
+            String::new()
+        };
+        println!("entering: no session reaches {} under this model, so there is nothing to plan{hint}", plan.segment.name());
         return;
     }
     println!(

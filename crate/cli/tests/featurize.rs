@@ -509,6 +509,63 @@ fn eval_of_the_whole_training_log_says_it_is_in_sample() {
     let seen = 3 - test_users;
     assert!(stderr.contains(&format!("{seen} of its 3 users trained the model or chose it")) && stderr.contains("in-sample"), "{stderr}");
     assert!(stderr.contains("--split test --seed 3"), "{stderr}");
+    // The training users of the model's own seed are in-sample too, and so is reach over them.
+    let run = cli(&["eval", "--split", "train", "--seed", "3", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("users of seed 3, train split trained the model or chose it") && stderr.contains("in-sample"), "{stderr}");
+    let run = cli(&["reach", "--split", "all", "--input", path(&fixture()), "--model", path(&model), "--arms", "a:0.5,b:0.5"]);
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains(&format!("{seen} of its 3 users trained the model or chose it")), "{stderr}");
+    // The test users are the same for every seed: never in-sample.
+    let run = cli(&["eval", "--split", "test", "--seed", "1", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
+    assert!(!text(&run.stderr).contains("in-sample"), "{}", text(&run.stderr));
+}
+
+#[test]
+fn reach_on_a_log_of_kinds_the_model_does_not_read_says_so() {
+    let dir = out_dir("reach-unread");
+    let model = model_in(&dir);
+    let log = dir.join("pages.jsonl");
+    let lines: Vec<String> = (0..30)
+        .flat_map(|u| {
+            let t = 1_700_000_000_000i64 + u * 10_000_000;
+            (0..5)
+                .map(move |i| format!(r#"{{"user": "u{u}", "ts": {}, "type": "page_type_{i}"}}"#, t + i * 1000))
+                .chain(std::iter::once(format!(r#"{{"user": "u{u}", "ts": {}, "type": "purchase"}}"#, t + 9000)))
+        })
+        .collect();
+    std::fs::write(&log, lines.join("\n")).unwrap();
+    let run = cli(&["reach", "--split", "all", "--input", path(&log), "--model", path(&model), "--arms", "a:0.5,b:0.5"]);
+    let stdout = text(&run.stdout);
+    assert!(stdout.contains("the model does not read 83% of this log's events") && !stdout.contains("try --segment medium"), "{stdout}");
+}
+
+#[test]
+fn time_windows_and_offsets_in_the_wrong_units_are_named() {
+    let dir = out_dir("units");
+    let model = model_in(&dir);
+    let log = fixture();
+    let eval = |extra: &[&str]| {
+        let mut args = vec!["eval", "--split", "all", "--bootstrap", "20", "--input", path(&log), "--model", path(&model)];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+    // Seconds for milliseconds: the window starts in 1970, and the warning gives the value in ms.
+    let stderr = text(&eval(&["--start-ms", "1511798400"]).stderr);
+    assert!(stderr.contains("--start-ms 1511798400 is a time in 1970") && stderr.contains("give 1511798400000"), "{stderr}");
+    // A window that keeps nothing is refused as such, not as a log whose events all fall outside it.
+    let run = eval(&["--start-ms", "1700000000000", "--end-ms", "1600000000000"]);
+    let stderr = text(&run.stderr);
+    assert!(!run.status.success() && stderr.contains("is not before --end-ms") && !stderr.contains("outside"), "{stderr}");
+    // Hours for minutes.
+    let stderr = text(&eval(&["--utc-offset-min", "-5"]).stderr);
+    assert!(
+        stderr.contains("--utc-offset-min -5 is not a whole number of quarter hours") && stderr.contains("-5 hours is -300 minutes"),
+        "{stderr}"
+    );
+    // Real offsets and times: no warning.
+    let stderr = text(&eval(&["--utc-offset-min", "345", "--start-ms", "1600000000000"]).stderr);
+    assert!(!stderr.contains("warning: --"), "{stderr}");
 }
 
 #[test]
