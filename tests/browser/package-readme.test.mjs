@@ -292,8 +292,12 @@ window.__direct = window.shopperIntent.privateReport('segment').value;`;
       const share = (lambda - q) / (p - q);
       // Counts randomized reports can give: every value is reported at least q of the time.
       assert.ok(share > 0 && share < 1, `${value}: the example's counts give a share of ${share}`);
-      const se = Math.sqrt((lambda * (1 - lambda)) / n) / (p - q);
-      return `${value}: ${pct(share)}% of ${n} sessions (95%: ${pct(share - 1.959963984540054 * se)} to ${pct(share + 1.959963984540054 * se)}%)`;
+      // Wilson's interval for c/n, mapped as the share is.
+      const z = 1.959963984540054;
+      const centre = (lambda + (z * z) / (2 * n)) / (1 + (z * z) / n);
+      const half = (z * Math.sqrt((lambda * (1 - lambda)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+      const [lo, hi] = [(centre - half - q) / (p - q), (centre + half - q) / (p - q)];
+      return `${value}: ${pct(share)}% of ${n} sessions (95%: ${pct(lo)} to ${pct(hi)}%)`;
     });
     assert.deepEqual(logs, expected, 'the printed estimates are the documented estimator\'s');
     quiet(page);

@@ -5,7 +5,7 @@
 // a seeded generator (an init script), so their outcome is the same on every run:
 // - per true value, the reports follow the mechanism (p for the truth, q for each other value):
 //   chi-square with k − 1 degrees of freedom below its 0.001 critical value;
-// - `estimateShares` equals the documented formula (π̂, se, interval) to 1e-12;
+// - `estimateShares` equals the documented formulas (π̂, se, Wilson's interval) to 1e-12;
 // - it recovers the true shares: over 20 batches of 1,000 reports, the realised true share of
 //   each value lies within its 95% interval at least as often as a 95% interval allows (the
 //   binomial lower bound, 3 standard errors below 0.95), and on all 20,000 reports within
@@ -98,7 +98,7 @@ function checkRows(table, values, epsilon, critical) {
 }
 
 /** `estimateShares`' answer against the documented estimator, and the realised true shares within `z` standard errors. */
-function checkEstimate(estimate, { reported, truths, values, epsilon }, z = 3.29) {
+function checkEstimate(estimate, { reported, truths, values, epsilon }, zTruth = 3.29) {
   const n = values.reduce((a, v) => a + (reported[v] ?? 0), 0);
   assert.equal(estimate.n, n);
   assert.equal(estimate.epsilon, epsilon);
@@ -110,9 +110,14 @@ function checkEstimate(estimate, { reported, truths, values, epsilon }, z = 3.29
     const se = Math.sqrt((lambda * (1 - lambda)) / n) / (p - q);
     assert.ok(Math.abs(s.share - share) < 1e-12, `${s.value}: π̂ ${s.share} is (c/n − q)/(p − q) = ${share}`);
     assert.ok(Math.abs(s.se - se) < 1e-12, `${s.value}: se ${s.se} = ${se}`);
-    assert.ok(Math.abs(s.lo - (share - 1.959963984540054 * se)) < 1e-12 && Math.abs(s.hi - (share + 1.959963984540054 * se)) < 1e-12, `${s.value}: the 95% interval`);
+    // Wilson's score interval for λ, mapped through (λ − q)/(p − q).
+    const z = 1.959963984540054;
+    const centre = (lambda + (z * z) / (2 * n)) / (1 + (z * z) / n);
+    const half = (z * Math.sqrt((lambda * (1 - lambda)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+    const [lo, hi] = [(centre - half - q) / (p - q), (centre + half - q) / (p - q)];
+    assert.ok(Math.abs(s.lo - lo) < 1e-12 && Math.abs(s.hi - hi) < 1e-12, `${s.value}: the 95% interval [${s.lo}, ${s.hi}] is Wilson's [${lo}, ${hi}]`);
     const truth = (truths[s.value] ?? 0) / n;
-    assert.ok(Math.abs(s.share - truth) <= z * s.se, `${s.value}: π̂ ${s.share.toFixed(4)} is within ${z} se (${s.se.toFixed(4)}) of the true share ${truth}`);
+    assert.ok(Math.abs(s.share - truth) <= zTruth * s.se, `${s.value}: π̂ ${s.share.toFixed(4)} is within ${zTruth} se (${s.se.toFixed(4)}) of the true share ${truth}`);
   }
 }
 
@@ -269,11 +274,12 @@ test('one draw per subject, ε and truth per session: kept across a reload, new 
     const exp = intent.privateReport('exp');
     await new Promise((res) => setTimeout(res, 400)); // the debounced save
     const stored = JSON.parse(localStorage.getItem('shopper-intent:state'));
-    return { truth, calls, otherEpsilon: otherEpsilon.value, exp: exp.value, reportsSaved: stored.extra.reports };
+    return { truth, calls, otherEpsilon: otherEpsilon.value, otherFirst: otherEpsilon.first, exp: exp.value, expFirst: exp.first, reportsSaved: stored.extra.reports };
   }, { model: MODEL, T });
   assert.equal(first.calls[0].draws, 2, 'a fresh report takes two numbers from crypto.getRandomValues (u and v)');
   assert.ok(first.calls.slice(1).every((c) => c.draws === 0 && c.value === first.calls[0].value), '999 more calls: the same report, no draw');
   assert.equal(Object.keys(first.reportsSaved.memo).length, 3, 'three reports saved: segment with ε 1 and 3, and the experiment');
+  assert.deepEqual([first.otherFirst, first.expFirst], [false, true], 'another ε is not a first report of the segment; the experiment\'s is');
   assert.deepEqual(Object.values(first.reportsSaved.memo).sort(), [first.calls[0].value, first.otherEpsilon, first.exp].sort());
 
   await page.reload();
@@ -283,6 +289,7 @@ test('one draw per subject, ε and truth per session: kept across a reload, new 
     intent.experiment({ key: 'exp', variants: ['a', 'b'] });
     const before = window.__randomCalls;
     const same = { segment: intent.privateReport('segment').value, exp: intent.privateReport('exp').value, draws: window.__randomCalls - before };
+    const firstAfterReload = intent.privateReport('exp').first;
     intent.track({ type: 'view_item', item: 'y', ts: T + 45 * 60_000 }); // a new session
     const b2 = window.__randomCalls;
     const fresh = intent.privateReport('exp');
@@ -291,10 +298,11 @@ test('one draw per subject, ε and truth per session: kept across a reload, new 
     intent.experiment({ key: 'exp', variants: ['a', 'b'] });
     const b3 = window.__randomCalls;
     intent.privateReport('exp');
-    return { same, newSessionDraws, forgetDraws: window.__randomCalls - b3, fresh: fresh.value, segment: intent.segment };
+    return { same, firstAfterReload, freshFirst: fresh.first, newSessionDraws, forgetDraws: window.__randomCalls - b3, fresh: fresh.value, segment: intent.segment };
   }, { model: MODEL, T });
   assert.deepEqual(again.same, { segment: first.calls[0].value, exp: first.exp, draws: 0 }, 'the same session after a reload: the same reports, no draw');
   assert.equal(again.newSessionDraws, 2, 'a new session draws again');
+  assert.deepEqual([again.firstAfterReload, again.freshFirst], [false, true], 'first: not after a reload, again in a new session');
   assert.equal(again.forgetDraws, 2, 'after forget() the report is drawn again');
   await context.close();
 });
@@ -358,7 +366,7 @@ test('a truth that changes within the session is reported by a new draw; the ear
     const def = { key: 'late', variants: ['a', 'b'], eligible: () => enter };
     intent.experiment(def);
     const out = [];
-    const report = () => { const b = window.__randomCalls; const v = intent.privateReport('late').value; out.push({ truth: intent.assignments().late ?? 'none', value: v, draws: window.__randomCalls - b }); };
+    const report = () => { const b = window.__randomCalls; const r = intent.privateReport('late'); out.push({ truth: intent.assignments().late ?? 'none', value: r.value, first: r.first, draws: window.__randomCalls - b }); };
     report(); report();
     enter = true;
     intent.experiment(def);
@@ -366,6 +374,7 @@ test('a truth that changes within the session is reported by a new draw; the ear
     return out;
   }, MODEL);
   assert.deepEqual(r.map((x) => x.draws), [2, 0, 2, 0]);
+  assert.deepEqual(r.map((x) => x.first), [true, false, false, false], 'only the session\'s first report of the subject is first, not the draw for the new truth');
   assert.equal(r[0].truth, 'none');
   assert.ok(['a', 'b'].includes(r[2].truth));
   assert.equal(r[1].value, r[0].value);

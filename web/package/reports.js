@@ -11,7 +11,10 @@
 // one session back to its truth (n reports of one truth cost n·ε). With the memo, a session
 // spends ε once per distinct true value and subject (RAPPOR's "permanent randomized response",
 // Erlingsson, Pihur and Korolova, CCS 2014), however often the page asks; it is saved with the
-// state, so a reload in the same session gets the same report too.
+// state, so a reload in the same session gets the same report too. What the memo does not hide,
+// as RAPPOR says of its own: one truth always gives the same report, so two different reports of
+// one session show that the truth changed. `first` marks the session's first report of a
+// subject, for a page that sends only that one (ε per session, nothing about changes).
 
 import { ShopperIntentError, randomizedResponse } from './engine.js';
 import { HOLDOUT } from './experiments.js';
@@ -75,22 +78,26 @@ export class PrivateReports {
   /**
    * The report of `truth` (one of `values`) about `about` with `epsilon`: the memo's if this
    * session drew one for the same subject, values, ε and truth, else a new draw by the engine.
-   * Returns a frozen `{value, values, epsilon}`. Throws `BAD_OPTIONS` (ε refused by the engine)
-   * or `ENGINE_FAILED`.
+   * Returns a frozen `{value, values, epsilon, first}`, `first` when no report of the subject
+   * (with any ε or truth) was drawn before in this session. Throws `BAD_OPTIONS` (ε refused by
+   * the engine) or `ENGINE_FAILED`.
    */
   report(glue, about, epsilon, values, truth) {
     const index = values.indexOf(truth);
     if (index < 0) throw new ShopperIntentError('ENGINE_FAILED', `internal: ${JSON.stringify(truth)} is not one of the values of ${about}`);
-    const key = `${about}\u0000${epsilon}\u0000${values.join('\u0001')}\u0000${truth}`;
+    const subject = `${about}\u0000`;
+    const key = `${subject}${epsilon}\u0000${values.join('\u0001')}\u0000${truth}`;
     let value = this._memo[key];
+    let first = false;
     if (typeof value !== 'string' || !values.includes(value)) {
+      first = !Object.keys(this._memo).some((k) => k.startsWith(subject));
       value = values[randomizedResponse(glue, index, values.length, epsilon, uniform(), uniform())];
       const keys = Object.keys(this._memo);
       if (keys.length >= MAX_MEMO) delete this._memo[keys[0]];
       this._memo[key] = value;
       this._changed();
     }
-    return Object.freeze({ value, values, epsilon });
+    return Object.freeze({ value, values, epsilon, first });
   }
 
   /** Follows the engine: a new session starts a new memo (as experiments.js does). */

@@ -187,6 +187,13 @@ export interface PrivateReport {
    */
   readonly values: readonly string[];
   readonly epsilon: number;
+  /**
+   * Whether this is the session's first report of the subject (no report of it was drawn
+   * before in this session, with any ε or true value). A page that sends only such reports
+   * gives the collector one ε-LDP report per session and subject, and nothing about whether the
+   * true value changed later.
+   */
+  readonly first: boolean;
 }
 
 export interface PrivateReportOptions {
@@ -202,7 +209,7 @@ export interface ShareEstimate {
   readonly share: number;
   /** Its standard error, sqrt(λ̂(1 − λ̂) / n) / (p − q) with λ̂ = c/n. */
   readonly se: number;
-  /** The 95% interval, share ± 1.96 se. */
+  /** The 95% interval: Wilson's score interval for c/n, mapped as share is ((λ − q) / (p − q)). */
   readonly lo: number;
   readonly hi: number;
 }

@@ -14,9 +14,13 @@
 //! π̂_j = (c_j / n − q) / (p − q)
 //! ```
 //!
-//! unbiased, with variance `λ_j (1 − λ_j) / (n (p − q)²)`; the stated 95% interval is
-//! `π̂_j ± 1.96 · sqrt(λ̂_j (1 − λ̂_j) / (n (p − q)²))` (normal approximation, λ̂_j = c_j / n).
-//! The estimates may fall outside [0, 1] for small n; they are reported as computed.
+//! unbiased, with variance `λ_j (1 − λ_j) / (n (p − q)²)` (the standard error reported is its
+//! square root at λ̂_j = c_j / n). The 95% interval is Wilson's score interval for λ_j (Wilson,
+//! JASA 1927), mapped through the same line, `(λ − q) / (p − q)`: the normal approximation
+//! `π̂_j ± 1.96 · se` covers the truth far less often than stated with few reports (about 89% at
+//! n = 20, k = 3, ε = 1) and has no width at all when a count is 0 or n, where Wilson's still
+//! covers about 95%. The estimates and the interval may fall outside [0, 1] for small n; they are
+//! reported as computed.
 //!
 //! ```
 //! use shopper_intent::privacy::RandomizedResponse;
@@ -42,7 +46,7 @@ pub struct RandomizedResponse {
     q: f64,
 }
 
-/// An estimated share with its standard error and 95% interval.
+/// An estimated share with its standard error and 95% interval (Wilson's, see the module).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct ShareEstimate {
     /// π̂.
@@ -122,10 +126,20 @@ impl RandomizedResponse {
                 let lambda = c as f64 / nf;
                 let value = (lambda - self.q) / gap;
                 let se = (lambda * (1.0 - lambda) / nf).sqrt() / gap;
-                ShareEstimate { value, se, lo: value - Z95 * se, hi: value + Z95 * se }
+                let (lo, hi) = wilson(lambda, nf);
+                ShareEstimate { value, se, lo: (lo - self.q) / gap, hi: (hi - self.q) / gap }
             })
             .collect())
     }
+}
+
+/// Wilson's 95% score interval for a binomial proportion observed as `share` of `n` trials.
+fn wilson(share: f64, n: f64) -> (f64, f64) {
+    let z2 = Z95 * Z95;
+    let scale = 1.0 + z2 / n;
+    let centre = (share + z2 / (2.0 * n)) / scale;
+    let half = Z95 * (share * (1.0 - share) / n + z2 / (4.0 * n * n)).sqrt() / scale;
+    (centre - half, centre + half)
 }
 
 #[cfg(test)]
@@ -162,6 +176,34 @@ mod tests {
         assert!(RandomizedResponse::new(3, f64::NAN).is_err());
         let rr = RandomizedResponse::new(3, 1.0).unwrap();
         assert!(rr.estimate(&[0, 0, 0]).is_err() && rr.estimate(&[1, 2]).is_err());
+    }
+
+    /// With few reports (20, 50) or a rare value the interval still covers the truth about as
+    /// often as stated (the normal approximation covered 89% at n = 20 and 32% for a share of
+    /// 0.001 at ε = 8, n = 300), and a count of 0 gives an interval of some width.
+    #[test]
+    fn the_interval_covers_the_truth_with_few_reports() {
+        let mut rng = Rng(7);
+        for (k, eps, n, truth) in [(3, 1.0, 20, 0.3), (3, 1.0, 50, 0.62), (2, 2.0, 20, 0.1), (3, 8.0, 300, 0.001)] {
+            let rr = RandomizedResponse::new(k, eps).unwrap();
+            let (mut covered, mut zero_width) = (0u32, 0u32);
+            let sims = 20_000;
+            for _ in 0..sims {
+                let mut counts = vec![0u64; k];
+                for _ in 0..n {
+                    let t = usize::from(rng.next() >= truth);
+                    counts[rr.report(t, rng.next(), rng.next())] += 1;
+                }
+                let e = rr.estimate(&counts).unwrap()[0];
+                covered += u32::from(e.lo <= truth && truth <= e.hi);
+                zero_width += u32::from(e.hi - e.lo < 1e-12);
+            }
+            let rate = f64::from(covered) / f64::from(sims);
+            assert!(rate >= 0.93, "coverage {rate} at k = {k}, ε = {eps}, n = {n}, share {truth}");
+            assert_eq!(zero_width, 0);
+        }
+        let e = RandomizedResponse::new(3, 1.0).unwrap().estimate(&[0, 5, 5]).unwrap()[0];
+        assert!(e.lo <= e.value && e.value < e.hi, "{e:?}");
     }
 
     /// On 100k simulated reports the estimate falls within its stated 95% interval about 95% of
