@@ -250,15 +250,32 @@ test('a hardened page that froze Array.prototype and Object.prototype: auto-capt
   await context.close();
 });
 
-test('two live widgets in one storage on one page: one warning says they save over each other', { timeout: 60_000 }, async () => {
+test('a second live widget on one page: one warning each, that they share the <html> attribute, and in one storage that they save over each other', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env);
   await page.evaluate(async (model) => {
     await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
-    await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false }); // shares nothing: no warning
-    await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false }); // shares the attribute
+    await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false }); // and the storage
   }, MODEL);
-  const warnings = ours(page, 'warning').filter((m) => /another widget already runs/.test(m.text));
-  assert.equal(warnings.length, 1, warnings.map((m) => m.text).join('\n'));
+  const warnings = ours(page, 'warning').filter((m) => /another widget already runs/.test(m.text)).map((m) => m.text);
+  assert.equal(warnings.length, 2, warnings.join('\n'));
+  assert.ok(warnings.every((w) => /share the <html> data-shopper-intent-segment attribute/.test(w)), warnings.join('\n'));
+  assert.deepEqual(warnings.map((w) => /save over the other's events/.test(w)), [false, true]);
+  await context.close();
+});
+
+test('destroy() before the widget is ready says how many queued events it drops', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const status = await page.evaluate(async (model) => {
+    const intent = window.SI.ShopperIntent.create({ model, storage: 'memory', autoCapture: false });
+    for (const item of ['a', 'b', 'c']) intent.track({ type: 'view_item', item });
+    intent.destroy();
+    await intent.ready;
+    return intent.status;
+  }, MODEL);
+  assert.equal(status, 'destroyed');
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.ok(warnings.some((w) => /destroy\(\) before the widget was ready: the 3 event\(s\) it had queued are dropped/.test(w)), warnings.join('\n'));
   await context.close();
 });
 

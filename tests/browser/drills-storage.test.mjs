@@ -300,17 +300,23 @@ test('forget() while an asynchronous backend is still reading: the state it brin
   const { page, context } = await harness();
   const r = await page.evaluate(async (model) => {
     const { ShopperIntent } = window.SI;
-    let stored = null;
+    const stored = new Map();
     let release = null;
     let reads = 0;
-    // A store whose get() answers, with what it held when asked, only once the test says so.
+    // A store whose get() of the state answers, with what it held when asked, only once the test
+    // says so (its forget record at once).
     const slow = {
       kind: 'slow',
-      get: () => { const text = stored; reads += 1; return new Promise((res) => { release = () => res(text); }); },
-      set: (key, value) => { stored = value; },
-      remove: () => { stored = null; },
+      get: (key) => {
+        const text = stored.get(key) ?? null;
+        if (key.endsWith(':forgotten')) return Promise.resolve(text);
+        reads += 1;
+        return new Promise((res) => { release = () => res(text); });
+      },
+      set: (key, value) => { stored.set(key, value); },
+      remove: (key) => { stored.delete(key); },
     };
-    const quick = { kind: 'quick', get: () => stored, set: slow.set, remove: slow.remove };
+    const quick = { kind: 'quick', get: (key) => stored.get(key) ?? null, set: slow.set, remove: slow.remove };
     const opts = { model, autoCapture: false };
     const first = await ShopperIntent.load({ ...opts, storage: quick });
     const t = Date.now() - 60_000;
@@ -318,7 +324,7 @@ test('forget() while an asynchronous backend is still reading: the state it brin
     first.track({ type: 'add_to_cart', item: 'old-1', ts: t + 1000 });
     const oldVariant = first.experiment({ key: 'e', variants: ['a', 'b'] });
     first.destroy(); // saves
-    const saved = stored !== null;
+    const saved = stored.has('shopper-intent:state');
 
     const intent = ShopperIntent.create({ ...opts, storage: slow });
     while (reads === 0) await new Promise((res) => setTimeout(res, 5)); // the restore is reading
@@ -377,6 +383,84 @@ test('an asynchronous backend gets one save at a time; a page being left sends t
   assert.equal(r.sentAgain, 3, 'and once more after the older save landed');
   assert.equal(r.stored, r.newest, 'the newest state is what stays');
   assert.ok(JSON.parse(r.stored).state.length > 0);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+/** A backend in the page over a Map, whose writes land when the test says (`window.__pending`). */
+const serverBackend = () => {
+  window.__data = new Map();
+  window.__pending = [];
+  window.__server = {
+    kind: 'server',
+    get: (k) => new Promise((res) => setTimeout(() => res(window.__data.get(k) ?? null), 20)),
+    set: (k, v) => new Promise((res) => { window.__pending.push({ k, v, land: () => { window.__data.set(k, v); res(); } }); }),
+    remove: (k) => Promise.resolve().then(() => { window.__data.delete(k); }),
+  };
+};
+
+for (const how of ['forget', 'withdrawConsent']) {
+  test(`${how}() while an asynchronous backend is saving, then the page is left: the save landing after the mark is not restored`, { timeout: 60_000 }, async () => {
+    const { page, context } = await harness(serverBackend);
+    const r = await page.evaluate(async ({ model, how }) => {
+      const { ShopperIntent } = window.SI;
+      const wait = (ms) => new Promise((res) => setTimeout(res, ms));
+      const landAll = () => { for (const p of window.__pending.splice(0)) p.land(); };
+      const a = await ShopperIntent.load({ model, storage: window.__server, autoCapture: false });
+      const t = Date.now() - 10_000;
+      a.track({ type: 'view_item', item: 'sku-1', ts: t });
+      a.track({ type: 'add_to_cart', item: 'sku-1', ts: t + 1000 });
+      await wait(400); // the save is sent and not answered
+      a[how]();
+      const sent = window.__pending.map((p) => p.k);
+      // The server applies the mark and the record first, then the older save.
+      const [save, ...marks] = window.__pending.splice(0);
+      for (const m of marks) m.land();
+      save.land();
+      a.destroy(); // the page is left
+      const b = await ShopperIntent.load({ model, storage: window.__server, autoCapture: false });
+      await wait(100);
+      landAll();
+      await wait(50);
+      return { sent, history: b.history().length, stored: window.__data.get('shopper-intent:state') };
+    }, { model: MODEL, how });
+    assert.deepEqual(r.sent, ['shopper-intent:state', 'shopper-intent:state', 'shopper-intent:state:forgotten'], 'the mark and the record did not wait for the save');
+    assert.equal(r.history, 0, 'the state saved before the forget did not come back');
+    assert.ok(Number.isFinite(JSON.parse(r.stored).forgotten), 'the mark is back in place');
+    assert.deepEqual(page.pageErrors, []);
+    await context.close();
+  });
+}
+
+test('back from the back/forward cache with an asynchronous backend: a forget made meanwhile by another page is honoured before anything is saved', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness(serverBackend);
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const wait = (ms) => new Promise((res) => setTimeout(res, ms));
+    const landAll = () => { for (const p of window.__pending.splice(0)) p.land(); };
+    const a = await ShopperIntent.load({ model, storage: window.__server, autoCapture: false });
+    const t = Date.now() - 60_000;
+    a.track({ type: 'view_item', item: 'sku-1', ts: t });
+    a.track({ type: 'add_to_cart', item: 'sku-1', ts: t + 1000 });
+    await wait(400);
+    landAll();
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+    // Another page of the shop forgets the shopper while this one is in the cache.
+    const mark = JSON.stringify({ v: 1, forgotten: Date.now() - 1000 });
+    window.__data.set('shopper-intent:state', mark);
+    window.__data.set('shopper-intent:state:forgotten', mark);
+    dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+    a.track({ type: 'view_item', item: 'sku-2' }); // while the stored state is read again: not saved over the mark
+    for (let i = 0; i < 5; i++) { await wait(100); landAll(); }
+    a.track({ type: 'add_to_wishlist', item: 'sku-3' });
+    for (let i = 0; i < 5; i++) { await wait(100); landAll(); }
+    const here = a.history().map((p) => p.type);
+    a.destroy();
+    const b = await ShopperIntent.load({ model, storage: window.__server, autoCapture: false });
+    return { here, next: b.history().map((p) => p.type) };
+  }, MODEL);
+  assert.deepEqual(r.here, ['add_to_wishlist'], 'forgotten here too (with the event tracked while the state was read again)');
+  assert.deepEqual(r.next, ['add_to_wishlist'], 'the next load restores no event from before the forget');
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });

@@ -15,40 +15,53 @@ const NOW = Date.UTC(2026, 11, 2, 12);
 /**
  * A backend whose every call answers when the test says so (`answer(i)` settles the i-th call),
  * in any order, and applies a write only when it answers, as a server does: out of order, the
- * older write can land last.
+ * older write can land last. `data` is shared by the backends made over it (one server, two
+ * backend objects).
  */
-function slowBackend() {
-  let stored = null;
+function slowBackend(data = new Map()) {
   const calls = [];
   let inFlight = 0;
   let mostInFlight = 0;
-  const call = (method, value) => {
+  const call = (method, key, value) => {
     inFlight += 1;
     mostInFlight = Math.max(mostInFlight, inFlight);
     let settle;
     const p = new Promise((resolve, reject) => { settle = { resolve, reject }; });
-    calls.push({ method, value, answer: (fail = false) => {
+    const entry = { method, key, value, answered: false };
+    calls.push(Object.assign(entry, { answer: (fail = false) => {
+      entry.answered = true;
       inFlight -= 1;
       if (fail) return settle.reject(new Error('the server said no'));
-      if (method === 'set') stored = value;
-      if (method === 'remove') stored = null;
-      settle.resolve(method === 'get' ? stored : undefined);
-    } });
+      if (method === 'set') data.set(key, value);
+      if (method === 'remove') data.delete(key);
+      settle.resolve(method === 'get' ? data.get(key) ?? null : undefined);
+    } }));
     return p;
   };
   return {
     backend: {
       kind: 'server',
-      get: () => call('get'),
-      set: (_key, value) => call('set', value),
-      remove: () => call('remove'),
+      get: (key) => call('get', key),
+      set: (key, value) => call('set', key, value),
+      remove: (key) => call('remove', key),
     },
     calls,
-    stored: () => stored,
+    data,
+    stored: () => data.get(KEY) ?? null,
     mostInFlight: () => mostInFlight,
+    /** Answers every call not answered yet, in order, until none is left. */
+    async answerAll() {
+      for (let i = 0; i < 50; i++) {
+        await tick(); // the calls that answers let start
+        const open = calls.filter((c) => !c.answered);
+        if (open.length === 0) return;
+        for (const c of open) c.answer();
+      }
+    },
   };
 }
 
+const KEY = 'shopper-intent:state';
 const tick = () => new Promise((r) => setTimeout(r, 0));
 const bytes = (n) => new Uint8Array([n, n, n]);
 const savedState = (text) => (text === null ? null : JSON.parse(text));
@@ -59,20 +72,63 @@ async function ownBackendStore(backend) {
   return new StateStore(resolveBackend(backend, { globalPrivacyControl: false }), { retentionMs: 30 * DAY });
 }
 
-test('a forget() after a save: the mark is sent only once the save is answered, so it lands last', async () => {
+test('a forget() while a save is in flight: the mark goes at once, with a forget record; the save landing after it is not restored', async () => {
   const s = slowBackend();
   const store = await ownBackendStore(s.backend);
-  const saved = store.write(bytes(1), NOW, null);
-  store.markForgotten(NOW + 1);
-  await tick();
-  assert.equal(s.calls.length, 1, 'the mark waits for the save in flight');
+  const loaded = store.read(NOW - 10); // the load's read: the backend is known to answer later
   s.calls[0].answer();
   await tick();
-  assert.equal(s.calls.length, 2);
-  s.calls[1].answer();
-  assert.equal(await saved, true);
-  assert.equal(savedState(s.stored()).forgotten, NOW + 1);
-  assert.equal(s.mostInFlight(), 1);
+  s.calls[1].answer(); // the read of the forget record
+  assert.equal(await loaded, null);
+  store.write(bytes(1), NOW, null);
+  store.write(bytes(2), NOW + 1, null); // waits, and is dropped by the forget
+  store.markForgotten(NOW + 2);
+  await tick();
+  const sent = s.calls.slice(2).map((c) => [c.method, c.key]);
+  assert.deepEqual(sent, [['set', KEY], ['set', KEY], ['set', `${KEY}:forgotten`]], 'the save in flight, then the mark and the record at once');
+  s.calls[3].answer();
+  s.calls[4].answer();
+  s.calls[2].answer(); // the save sent before the mark lands after it
+  await tick();
+  assert.equal(savedState(s.stored()).savedAt, NOW, 'the server holds the old state');
+  assert.equal(s.calls.length, 5, 'the dropped save was never sent');
+  // The next load: the record says the state was saved before a forget.
+  const next = await ownBackendStore(s.backend);
+  const read = next.read(NOW + 10);
+  await s.answerAll();
+  assert.deepEqual(await read, { forgotten: NOW + 2, withdrawn: false });
+  await s.answerAll();
+  assert.equal(savedState(s.stored()).forgotten, NOW + 2, 'and the mark is put back');
+});
+
+test('a state saved after the forget, by a page that knew of it, is restored', async () => {
+  const s = slowBackend();
+  s.data.set(`${KEY}:forgotten`, JSON.stringify({ v: 1, forgotten: NOW }));
+  const store = await ownBackendStore(s.backend);
+  const first = store.read(NOW + 1);
+  await s.answerAll();
+  assert.deepEqual(await first, { forgotten: NOW, withdrawn: false }, 'no state: the record is the mark');
+  store.write(bytes(3), NOW + 5, null, NOW);
+  await s.answerAll();
+  const read = (await ownBackendStore(s.backend)).read(NOW + 6);
+  await s.answerAll();
+  const state = await read;
+  assert.deepEqual([...state.bytes], [3, 3, 3]);
+  assert.equal(state.forgotAt, NOW);
+});
+
+test('a backend that refuses the mark: the page goes on in memory and the saved state is removed instead', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  const data = new Map([[KEY, 'a state']]);
+  let removed = 0;
+  const backend = { get: (k) => data.get(k) ?? null, set: (k) => { throw new Error(`no room for ${k}`); }, remove: (k) => { removed += 1; data.delete(k); } };
+  const store = await ownBackendStore(backend);
+  store.markForgotten(NOW);
+  assert.equal(store.kind, 'memory');
+  assert.equal(removed, 1);
+  assert.equal(data.has(KEY), false);
+  assert.equal(savedState(store.peekText()).forgotten, NOW);
+  assert.equal(warn.mock.callCount(), 1, 'the fallback to memory');
 });
 
 test('writes that wait are coalesced: only the newest is sent, and every caller learns it was kept', async () => {
@@ -91,18 +147,15 @@ test('writes that wait are coalesced: only the newest is sent, and every caller 
   assert.equal(savedState(s.stored()).savedAt, NOW + 2);
 });
 
-test('two widgets on one backend object (one destroyed, the next created) share its order', async () => {
+test('two widgets on one storage key (one destroyed, the next created with a new backend object) share its order', async () => {
   const s = slowBackend();
   const old = await ownBackendStore(s.backend);
-  const next = await ownBackendStore(s.backend);
+  const next = await ownBackendStore({ ...s.backend }); // the same server, another object
   old.write(bytes(1), NOW, null);
   const read = next.read(NOW + 5);
   await tick();
   assert.equal(s.calls.length, 1, 'the new widget reads after the old one has saved');
-  s.calls[0].answer();
-  await tick();
-  assert.equal(s.calls[1].method, 'get');
-  s.calls[1].answer();
+  await s.answerAll();
   const state = await read;
   assert.deepEqual([...state.bytes], [1, 1, 1]);
 });
@@ -127,30 +180,30 @@ test('a backend that never answers holds the next call back for ANSWER_WAIT_MS, 
   const s = slowBackend();
   const store = await ownBackendStore(s.backend);
   store.write(bytes(1), NOW, null);
-  store.markForgotten(NOW + 1);
+  store.write(bytes(2), NOW + 1, null);
   await new Promise((r) => setTimeout(r, ANSWER_WAIT_MS - 500));
   assert.equal(s.calls.length, 1);
   await new Promise((r) => setTimeout(r, 1000));
-  assert.equal(s.calls.length, 2, 'the mark goes ahead after the wait');
+  assert.equal(s.calls.length, 2, 'the next save goes ahead after the wait');
   s.calls[1].answer();
-  assert.equal(savedState(s.stored()).forgotten, NOW + 1);
+  assert.equal(savedState(s.stored()).savedAt, NOW + 1);
 });
 
 test('hurry() (the page is left): the waiting write goes at once, and is written again when the older call lands after it', async () => {
   const s = slowBackend();
   const store = await ownBackendStore(s.backend);
   store.write(bytes(1), NOW, null);
-  store.markForgotten(NOW + 1);
+  store.write(bytes(2), NOW + 1, null);
   store.hurry();
   await tick();
-  assert.equal(s.calls.length, 2, 'the mark did not wait');
+  assert.equal(s.calls.length, 2, 'the newer save did not wait');
   s.calls[1].answer();
   s.calls[0].answer(); // the older save lands last
   await tick();
   assert.equal(savedState(s.stored()).savedAt, NOW, 'the old state is back for now');
-  assert.equal(s.calls.length, 3, 'so the mark is written again');
+  assert.equal(s.calls.length, 3, 'so the newer one is written again');
   s.calls[2].answer();
-  assert.equal(savedState(s.stored()).forgotten, NOW + 1);
+  assert.equal(savedState(s.stored()).savedAt, NOW + 1);
 });
 
 test('a read made while a write is waiting does not make the page forget what it wrote', async () => {
@@ -160,16 +213,19 @@ test('a read made while a write is waiting does not make the page forget what it
   store.write(bytes(2), NOW + 1, null);
   await tick();
   s.calls[0].answer(); // the read brings back nothing
+  await s.answerAll();
   assert.equal(await read, null);
   assert.equal(savedState(store.peekText()).savedAt, NOW + 1, 'the text this page knows is its write');
 });
 
-test('a backend that answers at once is called at once, whatever another backend does', async () => {
+test('an entry of another key that answers at once is written at once, whatever the busy entry does', async () => {
   const s = slowBackend();
   const slow = await ownBackendStore(s.backend);
   const map = new Map();
-  const quick = await ownBackendStore({ get: (k) => map.get(k) ?? null, set: (k, v) => { map.set(k, v); }, remove: (k) => { map.delete(k); } });
+  const { resolveBackend } = await import(pathToFileURL(join(WEB, 'package', 'storage.js')));
+  const quick = new StateStore(resolveBackend({ get: (k) => map.get(k) ?? null, set: (k, v) => { map.set(k, v); }, remove: (k) => { map.delete(k); } }, { globalPrivacyControl: false }), { key: 'shop-fr:state', retentionMs: 30 * DAY });
   slow.write(bytes(1), NOW, null);
   assert.equal(quick.write(bytes(2), NOW, null), true);
   assert.equal(savedState(quick.peekText()).savedAt, NOW);
+  await s.answerAll();
 });

@@ -395,7 +395,7 @@ export class ShopperIntent {
   withdrawConsent(): void;
   /** Wipes the window, the earlier-session summary, the stored state, the queue and the experiment id; on a destroyed widget, the stored state. */
   forget(): void;
-  /** Saves the state, detaches from the page, frees the engine. */
+  /** Saves the state, detaches from the page, frees the engine; events still queued while loading are dropped (one warning). */
   destroy(): void;
 }
 

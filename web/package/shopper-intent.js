@@ -257,6 +257,7 @@ export class ShopperIntent {
     // Set once the page has been left ('pagehide'), until it is shown again from the
     // back-forward cache: a save timer would not run any more, so changes are saved at once.
     this._leaving = false;
+    this._rechecking = false; // reading the stored state again after the back/forward cache (_recheckStored)
     this._lastSegment = 'low';
     // The detail of the last segment change if the stored state restored at load made it (and
     // no other change came since): told once to 'segment' hooks registered after it.
@@ -344,11 +345,13 @@ export class ShopperIntent {
   /** Starts the widget on a shown page: listeners, auto-capture, loading. */
   _open(start) {
     if (this._queue.state === 'destroyed') return;
-    // Two widgets that keep their state under one key (the snippet and a create(), say) each
-    // save over the other's events: said once, here.
+    // Two widgets on one page (the snippet and a create(), say) share the <html> attribute and
+    // the dataLayer; under one storage key each also saves over the other's events: said once, here.
     const live = liveWidgets();
-    if ((this.storage === 'local' || this.storage === 'session') && [...live].some((w) => w.storage === this.storage)) {
-      console.warn(`${TAG} another widget already runs on this page with its state in ${this.storage}Storage: each would save over the other's events. Keep one (the snippet or ShopperIntent.create()), or give one a storage backend of its own.`);
+    const running = [...live].filter((w) => w.status !== 'failed');
+    if (running.length > 0) {
+      const sameStore = (this.storage === 'local' || this.storage === 'session') && running.some((w) => w.storage === this.storage);
+      console.warn(`${TAG} another widget already runs on this page${sameStore ? ` with its state in ${this.storage}Storage: each would save over the other's events, and` : ':'} the two share the <html> ${SEGMENT_ATTRIBUTE} attribute (the widget whose segment changed last sets it, and one destroyed removes it) and, with autoCapture, each reads only the dataLayer entries pushed after it started. Keep one (the snippet or ShopperIntent.create())${sameStore ? ', or give one a storage backend of its own' : ''}.`);
     }
     live.add(this);
     addEventListener('pagehide', this._onPageHide);
@@ -750,6 +753,9 @@ export class ShopperIntent {
   destroy() {
     if (this._queue.state === 'destroyed') return;
     liveWidgets().delete(this);
+    // Events queued while loading have no engine to score them and no state to save into.
+    const queued = this._queue.state === 'ready' ? 0 : this._queue.length;
+    if (queued > 0) console.warn(`${TAG} destroy() before the widget was ready: the ${queued} event(s) it had queued are dropped, not saved`);
     this._flush();
     removeEventListener('pagehide', this._onPageHide);
     removeEventListener('pageshow', this._onPageShow);
@@ -873,6 +879,10 @@ export class ShopperIntent {
   _resumeFromCache() {
     try {
       if (this.status !== 'ready' || this._consent !== 'granted') return;
+      if (this._store.answersLater) {
+        this._recheckStored().catch((e) => console.error(`${TAG} reading the stored state again failed; the page is unaffected.`, e));
+        return;
+      }
       const text = this._store.peekText();
       if (text === null || text === this._store.lastText) return;
       const mark = this._store.forgotten(Date.now(), text);
@@ -881,6 +891,31 @@ export class ShopperIntent {
       this._restore().catch((e) => console.error(`${TAG} restoring the newer stored state failed; the page is unaffected.`, e));
     } catch (e) {
       console.error(`${TAG} internal error on pageshow; the page is unaffected.`, e);
+    }
+  }
+
+  /**
+   * Back from the back/forward cache with a backend that answers asynchronously: what is stored
+   * now is read before anything is saved again, since another page may have forgotten the
+   * shopper, or saved a newer state, while this one was in the cache (the synchronous route is
+   * `_resumeFromCache`'s).
+   */
+  async _recheckStored() {
+    this._rechecking = true;
+    try {
+      const before = this._store.lastText;
+      const saved = await this._store.read(Date.now());
+      if (!saved || saved.discarded || this.status !== 'ready') return;
+      if (Number.isFinite(saved.forgotten)) {
+        this._forgottenElsewhere({ forgotten: saved.forgotten, withdrawn: saved.withdrawn, state: false });
+        return;
+      }
+      if (this._store.lastText === before) return; // what this page saved last
+      if (Number.isFinite(saved.forgotAt)) this._forgottenElsewhere({ forgotten: saved.forgotAt, withdrawn: false, state: true });
+      if (this.status === 'ready') await this._restore();
+    } finally {
+      this._rechecking = false;
+      if (this._dirty && this.status === 'ready') this._markDirty();
     }
   }
 
@@ -1161,6 +1196,8 @@ export class ShopperIntent {
     clearTimeout(this._saveTimer);
     this._saveTimer = 0;
     if (!this._dirty || !this._engine || this.status !== 'ready' || this._consent !== 'granted') return;
+    // Back from the cache, the stored state is being read again (_recheckStored): saved after.
+    if (this._rechecking) return;
     // Another tab forgot the shopper since this widget's state was read: not written back.
     if (this._forgottenElsewhere(this._store.forgotten(Date.now()))) return;
     let bytes;

@@ -84,17 +84,18 @@ export function isBackend(x) {
 export const ANSWER_WAIT_MS = 5000;
 
 /**
- * The calls to one backend object, made one at a time: the next call starts when the previous
+ * The calls for one stored entry, made one at a time: the next call starts when the previous
  * promise settles (or after `ANSWER_WAIT_MS`). A backend that answers asynchronously (a server, a
- * worker) may complete two overlapping calls in either order, and then a state saved before a
- * forget() could land after its mark and come back at the next load. Calls that wait are
- * coalesced: a write that waits behind another write of the same entry replaces it, since only
- * the newest is kept anyway. All the widgets of a page that share one backend object share its lane.
+ * worker) may complete two overlapping calls in either order, and then an older state could land
+ * after a newer one. Calls that wait are coalesced: a write that waits behind another write of
+ * the same entry replaces it, since only the newest is kept anyway. All the widgets of a page
+ * that use one storage key share its lane, whatever backend object each was given (a page may
+ * build a new one at every mount). The mark of a forget() does not wait (`markForgotten`).
  */
 class Lane {
   constructor() {
     this.busy = 0; // calls started and not yet settled
-    this.waiting = []; // {store, method, args, start, promise}
+    this.waiting = []; // {store, key, method, args, start, promise}
     this.stale = new Set(); // stores whose writes went ahead of a call in flight (hurry())
   }
 
@@ -124,20 +125,31 @@ class Lane {
     }
   }
 
-  /** A promise of `store`'s call, made when the calls before it have settled. */
-  wait(store, method, args) {
+  /** A promise of `store`'s call on `key`, made when the calls before it have settled. */
+  wait(store, key, method, args) {
     const last = this.waiting[this.waiting.length - 1];
-    if (method !== 'get' && last && last.store === store && last.method !== 'get') {
+    if (method !== 'get' && last && last.store === store && last.key === key && last.method !== 'get') {
       last.method = method;
       last.args = args;
       return last.promise;
     }
-    const item = { store, method, args, start: null, promise: null };
+    const item = { store, key, method, args, start: null, resolve: null, promise: null };
     item.promise = new Promise((resolve) => {
-      item.start = (now = false) => resolve(store._callNow(item.method, item.args, now));
+      item.resolve = resolve;
+      item.start = (now = false) => resolve(store._callNow(item.method, item.args, now, item.key));
     });
     this.waiting.push(item);
     return item.promise;
+  }
+
+  /**
+   * Drops `store`'s waiting writes of `key` (a forget() supersedes them); their callers learn
+   * `undefined`.
+   */
+  drop(store, key) {
+    const dropped = this.waiting.filter((item) => item.store === store && item.key === key && item.method !== 'get');
+    this.waiting = this.waiting.filter((item) => !dropped.includes(item));
+    for (const item of dropped) item.resolve(undefined);
   }
 
   /** Starts `store`'s waiting calls now, ahead of the calls in flight (the page is being left). */
@@ -150,12 +162,20 @@ class Lane {
   }
 }
 
-const lanes = new WeakMap();
-/** The lane of a backend object (a page's own backend: of the object the page gave). */
-function laneOf(backend) {
-  const owner = backend.owner ?? backend;
-  let lane = lanes.get(owner);
-  if (!lane) lanes.set(owner, (lane = new Lane()));
+const laneByKey = new Map();
+const laneByBackend = new WeakMap();
+/**
+ * The lane of the entry `key` in `backend`: one per storage key, except for a page's memory,
+ * which answers at once and must not wait behind a backend it replaced.
+ */
+function laneOf(backend, key) {
+  if (backend.kind === 'memory') {
+    let lane = laneByBackend.get(backend);
+    if (!lane) laneByBackend.set(backend, (lane = new Lane()));
+    return lane;
+  }
+  let lane = laneByKey.get(key);
+  if (!lane) laneByKey.set(key, (lane = new Lane()));
   return lane;
 }
 
@@ -168,7 +188,7 @@ function ownBackend(x) {
   } catch {
     kind = 'custom';
   }
-  return { kind, owner: x, get: (key) => get.call(x, key), set: (key, value) => set.call(x, key, value), remove: (key) => remove.call(x, key) };
+  return { kind, get: (key) => get.call(x, key), set: (key, value) => set.call(x, key, value), remove: (key) => remove.call(x, key) };
 }
 
 function describeError(e) {
@@ -260,6 +280,7 @@ export class StateStore {
     this._written = null; // the text last written (null: removed, or nothing written)
     this._writes = 0; // writes and removals made, so that a read does not outdate one made meanwhile
     this._async = false; // whether the backend has answered with a promise
+    this._forgetKey = `${key}:forgotten`; // the forget record (markForgotten), for such backends
   }
 
   /** The backend's kind after any fallback: `'local'`, `'session'`, `'memory'` or a custom name. */
@@ -272,6 +293,11 @@ export class StateStore {
     return this._key;
   }
 
+  /** Whether the backend has answered with a promise (then `peekText` is the text last seen). */
+  get answersLater() {
+    return this._async && this._backend.kind !== 'memory';
+  }
+
   _fallBack(e) {
     if (this._backend.kind === 'memory') return;
     console.warn(`${TAG} ${this.kind}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
@@ -282,29 +308,30 @@ export class StateStore {
 
   /**
    * Calls the backend's `method` for this entry: at once, or after the calls in flight on the same
-   * backend (see `Lane`); `now` starts it at once regardless. Returns its value or a promise.
+   * entry (see `Lane`); `now` starts it at once regardless. `key` is the entry's own unless given
+   * (the forget record, `markForgotten`). Returns its value or a promise.
    */
   _call(method, ...args) {
     return this._callNow(method, args, false);
   }
 
-  _callNow(method, args, now) {
-    const lane = laneOf(this._backend);
-    if (lane.busy > 0 && !now) return lane.wait(this, method, args);
+  _callNow(method, args, now, key = this._key) {
+    const lane = laneOf(this._backend, this._key);
+    if (lane.busy > 0 && !now) return lane.wait(this, key, method, args);
     try {
-      const value = this._backend[method](this._key, ...args);
+      const value = this._backend[method](key, ...args);
       if (!value || typeof value.then !== 'function') return value;
       this._async = true;
       const answer = Promise.resolve(value).catch((e) => {
         this._fallBack(e);
-        return this._backend[method](this._key, ...args);
+        return this._backend[method](key, ...args);
       });
       // The next call starts after the fallback, so that it goes where this one's successor should.
       lane.track(answer);
       return answer;
     } catch (e) {
       this._fallBack(e);
-      return this._backend[method](this._key, ...args);
+      return this._backend[method](key, ...args);
     }
   }
 
@@ -315,7 +342,7 @@ export class StateStore {
    */
   hurry() {
     try {
-      laneOf(this._backend).hurry(this);
+      laneOf(this._backend, this._key).hurry(this);
     } catch (e) {
       console.error(`${TAG} internal error saving the state; the page is unaffected.`, e);
     }
@@ -343,19 +370,43 @@ export class StateStore {
   /**
    * Reads the saved state: `{savedAt, expiresAt, bytes, extra, forgotAt}` or the mark of a
    * forget `{forgotten, withdrawn}`, or `null` when there is none. A saved state that cannot be
-   * used is removed and its reason returned as `{discarded: reason}`.
+   * used is removed and its reason returned as `{discarded: reason}`. With a backend that
+   * answers asynchronously the forget record is read too: a state saved before it is the mark.
    */
   async read(nowMs) {
     const writes = this._writes;
     const text = await this._call('get');
-    if (typeof text !== 'string') return null;
+    const record = this._async ? await this._readForgetRecord(nowMs) : null;
+    if (typeof text !== 'string') return record;
     // A write made while the read was on its way is newer than what it brings.
     if (this._writes === writes) this._last = text;
+    let saved;
     try {
-      return parseWrapper(text, nowMs, this._retentionMs);
+      saved = parseWrapper(text, nowMs, this._retentionMs);
     } catch (e) {
       this.remove();
-      return { discarded: e.message };
+      return record ?? { discarded: e.message };
+    }
+    const before = Number.isFinite(saved.forgotten) ? saved.forgotten : saved.savedAt;
+    if (!record || !(record.forgotten > before)) return saved;
+    // A save made before a forget() landed after its mark (the backend took them out of order):
+    // the mark is put back, and the state is not restored.
+    if (this._writes === writes) this.markForgotten(record.forgotten, { withdrawn: record.withdrawn, recordToo: false });
+    return record;
+  }
+
+  /** The forget record (`markForgotten`) as `{forgotten, withdrawn}`, or null. */
+  async _readForgetRecord(nowMs) {
+    try {
+      const text = await this._callNow('get', [], false, this._forgetKey);
+      if (typeof text !== 'string') return null;
+      const w = parseWrapper(text, nowMs, this._retentionMs, false);
+      return Number.isFinite(w.forgotten) ? { forgotten: w.forgotten, withdrawn: w.withdrawn } : null;
+    } catch {
+      // Older than the retention, or not a record: it has no use left.
+      const r = this._callNow('remove', [], false, this._forgetKey);
+      if (r && typeof r.then === 'function') r.catch(() => {});
+      return null;
     }
   }
 
@@ -393,13 +444,35 @@ export class StateStore {
   /**
    * Replaces the saved state with the mark of a `forget()` (or a withdrawal of consent) at
    * `nowMs`: tabs that still hold the state from before see it and forget too, instead of writing
-   * that state back. Never throws.
+   * that state back. The mark waits for nothing: saves this page has not sent yet are dropped,
+   * and the page may be gone before a call in flight answers. A backend that answers
+   * asynchronously may still apply a save sent before the mark after it, so the mark is also
+   * written under a second key that saves never touch, the forget record (`read` compares the
+   * two). If the backend refuses the mark, the saved state is removed instead. Never throws.
    */
-  markForgotten(nowMs, { withdrawn = false } = {}) {
+  markForgotten(nowMs, { withdrawn = false, recordToo = true } = {}) {
     const text = plainJson({ v: WRAPPER_VERSION, forgotten: nowMs, ...(withdrawn && { withdrawn: true }) });
     this._wrote(text);
-    const r = this._call('set', text);
-    if (r && typeof r.then === 'function') r.catch(() => {});
+    const backend = this._backend;
+    laneOf(backend, this._key).drop(this, this._key);
+    const answers = [this._callNow('set', [text], true)];
+    if (this._async && recordToo) answers.push(this._callNow('set', [text], true, this._forgetKey));
+    const checked = () => {
+      if (this._backend !== backend) this._removeAfterFailure(backend);
+    };
+    if (answers.some((a) => a && typeof a.then === 'function')) Promise.all(answers).then(checked, checked);
+    else checked();
+  }
+
+  /** The mark of a forget() was refused by `backend`: removes the saved state there instead. */
+  _removeAfterFailure(backend) {
+    const warn = (e) => console.warn(`${TAG} forget(): ${backend.kind ?? 'custom'} storage refused its mark, and removing the saved state failed too (${describeError(e)}): it may come back at the next load`);
+    try {
+      const r = backend.remove(this._key);
+      if (r && typeof r.then === 'function') Promise.resolve(r).catch(warn);
+    } catch (e) {
+      warn(e);
+    }
   }
 
   /**
