@@ -67,6 +67,13 @@ pub fn eval(users: &str, scored: &Scored, figs: &[Figures], reps: usize) {
     if c.ignored > 0 {
         println!("{} events of kinds the model does not read were ignored", c.ignored);
     }
+    if c.sessions_starting_with_purchase > 0 {
+        println!(
+            "sess AUC is over the {} sessions with a sample: {} open with their purchase and have none",
+            c.sessions - c.sessions_starting_with_purchase,
+            c.sessions_starting_with_purchase
+        );
+    }
     println!("{:18} {:>24} {:>8} {:>8} {:>8} {:>8}", "scorer", "online AUC [95% CI]", "PR-AUC", "sess AUC", "Brier", "ECE");
     for f in figs {
         println!(
@@ -179,7 +186,7 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach, ignored: f64) {
         r.entry_share_quartiles[2]
     );
     println!("buyers: events from entry to purchase (25/50/75%): {}", q(&r.events_to_purchase_quartiles));
-    println!("{:12} {:>7} {:>10} {:>11}", "arm", "share", "exposed", "purchasing");
+    println!("{:12} {:>7} {:>10} {:>11}  (expected sessions)", "arm", "share", "exposed", "purchasing");
     for a in &r.arms {
         println!("{:12} {:>6.1}% {:>10.1} {:>11.1}", a.name, 100.0 * a.share, a.exposed, a.purchasing);
     }
@@ -190,7 +197,7 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach, ignored: f64) {
         } else if v >= 1.0 {
             "none (too few sessions: over 100 points)".to_string()
         } else {
-            format!("{:.1} points", 100.0 * v)
+            format!("{:.1} percentage points", 100.0 * v)
         }
     };
     println!(
@@ -199,7 +206,11 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach, ignored: f64) {
         points(r.minimum_detectable_effect_holdout)
     );
     for (sessions, m, h) in &r.minimum_detectable_effect_at {
-        println!("  with {sessions} sessions of such traffic: {} between the treated arms, {} against the holdout", points(*m), points(*h));
+        println!(
+            "  with {sessions} sessions in all of such traffic (entering ones in the same proportion): {} between the treated arms, {} against the holdout",
+            points(*m),
+            points(*h)
+        );
     }
     if !r.minimum_detectable_effect.is_finite() && r.entering_purchasing == 0 {
         println!("(no entering session buys afterwards: a conversion rate of 0 gives no test size)");

@@ -541,6 +541,28 @@ fn reach_on_a_log_of_kinds_the_model_does_not_read_says_so() {
 }
 
 #[test]
+fn eval_says_which_sessions_its_session_auc_is_over() {
+    let dir = out_dir("session-auc");
+    let model = model_in(&dir);
+    let log = dir.join("two-sessions.jsonl");
+    // Each user: a view then a purchase, or two views; and two hours later a session that is a
+    // purchase alone (no sample).
+    let lines: Vec<String> = (0..30)
+        .flat_map(|u| {
+            let t = 1_700_000_000_000i64 + u * 100_000_000;
+            let second = if u % 2 == 0 { "purchase" } else { "view_item" };
+            [(t, "view_item"), (t + 1000, second), (t + 7_200_000, "purchase")]
+                .map(|(ts, kind)| format!(r#"{{"user": "u{u}", "ts": {ts}, "type": "{kind}"}}"#))
+        })
+        .collect();
+    std::fs::write(&log, lines.join("\n")).unwrap();
+    let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&log), "--model", path(&model)]);
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(stdout.contains("sess AUC is over the 30 sessions with a sample: 30 open with their purchase and have none"), "{stdout}");
+}
+
+#[test]
 fn time_windows_and_offsets_in_the_wrong_units_are_named() {
     let dir = out_dir("units");
     let model = model_in(&dir);
