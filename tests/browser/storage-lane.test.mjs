@@ -229,3 +229,80 @@ test('an entry of another key that answers at once is written at once, whatever 
   assert.equal(savedState(quick.peekText()).savedAt, NOW);
   await s.answerAll();
 });
+
+test('the package\'s own storage on the same key never waits behind a busy backend of the shop\'s', async (t) => {
+  const items = new Map();
+  const fake = { getItem: (k) => items.get(k) ?? null, setItem: (k, v) => { items.set(k, String(v)); }, removeItem: (k) => { items.delete(k); } };
+  const hadWindow = 'window' in globalThis;
+  globalThis.window = { localStorage: fake, sessionStorage: fake };
+  t.after(() => { if (!hadWindow) delete globalThis.window; });
+  const s = slowBackend();
+  const slow = await ownBackendStore(s.backend);
+  slow.write(bytes(1), NOW, null); // in flight, not answered
+  const { resolveBackend } = await import(pathToFileURL(join(WEB, 'package', 'storage.js')));
+  const local = new StateStore(resolveBackend('local', { globalPrivacyControl: false }), { retentionMs: 30 * DAY });
+  assert.equal(local.write(bytes(2), NOW, null), true, 'a boolean at once, not a promise');
+  assert.equal(savedState(items.get(KEY)).savedAt, NOW);
+  await s.answerAll();
+});
+
+test('a state saved after a forget by a page that never learnt of it is not restored either', async () => {
+  const s = slowBackend();
+  const mark = JSON.stringify({ v: 1, forgotten: NOW });
+  s.data.set(`${KEY}:forgotten`, mark);
+  // A long-lived tab that started before the forget saves its old state over the mark.
+  const oldTab = await ownBackendStore(s.backend);
+  oldTab.write(bytes(1), NOW + 1000, null);
+  // And a save in the very millisecond of the forget, landing after the mark.
+  const sameMs = await ownBackendStore(s.backend);
+  sameMs.write(bytes(2), NOW, null);
+  await s.answerAll();
+  const read = (await ownBackendStore(s.backend)).read(NOW + 2000);
+  await s.answerAll();
+  assert.deepEqual(await read, { forgotten: NOW, withdrawn: false });
+});
+
+test('a backend that refuses the forget record keeps serving the state: no fallback, and the mark stays', async (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  const data = new Map();
+  // An allow-list server: keys it does not know are errors.
+  const strict = {
+    get: (k) => (k === KEY ? Promise.resolve(data.get(k) ?? null) : Promise.reject(new Error(`404 ${k}`))),
+    set: (k, v) => (k === KEY ? Promise.resolve().then(() => { data.set(k, v); }) : Promise.reject(new Error(`403 ${k}`))),
+    remove: (k) => (k === KEY ? Promise.resolve().then(() => { data.delete(k); }) : Promise.reject(new Error(`403 ${k}`))),
+  };
+  const store = await ownBackendStore(strict);
+  assert.equal(await store.read(NOW), null);
+  assert.equal(await store.write(bytes(1), NOW, null), true);
+  store.markForgotten(NOW + 1);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(store.kind, 'custom', 'still on the shop\'s backend');
+  assert.equal(savedState(data.get(KEY)).forgotten, NOW + 1, 'the mark was not removed');
+  assert.equal(warn.mock.callCount(), 0);
+});
+
+test('a backend whose get answers at once and whose set answers later still reads the forget record', async () => {
+  const data = new Map([[KEY, JSON.stringify({ v: 1, savedAt: NOW - 5, expiresAt: NOW + DAY, state: 'AQEB' })], [`${KEY}:forgotten`, JSON.stringify({ v: 1, forgotten: NOW - 1 })]]);
+  const cache = { get: (k) => data.get(k) ?? null, set: (k, v) => Promise.resolve().then(() => { data.set(k, v); }), remove: (k) => Promise.resolve().then(() => { data.delete(k); }) };
+  const store = await ownBackendStore(cache);
+  assert.deepEqual(await store.read(NOW), { forgotten: NOW - 1, withdrawn: false });
+});
+
+test('a backend of the shop\'s that calls itself memory is still a backend: its failure falls back, nothing throws', async (t) => {
+  t.mock.method(console, 'warn', () => {});
+  const store = await ownBackendStore({ kind: 'memory', get: () => { throw new Error('down'); }, set: () => { throw new Error('down'); }, remove: () => { throw new Error('down'); } });
+  assert.equal(store.write(bytes(1), NOW, null), false);
+  store.markForgotten(NOW + 1);
+  store.remove();
+  assert.equal(await store.read(NOW + 2), null);
+});
+
+test('a save dropped by a forget() tells its caller it was not kept', async () => {
+  const s = slowBackend();
+  const store = await ownBackendStore(s.backend);
+  store.write(bytes(1), NOW, null);
+  const dropped = store.write(bytes(2), NOW + 1, null);
+  store.markForgotten(NOW + 2);
+  await s.answerAll();
+  assert.equal(await dropped, false);
+});

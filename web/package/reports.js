@@ -27,6 +27,11 @@ export const NOT_ENTERED = 'none';
 export const DEFAULT_EPSILON = 1;
 /** Memo entries kept per session; beyond, the oldest is dropped. */
 const MAX_MEMO = 64;
+/**
+ * Subjects a session has reported, kept whole for `first` (never trimmed as the memo is); beyond,
+ * no report is `first` any more.
+ */
+const MAX_REPORTED = 256;
 
 const bad = (message) => new ShopperIntentError('BAD_OPTIONS', message);
 
@@ -69,10 +74,13 @@ export class PrivateReports {
   constructor({ changed = () => {} } = {}) {
     this._changed = changed;
     this._memo = keyMap();
+    this._reported = new Set(); // subjects this session has drawn a report of (for `first`)
     this._tracked = false;
     // The memo of a session a restore found over, until the next event says whether the engine
-    // takes that session up again (experiments.js keeps its session aside the same way).
+    // takes that session up again (experiments.js keeps its session aside the same way), and the
+    // subjects it reported.
     this._ended = null;
+    this._endedReported = null;
   }
 
   /**
@@ -85,12 +93,14 @@ export class PrivateReports {
   report(glue, about, epsilon, values, truth) {
     const index = values.indexOf(truth);
     if (index < 0) throw new ShopperIntentError('ENGINE_FAILED', `internal: ${JSON.stringify(truth)} is not one of the values of ${about}`);
-    const subject = `${about}\u0000`;
-    const key = `${subject}${epsilon}\u0000${values.join('\u0001')}\u0000${truth}`;
+    const key = `${about}\u0000${epsilon}\u0000${values.join('\u0001')}\u0000${truth}`;
     let value = this._memo[key];
     let first = false;
     if (typeof value !== 'string' || !values.includes(value)) {
-      first = !Object.keys(this._memo).some((k) => k.startsWith(subject));
+      // Not first if this session, or the ended one it may yet continue, reported the subject,
+      // or if the list of subjects is full.
+      first = !this._reported.has(about) && !this._endedReported?.has(about) && this._reported.size < MAX_REPORTED;
+      if (this._reported.size < MAX_REPORTED) this._reported.add(about);
       value = values[randomizedResponse(glue, index, values.length, epsilon, uniform(), uniform())];
       const keys = Object.keys(this._memo);
       if (keys.length >= MAX_MEMO) delete this._memo[keys[0]];
@@ -106,10 +116,18 @@ export class PrivateReports {
     if (this._ended) {
       // The session goes on: its reports hold (the ended session's first, for a subject drawn twice).
       const ended = this._ended;
+      const endedReported = this._endedReported ?? new Set();
       this._ended = null;
-      if (!update.newSession) this._memo = keyMap([...Object.entries(this._memo).filter(([k]) => !Object.hasOwn(ended, k)), ...Object.entries(ended)].slice(-MAX_MEMO));
+      this._endedReported = null;
+      if (!update.newSession) {
+        this._memo = keyMap([...Object.entries(this._memo).filter(([k]) => !Object.hasOwn(ended, k)), ...Object.entries(ended)].slice(-MAX_MEMO));
+        this._reported = new Set([...endedReported, ...this._reported].slice(0, MAX_REPORTED));
+      }
     }
-    if (update.newSession && this._tracked) this._memo = keyMap();
+    if (update.newSession && this._tracked) {
+      this._memo = keyMap();
+      this._reported = new Set();
+    }
     this._tracked = true;
   }
 
@@ -118,8 +136,13 @@ export class PrivateReports {
    * value) and whether the session has events; `null` when this session drew no report.
    */
   snapshot() {
-    if (Object.keys(this._memo).length === 0 && !this._ended) return null;
-    return { memo: { ...this._memo }, tracked: this._tracked, ...(this._ended && { ended: { ...this._ended } }) };
+    if (Object.keys(this._memo).length === 0 && !this._ended && this._reported.size === 0) return null;
+    return {
+      memo: { ...this._memo },
+      reported: [...this._reported],
+      tracked: this._tracked,
+      ...(this._ended && { ended: { ...this._ended }, endedReported: [...(this._endedReported ?? [])] }),
+    };
   }
 
   /**
@@ -129,20 +152,31 @@ export class PrivateReports {
   restore(snap, { ended = false } = {}) {
     if (!snap || typeof snap !== 'object' || !snap.memo || typeof snap.memo !== 'object') return;
     const read = (memo) => keyMap(Object.entries(memo).filter(([k, v]) => typeof v === 'string' && k.length <= 2048 && v.length <= 64).slice(-MAX_MEMO));
+    // The subjects reported: those saved, else (a state saved before there was such a list) the
+    // memo's own.
+    const subjects = (list, memo) => new Set((Array.isArray(list) ? list : Object.keys(memo).map((k) => k.split('\u0000')[0]))
+      .filter((x) => typeof x === 'string' && x.length <= 2048).slice(0, MAX_REPORTED));
     if (ended) {
       this._ended = read(snap.memo);
+      this._endedReported = subjects(snap.reported, snap.memo);
       return;
     }
     this._memo = read(snap.memo);
+    this._reported = subjects(snap.reported, snap.memo);
     this._tracked = snap.tracked === true;
     // Saved before any event decided whether the engine takes the ended session up again.
-    if (!this._tracked && snap.ended && typeof snap.ended === 'object') this._ended = read(snap.ended);
+    if (!this._tracked && snap.ended && typeof snap.ended === 'object') {
+      this._ended = read(snap.ended);
+      this._endedReported = subjects(snap.endedReported, snap.ended);
+    }
   }
 
   forget() {
     this._memo = keyMap();
+    this._reported = new Set();
     this._tracked = false;
     this._ended = null;
+    this._endedReported = null;
   }
 }
 

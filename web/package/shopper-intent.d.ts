@@ -190,8 +190,9 @@ export interface PrivateReport {
   /**
    * Whether this is the session's first report of the subject (no report of it was drawn
    * before in this session, with any ε or true value). A page that sends only such reports
-   * gives the collector one ε-LDP report per session and subject, and nothing about whether the
-   * true value changed later.
+   * gives the collector one ε-LDP report per session and subject (per tab: tabs of one session
+   * opened before either saved a report each have one), and nothing about whether the true value
+   * changed later.
    */
   readonly first: boolean;
 }

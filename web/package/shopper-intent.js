@@ -25,7 +25,7 @@ import { loadBindings, EngineHandle, ShopperIntentError, toError, estimateRandom
 import { attachDataLayer, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, pageShared } from './capture.js';
 import { EventQueue, MAX_QUEUE } from './queue.js';
 import { Hooks, HOOK_NAMES } from './hooks.js';
-import { StateStore, STATE_KEY, resolveBackend, memoryStore, removeFromWebStorage } from './storage.js';
+import { ANSWER_WAIT_MS, StateStore, STATE_KEY, resolveBackend, memoryStore, removeFromWebStorage } from './storage.js';
 import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
 import { Experiments, HOLDOUT } from './experiments.js';
 import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
@@ -257,7 +257,7 @@ export class ShopperIntent {
     // Set once the page has been left ('pagehide'), until it is shown again from the
     // back-forward cache: a save timer would not run any more, so changes are saved at once.
     this._leaving = false;
-    this._rechecking = false; // reading the stored state again after the back/forward cache (_recheckStored)
+    this._rechecking = 0; // reads of the stored state after the back/forward cache under way (_recheckStored)
     this._lastSegment = 'low';
     // The detail of the last segment change if the stored state restored at load made it (and
     // no other change came since): told once to 'segment' hooks registered after it.
@@ -301,6 +301,7 @@ export class ShopperIntent {
     this._onPageHide = () => { this._leaving = true; this._flush(); this._store.hurry(); };
     this._onPageShow = (e) => {
       this._leaving = false;
+      this._store.shown();
       if (e?.persisted) this._resumeFromCache();
     };
     this._onVisibility = () => { if (document.visibilityState === 'hidden') { this._flush(); this._store.hurry(); } };
@@ -351,7 +352,7 @@ export class ShopperIntent {
     const running = [...live].filter((w) => w.status !== 'failed');
     if (running.length > 0) {
       const sameStore = (this.storage === 'local' || this.storage === 'session') && running.some((w) => w.storage === this.storage);
-      console.warn(`${TAG} another widget already runs on this page${sameStore ? ` with its state in ${this.storage}Storage: each would save over the other's events, and` : ':'} the two share the <html> ${SEGMENT_ATTRIBUTE} attribute (the widget whose segment changed last sets it, and one destroyed removes it) and, with autoCapture, each reads only the dataLayer entries pushed after it started. Keep one (the snippet or ShopperIntent.create())${sameStore ? ', or give one a storage backend of its own' : ''}.`);
+      console.warn(`${TAG} another widget already runs on this page${sameStore ? ` with its state in ${this.storage}Storage: each would save over the other's events, and` : ':'} the two share the <html> ${SEGMENT_ATTRIBUTE} attribute (the widget whose segment changed last sets it, and one destroyed removes it) and, with autoCapture, both score every later dataLayer push, each in its own engine (of the entries pushed before, the second reads none the first already read). Keep one (the snippet or ShopperIntent.create())${sameStore ? ', or give one a storage backend of its own' : ''}.`);
     }
     live.add(this);
     addEventListener('pagehide', this._onPageHide);
@@ -755,7 +756,7 @@ export class ShopperIntent {
     liveWidgets().delete(this);
     // Events queued while loading have no engine to score them and no state to save into.
     const queued = this._queue.state === 'ready' ? 0 : this._queue.length;
-    if (queued > 0) console.warn(`${TAG} destroy() before the widget was ready: the ${queued} event(s) it had queued are dropped, not saved`);
+    if (queued > 0) console.warn(`${TAG} destroy(): the ${queued} event(s) still queued (the widget loading, waiting for consent or replaying) are dropped, not saved`);
     this._flush();
     removeEventListener('pagehide', this._onPageHide);
     removeEventListener('pageshow', this._onPageShow);
@@ -901,10 +902,13 @@ export class ShopperIntent {
    * `_resumeFromCache`'s).
    */
   async _recheckStored() {
-    this._rechecking = true;
+    this._rechecking += 1;
+    let timer = 0;
     try {
       const before = this._store.lastText;
-      const saved = await this._store.read(Date.now());
+      // A backend that never answers holds the saves back no longer than it holds its lane.
+      const late = new Promise((res) => { timer = setTimeout(() => res(null), ANSWER_WAIT_MS); });
+      const saved = await Promise.race([this._store.read(Date.now()), late]);
       if (!saved || saved.discarded || this.status !== 'ready') return;
       if (Number.isFinite(saved.forgotten)) {
         this._forgottenElsewhere({ forgotten: saved.forgotten, withdrawn: saved.withdrawn, state: false });
@@ -914,8 +918,9 @@ export class ShopperIntent {
       if (Number.isFinite(saved.forgotAt)) this._forgottenElsewhere({ forgotten: saved.forgotAt, withdrawn: false, state: true });
       if (this.status === 'ready') await this._restore();
     } finally {
-      this._rechecking = false;
-      if (this._dirty && this.status === 'ready') this._markDirty();
+      clearTimeout(timer);
+      this._rechecking -= 1;
+      if (this._rechecking === 0 && this._dirty && this.status === 'ready') this._markDirty();
     }
   }
 
@@ -1197,7 +1202,7 @@ export class ShopperIntent {
     this._saveTimer = 0;
     if (!this._dirty || !this._engine || this.status !== 'ready' || this._consent !== 'granted') return;
     // Back from the cache, the stored state is being read again (_recheckStored): saved after.
-    if (this._rechecking) return;
+    if (this._rechecking > 0) return;
     // Another tab forgot the shopper since this widget's state was read: not written back.
     if (this._forgottenElsewhere(this._store.forgotten(Date.now()))) return;
     let bytes;

@@ -45,27 +45,34 @@ export function plainJson(value) {
   return `{${text}}`;
 }
 
+/** The package's own backends (memory and web storage): they answer at once, and never wait. */
+const OWN = new WeakSet();
+const own = (backend) => {
+  OWN.add(backend);
+  return backend;
+};
+
 /** This page's memory: gone with the page. */
 export function memoryStore() {
   const map = new Map();
-  return {
+  return own({
     kind: 'memory',
     get: (key) => (map.has(key) ? map.get(key) : null),
     set: (key, value) => { map.set(key, String(value)); },
     remove: (key) => { map.delete(key); },
-  };
+  });
 }
 
 /** `localStorage` or `sessionStorage`; throws when the page may not use it. */
 export function webStore(kind) {
   const storage = kind === 'local' ? window.localStorage : window.sessionStorage;
   if (!storage) throw new Error(`${kind}Storage is not available`);
-  return {
+  return own({
     kind,
     get: (key) => storage.getItem(key),
     set: (key, value) => storage.setItem(key, value),
     remove: (key) => storage.removeItem(key),
-  };
+  });
 }
 
 /** Whether `x` implements the backend interface (an object whose getters throw does not). */
@@ -117,11 +124,21 @@ class Lane {
 
   /** Starts the waiting calls in order while nothing is in flight; then rewrites stale entries. */
   next() {
-    while (this.busy === 0 && this.waiting.length > 0) this.waiting.shift().start();
+    while (this.busy === 0 && this.waiting.length > 0) Lane.start(this.waiting.shift());
     if (this.busy === 0 && this.stale.size > 0) {
       const stores = [...this.stale];
       this.stale.clear();
       for (const store of stores) store._rewrite();
+    }
+  }
+
+  /** Starts a waiting call (`now`: ahead of the calls in flight); never throws. */
+  static start(item, now = false) {
+    try {
+      item.start(now);
+    } catch (e) {
+      item.resolve(undefined);
+      console.error(`${TAG} internal error in a storage call; the page is unaffected.`, e);
     }
   }
 
@@ -144,12 +161,17 @@ class Lane {
 
   /**
    * Drops `store`'s waiting writes of `key` (a forget() supersedes them); their callers learn
-   * `undefined`.
+   * `DROPPED`.
    */
   drop(store, key) {
     const dropped = this.waiting.filter((item) => item.store === store && item.key === key && item.method !== 'get');
     this.waiting = this.waiting.filter((item) => !dropped.includes(item));
-    for (const item of dropped) item.resolve(undefined);
+    for (const item of dropped) item.resolve(DROPPED);
+  }
+
+  /** The page is shown again: a rewrite `hurry()` planned for `store` is not wanted any more. */
+  shown(store) {
+    this.stale.delete(store);
   }
 
   /** Starts `store`'s waiting calls now, ahead of the calls in flight (the page is being left). */
@@ -158,18 +180,21 @@ class Lane {
     if (mine.length === 0) return;
     this.waiting = this.waiting.filter((item) => item.store !== store);
     if (this.busy > 0 && mine.some((item) => item.method !== 'get')) this.stale.add(store);
-    for (const item of mine) item.start(true);
+    for (const item of mine) Lane.start(item, true);
   }
 }
+
+/** What a write dropped by a forget() resolves to. */
+const DROPPED = Symbol('dropped');
 
 const laneByKey = new Map();
 const laneByBackend = new WeakMap();
 /**
- * The lane of the entry `key` in `backend`: one per storage key, except for a page's memory,
- * which answers at once and must not wait behind a backend it replaced.
+ * The lane of the entry `key` in `backend`: one per storage key for a shop's own backends; the
+ * package's own (memory, web storage) answer at once and must never wait behind one.
  */
 function laneOf(backend, key) {
-  if (backend.kind === 'memory') {
+  if (OWN.has(backend)) {
     let lane = laneByBackend.get(backend);
     if (!lane) laneByBackend.set(backend, (lane = new Lane()));
     return lane;
@@ -295,11 +320,21 @@ export class StateStore {
 
   /** Whether the backend has answered with a promise (then `peekText` is the text last seen). */
   get answersLater() {
-    return this._async && this._backend.kind !== 'memory';
+    return this._async && !OWN.has(this._backend);
+  }
+
+  /** Whether the state is in the page's memory (chosen, or after a failure). */
+  _inMemory() {
+    return OWN.has(this._backend) && this._backend.kind === 'memory';
+  }
+
+  /** The page is shown again (back from the back/forward cache): see `Lane.shown`. */
+  shown() {
+    laneOf(this._backend, this._key).shown(this);
   }
 
   _fallBack(e) {
-    if (this._backend.kind === 'memory') return;
+    if (this._inMemory()) return;
     console.warn(`${TAG} ${this.kind}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
     const memory = memoryStore();
     if (this._last !== null) memory.set(this._key, this._last);
@@ -318,20 +353,24 @@ export class StateStore {
   _callNow(method, args, now, key = this._key) {
     const lane = laneOf(this._backend, this._key);
     if (lane.busy > 0 && !now) return lane.wait(this, key, method, args);
+    // The forget record is an extra: a backend that refuses it (an allow-list of keys, say) keeps
+    // serving the state, and a failure there is only a missing record.
+    const record = key === this._forgetKey;
+    const failed = (e) => {
+      if (record) return null;
+      this._fallBack(e);
+      return this._backend[method](key, ...args);
+    };
     try {
       const value = this._backend[method](key, ...args);
       if (!value || typeof value.then !== 'function') return value;
       this._async = true;
-      const answer = Promise.resolve(value).catch((e) => {
-        this._fallBack(e);
-        return this._backend[method](key, ...args);
-      });
+      const answer = Promise.resolve(value).catch(failed);
       // The next call starts after the fallback, so that it goes where this one's successor should.
       lane.track(answer);
       return answer;
     } catch (e) {
-      this._fallBack(e);
-      return this._backend[method](key, ...args);
+      return failed(e);
     }
   }
 
@@ -370,13 +409,13 @@ export class StateStore {
   /**
    * Reads the saved state: `{savedAt, expiresAt, bytes, extra, forgotAt}` or the mark of a
    * forget `{forgotten, withdrawn}`, or `null` when there is none. A saved state that cannot be
-   * used is removed and its reason returned as `{discarded: reason}`. With a backend that
-   * answers asynchronously the forget record is read too: a state saved before it is the mark.
+   * used is removed and its reason returned as `{discarded: reason}`. With a shop's own backend
+   * the forget record is read too: a state that does not know of it is the mark.
    */
   async read(nowMs) {
     const writes = this._writes;
     const text = await this._call('get');
-    const record = this._async ? await this._readForgetRecord(nowMs) : null;
+    const record = OWN.has(this._backend) ? null : await this._readForgetRecord(nowMs);
     if (typeof text !== 'string') return record;
     // A write made while the read was on its way is newer than what it brings.
     if (this._writes === writes) this._last = text;
@@ -387,10 +426,12 @@ export class StateStore {
       this.remove();
       return record ?? { discarded: e.message };
     }
-    const before = Number.isFinite(saved.forgotten) ? saved.forgotten : saved.savedAt;
-    if (!record || !(record.forgotten > before)) return saved;
-    // A save made before a forget() landed after its mark (the backend took them out of order):
-    // the mark is put back, and the state is not restored.
+    // A state saved by a page that knew of the forget carries its time (`forgotAt`); one that
+    // does not was saved before it, or by a page that never learnt of it.
+    const knew = Number.isFinite(saved.forgotten) ? saved.forgotten : saved.forgotAt;
+    if (!record || (Number.isFinite(knew) && knew >= record.forgotten)) return saved;
+    // A save made before a forget() landed after its mark (the backend took them out of order),
+    // or a page that missed the forget saved over it: the mark is put back, nothing restored.
     if (this._writes === writes) this.markForgotten(record.forgotten, { withdrawn: record.withdrawn, recordToo: false });
     return record;
   }
@@ -437,30 +478,37 @@ export class StateStore {
     const text = plainJson(w);
     this._wrote(text);
     const r = this._call('set', text);
-    if (r && typeof r.then === 'function') return r.then(() => this.kind !== 'memory', () => false);
-    return this.kind !== 'memory';
+    if (r && typeof r.then === 'function') return r.then((v) => v !== DROPPED && !this._inMemory(), () => false);
+    return !this._inMemory();
   }
 
   /**
    * Replaces the saved state with the mark of a `forget()` (or a withdrawal of consent) at
    * `nowMs`: tabs that still hold the state from before see it and forget too, instead of writing
    * that state back. The mark waits for nothing: saves this page has not sent yet are dropped,
-   * and the page may be gone before a call in flight answers. A backend that answers
-   * asynchronously may still apply a save sent before the mark after it, so the mark is also
-   * written under a second key that saves never touch, the forget record (`read` compares the
-   * two). If the backend refuses the mark, the saved state is removed instead. Never throws.
+   * and the page may be gone before a call in flight answers. A shop's own backend may still
+   * apply a save sent before the mark after it (a server, IndexedDB), or a page that missed the
+   * forget may save over it, so there the mark is also written under a second key that saves
+   * never touch, the forget record (`read` compares the two). If the backend refuses the mark,
+   * the saved state is removed instead. Never throws.
    */
   markForgotten(nowMs, { withdrawn = false, recordToo = true } = {}) {
     const text = plainJson({ v: WRAPPER_VERSION, forgotten: nowMs, ...(withdrawn && { withdrawn: true }) });
     this._wrote(text);
     const backend = this._backend;
-    laneOf(backend, this._key).drop(this, this._key);
-    const answers = [this._callNow('set', [text], true)];
-    if (this._async && recordToo) answers.push(this._callNow('set', [text], true, this._forgetKey));
+    const lane = laneOf(backend, this._key);
+    lane.drop(this, this._key);
+    lane.drop(this, this._forgetKey);
+    const mark = this._callNow('set', [text], true);
+    if (recordToo && !OWN.has(backend)) {
+      const r = this._callNow('set', [text], true, this._forgetKey);
+      if (r && typeof r.then === 'function') r.catch(() => {});
+    }
+    // Judged on the mark alone: the record is an extra (see _callNow).
     const checked = () => {
       if (this._backend !== backend) this._removeAfterFailure(backend);
     };
-    if (answers.some((a) => a && typeof a.then === 'function')) Promise.all(answers).then(checked, checked);
+    if (mark && typeof mark.then === 'function') mark.then(checked, checked);
     else checked();
   }
 

@@ -1,6 +1,7 @@
 //! `shopper-intent`: featurize event logs for training, score events, evaluate a model, convert
 //! an exported model, benchmark the engine. This file parses arguments and calls the library.
 
+use std::cell::OnceCell;
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
@@ -63,7 +64,7 @@ impl Input {
         }
         for (name, v) in [("--start-ms", self.start_ms), ("--end-ms", self.end_ms)] {
             // 1e11 ms is March 1973; as seconds, 1e11 is the year 5138.
-            if let Some(v) = v.filter(|v| v.abs() < 100_000_000_000 && *v != 0) {
+            if let Some(v) = v.filter(|v| v.unsigned_abs() < 100_000_000_000 && *v != 0) {
                 let year = 1970.0 + v as f64 / (365.2425 * 86_400_000.0);
                 eprintln!(
                     "warning: {name} {v} is a time in {} as milliseconds since the epoch; if it is in seconds, give {}",
@@ -451,7 +452,7 @@ fn run(cli: Cli) -> Result<()> {
             let log = input.read()?;
             let ignored = note_ignored(&log, &m.manifest().kinds()?);
             let users = Users::parse(&split, seed)?;
-            warn_in_sample(&input, &log, m.manifest(), users)?;
+            warn_in_sample(&input, &log, m.manifest(), users, &OnceCell::new())?;
             let r = reach::reach(&log, users, &m, input.utc_offset(&log, Some(m.manifest())), &plan)?;
             report::reach(&users.name(), &plan, &r, ignored);
             if let Some(path) = json {
@@ -537,27 +538,37 @@ fn file_sha256(path: &Path) -> Result<String> {
 }
 
 /// Warns when `users` of `log` include users that trained the model or chose it: the log is the
-/// one its manifest records (the same sha256) and the users are not the held-out test users of
-/// that split (test users are the same for every seed; validation and training users are not).
-fn warn_in_sample(input: &Input, log: &Log, manifest: &Manifest, users: Users) -> Result<()> {
-    if matches!(users, Users::Split(_, dataset::Split::Test)) {
-        return Ok(());
-    }
+/// one its manifest records (the same sha256), and either it was read with other options (then
+/// its split is not the training's, the test users included) or the users are not the held-out
+/// test users of that split (test users are the same for every seed; validation and training
+/// users are not). `sha256` keeps the log's hash from one call to the next.
+fn warn_in_sample(input: &Input, log: &Log, manifest: &Manifest, users: Users, sha256: &OnceCell<String>) -> Result<()> {
     let data = &manifest.metrics["data"];
     let (Some(trained_on), Some(seed)) = (data["input_sha256"].as_str(), data["split_seed"].as_u64()) else { return Ok(()) };
-    if file_sha256(&input.input)? != trained_on {
+    let sha = match sha256.get() {
+        Some(s) => s,
+        None => {
+            let s = file_sha256(&input.input)?;
+            sha256.get_or_init(|| s)
+        }
+    };
+    if sha != trained_on {
         return Ok(());
     }
-    // The split is the training run's only if the log was read as it was then (the same window).
+    // The split is the training run's only if the log was read as it was then (the same window):
+    // otherwise even the test users (the last 15% of this read) may include training users.
     let trained: Option<u64> = data["splits"].as_object().map(|s| s.values().filter_map(|v| v["users"].as_u64()).sum());
     if trained != Some(log.users.len() as u64) {
         eprintln!(
             "warning: this is the log the model was trained on (its manifest records the same sha256), read with other options \
-             ({} users here, {} in training): many of them trained the model or chose it, so the figures are in part in-sample \
-             and optimistic",
+             ({} users here, {} in training): its split is not the training's, so some of these users may have trained the model \
+             or chosen it, and the figures may be in part in-sample and optimistic",
             log.users.len(),
             trained.map_or("unknown".to_string(), |n| n.to_string())
         );
+        return Ok(());
+    }
+    if matches!(users, Users::Split(_, dataset::Split::Test)) {
         return Ok(());
     }
     let model_splits = dataset::assign_splits(&log.users, seed);
@@ -601,6 +612,7 @@ fn eval_seeds(
     check_output(json_out)?;
     let path = |template: &str, seed: u64| PathBuf::from(template.replace("{seed}", &seed.to_string()));
     let log = input.read()?;
+    let sha256 = OnceCell::new();
     let mut utc = None;
     let mut runs = Vec::new();
     let mut scored_runs = Vec::new();
@@ -611,7 +623,7 @@ fn eval_seeds(
             note_ignored(&log, &m.manifest().kinds()?);
         }
         let utc = *utc.get_or_insert_with(|| input.utc_offset(&log, Some(m.manifest())));
-        warn_in_sample(input, &log, m.manifest(), users)?;
+        warn_in_sample(input, &log, m.manifest(), users, &sha256)?;
         let scored = eval::score_users(&log, users, &m, utc)?;
         let c = scored.counts();
         if c.users < MIN_USERS || c.positive_sessions < MIN_POSITIVE_SESSIONS {

@@ -159,7 +159,7 @@ pub fn reach(users: &str, plan: &Plan, r: &Reach, ignored: f64) {
         let hint = if ignored > 0.5 {
             format!(
                 ": the model does not read {:.0}% of this log's events (the note above names their kinds); a model trained on \
-                 this shop's own events reads them (make train DATA=...)",
+                 this shop's own events reads them (make train DATA=... OUT=models/<name>)",
                 100.0 * ignored
             )
         } else if plan.segment == shopper_intent::Segment::High {

@@ -482,6 +482,10 @@ fn eval_of_the_whole_training_log_says_it_is_in_sample() {
     let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
     let stderr = text(&run.stderr);
     assert!(stderr.contains("read with other options (3 users here, 5 in training)") && !stderr.contains("--split test"), "{stderr}");
+    // Then the split is not the training's: the test users too may have trained it.
+    let run =
+        cli(&["reach", "--split", "test", "--seed", "3", "--input", path(&fixture()), "--model", path(&model), "--arms", "a:0.5,b:0.5"]);
+    assert!(text(&run.stderr).contains("read with other options (3 users here, 5 in training)"), "{}", text(&run.stderr));
     // Read as in training: how many of its users trained or chose the model.
     m["metrics"]["data"]["splits"] = serde_json::json!({"train": {"users": 2}, "val": {"users": 0}, "test": {"users": 1}});
     std::fs::write(&model, m.to_string()).unwrap();

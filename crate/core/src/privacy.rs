@@ -126,7 +126,9 @@ impl RandomizedResponse {
                 let lambda = c as f64 / nf;
                 let value = (lambda - self.q) / gap;
                 let se = (lambda * (1.0 - lambda) / nf).sqrt() / gap;
+                // Held around λ̂ itself (rounding can put an end a hair past it at a count of 0 or n).
                 let (lo, hi) = wilson(lambda, nf);
+                let (lo, hi) = (lo.min(lambda), hi.max(lambda));
                 ShareEstimate { value, se, lo: (lo - self.q) / gap, hi: (hi - self.q) / gap }
             })
             .collect())
@@ -202,8 +204,11 @@ mod tests {
             assert!(rate >= 0.93, "coverage {rate} at k = {k}, ε = {eps}, n = {n}, share {truth}");
             assert_eq!(zero_width, 0);
         }
-        let e = RandomizedResponse::new(3, 1.0).unwrap().estimate(&[0, 5, 5]).unwrap()[0];
-        assert!(e.lo <= e.value && e.value < e.hi, "{e:?}");
+        for counts in [[0, 5, 5], [0, 1, 2], [0, 3, 4], [0, 50, 50], [100, 0, 0]] {
+            for e in RandomizedResponse::new(3, 1.0).unwrap().estimate(&counts).unwrap() {
+                assert!(e.lo <= e.value && e.value <= e.hi && e.lo < e.hi, "{counts:?}: {e:?}");
+            }
+        }
     }
 
     /// On 100k simulated reports the estimate falls within its stated 95% interval about 95% of
