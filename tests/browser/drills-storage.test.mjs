@@ -143,7 +143,9 @@ test('a state the new model refuses (a deploy): the shopper keeps their experime
   assert.ok(first.exposures.every(([, , isFirst]) => isFirst), 'the first exposures are the shopper\'s first');
   // The same entry as a state of another model (the checksum made right): the engine refuses it.
   const wrapper = JSON.parse(first.stored);
-  const other = JSON.stringify({ ...wrapper, state: Buffer.from(resealed(Buffer.from(wrapper.state, 'base64'), (b) => { b[5] ^= 0xff; })).toString('base64') });
+  // Saved after a forget (forgotAt), which the next save must still carry.
+  const forgotAt = wrapper.savedAt - 60_000;
+  const other = JSON.stringify({ ...wrapper, forgotAt, state: Buffer.from(resealed(Buffer.from(wrapper.state, 'base64'), (b) => { b[5] ^= 0xff; })).toString('base64') });
   await page.reload();
   await importPackage(page);
   const after = await run(other);
@@ -151,6 +153,7 @@ test('a state the new model refuses (a deploy): the shopper keeps their experime
   assert.deepEqual(after.variants, first.variants, 'the same arms as before the deploy');
   assert.deepEqual(after.exposures, keys.map((k, i) => [k, first.variants[i], false]), 'exposed in this new engine session, not for the first time');
   assert.equal(JSON.parse(after.stored).extra.experiments.id, wrapper.extra.experiments.id, 'the id is saved again');
+  assert.equal(JSON.parse(after.stored).forgotAt, forgotAt, 'and the time of the forget the refused state knew of');
   assert.ok(ours(page, 'warning').some((m) => /stored state was discarded: BAD_STATE/.test(m.text)), 'the refusal is said');
   await context.close();
 });
@@ -461,6 +464,31 @@ test('back from the back/forward cache with an asynchronous backend: a forget ma
   }, MODEL);
   assert.deepEqual(r.here, ['add_to_wishlist'], 'forgotten here too (with the event tracked while the state was read again)');
   assert.deepEqual(r.next, ['add_to_wishlist'], 'the next load restores no event from before the forget');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('back from the back/forward cache: the page\'s own older save, landed after its newer one, is not restored; the newer is written again', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness(serverBackend);
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const wait = (ms) => new Promise((res) => setTimeout(res, ms));
+    const a = await ShopperIntent.load({ model, storage: window.__server, autoCapture: false });
+    const t = Date.now() - 60_000;
+    a.track({ type: 'view_item', item: 'sku-1', ts: t });
+    await wait(400); // the first save, in flight
+    a.track({ type: 'add_to_cart', item: 'sku-1', ts: t + 1000 });
+    await wait(400); // the second, waiting behind it
+    dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })); // sent at once
+    const [older, newer] = window.__pending.splice(0);
+    newer.land();
+    older.land(); // the older lands last
+    dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+    for (let i = 0; i < 10; i++) { await wait(50); for (const p of window.__pending.splice(0)) p.land(); }
+    return { history: a.history().map((p) => p.type), stored: JSON.parse(window.__data.get('shopper-intent:state')).savedAt, newer: JSON.parse(newer.v).savedAt };
+  }, MODEL);
+  assert.deepEqual(r.history, ['view_item', 'add_to_cart'], 'the page keeps its own newer state');
+  assert.equal(r.stored, r.newer, 'and writes it again');
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });

@@ -20,9 +20,10 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MODEL, WEB, importPackage, moduleHarness, ours, setup, test } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
+import { MODEL, PKG, WEB, importPackage, moduleHarness, ours, setup, test } from './helpers.mjs';
 
-const { experimentValues, countsOption, epsilonOption, NOT_ENTERED, SEGMENT_VALUES } = await import(pathToFileURL(join(WEB, 'package', 'reports.js')));
+const { PrivateReports, experimentValues, countsOption, epsilonOption, NOT_ENTERED, SEGMENT_VALUES } = await import(pathToFileURL(join(WEB, 'package', 'reports.js')));
 const { checkExperiment } = await import(pathToFileURL(join(WEB, 'package', 'experiments.js')));
 
 /** Chi-square critical values by degrees of freedom: at the 0.001 level, and at 1e-6 (df 2). */
@@ -140,6 +141,37 @@ function checkCoverage(batches) {
 
 // ---------------------------------------------------------------------------------------------
 // In Node: the module's shapes.
+
+test('first: once per session and subject, also around a session set aside at a restore, and from a snapshot of the previous version', async () => {
+  const glue = await import(pathToFileURL(join(PKG, 'shopper_intent_wasm.js')));
+  glue.initSync({ module: readFileSync(join(PKG, 'shopper_intent_wasm_bg.wasm')) });
+  const key = (truth) => `segment\u00001\u0000${SEGMENT_VALUES.join('\u0001')}\u0000${truth}`;
+  const ask = (r, truth) => r.report(glue, 'segment', 1, SEGMENT_VALUES, truth);
+  const event = (newSession) => ({ ignored: false, newSession });
+  // A session set aside at the restore had reported the segment.
+  for (const continues of [true, false]) {
+    const r = new PrivateReports();
+    r.restore({ memo: { [key('medium')]: 'high' }, reported: ['segment'], tracked: true }, { ended: true });
+    const before = ask(r, 'low');
+    assert.equal(before.first, false, 'not first while the set-aside session may continue');
+    r.observe(event(!continues));
+    const after = ask(r, 'low');
+    assert.equal(after.value, before.value, 'the same report');
+    assert.equal(after.first, !continues, continues ? 'the session went on: it had its first' : 'a new session: this is its first');
+    assert.equal(ask(r, 'low').first, false, 'and only once');
+    assert.equal(ask(r, 'high').first, false, 'nor for a new truth');
+  }
+  // A snapshot saved before there was a list of subjects: the memo's own subjects.
+  const old = new PrivateReports();
+  old.restore({ memo: { [key('medium')]: 'low' }, tracked: true });
+  assert.equal(ask(old, 'high').first, false);
+  // Trimming the memo (64 entries) does not make a subject first again.
+  const many = new PrivateReports();
+  many.observe(event(true));
+  assert.equal(ask(many, 'low').first, true);
+  for (let e = 1; e <= 70; e++) many.report(glue, 'segment', 1 + e / 100, SEGMENT_VALUES, 'low');
+  assert.equal(ask(many, 'medium').first, false);
+});
 
 test('the values of a subject, and the shapes the options may take', () => {
   assert.deepEqual([...SEGMENT_VALUES], ['low', 'medium', 'high']);

@@ -75,6 +75,10 @@ export class PrivateReports {
     this._changed = changed;
     this._memo = keyMap();
     this._reported = new Set(); // subjects this session has drawn a report of (for `first`)
+    // Subjects whose report was not first only because a set-aside session had reported them, and
+    // subjects owed a first report since that session turned out to be over (see observe()).
+    this._suppressed = new Set();
+    this._owed = new Set();
     this._tracked = false;
     // The memo of a session a restore found over, until the next event says whether the engine
     // takes that session up again (experiments.js keeps its session aside the same way), and the
@@ -95,11 +99,14 @@ export class PrivateReports {
     if (index < 0) throw new ShopperIntentError('ENGINE_FAILED', `internal: ${JSON.stringify(truth)} is not one of the values of ${about}`);
     const key = `${about}\u0000${epsilon}\u0000${values.join('\u0001')}\u0000${truth}`;
     let value = this._memo[key];
-    let first = false;
+    // A report held back as not first, in a session that turned out new, is first now.
+    let first = this._owed.delete(about);
     if (typeof value !== 'string' || !values.includes(value)) {
       // Not first if this session, or the ended one it may yet continue, reported the subject,
       // or if the list of subjects is full.
-      first = !this._reported.has(about) && !this._endedReported?.has(about) && this._reported.size < MAX_REPORTED;
+      const fresh = !this._reported.has(about) && this._reported.size < MAX_REPORTED;
+      if (fresh && this._endedReported?.has(about)) this._suppressed.add(about);
+      first ||= fresh && !this._endedReported?.has(about);
       if (this._reported.size < MAX_REPORTED) this._reported.add(about);
       value = values[randomizedResponse(glue, index, values.length, epsilon, uniform(), uniform())];
       const keys = Object.keys(this._memo);
@@ -122,11 +129,15 @@ export class PrivateReports {
       if (!update.newSession) {
         this._memo = keyMap([...Object.entries(this._memo).filter(([k]) => !Object.hasOwn(ended, k)), ...Object.entries(ended)].slice(-MAX_MEMO));
         this._reported = new Set([...endedReported, ...this._reported].slice(0, MAX_REPORTED));
+      } else {
+        this._owed = new Set(this._suppressed);
       }
+      this._suppressed.clear();
     }
     if (update.newSession && this._tracked) {
       this._memo = keyMap();
       this._reported = new Set();
+      this._owed.clear();
     }
     this._tracked = true;
   }
@@ -174,6 +185,8 @@ export class PrivateReports {
   forget() {
     this._memo = keyMap();
     this._reported = new Set();
+    this._suppressed.clear();
+    this._owed.clear();
     this._tracked = false;
     this._ended = null;
     this._endedReported = null;

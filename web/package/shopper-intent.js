@@ -36,6 +36,8 @@ export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT
 export { wasmMemoryBytes, simdSupported } from './engine.js';
 
 const TAG = '[shopper-intent]';
+/** What `_recheckStored` gets from a read that did not answer in time. */
+const LATE = Symbol('late');
 const SAVE_DELAY_MS = 250;
 const DEFAULT_RETENTION_DAYS = 30;
 const SEGMENT_ATTRIBUTE = 'data-shopper-intent-segment';
@@ -304,7 +306,14 @@ export class ShopperIntent {
       this._store.shown();
       if (e?.persisted) this._resumeFromCache();
     };
-    this._onVisibility = () => { if (document.visibilityState === 'hidden') { this._flush(); this._store.hurry(); } };
+    this._onVisibility = () => {
+      if (document.visibilityState === 'hidden') {
+        this._flush();
+        this._store.hurry();
+      } else {
+        this._store.shown();
+      }
+    };
     // Another tab's forget, heard at once (localStorage only: other storages raise no event).
     this._onStorage = (e) => {
       try {
@@ -906,15 +915,28 @@ export class ShopperIntent {
     let timer = 0;
     try {
       const before = this._store.lastText;
-      // A backend that never answers holds the saves back no longer than it holds its lane.
-      const late = new Promise((res) => { timer = setTimeout(() => res(null), ANSWER_WAIT_MS); });
-      const saved = await Promise.race([this._store.read(Date.now()), late]);
+      // A backend that never answers holds the saves back no longer than it holds its lane; a
+      // forget its late answer brings is still followed.
+      const late = new Promise((res) => { timer = setTimeout(() => res(LATE), ANSWER_WAIT_MS); });
+      const reading = this._store.read(Date.now());
+      const saved = await Promise.race([reading, late]);
+      if (saved === LATE) {
+        reading.then((s) => {
+          if (s && Number.isFinite(s.forgotten) && this.status === 'ready') this._forgottenElsewhere({ forgotten: s.forgotten, withdrawn: s.withdrawn, state: false });
+        }).catch(() => {});
+        return;
+      }
       if (!saved || saved.discarded || this.status !== 'ready') return;
       if (Number.isFinite(saved.forgotten)) {
         this._forgottenElsewhere({ forgotten: saved.forgotten, withdrawn: saved.withdrawn, state: false });
         return;
       }
       if (this._store.lastText === before) return; // what this page saved last
+      // An older save of this page's own that landed after its newer one: the newer goes again.
+      if (saved.savedAt <= this._store.lastSavedAt) {
+        this._store.writeNewestAgain();
+        return;
+      }
       if (Number.isFinite(saved.forgotAt)) this._forgottenElsewhere({ forgotten: saved.forgotAt, withdrawn: false, state: true });
       if (this.status === 'ready') await this._restore();
     } finally {
@@ -949,6 +971,9 @@ export class ShopperIntent {
       this._forgottenAt = Math.max(this._forgottenAt, saved.forgotten);
       return;
     }
+    // A state saved after a forget: this widget knows of that forget, whether or not the engine
+    // takes the state (a deploy), so that its own saves carry the forget's time on.
+    if (Number.isFinite(saved.forgotAt)) this._forgottenAt = Math.max(this._forgottenAt, saved.forgotAt);
     try {
       this._engine.restoreState(saved.bytes, now);
     } catch (e) {
@@ -969,8 +994,6 @@ export class ShopperIntent {
     // next event says whether the engine takes the session up again.
     if (this._experiments.restore(saved.extra?.experiments, now)) this._reports.restore(saved.extra?.reports);
     else if (this._experiments.endedAside) this._reports.restore(saved.extra?.reports, { ended: true });
-    // A state saved after a forget: this widget now holds nothing from before that forget.
-    if (Number.isFinite(saved.forgotAt)) this._forgottenAt = Math.max(this._forgottenAt, saved.forgotAt);
     this._checkpoint = saved.bytes;
     this._unsaved.length = 0;
     const segment = this.segment;

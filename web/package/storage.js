@@ -137,7 +137,7 @@ class Lane {
     try {
       item.start(now);
     } catch (e) {
-      item.resolve(undefined);
+      item.resolve(DROPPED);
       console.error(`${TAG} internal error in a storage call; the page is unaffected.`, e);
     }
   }
@@ -282,12 +282,13 @@ function parseWrapper(text, nowMs, retentionMs, decode = true) {
 
 /**
  * `forgotAt` when a saved state may carry it, else null: a time no later than the save (a tab
- * cannot know of a later forget), not in the future (a minute of clocks that disagree allowed:
- * an edited time far ahead would outrank every real forget after it), and within the retention,
- * as the mark of the forget is.
+ * cannot know of a later forget) and not in the future, each with a minute of clocks that
+ * disagree allowed (a clock set back, devices sharing a shop's backend; an edited time far ahead
+ * would outrank every real forget after it), and within the retention, as the mark of the
+ * forget is.
  */
 function keptForgetTime(forgotAt, savedAt, nowMs, retentionMs) {
-  const ok = Number.isFinite(forgotAt) && forgotAt <= savedAt && forgotAt <= nowMs + 60_000 && nowMs - forgotAt <= retentionMs;
+  const ok = Number.isFinite(forgotAt) && forgotAt <= savedAt + 60_000 && forgotAt <= nowMs + 60_000 && nowMs - forgotAt <= retentionMs;
   return ok ? forgotAt : null;
 }
 
@@ -305,6 +306,7 @@ export class StateStore {
     this._written = null; // the text last written (null: removed, or nothing written)
     this._writes = 0; // writes and removals made, so that a read does not outdate one made meanwhile
     this._async = false; // whether the backend has answered with a promise
+    this._lastSavedAt = -Infinity; // when this page last saved a state
     this._forgetKey = `${key}:forgotten`; // the forget record (markForgotten), for such backends
   }
 
@@ -387,6 +389,20 @@ export class StateStore {
     }
   }
 
+  /** When this page last saved a state (ms; -Infinity before its first save). */
+  get lastSavedAt() {
+    return this._lastSavedAt;
+  }
+
+  /** Writes the newest text this page wrote again (an older one landed after it). Never throws. */
+  writeNewestAgain() {
+    try {
+      if (this._written !== null) this._rewrite();
+    } catch (e) {
+      console.error(`${TAG} internal error saving the state; the page is unaffected.`, e);
+    }
+  }
+
   /** Writes the newest text this page wrote (or removes the entry) again; see `hurry()`. */
   _rewrite() {
     const r = this._written === null ? this._call('remove') : this._call('set', this._written);
@@ -414,8 +430,8 @@ export class StateStore {
    */
   async read(nowMs) {
     const writes = this._writes;
-    const text = await this._call('get');
-    const record = OWN.has(this._backend) ? null : await this._readForgetRecord(nowMs);
+    // The record is read beside the state, not after it: a slow backend answers both in one wait.
+    const [text, record] = await Promise.all([this._call('get'), OWN.has(this._backend) ? null : this._readForgetRecord(nowMs)]);
     if (typeof text !== 'string') return record;
     // A write made while the read was on its way is newer than what it brings.
     if (this._writes === writes) this._last = text;
@@ -439,14 +455,13 @@ export class StateStore {
   /** The forget record (`markForgotten`) as `{forgotten, withdrawn}`, or null. */
   async _readForgetRecord(nowMs) {
     try {
-      const text = await this._callNow('get', [], false, this._forgetKey);
+      const text = await this._callNow('get', [], true, this._forgetKey);
       if (typeof text !== 'string') return null;
       const w = parseWrapper(text, nowMs, this._retentionMs, false);
       return Number.isFinite(w.forgotten) ? { forgotten: w.forgotten, withdrawn: w.withdrawn } : null;
     } catch {
-      // Older than the retention, or not a record: it has no use left.
-      const r = this._callNow('remove', [], false, this._forgetKey);
-      if (r && typeof r.then === 'function') r.catch(() => {});
+      // Older than the retention, or not a record: ignored, and left for the next forget to
+      // overwrite (removing it could remove a record another page has just written).
       return null;
     }
   }
@@ -477,6 +492,7 @@ export class StateStore {
     if (extra) w.extra = extra;
     const text = plainJson(w);
     this._wrote(text);
+    this._lastSavedAt = nowMs;
     const r = this._call('set', text);
     if (r && typeof r.then === 'function') return r.then((v) => v !== DROPPED && !this._inMemory(), () => false);
     return !this._inMemory();
