@@ -938,7 +938,7 @@ export class ShopperIntent {
         return;
       }
       if (Number.isFinite(saved.forgotAt)) this._forgottenElsewhere({ forgotten: saved.forgotAt, withdrawn: false, state: true });
-      if (this.status === 'ready') await this._restore();
+      if (this.status === 'ready') await this._restore(saved); // the state just read, not read again
     } finally {
       clearTimeout(timer);
       this._rechecking -= 1;
@@ -946,20 +946,21 @@ export class ShopperIntent {
     }
   }
 
-  async _restore() {
+  /** Restores the stored state: `given`, one just read (`_recheckStored`), or read now. */
+  async _restore(given) {
     this._restoring = true;
     try {
-      await this._restoreStored();
+      await this._restoreStored(given);
     } finally {
       this._restoring = false;
     }
   }
 
-  async _restoreStored() {
+  async _restoreStored(given) {
     this._stateRead = true;
     const now = Date.now();
     const forgets = this._forgets;
-    const saved = await this._store.read(now);
+    const saved = given ?? (await this._store.read(now));
     // forget() while an asynchronous backend was reading: what it read is what was forgotten.
     if (!saved || !this._engine || this._forgets !== forgets) return;
     if (saved.discarded) {
