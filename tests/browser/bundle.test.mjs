@@ -127,6 +127,39 @@ test('snippet.min.js self-configures and starts under the CSP', { timeout: 60_00
   await context.close();
 });
 
+// A page's old library, or a query-string parser fed `?__proto__[x]=1`, adds an enumerable
+// property to Object.prototype. The bundler's helper for module namespaces walked them with
+// `for...in`: the bundle threw on import ("Getter must be a function") and the widget never started.
+test('a page whose Object.prototype has an enumerable property: the bundle and snippet.min.js load and score', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  await context.addInitScript(() => { Object.prototype.polluted = 1; }); // eslint-disable-line no-extend-native
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  const r = await page.evaluate(async ({ module, model }) => {
+    const { ShopperIntent } = await import(module);
+    const intent = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    return { status: intent.status, score: typeof intent.track({ type: 'view_item', item: 'a' })?.score };
+  }, { module: BUNDLE, model: MODEL });
+  // Field by field: WebKit's driver copies the inherited property into what evaluate() returns.
+  assert.deepEqual([r.status, r.score], ['ready', 'number']);
+  await page.route(`${env.url}/__polluted-snippet.html`, (route) => route.fulfill({
+    status: 200,
+    headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': CSP },
+    body: `<!doctype html><html><head><meta charset="utf-8"><title>snippet</title>
+<script type="module" src="/snippet.min.js" data-model="${MODEL}" data-storage="memory"></script>
+</head><body><p>A shop page.</p></body></html>`,
+  }));
+  await page.goto(`${env.url}/__polluted-snippet.html`);
+  // Polled here: Firefox's driver's own waitForFunction does not run on such a page.
+  const snippet = await page.evaluate(async () => {
+    for (let i = 0; i < 3000 && !(window.shopperIntent?.status === 'ready' || window.shopperIntent?.status === 'failed'); i++) await new Promise((r) => setTimeout(r, 10));
+    return { status: window.shopperIntent?.status, score: typeof window.shopperIntent?.track({ type: 'view_item', item: 'i' })?.score };
+  });
+  assert.deepEqual([snippet.status, snippet.score], ['ready', 'number']);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 // README (Install): a page that runs first leaves its events in an array. The same line,
 // `(window.shopperIntent = window.shopperIntent || []).push(event)`, must keep working once the
 // snippet has put the widget there. And the snippet loaded twice (here from two URLs: two copies

@@ -437,3 +437,110 @@ test("the snippet's data- attributes that cannot be read are one warning each, n
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
+
+test('a page whose console throws (an error reporter whose script was blocked): a failed load still resolves, track() never throws', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, () => {
+    for (const level of ['error', 'warn', 'info']) {
+      const original = console[level].bind(console);
+      console[level] = (...args) => { original(...args); window.Sentry.captureMessage(String(args[0])); };
+    }
+  });
+  const r = await page.evaluate(async (model) => {
+    const failed = await Promise.race([
+      window.SI.ShopperIntent.load({ model: '/models/missing.bin', storage: 'memory', autoCapture: false }).then((i) => i.status),
+      new Promise((res) => setTimeout(() => res('load() never resolved'), 10_000)),
+    ]);
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false, hysteresis: 'x' });
+    let refused;
+    try { refused = intent.track({ type: 'view_item', price: -1 }); } catch (e) { refused = `threw ${e}`; }
+    const scored = intent.track({ type: 'view_item', item: 'a' });
+    return { failed, status: intent.status, refused, scored: typeof scored?.score };
+  }, MODEL);
+  assert.deepEqual(r, { failed: 'failed', status: 'ready', refused: null, scored: 'number' });
+  assert.deepEqual(page.pageErrors, []);
+  assert.ok(ours(page, 'error').some((m) => /not running \(LOAD_FAILED\)/.test(m.text)), 'the message was written before the console threw');
+  await context.close();
+});
+
+test('a page without MessageChannel or scheduler.yield: the engine is built in steps on timers and scores', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, () => {
+    delete window.MessageChannel;
+    Object.defineProperty(window, 'scheduler', { value: undefined, configurable: true });
+  });
+  assert.deepEqual(await loadIn(page, {}), { status: 'ready', error: null, scored: true });
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('a framework that refuses attributes on <html>: the widget scores without its attribute, with one warning', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, () => {
+    for (const name of ['setAttribute', 'removeAttribute']) {
+      const original = Element.prototype[name];
+      Element.prototype[name] = function (attribute, ...rest) {
+        if (this === document.documentElement && String(attribute).startsWith('data-shopper-intent')) throw new DOMException('the framework owns <html>', 'NotAllowedError');
+        return original.call(this, attribute, ...rest);
+      };
+    }
+  });
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false, thresholds: { medium: 0.001, high: 0.002 } });
+    const update = intent.track({ type: 'view_item', item: 'a' });
+    intent.destroy();
+    return { status: update === null ? 'not scored' : intent.status, segment: update?.segment };
+  }, MODEL);
+  assert.deepEqual(r, { status: 'destroyed', segment: 'high' });
+  assert.deepEqual(page.pageErrors, []);
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0], /the <html> data-shopper-intent-segment attribute cannot be set \(NotAllowedError\); the widget works on without it/);
+  await context.close();
+});
+
+test('a frozen dataLayer: the entries it held are tracked, and the warning says later pushes are not', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    window.dataLayer = Object.freeze([{ event: 'view_item', ecommerce: { items: [{ item_id: 'a' }] } }]);
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory' });
+    return { status: intent.status, history: intent.history().map((p) => p.type) };
+  }, MODEL);
+  assert.deepEqual(r, { status: 'ready', history: ['view_item'] });
+  assert.deepEqual(page.pageErrors, []);
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.ok(warnings.some((w) => /window\.dataLayer is frozen: the entries it held are tracked, later pushes are not/.test(w)), warnings.join('\n'));
+  await context.close();
+});
+
+test('options the widget does not read are one warning naming them; a wrong type names the default used', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const status = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storgae: 'local', utc_offset_minutes: 60, autoCapture: false, storage: 'memory', retentionDays: -1, timeoutMs: 'x' });
+    return intent.status;
+  }, MODEL);
+  assert.equal(status, 'ready');
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.ok(warnings.some((w) => w.includes('unknown options "storgae", "utc_offset_minutes" (utcOffsetMinutes?): ignored. The options are model, manifest,')), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /the option retentionDays must be a finite number above 0, not -1; using its default \(30\)/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /the option timeoutMs must be a finite number above 0, not .*; using its default \(15000\)/.test(w)), warnings.join('\n'));
+  assert.equal(warnings.length, 3, warnings.join('\n'));
+  await context.close();
+});
+
+test('the snippet on a page where window.shopperIntent is read-only: the widget runs, with one warning, and nothing is thrown', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  await context.addInitScript(() => Object.defineProperty(window, 'shopperIntent', { value: undefined, writable: false, configurable: false }));
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  await page.evaluate((model) => {
+    const s = document.createElement('script');
+    s.type = 'module';
+    s.src = '/snippet.js';
+    s.dataset.model = model;
+    s.dataset.storage = 'memory';
+    document.head.append(s);
+  }, MODEL);
+  await page.waitForFunction(() => document.documentElement.getAttribute('data-shopper-intent-segment') !== null, null, { timeout: 30_000 });
+  assert.deepEqual(page.pageErrors, []);
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.ok(warnings.some((w) => /window\.shopperIntent cannot be set \(TypeError\): the widget runs, but page code cannot reach it there/.test(w)), warnings.join('\n'));
+  await context.close();
+});

@@ -286,6 +286,45 @@ async function offerPage(holdout) {
   return { page, context };
 }
 
+test('the demo snippet on a template without its banner: one warning, no experiment, nothing thrown into the page; a banner is announced as a status', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const { highIntentOffer } = await import('/snippets/high-intent-offer.js');
+    const intent = window.SI.ShopperIntent.create({ model, storage: 'local', autoCapture: false, thresholds: { medium: 0.001, high: 0.002 } });
+    const detach = highIntentOffer(intent, { banner: document.getElementById('offer') }); // not on this page
+    const banner = document.createElement('div');
+    banner.hidden = true;
+    document.body.append(banner);
+    highIntentOffer(intent, { banner, key: 'with-banner' });
+    await intent.ready;
+    intent.track({ type: 'view_item', item: 'a' });
+    await new Promise((res) => setTimeout(res, 50));
+    return { detach: typeof detach, assignments: Object.keys(intent.assignments()), role: banner.getAttribute('role') };
+  }, MODEL);
+  assert.equal(r.detach, 'function');
+  assert.deepEqual(r.assignments, ['with-banner'], 'only the experiment that has a banner is entered');
+  assert.equal(r.role, 'status');
+  assert.deepEqual(page.pageErrors, []);
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.ok(warnings.some((w) => /highIntentOffer: the banner is not an element \(null\); the high-intent-offer experiment is not run/.test(w)), warnings.join('\n'));
+  await context.close();
+});
+
+test('dataLayerPush: a segment change is pushed before the exposure that a segment hook announces', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const pushes = await page.evaluate(async (model) => {
+    window.dataLayer = [];
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false, dataLayerPush: true, thresholds: { medium: 0.001, high: 0.002 } });
+    intent.on('segment', ({ segment }) => {
+      if (segment === 'high' && intent.experiment({ key: 'ordered', variants: ['a', 'b'] }) !== null) intent.expose('ordered');
+    });
+    intent.track({ type: 'view_item', item: 'a' });
+    return window.dataLayer.map((e) => `${e.event} ${e.shopper_intent_segment}`);
+  }, MODEL);
+  assert.deepEqual(pushes, ['shopper_intent_segment high', 'shopper_intent_exposure high']);
+  await context.close();
+});
+
 test('the demo snippet: only treatment shoppers in high see the banner; the holdout never does', { timeout: 90_000 }, async () => {
   const { page, context } = await offerPage(0.3);
   const r = await page.evaluate(async () => {

@@ -225,6 +225,14 @@ export function pageShared(win, name, Type) {
   }
 }
 
+/** Thrown by `attachDataLayer` when the entries already pushed were read, but `push` cannot be wrapped. */
+export class DataLayerLocked extends Error {
+  constructor(cause) {
+    super(`its push cannot be wrapped (${cause?.name ?? typeof cause})`);
+    this.name = 'DataLayerLocked';
+  }
+}
+
 /**
  * Reads `window.dataLayer`: the entries already pushed, except those a widget of this page read
  * before (created again, it would track them twice), then every later push.
@@ -270,7 +278,12 @@ export function attachDataLayer(win, onEvent, report) {
     // A page that froze Array.prototype (a hardened page, SES's lockdown): assigning an own
     // `push` over the frozen inherited one throws, defining it does not, and the page's later
     // `dataLayer.push = ...` (GTM loading after the widget) then works too.
-    Object.defineProperty(layer, 'push', { value: wrapped, writable: true, configurable: true, enumerable: false });
+    try {
+      Object.defineProperty(layer, 'push', { value: wrapped, writable: true, configurable: true, enumerable: false });
+    } catch (e) {
+      // A frozen dataLayer: the entries it held were read above; later pushes cannot be watched.
+      throw new DataLayerLocked(e);
+    }
   }
   return () => {
     attached = false;

@@ -5,6 +5,25 @@
 // to change. Values coming out of wasm are checked and copied into plain frozen objects here: a
 // value that does not have the declared shape is an `ENGINE_FAILED` error, never a default.
 
+import initBindings, * as bindings from './pkg/shopper_intent_wasm.js';
+
+/**
+ * The bindings this package instantiates first, as a plain object of the exports it calls. Not the
+ * module's namespace object: once bundled (web/dev/bundle.mjs), a namespace is built by the
+ * bundler's helper, which walks its exports with `for...in` and so also meets whatever a page has
+ * added to `Object.prototype` (an old library, or a query-string parser fed `?__proto__[x]=1`):
+ * the bundle then threw on import and the widget never started. Named imports are bound directly.
+ */
+const FIRST_BINDINGS = Object.freeze({
+  __proto__: null,
+  default: initBindings,
+  EngineLoader: bindings.EngineLoader,
+  eventTypes: bindings.eventTypes,
+  plainLimits: bindings.plainLimits,
+  randomizedResponse: bindings.randomizedResponse,
+  estimateRandomizedResponse: bindings.estimateRandomizedResponse,
+});
+
 /** Error codes the engine (crate/wasm) throws, as `IntentError.code`. */
 export const ENGINE_CODES = new Set([
   'INVALID_EVENT',
@@ -218,7 +237,7 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
   }
   if (!bindingsPromise) {
     bindingsPromise = (async () => {
-      const glue = await import('./pkg/shopper_intent_wasm.js');
+      const glue = FIRST_BINDINGS;
       if (typeof wasmUrl !== 'string') {
         try {
           compiled = wasmUrl instanceof WebAssembly.Module ? wasmUrl : await WebAssembly.compile(wasmUrl);

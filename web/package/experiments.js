@@ -10,6 +10,7 @@
 // by their weights, in order.
 
 import { SESSION_GAP_MS, ShopperIntentError } from './engine.js';
+import { TAG, logWarn, logError } from './log.js';
 
 /** The variant of holdout shoppers: show them no personalization. */
 export const HOLDOUT = 'holdout';
@@ -162,7 +163,7 @@ export class Experiments {
     if (this.id === null) return null;
     const s = this._session;
     if (Object.hasOwn(s.entered, exp.key) && !fits(exp, s.entered[exp.key])) {
-      console.warn(`[shopper-intent] experiment ${exp.key}: the session's variant ${JSON.stringify(s.entered[exp.key])} is not in its definition any more; it enters again.`);
+      logWarn(`${TAG} experiment ${exp.key}: the session's variant ${JSON.stringify(s.entered[exp.key])} is not in its definition any more; it enters again.`);
       delete s.entered[exp.key];
       delete s.exposed[exp.key];
       this._changed();
@@ -174,7 +175,7 @@ export class Experiments {
         try {
           ok = exp.eligible(this._intent());
         } catch (e) {
-          console.error(`[shopper-intent] the eligible() of experiment ${exp.key} threw; the session does not enter it.`, e);
+          logError(`${TAG} the eligible() of experiment ${exp.key} threw; the session does not enter it.`, e);
           ok = false;
         }
         if (ok !== true) return null;
@@ -198,7 +199,7 @@ export class Experiments {
       const name = typeof key === 'string' ? key.slice(0, 64) : typeof key;
       if (!this._warned.has(name) && this._warned.size < MAX_EXPERIMENTS) {
         this._warned.add(name);
-        console.warn(`[shopper-intent] expose(${JSON.stringify(name)}): no experiment of that key was defined on this page with experiment(); nothing is exposed.`);
+        logWarn(`${TAG} expose(${JSON.stringify(name)}): no experiment of that key was defined on this page with experiment(); nothing is exposed.`);
       }
       return false;
     }

@@ -1,7 +1,7 @@
 // Hooks: callbacks the page registers by name. They always run after the engine has returned,
 // never inside it; a hook that throws is reported and the others still run.
 
-const TAG = '[shopper-intent]';
+import { TAG, logError } from './log.js';
 
 /** The hooks a page can register. */
 export const HOOK_NAMES = Object.freeze(['score', 'segment', 'exposure', 'conversion']);
@@ -10,7 +10,7 @@ function run(name, hook, detail) {
   try {
     hook(detail);
   } catch (e) {
-    console.error(`${TAG} a '${name}' hook threw; the widget keeps working.`, e);
+    logError(`${TAG} a '${name}' hook threw; the widget keeps working.`, e);
   }
 }
 

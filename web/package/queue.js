@@ -11,7 +11,8 @@
 //   'failed'      drop                                   -
 //   'destroyed'   drop                                   -
 
-const TAG = '[shopper-intent]';
+import { TAG, logWarn } from './log.js';
+
 /** Events kept while the engine loads or consent is pending; the oldest are dropped beyond it. */
 export const MAX_QUEUE = 256;
 
@@ -72,7 +73,7 @@ export class EventQueue {
       this._events.shift();
       if (!this._warned) {
         this._warned = true;
-        console.warn(`${TAG} more than ${this._max} events are waiting; the oldest are dropped`);
+        logWarn(`${TAG} more than ${this._max} events are waiting; the oldest are dropped`);
       }
     }
     this._events.push(event);

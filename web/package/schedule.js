@@ -7,9 +7,15 @@ export const SLICE_MS = 8;
 export function yieldToMain() {
   if (typeof globalThis.scheduler?.yield === 'function') return globalThis.scheduler.yield();
   return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => resolve();
-    channel.port2.postMessage(null);
+    try {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => resolve();
+      channel.port2.postMessage(null);
+    } catch {
+      // No MessageChannel (an old or stripped-down environment): a timer, which browsers may
+      // clamp to 4 ms after a few nested ones.
+      setTimeout(resolve, 0);
+    }
   });
 }
 

@@ -235,6 +235,7 @@ export interface EstimateOptions {
 
 /** A place to keep the saved state: the built-in backends, or an object of your own. */
 export interface StorageBackend {
+  /** The name `intent.storage` reports and warnings use; `'custom'` without one. */
   readonly kind?: string;
   get(key: string): string | null | Promise<string | null>;
   set(key: string, value: string): void | Promise<void>;
@@ -245,7 +246,8 @@ export type StorageKind = 'local' | 'session' | 'memory';
 
 /**
  * The options. An option of the wrong type is one console warning and its default (`consent`:
- * `'pending'`); a value the engine refuses fails the widget with `BAD_OPTIONS`.
+ * `'pending'`); an option of another name is one warning, and ignored; a value the engine refuses
+ * fails the widget with `BAD_OPTIONS`.
  */
 export interface ShopperIntentOptions {
   /** URL of the model's weights file (`.bin`), or of its manifest (`.json`). Required. */

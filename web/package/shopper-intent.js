@@ -22,7 +22,7 @@
 //   to the page, never sent by the package.
 
 import { loadBindings, EngineHandle, ShopperIntentError, toError, estimateRandomizedResponse, SESSION_GAP_MS, STALE_STATE } from './engine.js';
-import { attachDataLayer, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, pageShared } from './capture.js';
+import { attachDataLayer, DataLayerLocked, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, pageShared } from './capture.js';
 import { EventQueue, MAX_QUEUE } from './queue.js';
 import { Hooks, HOOK_NAMES } from './hooks.js';
 import { ANSWER_WAIT_MS, StateStore, STATE_KEY, resolveBackend, memoryStore, removeFromWebStorage } from './storage.js';
@@ -30,17 +30,36 @@ import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
 import { Experiments, HOLDOUT } from './experiments.js';
 import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
+import { TAG, logWarn, logError, logInfo } from './log.js';
 
 export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, NOT_ENTERED, memoryStore };
 // Diagnostics (benchmarks, support): the engine's wasm memory and whether the SIMD build runs here.
 export { wasmMemoryBytes, simdSupported } from './engine.js';
 
-const TAG = '[shopper-intent]';
 /** What `_recheckStored` gets from a read that did not answer in time. */
 const LATE = Symbol('late');
 const SAVE_DELAY_MS = 250;
 const DEFAULT_RETENTION_DAYS = 30;
 const SEGMENT_ATTRIBUTE = 'data-shopper-intent-segment';
+
+/**
+ * Sets the segment attribute on <html>, or removes it (`null`). A page whose framework owns <html>
+ * (or a document without one) may refuse: the attribute is a convenience for CSS, so the widget
+ * goes on without it, and says so once per page.
+ */
+let warnedAttribute = false;
+function markSegment(segment) {
+  if (typeof document === 'undefined') return;
+  try {
+    const root = document.documentElement;
+    if (segment === null) root.removeAttribute(SEGMENT_ATTRIBUTE);
+    else root.setAttribute(SEGMENT_ATTRIBUTE, segment);
+  } catch (e) {
+    if (warnedAttribute) return;
+    warnedAttribute = true;
+    logWarn(`${TAG} the <html> ${SEGMENT_ATTRIBUTE} attribute cannot be ${segment === null ? 'removed' : 'set'} (${e?.name ?? typeof e}); the widget works on without it`);
+  }
+}
 const SEGMENT_EVENT = 'shopper-intent:segment';
 /** Events kept since the last save, to replay after the engine is re-created. */
 const MAX_UNSAVED = 256;
@@ -100,16 +119,19 @@ function readOption(o, name) {
   try {
     return o[name];
   } catch (e) {
-    console.warn(`${TAG} the option ${name} could not be read (${e?.name ?? typeof e}); using its default`);
+    logWarn(`${TAG} the option ${name} could not be read (${e?.name ?? typeof e}); using its default`);
     return undefined;
   }
 }
 
-/** A number option: a finite number, or `undefined` (absent, or a warning and the default). */
-function numberOption(value, name, ok = () => true) {
+/**
+ * A number option: a finite number, or `undefined` (absent, or a warning naming `fallback`, the
+ * default said in words, and the default).
+ */
+function numberOption(value, name, fallback, ok = () => true) {
   if (value === undefined) return undefined;
   if (typeof value === 'number' && Number.isFinite(value) && ok(value)) return value;
-  console.warn(`${TAG} the option ${name} must be a finite number${ok === positive ? ' above 0' : ''}, not ${describe(value)}; using its default`);
+  logWarn(`${TAG} the option ${name} must be a finite number${ok === positive ? ' above 0' : ''}, not ${describe(value)}; using its default (${fallback})`);
   return undefined;
 }
 const positive = (v) => v > 0;
@@ -123,7 +145,7 @@ function thresholdsOption(value) {
       if (Number.isFinite(medium) && Number.isFinite(high)) return { medium, high };
     }
   } catch { /* an unreadable object is reported below */ }
-  console.warn(`${TAG} the option thresholds must be {medium: number, high: number}, not ${describe(value)}; using the model's`);
+  logWarn(`${TAG} the option thresholds must be {medium: number, high: number}, not ${describe(value)}; using the model's`);
   return undefined;
 }
 
@@ -131,7 +153,7 @@ function thresholdsOption(value) {
 function booleanOption(value, name, fallback) {
   if (value === undefined) return fallback;
   if (typeof value === 'boolean') return value;
-  console.warn(`${TAG} the option ${name} must be true or false, not ${describe(value)}; using its default (${fallback})`);
+  logWarn(`${TAG} the option ${name} must be true or false, not ${describe(value)}; using its default (${fallback})`);
   return fallback;
 }
 
@@ -139,18 +161,36 @@ function booleanOption(value, name, fallback) {
  * A URL option as a string: a string, or a `URL` object (a bundler's `new URL('./x.wasm',
  * import.meta.url)`); `undefined` when absent or, with a warning, of another type.
  */
-function urlOption(value, name) {
+function urlOption(value, name, fallback) {
   if (value === undefined) return undefined;
   if (typeof value === 'string') return value;
   if (value instanceof URL) return value.href;
-  console.warn(`${TAG} the option ${name} must be a URL (a string or a URL object), not ${describe(value)}; using its default`);
+  logWarn(`${TAG} the option ${name} must be a URL (a string or a URL object), not ${describe(value)}; using its default (${fallback})`);
   return undefined;
+}
+
+/** Every option `load()` and `create()` read; another name is most likely a misspelt one. */
+const OPTION_NAMES = Object.freeze(['model', 'manifest', 'wasm', 'storage', 'consent', 'autoCapture', 'dataLayerPush', 'thresholds',
+  'hysteresis', 'utcOffsetMinutes', 'retentionDays', 'modelCache', 'timeoutMs', 'start']);
+
+/** One warning naming the options given that the widget does not read (a typo keeps a default silently otherwise). */
+function warnUnknownOptions(o) {
+  let unknown;
+  try {
+    unknown = Object.keys(o).filter((k) => !OPTION_NAMES.includes(k));
+  } catch {
+    return; // An options object that cannot be listed (a Proxy): each option is still read by name.
+  }
+  if (unknown.length === 0) return;
+  const near = (k) => OPTION_NAMES.find((n) => n.toLowerCase() === k.toLowerCase().replace(/[-_]/g, ''));
+  const named = unknown.slice(0, 5).map((k) => (near(k) ? `${JSON.stringify(k)} (${near(k)}?)` : JSON.stringify(k.slice(0, 40))));
+  logWarn(`${TAG} unknown option${unknown.length > 1 ? 's' : ''} ${named.join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}: ignored. The options are ${OPTION_NAMES.join(', ')}.`);
 }
 
 /** The `start` option: `'now'` (the default) or `'idle'`. */
 function startOption(value) {
   if (value === undefined || value === 'now' || value === 'idle') return value ?? 'now';
-  console.warn(`${TAG} the option start must be 'now' or 'idle', not ${describe(value)}; using 'now'`);
+  logWarn(`${TAG} the option start must be 'now' or 'idle', not ${describe(value)}; using 'now'`);
   return 'now';
 }
 
@@ -164,12 +204,12 @@ function consentOption(o) {
   try {
     value = o.consent;
   } catch (e) {
-    console.warn(`${TAG} the option consent could not be read (${e?.name ?? typeof e}); using 'pending' (consent is never assumed)`);
+    logWarn(`${TAG} the option consent could not be read (${e?.name ?? typeof e}); using 'pending' (consent is never assumed)`);
     return 'pending';
   }
   if (value === undefined) return 'granted';
   if (value === 'granted' || value === 'pending') return value;
-  console.warn(`${TAG} unknown consent ${describe(value)}; using 'pending' (consent is never assumed)`);
+  logWarn(`${TAG} unknown consent ${describe(value)}; using 'pending' (consent is never assumed)`);
   return 'pending';
 }
 
@@ -212,7 +252,7 @@ export async function estimateShares(counts, options) {
     });
   } catch (e) {
     const err = toError(e);
-    console.error(`${TAG} estimate refused (${err.code}): ${err.message}`);
+    logError(`${TAG} estimate refused (${err.code}): ${err.message}`);
     return null;
   }
 }
@@ -298,6 +338,7 @@ export class ShopperIntent {
     });
     this._reports = new PrivateReports({ changed: () => this._markDirty() });
     this._detachDataLayer = null;
+    this._attached = false; // to the page: listeners and the page's list of live widgets (_open)
     // Leaving or hidden (a phone may end a hidden page without another event): the newest save
     // goes to the backend at once, even ahead of an asynchronous backend's call in flight.
     this._onPageHide = () => { this._leaving = true; this._flush(); this._store.hurry(); };
@@ -321,10 +362,15 @@ export class ShopperIntent {
         if (this._queue.state === 'destroyed' || this._consent !== 'granted') return;
         this._forgottenElsewhere(this._store.forgotten(Date.now(), e.newValue));
       } catch (err) {
-        console.error(`${TAG} internal error on a storage event; the page is unaffected.`, err);
+        logError(`${TAG} internal error on a storage event; the page is unaffected.`, err);
       }
     };
 
+    // Outside a page (Node, a worker): failed at once, not a ReferenceError out of create().
+    if (typeof window === 'undefined' || typeof document === 'undefined') {
+      this._fail(new ShopperIntentError('LOAD_FAILED', 'the widget runs in a browser page (it needs window and document); outside one, estimateShares() and the CLI work'));
+      return;
+    }
     let start = 'now';
     try {
       start = this._readOptions(options);
@@ -361,9 +407,10 @@ export class ShopperIntent {
     const running = [...live].filter((w) => w.status !== 'failed');
     if (running.length > 0) {
       const sameStore = (this.storage === 'local' || this.storage === 'session') && running.some((w) => w.storage === this.storage);
-      console.warn(`${TAG} another widget already runs on this page${sameStore ? ` with its state in ${this.storage}Storage: each would save over the other's events, and` : ':'} the two share the <html> ${SEGMENT_ATTRIBUTE} attribute (the widget whose segment changed last sets it, and one destroyed removes it) and, with autoCapture, both score every later dataLayer push, each in its own engine (of the entries pushed before, the second reads none the first already read). Keep one (the snippet or ShopperIntent.create())${sameStore ? ', or give one a storage backend of its own' : ''}.`);
+      logWarn(`${TAG} another widget already runs on this page${sameStore ? ` with its state in ${this.storage}Storage: each would save over the other's events, and` : ':'} the two share the <html> ${SEGMENT_ATTRIBUTE} attribute (the widget whose segment changed last sets it, and one destroyed removes it) and, with autoCapture, both score every later dataLayer push, each in its own engine (of the entries pushed before, the second reads none the first already read). Keep one (the snippet or ShopperIntent.create())${sameStore ? ', or give one a storage backend of its own' : ''}.`);
     }
     live.add(this);
+    this._attached = true;
     addEventListener('pagehide', this._onPageHide);
     addEventListener('pageshow', this._onPageShow);
     addEventListener('storage', this._onStorage);
@@ -372,9 +419,10 @@ export class ShopperIntent {
       try {
         // Timed as the widget times any event without a time (see _process).
         this._detachDataLayer = attachDataLayer(window, (ev) => this.track({ ...ev, ts: undefined }),
-          (e) => console.warn(`${TAG} a dataLayer entry could not be read (${e?.name ?? typeof e})`));
+          (e) => logWarn(`${TAG} a dataLayer entry could not be read (${e?.name ?? typeof e})`));
       } catch (e) {
-        console.warn(`${TAG} window.dataLayer cannot be read (${e?.name ?? typeof e}); auto-capture is off`);
+        if (e instanceof DataLayerLocked) logWarn(`${TAG} window.dataLayer is frozen: the entries it held are tracked, later pushes are not (${e.message})`);
+        else logWarn(`${TAG} window.dataLayer cannot be read (${e?.name ?? typeof e}); auto-capture is off`);
       }
     }
 
@@ -390,25 +438,26 @@ export class ShopperIntent {
   /** Reads the options into the widget; returns the `start` option. Wrong types are warnings. */
   _readOptions(options) {
     const o = options && typeof options === 'object' ? options : {};
+    warnUnknownOptions(o);
     const opt = (name) => readOption(o, name);
     // The model has no default: without a usable one the widget fails with BAD_OPTIONS below.
     const given = opt('model');
     const model = typeof given === 'string' ? given : given instanceof URL ? given.href : null;
-    const manifest = urlOption(opt('manifest'), 'manifest');
+    const manifest = urlOption(opt('manifest'), 'manifest', 'the model URL with .json');
     this._urls = {
       weights: model !== null && !/\.json(?=$|[?#])/.test(model) ? model : null,
       manifest: manifest ?? (model !== null ? replaceExtension(model, '.json') : null),
-      wasm: urlOption(opt('wasm'), 'wasm') ?? defaultWasmUrl(),
+      wasm: urlOption(opt('wasm'), 'wasm', 'the engine beside the package') ?? defaultWasmUrl(),
     };
     // Shapes are checked here, values by the engine (a value it refuses is BAD_OPTIONS).
     const engineOptions = {
-      utcOffsetMinutes: numberOption(opt('utcOffsetMinutes'), 'utcOffsetMinutes'),
-      hysteresis: numberOption(opt('hysteresis'), 'hysteresis'),
+      utcOffsetMinutes: numberOption(opt('utcOffsetMinutes'), 'utcOffsetMinutes', "the model's"),
+      hysteresis: numberOption(opt('hysteresis'), 'hysteresis', "the engine's"),
       thresholds: thresholdsOption(opt('thresholds')),
     };
     for (const [k, v] of Object.entries(engineOptions)) if (v !== undefined) this._engineOptions[k] = v;
-    const days = numberOption(opt('retentionDays'), 'retentionDays', positive) ?? DEFAULT_RETENTION_DAYS;
-    this._timeoutMs = numberOption(opt('timeoutMs'), 'timeoutMs', positive) ?? DEFAULT_FETCH_TIMEOUT_MS;
+    const days = numberOption(opt('retentionDays'), 'retentionDays', DEFAULT_RETENTION_DAYS, positive) ?? DEFAULT_RETENTION_DAYS;
+    this._timeoutMs = numberOption(opt('timeoutMs'), 'timeoutMs', DEFAULT_FETCH_TIMEOUT_MS, positive) ?? DEFAULT_FETCH_TIMEOUT_MS;
     this._modelCache = booleanOption(opt('modelCache'), 'modelCache', true);
     this._dataLayerPush = booleanOption(opt('dataLayerPush'), 'dataLayerPush', false);
     this._autoCapture = booleanOption(opt('autoCapture'), 'autoCapture', true);
@@ -468,7 +517,7 @@ export class ShopperIntent {
         event = copyEvent(input);
       } catch (e) {
         const err = toError(e);
-        console.warn(`${TAG} event refused (${err.code}): ${err.message}`);
+        logWarn(`${TAG} event refused (${err.code}): ${err.message}`);
         return null;
       }
       if (!this._queue.immediate) {
@@ -477,7 +526,7 @@ export class ShopperIntent {
       }
       return this._process(event);
     } catch (e) {
-      console.error(`${TAG} internal error in track(); the page is unaffected.`, e);
+      logError(`${TAG} internal error in track(); the page is unaffected.`, e);
       return null;
     }
   }
@@ -492,13 +541,9 @@ export class ShopperIntent {
     const ahead = event.stamped || typeof event.ts !== 'number' ? 0 : event.ts - Date.now();
     if (!(ahead > SESSION_GAP_MS) || this._warnedAhead) return;
     this._warnedAhead = true;
-    try {
-      const by = ahead < 90 * 60_000 ? `${Math.round(ahead / 60_000)} minutes`
-        : ahead < 48 * 3600e3 ? `${Math.round(ahead / 3600e3)} hours` : `${Math.round(ahead / 86_400e3)} days`;
-      console.warn(`${TAG} an event's ts is ${by} ahead of this device's clock: ts is milliseconds since the epoch in UTC, not local time. The event is tracked, but the next event without a ts (timed by the widget) starts a new session, and so does each one where events with and without a ts alternate. Leave ts out for events of now.`);
-    } catch {
-      // A console that throws (a broken monitoring wrapper) takes nothing from the page.
-    }
+    const by = ahead < 90 * 60_000 ? `${Math.round(ahead / 60_000)} minutes`
+      : ahead < 48 * 3600e3 ? `${Math.round(ahead / 3600e3)} hours` : `${Math.round(ahead / 86_400e3)} days`;
+    logWarn(`${TAG} an event's ts is ${by} ahead of this device's clock: ts is milliseconds since the epoch in UTC, not local time. The event is tracked, but the next event without a ts (timed by the widget) starts a new session, and so does each one where events with and without a ts alternate. Leave ts out for events of now.`);
   }
 
   /**
@@ -521,7 +566,7 @@ export class ShopperIntent {
   on(name, callback) {
     const off = this._hooks.on(name, callback);
     if (!off) {
-      console.warn(`${TAG} on(${describe(name)}, ...) ignored: the hooks are ${HOOK_NAMES.map((n) => `'${n}'`).join(', ')}, with a function`);
+      logWarn(`${TAG} on(${describe(name)}, ...) ignored: the hooks are ${HOOK_NAMES.map((n) => `'${n}'`).join(', ')}, with a function`);
       return () => {};
     }
     // A segment restored at load is announced before load() resolves, so a page that registers
@@ -534,7 +579,7 @@ export class ShopperIntent {
           if (this._restored !== restored || !this._queue.open) return;
           this._dispatch(() => this._hooks.emitOne('segment', off, restored));
         } catch (e) {
-          console.error(`${TAG} internal error in a 'segment' hook's late call; the page is unaffected.`, e);
+          logError(`${TAG} internal error in a 'segment' hook's late call; the page is unaffected.`, e);
         }
       });
     }
@@ -575,14 +620,14 @@ export class ShopperIntent {
       if (!this._experiments.stored && this.storage === 'memory' && this._experiments.variantOf(exp.key) === null) {
         if (!this._warnedMemoryExperiments) {
           this._warnedMemoryExperiments = true;
-          console.warn(`${TAG} experiments need the state to outlive the page (storage 'local' or 'session'; the state is kept in memory now): experiment() returns null, the page shows no variant.`);
+          logWarn(`${TAG} experiments need the state to outlive the page (storage 'local' or 'session'; the state is kept in memory now): experiment() returns null, the page shows no variant.`);
         }
         return null;
       }
       return this._experiments.experiment(exp);
     } catch (e) {
       const err = e instanceof ShopperIntentError ? e : new ShopperIntentError('BAD_EXPERIMENT', `the definition could not be read (${e?.name ?? typeof e})`);
-      console.error(`${TAG} experiment refused (${err.code}): ${err.message}`);
+      logError(`${TAG} experiment refused (${err.code}): ${err.message}`);
       return null;
     }
   }
@@ -594,7 +639,7 @@ export class ShopperIntent {
       if (this._queue.state === 'destroyed') return false; // detached: nothing is announced any more
       return this._experiments.expose(key);
     } catch (e) {
-      console.error(`${TAG} expose() failed; the page is unaffected.`, e);
+      logError(`${TAG} expose() failed; the page is unaffected.`, e);
       return false;
     }
   }
@@ -630,11 +675,11 @@ export class ShopperIntent {
       return this._reports.report(this._glue, about, epsilon, values, truth);
     } catch (e) {
       if (!(e instanceof ShopperIntentError)) {
-        console.error(`${TAG} internal error in privateReport(); the page is unaffected.`, e);
+        logError(`${TAG} internal error in privateReport(); the page is unaffected.`, e);
       } else if (e.code === 'ENGINE_FAILED') {
         this._engineFailed(e);
       } else {
-        console.error(`${TAG} private report refused (${e.code}): ${e.message}`);
+        logError(`${TAG} private report refused (${e.code}): ${e.message}`);
       }
       return null;
     }
@@ -723,7 +768,7 @@ export class ShopperIntent {
       // A state kept in memory now (Global Privacy Control, a failed storage) may have one from before there.
       if (this.storage === 'memory') removeFromWebStorage(this._store.key);
     } catch (e) {
-      console.error(`${TAG} internal error wiping the stored state; the page is unaffected.`, e);
+      logError(`${TAG} internal error wiping the stored state; the page is unaffected.`, e);
     }
   }
 
@@ -762,21 +807,24 @@ export class ShopperIntent {
   /** Saves the state, detaches from the page and frees the engine. Later calls do nothing. */
   destroy() {
     if (this._queue.state === 'destroyed') return;
-    liveWidgets().delete(this);
     // Events queued while loading have no engine to score them and no state to save into.
     const queued = this._queue.state === 'ready' ? 0 : this._queue.length;
-    if (queued > 0) console.warn(`${TAG} destroy(): the ${queued} event(s) still queued (the widget loading, waiting for consent or replaying) are dropped, not saved`);
+    if (queued > 0) logWarn(`${TAG} destroy(): the ${queued} event(s) still queued (the widget loading, waiting for consent or replaying) are dropped, not saved`);
     this._flush();
-    removeEventListener('pagehide', this._onPageHide);
-    removeEventListener('pageshow', this._onPageShow);
-    removeEventListener('storage', this._onStorage);
-    document.removeEventListener('visibilitychange', this._onVisibility);
+    if (this._attached) {
+      // Attached by `_open` (a widget that failed before it, or outside a page, has nothing to detach).
+      liveWidgets().delete(this);
+      removeEventListener('pagehide', this._onPageHide);
+      removeEventListener('pageshow', this._onPageShow);
+      removeEventListener('storage', this._onStorage);
+      document.removeEventListener('visibilitychange', this._onVisibility);
+    }
     if (this._detachDataLayer) this._detachDataLayer();
     this._detachDataLayer = null;
     this._hooks.clear();
     this._queue.clear();
     this._queue.to('destroyed');
-    document.documentElement.removeAttribute(SEGMENT_ATTRIBUTE);
+    markSegment(null);
     if (this._engine) this._engine.free();
     this._engine = null;
     this._resolveReady(this);
@@ -807,7 +855,7 @@ export class ShopperIntent {
         if (!model.fromCache || (err.code !== 'BAD_MODEL' && err.code !== 'MANIFEST_MISMATCH')) throw e;
         // Weights the cache served and the engine refuses (a damaged or tampered entry): removed,
         // and downloaded once more, so that one bad entry does not fail every visit.
-        console.warn(`${TAG} the cached model was refused (${err.code}); it is removed and downloaded again`);
+        logWarn(`${TAG} the cached model was refused (${err.code}); it is removed and downloaded again`);
         model.evict();
         model = await fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: false, timeoutMs: this._timeoutMs });
         if (this._queue.state !== 'loading') return;
@@ -820,7 +868,7 @@ export class ShopperIntent {
       this._engine = engine;
       this._thresholds = engine.thresholds;
       this._model = engine.model;
-      document.documentElement.setAttribute(SEGMENT_ATTRIBUTE, this._lastSegment);
+      markSegment(this._lastSegment);
       if (this._consent === 'granted') {
         const t2 = performance.now();
         await this._begin();
@@ -831,8 +879,11 @@ export class ShopperIntent {
       timings.readyMs = performance.now() - t0;
     } catch (e) {
       this._fail(toError(e));
+    } finally {
+      // Whatever happened above, even in the page's own code (a console that throws), `ready`
+      // resolves: `load()` never hangs.
+      this._resolveReady(this);
     }
-    this._resolveReady(this);
   }
 
   /** A new engine from the fetched model, built in short steps. */
@@ -856,8 +907,8 @@ export class ShopperIntent {
     this._queue.clear();
     if (this._engine) this._engine.free();
     this._engine = null;
-    document.documentElement.removeAttribute(SEGMENT_ATTRIBUTE);
-    console.error(`${TAG} not running (${err.code}): ${message}. The page works on without intent scores.`);
+    markSegment(null);
+    logError(`${TAG} not running (${err.code}): ${message}. The page works on without intent scores.`);
     this._resolveReady(this);
   }
 
@@ -875,7 +926,7 @@ export class ShopperIntent {
       this._forgottenAt = mark.forgotten;
       return false;
     }
-    console.info(`${TAG} the shopper's data was ${mark.withdrawn ? 'withdrawn (consent)' : 'forgotten'} in another tab: forgotten here too`);
+    logInfo(`${TAG} the shopper's data was ${mark.withdrawn ? 'withdrawn (consent)' : 'forgotten'} in another tab: forgotten here too`);
     if (mark.withdrawn) this._withdraw(mark.forgotten, false);
     else this._forget(mark.forgotten, false);
     return true;
@@ -890,7 +941,7 @@ export class ShopperIntent {
     try {
       if (this.status !== 'ready' || this._consent !== 'granted') return;
       if (this._store.answersLater) {
-        this._recheckStored().catch((e) => console.error(`${TAG} reading the stored state again failed; the page is unaffected.`, e));
+        this._recheckStored().catch((e) => logError(`${TAG} reading the stored state again failed; the page is unaffected.`, e));
         return;
       }
       const text = this._store.peekText();
@@ -898,9 +949,9 @@ export class ShopperIntent {
       const mark = this._store.forgotten(Date.now(), text);
       // A mark holds nothing to restore; a state saved after the forget is restored.
       if (this._forgottenElsewhere(mark) && !mark.state) return;
-      this._restore().catch((e) => console.error(`${TAG} restoring the newer stored state failed; the page is unaffected.`, e));
+      this._restore().catch((e) => logError(`${TAG} restoring the newer stored state failed; the page is unaffected.`, e));
     } catch (e) {
-      console.error(`${TAG} internal error on pageshow; the page is unaffected.`, e);
+      logError(`${TAG} internal error on pageshow; the page is unaffected.`, e);
     }
   }
 
@@ -964,7 +1015,7 @@ export class ShopperIntent {
     // forget() while an asynchronous backend was reading: what it read is what was forgotten.
     if (!saved || !this._engine || this._forgets !== forgets) return;
     if (saved.discarded) {
-      console.warn(`${TAG} the stored state was discarded: ${saved.discarded}`);
+      logWarn(`${TAG} the stored state was discarded: ${saved.discarded}`);
       return;
     }
     // The shopper was forgotten (in this tab or another) and nothing was saved since.
@@ -980,7 +1031,7 @@ export class ShopperIntent {
     } catch (e) {
       const err = toError(e);
       if (err.code === 'ENGINE_FAILED') { this._engineFailed(err); return; }
-      console.warn(`${TAG} the stored state was discarded: ${err.code}: ${err.message}`);
+      logWarn(`${TAG} the stored state was discarded: ${err.code}: ${err.message}`);
       // A state the engine refused as another model's, hidden size's, window's or format's (a
       // deploy, not damage the checksum found): the shopper keeps their id, so their
       // experiment arms, and what they were exposed to; the next save writes them again. A
@@ -1034,7 +1085,7 @@ export class ShopperIntent {
       if (err.code === 'ENGINE_FAILED' || err.code === 'DESTROYED') {
         this._engineFailed(err, event);
       } else {
-        console.warn(`${TAG} event refused (${err.code}): ${err.message}`);
+        logWarn(`${TAG} event refused (${err.code}): ${err.message}`);
       }
       return null;
     }
@@ -1103,17 +1154,24 @@ export class ShopperIntent {
 
   _segmentChanged(segment, previousSegment, score, cause) {
     this._lastSegment = segment;
-    document.documentElement.setAttribute(SEGMENT_ATTRIBUTE, segment);
+    markSegment(segment);
     const detail = Object.freeze({ segment, previousSegment, score, cause });
     this._restored = cause === 'restore' ? detail : null;
     this._dispatch(() => {
-      this._hooks.emit('segment', detail);
-      try {
-        dispatchEvent(new CustomEvent(SEGMENT_EVENT, { detail }));
-      } catch (e) {
-        console.error(`${TAG} a '${SEGMENT_EVENT}' listener threw; the widget keeps working.`, e);
-      }
+      // Pushed before the hooks run: an exposure a hook announces lands after the segment that led to it.
       if (this._dataLayerPush) this._pushDataLayer({ event: 'shopper_intent_segment', shopper_intent_segment: segment });
+      this._hooks.emit('segment', detail);
+      let event = null;
+      try {
+        event = new CustomEvent(SEGMENT_EVENT, { detail });
+      } catch (e) {
+        logError(`${TAG} this page's CustomEvent cannot be constructed (${e?.name ?? typeof e}); no '${SEGMENT_EVENT}' event is sent.`);
+      }
+      try {
+        if (event) dispatchEvent(event);
+      } catch (e) {
+        logError(`${TAG} a '${SEGMENT_EVENT}' listener threw; the widget keeps working.`, e);
+      }
     });
   }
 
@@ -1137,7 +1195,7 @@ export class ShopperIntent {
     try {
       (window.dataLayer = window.dataLayer || []).push(entry);
     } catch (e) {
-      console.error(`${TAG} pushing to dataLayer failed:`, e);
+      logError(`${TAG} pushing to dataLayer failed:`, e);
     }
   }
 
@@ -1163,7 +1221,7 @@ export class ShopperIntent {
       this._fail(new ShopperIntentError('ENGINE_FAILED', `the engine failed ${this._recoveries} times on this page; last: ${err.message}`));
       return;
     }
-    console.error(`${TAG} the engine failed (${err.message}); re-creating it from the saved state.`);
+    logError(`${TAG} the engine failed (${err.message}); re-creating it from the saved state.`);
     this._queue.to('recovering');
     this._recover().catch((e2) => this._fail(toError(e2)));
   }

@@ -22,6 +22,7 @@
 // which is the same symbol in every copy, and leaves it in place.
 
 import { ShopperIntent } from './shopper-intent.js';
+import { TAG, logWarn, logError } from './log.js';
 
 function ownScript() {
   for (const s of document.querySelectorAll('script[src]')) {
@@ -38,7 +39,7 @@ const attribute = (name) => `data-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerC
 /** A number attribute; one that is not a number is a console warning, and the option's default. */
 function numberFrom(d, name) {
   const v = number(d[name]);
-  if (v === undefined && d[name] !== undefined) console.warn(`[shopper-intent] ${attribute(name)}="${d[name]}" is not a number; using the default`);
+  if (v === undefined && d[name] !== undefined) logWarn(`${TAG} ${attribute(name)}="${d[name]}" is not a number; using the default`);
   return v;
 }
 
@@ -47,7 +48,7 @@ function flagFrom(d, name, fallback) {
   const v = d[name]?.trim().toLowerCase();
   if (v === undefined) return fallback;
   if (v === 'true' || v === 'false') return v === 'true';
-  console.warn(`[shopper-intent] ${attribute(name)}="${d[name]}" is not true or false; using ${fallback}`);
+  logWarn(`${TAG} ${attribute(name)}="${d[name]}" is not true or false; using ${fallback}`);
   return fallback;
 }
 
@@ -68,7 +69,7 @@ function optionsFrom(d) {
   if (d.thresholds) {
     const [medium, high] = d.thresholds.split(',').map(number);
     if (medium !== undefined && high !== undefined) options.thresholds = { medium, high };
-    else console.warn(`[shopper-intent] data-thresholds="${d.thresholds}" is not "medium,high"; using the manifest's`);
+    else logWarn(`${TAG} data-thresholds="${d.thresholds}" is not "medium,high"; using the manifest's`);
   }
   for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
   return options;
@@ -79,13 +80,23 @@ const WIDGET = Symbol.for('shopper-intent.widget');
 
 const script = ownScript();
 if (!script || !script.dataset.model) {
-  console.error('[shopper-intent] snippet.js needs a data-model attribute with the model URL; not started');
+  logError(`${TAG} snippet.js needs a data-model attribute with the model URL; not started`);
 } else if (window.shopperIntent?.[WIDGET] === true) {
-  console.warn('[shopper-intent] snippet.js ran twice; keeping the first widget');
+  logWarn(`${TAG} snippet.js ran twice; keeping the first widget`);
 } else {
   const early = Array.isArray(window.shopperIntent) ? window.shopperIntent : [];
   const intent = ShopperIntent.create(optionsFrom(script.dataset));
-  window.shopperIntent = intent;
+  try {
+    window.shopperIntent = intent;
+  } catch {
+    // A page that made the name read-only: defined over it if it can be, else said once. The
+    // widget runs either way (auto-capture, the <html> attribute); only page code cannot reach it.
+    try {
+      Object.defineProperty(window, 'shopperIntent', { value: intent, writable: true, configurable: true, enumerable: true });
+    } catch (e) {
+      logWarn(`${TAG} window.shopperIntent cannot be set (${e?.name ?? typeof e}): the widget runs, but page code cannot reach it there`);
+    }
+  }
   for (const event of early) intent.track(event);
   // Page code that kept the early array (`const q = window.shopperIntent`) and pushes to it later
   // reaches the widget too.

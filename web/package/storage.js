@@ -12,7 +12,8 @@
 // fallback to memory when the backend throws or rejects. Calls to a backend that answers with
 // promises go one at a time, in the order the widget makes them (see `Lane`).
 
-const TAG = '[shopper-intent]';
+import { TAG, logWarn, logError, logInfo } from './log.js';
+
 /** The storage key the state is saved under. */
 export const STATE_KEY = 'shopper-intent:state';
 /** Version of the JSON wrapper around the engine's binary state. */
@@ -138,7 +139,7 @@ class Lane {
       item.start(now);
     } catch (e) {
       item.resolve(DROPPED);
-      console.error(`${TAG} internal error in a storage call; the page is unaffected.`, e);
+      logError(`${TAG} internal error in a storage call; the page is unaffected.`, e);
     }
   }
 
@@ -337,7 +338,7 @@ export class StateStore {
 
   _fallBack(e) {
     if (this._inMemory()) return;
-    console.warn(`${TAG} ${this.kind}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
+    logWarn(`${TAG} ${this.kind}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
     const memory = memoryStore();
     if (this._last !== null) memory.set(this._key, this._last);
     this._backend = memory;
@@ -385,7 +386,7 @@ export class StateStore {
     try {
       laneOf(this._backend, this._key).hurry(this);
     } catch (e) {
-      console.error(`${TAG} internal error saving the state; the page is unaffected.`, e);
+      logError(`${TAG} internal error saving the state; the page is unaffected.`, e);
     }
   }
 
@@ -399,7 +400,7 @@ export class StateStore {
     try {
       if (this._written !== null) this._rewrite();
     } catch (e) {
-      console.error(`${TAG} internal error saving the state; the page is unaffected.`, e);
+      logError(`${TAG} internal error saving the state; the page is unaffected.`, e);
     }
   }
 
@@ -530,7 +531,7 @@ export class StateStore {
 
   /** The mark of a forget() was refused by `backend`: removes the saved state there instead. */
   _removeAfterFailure(backend) {
-    const warn = (e) => console.warn(`${TAG} forget(): ${backend.kind ?? 'custom'} storage refused its mark, and removing the saved state failed too (${describeError(e)}): it may come back at the next load`);
+    const warn = (e) => logWarn(`${TAG} forget(): ${backend.kind ?? 'custom'} storage refused its mark, and removing the saved state failed too (${describeError(e)}): it may come back at the next load`);
     try {
       const r = backend.remove(this._key);
       if (r && typeof r.then === 'function') Promise.resolve(r).catch(warn);
@@ -596,15 +597,15 @@ export function removeFromWebStorage(key = STATE_KEY) {
 export function resolveBackend(option, { globalPrivacyControl }) {
   let choice = option ?? 'session';
   if (typeof choice !== 'string' && !isBackend(choice)) {
-    console.warn(`${TAG} the storage option must be 'local', 'session', 'memory' or a backend {get, set, remove}; using 'session'`);
+    logWarn(`${TAG} the storage option must be 'local', 'session', 'memory' or a backend {get, set, remove}; using 'session'`);
     choice = 'session';
   }
   if (typeof choice === 'string' && !['local', 'session', 'memory'].includes(choice)) {
-    console.warn(`${TAG} unknown storage ${choice.length > 40 ? `(a string of ${choice.length} characters)` : JSON.stringify(choice)}; using 'session'`);
+    logWarn(`${TAG} unknown storage ${choice.length > 40 ? `(a string of ${choice.length} characters)` : JSON.stringify(choice)}; using 'session'`);
     choice = 'session';
   }
   if (choice !== 'memory' && globalPrivacyControl) {
-    console.info(`${TAG} Global Privacy Control is on: the state is kept in memory for this page only`);
+    logInfo(`${TAG} Global Privacy Control is on: the state is kept in memory for this page only`);
     return memoryStore();
   }
   if (choice === 'memory') return memoryStore();
@@ -612,7 +613,7 @@ export function resolveBackend(option, { globalPrivacyControl }) {
   try {
     return webStore(choice);
   } catch (e) {
-    console.warn(`${TAG} ${choice}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
+    logWarn(`${TAG} ${choice}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
     return memoryStore();
   }
 }

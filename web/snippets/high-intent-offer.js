@@ -14,6 +14,12 @@
 // conversion of every experiment the session was exposed to. With `dataLayerPush: true` both
 // are pushed to `dataLayer` (experiment, variant, segment: never the events); the `log` option
 // receives them too.
+//
+// The banner appears after the page has loaded (when the widget is ready, or later when the
+// segment changes): place it over the page (`position: fixed`, as the demo shop does) or reserve
+// its space, or an in-flow banner pushes the page down, a layout shift on every page of a
+// treatment session. It is announced as a status message (`role="status"`, unless the banner
+// has a role of its own).
 
 export const OFFER_EXPERIMENT = 'high-intent-offer';
 
@@ -21,7 +27,13 @@ export const OFFER_EXPERIMENT = 'high-intent-offer';
  * Wires the offer experiment to `intent` and `banner` (an element, hidden by default).
  * Returns a function that detaches it.
  */
-export function highIntentOffer(intent, { banner, key = OFFER_EXPERIMENT, holdout = 0.1, log = () => {} }) {
+export function highIntentOffer(intent, { banner, key = OFFER_EXPERIMENT, holdout = 0.1, log = () => {} } = {}) {
+  // A template without the banner: no experiment at all (its treatment would be counted as shown).
+  if (banner === null || typeof banner !== 'object' || !('hidden' in banner)) {
+    console.warn(`[shopper-intent] highIntentOffer: the banner is not an element (${banner === null ? 'null' : typeof banner}); the ${key} experiment is not run on this page`);
+    return () => {};
+  }
+  if (typeof banner.hasAttribute === 'function' && !banner.hasAttribute('role')) banner.setAttribute('role', 'status');
   const definition = {
     key,
     variants: ['control', 'treatment'],
@@ -42,6 +54,8 @@ export function highIntentOffer(intent, { banner, key = OFFER_EXPERIMENT, holdou
     intent.on('exposure', (d) => { if (d.experiment === key) log('exposure', d); }),
     intent.on('conversion', (d) => { if (d.experiment === key) log('conversion', d); }),
   ];
-  intent.ready.then(show); // a session restored as high shows the banner at once
+  // A session restored as high shows the banner at once. Caught: this runs outside the widget,
+  // which contains what its hooks throw.
+  intent.ready.then(show).catch((e) => console.error(`[shopper-intent] highIntentOffer: showing the ${key} banner failed`, e));
   return () => offs.forEach((off) => off());
 }

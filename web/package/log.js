@@ -1,0 +1,23 @@
+// The package's one way to write to the console.
+//
+// Pages replace console methods with their own: an error reporter forwards each message to its
+// service, and throws when that service's script was blocked (an ad blocker) or not loaded yet. A
+// message the widget cannot write is dropped: it never stops the work it reports on (a failed
+// load still resolves `load()`, `track()` still returns), and never reaches the page as an error.
+
+export const TAG = '[shopper-intent]';
+
+function say(level, args) {
+  try {
+    globalThis.console?.[level]?.(...args);
+  } catch {
+    // The page's console threw; the message is lost, the widget goes on.
+  }
+}
+
+/** `console.warn` that never throws. */
+export const logWarn = (...args) => say('warn', args);
+/** `console.error` that never throws. */
+export const logError = (...args) => say('error', args);
+/** `console.info` that never throws. */
+export const logInfo = (...args) => say('info', args);
