@@ -196,6 +196,11 @@ pub fn write(f: &Featurized, log: &Log, options: &Options, input: &Input<'_>, ou
     let mut kinds: Vec<(String, usize)> = log.kinds.iter().map(|(k, n)| (k.name().to_string(), *n)).collect();
     kinds.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let sessions_from = match (log.with_session, log.events) {
+        // The GA4 reader leaves ga_session_id out on purpose (logs.rs): not "no session ids".
+        _ if log.format == crate::logs::Format::Ga4 => {
+            "30-minute gaps (GA4's ga_session_id is not used: the widget on the page cuts sessions by 30-minute gaps, so \
+             training does too)"
+        }
         (0, _) => "30-minute gaps (the log has no session ids)",
         (s, e) if s == e => "the log's session ids",
         _ => "the log's session ids where given, 30-minute gaps elsewhere",
@@ -222,6 +227,13 @@ pub fn write(f: &Featurized, log: &Log, options: &Options, input: &Input<'_>, ou
         "malformed_lines": log.bad.len(),
         "malformed_purchase_lines": log.bad_purchases.len(),
         "repeated_lines": log.repeated_lines.1,
+        "events_read": log.events,
+        "events_with_item": log.with_item,
+        "events_with_category": log.with_category,
+        "events_with_price": log.with_price,
+        "events_with_quantity": log.with_quantity,
+        "events_with_session": log.with_session,
+        "keys_not_read": log.unread_keys.iter().take(100).collect::<Vec<_>>(),
         "size_problems": f.size_problems,
         "malformed": log.bad.iter().take(100).collect::<Vec<_>>(),
         "refused_events": refused.len(),

@@ -39,7 +39,7 @@ use std::io::BufRead;
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
-use shopper_intent::event::{check_quantity, check_ts, MAX_ID_BYTES, MAX_PRICE, MAX_QUANTITY};
+use shopper_intent::event::{check_quantity, check_ts, MAX_ID_BYTES, MAX_PRICE, MAX_QUANTITY, MAX_TS_MS, MIN_TS_MS};
 use shopper_intent::mapping::{kind_from, Vocabulary};
 use shopper_intent::{Event, Kind};
 
@@ -100,11 +100,77 @@ fn is_ga4_row(line: &str) -> bool {
     serde_json::from_str::<Value>(line).is_ok_and(|v| v.get("event_name").is_some() && v.get("event_timestamp").is_some())
 }
 
+/// Binary formats named by their first bytes, with what to do about each.
+const MAGIC: [(&[u8], &str); 6] = [
+    (
+        b"\x1f\x8b",
+        "\nIt looks gzip-compressed: decompress it first (`gunzip FILE.gz`, or `zcat *.json.gz > events.jsonl` for an export \
+         in several files).",
+    ),
+    (
+        b"PK\x03\x04",
+        "\nIt is a zip archive (or a file made of one, such as an .xlsx spreadsheet): unzip it (`unzip -p FILE.zip > events.jsonl`), \
+         or export the events as newline-delimited JSON, one event per line.",
+    ),
+    (
+        b"Obj\x01",
+        "\nIt is an Avro file (BigQuery's Avro export?): export the events as newline-delimited JSON instead, one row per \
+         line (`EXPORT DATA ... format = 'JSON'`, or `bq extract --destination_format NEWLINE_DELIMITED_JSON`; see the README).",
+    ),
+    (
+        b"PAR1",
+        "\nIt is a Parquet file: export the events as newline-delimited JSON instead, one row per line (BigQuery: \
+         `EXPORT DATA ... format = 'JSON'`; pandas: `df.to_json('events.jsonl', orient='records', lines=True)`).",
+    ),
+    (b"\x7fELF", "\nIt is a program (an ELF executable), not a log: give the path of the exported events."),
+    (
+        b"SQLite format 3\x00",
+        "\nIt is an SQLite database: export the events as newline-delimited JSON, one event per line (see the README).",
+    ),
+];
+
+/// Whether `bytes` (the start of a line) look like UTF-16 text: a byte-order mark, or a NUL at
+/// every other byte with ASCII text between (a NUL beside each character).
+fn looks_utf16(bytes: &[u8]) -> bool {
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return true;
+    }
+    let pairs: Vec<&[u8]> = bytes.chunks_exact(2).take(64).collect();
+    if pairs.len() < 2 {
+        return false;
+    }
+    let text = |b: u8| b == b'\t' || (0x20..0x7f).contains(&b);
+    let le = pairs.iter().filter(|p| text(p[0]) && p[1] == 0).count();
+    let be = pairs.iter().filter(|p| p[0] == 0 && text(p[1])).count();
+    // A line split at 0x0a may start on the other byte of a pair: the pattern, not its phase.
+    le.max(be) * 10 >= pairs.len() * 9
+}
+
+/// Whether `bytes` (the start of a line) are not text: a NUL, or more than one in ten bytes a
+/// control character or not UTF-8.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(512)];
+    if head.contains(&0) {
+        return true;
+    }
+    let controls = head.iter().filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\x0c' | b'\x1b')) || b == 0x7f).count();
+    let invalid = String::from_utf8_lossy(head).chars().filter(|&c| c == char::REPLACEMENT_CHARACTER).count();
+    (controls + invalid) * 10 > head.len()
+}
+
 impl Format {
     /// The format of a log, from its first non-empty line; an error that describes the line when
     /// it is neither format.
     pub fn sniff(first_line: &str) -> Result<Format> {
-        let line = first_line.trim_start_matches('\u{feff}').trim();
+        Format::sniff_bytes(first_line.as_bytes())
+    }
+
+    /// [`Format::sniff`] of a line as bytes, so that a file that is not UTF-8 text (compressed,
+    /// binary, UTF-16) is named by the bytes it starts with.
+    pub fn sniff_bytes(first_line: &[u8]) -> Result<Format> {
+        let raw = first_line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(first_line);
+        let text = String::from_utf8_lossy(raw);
+        let line = text.trim();
         if line.starts_with('{') && !line.contains('\0') && !line.contains('\r') {
             return Ok(if is_ga4_row(line) { Format::Ga4 } else { Format::Jsonl });
         }
@@ -112,16 +178,25 @@ impl Format {
         if fields.len() == 5 && kind_from(Vocabulary::Taobao, fields[3]).is_some() && fields[4].parse::<i64>().is_ok() {
             return Ok(Format::Taobao);
         }
-        // Bytes that are not text (a compressed file's, or UTF-16's NULs) are not shown.
-        let binary = line.chars().take(200).any(|c| c == char::REPLACEMENT_CHARACTER || (c.is_control() && c != '\t' && c != '\r'));
-        let shown = if binary { "not text".to_string() } else { format!("{:?}", line.chars().take(120).collect::<String>()) };
+        let magic = MAGIC.iter().find(|(m, _)| raw.starts_with(m)).map(|(_, hint)| *hint);
+        let utf16 = magic.is_none() && looks_utf16(raw);
+        let binary = magic.is_some() || utf16 || looks_binary(raw);
+        // Bytes that are not text are not shown.
+        let shown =
+            if binary || line.chars().take(200).any(|c| c == char::REPLACEMENT_CHARACTER || (c.is_control() && c != '\t' && c != '\r')) {
+                "not text".to_string()
+            } else {
+                format!("{:?}", line.chars().take(120).collect::<String>())
+            };
         let lower = line.to_ascii_lowercase();
-        let hint = if line.starts_with('\u{1f}') {
-            "\nIt looks gzip-compressed: decompress it first (`gunzip FILE.gz`, or `zcat *.json.gz > events.jsonl` for an export \
-             in several files)."
-        } else if line.contains('\0') {
+        let hint = if let Some(hint) = magic {
+            hint
+        } else if utf16 {
             "\nIt looks like UTF-16 text (a NUL byte beside each character): save it as UTF-8, e.g. \
              `iconv -f UTF-16 -t UTF-8 FILE > events.jsonl`."
+        } else if binary {
+            "\nIt looks like a binary file, not text (a database, an archive, a spreadsheet, a columnar export?): export the \
+             events as newline-delimited JSON, one event per line (see the README's \"Train on your own shop's events\")."
         } else if line.contains('\r') {
             "\nIts lines end in a carriage return alone (old Mac line endings), so it reads as one line: end them with a \
              line feed, e.g. `tr '\\r' '\\n' < FILE > events.jsonl`."
@@ -182,6 +257,21 @@ impl Skipped {
     }
 }
 
+/// A key of generic JSONL lines that the reader does not read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct UnreadKey {
+    /// The key.
+    pub key: String,
+    /// Lines that have it.
+    pub lines: usize,
+    /// The first of them (1-based).
+    pub first_line: usize,
+}
+
+/// Different keys not read that a log's reading counts (a log whose keys are ids would otherwise
+/// fill memory with them).
+pub const MAX_UNREAD_KEYS: usize = 1000;
+
 /// A malformed line.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct BadLine {
@@ -229,6 +319,17 @@ pub struct Log {
     pub kinds: HashMap<Kind, usize>,
     /// Events that carried a session id.
     pub with_session: usize,
+    /// Events that carried an item id.
+    pub with_item: usize,
+    /// Events that carried a category id.
+    pub with_category: usize,
+    /// Events that carried a price.
+    pub with_price: usize,
+    /// Events that carried a quantity.
+    pub with_quantity: usize,
+    /// The top-level keys of generic JSONL lines that the reader does not read (any but
+    /// [`JSONL_KEYS`]), most frequent first; at most [`MAX_UNREAD_KEYS`] different keys are counted.
+    pub unread_keys: Vec<UnreadKey>,
     /// GA4 events left out because the widget never sees them on the page, by name.
     pub not_on_page: std::collections::BTreeMap<String, usize>,
     /// GA4 rows read before, skipped.
@@ -298,14 +399,56 @@ fn number_of(v: &Value, field: &str) -> Result<Option<f64>, String> {
     }
 }
 
-fn parse_jsonl(line: &str) -> Result<(String, Event), String> {
+/// The keys of a generic JSONL event the reader takes; any other key is not read.
+pub const JSONL_KEYS: [&str; 8] = ["user", "ts", "type", "item", "category", "price", "quantity", "session"];
+
+/// Whether `ms` milliseconds since the epoch are within the engine's range (2000-01-01..2200-01-01).
+fn in_range_ms(ms: f64) -> bool {
+    (MIN_TS_MS as f64..MAX_TS_MS as f64).contains(&ms)
+}
+
+/// Units of time since the epoch, with how many of each make a second.
+const TIME_UNITS: [(&str, f64); 4] = [("seconds", 1.0), ("milliseconds", 1e3), ("microseconds", 1e6), ("nanoseconds", 1e9)];
+
+/// For a timestamp out of range in the unit expected (`per_second` of it make a second): the unit
+/// it would be in range in, and how to make it the one expected; empty when there is none.
+fn other_unit_hint(value: f64, per_second: f64) -> String {
+    if !value.is_finite() {
+        return String::new();
+    }
+    for (unit, other) in TIME_UNITS {
+        if other != per_second && in_range_ms(value * 1e3 / other) {
+            let fix = if per_second > other {
+                format!("multiply by {}", per_second / other)
+            } else {
+                format!("divide by {}", other / per_second)
+            };
+            return format!("; it looks like {unit}: {fix}");
+        }
+    }
+    String::new()
+}
+
+/// A `ts` out of range, with the unit it looks like in when it would be in range in another
+/// (seconds, microseconds, nanoseconds).
+fn ts_error(ts: f64, e: shopper_intent::Error) -> String {
+    format!("{e}{}", other_unit_hint(ts, 1e3))
+}
+
+/// Reads a generic JSONL line; `unread` is told each top-level key it does not read.
+fn parse_jsonl(line: &str, unread: &mut dyn FnMut(&str)) -> Result<(String, Event), String> {
     let v: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
-    if !v.is_object() {
-        return Err("not a JSON object".into());
+    let Some(object) = v.as_object() else { return Err("not a JSON object".into()) };
+    for key in object.keys().filter(|k| !JSONL_KEYS.contains(&k.as_str())) {
+        unread(key);
     }
     let user = id_of(&v, "user")?.ok_or("missing user")?;
+    if user.is_empty() {
+        // As GA4's rows without a user_pseudo_id and Taobao's lines without a user_id: no user to follow.
+        return Err("user must not be empty: every event needs the id of the user (or browser) it belongs to".into());
+    }
     let ts = number_of(&v, "ts")?.ok_or("missing ts (milliseconds since the epoch)")?;
-    let ts = check_ts(ts).map_err(|e| e.to_string())?;
+    let ts = check_ts(ts).map_err(|e| ts_error(ts, e))?;
     let name = match v.get("type") {
         Some(Value::String(s)) => s.as_str(),
         Some(other) => return Err(format!("type must be a string, found {other}")),
@@ -409,7 +552,13 @@ fn parse_ga4(line: &str) -> Result<Row, String> {
         _ => None,
     }
     .ok_or_else(|| format!("event_timestamp must be whole microseconds since the epoch, found {}", v["event_timestamp"]))?;
-    let ts = check_ts(micros.div_euclid(1000) as f64).map_err(|e| e.to_string())?;
+    let ts = check_ts(micros.div_euclid(1000) as f64).map_err(|_| {
+        format!(
+            "event_timestamp {micros} is outside 2000-01-01..2200-01-01 as microseconds since the Unix epoch (the unit of GA4's \
+             export){}",
+            other_unit_hint(micros as f64, 1e6)
+        )
+    })?;
     if !seen_on_page(name) {
         return Ok(Row::NotOnPage(name.to_string()));
     }
@@ -464,17 +613,18 @@ fn names_purchase(format: Format, line: &str) -> bool {
 /// One line of a log in `format`: the user and the event, or why the line holds none (malformed,
 /// or one of GA4's automatic events).
 pub fn parse_line(format: Format, line: &str) -> Result<(String, Event), String> {
-    match parse_row(format, line)? {
+    match parse_row(format, line, &mut |_| {})? {
         Row::Event(user, event, _, _) => Ok((user, event)),
         Row::NotOnPage(name) => Err(format!("{name} is a GA4 event the widget never sees on the page")),
         Row::NoBrowserId => Err("a GA4 row without user_pseudo_id".into()),
     }
 }
 
-fn parse_row(format: Format, line: &str) -> Result<Row, String> {
+/// One line of a log in `format`; `unread` is told the keys of a generic JSONL line it does not read.
+fn parse_row(format: Format, line: &str, unread: &mut dyn FnMut(&str)) -> Result<Row, String> {
     match format {
         Format::Taobao => parse_taobao(line).map(|(u, e)| Row::Event(u, e, 0, None)),
-        Format::Jsonl => parse_jsonl(line).map(|(u, e)| Row::Event(u, e, 0, None)),
+        Format::Jsonl => parse_jsonl(line, unread).map(|(u, e)| Row::Event(u, e, 0, None)),
         Format::Ga4 => parse_ga4(line),
     }
 }
@@ -484,8 +634,8 @@ const SNIFF_LINES: usize = 20;
 
 /// The format most of `lines` (a log's first non-empty lines) are in, so that one broken first
 /// line does not hide a readable log; when none is in either format, the error describes the
-/// first line.
-fn sniff_lines(lines: &[&str]) -> Result<Format> {
+/// first line (`first_raw`: its bytes as read when it is not UTF-8, else empty).
+fn sniff_lines(lines: &[&str], first_raw: &[u8]) -> Result<Format> {
     let (mut jsonl, mut taobao, mut ga4) = (0, 0, 0);
     for line in lines {
         match Format::sniff(line) {
@@ -497,7 +647,9 @@ fn sniff_lines(lines: &[&str]) -> Result<Format> {
     }
     match lines.first() {
         None => bail!("the log is empty"),
-        Some(first) if jsonl == 0 && taobao == 0 && ga4 == 0 => Format::sniff(first),
+        Some(first) if jsonl == 0 && taobao == 0 && ga4 == 0 => {
+            Format::sniff_bytes(if first_raw.is_empty() { first.as_bytes() } else { first_raw })
+        }
         Some(_) if taobao > jsonl && taobao > ga4 => Ok(Format::Taobao),
         Some(_) => Ok(if ga4 > jsonl { Format::Ga4 } else { Format::Jsonl }),
     }
@@ -522,13 +674,17 @@ struct Head {
     lines: Vec<Result<String, String>>,
     /// The non-empty lines, as text (lossily for a line that is not UTF-8): what decides the format.
     sample: Vec<String>,
+    /// The bytes of the first non-empty line when it is not UTF-8 (empty otherwise): a binary
+    /// file's magic bytes, UTF-16's byte-order mark, for the error that names a file of no known
+    /// format (its text in `sample` has them replaced).
+    first_raw: Vec<u8>,
     /// The log ended within them.
     at_end: bool,
 }
 
 impl Head {
     fn read(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<Head> {
-        let mut head = Head { lines: Vec::new(), sample: Vec::new(), at_end: false };
+        let mut head = Head { lines: Vec::new(), sample: Vec::new(), first_raw: Vec::new(), at_end: false };
         while head.sample.len() < SNIFF_LINES {
             let line_no = head.lines.len() + 1;
             let Some(line) = next_line(reader, buf).with_context(|| format!("reading line {line_no}"))? else {
@@ -539,7 +695,12 @@ impl Head {
             match &line {
                 Ok(l) if l.trim().is_empty() => {}
                 Ok(l) => head.sample.push(l.clone()),
-                Err(_) => head.sample.push(String::from_utf8_lossy(buf).into_owned()),
+                Err(_) => {
+                    if head.sample.is_empty() {
+                        head.first_raw = buf.clone();
+                    }
+                    head.sample.push(String::from_utf8_lossy(buf).into_owned());
+                }
             }
             head.lines.push(line);
         }
@@ -547,7 +708,7 @@ impl Head {
     }
 
     fn format(&self) -> Result<Format> {
-        sniff_lines(&self.sample.iter().map(String::as_str).collect::<Vec<_>>())
+        sniff_lines(&self.sample.iter().map(String::as_str).collect::<Vec<_>>(), &self.first_raw)
     }
 }
 
@@ -563,6 +724,127 @@ fn pretty_json_hint(head: &Head) -> String {
         Some("[") => "\nThe file looks like one JSON array: write one object per line (e.g. `jq -c '.[]' FILE`).".into(),
         _ => String::new(),
     }
+}
+
+/// The field of a generic JSONL event a key not read probably holds, by its name (`product_id`,
+/// `unit_price`, `qty`...).
+fn field_for(key: &str) -> Option<&'static str> {
+    let k = key.to_ascii_lowercase();
+    let has = |parts: &[&str]| parts.iter().any(|p| k.contains(p));
+    Some(if has(&["categ"]) {
+        "category"
+    } else if has(&["price"]) {
+        "price"
+    } else if has(&["qty", "quantity"]) {
+        "quantity"
+    } else if has(&["session"]) {
+        "session"
+    } else if has(&["time", "date"]) {
+        "ts"
+    } else if has(&["user", "visitor", "customer", "client"]) {
+        "user"
+    } else if has(&["event", "action", "behavior", "behaviour"]) && !k.ends_with("id") {
+        "type"
+    } else if has(&["item", "product", "sku"]) {
+        "item"
+    } else {
+        return None;
+    })
+}
+
+/// A note on the keys of a generic JSONL log that the reader does not read (the most frequent,
+/// with their lines and the first), with the renames they seem to need when no event has the field
+/// they look like; `None` when every key is read.
+pub fn unread_keys_note(log: &Log) -> Option<String> {
+    const SHOWN: usize = 5;
+    if log.unread_keys.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = log
+        .unread_keys
+        .iter()
+        .take(SHOWN)
+        .map(|k| format!("{} ({} line{}, first at line {})", k.key, k.lines, if k.lines == 1 { "" } else { "s" }, k.first_line))
+        .collect();
+    let more = log.unread_keys.len().saturating_sub(SHOWN);
+    // The fields no event has; the required ones only when no line could be read.
+    let none = log.events == 0;
+    let absent: Vec<&str> = [
+        ("user", none),
+        ("ts", none),
+        ("type", none),
+        ("item", log.with_item == 0),
+        ("category", log.with_category == 0),
+        ("price", log.with_price == 0),
+        ("quantity", log.with_quantity == 0),
+        ("session", log.with_session == 0),
+    ]
+    .into_iter()
+    .filter_map(|(field, absent)| absent.then_some(field))
+    .collect();
+    let renames: Vec<String> = absent
+        .iter()
+        .filter_map(|field| log.unread_keys.iter().find(|k| field_for(&k.key) == Some(field)).map(|k| format!("{} to {field}", k.key)))
+        .collect();
+    Some(format!(
+        "keys not read: {}{}; the reader takes {} and no other key: {}",
+        shown.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() },
+        JSONL_KEYS.join(", "),
+        if renames.is_empty() {
+            "rename any that holds one of these (the others are not needed)".to_string()
+        } else {
+            format!("rename them ({}), or any other that holds one of these", renames.join(", "))
+        }
+    ))
+}
+
+/// The shop's own types (custom kinds) that differ from a GA4 name, or a Shopify or Segment name
+/// mapped to one, only by case or separators (`VIEW_ITEM`, `view item`, `Product-Viewed`): each
+/// with its events and the name it resembles, most frequent first. Taobao's short names (`pv`,
+/// `cart`) are left out: a shop's own `Cart` is likely its own.
+pub fn lookalike_kinds(kinds: &HashMap<Kind, usize>) -> Vec<(String, usize, &'static str)> {
+    let squeeze = |name: &str| name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let known: Vec<(String, &'static str)> =
+        shopper_intent::mapping::table().filter(|(v, _, _)| *v != Vocabulary::Taobao).map(|(_, name, _)| (squeeze(name), name)).collect();
+    let mut found: Vec<(String, usize, &'static str)> = kinds
+        .iter()
+        .filter(|(k, _)| k.standard().is_none())
+        .filter_map(|(k, n)| {
+            let s = squeeze(k.name());
+            known.iter().find(|(q, _)| *q == s).map(|(_, name)| (k.name().to_string(), *n, *name))
+        })
+        .collect();
+    found.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    found
+}
+
+/// A note on [`lookalike_kinds`]; `None` when there are none.
+pub fn lookalike_kinds_note(kinds: &HashMap<Kind, usize>) -> Option<String> {
+    const SHOWN: usize = 8;
+    let found = lookalike_kinds(kinds);
+    if found.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = found
+        .iter()
+        .take(SHOWN)
+        .map(|(name, n, like)| {
+            let read_as = Kind::parse(like).map(|k| k.name().to_string()).unwrap_or_default();
+            format!(
+                "{name} ({n} event{}), did you mean {like}{}?",
+                if *n == 1 { "" } else { "s" },
+                if read_as != *like { format!(" (read as {read_as})") } else { String::new() }
+            )
+        })
+        .collect();
+    Some(format!(
+        "types that look like GA4 names (or the Shopify and Segment names read as them) but are not spelled as them: {}{} \
+         They are read as the shop's own kinds, each with its own column; names are matched exactly, so if they are these \
+         events, write them as the known names",
+        shown.join("; "),
+        if found.len() > SHOWN { format!("; and {} more.", found.len() - SHOWN) } else { String::new() }
+    ))
 }
 
 /// GA4 events left out by name, most frequent first: `page_view 800, session_start 120`.
@@ -598,6 +880,11 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         bad: Vec::new(),
         kinds: HashMap::new(),
         with_session: 0,
+        with_item: 0,
+        with_category: 0,
+        with_price: 0,
+        with_quantity: 0,
+        unread_keys: Vec::new(),
         not_on_page: std::collections::BTreeMap::new(),
         duplicates: 0,
         no_browser_id: 0,
@@ -610,6 +897,8 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
     let mut order: Vec<u64> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut non_empty = 0usize;
+    // Keys not read: lines with each, and the first.
+    let mut unread: HashMap<String, (usize, usize)> = HashMap::new();
     let mut handle = |line_no: usize, line: Result<&str, String>, log: &mut Log| -> Result<()> {
         log.lines += 1;
         if line.as_ref().is_ok_and(|l| l.trim().is_empty()) {
@@ -618,7 +907,13 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         }
         non_empty += 1;
         let parsed = match &line {
-            Ok(text) => parse_row(format, text),
+            Ok(text) => parse_row(format, text, &mut |key| {
+                if let Some((n, _)) = unread.get_mut(key) {
+                    *n += 1;
+                } else if unread.len() < MAX_UNREAD_KEYS {
+                    unread.insert(key.to_string(), (1, line_no));
+                }
+            }),
             Err(e) => Err(e.clone()),
         };
         let (user, event) = match parsed {
@@ -672,6 +967,10 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         }
         *log.kinds.entry(event.kind.clone()).or_insert(0) += 1;
         log.with_session += usize::from(event.session.is_some());
+        log.with_item += usize::from(event.item.is_some());
+        log.with_category += usize::from(event.category.is_some());
+        log.with_price += usize::from(event.price.is_some());
+        log.with_quantity += usize::from(event.quantity.is_some());
         let at = *index.entry(user.clone()).or_insert_with(|| {
             log.users.push(UserLog { user, events: Vec::new() });
             log.users.len() - 1
@@ -693,6 +992,8 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
             Some(line) => handle(line_no, line, &mut log)?,
         }
     }
+    log.unread_keys = unread.into_iter().map(|(key, (lines, first_line))| UnreadKey { key, lines, first_line }).collect();
+    log.unread_keys.sort_by(|a, b| b.lines.cmp(&a.lines).then(a.first_line.cmp(&b.first_line)).then(a.key.cmp(&b.key)));
     let malformed = log.bad.len() as f64 / non_empty.max(1) as f64;
     if log.events == 0 || malformed > options.max_malformed {
         const SHOWN: usize = 5;
@@ -731,7 +1032,8 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
             )
         } else {
             String::new()
-        } + &pretty_json_hint(&head);
+        } + &unread_keys_note(&log).map_or(String::new(), |note| format!("\n{note}"))
+            + &pretty_json_hint(&head);
         bail!("{message}");
     }
     for u in &mut log.users {
@@ -856,5 +1158,130 @@ mod tests {
         // Forcing a format does not make a CSV readable.
         let e = read(rees.as_bytes(), opts(Some(Format::Jsonl), (0, i64::MAX))).unwrap_err().to_string();
         assert!(e.contains("2 of 2 lines are malformed"), "{e}");
+    }
+
+    #[test]
+    fn keys_not_read_are_counted_and_named_with_the_renames_they_need() {
+        let text = r#"{"user": "u1", "ts": 1700000000000, "type": "view_item", "product_id": "p1", "product_category": "c", "unit_price": 9.5, "qty": 1}
+{"user": "u1", "ts": 1700000001000, "type": "add_to_cart", "product_id": "p1", "unit_price": 9.5, "qty": 2}
+{"user": "u1", "ts": "soon", "type": "purchase", "product_id": "p1", "currency": "EUR"}
+"#;
+        let log = read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap();
+        let keys: Vec<(&str, usize, usize)> = log.unread_keys.iter().map(|k| (k.key.as_str(), k.lines, k.first_line)).collect();
+        // Malformed lines count too: their keys are what the user wrote.
+        assert_eq!(keys, [("product_id", 3, 1), ("qty", 2, 1), ("unit_price", 2, 1), ("product_category", 1, 1), ("currency", 1, 3)]);
+        assert_eq!((log.with_item, log.with_category, log.with_price, log.with_quantity, log.with_session), (0, 0, 0, 0, 0));
+        let note = unread_keys_note(&log).unwrap();
+        assert!(note.starts_with("keys not read: product_id (3 lines, first at line 1), qty (2 lines, first at line 1)"), "{note}");
+        assert!(note.contains("product_id to item, product_category to category, unit_price to price, qty to quantity"), "{note}");
+        assert!(!note.contains("currency to"), "{note}");
+
+        // The documented keys: nothing to say, and the fields counted.
+        let text = r#"{"user": "u1", "ts": 1700000000000, "type": "view_item", "item": "p1", "category": "c", "price": 9.5, "session": "s"}
+{"user": "u1", "ts": 1700000001000, "type": "add_to_cart", "item": "p1", "quantity": 2}
+"#;
+        let log = read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap();
+        assert!(log.unread_keys.is_empty() && unread_keys_note(&log).is_none());
+        assert_eq!((log.with_item, log.with_category, log.with_price, log.with_quantity, log.with_session), (2, 1, 1, 1, 1));
+        // A field some events have is not renamed to, and a GA4 row's many other keys are not counted.
+        let text = "{\"user\": 1, \"ts\": 1700000000000, \"type\": \"view_item\", \"item\": \"a\", \"item_name\": \"Shoe\"}\n";
+        let note = unread_keys_note(&read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap()).unwrap();
+        assert!(note.contains("item_name (1 line, first at line 1)") && !note.contains("item_name to"), "{note}");
+        let row = r#"{"event_name": "add_to_cart", "event_timestamp": "1700000000000000", "user_pseudo_id": "1.2", "platform": "WEB"}"#;
+        assert!(read(row.as_bytes(), opts(None, (0, i64::MAX))).unwrap().unread_keys.is_empty());
+
+        // A log that cannot be read at all names its keys in the error: `timestamp` for `ts`.
+        let text = "{\"user\": 1, \"timestamp\": 1700000000000, \"type\": \"view_item\"}\n";
+        let e = read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap_err().to_string();
+        assert!(e.contains("missing ts") && e.contains("keys not read: timestamp") && e.contains("timestamp to ts"), "{e}");
+    }
+
+    #[test]
+    fn a_timestamp_in_another_unit_says_which() {
+        let jsonl = |ts: &str| parse_line(Format::Jsonl, &format!(r#"{{"user": "u", "ts": {ts}, "type": "view_item"}}"#)).unwrap_err();
+        assert!(jsonl("1700000000").ends_with("; it looks like seconds: multiply by 1000"), "{}", jsonl("1700000000"));
+        assert!(jsonl("1700000000000000").ends_with("; it looks like microseconds: divide by 1000"), "{}", jsonl("1700000000000000"));
+        assert!(jsonl("5").ends_with("(milliseconds since the Unix epoch expected)"), "no unit fits: {}", jsonl("5"));
+        // GA4's export is in microseconds: the value as written, the unit expected, and the one it looks like.
+        let ga4 = |ts: &str| {
+            parse_line(Format::Ga4, &format!(r#"{{"event_name": "add_to_cart", "event_timestamp": "{ts}", "user_pseudo_id": "1.2"}}"#))
+                .unwrap_err()
+        };
+        let e = ga4("1511649748997");
+        assert!(e.starts_with("event_timestamp 1511649748997 is outside 2000-01-01..2200-01-01 as microseconds"), "{e}");
+        assert!(e.ends_with("; it looks like milliseconds: multiply by 1000") && !e.contains("1511649748 ms"), "{e}");
+        assert!(ga4("1511649748").ends_with("; it looks like seconds: multiply by 1000000"), "{}", ga4("1511649748"));
+        assert!(ga4("12").contains("as microseconds since the Unix epoch") && !ga4("12").contains("looks like"), "{}", ga4("12"));
+    }
+
+    #[test]
+    fn binary_files_are_named_by_their_first_bytes_and_utf16_only_when_it_is() {
+        let unknown = |bytes: &[u8]| sniff(bytes).unwrap_err().to_string();
+        let avro = b"Obj\x01\x04\x14avro.codec\x0cdeflate\x00\x00\x00\x00\x00\x00";
+        for (bytes, named) in [
+            (&avro[..], "It is an Avro file"),
+            (&b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00\x08\x1c\x00\x00\x00\n"[..], "It is a Parquet file"),
+            (&b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x9a\x5b\n"[..], "It is a zip archive"),
+            (&b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00\n"[..], "ELF executable"),
+            (&b"\x00\x01\x02\x03\x04\x05\x06\x07\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xf9\n"[..], "a binary file, not text"),
+        ] {
+            let e = unknown(bytes);
+            assert!(e.contains(named) && e.contains("the first line is not text") && !e.contains("UTF-16"), "{named}: {e}");
+        }
+        assert!(unknown(&avro[..]).contains("newline-delimited JSON"));
+        // UTF-16, with either byte-order mark, or without one (a NUL beside each character).
+        let utf16 = |big: bool| -> Vec<u8> {
+            "{\"user\": \"u1\", \"ts\": 1700000000000}\n"
+                .encode_utf16()
+                .flat_map(|u| if big { u.to_be_bytes() } else { u.to_le_bytes() })
+                .collect()
+        };
+        for bytes in [[&[0xff, 0xfe][..], &utf16(false)].concat(), [&[0xfe, 0xff][..], &utf16(true)].concat(), utf16(false), utf16(true)] {
+            assert!(unknown(&bytes).contains("It looks like UTF-16 text"), "{}", unknown(&bytes));
+        }
+    }
+
+    #[test]
+    fn an_empty_user_is_a_malformed_line() {
+        let text = r#"{"user": "", "ts": 1700000000000, "type": "view_item"}
+{"user": "u1", "ts": 1700000001000, "type": "view_item"}
+{"user": "u1", "ts": 1700000002000, "type": "purchase"}
+"#;
+        let log = read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap();
+        assert_eq!(log.users.iter().map(|u| u.user.as_str()).collect::<Vec<_>>(), ["u1"]);
+        assert_eq!(log.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [1]);
+        assert!(log.bad[0].error.starts_with("user must not be empty"), "{}", log.bad[0].error);
+        let e = read(text.as_bytes(), ReadOptions { on_error: OnError::Reject, ..opts(None, (0, i64::MAX)) }).unwrap_err();
+        assert!(e.to_string().starts_with("line 1: user must not be empty"), "{e}");
+    }
+
+    #[test]
+    fn types_spelled_like_known_names_are_named_and_still_read_as_they_are() {
+        let text = r#"{"user": "u1", "ts": 1700000000000, "type": "VIEW_ITEM"}
+{"user": "u1", "ts": 1700000001000, "type": "VIEW_ITEM"}
+{"user": "u1", "ts": 1700000002000, "type": "view item"}
+{"user": "u1", "ts": 1700000003000, "type": "View-Item"}
+{"user": "u1", "ts": 1700000004000, "type": "product viewed"}
+{"user": "u1", "ts": 1700000005000, "type": "Cart"}
+{"user": "u1", "ts": 1700000006000, "type": "size_guide_open"}
+{"user": "u1", "ts": 1700000007000, "type": "Product Viewed"}
+"#;
+        let log = read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap();
+        assert_eq!(log.kinds[&Kind::parse("VIEW_ITEM").unwrap()], 2, "still the shop's own kind");
+        assert_eq!(
+            lookalike_kinds(&log.kinds),
+            [
+                ("VIEW_ITEM".to_string(), 2, "view_item"),
+                ("View-Item".to_string(), 1, "view_item"),
+                ("product viewed".to_string(), 1, "product_viewed"),
+                ("view item".to_string(), 1, "view_item"),
+            ]
+        );
+        let note = lookalike_kinds_note(&log.kinds).unwrap();
+        assert!(note.contains("VIEW_ITEM (2 events), did you mean view_item?"), "{note}");
+        assert!(note.contains("product viewed (1 event), did you mean product_viewed (read as view_item)?"), "{note}");
+        assert!(!note.contains("Cart") && !note.contains("size_guide_open"), "{note}");
+        let plain = "{\"user\": 1, \"ts\": 1700000000000, \"type\": \"view_item\"}\n{\"user\": 1, \"ts\": 1700000000001, \"type\": \"size_guide_open\"}\n";
+        assert!(lookalike_kinds_note(&read(plain.as_bytes(), opts(None, (0, i64::MAX))).unwrap().kinds).is_none());
     }
 }

@@ -42,16 +42,47 @@ struct Input {
     end_ms: Option<i64>,
     /// Minutes east of UTC of the shop's local time (hour-of-day features). When it is not given:
     /// the model's own (its manifest's `utc_offset_min`, the training log's) for commands with a
-    /// model, else 480 (UTC+8) for Taobao, else UTC, with a note.
-    #[arg(long, allow_hyphen_values = true)]
+    /// model, else 480 (UTC+8) for Taobao, else UTC, with a note. Within ±1080 (±18 hours).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_utc_offset)]
     utc_offset_min: Option<i32>,
     /// Skip malformed lines (reported with line numbers) or reject the whole log at the first one.
     #[arg(long, value_enum, default_value = "skip")]
     on_error: OnError,
-    /// The largest share of malformed lines accepted before the log is refused.
-    #[arg(long, default_value_t = 0.5)]
+    /// The largest share of malformed lines accepted before the log is refused, from 0 to 1.
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true, value_parser = parse_share)]
     max_malformed: f64,
 }
+
+/// `--utc-offset-min`: whole minutes east of UTC, within the ±18 hours of the engine's range,
+/// checked before any reading.
+fn parse_utc_offset(s: &str) -> Result<i32, String> {
+    let max = shopper_intent::window::MAX_UTC_OFFSET_MIN;
+    let o: i32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number of minutes east of UTC (480 for UTC+08:00, -300 for UTC-05:00)"))?;
+    if o.abs() <= max {
+        return Ok(o);
+    }
+    let seconds = if o % 60 == 0 && (o / 60).abs() <= max { format!("; it looks like seconds: give {}", o / 60) } else { String::new() };
+    Err(format!(
+        "{o} is outside -{max}..{max}: the offset is in minutes east of UTC, at most 18 hours either way (480 for UTC+08:00, \
+         -300 for UTC-05:00){seconds}"
+    ))
+}
+
+/// `--max-malformed`: a share from 0 to 1, checked before any reading.
+fn parse_share(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number; give a share from 0 to 1 (0.05 is 5%)"))?;
+    if (0.0..=1.0).contains(&v) {
+        return Ok(v);
+    }
+    let percent = if v > 1.0 && v <= 100.0 { format!("; for {v}%, give {}", (v * 100.0).round() / 10_000.0) } else { String::new() };
+    Err(format!("{v} is not a share from 0 to 1 (the largest share of the non-empty lines that may be malformed: 0.05 is 5%){percent}"))
+}
+
+/// The values `--split` takes.
+const SPLITS: [&str; 4] = ["train", "val", "test", "all"];
 
 impl Input {
     /// Refuses a time window that keeps nothing, and warns of the two slips of units seen in
@@ -134,13 +165,32 @@ impl Input {
                 log.no_browser_id
             );
         }
+        if let Some(note) = logs::unread_keys_note(&log) {
+            eprintln!("note: {note}");
+        }
+        if let Some(note) = logs::lookalike_kinds_note(&log.kinds) {
+            eprintln!("note: {note}");
+        }
         Ok(log)
     }
 
     /// The shop's local time for `log`: `--utc-offset-min`, else the model's (the one it was
     /// trained in, as the browser takes it), else the log format's; says which when it guesses.
+    /// Warns when the offset given is not the model's: its hour-of-day features are then read in
+    /// another time than the one it learned from.
     fn utc_offset(&self, log: &Log, model: Option<&Manifest>) -> i32 {
         if let Some(o) = self.utc_offset_min {
+            if let Some(trained) = model.and_then(|m| m.utc_offset_min).filter(|t| *t != o) {
+                eprintln!(
+                    "warning: the model was trained with hours of day at {} (its manifest's utc_offset_min, {trained}); this log is \
+                     read at {} (--utc-offset-min {o}). That is right if this log's shop keeps {}; if the log is from the shop the \
+                     model was trained on, give --utc-offset-min {trained} (or leave it out): otherwise its hour-of-day features are \
+                     not the ones the model learned from",
+                    utc_text(trained),
+                    utc_text(o),
+                    utc_text(o)
+                );
+            }
             return o;
         }
         if let Some(o) = model.and_then(|m| m.utc_offset_min) {
@@ -237,7 +287,7 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "0")]
         seed: Vec<u64>,
         /// `test` (default), `val`, `train`, or `all`: every user of the log (a new shop's log).
-        #[arg(long, default_value = "test")]
+        #[arg(long, default_value = "test", value_parser = SPLITS)]
         split: String,
         /// Bootstrap replicates.
         #[arg(long, default_value_t = 1000)]
@@ -286,7 +336,7 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// `test` (default), `val`, `train` or `all`.
-        #[arg(long, default_value = "test")]
+        #[arg(long, default_value = "test", value_parser = SPLITS)]
         split: String,
         /// Also write the figures as JSON here.
         #[arg(long)]
@@ -303,7 +353,7 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
         /// `test` (default), `val`, `train` or `all`.
-        #[arg(long, default_value = "test")]
+        #[arg(long, default_value = "test", value_parser = SPLITS)]
         split: String,
         /// Output folder (events.json, rows.f32).
         #[arg(long)]
@@ -387,6 +437,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Featurize { input, out, seed, window, kinds, allow_small } => {
             if out.exists() && !out.is_dir() {
                 bail!("--out {}: a file is there; give a folder", out.display());
+            }
+            // The options' own errors before the log is read.
+            WindowConfig { window, ..WindowConfig::default() }.validate()?;
+            if let Some(names) = &kinds {
+                Kinds::parse(names)?;
             }
             let log = input.read()?;
             let options = featurize::Options { seed, window, utc_offset_min: input.utc_offset(&log, None), kinds, allow_small };

@@ -25,6 +25,10 @@ pub fn featurized(f: &Featurized, log: &Log, options: &Options, out: &std::path:
         t.ignored
     );
     println!(
+        "of the {} events read, {} have an item, {} a category, {} a price, {} a quantity, {} a session id",
+        log.events, log.with_item, log.with_category, log.with_price, log.with_quantity, log.with_session
+    );
+    println!(
         "{} users, {} sessions, {} with a purchase ({:.2}%), {} starting with the purchase (no sample)",
         t.users,
         t.sessions,
@@ -54,7 +58,8 @@ pub fn featurized(f: &Featurized, log: &Log, options: &Options, out: &std::path:
     );
 }
 
-/// The table of one evaluation.
+/// The table of one evaluation. Events of kinds the model does not read are not counted here:
+/// the note before it (`note_ignored` in main.rs) names them, once for the log.
 pub fn eval(users: &str, scored: &Scored, figs: &[Figures], reps: usize) {
     let c = scored.counts();
     println!(
@@ -63,9 +68,6 @@ pub fn eval(users: &str, scored: &Scored, figs: &[Figures], reps: usize) {
     );
     if c.refused > 0 {
         println!("{} events were refused by the window (out of order) and not scored", c.refused);
-    }
-    if c.ignored > 0 {
-        println!("{} events of kinds the model does not read were ignored", c.ignored);
     }
     if c.sessions_starting_with_purchase > 0 {
         println!(

@@ -200,6 +200,11 @@ fn the_same_events_as_a_ga4_export_and_as_generic_jsonl_featurize_alike() {
     let (a, b) = (featurize(&jsonl, "jsonl"), featurize(&export, "ga4"));
     let summary: Value = serde_json::from_str(&std::fs::read_to_string(b.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["format"], "ga4");
+    // The same sessions, but not for the same reason: GA4's rows have session ids the reader leaves out.
+    let sessions_from = summary["sessions_from"].as_str().unwrap();
+    assert!(sessions_from.starts_with("30-minute gaps (GA4's ga_session_id is not used: the widget on the page"), "{sessions_from}");
+    let jsonl_summary: Value = serde_json::from_str(&std::fs::read_to_string(a.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(jsonl_summary["sessions_from"], "30-minute gaps (the log has no session ids)");
     let mut compared = 0;
     for split in ["train", "val", "test"] {
         for file in ["seq.npy", "prefix.npy", "agg.npy", "label.npy", "session.npy", "user.npy"] {
