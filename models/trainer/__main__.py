@@ -64,7 +64,8 @@ def train_parser(sub):
     s.add_argument("--select-hidden", default="8,16,32,64", help="hidden sizes to try")
     s.add_argument("--select-members", default="1,3,5", help="member counts to try")
     s.add_argument("--select-seeds", default="", help="default: the first seed")
-    s.add_argument("--select-tolerance", type=float, default=0.002, help="validation AUC given up for a cheaper model")
+    s.add_argument("--select-tolerance", type=float, default=0.002, help="with one selection seed, the validation AUC given up for a cheaper model (with several, "
+                   "one standard error of the paired difference to the best decides)")
     p.add_argument("--boot", type=at_least(10), default=1000, help="user-bootstrap resamples")
     p.add_argument("--threads", type=at_least(1), default=1, help="torch threads")
     p.add_argument("--cli", default=argparse.SUPPRESS, help="the shopper-intent binary (default: $SHOPPER_INTENT_CLI, else target/native/shopper-intent)")

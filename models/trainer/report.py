@@ -61,7 +61,15 @@ def write(out, res):
       "best baseline and the model size, do see validation users of one seed that are test users of another)")
       + ". Numbers come from `results.json`.\n")
     w("## Verdict\n")
-    w(f"**{v['sentence'][0].upper() + v['sentence'][1:]}.** Mean over seeds {', '.join(map(str, seeds))} of the paired "
+    # The best baseline is chosen on validation users, where a baseline tuned on them (LightGBM's
+    # boosting rounds) can look better than it is: when another one is above the LSTM on test, the
+    # headline says so too (a "matches" alone would hide a loss).
+    above = [(n, p) for n, p in res["paired_online_auc"].items() if n != v["baseline"] and p["ci_mean"][1] < 0]
+    headline = v['sentence'][0].upper() + v['sentence'][1:]
+    if above:
+        headline += ", but " + " and ".join(NAMES.get(n, n) for n, _ in above) + \
+            (" scores" if len(above) == 1 else " score") + " above it on test users (below)"
+    w(f"**{headline}.** Mean over seeds {', '.join(map(str, seeds))} of the paired "
       f"difference in online ROC-AUC, LSTM - {NAMES.get(v['baseline'], v['baseline'])}: {v['mean_diff']:+.4f}, 95% CI "
       f"[{v['ci_mean'][0]:+.4f}, {v['ci_mean'][1]:+.4f}] (beats: interval above 0; loses: below 0; matches otherwise, which "
       "means no difference was found, not that the two are shown equal). "
@@ -91,9 +99,6 @@ def write(out, res):
     if others:
         w("**Warning:** the LSTM learned nothing usable for " + "; for ".join(f"seed {S} ({why})" for S, why in others.items()) +
           ". Its figures are in the means below.\n")
-    # The best baseline is chosen on validation users, where a baseline tuned on them (LightGBM's
-    # boosting rounds) can look better than it is: say so when another one is above the LSTM on test.
-    above = [(n, p) for n, p in res["paired_online_auc"].items() if n != v["baseline"] and p["ci_mean"][1] < 0]
     if above:
         w("**But:** on test users " + "; ".join(
             f"{NAMES.get(n, n)} scores above the LSTM (LSTM - {NAMES.get(n, n)}: {p['mean_diff']:+.4f} [{p['ci_mean'][0]:+.4f}, "
@@ -103,6 +108,15 @@ def write(out, res):
     lm = mods["lstm"]["mean"]
     w(f"- LSTM online ROC-AUC {ci(lm['online_auc'])}, PR-AUC {ci(lm['pr_auc'])}, session AUC {ci(lm['session_auc'])} "
       f"(mean over {len(seeds)} seed(s), 95% user-bootstrap CI).")
+    # A session AUC at 1 means the last event before a purchase all but gives it away (a checkout
+    # step the page sends only on the way to paying, or a leak in the export): true, and of no use
+    # for personalization, which acts earlier.
+    sure = [NAMES.get(n, n) for n in order if n != "prior" and mods[n]["mean"]["session_auc"]["ci"][0] >= 0.99]
+    if sure:
+        w(f"- **Session AUC at 1** ({', '.join(sure)}): the events just before a purchase all but give it away, as a "
+          "checkout step the page sends only on the way to paying does (or a purchase leaking into another event of the "
+          "export: check). The figures that matter for acting during a visit are the online AUC and the AUC by prefix "
+          "length below.")
     w(f"- {'Shipped' if shipped else 'Not shipped'}: `{name}.onnx` / `{name}.json` / `{name}.bin` (seed {seeds[0]}'s model): hidden {man['model']['hidden']} "
       f"({cfg['members']} member(s) of {cfg['hidden']}), head {man['model']['head'] or 'linear'}, decision threshold "
       f"{man['threshold']:.4f}, segments medium >= {man['segments']['medium']:.4f}, high >= {man['segments']['high']:.4f}.\n")
@@ -131,6 +145,16 @@ def write(out, res):
     else:
         w(f"- Shop-local time: UTC{d['utc_offset_min'] / 60:+g} h (given).")
     w(f"- Sessions: {d['sessions_from']}.")
+    if d.get("events_read"):
+        w(f"- Fields: of {d['events_read']} events read, {d.get('events_with_item', 0)} have an item, "
+          f"{d.get('events_with_category', 0)} a category, {d.get('events_with_price', 0)} a price, "
+          f"{d.get('events_with_quantity', 0)} a quantity, {d.get('events_with_session', 0)} a session id.")
+    unread = d.get("keys_not_read") or []
+    if unread:
+        w("- **Keys not read:** " + ", ".join(f"`{k['key']}` ({k['lines']} lines, first at line {k['first_line']})" for k in unread[:5])
+          + (f" and {len(unread) - 5} more" if len(unread) > 5 else "") + ". The reader takes `user`, `ts`, `type`, `item`, "
+          "`category`, `price`, `quantity` and `session`, and no other key: if one of these keys holds an item, a category, a "
+          "price or a quantity, rename it and train again (this model learned without it).")
     t = d.get("total") or {}
     if t:
         w(f"- {t['users']} users, {t['events']} events, {t['sessions']} sessions, {t['positive_sessions']} with a purchase "
@@ -210,7 +234,7 @@ def write(out, res):
         if k == "prior":
             continue
         a = mods[k]["mean"]["auc_by_prefix"]
-        w(f"| {NAMES[k]} | " + " | ".join("-" if a[b] != a[b] else f"{a[b]:.3f}" for b in buckets) + " |")
+        w(f"| {NAMES[k]} | " + " | ".join("-" if a[b] is None or a[b] != a[b] else f"{a[b]:.3f}" for b in buckets) + " |")
     w("")
     w("AUC@k, k = 1..10: `results.json` (`models.<name>.mean.auc_at_k`). Within one prefix length, session length is "
       "constant, so its AUC there is 0.5.\n")
@@ -283,6 +307,8 @@ def write(out, res):
     w("```\n" + (res.get("command") or "") + "\n"
       f"{rep.get('cli', 'target/native/shopper-intent')} eval --input {shlex.quote(rep.get('data', '<log>'))} "
       f"--model {shlex.quote(os.path.join(out, 'build', 'seed{seed}', name + '.json'))} --seed {','.join(map(str, seeds))}\n```\n")
+    w("`eval` gives the same point figures; its confidence intervals come from bootstrap resamples of its own (another "
+      "random generator), so their ends differ from these by resampling noise, the more so the fewer the test users.\n")
     w(f"Run time: {tim['total'] / 60:.1f} min in all (" + ", ".join(f"{k} {v / 60:.1f} min" for k, v in tim.items() if k != "total") + ").")
     with open(os.path.join(out, "REPORT.md"), "w") as fh:
         fh.write("\n".join(L).rstrip() + "\n")

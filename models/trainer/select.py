@@ -74,4 +74,7 @@ def run(seeds, summaries, splits, cfg, cache, args, cli, out, name):
     return {"seeds": seeds, "rows": rows, "chosen": chosen, "tolerance": args.select_tolerance,
             "rule": (f"the cheapest configuration (fewest weight bytes, then fastest engine.track) whose mean validation AUC over "
                      f"seeds {','.join(str(s) for s in seeds)} is within one standard error of its paired difference to the best "
-                     f"({best_row['hidden']} x {best_row['members']}, {best:.4f})")}
+                     f"({best_row['hidden']} x {best_row['members']}, {best:.4f})" if len(seeds) > 1 else
+                     f"the cheapest configuration (fewest weight bytes, then fastest engine.track) whose validation AUC on seed "
+                     f"{seeds[0]} is within {args.select_tolerance} (--select-tolerance; one seed gives no standard error) of the "
+                     f"best ({best_row['hidden']} x {best_row['members']}, {best:.4f})")}
