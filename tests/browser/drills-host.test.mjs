@@ -462,12 +462,38 @@ test('a page whose console throws (an error reporter whose script was blocked): 
   await context.close();
 });
 
-test('a page without MessageChannel or scheduler.yield: the engine is built in steps on timers and scores', { timeout: 60_000 }, async () => {
+test('a page without MessageChannel or scheduler.yield, or with a scheduler.yield polyfill that throws or rejects: the engine is built in steps and scores', { timeout: 90_000 }, async () => {
+  const pages = {
+    none: () => {
+      delete window.MessageChannel;
+      Object.defineProperty(window, 'scheduler', { value: undefined, configurable: true });
+    },
+    throws: () => Object.defineProperty(window, 'scheduler', { value: { yield() { throw new Error('polyfill'); } }, configurable: true }),
+    rejects: () => Object.defineProperty(window, 'scheduler', { value: { yield: () => Promise.reject(new Error('polyfill')) }, configurable: true }),
+  };
+  for (const [name, init] of Object.entries(pages)) {
+    const { page, context } = await moduleHarness(env, init);
+    assert.deepEqual(await loadIn(page, {}), { status: 'ready', error: null, scored: true }, name);
+    assert.deepEqual(page.pageErrors, [], name);
+    await context.close();
+  }
+});
+
+test('a page whose addEventListener throws: create() does not throw, the widget fails with LOAD_FAILED', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env, () => {
-    delete window.MessageChannel;
-    Object.defineProperty(window, 'scheduler', { value: undefined, configurable: true });
+    const original = window.addEventListener;
+    window.addEventListener = function (type, ...rest) {
+      if (type === 'pagehide') throw new Proxy({}, { get() { throw new Error('a throwing error'); } });
+      return original.call(this, type, ...rest);
+    };
   });
-  assert.deepEqual(await loadIn(page, {}), { status: 'ready', error: null, scored: true });
+  const r = await page.evaluate(async (model) => {
+    let intent;
+    try { intent = window.SI.ShopperIntent.create({ model, storage: 'memory' }); } catch (e) { return `create() threw ${e}`; }
+    await intent.ready;
+    return { status: intent.status, code: intent.error?.code, message: intent.error?.message, track: intent.track({ type: 'view_item' }) };
+  }, MODEL);
+  assert.deepEqual(r, { status: 'failed', code: 'LOAD_FAILED', message: 'the page refused what the widget needs to start (an unreadable value)', track: null });
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
@@ -506,7 +532,7 @@ test('a frozen dataLayer: the entries it held are tracked, and the warning says 
   assert.deepEqual(r, { status: 'ready', history: ['view_item'] });
   assert.deepEqual(page.pageErrors, []);
   const warnings = ours(page, 'warning').map((m) => m.text);
-  assert.ok(warnings.some((w) => /window\.dataLayer is frozen: the entries it held are tracked, later pushes are not/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /window\.dataLayer is frozen: the entry it held is tracked, later pushes are not/.test(w)), warnings.join('\n'));
   await context.close();
 });
 

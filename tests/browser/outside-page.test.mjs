@@ -32,3 +32,15 @@ test('outside a page, load() resolves to a failed widget and every method answer
   }
   assert.equal(errors.filter((e) => e.includes('not running (LOAD_FAILED)')).length, 1, errors.join('\n'));
 });
+
+test('the name of a thrown value for a message never throws, whatever the page threw', async () => {
+  const { errorName } = await import(pathToFileURL(join(WEB, 'package', 'log.js')));
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  assert.equal(errorName(new TypeError('x')), 'TypeError');
+  assert.equal(errorName('a string'), 'string');
+  assert.equal(errorName(undefined), 'undefined');
+  assert.equal(errorName(revoked.proxy), 'an unreadable value');
+  assert.equal(errorName({ get name() { throw new Error('getter'); } }), 'an unreadable value');
+  assert.equal(errorName({ name: Symbol('s') }), 'object');
+});

@@ -11,6 +11,8 @@
 // the engine refuses an event with one bad value whole. `track()` and the engine are the strict
 // ones.
 
+import { errorName } from './log.js';
+
 /**
  * The GA4 ecommerce event types, in the engine's column order (checked against the engine's
  * table by a test). A shop may send any other well-formed type as well.
@@ -225,11 +227,15 @@ export function pageShared(win, name, Type) {
   }
 }
 
-/** Thrown by `attachDataLayer` when the entries already pushed were read, but `push` cannot be wrapped. */
+/**
+ * Thrown by `attachDataLayer` when `push` cannot be wrapped (a frozen layer), after the entries
+ * already pushed were read: `read` of them.
+ */
 export class DataLayerLocked extends Error {
-  constructor(cause) {
-    super(`its push cannot be wrapped (${cause?.name ?? typeof cause})`);
+  constructor(cause, read) {
+    super(`its push cannot be wrapped (${errorName(cause)})`);
     this.name = 'DataLayerLocked';
+    this.read = read;
   }
 }
 
@@ -282,7 +288,7 @@ export function attachDataLayer(win, onEvent, report) {
       Object.defineProperty(layer, 'push', { value: wrapped, writable: true, configurable: true, enumerable: false });
     } catch (e) {
       // A frozen dataLayer: the entries it held were read above; later pushes cannot be watched.
-      throw new DataLayerLocked(e);
+      throw new DataLayerLocked(e, length - Math.max(0, length - MAX_EARLIER_ENTRIES));
     }
   }
   return () => {

@@ -5,23 +5,28 @@
 // to change. Values coming out of wasm are checked and copied into plain frozen objects here: a
 // value that does not have the declared shape is an `ENGINE_FAILED` error, never a default.
 
-import initBindings, * as bindings from './pkg/shopper_intent_wasm.js';
+import initBindings, {
+  EngineLoader, eventTypes as bindingsEventTypes, plainLimits, randomizedResponse as bindingsRandomizedResponse,
+  estimateRandomizedResponse as bindingsEstimate,
+} from './pkg/shopper_intent_wasm.js';
 
 /**
- * The bindings this package instantiates first, as a plain object of the exports it calls. Not the
- * module's namespace object: once bundled (web/dev/bundle.mjs), a namespace is built by the
- * bundler's helper, which walks its exports with `for...in` and so also meets whatever a page has
- * added to `Object.prototype` (an old library, or a query-string parser fed `?__proto__[x]=1`):
- * the bundle then threw on import and the widget never started. Named imports are bound directly.
+ * The bindings this package instantiates first, as a plain object of the exports it calls: named
+ * imports, not the module's namespace object. Once bundled (web/dev/bundle.mjs), a namespace (which
+ * `import()` returns) is built by the bundler's helper, which walks the exports with `for...in`
+ * and so also meets whatever a page has added to `Object.prototype` (an old library, or a
+ * query-string parser fed `?__proto__[x]=1`): the bundle then threw on import and the widget
+ * never started. The price: the bindings' top level (a TextDecoder made and used) runs when the
+ * package is imported, not at `load()`; a page whose TextDecoder throws fails that import.
  */
 const FIRST_BINDINGS = Object.freeze({
   __proto__: null,
   default: initBindings,
-  EngineLoader: bindings.EngineLoader,
-  eventTypes: bindings.eventTypes,
-  plainLimits: bindings.plainLimits,
-  randomizedResponse: bindings.randomizedResponse,
-  estimateRandomizedResponse: bindings.estimateRandomizedResponse,
+  EngineLoader,
+  eventTypes: bindingsEventTypes,
+  plainLimits,
+  randomizedResponse: bindingsRandomizedResponse,
+  estimateRandomizedResponse: bindingsEstimate,
 });
 
 /** Error codes the engine (crate/wasm) throws, as `IntentError.code`. */

@@ -10,7 +10,7 @@
 // by their weights, in order.
 
 import { SESSION_GAP_MS, ShopperIntentError } from './engine.js';
-import { TAG, logWarn, logError } from './log.js';
+import { TAG, logWarn, logError, errorName } from './log.js';
 
 /** The variant of holdout shoppers: show them no personalization. */
 export const HOLDOUT = 'holdout';
@@ -65,7 +65,7 @@ export function checkExperiment(def) {
     if (Array.isArray(variants) && variants.length <= 16) variants = Array.from(variants);
     if (Array.isArray(weights) && weights.length <= 16) weights = Array.from(weights);
   } catch (e) {
-    throw bad(`the experiment's fields cannot be read (${e?.name ?? typeof e})`);
+    throw bad(`the experiment's fields cannot be read (${errorName(e)})`);
   }
   if (typeof key !== 'string' || !KEY.test(key)) throw bad('key must be 1 to 64 letters, digits or _ . : -');
   if (!Array.isArray(variants) || variants.length < 1 || variants.length > 16) throw bad(`${key}: variants must be an array of 1 to 16 names`);

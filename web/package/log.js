@@ -21,3 +21,17 @@ export const logWarn = (...args) => say('warn', args);
 export const logError = (...args) => say('error', args);
 /** `console.info` that never throws. */
 export const logInfo = (...args) => say('info', args);
+
+/**
+ * The name of a thrown value for a message (`TypeError`, or its type: `string`), which never
+ * throws itself: a page may throw a revoked Proxy, or an object whose `name` is a getter that
+ * throws or a Symbol.
+ */
+export function errorName(e) {
+  try {
+    const name = e?.name;
+    return typeof name === 'string' && name !== '' ? name.slice(0, 60) : typeof e;
+  } catch {
+    return 'an unreadable value';
+  }
+}

@@ -18,6 +18,7 @@
 
 import { ShopperIntentError, randomizedResponse } from './engine.js';
 import { HOLDOUT } from './experiments.js';
+import { errorName } from './log.js';
 
 /** The subject `'segment'` and its values, in the order reports and estimates use. */
 export const SEGMENT = 'segment';
@@ -46,7 +47,7 @@ export function epsilonOption(options) {
   try {
     ({ epsilon } = options);
   } catch (e) {
-    throw bad(`the options cannot be read (${e?.name ?? typeof e})`);
+    throw bad(`the options cannot be read (${errorName(e)})`);
   }
   if (epsilon === undefined) return DEFAULT_EPSILON;
   if (typeof epsilon !== 'number') throw bad('epsilon must be a number in (0, 20]');

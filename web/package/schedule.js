@@ -5,7 +5,17 @@ export const SLICE_MS = 8;
 
 /** Gives the main thread back to the page before continuing (a macrotask, not a microtask). */
 export function yieldToMain() {
-  if (typeof globalThis.scheduler?.yield === 'function') return globalThis.scheduler.yield();
+  try {
+    // A page's polyfill of scheduler.yield may throw or reject: then a message or a timer.
+    if (typeof globalThis.scheduler?.yield === 'function') return Promise.resolve(globalThis.scheduler.yield()).catch(afterMessage);
+  } catch {
+    // Below.
+  }
+  return afterMessage();
+}
+
+/** A macrotask later: a MessageChannel's message, or a timer where there is none. */
+function afterMessage() {
   return new Promise((resolve) => {
     try {
       const channel = new MessageChannel();

@@ -30,7 +30,7 @@ import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
 import { Experiments, HOLDOUT } from './experiments.js';
 import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
-import { TAG, logWarn, logError, logInfo } from './log.js';
+import { TAG, logWarn, logError, logInfo, errorName } from './log.js';
 
 export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, NOT_ENTERED, memoryStore };
 // Diagnostics (benchmarks, support): the engine's wasm memory and whether the SIMD build runs here.
@@ -57,7 +57,7 @@ function markSegment(segment) {
   } catch (e) {
     if (warnedAttribute) return;
     warnedAttribute = true;
-    logWarn(`${TAG} the <html> ${SEGMENT_ATTRIBUTE} attribute cannot be ${segment === null ? 'removed' : 'set'} (${e?.name ?? typeof e}); the widget works on without it`);
+    logWarn(`${TAG} the <html> ${SEGMENT_ATTRIBUTE} attribute cannot be ${segment === null ? 'removed' : 'set'} (${errorName(e)}); the widget works on without it`);
   }
 }
 const SEGMENT_EVENT = 'shopper-intent:segment';
@@ -107,7 +107,7 @@ function copyEvent(input) {
       ts = Date.prototype.getTime.call(ts);
     }
   } catch (e) {
-    throw new ShopperIntentError('INVALID_EVENT', `the event's fields cannot be read (${e?.name ?? typeof e})`);
+    throw new ShopperIntentError('INVALID_EVENT', `the event's fields cannot be read (${errorName(e)})`);
   }
   if (typeof ts === 'number' && !Number.isFinite(ts)) {
     throw new ShopperIntentError('INVALID_EVENT', `ts must be milliseconds since the epoch, got ${ts}${date ? ' (an invalid Date)' : ''}`);
@@ -119,7 +119,7 @@ function readOption(o, name) {
   try {
     return o[name];
   } catch (e) {
-    logWarn(`${TAG} the option ${name} could not be read (${e?.name ?? typeof e}); using its default`);
+    logWarn(`${TAG} the option ${name} could not be read (${errorName(e)}); using its default`);
     return undefined;
   }
 }
@@ -204,7 +204,7 @@ function consentOption(o) {
   try {
     value = o.consent;
   } catch (e) {
-    logWarn(`${TAG} the option consent could not be read (${e?.name ?? typeof e}); using 'pending' (consent is never assumed)`);
+    logWarn(`${TAG} the option consent could not be read (${errorName(e)}); using 'pending' (consent is never assumed)`);
     return 'pending';
   }
   if (value === undefined) return 'granted';
@@ -239,7 +239,7 @@ export async function estimateShares(counts, options) {
         ({ values, wasm } = options);
         if (Array.isArray(values) && values.length <= 1024) values = Array.from(values);
       } catch (e) {
-        throw new ShopperIntentError('BAD_OPTIONS', `the options cannot be read (${e?.name ?? typeof e})`);
+        throw new ShopperIntentError('BAD_OPTIONS', `the options cannot be read (${errorName(e)})`);
       }
     }
     const given = countsOption(counts, values);
@@ -375,7 +375,7 @@ export class ShopperIntent {
     try {
       start = this._readOptions(options);
     } catch (e) {
-      this._fail(new ShopperIntentError('BAD_OPTIONS', `the options could not be read (${e?.name ?? typeof e})`));
+      this._fail(new ShopperIntentError('BAD_OPTIONS', `the options could not be read (${errorName(e)})`));
       return;
     }
     if (this._experiments.id === null) {
@@ -391,10 +391,23 @@ export class ShopperIntent {
     } catch {
       // An odd document: taken as shown.
     }
-    if (prerendering) {
-      document.addEventListener('prerenderingchange', () => this._open(start), { once: true });
-    } else {
+    try {
+      if (prerendering) {
+        document.addEventListener('prerenderingchange', () => this._openOrFail(start), { once: true });
+      } else {
+        this._openOrFail(start);
+      }
+    } catch (e) {
+      this._fail(new ShopperIntentError('LOAD_FAILED', `the page refused what the widget needs to start (${errorName(e)})`));
+    }
+  }
+
+  /** `_open`, or a failed widget when the page's own functions it calls throw (a patched addEventListener). */
+  _openOrFail(start) {
+    try {
       this._open(start);
+    } catch (e) {
+      this._fail(new ShopperIntentError('LOAD_FAILED', `the page refused what the widget needs to start (${errorName(e)})`));
     }
   }
 
@@ -419,10 +432,10 @@ export class ShopperIntent {
       try {
         // Timed as the widget times any event without a time (see _process).
         this._detachDataLayer = attachDataLayer(window, (ev) => this.track({ ...ev, ts: undefined }),
-          (e) => logWarn(`${TAG} a dataLayer entry could not be read (${e?.name ?? typeof e})`));
+          (e) => logWarn(`${TAG} a dataLayer entry could not be read (${errorName(e)})`));
       } catch (e) {
-        if (e instanceof DataLayerLocked) logWarn(`${TAG} window.dataLayer is frozen: the entries it held are tracked, later pushes are not (${e.message})`);
-        else logWarn(`${TAG} window.dataLayer cannot be read (${e?.name ?? typeof e}); auto-capture is off`);
+        if (e instanceof DataLayerLocked) logWarn(`${TAG} window.dataLayer is frozen: ${e.read === 1 ? 'the entry it held is tracked, ' : e.read > 1 ? `the ${e.read} entries it held are tracked, ` : ''}later pushes are not (${e.message})`);
+        else logWarn(`${TAG} window.dataLayer cannot be read (${errorName(e)}); auto-capture is off`);
       }
     }
 
@@ -626,7 +639,7 @@ export class ShopperIntent {
       }
       return this._experiments.experiment(exp);
     } catch (e) {
-      const err = e instanceof ShopperIntentError ? e : new ShopperIntentError('BAD_EXPERIMENT', `the definition could not be read (${e?.name ?? typeof e})`);
+      const err = e instanceof ShopperIntentError ? e : new ShopperIntentError('BAD_EXPERIMENT', `the definition could not be read (${errorName(e)})`);
       logError(`${TAG} experiment refused (${err.code}): ${err.message}`);
       return null;
     }
@@ -834,9 +847,10 @@ export class ShopperIntent {
   // Loading
 
   async _start() {
-    const t0 = performance.now();
+    let t0 = 0;
     const timings = (this._timings = {});
     try {
+      t0 = performance.now();
       let [glue, model] = await Promise.all([
         loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs }).then((g) => { timings.wasmMs = performance.now() - t0; return g; }),
         // The model cache is storage too: not used without consent or under Global Privacy Control.
@@ -1165,7 +1179,7 @@ export class ShopperIntent {
       try {
         event = new CustomEvent(SEGMENT_EVENT, { detail });
       } catch (e) {
-        logError(`${TAG} this page's CustomEvent cannot be constructed (${e?.name ?? typeof e}); no '${SEGMENT_EVENT}' event is sent.`);
+        logError(`${TAG} this page's CustomEvent cannot be constructed (${errorName(e)}); no '${SEGMENT_EVENT}' event is sent.`);
       }
       try {
         if (event) dispatchEvent(event);

@@ -22,7 +22,7 @@
 // which is the same symbol in every copy, and leaves it in place.
 
 import { ShopperIntent } from './shopper-intent.js';
-import { TAG, logWarn, logError } from './log.js';
+import { TAG, logWarn, logError, errorName } from './log.js';
 
 function ownScript() {
   for (const s of document.querySelectorAll('script[src]')) {
@@ -94,7 +94,7 @@ if (!script || !script.dataset.model) {
     try {
       Object.defineProperty(window, 'shopperIntent', { value: intent, writable: true, configurable: true, enumerable: true });
     } catch (e) {
-      logWarn(`${TAG} window.shopperIntent cannot be set (${e?.name ?? typeof e}): the widget runs, but page code cannot reach it there`);
+      logWarn(`${TAG} window.shopperIntent cannot be set (${errorName(e)}): the widget runs, but page code cannot reach it there`);
     }
   }
   for (const event of early) intent.track(event);

@@ -18,10 +18,20 @@
 // The banner appears after the page has loaded (when the widget is ready, or later when the
 // segment changes): place it over the page (`position: fixed`, as the demo shop does) or reserve
 // its space, or an in-flow banner pushes the page down, a layout shift on every page of a
-// treatment session. It is announced as a status message (`role="status"`, unless the banner
-// has a role of its own).
+// treatment session. It is marked as a status message (`role="status"`, unless the banner has a
+// role of its own), which screen readers may announce when it appears (not all do for content
+// shown at once rather than changed).
 
 export const OFFER_EXPERIMENT = 'high-intent-offer';
+
+/** A console message that cannot throw into the page (a page's console may be replaced, or gone). */
+function say(level, ...args) {
+  try {
+    globalThis.console?.[level]?.(...args);
+  } catch {
+    // The page's console refused; nothing else to do.
+  }
+}
 
 /**
  * Wires the offer experiment to `intent` and `banner` (an element, hidden by default).
@@ -30,7 +40,7 @@ export const OFFER_EXPERIMENT = 'high-intent-offer';
 export function highIntentOffer(intent, { banner, key = OFFER_EXPERIMENT, holdout = 0.1, log = () => {} } = {}) {
   // A template without the banner: no experiment at all (its treatment would be counted as shown).
   if (banner === null || typeof banner !== 'object' || !('hidden' in banner)) {
-    console.warn(`[shopper-intent] highIntentOffer: the banner is not an element (${banner === null ? 'null' : typeof banner}); the ${key} experiment is not run on this page`);
+    say('warn', `[shopper-intent] highIntentOffer: the banner is not an element (${banner === null ? 'null' : typeof banner}); the ${key} experiment is not run on this page`);
     return () => {};
   }
   if (typeof banner.hasAttribute === 'function' && !banner.hasAttribute('role')) banner.setAttribute('role', 'status');
@@ -56,6 +66,6 @@ export function highIntentOffer(intent, { banner, key = OFFER_EXPERIMENT, holdou
   ];
   // A session restored as high shows the banner at once. Caught: this runs outside the widget,
   // which contains what its hooks throw.
-  intent.ready.then(show).catch((e) => console.error(`[shopper-intent] highIntentOffer: showing the ${key} banner failed`, e));
+  intent.ready.then(show).catch((e) => say('error', `[shopper-intent] highIntentOffer: showing the ${key} banner failed`, e));
   return () => offs.forEach((off) => off());
 }
