@@ -19,6 +19,8 @@ demo: tools wasm web
 ## path (skipped loudly when models/.venv has no torch, as on a fresh clone), the browser, a fuzz smoke run.
 test: tools test-rust wasm web test-model test-train test-browser fuzz-smoke
 
+## What the targets need, installed once (scripts/install-tools.sh): the Rust side (the wasm32
+## target, the pinned wasm-bindgen CLI and wasm-pack) and the browser side (the browsers, npm).
 tools: tools-rust tools-browser
 
 tools-rust:
@@ -63,6 +65,7 @@ test-browser: cli
 	node tests/browser/tools/make-parity-fixture.mjs --cli $(CLI) --out build/fixtures
 	SHOPPER_INTENT_NATIVE_SCORES=$(CURDIR)/build/fixtures/native_scores.json bash tests/browser/run.sh
 
+## The native CLI (target/native/shopper-intent), which the tests, training and the benchmark run.
 cli:
 	cargo build --profile native -p shopper-intent-cli
 

@@ -88,10 +88,10 @@ class RerunTest(unittest.TestCase):
         summary = {"format": "ga4", "input_sha256": "ab", "lines": 10, "malformed_lines": 1, "malformed": [{"line": 3, "error": "x"}],
                    "malformed_purchase_lines": 1, "repeated_lines": 2, "events_not_on_page": {"page_view": 4},
                    "duplicate_rows": 5, "rows_without_browser_id": 6, "size_problems": ["20 users"], "splits": {},
-                   "events_read": 9, "events_with_item": 0, "events_with_price": 7, "keys_not_read": [{"key": "product_id", "lines": 9, "first_line": 1}]}
+                   "events_kept": 9, "events_with_item": 0, "events_with_price": 7, "keys_not_read": [{"key": "product_id", "lines": 9, "first_line": 1}]}
         d = data_section({0: summary}, "/some/where/events.jsonl")
         for key in ("malformed_purchase_lines", "repeated_lines", "events_not_on_page", "duplicate_rows", "rows_without_browser_id", "size_problems",
-                    "events_read", "events_with_item", "events_with_price", "keys_not_read"):
+                    "events_kept", "events_with_item", "events_with_price", "keys_not_read"):
             self.assertEqual(d[key], summary[key], key)
         self.assertEqual(d["input"], "events.jsonl")
 

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from . import metrics as M
+from .baselines import NAMES
 
 SCALARS = ("online_auc", "pr_auc", "session_auc", "f1", "precision", "recall", "accuracy", "brier", "ece", "val_online_auc")
 
@@ -109,12 +110,12 @@ def verdict(pair, best):
     lo, hi = pair["ci_mean"]
     if not (np.isfinite(lo) and np.isfinite(hi) and np.isfinite(pair["mean_diff"])):
         return {"word": "cannot be compared with", "baseline": best,
-                "sentence": f"the LSTM cannot be compared with the best baseline ({best}) on your data: the difference is "
+                "sentence": f"the LSTM cannot be compared with the best baseline ({NAMES.get(best, best)}) on your data: the difference is "
                             "undefined (a test split without both kinds of session)",
                 "mean_diff": pair["mean_diff"], "ci_mean": pair["ci_mean"]}
     word = "beats" if lo > 0 else ("loses to" if hi < 0 else "matches")
     # "Matches" is no difference found, not a shown equivalence: the sentence gives the range.
     tail = (f" (no clear difference: the interval holds differences from {lo:+.3f} to {hi:+.3f} AUC)" if word == "matches" else "")
     return {"word": word, "baseline": best,
-            "sentence": f"the LSTM {word} the best baseline ({best}) on your data{tail}",
+            "sentence": f"the LSTM {word} the best baseline ({NAMES.get(best, best)}) on your data{tail}",
             "mean_diff": pair["mean_diff"], "ci_mean": pair["ci_mean"]}

@@ -225,7 +225,7 @@ def data_section(summaries, log_path):
     keep = ("format", "input_sha256", "lines", "malformed_lines", "malformed", "malformed_purchase_lines", "repeated_lines", "size_problems",
             "refused_events", "events_outside_window", "events_not_on_page", "duplicate_rows", "rows_without_browser_id",
             "event_types", "kinds", "sessions_from", "utc_offset_min", "utc_offset_assumed", "total", "window", "split",
-            "events_read", "events_with_item", "events_with_category", "events_with_price", "events_with_quantity",
+            "events_kept", "events_with_item", "events_with_category", "events_with_price", "events_with_quantity",
             "events_with_session", "keys_not_read")
     d = {k: s0.get(k) for k in keep}
     d["malformed"] = (s0.get("malformed") or [])[:20]

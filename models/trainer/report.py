@@ -64,11 +64,15 @@ def write(out, res):
     # The best baseline is chosen on validation users, where a baseline tuned on them (LightGBM's
     # boosting rounds) can look better than it is: when another one is above the LSTM on test, the
     # headline says so too (a "matches" alone would hide a loss).
-    above = [(n, p) for n, p in res["paired_online_auc"].items() if n != v["baseline"] and p["ci_mean"][1] < 0]
+    above = [(n, p) for n, p in res["paired_online_auc"].items()
+             if n != v["baseline"] and p["ci_mean"][1] is not None and p["ci_mean"][1] < 0]
     headline = v['sentence'][0].upper() + v['sentence'][1:]
     if above:
-        headline += ", but " + " and ".join(NAMES.get(n, n) for n, _ in above) + \
-            (" scores" if len(above) == 1 else " score") + " above it on test users (below)"
+        names = [NAMES.get(n, n) for n, _ in above]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        verb = "scores" if len(names) == 1 else "score"
+        headline += (f", and {listed} also {verb} above it on test users (below)" if v.get("word") == "loses to"
+                     else f", but {listed} {verb} above it on test users (below)")
     w(f"**{headline}.** Mean over seeds {', '.join(map(str, seeds))} of the paired "
       f"difference in online ROC-AUC, LSTM - {NAMES.get(v['baseline'], v['baseline'])}: {v['mean_diff']:+.4f}, 95% CI "
       f"[{v['ci_mean'][0]:+.4f}, {v['ci_mean'][1]:+.4f}] (beats: interval above 0; loses: below 0; matches otherwise, which "
@@ -111,7 +115,7 @@ def write(out, res):
     # A session AUC at 1 means the last event before a purchase all but gives it away (a checkout
     # step the page sends only on the way to paying, or a leak in the export): true, and of no use
     # for personalization, which acts earlier.
-    sure = [NAMES.get(n, n) for n in order if n != "prior" and mods[n]["mean"]["session_auc"]["ci"][0] >= 0.99]
+    sure = [NAMES.get(n, n) for n in order if n != "prior" and (mods[n]["mean"]["session_auc"]["ci"][0] or 0) >= 0.99]
     if sure:
         w(f"- **Session AUC at 1** ({', '.join(sure)}): the events just before a purchase all but give it away, as a "
           "checkout step the page sends only on the way to paying does (or a purchase leaking into another event of the "
@@ -145,13 +149,13 @@ def write(out, res):
     else:
         w(f"- Shop-local time: UTC{d['utc_offset_min'] / 60:+g} h (given).")
     w(f"- Sessions: {d['sessions_from']}.")
-    if d.get("events_read"):
-        w(f"- Fields: of {d['events_read']} events read, {d.get('events_with_item', 0)} have an item, "
+    if d.get("events_kept"):
+        w(f"- Fields: of {d['events_kept']} events kept, {d.get('events_with_item', 0)} have an item, "
           f"{d.get('events_with_category', 0)} a category, {d.get('events_with_price', 0)} a price, "
           f"{d.get('events_with_quantity', 0)} a quantity, {d.get('events_with_session', 0)} a session id.")
     unread = d.get("keys_not_read") or []
     if unread:
-        w("- **Keys not read:** " + ", ".join(f"`{k['key']}` ({k['lines']} lines, first at line {k['first_line']})" for k in unread[:5])
+        w("- **Keys not read:** " + ", ".join(f"`{k['key']}` ({k['lines']} line{'' if k['lines'] == 1 else 's'}, first at line {k['first_line']})" for k in unread[:5])
           + (f" and {len(unread) - 5} more" if len(unread) > 5 else "") + ". The reader takes `user`, `ts`, `type`, `item`, "
           "`category`, `price`, `quantity` and `session`, and no other key: if one of these keys holds an item, a category, a "
           "price or a quantity, rename it and train again (this model learned without it).")

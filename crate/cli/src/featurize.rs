@@ -227,7 +227,7 @@ pub fn write(f: &Featurized, log: &Log, options: &Options, input: &Input<'_>, ou
         "malformed_lines": log.bad.len(),
         "malformed_purchase_lines": log.bad_purchases.len(),
         "repeated_lines": log.repeated_lines.1,
-        "events_read": log.events,
+        "events_kept": log.events,
         "events_with_item": log.with_item,
         "events_with_category": log.with_category,
         "events_with_price": log.with_price,

@@ -153,9 +153,15 @@ fn looks_binary(bytes: &[u8]) -> bool {
     if head.contains(&0) {
         return true;
     }
+    // Control bytes, not the bytes of another text encoding: Latin-1's accents are text.
     let controls = head.iter().filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\x0c' | b'\x1b')) || b == 0x7f).count();
-    let invalid = String::from_utf8_lossy(head).chars().filter(|&c| c == char::REPLACEMENT_CHARACTER).count();
-    (controls + invalid) * 10 > head.len()
+    controls * 10 > head.len()
+}
+
+/// Text in another 8-bit encoding than UTF-8 (Latin-1, Windows-1252): bytes that are not UTF-8,
+/// without the control bytes of a binary file.
+fn looks_8bit_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_err() && !looks_binary(bytes)
 }
 
 impl Format {
@@ -197,6 +203,9 @@ impl Format {
         } else if binary {
             "\nIt looks like a binary file, not text (a database, an archive, a spreadsheet, a columnar export?): export the \
              events as newline-delimited JSON, one event per line (see the README's \"Train on your own shop's events\")."
+        } else if looks_8bit_text(raw) {
+            "\nIt is text, but not UTF-8 (Latin-1 or Windows-1252?): save it as UTF-8, e.g. \
+             `iconv -f WINDOWS-1252 -t UTF-8 FILE > events.utf8`, then convert it to JSONL if it is not (see the README)."
         } else if line.contains('\r') {
             "\nIts lines end in a carriage return alone (old Mac line endings), so it reads as one line: end them with a \
              line feed, e.g. `tr '\\r' '\\n' < FILE > events.jsonl`."
@@ -266,6 +275,24 @@ pub struct UnreadKey {
     pub lines: usize,
     /// The first of them (1-based).
     pub first_line: usize,
+    /// The kinds of value it held (`VALUE_NUMBER`, `VALUE_STRING`, `VALUE_OTHER`, or-ed).
+    #[serde(skip)]
+    pub values: u8,
+}
+
+/// A key's values seen: numbers.
+pub const VALUE_NUMBER: u8 = 1;
+/// A key's values seen: strings.
+pub const VALUE_STRING: u8 = 2;
+/// A key's values seen: anything else (objects, arrays, booleans, null).
+pub const VALUE_OTHER: u8 = 4;
+
+fn value_kind(v: &Value) -> u8 {
+    match v {
+        Value::Number(_) => VALUE_NUMBER,
+        Value::String(_) => VALUE_STRING,
+        _ => VALUE_OTHER,
+    }
 }
 
 /// Different keys not read that a log's reading counts (a log whose keys are ids would otherwise
@@ -330,6 +357,8 @@ pub struct Log {
     /// The top-level keys of generic JSONL lines that the reader does not read (any but
     /// [`JSONL_KEYS`]), most frequent first; at most [`MAX_UNREAD_KEYS`] different keys are counted.
     pub unread_keys: Vec<UnreadKey>,
+    /// Generic JSONL lines that have each of [`JSONL_KEYS`], in its order (malformed lines too).
+    pub lines_with_key: [usize; JSONL_KEYS.len()],
     /// GA4 events left out because the widget never sees them on the page, by name.
     pub not_on_page: std::collections::BTreeMap<String, usize>,
     /// GA4 rows read before, skipped.
@@ -435,12 +464,13 @@ fn ts_error(ts: f64, e: shopper_intent::Error) -> String {
     format!("{e}{}", other_unit_hint(ts, 1e3))
 }
 
-/// Reads a generic JSONL line; `unread` is told each top-level key it does not read.
-fn parse_jsonl(line: &str, unread: &mut dyn FnMut(&str)) -> Result<(String, Event), String> {
+/// Reads a generic JSONL line; `keys` is told each top-level key with the kind of its value
+/// (`VALUE_NUMBER`...), read or not.
+fn parse_jsonl(line: &str, keys: &mut dyn FnMut(&str, u8)) -> Result<(String, Event), String> {
     let v: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     let Some(object) = v.as_object() else { return Err("not a JSON object".into()) };
-    for key in object.keys().filter(|k| !JSONL_KEYS.contains(&k.as_str())) {
-        unread(key);
+    for (key, value) in object {
+        keys(key, value_kind(value));
     }
     let user = id_of(&v, "user")?.ok_or("missing user")?;
     if user.is_empty() {
@@ -613,18 +643,18 @@ fn names_purchase(format: Format, line: &str) -> bool {
 /// One line of a log in `format`: the user and the event, or why the line holds none (malformed,
 /// or one of GA4's automatic events).
 pub fn parse_line(format: Format, line: &str) -> Result<(String, Event), String> {
-    match parse_row(format, line, &mut |_| {})? {
+    match parse_row(format, line, &mut |_, _| {})? {
         Row::Event(user, event, _, _) => Ok((user, event)),
         Row::NotOnPage(name) => Err(format!("{name} is a GA4 event the widget never sees on the page")),
         Row::NoBrowserId => Err("a GA4 row without user_pseudo_id".into()),
     }
 }
 
-/// One line of a log in `format`; `unread` is told the keys of a generic JSONL line it does not read.
-fn parse_row(format: Format, line: &str, unread: &mut dyn FnMut(&str)) -> Result<Row, String> {
+/// One line of a log in `format`; `keys` is told the keys of a generic JSONL line (`parse_jsonl`).
+fn parse_row(format: Format, line: &str, keys: &mut dyn FnMut(&str, u8)) -> Result<Row, String> {
     match format {
         Format::Taobao => parse_taobao(line).map(|(u, e)| Row::Event(u, e, 0, None)),
-        Format::Jsonl => parse_jsonl(line, unread).map(|(u, e)| Row::Event(u, e, 0, None)),
+        Format::Jsonl => parse_jsonl(line, keys).map(|(u, e)| Row::Event(u, e, 0, None)),
         Format::Ga4 => parse_ga4(line),
     }
 }
@@ -726,30 +756,76 @@ fn pretty_json_hint(head: &Head) -> String {
     }
 }
 
-/// The field of a generic JSONL event a key not read probably holds, by its name (`product_id`,
-/// `unit_price`, `qty`...).
-fn field_for(key: &str) -> Option<&'static str> {
-    let k = key.to_ascii_lowercase();
-    let has = |parts: &[&str]| parts.iter().any(|p| k.contains(p));
-    Some(if has(&["categ"]) {
+/// The words of a key: split at `_`, `-`, `.`, spaces and lower-to-upper case changes, lowercased
+/// (`productId` and `product_id` are `["product", "id"]`).
+fn key_words(key: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut lower_before = false;
+    for c in key.chars() {
+        if !c.is_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            lower_before = false;
+            continue;
+        }
+        if c.is_uppercase() && lower_before && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        lower_before = c.is_lowercase() || c.is_ascii_digit();
+        word.extend(c.to_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// The field of a generic JSONL event a key not read probably holds, from the words of its name
+/// and the kinds of its values (`values`, or-ed `VALUE_*`): `product_id` holding strings is an
+/// item, `unit_price` holding numbers a price; `price_currency`, `items` (an array),
+/// `product_name`, `user_agent` or `session_start` are none. With the field, a rank: a key
+/// named as an id (`user_id`) before one that is not (`customer`).
+fn field_for(key: &str, values: u8) -> Option<(&'static str, u8)> {
+    let words = key_words(key);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let any = |ws: &[&str]| ws.iter().any(|w| has(w));
+    // Words that say the key holds something else than the field its other words name.
+    if any(&[
+        "agent", "currency", "name", "names", "title", "url", "zone", "tz", "count", "number", "num", "start", "end", "duration", "length",
+    ]) {
+        return None;
+    }
+    let numbers = values == VALUE_NUMBER;
+    let ids = values != 0 && values & VALUE_OTHER == 0;
+    let rank = u8::from(!any(&["id", "key", "uuid"]));
+    let field = if any(&["category", "categ", "cat"]) && !has("event") && ids {
         "category"
-    } else if has(&["price"]) {
+    } else if has("price") && numbers {
         "price"
-    } else if has(&["qty", "quantity"]) {
+    } else if any(&["qty", "quantity", "quantities"]) && numbers {
         "quantity"
-    } else if has(&["session"]) {
+    } else if has("session") && ids {
         "session"
-    } else if has(&["time", "date"]) {
+    } else if any(&["timestamp", "ts", "time", "epoch", "datetime"])
+        || (words.len() == 2 && has("at") && any(&["created", "occurred", "sent", "received", "logged", "happened"]))
+    {
+        // A time as text is not `ts` (milliseconds): the note says how to convert it.
         "ts"
-    } else if has(&["user", "visitor", "customer", "client"]) {
+    } else if any(&["user", "visitor", "customer", "client", "anonymous", "browser", "device", "shopper"]) && ids {
         "user"
-    } else if has(&["event", "action", "behavior", "behaviour"]) && !k.ends_with("id") {
+    } else if any(&["event", "action", "behavior", "behaviour", "activity"])
+        && !any(&["id", "time", "date", "category", "label", "value", "source"])
+        && values == VALUE_STRING
+    {
         "type"
-    } else if has(&["item", "product", "sku"]) {
+    } else if any(&["item", "product", "sku", "variant", "article"]) && ids {
         "item"
     } else {
         return None;
-    })
+    };
+    Some((field, rank))
 }
 
 /// A note on the keys of a generic JSONL log that the reader does not read (the most frequent,
@@ -767,24 +843,39 @@ pub fn unread_keys_note(log: &Log) -> Option<String> {
         .map(|k| format!("{} ({} line{}, first at line {})", k.key, k.lines, if k.lines == 1 { "" } else { "s" }, k.first_line))
         .collect();
     let more = log.unread_keys.len().saturating_sub(SHOWN);
-    // The fields no event has; the required ones only when no line could be read.
-    let none = log.events == 0;
+    // The fields no line has under their own key (and, for the optional ones, no event read).
+    let present = |field: &str| JSONL_KEYS.iter().position(|k| *k == field).map_or(0, |i| log.lines_with_key[i]);
     let absent: Vec<&str> = [
-        ("user", none),
-        ("ts", none),
-        ("type", none),
-        ("item", log.with_item == 0),
-        ("category", log.with_category == 0),
-        ("price", log.with_price == 0),
-        ("quantity", log.with_quantity == 0),
-        ("session", log.with_session == 0),
+        ("user", 0),
+        ("ts", 0),
+        ("type", 0),
+        ("item", log.with_item),
+        ("category", log.with_category),
+        ("price", log.with_price),
+        ("quantity", log.with_quantity),
+        ("session", log.with_session),
     ]
     .into_iter()
-    .filter_map(|(field, absent)| absent.then_some(field))
+    .filter(|(field, events)| *events == 0 && present(field) == 0)
+    .map(|(field, _)| field)
     .collect();
+    // For each, the likeliest key: named as an id first, then the most frequent.
     let renames: Vec<String> = absent
         .iter()
-        .filter_map(|field| log.unread_keys.iter().find(|k| field_for(&k.key) == Some(field)).map(|k| format!("{} to {field}", k.key)))
+        .filter_map(|field| {
+            let (key, _) = log
+                .unread_keys
+                .iter()
+                .filter_map(|k| field_for(&k.key, k.values).filter(|(f, _)| f == field).map(|(_, rank)| (k, rank)))
+                .min_by_key(|(k, rank)| (*rank, std::cmp::Reverse(k.lines)))?;
+            Some(match *field {
+                "ts" if key.values != VALUE_NUMBER => {
+                    format!("{} to ts, as milliseconds since the epoch (it holds text: convert it, see the README)", key.key)
+                }
+                "session" => format!("{} to session, if the widget would start sessions there too (see the README)", key.key),
+                _ => format!("{} to {field}", key.key),
+            })
+        })
         .collect();
     Some(format!(
         "keys not read: {}{}; the reader takes {} and no other key: {}",
@@ -885,6 +976,7 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         with_price: 0,
         with_quantity: 0,
         unread_keys: Vec::new(),
+        lines_with_key: [0; JSONL_KEYS.len()],
         not_on_page: std::collections::BTreeMap::new(),
         duplicates: 0,
         no_browser_id: 0,
@@ -897,8 +989,9 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
     let mut order: Vec<u64> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut non_empty = 0usize;
-    // Keys not read: lines with each, and the first.
-    let mut unread: HashMap<String, (usize, usize)> = HashMap::new();
+    // Keys not read: lines with each, the first, the kinds of their values.
+    let mut unread: HashMap<String, (usize, usize, u8)> = HashMap::new();
+    let mut documented = [0usize; JSONL_KEYS.len()];
     let mut handle = |line_no: usize, line: Result<&str, String>, log: &mut Log| -> Result<()> {
         log.lines += 1;
         if line.as_ref().is_ok_and(|l| l.trim().is_empty()) {
@@ -907,11 +1000,14 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         }
         non_empty += 1;
         let parsed = match &line {
-            Ok(text) => parse_row(format, text, &mut |key| {
-                if let Some((n, _)) = unread.get_mut(key) {
+            Ok(text) => parse_row(format, text, &mut |key, kind| {
+                if let Some(i) = JSONL_KEYS.iter().position(|k| *k == key) {
+                    documented[i] += 1;
+                } else if let Some((n, _, kinds)) = unread.get_mut(key) {
                     *n += 1;
+                    *kinds |= kind;
                 } else if unread.len() < MAX_UNREAD_KEYS {
-                    unread.insert(key.to_string(), (1, line_no));
+                    unread.insert(key.to_string(), (1, line_no, kind));
                 }
             }),
             Err(e) => Err(e.clone()),
@@ -992,7 +1088,8 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
             Some(line) => handle(line_no, line, &mut log)?,
         }
     }
-    log.unread_keys = unread.into_iter().map(|(key, (lines, first_line))| UnreadKey { key, lines, first_line }).collect();
+    log.unread_keys = unread.into_iter().map(|(key, (lines, first_line, values))| UnreadKey { key, lines, first_line, values }).collect();
+    log.lines_with_key = documented;
     log.unread_keys.sort_by(|a, b| b.lines.cmp(&a.lines).then(a.first_line.cmp(&b.first_line)).then(a.key.cmp(&b.key)));
     let malformed = log.bad.len() as f64 / non_empty.max(1) as f64;
     if log.events == 0 || malformed > options.max_malformed {
@@ -1239,6 +1336,48 @@ mod tests {
         for bytes in [[&[0xff, 0xfe][..], &utf16(false)].concat(), [&[0xfe, 0xff][..], &utf16(true)].concat(), utf16(false), utf16(true)] {
             assert!(unknown(&bytes).contains("It looks like UTF-16 text"), "{}", unknown(&bytes));
         }
+        // A Latin-1 CSV is text in another encoding, not a binary file.
+        let latin1: Vec<u8> = "été,àéèù,ñó\n".chars().map(|c| c as u32 as u8).collect();
+        let e = unknown(&latin1);
+        assert!(e.contains("It is text, but not UTF-8 (Latin-1 or Windows-1252?)") && !e.contains("binary"), "{e}");
+    }
+
+    #[test]
+    fn keys_are_matched_to_fields_by_their_words_and_values() {
+        let s = VALUE_STRING;
+        let n = VALUE_NUMBER;
+        for (key, values, field) in [
+            ("product_id", s, Some("item")),
+            ("productId", n, Some("item")),
+            ("product_category", s, Some("category")),
+            ("unit_price", n, Some("price")),
+            ("qty", n, Some("quantity")),
+            ("user_id", s, Some("user")),
+            ("anonymousId", s, Some("user")),
+            ("event_time", n, Some("ts")),
+            ("timestamp", s, Some("ts")),
+            ("created_at", n, Some("ts")),
+            ("event", s, Some("type")),
+            ("session_id", s, Some("session")),
+            // Other things under the same words.
+            ("price_currency", s, None),
+            ("unit_price", s, None),
+            ("items", VALUE_OTHER, None),
+            ("product_name", s, None),
+            ("user_agent", s, None),
+            ("userAgent", s, None),
+            ("session_start", n, None),
+            ("session_number", n, None),
+            ("event_category", s, None),
+            ("event_id", s, None),
+            ("updated_at", n, None),
+            ("time_zone", s, None),
+            ("date", s, None),
+        ] {
+            assert_eq!(field_for(key, values).map(|(f, _)| f), field, "{key}");
+        }
+        // An id before a key that is not named as one, whatever their counts.
+        assert!(field_for("customer", s).unwrap().1 > field_for("customer_id", s).unwrap().1);
     }
 
     #[test]

@@ -64,7 +64,12 @@ fn parse_utc_offset(s: &str) -> Result<i32, String> {
     if o.abs() <= max {
         return Ok(o);
     }
-    let seconds = if o % 60 == 0 && (o / 60).abs() <= max { format!("; it looks like seconds: give {}", o / 60) } else { String::new() };
+    // Seconds for minutes: only when the minutes would be an offset clocks use (quarter hours).
+    let seconds = if o % 60 == 0 && (o / 60).abs() <= max && (o / 60) % 15 == 0 {
+        format!("; it looks like seconds: give {}", o / 60)
+    } else {
+        String::new()
+    };
     Err(format!(
         "{o} is outside -{max}..{max}: the offset is in minutes east of UTC, at most 18 hours either way (480 for UTC+08:00, \
          -300 for UTC-05:00){seconds}"

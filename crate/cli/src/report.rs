@@ -25,7 +25,7 @@ pub fn featurized(f: &Featurized, log: &Log, options: &Options, out: &std::path:
         t.ignored
     );
     println!(
-        "of the {} events read, {} have an item, {} a category, {} a price, {} a quantity, {} a session id",
+        "of the {} events kept, {} have an item, {} a category, {} a price, {} a quantity, {} a session id",
         log.events, log.with_item, log.with_category, log.with_price, log.with_quantity, log.with_session
     );
     println!(

@@ -669,12 +669,12 @@ fn keys_under_other_names_are_named_and_the_fields_counted() {
     assert!(stderr.contains("note: keys not read: ") && stderr.contains("product_id (30 lines, first at line 1)"), "{stderr}");
     assert!(stderr.contains("product_id to item, product_category to category, unit_price to price, qty to quantity"), "{stderr}");
     assert!(
-        text(&run.stdout).contains("of the 70 events read, 0 have an item, 0 a category, 0 a price, 0 a quantity"),
+        text(&run.stdout).contains("of the 70 events kept, 0 have an item, 0 a category, 0 a price, 0 a quantity"),
         "{}",
         text(&run.stdout)
     );
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["events_read"], 70);
+    assert_eq!(summary["events_kept"], 70);
     for field in ["item", "category", "price", "quantity", "session"] {
         assert_eq!(summary[format!("events_with_{field}")], 0, "{field}");
     }
@@ -741,6 +741,9 @@ fn option_values_out_of_range_are_refused_before_the_log_is_read() {
     refused(&featurize(&["--max-malformed", "5"]), "for 5%, give 0.05");
     refused(&featurize(&["--utc-offset-min", "5000"]), "5000 is outside -1080..1080");
     refused(&featurize(&["--utc-offset-min", "28800"]), "it looks like seconds: give 480");
+    // 1200 seconds would be 20 minutes, which no clock keeps: no hint.
+    let run = cli(&featurize(&["--utc-offset-min", "1200"]).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!run.status.success() && !text(&run.stderr).contains("looks like seconds"), "{}", text(&run.stderr));
     refused(&featurize(&["--window", "0"]), "window must be 1..=");
     refused(&featurize(&["--kinds", "view_item,view_item,purchase"]), "listed twice");
     for cmd in ["eval", "reach", "replay-fixture"] {
@@ -849,6 +852,13 @@ fn the_readmes_segment_conversion_gives_lines_the_reader_takes_whole() {
             feed.push(track(&user, "Order Completed", "2024-03-01T15:03:00Z", "{}"));
         }
     }
+    // A server-side call (no anonymousId) and a time the program cannot read: kept, as lines the
+    // reader refuses with their numbers.
+    feed.push(
+        r#"{"type": "track", "event": "Order Completed", "anonymousId": null, "userId": "c-9", "timestamp": "2024-03-01T15:03:00Z"}"#
+            .into(),
+    );
+    feed.push(track("anon-0", "Product Viewed", "yesterday", "{}"));
     std::fs::write(out.join("segment.jsonl"), feed.join("\n") + "\n").unwrap();
     let converted =
         Command::new("bash").arg("-c").arg(format!("{program} segment.jsonl > events.jsonl")).current_dir(&out).output().unwrap();
@@ -857,12 +867,14 @@ fn the_readmes_segment_conversion_gives_lines_the_reader_takes_whole() {
     let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
     assert_eq!(first["ts"], serde_json::json!(1_709_305_200_250_i64), "10:00:00.250 at UTC-05:00 is 15:00:00.250 UTC");
     assert_eq!(first["user"], "anon-0");
-    assert_eq!(lines.lines().count(), 24 * 2 + 12, "the identify call is left out");
+    assert_eq!(lines.lines().count(), 24 * 2 + 12 + 2, "one line per track call; the identify call is left out");
     let fz = out.join("fz");
     let run = cli(&["featurize", "--input", path(&out.join("events.jsonl")), "--allow-small", "--out", path(&fz)]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fz.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["malformed_lines"], 0, "{}", text(&run.stderr));
+    assert_eq!(summary["malformed_lines"], 2, "{}", text(&run.stderr));
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("line 61: missing user") && stderr.contains(r#"line 62: ts must be a number, found "yesterday""#), "{stderr}");
     assert_eq!(summary["keys_not_read"], serde_json::json!([]));
     assert_eq!(summary["events_with_item"], 48);
     assert_eq!(summary["events_with_price"], 48);
