@@ -473,9 +473,9 @@ fn parse_jsonl(line: &str, keys: &mut dyn FnMut(&str, u8)) -> Result<(String, Ev
         keys(key, value_kind(value));
     }
     let user = id_of(&v, "user")?.ok_or("missing user")?;
-    if user.is_empty() {
+    if user.trim().is_empty() {
         // As GA4's rows without a user_pseudo_id and Taobao's lines without a user_id: no user to follow.
-        return Err("user must not be empty: every event needs the id of the user (or browser) it belongs to".into());
+        return Err("user must not be empty (nor spaces only): every event needs the id of the user (or browser) it belongs to".into());
     }
     let ts = number_of(&v, "ts")?.ok_or("missing ts (milliseconds since the epoch)")?;
     let ts = check_ts(ts).map_err(|e| ts_error(ts, e))?;
@@ -1385,10 +1385,11 @@ mod tests {
         let text = r#"{"user": "", "ts": 1700000000000, "type": "view_item"}
 {"user": "u1", "ts": 1700000001000, "type": "view_item"}
 {"user": "u1", "ts": 1700000002000, "type": "purchase"}
+{"user": "  ", "ts": 1700000003000, "type": "view_item"}
 "#;
         let log = read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap();
         assert_eq!(log.users.iter().map(|u| u.user.as_str()).collect::<Vec<_>>(), ["u1"]);
-        assert_eq!(log.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [1]);
+        assert_eq!(log.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [1, 4]);
         assert!(log.bad[0].error.starts_with("user must not be empty"), "{}", log.bad[0].error);
         let e = read(text.as_bytes(), ReadOptions { on_error: OnError::Reject, ..opts(None, (0, i64::MAX)) }).unwrap_err();
         assert!(e.to_string().starts_with("line 1: user must not be empty"), "{e}");
