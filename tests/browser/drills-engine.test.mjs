@@ -19,7 +19,7 @@ after(async () => { await env?.close(); });
  * Init script: `window.__trap()` traps the wasm instance the package uses now. The package
  * imports the bindings as /pkg/shopper_intent_wasm.js, and a re-created engine a fresh copy of
  * them (a new module URL); importing the same URL here gives the same module, hence the same
- * instance. `window.__settle(intent)` waits until the widget is ready or failed again.
+ * instance. `window.__settle(intent)` waits until the widget is ready (its queue replayed) or failed again.
  */
 function trapTools() {
   performance.setResourceTimingBufferSize(100_000); // every module URL stays listed
@@ -31,6 +31,8 @@ function trapTools() {
   };
   window.__settle = async (intent) => {
     for (let i = 0; i < 2000 && intent.status !== 'ready' && intent.status !== 'failed'; i++) await new Promise((r) => setTimeout(r, 10));
+    // 'ready' also while queued events are replayed in slices (the queue's own state, internal): until they are.
+    for (let i = 0; i < 500 && intent._queue?.state === 'replaying'; i++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 20));
     return intent.status;
   };
