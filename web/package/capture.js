@@ -229,7 +229,7 @@ export function pageShared(win, name, Type) {
 
 /**
  * Thrown by `attachDataLayer` when `push` cannot be wrapped (a frozen layer), after the entries
- * already pushed were read: `read` of them.
+ * already pushed were read: `read` of them were events, tracked.
  */
 export class DataLayerLocked extends Error {
   constructor(cause, read) {
@@ -254,21 +254,25 @@ export function attachDataLayer(win, onEvent, report) {
   // The entries some widget of this page has already read, whichever copy of the package made
   // it: a widget created again on the page (a single-page app remounting it) skips them.
   const read = pageShared(win, 'shopper-intent.dataLayer-read', WeakSet);
+  // Whether the entry was an event handed to onEvent.
   const seen = (entry, earlier) => {
     try {
       if (entry !== null && typeof entry === 'object') {
-        if (earlier && read.has(entry)) return;
+        if (earlier && read.has(entry)) return false;
         read.add(entry);
       }
       const ev = fromDataLayer(entry);
       if (ev) onEvent(ev);
+      return ev !== null && ev !== undefined;
     } catch (e) {
       report(e);
+      return false;
     }
   };
   // The entries pushed before the widget started (the newest ones only: the queue keeps no more).
   const length = Array.isArray(layer) ? layer.length : 0;
-  for (let i = Math.max(0, length - MAX_EARLIER_ENTRIES); i < length; i++) seen(layer[i], true);
+  let tracked = 0;
+  for (let i = Math.max(0, length - MAX_EARLIER_ENTRIES); i < length; i++) tracked += seen(layer[i], true) ? 1 : 0;
   const original = layer.push;
   // The layer's own `push` (GTM's), or none (the array's, inherited).
   const own = Object.getOwnPropertyDescriptor(layer, 'push');
@@ -288,7 +292,7 @@ export function attachDataLayer(win, onEvent, report) {
       Object.defineProperty(layer, 'push', { value: wrapped, writable: true, configurable: true, enumerable: false });
     } catch (e) {
       // A frozen dataLayer: the entries it held were read above; later pushes cannot be watched.
-      throw new DataLayerLocked(e, length - Math.max(0, length - MAX_EARLIER_ENTRIES));
+      throw new DataLayerLocked(e, tracked);
     }
   }
   return () => {

@@ -69,7 +69,12 @@ export class ShopperIntentError extends Error {
  * code; anything else (a trap, a `TypeError` from the glue) becomes `ENGINE_FAILED`.
  */
 export function toError(e) {
-  if (e instanceof ShopperIntentError) return e;
+  try {
+    // `instanceof` itself throws for a revoked Proxy (a page may throw anything).
+    if (e instanceof ShopperIntentError) return e;
+  } catch {
+    return new ShopperIntentError('ENGINE_FAILED', 'an unreadable error');
+  }
   let code = '';
   let message = '';
   try {

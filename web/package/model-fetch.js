@@ -4,6 +4,7 @@
 // Whether the two belong together is checked by the engine, not here.
 
 import { ShopperIntentError } from './engine.js';
+import { errorName } from './log.js';
 
 const MODEL_CACHE = 'shopper-intent-model';
 /** How long a fetch may take before loading fails with LOAD_FAILED. */
@@ -92,7 +93,7 @@ function resolve(url, what) {
   try {
     return new URL(url, document.baseURI).href;
   } catch (e) {
-    throw new ShopperIntentError('BAD_OPTIONS', `the ${what} URL cannot be used: this browser refuses it (${url.length} characters; ${e?.name ?? 'an error'})`, { cause: e });
+    throw new ShopperIntentError('BAD_OPTIONS', `the ${what} URL cannot be used: this browser refuses it (${url.length} characters; ${errorName(e)})`, { cause: e });
   }
 }
 

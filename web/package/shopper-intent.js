@@ -434,7 +434,7 @@ export class ShopperIntent {
         this._detachDataLayer = attachDataLayer(window, (ev) => this.track({ ...ev, ts: undefined }),
           (e) => logWarn(`${TAG} a dataLayer entry could not be read (${errorName(e)})`));
       } catch (e) {
-        if (e instanceof DataLayerLocked) logWarn(`${TAG} window.dataLayer is frozen: ${e.read === 1 ? 'the entry it held is tracked, ' : e.read > 1 ? `the ${e.read} entries it held are tracked, ` : ''}later pushes are not (${e.message})`);
+        if (e instanceof DataLayerLocked) logWarn(`${TAG} window.dataLayer is frozen: ${e.read === 1 ? 'the event it held is tracked, ' : e.read > 1 ? `the ${e.read} events it held are tracked, ` : ''}later pushes are not (${e.message})`);
         else logWarn(`${TAG} window.dataLayer cannot be read (${errorName(e)}); auto-capture is off`);
       }
     }
@@ -825,12 +825,17 @@ export class ShopperIntent {
     if (queued > 0) logWarn(`${TAG} destroy(): the ${queued} event(s) still queued (the widget loading, waiting for consent or replaying) are dropped, not saved`);
     this._flush();
     if (this._attached) {
-      // Attached by `_open` (a widget that failed before it, or outside a page, has nothing to detach).
+      // Attached by `_open` (a widget that failed before it, or outside a page, has nothing to
+      // detach). A page whose removeEventListener throws keeps a listener, not the rest undone.
       liveWidgets().delete(this);
-      removeEventListener('pagehide', this._onPageHide);
-      removeEventListener('pageshow', this._onPageShow);
-      removeEventListener('storage', this._onStorage);
-      document.removeEventListener('visibilitychange', this._onVisibility);
+      for (const [target, type, listener] of [[window, 'pagehide', this._onPageHide], [window, 'pageshow', this._onPageShow],
+        [window, 'storage', this._onStorage], [document, 'visibilitychange', this._onVisibility]]) {
+        try {
+          target.removeEventListener(type, listener);
+        } catch {
+          // The listener stays; it does nothing once the widget is destroyed.
+        }
+      }
     }
     if (this._detachDataLayer) this._detachDataLayer();
     this._detachDataLayer = null;

@@ -204,8 +204,9 @@ impl Format {
             "\nIt looks like a binary file, not text (a database, an archive, a spreadsheet, a columnar export?): export the \
              events as newline-delimited JSON, one event per line (see the README's \"Train on your own shop's events\")."
         } else if looks_8bit_text(raw) {
-            "\nIt is text, but not UTF-8 (Latin-1 or Windows-1252?): save it as UTF-8, e.g. \
-             `iconv -f WINDOWS-1252 -t UTF-8 FILE > events.utf8`, then convert it to JSONL if it is not (see the README)."
+            "\nIt is text, but not UTF-8 (Latin-1, Windows-1252, or another encoding such as GBK or Shift-JIS?): save it \
+             as UTF-8, e.g. `iconv -f WINDOWS-1252 -t UTF-8 FILE > events.utf8` (with the file's own encoding after -f), \
+             then convert it to JSONL if it is not (see the README)."
         } else if line.contains('\r') {
             "\nIts lines end in a carriage return alone (old Mac line endings), so it reads as one line: end them with a \
              line feed, e.g. `tr '\\r' '\\n' < FILE > events.jsonl`."
@@ -287,8 +288,10 @@ pub const VALUE_STRING: u8 = 2;
 /// A key's values seen: anything else (objects, arrays, booleans, null).
 pub const VALUE_OTHER: u8 = 4;
 
+/// The kind of a value (`VALUE_*`); none for `null`, which says nothing of what a key holds.
 fn value_kind(v: &Value) -> u8 {
     match v {
+        Value::Null => 0,
         Value::Number(_) => VALUE_NUMBER,
         Value::String(_) => VALUE_STRING,
         _ => VALUE_OTHER,
@@ -476,6 +479,13 @@ fn parse_jsonl(line: &str, keys: &mut dyn FnMut(&str, u8)) -> Result<(String, Ev
     if user.trim().is_empty() {
         // As GA4's rows without a user_pseudo_id and Taobao's lines without a user_id: no user to follow.
         return Err("user must not be empty (nor spaces only): every event needs the id of the user (or browser) it belongs to".into());
+    }
+    if let Some(Value::String(text)) = v.get("ts") {
+        return Err(format!(
+            "ts must be a number, found {:?}: a time as text; write it as milliseconds since the epoch (the README converts \
+             ISO 8601 times with jq)",
+            text.chars().take(40).collect::<String>()
+        ));
     }
     let ts = number_of(&v, "ts")?.ok_or("missing ts (milliseconds since the epoch)")?;
     let ts = check_ts(ts).map_err(|e| ts_error(ts, e))?;
@@ -779,7 +789,17 @@ fn key_words(key: &str) -> Vec<String> {
     if !word.is_empty() {
         words.push(word);
     }
+    // Joined lowercase names (`visitorid`, `unitprice`, `skucode`): a known last word split off.
+    const LAST: [&str; 12] =
+        ["id", "price", "category", "categoryid", "timestamp", "time", "type", "name", "qty", "quantity", "code", "number"];
     words
+        .into_iter()
+        .flat_map(|w| match LAST.iter().find(|l| w.len() > l.len() + 1 && w.ends_with(*l)) {
+            Some(l) if *l == "categoryid" => vec![w[..w.len() - l.len()].to_string(), "category".to_string(), "id".to_string()],
+            Some(l) => vec![w[..w.len() - l.len()].to_string(), l.to_string()],
+            None => vec![w],
+        })
+        .collect()
 }
 
 /// The field of a generic JSONL event a key not read probably holds, from the words of its name
@@ -792,40 +812,44 @@ fn field_for(key: &str, values: u8) -> Option<(&'static str, u8)> {
     let has = |w: &str| words.iter().any(|x| x == w);
     let any = |ws: &[&str]| ws.iter().any(|w| has(w));
     // Words that say the key holds something else than the field its other words name.
-    if any(&[
-        "agent", "currency", "name", "names", "title", "url", "zone", "tz", "count", "number", "num", "start", "end", "duration", "length",
-    ]) {
+    if any(&["agent", "currency", "url", "zone", "tz", "duration", "length", "start", "end", "count"]) {
         return None;
     }
     let numbers = values == VALUE_NUMBER;
     let ids = values != 0 && values & VALUE_OTHER == 0;
-    let rank = u8::from(!any(&["id", "key", "uuid"]));
-    let field = if any(&["category", "categ", "cat"]) && !has("event") && ids {
-        "category"
-    } else if has("price") && numbers {
-        "price"
-    } else if any(&["qty", "quantity", "quantities"]) && numbers {
-        "quantity"
-    } else if has("session") && ids {
-        "session"
-    } else if any(&["timestamp", "ts", "time", "epoch", "datetime"])
-        || (words.len() == 2 && has("at") && any(&["created", "occurred", "sent", "received", "logged", "happened"]))
-    {
-        // A time as text is not `ts` (milliseconds): the note says how to convert it.
-        "ts"
-    } else if any(&["user", "visitor", "customer", "client", "anonymous", "browser", "device", "shopper"]) && ids {
-        "user"
-    } else if any(&["event", "action", "behavior", "behaviour", "activity"])
-        && !any(&["id", "time", "date", "category", "label", "value", "source"])
-        && values == VALUE_STRING
-    {
-        "type"
-    } else if any(&["item", "product", "sku", "variant", "article"]) && ids {
-        "item"
-    } else {
-        return None;
-    };
-    Some((field, rank))
+    let field =
+        if any(&["category", "categ", "cat"]) && !any(&["event", "device", "traffic", "source", "medium", "campaign", "type"]) && ids {
+            "category"
+        } else if has("price") && numbers {
+            "price"
+        } else if any(&["qty", "quantity", "quantities"]) && numbers {
+            "quantity"
+        } else if has("session") && !any(&["name", "number", "num"]) && ids {
+            "session"
+        } else if (any(&["timestamp", "ts", "time", "epoch", "datetime"]) && !any(&["on", "load", "spent", "elapsed", "since", "to"]))
+            || (words.len() == 2 && has("at") && any(&["created", "occurred", "sent", "received", "logged", "happened"]))
+        {
+            // A time as text is not `ts` (milliseconds): the note says how to convert it.
+            "ts"
+        } else if any(&["user", "visitor", "customer", "client", "anonymous", "browser", "device", "shopper"])
+            && !any(&["name", "type", "segment", "group", "email", "category", "os", "model", "brand"])
+            && ids
+        {
+            "user"
+        } else if any(&["event", "action", "behavior", "behaviour", "activity"])
+            && !any(&["id", "time", "date", "category", "label", "value", "source"])
+            && values == VALUE_STRING
+        {
+            "type"
+        } else if any(&["item", "product", "sku", "variant", "article"]) && !any(&["name", "type", "title", "brand", "price"]) && ids {
+            "item"
+        } else {
+            return None;
+        };
+    // First the keys named as ids, or exactly as the field's usual name (`timestamp` before `originalTimestamp`).
+    let exact = words.len() == 1
+        && ["timestamp", "event", "user", "item", "product", "sku", "category", "price", "quantity", "qty"].contains(&words[0].as_str());
+    Some((field, u8::from(!(exact || any(&["id", "key", "uuid", "code", "number"])))))
 }
 
 /// A note on the keys of a generic JSONL log that the reader does not read (the most frequent,
@@ -869,7 +893,7 @@ pub fn unread_keys_note(log: &Log) -> Option<String> {
                 .filter_map(|k| field_for(&k.key, k.values).filter(|(f, _)| f == field).map(|(_, rank)| (k, rank)))
                 .min_by_key(|(k, rank)| (*rank, std::cmp::Reverse(k.lines)))?;
             Some(match *field {
-                "ts" if key.values != VALUE_NUMBER => {
+                "ts" if key.values & VALUE_STRING != 0 => {
                     format!("{} to ts, as milliseconds since the epoch (it holds text: convert it, see the README)", key.key)
                 }
                 "session" => format!("{} to session, if the widget would start sessions there too (see the README)", key.key),
@@ -1002,7 +1026,7 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         let parsed = match &line {
             Ok(text) => parse_row(format, text, &mut |key, kind| {
                 if let Some(i) = JSONL_KEYS.iter().position(|k| *k == key) {
-                    documented[i] += 1;
+                    documented[i] += usize::from(kind != 0);
                 } else if let Some((n, _, kinds)) = unread.get_mut(key) {
                     *n += 1;
                     *kinds |= kind;
@@ -1339,7 +1363,7 @@ mod tests {
         // A Latin-1 CSV is text in another encoding, not a binary file.
         let latin1: Vec<u8> = "été,àéèù,ñó\n".chars().map(|c| c as u32 as u8).collect();
         let e = unknown(&latin1);
-        assert!(e.contains("It is text, but not UTF-8 (Latin-1 or Windows-1252?)") && !e.contains("binary"), "{e}");
+        assert!(e.contains("It is text, but not UTF-8 (Latin-1, Windows-1252") && !e.contains("binary"), "{e}");
     }
 
     #[test]
@@ -1373,11 +1397,31 @@ mod tests {
             ("updated_at", n, None),
             ("time_zone", s, None),
             ("date", s, None),
+            // Joined lowercase names, and the exclusions that depend on the field.
+            ("visitorid", s, Some("user")),
+            ("itemid", n, Some("item")),
+            ("categoryid", n, Some("category")),
+            ("unitprice", n, Some("price")),
+            ("SKUCode", s, Some("item")),
+            ("event_name", s, Some("type")),
+            ("item_number", s, Some("item")),
+            ("category_name", s, Some("category")),
+            ("device_category", s, None),
+            ("customer_type", s, None),
+            ("product_type", s, None),
+            ("time_on_page", n, None),
+            ("load_time", n, None),
         ] {
             assert_eq!(field_for(key, values).map(|(f, _)| f), field, "{key}");
         }
-        // An id before a key that is not named as one, whatever their counts.
+        // An id, or the field's usual name, before a key that is neither, whatever their counts.
         assert!(field_for("customer", s).unwrap().1 > field_for("customer_id", s).unwrap().1);
+        assert!(field_for("originalTimestamp", s).unwrap().1 > field_for("timestamp", s).unwrap().1);
+        // A key that is sometimes null is judged by its other values.
+        let text = "{\"anonymousId\": \"a1\", \"timestamp\": 1700000000000, \"event\": \"view_item\"}\n\
+                    {\"anonymousId\": null, \"timestamp\": 1700000001000, \"event\": \"purchase\"}\n";
+        let e = read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap_err().to_string();
+        assert!(e.contains("anonymousId to user") && e.contains("timestamp to ts") && !e.contains("holds text"), "{e}");
     }
 
     #[test]

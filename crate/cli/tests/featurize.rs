@@ -829,7 +829,7 @@ fn the_readmes_segment_conversion_gives_lines_the_reader_takes_whole() {
         return;
     }
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
-    let start = readme.find("jq -c '").expect("the README has a jq conversion");
+    let start = readme.find("TZ=UTC jq -c '").expect("the README has a jq conversion, run in UTC");
     let end = start + readme[start..].find(" segment.jsonl > events.jsonl").expect("the README's jq reads segment.jsonl");
     let program = &readme[start..end];
     let out = out_dir("segment-jq");
@@ -859,15 +859,24 @@ fn the_readmes_segment_conversion_gives_lines_the_reader_takes_whole() {
             .into(),
     );
     feed.push(track("anon-0", "Product Viewed", "yesterday", "{}"));
+    // Summer time where the machine is: the time read is the same.
+    feed.push(track("anon-1", "Product Viewed", "2024-07-01T10:00:00Z", "{}"));
     std::fs::write(out.join("segment.jsonl"), feed.join("\n") + "\n").unwrap();
-    let converted =
-        Command::new("bash").arg("-c").arg(format!("{program} segment.jsonl > events.jsonl")).current_dir(&out).output().unwrap();
+    let converted = Command::new("bash")
+        .arg("-c")
+        .arg(format!("{program} segment.jsonl > events.jsonl"))
+        .env("TZ", "America/New_York")
+        .current_dir(&out)
+        .output()
+        .unwrap();
     assert!(converted.status.success(), "{}", text(&converted.stderr));
     let lines = std::fs::read_to_string(out.join("events.jsonl")).unwrap();
     let first: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
     assert_eq!(first["ts"], serde_json::json!(1_709_305_200_250_i64), "10:00:00.250 at UTC-05:00 is 15:00:00.250 UTC");
     assert_eq!(first["user"], "anon-0");
-    assert_eq!(lines.lines().count(), 24 * 2 + 12 + 2, "one line per track call; the identify call is left out");
+    assert_eq!(lines.lines().count(), 24 * 2 + 12 + 3, "one line per track call; the identify call is left out");
+    let july: serde_json::Value = serde_json::from_str(lines.lines().last().unwrap()).unwrap();
+    assert_eq!(july["ts"], serde_json::json!(1_719_828_000_000_i64), "10:00 UTC on July 1, whatever the machine's zone");
     let fz = out.join("fz");
     let run = cli(&["featurize", "--input", path(&out.join("events.jsonl")), "--allow-small", "--out", path(&fz)]);
     assert!(run.status.success(), "{}", text(&run.stderr));
