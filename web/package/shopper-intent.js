@@ -398,7 +398,7 @@ export class ShopperIntent {
         this._openOrFail(start);
       }
     } catch (e) {
-      this._fail(new ShopperIntentError('LOAD_FAILED', `the page refused what the widget needs to start (${errorName(e)})`));
+      this._refusedByPage(e);
     }
   }
 
@@ -407,8 +407,12 @@ export class ShopperIntent {
     try {
       this._open(start);
     } catch (e) {
-      this._fail(new ShopperIntentError('LOAD_FAILED', `the page refused what the widget needs to start (${errorName(e)})`));
+      this._refusedByPage(e);
     }
+  }
+
+  _refusedByPage(e) {
+    this._fail(new ShopperIntentError('LOAD_FAILED', `the page refused what the widget needs to start (${errorName(e)})`));
   }
 
   /** Starts the widget on a shown page: listeners, auto-capture, loading. */

@@ -867,22 +867,8 @@ pub fn unread_keys_note(log: &Log) -> Option<String> {
         .map(|k| format!("{} ({} line{}, first at line {})", k.key, k.lines, if k.lines == 1 { "" } else { "s" }, k.first_line))
         .collect();
     let more = log.unread_keys.len().saturating_sub(SHOWN);
-    // The fields no line has under their own key (and, for the optional ones, no event read).
-    let present = |field: &str| JSONL_KEYS.iter().position(|k| *k == field).map_or(0, |i| log.lines_with_key[i]);
-    let absent: Vec<&str> = [
-        ("user", 0),
-        ("ts", 0),
-        ("type", 0),
-        ("item", log.with_item),
-        ("category", log.with_category),
-        ("price", log.with_price),
-        ("quantity", log.with_quantity),
-        ("session", log.with_session),
-    ]
-    .into_iter()
-    .filter(|(field, events)| *events == 0 && present(field) == 0)
-    .map(|(field, _)| field)
-    .collect();
+    // The fields no line has under their own key (so no event has them either).
+    let absent: Vec<&str> = JSONL_KEYS.iter().zip(log.lines_with_key).filter(|(_, lines)| *lines == 0).map(|(field, _)| *field).collect();
     // For each, the likeliest key: named as an id first, then the most frequent.
     let renames: Vec<String> = absent
         .iter()
