@@ -598,6 +598,12 @@ impl Engine {
         if window.session.is_none() && start.h.iter().chain(&start.c).any(|v| *v != 0.0) {
             return Err(bad("a state without a session must start from zero"));
         }
+        // An LSTM keeps |h| <= 1, and |c| under the number of steps taken (each step adds less
+        // than 1 to it): a state beyond that was not made by an engine.
+        let steps = window.prefix().saturating_sub(window.rows().len() as u32) as f32;
+        if start.h.iter().any(|v| v.abs() > 1.0) || start.c.iter().any(|v| v.abs() > steps + 1.0) {
+            return Err(bad("an LSTM state out of its range (|h| above 1, or |c| above the steps taken)"));
+        }
         // The state keeps its salt (its hashes are made with it) but takes this engine's local
         // time for the events to come: a shop that corrects its UTC offset is heard at once.
         window.set_utc_offset(mine.utc_offset_min);

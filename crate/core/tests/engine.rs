@@ -410,3 +410,56 @@ fn a_session_taken_up_after_a_restore_keeps_its_segment_and_hysteresis() {
     assert_eq!(ul.segment, shopper_intent::Segment::High, "the engine never saved stays high, within the hysteresis");
     assert_eq!((ub.score, ub.segment), (ul.score, ul.segment));
 }
+
+/// A state edited by hand with a valid checksum (another script of the shop's origin, a shopper
+/// in the browser's tools): an LSTM state no engine can make is refused, not scored.
+#[test]
+fn a_forged_lstm_state_out_of_range_is_refused() {
+    let (mut a, bytes, manifest) = engine(10, 4, 8);
+    for ev in stream(40, 5).iter().take(20) {
+        let _ = a.track(ev);
+    }
+    let now = a.window().newest_ms().unwrap();
+    let good = a.export_state();
+    let hidden = 10;
+    // (Numbers that are not finite are refused as they are read.) magic 4, format 1, model id 8, segment 1, hidden 2, then h and c as f32.
+    let h_at = 16;
+    let c_at = h_at + 4 * hidden;
+    let forge = |at: usize, v: f32| {
+        let mut b = good.clone();
+        b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        let body = b.len() - 8;
+        let sum = shopper_intent::state::fnv1a(&b[..body]);
+        b[body..].copy_from_slice(&sum.to_le_bytes());
+        b
+    };
+    let fresh = || Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
+    let mut e = fresh();
+    e.restore_state(&forge(h_at, 0.5), now).expect("an h within (-1, 1) is a state an engine can make");
+    let steps = a.window().prefix() as usize - a.window().rows().len();
+    assert!(steps > 1, "the kept rows start after {steps} steps");
+    e.restore_state(&forge(c_at, steps as f32 * 0.9), now).expect("a c within the steps taken");
+    for (what, at, v) in [
+        ("h above 1", h_at, 1.5),
+        ("h at -3e38", h_at + 4, -3.0e38),
+        ("c beyond the steps", c_at, steps as f32 + 2.0),
+        ("c at 3e38", c_at, 3.0e38),
+    ] {
+        let mut e = fresh();
+        let err = e.restore_state(&forge(at, v), now).expect_err(what);
+        assert!(err.to_string().contains("an LSTM state out of its range"), "{what}: {err}");
+        assert_eq!(e.window().prefix(), 0, "{what}: the engine is unchanged");
+    }
+    // Rows of huge (finite) numbers: refused too (they are not rows the features make).
+    let mut b = good.clone();
+    let body = b.len() - 8;
+    let floats = a.window().rows().len() * a.window().rows().width();
+    for i in 0..floats {
+        let at = body - 4 * (i + 1);
+        b[at..at + 4].copy_from_slice(&(if i % 2 == 0 { 3.0e38f32 } else { -3.0e38 }).to_le_bytes());
+    }
+    let sum = shopper_intent::state::fnv1a(&b[..body]);
+    b[body..].copy_from_slice(&sum.to_le_bytes());
+    let err = fresh().restore_state(&b, now).expect_err("rows no engine makes");
+    assert!(matches!(err, shopper_intent::Error::BadState(_)), "{err}");
+}
