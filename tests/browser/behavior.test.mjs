@@ -364,6 +364,34 @@ test('dataLayer: earlier and later pushes, objects and gtag arguments; GTM push 
   await context.close();
 });
 
+// A single-page app that mounts the widget twice in a row (React's StrictMode: create, destroy,
+// create) must not lose the dataLayer entries the first widget only queued; the entries a widget
+// scored are not read again by the next one.
+test('dataLayer entries a widget destroyed before ready had only queued are read by the next widget; scored ones are not', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    const { ShopperIntent } = window.SI;
+    window.dataLayer = [{ event: 'view_item', ecommerce: { items: [{ item_id: 'e-1' }] } }, { event: 'add_to_cart', ecommerce: { items: [{ item_id: 'e-1' }] } }];
+    const options = { model: '/models/intent.bin', storage: 'memory' };
+    const first = ShopperIntent.create(options);
+    window.dataLayer.push({ event: 'add_to_wishlist', ecommerce: { items: [{ item_id: 'e-2' }] } });
+    const firstStatus = first.status;
+    first.destroy();
+    const second = await ShopperIntent.load(options);
+    const secondTypes = second.history().map((p) => p.type);
+    second.destroy();
+    const third = await ShopperIntent.load(options);
+    const thirdTypes = third.history().map((p) => p.type);
+    third.destroy();
+    return { firstStatus, secondTypes, thirdTypes };
+  });
+  assert.equal(r.firstStatus, 'loading', 'the first widget was destroyed before it was ready');
+  assert.deepEqual(r.secondTypes, ['view_item', 'add_to_cart', 'add_to_wishlist'], 'the entries the first widget dropped, earlier and later ones, are read by the second');
+  assert.deepEqual(r.thirdTypes, [], 'entries a widget scored are not read again');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 // README (Capture): a value that cannot be read is dropped, the event kept. The engine refuses
 // an event with one value beyond its limits (crate/core/src/event.rs) whole, so auto-capture
 // drops such values itself; at each limit the value is kept and the engine scores the event.

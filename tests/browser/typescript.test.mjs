@@ -19,6 +19,10 @@ test('tsc --noEmit accepts the declarations and their use', () => {
   assert.ok(config.files.includes('../package/shopper-intent.d.ts'), 'the check reads the package\'s own .d.ts');
   const r = spawnSync(process.execPath, [tsc, '--noEmit', '-p', join(WEB, 'types-check', 'tsconfig.json')], { encoding: 'utf8' });
   assert.equal(r.status, 0, `tsc failed:\n${r.stdout}${r.stderr}`);
+  // An app whose lib is older than ES2022 (no ErrorOptions) checks its libraries' declarations too.
+  const older = spawnSync(process.execPath, [tsc, '--noEmit', '-p', join(WEB, 'types-check', 'tsconfig.json'), '--lib', 'ES2020,DOM,DOM.Iterable', '--target', 'ES2020'], { encoding: 'utf8' });
+  const inOurs = `${older.stdout}${older.stderr}`.split('\n').filter((l) => l.includes('shopper-intent.d.ts'));
+  assert.deepEqual(inOurs, [], 'the declarations need nothing beyond ES2020');
 });
 
 test('every export of the module is declared, and every declared value is exported', async () => {

@@ -31,6 +31,8 @@ const isEventName = (name) => typeof name === 'string' && name !== '' && !name.s
 /** Most `items[]` entries read from one event, and most earlier `dataLayer` entries read at start. */
 const MAX_ITEMS = 200;
 const MAX_EARLIER_ENTRIES = 1000;
+/** The entries whose events a loading widget queued that are remembered (its queue's bound, 256). */
+const MAX_QUEUED_ENTRIES = 256;
 
 /**
  * The engine's limits on values (crate/core/src/event.rs: `MAX_ID_BYTES`, `MAX_PRICE`,
@@ -246,7 +248,13 @@ export class DataLayerLocked extends Error {
  * `push` is wrapped, not replaced: the wrapper calls the push it found (GTM's, or the array's
  * own) with the same arguments and returns its return value, then hands the entries to
  * `onEvent`. A mapper or `onEvent` that throws cannot break the push.
- * @returns {() => void} detaches; restores the original push if no one wrapped it since
+ *
+ * `onEvent` returns a token for an event it only queued (the widget still loading); when the
+ * widget is destroyed before it scored that event, `detach(dropped)` with `dropped(token)` true
+ * gives the entry back, so the next widget of the page reads it (a single-page app that mounts
+ * the widget twice in a row, as React's StrictMode does, loses nothing).
+ * @returns {(dropped?: (token: unknown) => boolean) => void} detaches; restores the original
+ *   push if no one wrapped it since
  */
 export function attachDataLayer(win, onEvent, report) {
   const layer = (win.dataLayer = win.dataLayer || []);
@@ -254,16 +262,25 @@ export function attachDataLayer(win, onEvent, report) {
   // The entries some widget of this page has already read, whichever copy of the package made
   // it: a widget created again on the page (a single-page app remounting it) skips them.
   const read = pageShared(win, 'shopper-intent.dataLayer-read', WeakSet);
+  // The entries whose events onEvent only queued, with its tokens (the newest: the widget's
+  // queue keeps no more).
+  const queued = [];
   // Whether the entry was an event handed to onEvent.
   const seen = (entry, earlier) => {
     try {
-      if (entry !== null && typeof entry === 'object') {
+      const object = entry !== null && typeof entry === 'object';
+      if (object) {
         if (earlier && read.has(entry)) return false;
         read.add(entry);
       }
       const ev = fromDataLayer(entry);
-      if (ev) onEvent(ev);
-      return ev !== null && ev !== undefined;
+      if (!ev) return false;
+      const token = onEvent(ev);
+      if (object && token !== null && token !== undefined) {
+        if (queued.length >= MAX_QUEUED_ENTRIES) queued.shift();
+        queued.push([entry, token]);
+      }
+      return true;
     } catch (e) {
       report(e);
       return false;
@@ -295,8 +312,18 @@ export function attachDataLayer(win, onEvent, report) {
       throw new DataLayerLocked(e, tracked);
     }
   }
-  return () => {
+  return (dropped) => {
     attached = false;
+    if (typeof dropped === 'function') {
+      for (const [entry, token] of queued) {
+        try {
+          if (dropped(token)) read.delete(entry);
+        } catch (e) {
+          report(e);
+        }
+      }
+    }
+    queued.length = 0;
     if (layer.push !== wrapped) return;
     if (own) layer.push = original;
     else delete layer.push;

@@ -227,22 +227,46 @@ async function compileFrom(url, timeoutMs, { optional = false } = {}) {
  * `fresh`, a new instance of the same compiled module is made behind a new copy of the bindings
  * (after the old instance trapped, its memory cannot be trusted). `wasmUrl` may also be the
  * module's bytes or a compiled `WebAssembly.Module` (for Node, where `fetch` reads no files).
+ * `simd` is the SIMD build's URL; without it, the one `simdUrl` names beside `wasmUrl`.
  */
-export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
+export function loadBindings(wasmUrl, { timeoutMs, fresh = false, simd: simdGiven } = {}) {
   if (fresh && compiled) {
     instances += 1;
     return (async () => {
-      // A URL built at run time (not a literal) so that bundlers leave this import alone: the
-      // fresh copy of the bindings must be a separate module, loaded from beside this file.
-      const fresh = new URL(`./pkg/shopper_intent_wasm.js?instance=${instances}`, import.meta.url).href;
-      const glue = await import(fresh);
-      try {
-        exportsOfInstance = await glue.default({ module_or_path: compiled });
+      // The fresh copy of the bindings must be a separate module: from beside this file (the
+      // package as published), else from beside the wasm (an app that bundled this file
+      // elsewhere and serves the package's pkg/ folder with the wasm it names). URLs built at
+      // run time, not literals, so that bundlers leave these imports alone.
+      const tried = [];
+      for (const [path, base] of [['./pkg/shopper_intent_wasm.js', import.meta.url], ['./shopper_intent_wasm.js', typeof wasmUrl === 'string' ? wasmUrl : null]]) {
+        let url;
+        try {
+          // A relative wasm URL is the page's, as fetch() reads it.
+          url = new URL(`${path}?instance=${instances}`, new URL(base, globalThis.document?.baseURI)).href;
+        } catch {
+          continue;
+        }
+        if (tried.includes(url)) continue;
+        tried.push(url);
+        let glue;
+        try {
+          glue = await import(url);
+        } catch {
+          continue;
+        }
+        let exports;
+        try {
+          exports = await glue.default({ module_or_path: compiled });
+        } catch (e) {
+          throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the wasm module again: ${e}`, { cause: e });
+        }
+        // The bindings already in use (a bundler made the URL one module): their instance trapped.
+        if (exports === exportsOfInstance) continue;
+        exportsOfInstance = exports;
         watchStack(glue, exportsOfInstance);
-      } catch (e) {
-        throw new ShopperIntentError('LOAD_FAILED', `could not instantiate the wasm module again: ${e}`, { cause: e });
+        return glue;
       }
-      return glue;
+      throw new ShopperIntentError('LOAD_FAILED', `no fresh copy of the engine's bindings could be loaded (tried ${tried.join(', ') || 'no URL'}); an app that bundles the package serves its pkg/shopper_intent_wasm.js beside the wasm it gives as the 'wasm' option`);
     })();
   }
   if (!bindingsPromise) {
@@ -260,7 +284,7 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false } = {}) {
       }
       // The SIMD build where the browser runs it; the plain one otherwise, or when the SIMD file
       // is not deployed beside it.
-      const simd = simdSupported() ? simdUrl(wasmUrl) : null;
+      const simd = simdSupported() ? simdGiven ?? simdUrl(wasmUrl) : null;
       const module = (simd ? await compileFrom(simd, timeoutMs, { optional: true }) : null) ?? await compileFrom(wasmUrl, timeoutMs);
       try {
         compiled = module;

@@ -83,6 +83,16 @@ export class EventQueue {
     return this._events.shift();
   }
 
+  /** The newest event queued, or undefined. */
+  get newest() {
+    return this._events[this._events.length - 1];
+  }
+
+  /** Whether `event` (an object `push` was given) is still queued. */
+  includes(event) {
+    return this._events.includes(event);
+  }
+
   /** Puts an event back at the head (one that was taken off and could not be processed). */
   unshift(event) {
     this._events.unshift(event);

@@ -303,7 +303,7 @@ export type ErrorCode =
   | 'LOAD_FAILED' | 'ENGINE_FAILED' | 'BAD_EXPERIMENT' | 'DESTROYED';
 
 export class ShopperIntentError extends Error {
-  constructor(code: ErrorCode, message: string, options?: ErrorOptions);
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown });
   readonly code: ErrorCode;
 }
 
@@ -386,7 +386,8 @@ export class ShopperIntent {
   /**
    * A randomized report of the segment (`'segment'`) or of this session's variant of an
    * experiment defined on this page (its key; `'none'` when the session has not entered it).
-   * `null` while the engine is not running (loading, consent pending, recovering, failed), and,
+   * `null` while the engine is not running (loading, consent pending, recovering, failed) or the
+   * stored state is being read, and,
    * with a console error, for an ε or a subject that is refused. Never throws.
    */
   privateReport(about: 'segment' | (string & {}), options?: PrivateReportOptions): PrivateReport | null;

@@ -217,8 +217,23 @@ function replaceExtension(url, ext) {
   return url.replace(/\.(bin|onnx)(?=$|[?#])/, ext);
 }
 
-/** The plain wasm build next to this module. */
-const defaultWasmUrl = () => new URL('./pkg/shopper_intent_wasm_bg.wasm', import.meta.url).href;
+/**
+ * The wasm builds next to this module, `{wasm, simd}`, or null where this module has no URL (a
+ * bundle made as a classic script). Each is written as `new URL('literal', import.meta.url)`, the
+ * form bundlers (Vite, webpack, Parcel) recognise: they emit both files and rewrite both URLs.
+ */
+function defaultWasmUrls() {
+  try {
+    return {
+      wasm: new URL('./pkg/shopper_intent_wasm_bg.wasm', import.meta.url).href,
+      simd: new URL('./pkg/shopper_intent_wasm_simd.wasm', import.meta.url).href,
+    };
+  } catch {
+    return null;
+  }
+}
+
+const NO_WASM_URL = "this copy of the package cannot tell where its wasm is (bundled as a classic script, it has no import.meta.url): give the 'wasm' option";
 
 /**
  * Estimates the true shares behind counts of randomized reports (`privateReport`), with the
@@ -243,7 +258,10 @@ export async function estimateShares(counts, options) {
       }
     }
     const given = countsOption(counts, values);
-    const glue = await loadBindings(wasm instanceof URL ? wasm.href : wasm ?? defaultWasmUrl(), { timeoutMs: DEFAULT_FETCH_TIMEOUT_MS });
+    const wasmGiven = wasm instanceof URL ? wasm.href : wasm;
+    const defaults = wasmGiven === undefined || wasmGiven === null ? defaultWasmUrls() : null;
+    if ((wasmGiven === undefined || wasmGiven === null) && !defaults) throw new ShopperIntentError('LOAD_FAILED', NO_WASM_URL);
+    const glue = await loadBindings(defaults?.wasm ?? wasmGiven, { timeoutMs: DEFAULT_FETCH_TIMEOUT_MS, simd: defaults?.simd });
     const estimates = estimateRandomizedResponse(glue, given.counts, epsilon);
     return Object.freeze({
       n: given.counts.reduce((a, b) => a + b, 0),
@@ -435,7 +453,7 @@ export class ShopperIntent {
     if (this._autoCapture) {
       try {
         // Timed as the widget times any event without a time (see _process).
-        this._detachDataLayer = attachDataLayer(window, (ev) => this.track({ ...ev, ts: undefined }),
+        this._detachDataLayer = attachDataLayer(window, (ev) => this._trackCaptured({ ...ev, ts: undefined }),
           (e) => logWarn(`${TAG} a dataLayer entry could not be read (${errorName(e)})`));
       } catch (e) {
         if (e instanceof DataLayerLocked) logWarn(`${TAG} window.dataLayer is frozen: ${e.read === 1 ? 'the event it held is tracked, ' : e.read > 1 ? `the ${e.read} events it held are tracked, ` : ''}later pushes are not (${e.message})`);
@@ -445,6 +463,8 @@ export class ShopperIntent {
 
     if (!this._urls.manifest) {
       this._fail(new ShopperIntentError('BAD_OPTIONS', "the 'model' option (URL of the model's weights or manifest) is required"));
+    } else if (!this._urls.wasm) {
+      this._fail(new ShopperIntentError('LOAD_FAILED', NO_WASM_URL));
     } else if (start === 'idle') {
       whenIdle(() => this._start());
     } else {
@@ -461,10 +481,14 @@ export class ShopperIntent {
     const given = opt('model');
     const model = typeof given === 'string' ? given : given instanceof URL ? given.href : null;
     const manifest = urlOption(opt('manifest'), 'manifest', 'the model URL with .json');
+    const wasm = urlOption(opt('wasm'), 'wasm', 'the engine beside the package');
+    const defaults = wasm === undefined ? defaultWasmUrls() : null;
     this._urls = {
       weights: model !== null && !/\.json(?=$|[?#])/.test(model) ? model : null,
       manifest: manifest ?? (model !== null ? replaceExtension(model, '.json') : null),
-      wasm: urlOption(opt('wasm'), 'wasm', 'the engine beside the package') ?? defaultWasmUrl(),
+      // null: this copy cannot tell where its wasm is (a failure, in _open)
+      wasm: wasm ?? defaults?.wasm ?? null,
+      simd: defaults?.simd,
     };
     // Shapes are checked here, values by the engine (a value it refuses is BAD_OPTIONS).
     const engineOptions = {
@@ -546,6 +570,17 @@ export class ShopperIntent {
       logError(`${TAG} internal error in track(); the page is unaffected.`, e);
       return null;
     }
+  }
+
+  /**
+   * `track()` of an auto-captured event. Returns the queued event when the event was only
+   * queued (a token: `destroy()` gives its dataLayer entry back if it is still queued then).
+   */
+  _trackCaptured(event) {
+    const before = this._queue.newest;
+    this.track(event);
+    const after = this._queue.newest;
+    return after !== before ? after : null;
   }
 
   /**
@@ -678,7 +713,8 @@ export class ShopperIntent {
     try {
       const epsilon = epsilonOption(options);
       if (typeof about !== 'string') throw new ShopperIntentError('BAD_OPTIONS', `about must be 'segment' or an experiment key, not ${describe(about)}`);
-      if (!REPORTING.has(this._queue.state) || !this._engine || !this._glue) return null;
+      // Not while the stored state is read: its reports, and the segment it restores, are not known yet.
+      if (!REPORTING.has(this._queue.state) || !this._engine || !this._glue || this._restoring) return null;
       let values, truth;
       if (about === SEGMENT) {
         values = SEGMENT_VALUES;
@@ -826,7 +862,7 @@ export class ShopperIntent {
     if (this._queue.state === 'destroyed') return;
     // Events queued while loading have no engine to score them and no state to save into.
     const queued = this._queue.state === 'ready' ? 0 : this._queue.length;
-    if (queued > 0) logWarn(`${TAG} destroy(): the ${queued} event(s) still queued (the widget loading, waiting for consent or replaying) are dropped, not saved`);
+    if (queued > 0) logWarn(`${TAG} destroy(): the ${queued} event(s) still queued (the widget loading, waiting for consent or replaying) are dropped, not saved (those read from dataLayer are left for the next widget to read)`);
     this._flush();
     if (this._attached) {
       // Attached by `_open` (a widget that failed before it, or outside a page, has nothing to
@@ -841,7 +877,8 @@ export class ShopperIntent {
         }
       }
     }
-    if (this._detachDataLayer) this._detachDataLayer();
+    // The dataLayer entries whose events are dropped here are given back to the next widget.
+    if (this._detachDataLayer) this._detachDataLayer((event) => this._queue.includes(event));
     this._detachDataLayer = null;
     this._hooks.clear();
     this._queue.clear();
@@ -861,7 +898,7 @@ export class ShopperIntent {
     try {
       t0 = performance.now();
       let [glue, model] = await Promise.all([
-        loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs }).then((g) => { timings.wasmMs = performance.now() - t0; return g; }),
+        loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs, simd: this._urls.simd }).then((g) => { timings.wasmMs = performance.now() - t0; return g; }),
         // The model cache is storage too: not used without consent or under Global Privacy Control.
         fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: this._modelCache && this._consent === 'granted' && !this._gpc, timeoutMs: this._timeoutMs })
           .then((m) => { timings.modelMs = performance.now() - t0; return m; }),
@@ -1020,6 +1057,28 @@ export class ShopperIntent {
     }
   }
 
+  /**
+   * Reads the stored state, waiting `ANSWER_WAIT_MS` at most: a backend that has not answered by
+   * then is replaced by memory for this page (the widget starts without its state and saves
+   * nothing over it); a forget its late answer brings is still followed.
+   */
+  async _readInTime(now) {
+    let timer = 0;
+    const reading = this._store.read(now);
+    const late = new Promise((res) => { timer = setTimeout(() => res(LATE), ANSWER_WAIT_MS); });
+    try {
+      const saved = await Promise.race([reading, late]);
+      if (saved !== LATE) return saved;
+    } finally {
+      clearTimeout(timer);
+    }
+    this._store.gaveUpOnRead(ANSWER_WAIT_MS);
+    reading.then((s) => {
+      if (s && Number.isFinite(s.forgotten) && this.status === 'ready') this._forgottenElsewhere({ forgotten: s.forgotten, withdrawn: s.withdrawn, state: false });
+    }).catch(() => {});
+    return null;
+  }
+
   /** Restores the stored state: `given`, one just read (`_recheckStored`), or read now. */
   async _restore(given) {
     this._restoring = true;
@@ -1034,7 +1093,7 @@ export class ShopperIntent {
     this._stateRead = true;
     const now = Date.now();
     const forgets = this._forgets;
-    const saved = given ?? (await this._store.read(now));
+    const saved = given ?? (await this._readInTime(now));
     // forget() while an asynchronous backend was reading: what it read is what was forgotten.
     if (!saved || !this._engine || this._forgets !== forgets) return;
     if (saved.discarded) {

@@ -24,7 +24,9 @@
 import { ShopperIntent } from './shopper-intent.js';
 import { TAG, logWarn, logError, errorName } from './log.js';
 
+/** The <script> tag that loaded this module, or null (also outside a page: a server render importing it). */
 function ownScript() {
+  if (typeof document === 'undefined' || typeof window === 'undefined') return null;
   for (const s of document.querySelectorAll('script[src]')) {
     if (s.src === import.meta.url) return s;
   }
@@ -79,7 +81,9 @@ function optionsFrom(d) {
 const WIDGET = Symbol.for('shopper-intent.widget');
 
 const script = ownScript();
-if (!script || !script.dataset.model) {
+if (typeof document === 'undefined' || typeof window === 'undefined') {
+  // Imported outside a page (a server render): nothing to start, and nothing said.
+} else if (!script || !script.dataset.model) {
   logError(`${TAG} snippet.js needs a data-model attribute with the model URL; not started`);
 } else if (window.shopperIntent?.[WIDGET] === true) {
   logWarn(`${TAG} snippet.js ran twice; keeping the first widget`);
