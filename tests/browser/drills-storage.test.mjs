@@ -348,6 +348,46 @@ test('forget() while an asynchronous backend is still reading: the state it brin
   await context.close();
 });
 
+// A shop's backend whose get() never settles (a hung IndexedDB, a server that never answers) must
+// not hold the widget back for ever: after ANSWER_WAIT_MS it runs with its state in memory, and
+// saves nothing over what the backend may still hold. While the read is on its way no private
+// report is drawn: the segment and the reports the state holds are not known yet.
+test('a backend that never answers the first read: ready after the wait, in memory, nothing saved over it, no private report meanwhile', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const calls = [];
+    const hung = { kind: 'hung', get: (key) => { calls.push(`get ${key}`); return new Promise(() => {}); }, set: (key) => { calls.push(`set ${key}`); }, remove: (key) => { calls.push(`remove ${key}`); } };
+    const started = performance.now();
+    const intent = ShopperIntent.create({ model, autoCapture: false, storage: hung });
+    let settled = false;
+    intent.ready.then(() => { settled = true; });
+    const reports = [];
+    while (!settled) {
+      if (intent.status === 'ready') reports.push(intent.privateReport('segment'));
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const waited = performance.now() - started;
+    const status = intent.status;
+    const storage = intent.storage;
+    const scored = intent.track({ type: 'add_to_cart', item: 'h-1' }) !== null;
+    const report = intent.privateReport('segment');
+    intent.destroy(); // saves: to memory
+    return { waited, status, storage, scored, reportsWhileReading: reports, reportAfter: report !== null, calls };
+  }, MODEL);
+  assert.ok(r.waited >= 4500 && r.waited < 20_000, `ready after the wait (${r.waited} ms)`);
+  assert.equal(r.status, 'ready');
+  assert.equal(r.storage, 'memory');
+  assert.equal(r.scored, true);
+  assert.ok(r.reportsWhileReading.length > 0 && r.reportsWhileReading.every((x) => x === null), `no report while the state is read: ${JSON.stringify(r.reportsWhileReading.slice(0, 3))}`);
+  assert.equal(r.reportAfter, true, 'reports once it runs');
+  assert.ok(r.calls.every((c) => c.startsWith('get ')), `nothing but reads reached the backend: ${r.calls}`);
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.equal(warnings.filter((t) => /hungStorage cannot be used \(no answer to the first read within 5 s\)/.test(t)).length, 1, warnings.join('\n'));
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 // A backend that applies a write when it answers (a server) may apply two overlapping writes in
 // either order. The widget sends one at a time; a page being left sends the newest at once, and
 // again if an older one lands after it.

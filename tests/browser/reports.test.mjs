@@ -23,7 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { MODEL, PKG, WEB, importPackage, moduleHarness, ours, setup, test } from './helpers.mjs';
 
-const { PrivateReports, experimentValues, countsOption, epsilonOption, NOT_ENTERED, SEGMENT_VALUES } = await import(pathToFileURL(join(WEB, 'package', 'reports.js')));
+const { MAX_MEMO, PrivateReports, experimentValues, countsOption, epsilonOption, NOT_ENTERED, SEGMENT_VALUES } = await import(pathToFileURL(join(WEB, 'package', 'reports.js')));
 const { checkExperiment } = await import(pathToFileURL(join(WEB, 'package', 'experiments.js')));
 
 /** Chi-square critical values by degrees of freedom: at the 0.001 level, and at 1e-6 (df 2). */
@@ -165,12 +165,22 @@ test('first: once per session and subject, also around a session set aside at a 
   const old = new PrivateReports();
   old.restore({ memo: { [key('medium')]: 'low' }, tracked: true });
   assert.equal(ask(old, 'high').first, false);
-  // Trimming the memo (64 entries) does not make a subject first again.
+  // A full memo (MAX_MEMO reports) refuses a new draw and drops none: a truth drawn again could
+  // be averaged back to it.
   const many = new PrivateReports();
   many.observe(event(true));
-  assert.equal(ask(many, 'low').first, true);
-  for (let e = 1; e <= 70; e++) many.report(glue, 'segment', 1 + e / 100, SEGMENT_VALUES, 'low');
-  assert.equal(ask(many, 'medium').first, false);
+  const kept = ask(many, 'low');
+  assert.equal(kept.first, true);
+  for (let e = 1; e < MAX_MEMO; e++) many.report(glue, 'segment', 1 + e / 100, SEGMENT_VALUES, 'low');
+  const full = (e) => e.code === 'BAD_OPTIONS' && new RegExp(`drawn ${MAX_MEMO} reports`).test(e.message);
+  assert.throws(() => ask(many, 'medium'), full, 'a new truth is refused');
+  assert.throws(() => many.report(glue, 'segment', 5, SEGMENT_VALUES, 'low'), full, 'and a new ε');
+  for (let i = 0; i < 20; i++) assert.equal(ask(many, 'low').value, kept.value, 'the first report is still the memo\'s');
+  // Saved and restored, the full memo is whole.
+  const again = new PrivateReports();
+  again.restore(many.snapshot());
+  assert.equal(Object.keys(again.snapshot().memo).length, MAX_MEMO);
+  assert.equal(ask(again, 'low').value, kept.value);
 });
 
 test('the values of a subject, and the shapes the options may take', () => {

@@ -26,8 +26,13 @@ export const SEGMENT_VALUES = Object.freeze(['low', 'medium', 'high']);
 /** What a session that has not entered an experiment reports, as one more value. */
 export const NOT_ENTERED = 'none';
 export const DEFAULT_EPSILON = 1;
-/** Memo entries kept per session; beyond, the oldest is dropped. */
-const MAX_MEMO = 64;
+/**
+ * Reports a session may draw (one per subject, ε and true value): beyond, a new one is refused,
+ * never drawn over a dropped one (a truth drawn again could be averaged back). Restored and
+ * merged memos keep up to `MAX_MEMO_KEPT`.
+ */
+export const MAX_MEMO = 64;
+const MAX_MEMO_KEPT = 4 * MAX_MEMO;
 /**
  * Subjects a session has reported, kept whole for `first` (never trimmed as the memo is); beyond,
  * no report is `first` any more.
@@ -93,7 +98,7 @@ export class PrivateReports {
    * session drew one for the same subject, values, ε and truth, else a new draw by the engine.
    * Returns a frozen `{value, values, epsilon, first}`, `first` when no report of the subject
    * (with any ε or truth) was drawn before in this session. Throws `BAD_OPTIONS` (ε refused by
-   * the engine) or `ENGINE_FAILED`.
+   * the engine, or `MAX_MEMO` reports drawn this session already) or `ENGINE_FAILED`.
    */
   report(glue, about, epsilon, values, truth) {
     const index = values.indexOf(truth);
@@ -103,6 +108,9 @@ export class PrivateReports {
     // A report held back as not first, in a session that turned out new, is first now.
     let first = this._owed.delete(about);
     if (typeof value !== 'string' || !values.includes(value)) {
+      if (Object.keys(this._memo).length >= MAX_MEMO) {
+        throw bad(`this session has drawn ${MAX_MEMO} reports (one per subject, ε and true value) and draws no more: keep to a few subjects and one ε`);
+      }
       // Not first if this session, or the ended one it may yet continue, reported the subject,
       // or if the list of subjects is full.
       const fresh = !this._reported.has(about) && this._reported.size < MAX_REPORTED;
@@ -110,8 +118,6 @@ export class PrivateReports {
       first ||= fresh && !this._endedReported?.has(about);
       if (this._reported.size < MAX_REPORTED) this._reported.add(about);
       value = values[randomizedResponse(glue, index, values.length, epsilon, uniform(), uniform())];
-      const keys = Object.keys(this._memo);
-      if (keys.length >= MAX_MEMO) delete this._memo[keys[0]];
       this._memo[key] = value;
       this._changed();
     }
@@ -128,7 +134,7 @@ export class PrivateReports {
       this._ended = null;
       this._endedReported = null;
       if (!update.newSession) {
-        this._memo = keyMap([...Object.entries(this._memo).filter(([k]) => !Object.hasOwn(ended, k)), ...Object.entries(ended)].slice(-MAX_MEMO));
+        this._memo = keyMap([...Object.entries(this._memo).filter(([k]) => !Object.hasOwn(ended, k)), ...Object.entries(ended)].slice(-MAX_MEMO_KEPT));
         this._reported = new Set([...endedReported, ...this._reported].slice(0, MAX_REPORTED));
       } else {
         this._owed = new Set(this._suppressed);
@@ -163,7 +169,7 @@ export class PrivateReports {
    */
   restore(snap, { ended = false } = {}) {
     if (!snap || typeof snap !== 'object' || !snap.memo || typeof snap.memo !== 'object') return;
-    const read = (memo) => keyMap(Object.entries(memo).filter(([k, v]) => typeof v === 'string' && k.length <= 2048 && v.length <= 64).slice(-MAX_MEMO));
+    const read = (memo) => keyMap(Object.entries(memo).filter(([k, v]) => typeof v === 'string' && k.length <= 2048 && v.length <= 64).slice(-MAX_MEMO_KEPT));
     // The subjects reported: those saved, else (a state saved before there was such a list) the
     // memo's own.
     const subjects = (list, memo) => new Set((Array.isArray(list) ? list : Object.keys(memo).map((k) => k.split('\u0000')[0]))

@@ -336,6 +336,14 @@ export class StateStore {
     laneOf(this._backend, this._key).shown(this);
   }
 
+  /**
+   * The backend did not answer the page's first read in time: the state is kept in memory for
+   * this page (as after a failure), so that nothing is saved over the state it may yet hold.
+   */
+  gaveUpOnRead(waitedMs) {
+    this._fallBack(`no answer to the first read within ${waitedMs / 1000} s`);
+  }
+
   _fallBack(e) {
     if (this._inMemory()) return;
     logWarn(`${TAG} ${this.kind}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
