@@ -13,7 +13,7 @@ PORT ?= 8080
 ## wrote: MODEL=models/<name> [NAME=intent] (the manifest MODEL/NAME.json).
 MODEL ?= models
 demo: tools wasm web
-	node web/dev/serve.mjs --port $(PORT) --models $(MODEL) --name $(or $(NAME),intent)
+	node web/dev/serve.mjs --port $(PORT) --models "$(MODEL)" --name "$(or $(NAME),intent)"
 
 ## Every test: Rust (unit, property, golden, parity), the wasm build, the shipped model, the training
 ## path (skipped loudly when models/.venv has no torch, as on a fresh clone), the browser, a fuzz smoke run.
@@ -102,6 +102,7 @@ TRAIN_OPTS = --data "$(DATA)" --out "$(OUT)" --name "$(NAME)" --seeds "$(SEEDS)"
   $(if $(HIDDEN),--hidden $(HIDDEN)) $(if $(MEMBERS),--members $(MEMBERS)) \
   $(if $(SELECT),--select $(if $(SELECT_SEEDS),--select-seeds $(SELECT_SEEDS))) $(TRAIN_ARGS)
 train: train-usage cli $(VENV)/.installed
+	@"$(VENV)/bin/python" -c "import numpy, torch, onnx, lightgbm" 2>/dev/null || { echo "make train: the training environment $(VENV) is broken or incomplete (an install that was stopped, or a Python replaced under it): remove it (rm -rf $(VENV)) and run make train again" >&2; exit 2; }
 	$(VENV)/bin/python -m models.trainer train $(TRAIN_OPTS)
 
 # Before anything is built or installed (PyTorch is 3 GB).

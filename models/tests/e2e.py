@@ -10,6 +10,7 @@ fail with a clear message.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -109,6 +110,24 @@ def main():
           and ((again.returncode == 0 and shipped) or (again.returncode == 1 and "is not shipped" in again.stderr and not shipped)),
           f"exit {again.returncode}, stale {stale}, shipped {shipped}: {again.stderr[-1500:]}")
 
+    # A run stopped part-way (Ctrl-C once it has featurized its first seed) leaves the previous run
+    # whole, and says where its own files are; the next run removes them.
+    kept = {f: open(os.path.join(out, f), "rb").read() for f in ("shop2.json", "shop2.bin", "REPORT.md", "results.json")
+            if os.path.exists(os.path.join(out, f))}
+    stopped = subprocess.Popen([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", log, "--out", out,
+                                "--name", "shop3", "--seeds", "0,1", "--epochs", "1", "--hidden", "4", "--boot", "20", "--cli", cli],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in stopped.stdout:
+        if "featurize seed 1" in line:
+            stopped.send_signal(signal.SIGINT)
+            break
+    _, stopped_err = stopped.communicate(timeout=300)
+    same = {f: open(os.path.join(out, f), "rb").read() == b for f, b in kept.items()}
+    check("a run stopped part-way leaves the previous run whole and says where its own files are",
+          stopped.returncode == 130 and "holds the previous run as it was" in stopped_err and "Traceback" not in stopped_err
+          and len(kept) >= 2 and all(same.values()) and not os.path.exists(os.path.join(out, "shop3.json")),
+          f"exit {stopped.returncode}, unchanged {same}: {stopped_err[-1500:]}")
+
     for args, needle in ((["--seeds", "x"], "seeds are comma-separated"), (["--hidden", "0"], "is below 1"), (["--boot", "0"], "is below 10")):
         bad_arg = run([sys.executable, "-m", "models.trainer", "train", "--data", log, "--out", os.path.join(OUT, "bad"), "--cli", cli] + args)
         check(f"{' '.join(args)} is refused before any work", bad_arg.returncode == 2 and needle in bad_arg.stderr
@@ -129,8 +148,8 @@ def main():
           and not os.path.exists(os.path.join(keep, "shop.json")) and "Traceback" not in nothing.stderr,
           f"exit {nothing.returncode}: {nothing.stderr[-1500:]}")
     aside = [f for f in ("shop.json", "shop.bin", "shop.onnx", "shop") if os.path.exists(os.path.join(keep, "build", "previous-model", f))]
-    check("the previous run's model is moved to build/previous-model/, and the run and its report say so",
-          aside == ["shop.json", "shop.bin", "shop.onnx", "shop"] and "moved" in nothing.stdout
+    check("the previous run's model is kept in build/previous-model/, and the run and its report say so",
+          aside == ["shop.json", "shop.bin", "shop.onnx", "shop"] and "kept in" in nothing.stdout
           and "build/previous-model/" in open(os.path.join(keep, "REPORT.md")).read(), f"{aside}: {nothing.stdout[-1500:]}")
 
     # --allow-small on a log of the minimum size or more changes nothing in its report.

@@ -9,7 +9,7 @@ import unittest
 
 from models.trainer import compare
 from models.trainer.__main__ import at_least, seed_list
-from models.trainer.pipeline import data_section, previous_run, remove_leftovers, set_aside, unusable
+from models.trainer.pipeline import RUN_DIR, commit, data_section, previous_run, set_aside, unusable
 
 
 class ShipTest(unittest.TestCase):
@@ -42,46 +42,63 @@ class ShipTest(unittest.TestCase):
         self.assertIn("-0.010 to +0.030", matches["sentence"])
 
 
+def _files(out, made):
+    for f, text in made.items():
+        os.makedirs(os.path.dirname(os.path.join(out, f)), exist_ok=True)
+        with open(os.path.join(out, f), "w") as fh:
+            fh.write(text)
+
+
+def _tree(out):
+    return sorted(os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs)
+
+
 class RerunTest(unittest.TestCase):
-    def test_a_rerun_removes_what_the_previous_run_wrote_and_this_one_does_not(self):
+    def test_a_complete_run_replaces_the_previous_one_whole(self):
         with tempfile.TemporaryDirectory() as out:
-            made = ["intent.json", "intent.bin", "intent.onnx", "fixtures/intent/x.npy", "build/seed0/intent.json",
-                    "build/seed1/intent.json", "build/preds/seed1.npz", "build/select/h8_k1/intent.json", "README.txt"]
-            for f in made:
-                os.makedirs(os.path.dirname(os.path.join(out, f)), exist_ok=True)
-                open(os.path.join(out, f), "w").close()
+            _files(out, {f: "old" for f in ["intent.json", "intent.bin", "intent.onnx", "fixtures/intent/x.npy", "build/seed0/intent.json",
+                                             "build/seed1/intent.json", "build/preds/seed1.npz", "build/select/h8_k1/intent.json",
+                                             "REPORT.md", "plots/roc.png"]})
+            _files(out, {"README.txt": "the user's", "notes/extra.md": "the user's"})
             with open(os.path.join(out, "results.json"), "w") as f:
                 json.dump({"name": "intent", "seeds": [0, 1]}, f)
             prev = previous_run(out)
             self.assertEqual(prev, ("intent", [0, 1]))
-            gone = remove_leftovers(out, prev, "shop", [0])
-            left = sorted(os.path.relpath(os.path.join(d, f), out) for d, _, fs in os.walk(out) for f in fs)
-            self.assertEqual(left, ["README.txt", "build/seed0/intent.json", "results.json"])
-            self.assertEqual(len(gone), 7)
-            self.assertEqual(remove_leftovers(out, None, "shop", [0]), [])
             self.assertIsNone(previous_run(os.path.join(out, "nowhere")))
+            work = os.path.join(out, RUN_DIR)
+            _files(work, {f: "new" for f in ["shop.json", "shop.bin", "shop.onnx", "fixtures/shop/y.npy", "build/seed0/shop.json",
+                                              "results.json", "REPORT.md", "plots/roc.png"]})
+            gone = commit(work, out, "shop", prev, shipped=True)
+            self.assertEqual(_tree(out), ["README.txt", "REPORT.md", "build/seed0/shop.json", "fixtures/shop/y.npy", "notes/extra.md",
+                                          "plots/roc.png", "results.json", "shop.bin", "shop.json", "shop.onnx"])
+            for f in ["REPORT.md", "shop.json", "plots/roc.png"]:
+                with open(os.path.join(out, f)) as fh:
+                    self.assertEqual(fh.read(), "new", f)
+            self.assertEqual(sorted(os.path.basename(p) for p in gone), ["intent", "intent.bin", "intent.json", "intent.onnx"])
 
-
-    def test_a_run_that_ships_nothing_sets_the_previous_model_aside(self):
+    def test_a_run_that_ships_nothing_keeps_the_previous_model_aside(self):
         with tempfile.TemporaryDirectory() as out:
-            for f in ["intent.json", "intent.bin", "intent.onnx", "fixtures/intent/x.npy", "old.json"]:
-                os.makedirs(os.path.dirname(os.path.join(out, f)), exist_ok=True)
-                with open(os.path.join(out, f), "w") as fh:
-                    fh.write(f)
-            moved = set_aside(out, ["intent", "other", "intent"])
-            self.assertEqual(sorted(os.path.basename(p) for p in moved), ["intent", "intent.bin", "intent.json", "intent.onnx"])
+            _files(out, {f: f for f in ["intent.json", "intent.bin", "intent.onnx", "fixtures/intent/x.npy", "old.json", "build/seed0/a"]})
+            work = os.path.join(out, RUN_DIR)
+            _files(work, {"build/seed0/b": "", "REPORT.md": ""})
+            kept = set_aside(out, ["intent", "other", "intent"], os.path.join(work, "build", "previous-model"))
+            self.assertEqual(sorted(os.path.basename(p) for p in kept), ["intent", "intent.bin", "intent.json", "intent.onnx"])
+            self.assertTrue(os.path.exists(os.path.join(out, "intent.json")), "copied: until the run is complete the model stays in place")
+            commit(work, out, "intent", ("intent", [0]), shipped=False)
             aside = os.path.join(out, "build", "previous-model")
             self.assertEqual(sorted(os.listdir(aside)), ["intent", "intent.bin", "intent.json", "intent.onnx"])
             with open(os.path.join(aside, "intent.json")) as fh:
                 self.assertEqual(fh.read(), "intent.json")
-            self.assertFalse(os.path.exists(os.path.join(out, "intent.json")))
-            # The leftovers of a run that ships nothing keep it; those of the next run that ships remove it.
-            remove_leftovers(out, ("intent", [0]), "intent", [0], shipped=False)
-            self.assertTrue(os.path.isdir(aside))
-            self.assertEqual(set_aside(out, ["intent"]), [], "nothing to move: what was set aside stays")
-            self.assertTrue(os.path.isdir(aside))
-            remove_leftovers(out, ("intent", [0]), "intent", [0], shipped=True)
+            self.assertFalse(os.path.exists(os.path.join(out, "intent.json")), "nothing passes for this run's model")
+            # A second run that ships nothing carries what was set aside over; the next that ships drops it.
+            _files(work, {"build/seed0/c": ""})
+            self.assertEqual(len(set_aside(out, ["intent"], os.path.join(work, "build", "previous-model"))), 4)
+            commit(work, out, "intent", ("intent", [0]), shipped=False)
+            self.assertEqual(sorted(os.listdir(aside)), ["intent", "intent.bin", "intent.json", "intent.onnx"])
+            _files(work, {"build/seed0/d": "", "intent.json": "new"})
+            commit(work, out, "intent", ("intent", [0]), shipped=True)
             self.assertFalse(os.path.exists(aside))
+            self.assertEqual(_tree(out), ["REPORT.md", "build/seed0/d", "intent.json", "old.json"])
 
 
     def test_the_data_section_keeps_what_the_report_reads(self):

@@ -8,6 +8,7 @@
 """
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -40,8 +41,10 @@ def train_parser(sub):
     p = sub.add_parser("train", help="featurize, train, compare and export", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description="Featurizes LOG for each seed, trains the streaming LSTM and the baselines, exports the "
                                    "first seed's model as OUT/NAME.{onnx,json,bin}, writes results.json, plots/ and REPORT.md.")
-    p.add_argument("--data", required=True, help="the event log (generic JSONL, GA4's BigQuery export as JSONL, or Taobao CSV)")
-    p.add_argument("--out", required=True, help="output folder (the data and per-seed models go to OUT/build)")
+    p.add_argument("--data", required=True, help="the event log (generic JSONL, GA4's BigQuery export as JSONL, or Taobao CSV); "
+                   "read once per seed and once more to check the shipped model, so a file nothing writes to while the run reads it")
+    p.add_argument("--out", required=True, help="output folder (the data and per-seed models go to OUT/build); the run writes into "
+                   "OUT/.run and replaces the previous run's files only once it is complete")
     p.add_argument("--name", default="intent", help="model name: OUT/NAME.onnx, .json, .bin")
     p.add_argument("--seeds", type=seed_list, default="0,1,2,3,4", help="user splits, comma-separated; the first is shipped")
     p.add_argument("--utc-offset-min", type=int, default=None, help="minutes east of UTC of the shop's local time")
@@ -112,13 +115,21 @@ def main(argv=None):
         return 0
     from . import cli as C
     from .data import DataError
-    args.command_line = "python -m models.trainer " + " ".join(shlex.quote(a) for a in argv)
+    python = os.path.relpath(sys.executable) if not os.path.relpath(sys.executable).startswith("..") else sys.executable
+    args.command_line = f"{shlex.quote(python)} -m models.trainer " + " ".join(shlex.quote(a) for a in argv)
+    from . import pipeline
+    # What a run stopped before its end left: the previous run whole, this one's files aside.
+    partial = os.path.join(args.out, pipeline.RUN_DIR)
+    left = (f" {args.out} holds the previous run as it was; this run's files are in {partial} (the next run removes them)."
+            if args.out else "")
     try:
-        from . import pipeline
         pipeline.run(args)
     except (C.ToolError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr, flush=True)
+        print(f"error: {e}" + (left if os.path.isdir(partial) else ""), file=sys.stderr, flush=True)
         return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted." + (left if os.path.isdir(partial) else ""), file=sys.stderr, flush=True)
+        return 130
     return 0
 
 

@@ -187,37 +187,53 @@ def remove_paths(paths):
     return gone
 
 
-def set_aside(out, names):
-    """Moves the model files of each of `names` shipped in `out` into `out/build/previous-model/`
-    (replacing what an earlier run set aside there); returns the paths moved. A run that ships no
-    model removes the previous run's from `out`, where they would pass for this run's, but keeps
-    them: they may be the only good model the shop has."""
+# This run's files until they are all written, and what the run replaces, until it is gone.
+RUN_DIR, REPLACED_DIR = ".run", ".replaced"
+
+
+def set_aside(out, names, into):
+    """Copies into `into` (this run's build/previous-model/) the model files of each of `names`
+    shipped in `out`, or else what an earlier run set aside in `out/build/previous-model/`;
+    returns the paths copied. A run that ships no model removes the previous run's from `out`
+    when it is complete (`commit`), where they would pass for this run's, but keeps them: they
+    may be the only good model the shop has."""
     found = [p for n in dict.fromkeys(names) for p in model_files(out, n) if os.path.exists(p)]
     if not found:
-        return []
-    aside = os.path.join(out, "build", "previous-model")
-    remove_paths([aside])
-    os.makedirs(aside)
+        earlier = os.path.join(out, "build", "previous-model")
+        found = [os.path.join(earlier, f) for f in sorted(os.listdir(earlier))] if os.path.isdir(earlier) else []
+    if found:
+        os.makedirs(into, exist_ok=True)
     for p in found:
-        shutil.move(p, os.path.join(aside, os.path.basename(p)))
+        dst = os.path.join(into, os.path.basename(p))
+        if os.path.isdir(p):
+            shutil.copytree(p, dst)
+        else:
+            shutil.copy2(p, dst)
     return found
 
 
-def remove_leftovers(out, previous, name, seeds, selected=False, shipped=True):
-    """Removes what a previous run in `out` wrote and this one did not rewrite: another name's model
-    files and fixtures, other seeds' data and models, and the size selection's models when this run
-    did not select, so that `out` describes this run alone."""
-    if previous is None:
-        return []
-    old_name, old_seeds = previous
-    paths = [] if selected else [os.path.join(out, "build", "select")]
-    if shipped:
-        paths.append(os.path.join(out, "build", "previous-model"))
-    paths += [os.path.join(out, "build", f"seed{S}") for S in old_seeds if S not in seeds]
-    paths += [os.path.join(out, "build", "preds", f"seed{S}.npz") for S in old_seeds if S not in seeds]
-    if old_name != name:
-        paths += model_files(out, old_name)
-    return remove_paths(paths)
+def commit(work, out, name, previous, shipped):
+    """Puts this run, complete in `work`, in the place of the previous one in `out`: each entry of
+    `work` is renamed over its namesake, the model's manifest last (a run stopped among these
+    renames leaves a manifest that refuses the weights beside it, never a model that passes for
+    another), and the previous run's model under another name (or under this name, when this run
+    ships none) is removed. Until this, `out` holds the previous run whole; files of the user's
+    own in `out` (notes/) stay. Returns the paths removed or replaced."""
+    old = os.path.join(out, REPLACED_DIR)
+    remove_paths([old])
+    os.makedirs(old)
+    drop = ([previous[0]] if previous and previous[0] != name else []) + ([] if shipped else [name])
+    moved = []
+    for i, path in enumerate(p for n in dict.fromkeys(drop) for p in model_files(out, n) if os.path.exists(p)):
+        shutil.move(path, os.path.join(old, f"{i}-{os.path.basename(path)}"))
+        moved.append(path)
+    for i, entry in enumerate(sorted(os.listdir(work), key=lambda e: e == f"{name}.json")):
+        dst = os.path.join(out, entry)
+        if os.path.lexists(dst):
+            os.rename(dst, os.path.join(old, f"r{i}-{entry}"))
+        os.rename(os.path.join(work, entry), dst)
+    remove_paths([old, work])
+    return moved
 
 
 def data_section(summaries, log_path):
@@ -234,16 +250,29 @@ def data_section(summaries, log_path):
     return d
 
 
+# How far `eval`'s figures may be from the trainer's: float32 against float64 sums (about 1e-8 on
+# the logs tried); a log that changed while the run read it gives differences of 1e-2.
+REPRODUCE_TOLERANCE = 1e-4
+
+
 def native_check(cli, log_path, out, name, man_metrics, utc, seed):
     """`shopper-intent eval` on the shipped seed's test users with the shipped files: it must
-    reproduce the trainer's figures (the engine streams what PyTorch scored on whole sessions)."""
+    reproduce the trainer's figures (the engine streams what PyTorch scored on whole sessions).
+    Raises DataError when it does not."""
     got, _ = C.eval_json(cli, log_path, os.path.join(out, f"{name}.json"), seed=str(seed), boot=20, utc_offset_min=utc)
     fig = got["figures"][0]
     pairs = {"online_auc": fig["online_auc"]["value"], "pr_auc": fig["pr_auc"], "session_auc": fig["session_auc"],
              "brier": fig["brier"], "ece": fig["ece"], "f1": fig["at_threshold"]["f1"]}
     diffs = {k: abs(float(v) - float(man_metrics[k])) for k, v in pairs.items()}
     samples_ok = got["counts"]["samples"] == man_metrics["samples"]
-    return {"max_abs_diff": max(diffs.values()), "diffs": diffs, "samples_match": bool(samples_ok)}
+    worst = max(diffs.values())
+    if not samples_ok or not worst <= REPRODUCE_TOLERANCE:
+        raise D.DataError(
+            f"shopper-intent eval does not reproduce the trainer's seed-{seed} test figures: {got['counts']['samples']} samples "
+            f"against {man_metrics['samples']}, a difference of up to {worst:.1e} ({max(diffs, key=diffs.get)}) where "
+            f"{REPRODUCE_TOLERANCE:g} is allowed. Did the log change while the run read it (it is read once per seed and once more "
+            "here)? Train from a copy that nothing writes to.")
+    return {"max_abs_diff": worst, "diffs": diffs, "samples_match": bool(samples_ok)}
 
 
 def run(args):
@@ -256,27 +285,32 @@ def run(args):
         raise D.DataError(f"--out {out}: a file is there; give a folder")
     previous = previous_run(out)
     if previous:
-        log(f"{out} holds a previous run (model {previous[0]}, seeds {','.join(map(str, previous[1]))}): this run replaces it")
+        log(f"{out} holds a previous run (model {previous[0]}, seeds {','.join(map(str, previous[1]))}): this run replaces it "
+            "once it is complete")
+    # Everything is written into `work` first: `out` keeps the previous run whole until `commit`.
+    work = os.path.join(out, RUN_DIR)
+    remove_paths([work, os.path.join(out, REPLACED_DIR)])
+    os.makedirs(work)
     cfg = L.Config(hidden=args.hidden, members=args.members, head=args.head, lr=args.lr, weight_decay=args.weight_decay,
                    chunk=args.chunk, batch=args.batch, epochs=args.epochs, patience=args.patience,
                    pos_weight=args.pos_weight, dropout=args.dropout)
     summaries, splits = {}, {}
     for S in seeds:
-        log(f"featurize seed {S}: {args.data} -> {out}/build/seed{S}")
-        C.featurize(cli, args.data, S, os.path.join(out, "build", f"seed{S}"), args.utc_offset_min, args.kinds, args.allow_small)
-        summaries[S], splits[S] = D.load(os.path.join(out, "build", f"seed{S}"))
+        log(f"featurize seed {S}: {args.data} -> {work}/build/seed{S}")
+        C.featurize(cli, args.data, S, os.path.join(work, "build", f"seed{S}"), args.utc_offset_min, args.kinds, args.allow_small)
+        summaries[S], splits[S] = D.load(os.path.join(work, "build", f"seed{S}"))
     cache = Members(cfg)
     selection = None
     if args.select:
         from . import select as Sel
         sel_seeds = [int(s) for s in args.select_seeds.split(",")] if args.select_seeds else seeds[:1]
-        selection = Sel.run(sel_seeds, summaries, splits, cfg, cache, args, cli, out, name)
+        selection = Sel.run(sel_seeds, summaries, splits, cfg, cache, args, cli, work, name)
         cfg.hidden, cfg.members = selection["chosen"]["hidden"], selection["chosen"]["members"]
         log(f"selected hidden {cfg.hidden}, {cfg.members} member(s): {selection['rule']}")
     per_seed, timing = {}, {}
     # The log's users (indices in every split of every seed): the bootstrap resamples them jointly.
     users = 1 + max(int(splits[S][k].user.max()) for S in seeds for k in ("train", "val", "test") if len(splits[S][k].user))
-    preds_dir = os.path.join(out, "build", "preds")
+    preds_dir = os.path.join(work, "build", "preds")
     os.makedirs(preds_dir, exist_ok=True)
     for S in seeds:
         t0 = time.time()
@@ -285,7 +319,7 @@ def run(args):
             f"{len(sp['val'].sessions)}, test {len(sp['test'])} / {len(sp['test'].sessions)}")
         ev = compare.SeedEval(sp["val"], sp["test"], args.boot, users)
         run_baselines(S, summaries[S], sp, ev)
-        train_lstm(S, summaries[S], sp, cfg, cache, ev, out, name, cli)
+        train_lstm(S, summaries[S], sp, cfg, cache, ev, work, name, cli)
         per_seed[S] = ev
         te = sp["test"]
         np.savez_compressed(os.path.join(preds_dir, f"seed{S}.npz"),
@@ -301,18 +335,16 @@ def run(args):
     results["shipped"] = str(S0) not in results["unusable"]
     if results["shipped"]:
         log(f"shipping seed {S0}'s model as {out}/{name}.json")
-        results["shipped_check"] = export.copy_model(os.path.join(out, "build", f"seed{S0}"), out, name, cli)
-        with open(os.path.join(out, f"{name}.json")) as f:
+        results["shipped_check"] = export.copy_model(os.path.join(work, "build", f"seed{S0}"), work, name, cli)
+        with open(os.path.join(work, f"{name}.json")) as f:
             man = json.load(f)
-        results["native_eval"] = native_check(cli, args.data, out, name, man["metrics"], args.utc_offset_min, S0)
+        results["native_eval"] = native_check(cli, args.data, work, name, man["metrics"], args.utc_offset_min, S0)
         log(f"shopper-intent eval reproduces the seed-{S0} test figures within {results['native_eval']['max_abs_diff']:.1e}")
     else:
         # Nothing of an earlier run may stand in for the model this run refused, and nothing of it
         # is lost either.
-        moved = set_aside(out, [name] + ([previous[0]] if previous else []))
-        for path in moved:
-            log(f"moved {path} to {out}/build/previous-model/ (the previous run's model: this run ships none)")
-        results["set_aside"] = [os.path.basename(p) for p in moved]
+        kept = set_aside(out, [name] + ([previous[0]] if previous else []), os.path.join(work, "build", "previous-model"))
+        results["set_aside"] = [os.path.basename(p) for p in kept]
     results.update({
         "name": name, "lstm": cfg.as_dict(), "selection": selection, "data": data_section(summaries, args.data),
         "features": {"sequence": summaries[S0]["sequence_features"], "aggregate": summaries[S0]["aggregate_features"],
@@ -322,14 +354,16 @@ def run(args):
         # As given on the command line, for the report's command that reproduces the figures.
         "reproduce": {"data": args.data, "cli": getattr(args, "cli", None) or "target/native/shopper-intent"},
     })
-    with open(os.path.join(out, "results.json"), "w") as f:
+    with open(os.path.join(work, "results.json"), "w") as f:
         json.dump(finite(results), f, indent=1, allow_nan=False)
         f.write("\n")
     from . import plots, report
-    plots.draw(out, results)
-    report.write(out, results)
-    for path in remove_leftovers(out, previous, name, seeds, selected=args.select, shipped=results["shipped"]):
-        log(f"removed {path} (the previous run's)")
+    plots.draw(work, results)
+    report.write(work, results, shown=out)
+    for path in commit(work, out, name, previous, results["shipped"]):
+        log(f"removed {path} (the previous run's model" + ("" if results["shipped"] else f", kept in {out}/build/previous-model/") + ")")
+    if previous:
+        log(f"replaced the previous run in {out}")
     log(f"{results['verdict']['sentence']} (mean difference in online AUC {results['verdict']['mean_diff']:+.4f}, "
         f"95% CI [{results['verdict']['ci_mean'][0]:+.4f}, {results['verdict']['ci_mean'][1]:+.4f}])")
     if not results["shipped"]:

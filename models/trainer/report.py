@@ -36,7 +36,10 @@ def pct(a, b):
     return f"{100 * a / b:.1f}%" if b else "-"
 
 
-def write(out, res):
+def write(out, res, shown=None):
+    """REPORT.md in `out` from the files there; paths in its text name `shown` (where `out`'s files
+    will be once the run is complete), `out` itself by default."""
+    shown = out if shown is None else shown
     name = res["name"]
     shipped = res.get("shipped", True)
     # A model this run refused to ship is described from its seed's folder.
@@ -97,7 +100,7 @@ def write(out, res):
         w(f"**Not shipped:** seed {seeds[0]}'s LSTM learned nothing usable ({res['unusable'][str(seeds[0])]}). No `{name}.json` / `.bin` / `.onnx` "
           f"was written to this folder; the model stays in `build/seed{seeds[0]}/` for inspection. A larger log, more epochs or "
           "another order of `--seeds` may help." + (
-              f" The previous run's model ({', '.join(f'`{f}`' for f in res['set_aside'])}) was moved to `build/previous-model/`."
+              f" The previous run's model ({', '.join(f'`{f}`' for f in res['set_aside'])}) is kept in `build/previous-model/`."
               if res.get("set_aside") else "") + "\n")
     others = {S: why for S, why in (res.get("unusable") or {}).items() if S != str(seeds[0])}
     if others:
@@ -304,13 +307,15 @@ def write(out, res):
     for fn in FILES:
         w(f"![{fn[:-4]}](plots/{fn})")
     w("")
-    notes.append(out, w)
+    notes.append(shown, w)  # the user's own notes, in the run's folder
     w("## Reproduce\n")
     tim = res["timing_s"]
     rep = res.get("reproduce") or {}
+    w("From the repository's root, with the training environment (`make train` made it):\n")
     w("```\n" + (res.get("command") or "") + "\n"
       f"{rep.get('cli', 'target/native/shopper-intent')} eval --input {shlex.quote(rep.get('data', '<log>'))} "
-      f"--model {shlex.quote(os.path.join(out, 'build', 'seed{seed}', name + '.json'))} --seed {','.join(map(str, seeds))}\n```\n")
+      f"--model {shlex.quote(os.path.join(shown, 'build', 'seed{seed}', name + '.json'))} --seed {','.join(map(str, seeds))} "
+      f"--bootstrap {res.get('bootstrap', {}).get('resamples', 1000)}\n```\n")
     w("`eval` gives the same point figures; its confidence intervals come from bootstrap resamples of its own (another "
       "random generator), so their ends differ from these by resampling noise, the more so the fewer the test users.\n")
     w(f"Run time: {tim['total'] / 60:.1f} min in all (" + ", ".join(f"{k} {v / 60:.1f} min" for k, v in tim.items() if k != "total") + ").")
