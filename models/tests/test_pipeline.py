@@ -59,7 +59,8 @@ class RerunTest(unittest.TestCase):
             _files(out, {f: "old" for f in ["intent.json", "intent.bin", "intent.onnx", "fixtures/intent/x.npy", "build/seed0/intent.json",
                                              "build/seed1/intent.json", "build/preds/seed1.npz", "build/select/h8_k1/intent.json",
                                              "REPORT.md", "plots/roc.png"]})
-            _files(out, {"README.txt": "the user's", "notes/extra.md": "the user's"})
+            _files(out, {"README.txt": "the user's", "notes/extra.md": "the user's", "fixtures/uci/p.npy": "another model's",
+                         "build/uci/x": "another model's"})
             with open(os.path.join(out, "results.json"), "w") as f:
                 json.dump({"name": "intent", "seeds": [0, 1]}, f)
             prev = previous_run(out)
@@ -69,8 +70,9 @@ class RerunTest(unittest.TestCase):
             _files(work, {f: "new" for f in ["shop.json", "shop.bin", "shop.onnx", "fixtures/shop/y.npy", "build/seed0/shop.json",
                                               "results.json", "REPORT.md", "plots/roc.png"]})
             gone = commit(work, out, "shop", prev, shipped=True)
-            self.assertEqual(_tree(out), ["README.txt", "REPORT.md", "build/seed0/shop.json", "fixtures/shop/y.npy", "notes/extra.md",
-                                          "plots/roc.png", "results.json", "shop.bin", "shop.json", "shop.onnx"])
+            self.assertEqual(_tree(out), ["README.txt", "REPORT.md", "build/seed0/shop.json", "build/uci/x", "fixtures/shop/y.npy",
+                                          "fixtures/uci/p.npy", "notes/extra.md", "plots/roc.png", "results.json", "shop.bin", "shop.json",
+                                          "shop.onnx"])
             for f in ["REPORT.md", "shop.json", "plots/roc.png"]:
                 with open(os.path.join(out, f)) as fh:
                     self.assertEqual(fh.read(), "new", f)

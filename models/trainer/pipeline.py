@@ -11,6 +11,7 @@ export every seed's model, ship seed 0's, and write results.json, plots/ and REP
 import json
 import os
 import platform
+import re
 import shutil
 import time
 
@@ -212,28 +213,45 @@ def set_aside(out, names, into):
     return found
 
 
+# What a run writes in OUT/build: replaced by the next run, and removed when it writes none.
+RUN_PRODUCTS = re.compile(r"(seed\d+|preds|select|previous-model)")
+
+
 def commit(work, out, name, previous, shipped):
-    """Puts this run, complete in `work`, in the place of the previous one in `out`: each entry of
-    `work` is renamed over its namesake, the model's manifest last (a run stopped among these
+    """Puts this run, complete in `work`, in the place of the previous one in `out`: each of its
+    files and folders is renamed over its namesake (in `build/` the run's own folders, in
+    `fixtures/` the model's, then the rest, the model's manifest last: a run stopped among these
     renames leaves a manifest that refuses the weights beside it, never a model that passes for
-    another), and the previous run's model under another name (or under this name, when this run
-    ships none) is removed. Until this, `out` holds the previous run whole; files of the user's
-    own in `out` (notes/) stay. Returns the paths removed or replaced."""
+    another). What the previous run wrote and this one does not is removed: other seeds' folders,
+    the size selection, the model under another name (or under this name, when this run ships
+    none: it is kept in build/previous-model/). Until this, `out` holds the previous run whole;
+    other files in `out` (notes/, another model's fixtures) stay. Returns the model files removed."""
     old = os.path.join(out, REPLACED_DIR)
     remove_paths([old])
     os.makedirs(old)
+    aside = iter(range(1 << 30))
+    put_aside = lambda path: os.rename(path, os.path.join(old, f"{next(aside)}-{os.path.basename(path)}"))
     drop = ([previous[0]] if previous and previous[0] != name else []) + ([] if shipped else [name])
-    moved = []
-    for i, path in enumerate(p for n in dict.fromkeys(drop) for p in model_files(out, n) if os.path.exists(p)):
-        shutil.move(path, os.path.join(old, f"{i}-{os.path.basename(path)}"))
-        moved.append(path)
-    for i, entry in enumerate(sorted(os.listdir(work), key=lambda e: e == f"{name}.json")):
-        dst = os.path.join(out, entry)
+    removed = [p for n in dict.fromkeys(drop) for p in model_files(out, n) if os.path.exists(p)]
+    for path in removed:
+        put_aside(path)
+    work_build, out_build = os.path.join(work, "build"), os.path.join(out, "build")
+    if os.path.isdir(out_build):
+        for entry in os.listdir(out_build):
+            if RUN_PRODUCTS.fullmatch(entry) and not os.path.exists(os.path.join(work_build, entry)):
+                put_aside(os.path.join(out_build, entry))
+    moves = [(os.path.join(work_build, e), os.path.join(out_build, e)) for e in sorted(os.listdir(work_build))] if os.path.isdir(work_build) else []
+    if os.path.isdir(os.path.join(work, "fixtures", name)):
+        moves.append((os.path.join(work, "fixtures", name), os.path.join(out, "fixtures", name)))
+    rest = sorted((e for e in os.listdir(work) if e not in ("build", "fixtures")), key=lambda e: e == f"{name}.json")
+    moves += [(os.path.join(work, e), os.path.join(out, e)) for e in rest]
+    for src, dst in moves:
         if os.path.lexists(dst):
-            os.rename(dst, os.path.join(old, f"r{i}-{entry}"))
-        os.rename(os.path.join(work, entry), dst)
+            put_aside(dst)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        os.rename(src, dst)
     remove_paths([old, work])
-    return moved
+    return removed
 
 
 def data_section(summaries, log_path):
