@@ -1,7 +1,8 @@
 // What `npm pack` puts in the published package (web/package/package.json's `files`): every file
 // the package's entry points, exports and modules reach, the wasm builds and bindings in pkg/
 // among them (wasm-pack's pkg/.gitignore hid them from npm before). A copy without its built
-// files refuses to pack, naming the file (the bundles and pkg/ are built, not kept in git).
+// files refuses to pack, naming the file (the bundles and pkg/ are built, not kept in git). The
+// bundles make URLs only of packed files.
 // Node only.
 
 import { test } from 'node:test';
@@ -32,6 +33,13 @@ test('npm pack holds every file the entry points, exports and relative imports r
   for (const file of [...files].filter((f) => f.endsWith('.js') && !f.endsWith('.min.js') && !f.startsWith('pkg/'))) {
     const text = readFileSync(join(PACKAGE, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
     for (const m of text.matchAll(/(?:from\s+|new URL\(\s*)'(\.\/[^'?]+)'/g)) needed.add(posix.normalize(m[1]));
+  }
+  // The bundles: every URL they make from import.meta.url names a packed file (an app's bundler
+  // copies what these name, and warns of a name with no file).
+  for (const file of ['shopper-intent.min.js', 'snippet.min.js']) {
+    const named = [...readFileSync(join(PACKAGE, file), 'utf8').matchAll(/new URL\("([^"]+)",\s*import\.meta\.url\)/g)].map((m) => posix.normalize(m[1]));
+    assert.ok(named.includes('pkg/shopper_intent_wasm_simd.wasm'), `${file} names the SIMD build: ${named}`);
+    for (const f of named) needed.add(f);
   }
   const missing = [...needed].filter((f) => !files.has(f));
   assert.deepEqual(missing, [], `not packed: ${missing}`);

@@ -9,15 +9,30 @@
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 
 const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), '..', 'package');
 if (!existsSync(join(PACKAGE, 'pkg', 'shopper_intent_wasm.js'))) {
   console.error('bundle: web/package/pkg/ is missing: build the wasm package first (make wasm)');
   process.exit(1);
 }
+// The bindings' own default wasm URL (never used: the package always gives the module) names a
+// file beside the bindings; bundled, it would name one beside the bundle, where there is none, and
+// an app's bundler (Vite) warns of it in every build. It is made to name the file in pkg/.
+const bindingsAtBundle = {
+  name: 'bindings-wasm-url',
+  setup(b) {
+    b.onLoad({ filter: /pkg[\\/]shopper_intent_wasm\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const from = "new URL('shopper_intent_wasm_bg.wasm', import.meta.url)";
+      if (!text.includes(from)) throw new Error(`bundle: ${args.path} no longer has ${from}: look at the bindings' default URL again`);
+      return { contents: text.replace(from, "new URL('./pkg/shopper_intent_wasm_bg.wasm', import.meta.url)"), loader: 'js' };
+    });
+  },
+};
 for (const [entry, out] of [['shopper-intent.js', 'shopper-intent.min.js'], ['snippet.js', 'snippet.min.js']]) {
   await build({
+    plugins: [bindingsAtBundle],
     entryPoints: [join(PACKAGE, entry)],
     outfile: join(PACKAGE, out),
     bundle: true,
