@@ -155,11 +155,11 @@ export interface HookDetails {
 }
 
 /** An experiment on the device. */
-export interface ExperimentDefinition {
+export interface ExperimentDefinition<V extends string = string> {
   /** 1 to 64 letters, digits or `_ . : -`. */
   key: string;
   /** Variant names (not `'holdout'`), in order. */
-  variants: readonly string[];
+  variants: readonly V[];
   /** One weight per variant, summing to 1; equal when absent. */
   weights?: readonly number[];
   /** A share of shoppers, from 0 to below 1, who get `'holdout'`: never personalize for them. */
@@ -378,7 +378,7 @@ export class ShopperIntent {
    * stored (one warning; a storage that fails after the id was stored keeps it), or when the
    * definition is invalid (a console error names `BAD_EXPERIMENT`).
    */
-  experiment(definition: ExperimentDefinition): string | null;
+  experiment<V extends string>(definition: ExperimentDefinition<V>): V | typeof HOLDOUT | null;
   /** The page shows experiment `key`'s variant now: fires `'exposure'` once per session; false if not entered, already exposed, or after the session's purchase (a key never defined on this page also warns). */
   expose(key: string): boolean;
   /** The experiments this session entered: `{key: variant}`. */

@@ -83,6 +83,12 @@ async function storefront(): Promise<void> {
     eligible: ({ segment }) => segment === 'high',
   });
   if (variant !== null && variant !== HOLDOUT) intent.expose('offer');
+  // The variant's type is the union of the names given (and the holdout).
+  const arm = intent.experiment({ key: 'banner', variants: ['control', 'treatment'], holdout: 0.1 });
+  const named: 'control' | 'treatment' | 'holdout' | null = arm;
+  // @ts-expect-error: 'tratment' is not one of its variants.
+  if (arm === 'tratment') intent.expose('banner');
+  void named;
   const entered: Readonly<Record<string, string>> = intent.assignments();
   const offExposure = intent.on('exposure', (d: ExperimentDetail) => {
     const v: string = d.variant;
