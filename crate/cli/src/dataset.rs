@@ -277,7 +277,8 @@ impl Samples {
     /// Writes the `.npy` files into `dir` (layout in ARCHITECTURE.md).
     pub fn write(&self, dir: &std::path::Path) -> anyhow::Result<()> {
         use crate::npy::write;
-        std::fs::create_dir_all(dir)?;
+        use anyhow::Context;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let n = self.len();
         write(&dir.join("seq.npy"), &[n, self.width], &self.seq)?;
         write(&dir.join("prefix.npy"), &[n], &self.prefix)?;

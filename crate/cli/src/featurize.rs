@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::json;
 use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VERSION};
 use shopper_intent::{Kind, Kinds, WindowConfig};
@@ -242,7 +242,8 @@ pub fn write(f: &Featurized, log: &Log, options: &Options, input: &Input<'_>, ou
         "total": f.total,
         "splits": per_split,
     });
-    std::fs::create_dir_all(out)?;
-    std::fs::write(out.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let path = out.join("summary.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&summary)?).with_context(|| format!("writing {}", path.display()))?;
     Ok(summary)
 }

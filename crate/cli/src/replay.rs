@@ -57,7 +57,7 @@ pub fn write(log: &Log, users: Users, config: &WindowConfig, out: &Path) -> Resu
         events += list.len();
         sessions.push(json!({"user": user.user, "events": list}));
     }
-    std::fs::create_dir_all(out)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     std::fs::write(out.join("events.json"), serde_json::to_string(&json!({"width": samples.width, "users": sessions}))?)
         .with_context(|| format!("writing {}", out.join("events.json").display()))?;
     let mut f = std::io::BufWriter::new(std::fs::File::create(out.join("rows.f32"))?);

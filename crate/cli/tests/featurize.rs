@@ -890,3 +890,15 @@ fn the_readmes_segment_conversion_gives_lines_the_reader_takes_whole() {
     assert_eq!(summary["events_with_quantity"], 24);
     assert_eq!(summary["total"]["positive_sessions"], 12, "Order Completed is read as the purchase");
 }
+
+#[test]
+fn an_output_folder_that_cannot_be_made_is_named() {
+    let dir = out_dir("unwritable");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("features");
+    let run = cli(&["featurize", "--input", path(&fixture()), "--out", path(&out), "--allow-small"]);
+    assert!(!run.status.success());
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains(&format!("creating {}", out.display())), "the error names the folder: {stderr}");
+}
