@@ -388,6 +388,43 @@ test('a backend that never answers the first read: ready after the wait, in memo
   await context.close();
 });
 
+// The late answer of such a backend: a forget mark from before this page loaded is what an answer
+// in time would have brought (nothing to undo); one made while the page ran (another tab) is followed.
+test('a backend whose first read answers after the wait: an old forget mark wipes nothing, a new one is followed', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const stored = new Map();
+    const quick = { kind: 'quick', get: (k) => stored.get(k) ?? null, set: (k, v) => { stored.set(k, v); }, remove: (k) => { stored.delete(k); } };
+    // Answers after 6 s with what is stored then.
+    const late = { kind: 'late', get: (k) => new Promise((res) => setTimeout(() => res(stored.get(k) ?? null), 6000)), set: quick.set, remove: quick.remove };
+    const opts = { model, autoCapture: false };
+    const run = async (forgetWhileRunning) => {
+      stored.clear();
+      const before = await ShopperIntent.load({ ...opts, storage: quick });
+      before.forget(); // an old mark
+      before.destroy();
+      const intent = await ShopperIntent.load({ ...opts, storage: late });
+      intent.track({ type: 'view_item', item: 'l-1' });
+      intent.track({ type: 'add_to_cart', item: 'l-1' });
+      if (forgetWhileRunning) {
+        const other = await ShopperIntent.load({ ...opts, storage: quick });
+        other.forget(); // another tab forgets the shopper while this page runs
+        other.destroy();
+      }
+      await new Promise((res) => setTimeout(res, 2500)); // the late answer comes
+      const out = { status: intent.status, consent: intent.consent, events: intent.history().length };
+      intent.destroy();
+      return out;
+    };
+    return { old: await run(false), fresh: await run(true) };
+  }, MODEL);
+  assert.deepEqual(r.old, { status: 'ready', consent: 'granted', events: 2 }, 'an old mark wipes nothing');
+  assert.deepEqual(r.fresh, { status: 'ready', consent: 'granted', events: 0 }, 'a forget made while the page ran is followed');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 // A backend that applies a write when it answers (a server) may apply two overlapping writes in
 // either order. The widget sends one at a time; a page being left sends the newest at once, and
 // again if an older one lands after it.

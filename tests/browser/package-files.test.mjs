@@ -32,7 +32,7 @@ test('npm pack holds every file the entry points, exports and relative imports r
   // wasm the sources name with new URL(..., import.meta.url).
   for (const file of [...files].filter((f) => f.endsWith('.js') && !f.endsWith('.min.js') && !f.startsWith('pkg/'))) {
     const text = readFileSync(join(PACKAGE, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-    for (const m of text.matchAll(/(?:from\s+|new URL\(\s*)'(\.\/[^'?]+)'/g)) needed.add(posix.normalize(m[1]));
+    for (const m of text.matchAll(/from\s+'(\.\/[^'?]+)'|new URL\(\s*'(\.\/[^'?]+)',\s*import\.meta\.url\)/g)) needed.add(posix.normalize(m[1] ?? m[2]));
   }
   // The bundles: every URL they make from import.meta.url names a packed file (an app's bundler
   // copies what these name, and warns of a name with no file).

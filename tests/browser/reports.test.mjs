@@ -176,6 +176,25 @@ test('first: once per session and subject, also around a session set aside at a 
   assert.throws(() => ask(many, 'medium'), full, 'a new truth is refused');
   assert.throws(() => many.report(glue, 'segment', 5, SEGMENT_VALUES, 'low'), full, 'and a new ε');
   for (let i = 0; i < 20; i++) assert.equal(ask(many, 'low').value, kept.value, 'the first report is still the memo\'s');
+  // A refused draw does not use up the first report a session is owed (a set-aside session that
+  // turned out to be over).
+  const owed = new PrivateReports();
+  owed.restore({ memo: { [key('medium')]: 'high' }, reported: ['segment'], tracked: true }, { ended: true });
+  assert.equal(ask(owed, 'low').first, false, 'held back while the set-aside session may continue');
+  for (let e = 1; Object.keys(owed.snapshot().memo).length < MAX_MEMO; e++) owed.report(glue, 'segment', 1 + e / 100, SEGMENT_VALUES, 'low');
+  owed.observe(event(true));
+  assert.throws(() => ask(owed, 'high'), full);
+  assert.equal(ask(owed, 'low').first, true, 'the owed first report is still given');
+  // While the set-aside session may go on, its report of a truth is the one given: not a second
+  // draw of the same truth (20 widgets: a second draw would differ in most).
+  for (let i = 0; i < 20; i++) {
+    const pending = new PrivateReports();
+    pending.restore({ memo: { [key('low')]: 'medium' }, reported: ['segment'], tracked: true }, { ended: true });
+    const r = ask(pending, 'low');
+    assert.deepEqual([r.value, r.first], ['medium', false], `widget ${i}`);
+    pending.observe(event(false));
+    assert.equal(ask(pending, 'low').value, 'medium', 'the session went on: the same report');
+  }
   // Saved and restored, the full memo is whole.
   const again = new PrivateReports();
   again.restore(many.snapshot());

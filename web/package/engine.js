@@ -218,6 +218,12 @@ async function compileFrom(url, timeoutMs, { optional = false } = {}) {
 }
 
 /**
+ * The bindings file beside this module, as a literal `new URL(...)` that bundlers (Vite, webpack)
+ * emit and rewrite, as they do the wasm files' URLs: a fresh copy of it re-creates a failed engine.
+ */
+const bindingsUrl = () => new URL('./pkg/shopper_intent_wasm.js', import.meta.url);
+
+/**
  * Imports the bindings next to this module and instantiates the wasm module from `wasmUrl`.
  *
  * The wasm is fetched by us (so a 404 is reported as `LOAD_FAILED` with the URL) and compiled
@@ -238,11 +244,11 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false, simd: simdGive
       // elsewhere and serves the package's pkg/ folder with the wasm it names). URLs built at
       // run time, not literals, so that bundlers leave these imports alone.
       const tried = [];
-      for (const [path, base] of [['./pkg/shopper_intent_wasm.js', import.meta.url], ['./shopper_intent_wasm.js', typeof wasmUrl === 'string' ? wasmUrl : null]]) {
+      for (const candidate of [bindingsUrl, () => new URL('./shopper_intent_wasm.js', new URL(wasmUrl, globalThis.document?.baseURI))]) {
         let url;
         try {
           // A relative wasm URL is the page's, as fetch() reads it.
-          url = new URL(`${path}?instance=${instances}`, new URL(base, globalThis.document?.baseURI)).href;
+          url = new URL(`?instance=${instances}`, candidate()).href;
         } catch {
           continue;
         }
@@ -250,7 +256,7 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false, simd: simdGive
         tried.push(url);
         let glue;
         try {
-          glue = await import(url);
+          glue = await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
         } catch {
           continue;
         }
@@ -266,7 +272,7 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false, simd: simdGive
         watchStack(glue, exportsOfInstance);
         return glue;
       }
-      throw new ShopperIntentError('LOAD_FAILED', `no fresh copy of the engine's bindings could be loaded (tried ${tried.join(', ') || 'no URL'}); an app that bundles the package serves its pkg/shopper_intent_wasm.js beside the wasm it gives as the 'wasm' option`);
+      throw new ShopperIntentError('LOAD_FAILED', `no fresh copy of the engine's bindings could be loaded (tried ${tried.join(', ') || 'no URL'}); serve the package's pkg/shopper_intent_wasm.js beside the wasm file the widget loads`);
     })();
   }
   if (!bindingsPromise) {

@@ -104,13 +104,17 @@ export class PrivateReports {
     const index = values.indexOf(truth);
     if (index < 0) throw new ShopperIntentError('ENGINE_FAILED', `internal: ${JSON.stringify(truth)} is not one of the values of ${about}`);
     const key = `${about}\u0000${epsilon}\u0000${values.join('\u0001')}\u0000${truth}`;
+    const valid = (v) => typeof v === 'string' && values.includes(v);
     let value = this._memo[key];
+    // A session set aside at the restore that the next event may yet take up: its report of the
+    // same truth is this one (a second draw would be averaged with it if the session goes on).
+    if (!valid(value) && this._ended && valid(this._ended[key])) return Object.freeze({ value: this._ended[key], values, epsilon, first: false });
+    if (!valid(value) && Object.keys(this._memo).length >= MAX_MEMO) {
+      throw bad(`this session has drawn ${MAX_MEMO} reports (one per subject, ε and true value) and draws no more: keep to a few subjects and one ε`);
+    }
     // A report held back as not first, in a session that turned out new, is first now.
     let first = this._owed.delete(about);
-    if (typeof value !== 'string' || !values.includes(value)) {
-      if (Object.keys(this._memo).length >= MAX_MEMO) {
-        throw bad(`this session has drawn ${MAX_MEMO} reports (one per subject, ε and true value) and draws no more: keep to a few subjects and one ε`);
-      }
+    if (!valid(value)) {
       // Not first if this session, or the ended one it may yet continue, reported the subject,
       // or if the list of subjects is full.
       const fresh = !this._reported.has(about) && this._reported.size < MAX_REPORTED;

@@ -1072,9 +1072,14 @@ export class ShopperIntent {
     } finally {
       clearTimeout(timer);
     }
+    if (!this._queue.open) return null; // destroyed meanwhile: nothing to say
     this._store.gaveUpOnRead(ANSWER_WAIT_MS);
     reading.then((s) => {
-      if (s && Number.isFinite(s.forgotten) && this.status === 'ready') this._forgottenElsewhere({ forgotten: s.forgotten, withdrawn: s.withdrawn, state: false });
+      if (!s || !Number.isFinite(s.forgotten)) return;
+      // A forget made while this page ran is followed; an older mark is what an answer in time
+      // would have brought: known, nothing to undo.
+      if (s.forgotten > this._startedAt && this.status === 'ready') this._forgottenElsewhere({ forgotten: s.forgotten, withdrawn: s.withdrawn, state: false });
+      else this._forgottenAt = Math.max(this._forgottenAt, s.forgotten);
     }).catch(() => {});
     return null;
   }
