@@ -102,7 +102,7 @@ TRAIN_OPTS = --data "$(DATA)" --out "$(OUT)" --name "$(NAME)" --seeds "$(SEEDS)"
   $(if $(HIDDEN),--hidden $(HIDDEN)) $(if $(MEMBERS),--members $(MEMBERS)) \
   $(if $(SELECT),--select $(if $(SELECT_SEEDS),--select-seeds $(SELECT_SEEDS))) $(TRAIN_ARGS)
 train: train-usage cli $(VENV)/.installed
-	@"$(VENV)/bin/python" -c "import numpy, torch, onnx, lightgbm" 2>/dev/null || { echo "make train: the training environment $(VENV) is broken or incomplete (an install that was stopped, or a Python replaced under it): remove it (rm -rf $(VENV)) and run make train again" >&2; exit 2; }
+	@"$(VENV)/bin/python" -c "import numpy, torch, onnx, lightgbm, sklearn, matplotlib" 2>/dev/null || { echo "make train: the training environment $(VENV) is broken or incomplete (an install that was stopped, or a Python replaced under it): remove it (rm -rf $(VENV)) and run make train again" >&2; exit 2; }
 	$(VENV)/bin/python -m models.trainer train $(TRAIN_OPTS)
 
 # Before anything is built or installed (PyTorch is 3 GB).

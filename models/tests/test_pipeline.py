@@ -4,12 +4,13 @@ same folder removes, and the arguments it refuses before any work."""
 import argparse
 import json
 import os
+import shutil
 import tempfile
 import unittest
 
 from models.trainer import compare
 from models.trainer.__main__ import at_least, seed_list
-from models.trainer.pipeline import RUN_DIR, commit, data_section, previous_run, set_aside, unusable
+from models.trainer.pipeline import RUN_DIR, check_name, commit, data_section, previous_run, relocated, set_aside, unusable
 
 
 class ShipTest(unittest.TestCase):
@@ -102,6 +103,62 @@ class RerunTest(unittest.TestCase):
             self.assertFalse(os.path.exists(aside))
             self.assertEqual(_tree(out), ["REPORT.md", "build/seed0/d", "intent.json", "old.json"])
 
+
+    def test_a_commit_that_fails_half_way_puts_every_file_back(self):
+        from unittest import mock
+        from models.trainer import pipeline
+        with tempfile.TemporaryDirectory() as out:
+            _files(out, {f: "old" for f in ["intent.json", "intent.bin", "build/seed0/a", "build/seed1/b", "REPORT.md", "results.json"]})
+            work = os.path.join(out, RUN_DIR)
+            _files(work, {f: "new" for f in ["shop.json", "shop.bin", "build/seed0/c", "REPORT.md", "results.json"]})
+            before = {f: open(os.path.join(out, f)).read() for f in _tree(out)}
+            real, calls = shutil.move, []
+
+            def failing(src, dst):
+                calls.append(src)
+                if len(calls) == 5:
+                    raise OSError(28, "No space left on device")
+                return real(src, dst)
+
+            with mock.patch.object(pipeline.shutil, "move", failing):
+                with self.assertRaises(OSError):
+                    commit(work, out, "shop", ("intent", [0, 1]), shipped=True)
+            self.assertEqual({f: open(os.path.join(out, f)).read() for f in _tree(out)}, before, "the previous run whole, this one in .run")
+            self.assertFalse(os.path.exists(os.path.join(out, ".replaced")))
+
+    def test_ctrl_c_during_a_commit_waits_for_its_end(self):
+        import signal
+        from unittest import mock
+        from models.trainer import pipeline
+        with tempfile.TemporaryDirectory() as out:
+            _files(out, {f: "old" for f in ["intent.json", "build/seed1/b", "REPORT.md"]})
+            work = os.path.join(out, RUN_DIR)
+            _files(work, {f: "new" for f in ["shop.json", "build/seed0/c", "REPORT.md"]})
+            real, calls = shutil.move, []
+
+            def interrupted(src, dst):
+                calls.append(src)
+                if len(calls) == 2:
+                    os.kill(os.getpid(), signal.SIGINT)
+                return real(src, dst)
+
+            with mock.patch.object(pipeline.shutil, "move", interrupted):
+                with self.assertRaises(KeyboardInterrupt):
+                    commit(work, out, "shop", ("intent", [0]), shipped=True)
+            self.assertEqual(_tree(out), ["REPORT.md", "build/seed0/c", "shop.json"], "the whole run was put in place first")
+
+    def test_names_that_would_overwrite_the_runs_files_or_another_models_are_refused(self):
+        from models.trainer import data as D
+        with tempfile.TemporaryDirectory() as out:
+            _files(out, {"fixtures/uci/x.npy": ""})
+            for bad in ("results", "REPORT", "a/b", "", ".hidden"):
+                with self.assertRaises(D.DataError, msg=bad):
+                    check_name(out, bad, None)
+            with self.assertRaisesRegex(D.DataError, "belongs to another model"):
+                check_name(out, "uci", ("intent", [0]))
+            check_name(out, "uci", ("uci", [0]))
+            check_name(out, "intent", ("intent", [0]))
+        self.assertEqual(relocated({"a": ["/o/.run/x.json", 1], "b": "/o/.runner"}, "/o/.run", "/o"), {"a": ["/o/x.json", 1], "b": "/o/.runner"})
 
     def test_the_data_section_keeps_what_the_report_reads(self):
         summary = {"format": "ga4", "input_sha256": "ab", "lines": 10, "malformed_lines": 1, "malformed": [{"line": 3, "error": "x"}],

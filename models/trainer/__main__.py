@@ -117,18 +117,28 @@ def main(argv=None):
     from .data import DataError
     python = os.path.relpath(sys.executable) if not os.path.relpath(sys.executable).startswith("..") else sys.executable
     args.command_line = f"{shlex.quote(python)} -m models.trainer " + " ".join(shlex.quote(a) for a in argv)
-    from . import pipeline
-    # What a run stopped before its end left: the previous run whole, this one's files aside.
-    partial = os.path.join(args.out, pipeline.RUN_DIR)
-    left = (f" {args.out} holds the previous run as it was; this run's files are in {partial} (the next run removes them)."
-            if args.out else "")
+    # What a run stopped before its end left: the previous run whole (if there was one), this
+    # one's files aside in OUT/.run (the same name as pipeline.RUN_DIR, known before torch loads).
+    partial = os.path.join(args.out, ".run")
+    had_previous = os.path.exists(os.path.join(args.out, "results.json"))
+
+    def left():
+        if not os.path.isdir(partial):
+            return ""
+        return ((f" {args.out} holds the previous run as it was;" if had_previous else "")
+                + f" this run's files are in {partial} (the next run removes them).")
+
     try:
+        from . import pipeline
         pipeline.run(args)
     except (C.ToolError, DataError) as e:
-        print(f"error: {e}" + (left if os.path.isdir(partial) else ""), file=sys.stderr, flush=True)
+        print(f"error: {e}" + left(), file=sys.stderr, flush=True)
+        return 1
+    except OSError as e:
+        print(f"error: {e}" + left(), file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
-        print("\ninterrupted." + (left if os.path.isdir(partial) else ""), file=sys.stderr, flush=True)
+        print("\ninterrupted." + left(), file=sys.stderr, flush=True)
         return 130
     return 0
 

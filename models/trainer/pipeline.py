@@ -13,6 +13,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import time
 
 import numpy as np
@@ -159,6 +160,17 @@ def unusable(m):
     return None
 
 
+def check_name(out, name, previous):
+    """Refuses a model name that would overwrite a file of the run, or another model's fixtures
+    in `out` (models/ holds the UCI model's beside the shipped one's)."""
+    if name in ("results", "REPORT") or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise D.DataError(f"--name {name!r}: a model name is letters, digits, '_', '.' or '-', and not 'results' or 'REPORT' "
+                          "(the run's own files)")
+    if os.path.exists(os.path.join(out, "fixtures", name)) and not (previous and previous[0] == name):
+        raise D.DataError(f"--name {name}: {os.path.join(out, 'fixtures', name)} belongs to another model than the previous run's; "
+                          "choose another name (or another --out)")
+
+
 def previous_run(out):
     """The model name and seeds of the run whose results.json is in `out`, or None."""
     try:
@@ -217,41 +229,84 @@ def set_aside(out, names, into):
 RUN_PRODUCTS = re.compile(r"(seed\d+|preds|select|previous-model)")
 
 
+class _DeferredInterrupt:
+    """Holds Ctrl-C (SIGINT) back while its block runs, then raises it: the renames of `commit`
+    are all made or all undone, never cut in between."""
+
+    def __enter__(self):
+        self.caught = False
+        try:
+            self.before = signal.signal(signal.SIGINT, lambda *_: setattr(self, "caught", True))
+        except ValueError:  # not the main thread: nothing to hold back
+            self.before = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.before is not None:
+            signal.signal(signal.SIGINT, self.before)
+        if self.caught and exc[0] is None:
+            raise KeyboardInterrupt
+        return False
+
+
 def commit(work, out, name, previous, shipped):
     """Puts this run, complete in `work`, in the place of the previous one in `out`: each of its
-    files and folders is renamed over its namesake (in `build/` the run's own folders, in
-    `fixtures/` the model's, then the rest, the model's manifest last: a run stopped among these
-    renames leaves a manifest that refuses the weights beside it, never a model that passes for
-    another). What the previous run wrote and this one does not is removed: other seeds' folders,
-    the size selection, the model under another name (or under this name, when this run ships
-    none: it is kept in build/previous-model/). Until this, `out` holds the previous run whole;
-    other files in `out` (notes/, another model's fixtures) stay. Returns the model files removed."""
+    files and folders is moved over its namesake (in `build/` the run's own folders, in
+    `fixtures/` the model's, then the rest, the model's manifest last), and what the previous run
+    wrote and this one does not is removed: other seeds' folders, the size selection, the model
+    under another name (or under this name, when this run ships none: it is kept in
+    build/previous-model/). Ctrl-C waits for the end; a failure (a disk that fills, say) puts
+    every file back where it was, so `out` holds the previous run whole or this one whole. Other
+    files in `out` (notes/, another model's fixtures) stay. Returns the model files removed."""
     old = os.path.join(out, REPLACED_DIR)
-    remove_paths([old])
-    os.makedirs(old)
-    aside = iter(range(1 << 30))
-    put_aside = lambda path: os.rename(path, os.path.join(old, f"{next(aside)}-{os.path.basename(path)}"))
-    drop = ([previous[0]] if previous and previous[0] != name else []) + ([] if shipped else [name])
-    removed = [p for n in dict.fromkeys(drop) for p in model_files(out, n) if os.path.exists(p)]
-    for path in removed:
-        put_aside(path)
-    work_build, out_build = os.path.join(work, "build"), os.path.join(out, "build")
-    if os.path.isdir(out_build):
-        for entry in os.listdir(out_build):
-            if RUN_PRODUCTS.fullmatch(entry) and not os.path.exists(os.path.join(work_build, entry)):
-                put_aside(os.path.join(out_build, entry))
-    moves = [(os.path.join(work_build, e), os.path.join(out_build, e)) for e in sorted(os.listdir(work_build))] if os.path.isdir(work_build) else []
-    if os.path.isdir(os.path.join(work, "fixtures", name)):
-        moves.append((os.path.join(work, "fixtures", name), os.path.join(out, "fixtures", name)))
-    rest = sorted((e for e in os.listdir(work) if e not in ("build", "fixtures")), key=lambda e: e == f"{name}.json")
-    moves += [(os.path.join(work, e), os.path.join(out, e)) for e in rest]
-    for src, dst in moves:
-        if os.path.lexists(dst):
-            put_aside(dst)
+    done = []  # (from, to) of each move made, to undo them
+
+    def move(src, dst):
         os.makedirs(os.path.dirname(dst), exist_ok=True)
-        os.rename(src, dst)
-    remove_paths([old, work])
+        shutil.move(src, dst)  # a rename, or a copy across file systems (a build/ linked elsewhere)
+        done.append((src, dst))
+
+    aside = iter(range(1 << 30))
+    put_aside = lambda path: move(path, os.path.join(old, f"{next(aside)}-{os.path.basename(path)}"))
+    with _DeferredInterrupt():
+        try:
+            os.makedirs(old)
+            drop = ([previous[0]] if previous and previous[0] != name else []) + ([] if shipped else [name])
+            removed = [p for n in dict.fromkeys(drop) for p in model_files(out, n) if os.path.exists(p)]
+            for path in removed:
+                put_aside(path)
+            work_build, out_build = os.path.join(work, "build"), os.path.join(out, "build")
+            if os.path.isdir(out_build):
+                for entry in sorted(os.listdir(out_build)):
+                    if RUN_PRODUCTS.fullmatch(entry) and not os.path.exists(os.path.join(work_build, entry)):
+                        put_aside(os.path.join(out_build, entry))
+            moves = [(os.path.join(work_build, e), os.path.join(out_build, e)) for e in sorted(os.listdir(work_build))] if os.path.isdir(work_build) else []
+            if os.path.isdir(os.path.join(work, "fixtures", name)):
+                moves.append((os.path.join(work, "fixtures", name), os.path.join(out, "fixtures", name)))
+            rest = sorted((e for e in os.listdir(work) if e not in ("build", "fixtures")), key=lambda e: e == f"{name}.json")
+            moves += [(os.path.join(work, e), os.path.join(out, e)) for e in rest]
+            for src, dst in moves:
+                if os.path.lexists(dst):
+                    put_aside(dst)
+                move(src, dst)
+        except BaseException:
+            for src, dst in reversed(done):
+                shutil.move(dst, src)
+            remove_paths([old])
+            raise
+        remove_paths([old, work])
     return removed
+
+
+def relocated(value, work, out):
+    """`value` (results, nested) with the paths under `work` named as they are after `commit`."""
+    if isinstance(value, str):
+        return value.replace(work + os.sep, out.rstrip(os.sep) + os.sep)
+    if isinstance(value, dict):
+        return {k: relocated(v, work, out) for k, v in value.items()}
+    if isinstance(value, list):
+        return [relocated(v, work, out) for v in value]
+    return value
 
 
 def data_section(summaries, log_path):
@@ -307,7 +362,11 @@ def run(args):
             "once it is complete")
     # Everything is written into `work` first: `out` keeps the previous run whole until `commit`.
     work = os.path.join(out, RUN_DIR)
-    remove_paths([work, os.path.join(out, REPLACED_DIR)])
+    if os.path.exists(os.path.join(out, REPLACED_DIR)):
+        raise D.DataError(f"{os.path.join(out, REPLACED_DIR)} holds files a run was replacing when it was cut off (a crash or a "
+                          "power loss): the previous run's files may be there. Move back what you need, remove the folder, and run again.")
+    check_name(out, name, previous)
+    remove_paths([work])
     os.makedirs(work)
     cfg = L.Config(hidden=args.hidden, members=args.members, head=args.head, lr=args.lr, weight_decay=args.weight_decay,
                    chunk=args.chunk, batch=args.batch, epochs=args.epochs, patience=args.patience,
@@ -372,6 +431,7 @@ def run(args):
         # As given on the command line, for the report's command that reproduces the figures.
         "reproduce": {"data": args.data, "cli": getattr(args, "cli", None) or "target/native/shopper-intent"},
     })
+    results = relocated(results, work, out)
     with open(os.path.join(work, "results.json"), "w") as f:
         json.dump(finite(results), f, indent=1, allow_nan=False)
         f.write("\n")

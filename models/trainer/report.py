@@ -311,7 +311,8 @@ def write(out, res, shown=None):
     w("## Reproduce\n")
     tim = res["timing_s"]
     rep = res.get("reproduce") or {}
-    w("From the repository's root, with the training environment (`make train` made it):\n")
+    w("From the folder the run was started in (`make train` runs from the repository's root), with the training environment "
+      "(`make train` made it):\n")
     w("```\n" + (res.get("command") or "") + "\n"
       f"{rep.get('cli', 'target/native/shopper-intent')} eval --input {shlex.quote(rep.get('data', '<log>'))} "
       f"--model {shlex.quote(os.path.join(shown, 'build', 'seed{seed}', name + '.json'))} --seed {','.join(map(str, seeds))} "
