@@ -392,6 +392,31 @@ test('dataLayer entries a widget destroyed before ready had only queued are read
   await context.close();
 });
 
+// A widget that failed to load (the model's URL wrong, a network down) scores nothing: a widget the
+// page creates after it, to retry, reads the dataLayer entries the failed one had queued, and
+// those pushed after the failure.
+test('a widget that failed gives its queued dataLayer entries back and reads no later push: the retry reads them all', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async () => {
+    const { ShopperIntent } = window.SI;
+    window.dataLayer = [{ event: 'view_item', ecommerce: { items: [{ item_id: 'f-1' }] } }];
+    const failed = await ShopperIntent.load({ model: '/models/missing.bin', storage: 'memory', modelCache: false });
+    window.dataLayer.push({ event: 'add_to_cart', ecommerce: { items: [{ item_id: 'f-1' }] } });
+    const retry = await ShopperIntent.load({ model: '/models/intent.bin', storage: 'memory' });
+    const types = retry.history().map((p) => p.type);
+    window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_id: 'f-2' }] } });
+    const later = retry.history().map((p) => p.type);
+    retry.destroy();
+    failed.destroy();
+    return { failedCode: failed.error && failed.error.code, types, later };
+  });
+  assert.equal(r.failedCode, 'LOAD_FAILED', 'the first widget failed');
+  assert.deepEqual(r.types, ['view_item', 'add_to_cart'], 'the retry reads the entry the failed widget had queued, and the one pushed after it failed');
+  assert.deepEqual(r.later, ['view_item', 'add_to_cart', 'view_item'], 'and later pushes');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 // README (Capture): a value that cannot be read is dropped, the event kept. The engine refuses
 // an event with one value beyond its limits (crate/core/src/event.rs) whole, so auto-capture
 // drops such values itself; at each limit the value is kept and the engine scores the event.

@@ -964,6 +964,10 @@ export class ShopperIntent {
     this._queue.to('failed');
     const message = err.message.length > 500 ? `${err.message.slice(0, 500)}…` : err.message;
     this._error = Object.freeze({ code: err.code, message });
+    // A failed widget reads the dataLayer no more, and gives back the entries whose events it had
+    // only queued: a widget the page creates after it (a retry) reads them, and the later pushes.
+    if (this._detachDataLayer) this._detachDataLayer((event) => this._queue.includes(event));
+    this._detachDataLayer = null;
     this._queue.clear();
     if (this._engine) this._engine.free();
     this._engine = null;
