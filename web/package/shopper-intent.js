@@ -337,8 +337,9 @@ export class ShopperIntent {
     this._unsaved = [];
     this._recoveries = 0;
     this._stateRead = false;
-    // While the stored state is being read: the shopper's id (and so any variant) is not known.
-    this._restoring = false;
+    // Restores under way (`_restore`): while the stored state is being read, the shopper's id
+    // (and so any variant) is not known.
+    this._restoring = 0;
     /** Where loading spent its time (ms since start): read by the benchmark page. */
     this._timings = null;
     this._urls = { weights: null, manifest: null, wasm: null };
@@ -1090,11 +1091,13 @@ export class ShopperIntent {
 
   /** Restores the stored state: `given`, one just read (`_recheckStored`), or read now. */
   async _restore(given) {
-    this._restoring = true;
+    // A count: a restore may begin while another still reads (back from the back/forward cache
+    // during load's read), and the first to end must not clear the second's.
+    this._restoring += 1;
     try {
       await this._restoreStored(given);
     } finally {
-      this._restoring = false;
+      this._restoring -= 1;
     }
   }
 
