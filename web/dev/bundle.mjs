@@ -9,7 +9,7 @@
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 
 const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), '..', 'package');
 if (!existsSync(join(PACKAGE, 'pkg', 'shopper_intent_wasm.js'))) {
@@ -30,8 +30,18 @@ const bindingsAtBundle = {
     });
   },
 };
+// The engine's one dynamic import (engine.js: a fresh copy of the bindings, by URL, after a trap)
+// tells an app's bundler to leave it to the browser: without its comments webpack makes it an
+// empty module context (which rejects every URL) and warns "Critical dependency" in every build.
+// esbuild's whitespace minifying drops comments, so they are put back in the output.
+const KEEP_IMPORT = '/* webpackIgnore: true */ /* @vite-ignore */ ';
+function keepDynamicImport(text, out) {
+  const found = [...text.matchAll(/\bimport\(([A-Za-z_$][\w$]*)\)/g)];
+  if (found.length !== 1) throw new Error(`bundle: ${out} has ${found.length} dynamic imports of a name, not the engine's one: look at engine.js's import() again`);
+  return text.replace(found[0][0], `import(${KEEP_IMPORT}${found[0][1]})`);
+}
 for (const [entry, out] of [['shopper-intent.js', 'shopper-intent.min.js'], ['snippet.js', 'snippet.min.js']]) {
-  await build({
+  const result = await build({
     plugins: [bindingsAtBundle],
     entryPoints: [join(PACKAGE, entry)],
     outfile: join(PACKAGE, out),
@@ -41,6 +51,8 @@ for (const [entry, out] of [['shopper-intent.js', 'shopper-intent.min.js'], ['sn
     target: ['es2022'],
     legalComments: 'none',
     logLevel: 'warning',
+    write: false,
   });
+  for (const file of result.outputFiles) writeFileSync(file.path, keepDynamicImport(file.text, out));
   console.log(`bundle: ${out} ${statSync(join(PACKAGE, out)).size} bytes`);
 }

@@ -113,6 +113,16 @@ export function simdSupported() {
   }
 }
 
+/** A failed import's error for a message ("TypeError: …"), which never throws itself. */
+function importError(e) {
+  try {
+    const text = `${e?.name ?? typeof e}: ${e?.message ?? ''}`;
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  } catch {
+    return 'an unreadable error';
+  }
+}
+
 /** The SIMD build beside a plain module URL (`..._bg.wasm` -> `..._simd.wasm`), or null. */
 export function simdUrl(plainUrl) {
   return /_bg\.wasm(?=$|[?#])/.test(plainUrl) ? plainUrl.replace(/_bg\.wasm(?=$|[?#])/, '_simd.wasm') : null;
@@ -244,6 +254,7 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false, simd: simdGive
       // elsewhere and serves the package's pkg/ folder with the wasm it names). URLs built at
       // run time, not literals, so that bundlers leave these imports alone.
       const tried = [];
+      let why = null; // the last import's error
       for (const candidate of [bindingsUrl, () => new URL('./shopper_intent_wasm.js', new URL(wasmUrl, globalThis.document?.baseURI))]) {
         let url;
         try {
@@ -257,7 +268,8 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false, simd: simdGive
         let glue;
         try {
           glue = await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
-        } catch {
+        } catch (e) {
+          why = importError(e);
           continue;
         }
         let exports;
@@ -272,7 +284,7 @@ export function loadBindings(wasmUrl, { timeoutMs, fresh = false, simd: simdGive
         watchStack(glue, exportsOfInstance);
         return glue;
       }
-      throw new ShopperIntentError('LOAD_FAILED', `no fresh copy of the engine's bindings could be loaded (tried ${tried.join(', ') || 'no URL'}); serve the package's pkg/shopper_intent_wasm.js beside the wasm file the widget loads`);
+      throw new ShopperIntentError('LOAD_FAILED', `no fresh copy of the engine's bindings could be loaded (tried ${tried.join(', ') || 'no URL'}${why ? `; the last import failed: ${why}` : ''}); serve the package's pkg/shopper_intent_wasm.js beside the wasm file the widget loads`);
     })();
   }
   if (!bindingsPromise) {
