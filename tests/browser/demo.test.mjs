@@ -36,6 +36,8 @@ function checkSegmentHooks(snap, where, purchased = false) {
 function checkOffer(snap, where, purchased) {
   const variant = snap.assignments[OFFER];
   assert.equal(snap.offerVisible, variant === 'treatment', `${where}: banner shown iff treatment (variant ${variant}, segment ${snap.segment})`);
+  // The arm on <html> keeps the CSS personalisation (the high-only badge) from the holdout.
+  assert.equal(snap.offerArm, variant ?? 'none', `${where}: <html data-offer-arm>`);
   if (snap.segment === 'high' && !purchased) assert.ok(['control', 'treatment', 'holdout'].includes(variant), `${where}: a high session entered the experiment`);
   // dataLayerPush: the experiment's pushes carry experiment, variant, segment (and on an
   // exposure whether it is the shopper's first) and nothing else.

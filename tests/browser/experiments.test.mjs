@@ -286,6 +286,117 @@ async function offerPage(holdout) {
   return { page, context };
 }
 
+/** The offer snippet with a close button, on a widget whose every session is high (see offerPage). */
+async function dismissablePage(page) {
+  await page.evaluate(async (model) => {
+    const { highIntentOffer, OFFER_EXPERIMENT } = await import('/snippets/high-intent-offer.js');
+    const banner = document.createElement('div');
+    banner.hidden = true;
+    const close = document.createElement('button');
+    close.textContent = 'x';
+    banner.append('An offer', close);
+    document.body.append(banner);
+    const intent = window.SI.ShopperIntent.create({ model, storage: 'session', autoCapture: false, thresholds: { medium: 0.001, high: 0.002 } });
+    const log = [];
+    highIntentOffer(intent, { banner, close, holdout: 0, log: (what) => log.push(what) });
+    await intent.ready;
+    window.__offer = { intent, banner, close, log, key: OFFER_EXPERIMENT, flag: () => sessionStorage.getItem(`shopper-intent.offer-dismissed.${OFFER_EXPERIMENT}`) };
+  }, MODEL);
+}
+
+test('the offer snippet: a dismissed banner stays hidden for the session, after a reload too; the next session shows it again; Escape dismisses', { timeout: 90_000 }, async () => {
+  const { page, context } = await experimentPage();
+  await dismissablePage(page);
+  const first = await page.evaluate(async () => {
+    const { intent, banner, close, log, key, flag } = window.__offer;
+    // A shopper in the treatment arm (half of them): forgotten until one is.
+    let tries = 0;
+    for (; tries < 40; tries++) {
+      intent.forget();
+      intent.track({ type: 'view_item', item: `t-${tries}` });
+      if (intent.assignments()[key] === 'treatment') break;
+    }
+    const shown = !banner.hidden;
+    close.click();
+    const afterClose = { hidden: banner.hidden, flag: flag() };
+    intent.track({ type: 'add_to_cart', item: 'a' });
+    intent.forget(); // a forget leaves the experiment: the dismissal goes with it
+    const afterForget = flag();
+    // A new shopper id, so a new draw: forgotten until it is treatment again.
+    let more = 0;
+    for (; more < 40; more++) {
+      if (more > 0) intent.forget();
+      intent.track({ type: 'view_item', item: `again-${more}` });
+      if (intent.assignments()[key] === 'treatment') break;
+    }
+    const again = { variant: intent.assignments()[key], shown: !banner.hidden };
+    close.click();
+    intent.track({ type: 'add_to_cart', item: 'b' });
+    await new Promise((res) => setTimeout(res, 500)); // the state is saved (debounced)
+    return { tries: tries + more, shown, afterClose, afterForget, again, stillHidden: banner.hidden, exposures: log.filter((w) => w === 'exposure').length };
+  });
+  assert.ok(first.tries < 80, 'treatment shoppers were found');
+  assert.equal(first.shown, true, 'the treatment sees the banner');
+  assert.deepEqual(first.afterClose, { hidden: true, flag: '1' }, 'close hides it and remembers it');
+  assert.equal(first.afterForget, null, 'forget() gives the dismissal up');
+  assert.deepEqual(first.again, { variant: 'treatment', shown: true }, 'in treatment again after the forget, the banner shows');
+  assert.equal(first.stillHidden, true, 'dismissed again, it stays hidden as the session goes on');
+  assert.equal(first.exposures, first.tries + 2, 'every entry was exposed, the dismissal notwithstanding');
+
+  await page.reload();
+  await importPackage(page);
+  await dismissablePage(page);
+  const reloaded = await page.evaluate(async () => {
+    const { intent, banner, log, key, flag } = window.__offer;
+    const restored = { variant: intent.assignments()[key], hidden: banner.hidden, flag: flag(), exposures: log.length };
+    // The next session (31 minutes on), which starts high: it enters, and the banner is back.
+    intent.track({ type: 'view_item', item: 'next', ts: Date.now() + 31 * 60_000 });
+    const next = { shown: !banner.hidden, flag: flag(), exposures: log.filter((w) => w === 'exposure').length };
+    banner.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    return { restored, next, escaped: { hidden: banner.hidden, flag: flag() } };
+  });
+  assert.deepEqual(reloaded.restored, { variant: 'treatment', hidden: true, flag: '1', exposures: 0 }, 'after a reload the session is still in treatment, already exposed, and the banner stays dismissed');
+  assert.deepEqual(reloaded.next, { shown: true, flag: null, exposures: 1 }, 'the next session enters, is exposed and sees the banner');
+  assert.deepEqual(reloaded.escaped, { hidden: true, flag: '1' }, 'Escape in the banner dismisses it');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('the offer snippet: a banner the page\'s CSS shows although hidden is hidden inline, with one warning, and shown again without it; a first argument that is not a widget is one warning', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const { highIntentOffer, OFFER_EXPERIMENT } = await import('/snippets/high-intent-offer.js');
+    const sheet = new CSSStyleSheet(); // the harness's CSP refuses a <style> element
+    sheet.replaceSync('.promo { display: flex; }');
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    const banner = document.createElement('div');
+    banner.className = 'promo';
+    banner.hidden = true;
+    document.body.append(banner);
+    const early = highIntentOffer([], { banner }); // window.shopperIntent before snippet.js ran
+    const intent = window.SI.ShopperIntent.create({ model, storage: 'session', autoCapture: false, thresholds: { medium: 0.001, high: 0.002 } });
+    highIntentOffer(intent, { banner, holdout: 0 });
+    await intent.ready;
+    const display = () => getComputedStyle(banner).display;
+    const before = display(); // ready, not entered: hidden by the snippet
+    const seen = {};
+    for (let i = 0; i < 40 && Object.keys(seen).length < 2; i++) {
+      intent.forget();
+      intent.track({ type: 'view_item', item: `t-${i}` });
+      seen[intent.assignments()[OFFER_EXPERIMENT]] = display();
+    }
+    return { early: typeof early, before, seen };
+  }, MODEL);
+  assert.equal(r.early, 'function');
+  assert.equal(r.before, 'none', 'hidden although the page\'s CSS says flex');
+  assert.deepEqual(r.seen, { treatment: 'flex', control: 'none' }, 'the treatment sees it (in the page\'s display), the control does not');
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.equal(warnings.filter((w) => /the page's CSS shows the high-intent-offer banner although it is hidden/.test(w)).length, 1, warnings.join('\n'));
+  assert.ok(warnings.some((w) => /highIntentOffer: the first argument is not a widget \(an array: window\.shopperIntent before snippet\.js has run\?\)/.test(w)), warnings.join('\n'));
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('the demo snippet on a template without its banner: one warning, no experiment, nothing thrown into the page (whose console throws); a banner is marked as a status', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env, () => {
     for (const level of ['warn', 'error']) {

@@ -55,6 +55,7 @@ export function snapshot(page) {
     history: window.shopperIntent.history(),
     attribute: document.documentElement.getAttribute('data-shopper-intent-segment'),
     offerVisible: !document.getElementById('offer').hidden,
+    offerArm: document.documentElement.dataset.offerArm,
     assignments: { ...window.shopperIntent.assignments() },
     dataLayer: (window.dataLayer || []).filter((e) => e && typeof e.event === 'string' && e.event.startsWith('shopper_intent_')).map((e) => ({ ...e })),
   }));

@@ -4,7 +4,7 @@
 // high-intent shoppers in its treatment group see it.
 
 import { ShopperIntent } from '/shopper-intent.js';
-import { highIntentOffer } from '/snippets/high-intent-offer.js';
+import { highIntentOffer, OFFER_EXPERIMENT } from '/snippets/high-intent-offer.js';
 import { PRODUCTS, bySlug, byId, readCart, addToCart, removeFromCart, writeCart, ga4Item, productArt } from '/catalog.js';
 import { mountPanel } from '/panel.js';
 
@@ -30,8 +30,13 @@ window.shopperIntent = intent; // For the console and the browser tests.
 // The offer experiment; its exposures and conversions also show in the panel.
 const offer = $('offer');
 const experimentLog = [];
-highIntentOffer(intent, { banner: offer, log: (what, d) => experimentLog.push({ what, ...d }) });
-$('offer-close').addEventListener('click', () => { offer.hidden = true; });
+highIntentOffer(intent, { banner: offer, close: $('offer-close'), log: (what, d) => experimentLog.push({ what, ...d }) });
+// The holdout sees no personalisation, not even the CSS badge (style.css): its arm on <html>.
+const markArm = () => {
+  document.documentElement.dataset.offerArm = intent.assignments()[OFFER_EXPERIMENT] ?? 'none';
+};
+intent.on('segment', markArm);
+intent.ready.then(markArm);
 
 mountPanel(intent, experimentLog);
 
@@ -137,6 +142,7 @@ function cartPage() {
         remove.type = 'button';
         remove.className = 'secondary remove';
         remove.textContent = 'Remove';
+        remove.setAttribute('aria-label', `Remove ${p.name}`);
         remove.addEventListener('click', () => {
           removeFromCart(p.id);
           updateCartCount();
@@ -184,7 +190,7 @@ function checkoutPage() {
       <button type="submit" id="place-order">Place order</button>
     </form>
     <div class="confirmation step" id="confirmation" hidden>
-      <h2>Thank you!</h2>
+      <h2 tabindex="-1">Thank you!</h2>
       <p>Your order is placed. This is a demo: nothing was charged or sent anywhere.</p>
       <a class="button secondary" href="/index.html">Back to the shop</a>
     </div>`;
@@ -194,6 +200,7 @@ function checkoutPage() {
     push('add_payment_info', { currency: 'USD', value: total, payment_type: 'card', items });
     $('payment-step').hidden = true;
     $('review-step').hidden = false;
+    $('place-order').focus(); // the focused button was hidden: the next step's takes its place
   });
   $('review-step').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -202,6 +209,7 @@ function checkoutPage() {
     updateCartCount();
     $('review-step').hidden = true;
     $('confirmation').hidden = false;
+    $('confirmation').querySelector('h2').focus();
   });
 }
 

@@ -4,7 +4,7 @@
 //   import { ShopperIntent } from '/shopper-intent.js';
 //   import { highIntentOffer } from '/snippets/high-intent-offer.js';
 //   const intent = ShopperIntent.create({ model: '/models/intent.bin', storage: 'local', dataLayerPush: true });
-//   highIntentOffer(intent, { banner: document.getElementById('offer') });
+//   highIntentOffer(intent, { banner: document.getElementById('offer'), close: document.getElementById('offer-close') });
 //
 // Sessions enter the experiment the first time they reach the `high` segment before their
 // purchase (and stay in for the rest of the session; a session that begins high enters at its
@@ -20,7 +20,18 @@
 // its space, or an in-flow banner pushes the page down, a layout shift on every page of a
 // treatment session. It is marked as a status message (`role="status"`, unless the banner has a
 // role of its own), which screen readers may announce when it appears (not all do for content
-// shown at once rather than changed).
+// shown at once rather than changed). Over the page, it may cover what the shopper tabs to: give
+// the page `scroll-padding-bottom` (and the room to scroll its end out) of the banner's height.
+//
+// The shopper can dismiss it: a click on `close` (the banner's close button), or Escape while
+// the focus is in the banner. It then stays hidden for the rest of the session, in this tab and
+// after a reload (a flag in sessionStorage, given up when the next session enters or when the
+// shopper is forgotten); the session stays in the experiment, its exposure and conversion counted
+// as before.
+//
+// The banner is hidden with its `hidden` attribute. A shop whose CSS gives it a `display` (say
+// `.promo { display: flex }`) shows it to every arm; the snippet then hides it with an inline
+// `display: none` as well, and warns once: add `.promo[hidden] { display: none }`.
 
 export const OFFER_EXPERIMENT = 'high-intent-offer';
 
@@ -33,11 +44,37 @@ function say(level, ...args) {
   }
 }
 
+/** The sessionStorage key of a dismissal; a failing storage (disabled, sandboxed) keeps it for the page. */
+const dismissedKey = (key) => `shopper-intent.offer-dismissed.${key}`;
+
+function storedFlag(name) {
+  try {
+    return globalThis.sessionStorage?.getItem(name) === '1';
+  } catch {
+    return false;
+  }
+}
+
+function storeFlag(name, on) {
+  try {
+    if (on) globalThis.sessionStorage?.setItem(name, '1');
+    else globalThis.sessionStorage?.removeItem(name);
+  } catch {
+    // Storage refused: the dismissal holds for this page only.
+  }
+}
+
 /**
- * Wires the offer experiment to `intent` and `banner` (an element, hidden by default).
- * Returns a function that detaches it.
+ * Wires the offer experiment to `intent` and `banner` (an element, hidden by default); `close`,
+ * an element in it, dismisses it for the session. Returns a function that detaches it.
  */
-export function highIntentOffer(intent, { banner, key = OFFER_EXPERIMENT, holdout = 0.1, log = () => {} } = {}) {
+export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT, holdout = 0.1, log = () => {} } = {}) {
+  // Run before the widget exists (window.shopperIntent still the snippet's early array): nothing
+  // to wire, and nothing thrown into the page.
+  if (intent === null || typeof intent !== 'object' || typeof intent.on !== 'function' || typeof intent.experiment !== 'function') {
+    say('warn', `[shopper-intent] highIntentOffer: the first argument is not a widget (${Array.isArray(intent) ? 'an array: window.shopperIntent before snippet.js has run?' : intent === null ? 'null' : typeof intent}); the ${key} experiment is not run on this page`);
+    return () => {};
+  }
   // A template without the banner: no experiment at all (its treatment would be counted as shown).
   if (banner === null || typeof banner !== 'object' || !('hidden' in banner)) {
     say('warn', `[shopper-intent] highIntentOffer: the banner is not an element (${banner === null ? 'null' : typeof banner}); the ${key} experiment is not run on this page`);
@@ -51,14 +88,60 @@ export function highIntentOffer(intent, { banner, key = OFFER_EXPERIMENT, holdou
     holdout,
     eligible: ({ segment }) => segment === 'high',
   };
-  const show = () => {
-    const variant = intent.experiment(definition);
-    // Not entered (not high yet in this session, a new session, or after forget()): no banner.
-    // Entered: the banner stays for the rest of the session, whatever the segment does.
-    banner.hidden = variant !== 'treatment';
-    if (variant === null) return;
-    intent.expose(key); // once per session; control and holdout are exposed to "no banner"
+  const flag = dismissedKey(key);
+  let dismissed = storedFlag(flag);
+  let forced = false; // whether the snippet set an inline display: none the shop's CSS overrode
+  let warned = false;
+  const setHidden = (hide) => {
+    banner.hidden = hide;
+    if (!hide) {
+      if (forced) banner.style.removeProperty('display');
+      forced = false;
+      return;
+    }
+    if (forced || typeof getComputedStyle !== 'function' || !banner.isConnected) return;
+    if (getComputedStyle(banner).display === 'none') return;
+    banner.style.setProperty('display', 'none');
+    forced = true;
+    if (!warned) {
+      warned = true;
+      say('warn', `[shopper-intent] highIntentOffer: the page's CSS shows the ${key} banner although it is hidden (its display is not none); hidden with an inline style. Give the hidden banner display: none in the page's CSS (say .promo[hidden] { display: none })`);
+    }
   };
+  const undismiss = () => {
+    dismissed = false;
+    storeFlag(flag, false);
+  };
+  const show = (change) => {
+    // forget() (or consent withdrawn) takes the dismissal with the rest of the shopper's data.
+    if (dismissed && change?.cause === 'forget') undismiss();
+    const variant = intent.experiment(definition);
+    // Not entered (not high yet in this session, a new session, after forget()), or not known
+    // yet (the stored state being read): no banner.
+    if (variant === null) {
+      setHidden(true);
+      return;
+    }
+    // Entered: every arm is exposed, once per session (control and holdout to "no banner"). The
+    // session's first exposure is its first showing: a dismissal seen then is an earlier session's.
+    if (intent.expose(key) && dismissed) undismiss();
+    // The banner stays for the rest of the session, whatever the segment does, unless the
+    // shopper dismissed it.
+    setHidden(variant !== 'treatment' || dismissed);
+  };
+  const dismiss = () => {
+    dismissed = true;
+    storeFlag(flag, true);
+    setHidden(true);
+  };
+  const onKey = (e) => {
+    if (e.key === 'Escape' && !banner.hidden) dismiss();
+  };
+  const listen = typeof banner.addEventListener === 'function';
+  const closer = close !== null && typeof close === 'object' && typeof close.addEventListener === 'function' ? close : null;
+  if (close !== undefined && !closer) say('warn', `[shopper-intent] highIntentOffer: close is not an element; the ${key} banner is dismissed with Escape only`);
+  if (listen) banner.addEventListener('keydown', onKey);
+  if (closer) closer.addEventListener('click', dismiss);
   const offs = [
     intent.on('segment', show),
     intent.on('exposure', (d) => { if (d.experiment === key) log('exposure', d); }),
@@ -66,6 +149,14 @@ export function highIntentOffer(intent, { banner, key = OFFER_EXPERIMENT, holdou
   ];
   // A session restored as high shows the banner at once. Caught: this runs outside the widget,
   // which contains what its hooks throw.
-  intent.ready.then(show).catch((e) => say('error', `[shopper-intent] highIntentOffer: showing the ${key} banner failed`, e));
-  return () => offs.forEach((off) => off());
+  let attached = true;
+  Promise.resolve(intent.ready)
+    .then(() => { if (attached) show(null); })
+    .catch((e) => say('error', `[shopper-intent] highIntentOffer: showing the ${key} banner failed`, e));
+  return () => {
+    attached = false;
+    offs.forEach((off) => off());
+    if (listen) banner.removeEventListener('keydown', onKey);
+    if (closer) closer.removeEventListener('click', dismiss);
+  };
 }
