@@ -1,7 +1,10 @@
 // Fetching the model: the manifest (small, revalidated on every load) and the weights file it
 // names (cached with the Cache API under the weights' checksum from the manifest, so it is
-// downloaded once per model version; the HTTP cache serves where the Cache API is missing).
-// Whether the two belong together is checked by the engine, not here.
+// downloaded once per model version). Where the Cache API has not got them, the weights are
+// revalidated with the server too: a model deployed at the same URL reaches a returning visitor
+// at once (an HTTP cache that served the old weights for their max-age failed every page with
+// MANIFEST_MISMATCH until it expired), and an unchanged file is a 304 where the server gives an
+// ETag or Last-Modified. Whether the two belong together is checked by the engine, not here.
 
 import { ShopperIntentError } from './engine.js';
 import { errorName } from './log.js';
@@ -14,6 +17,11 @@ export const DEFAULT_FETCH_TIMEOUT_MS = 15_000;
  * cache took up to 120 ms on a busy first visit here; past this the download starts anyway.
  */
 export const CACHE_GRACE_MS = 500;
+/**
+ * The most weights files the model cache keeps (the one in use, and the one before, for a
+ * rollback): a shop that versions its weights URLs leaves one more each deploy otherwise.
+ */
+export const MAX_CACHED_MODELS = 2;
 
 async function get(url, what, { cache, timeoutMs, signal }) {
   const controller = typeof AbortController === 'function' ? new AbortController() : null;
@@ -39,7 +47,7 @@ async function get(url, what, { cache, timeoutMs, signal }) {
 /** Starts downloading the weights at `url`; `cancel(why)` stops it. */
 function download(url, timeoutMs) {
   const controller = typeof AbortController === 'function' ? new AbortController() : null;
-  const bytes = get(url, 'model weights', { cache: 'default', timeoutMs, signal: controller?.signal });
+  const bytes = get(url, 'model weights', { cache: 'no-cache', timeoutMs, signal: controller?.signal });
   bytes.catch(() => {}); // awaited by the caller, unless the manifest fails first or the cache serves
   return { bytes, cancel: (why) => controller?.abort(new Error(why)) };
 }
@@ -123,10 +131,11 @@ function fromManifest(text, manifestUrl) {
  * as the manifest. A Cache API that has not answered `CACHE_GRACE_MS` after the manifest came
  * does not hold loading back: the download starts, and is cancelled if the cache answers with the
  * weights first.
- * Weights the cache served and the engine then refused can be removed with `evict()`.
+ * Weights the cache served and the engine then refused can be removed with `evict()`; the
+ * download after that (`readCache: false`) does not read the cache, and `remember()` puts it in.
  * @returns {Promise<{weights: Uint8Array, manifest: string, remember: () => void, fromCache: boolean, evict: () => void}>}
  */
-export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, timeoutMs = DEFAULT_FETCH_TIMEOUT_MS }) {
+export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, readCache = true, timeoutMs = DEFAULT_FETCH_TIMEOUT_MS }) {
   const manifestHref = resolve(manifestUrl, 'manifest');
   const givenUrl = weightsUrl ? resolve(weightsUrl, 'weights') : null;
   const pendingManifest = get(manifestHref, 'manifest', { cache: 'no-cache', timeoutMs });
@@ -142,7 +151,7 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, tim
     // download starts now. Otherwise the manifest's checksum decides below.
     const base = givenUrl.split('?')[0];
     const found = await Promise.race([within(lookup, manifestIn), manifestFailed]);
-    if (found === undefined || ![...(found?.urls ?? [])].some((u) => u.split('?')[0] === base)) net = download(givenUrl, timeoutMs);
+    if (!readCache || found === undefined || ![...(found?.urls ?? [])].some((u) => u.split('?')[0] === base)) net = download(givenUrl, timeoutMs);
   }
   let manifest;
   try {
@@ -161,7 +170,7 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, tim
   let settled = false;
   // The cached weights of this version, read unless the download has already won; null when
   // the cache does not have them. Never rejects.
-  const fromCache = lookup.then((found) => (settled ? null : cached(found, key)));
+  const fromCache = lookup.then((found) => (settled || !readCache ? null : cached(found, key)));
   const evict = () => { lookup.then((found) => found && key && found.cache.delete(key)).catch(() => {}); };
   if (!net) {
     const hit = await within(fromCache, Promise.resolve());
@@ -190,13 +199,20 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, tim
   });
   const remember = () => {
     lookup.then((found) => {
-      if (!found || !key || found.urls.has(key)) return undefined;
+      if (!found || !key || (readCache && found.urls.has(key))) return undefined;
       const { cache } = found;
       const stored = new Response(weights, { headers: { 'Content-Type': 'application/octet-stream' } });
       const base = url.split('?')[0];
+      // Other versions of this URL go; of other URLs (versioned paths), the oldest beyond the bound.
       return cache.put(key, stored)
         .then(() => cache.keys())
-        .then((keys) => Promise.all(keys.filter((k) => k.url.split('?')[0] === base && k.url !== key).map((k) => cache.delete(k))));
+        .then((keys) => {
+          const others = keys.filter((k) => k.url !== key);
+          const old = others.filter((k) => k.url.split('?')[0] === base);
+          const rest = others.filter((k) => k.url.split('?')[0] !== base);
+          const over = rest.slice(0, Math.max(0, rest.length - (MAX_CACHED_MODELS - 1)));
+          return Promise.all([...old, ...over].map((k) => cache.delete(k)));
+        });
     }).catch(() => {});
   };
   return { weights, manifest, remember, fromCache: cacheWon, evict };

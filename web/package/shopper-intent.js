@@ -918,7 +918,7 @@ export class ShopperIntent {
         // and downloaded once more, so that one bad entry does not fail every visit.
         logWarn(`${TAG} the cached model was refused (${err.code}); it is removed and downloaded again`);
         model.evict();
-        model = await fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: false, timeoutMs: this._timeoutMs });
+        model = await fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: true, readCache: false, timeoutMs: this._timeoutMs });
         if (this._queue.state !== 'loading') return;
         this._modelFiles = model;
         engine = await this._build(glue);
