@@ -300,11 +300,11 @@ async function dismissablePage(page) {
     const log = [];
     highIntentOffer(intent, { banner, close, holdout: 0, log: (what) => log.push(what) });
     await intent.ready;
-    window.__offer = { intent, banner, close, log, key: OFFER_EXPERIMENT, flag: () => sessionStorage.getItem(`shopper-intent.offer-dismissed.${OFFER_EXPERIMENT}`) };
+    window.__offer = { intent, banner, close, log, key: OFFER_EXPERIMENT, flag: () => intent.dismissed(OFFER_EXPERIMENT) };
   }, MODEL);
 }
 
-test('the offer snippet: a dismissed banner stays hidden for the session, after a reload too; the next session shows it again; Escape dismisses', { timeout: 90_000 }, async () => {
+test('the offer snippet: a dismissed banner stays hidden for the session, after a reload too; the next session and a forget show it again; Escape dismisses, unless a control in the banner took it', { timeout: 90_000 }, async () => {
   const { page, context } = await experimentPage();
   await dismissablePage(page);
   const first = await page.evaluate(async () => {
@@ -337,8 +337,8 @@ test('the offer snippet: a dismissed banner stays hidden for the session, after 
   });
   assert.ok(first.tries < 80, 'treatment shoppers were found');
   assert.equal(first.shown, true, 'the treatment sees the banner');
-  assert.deepEqual(first.afterClose, { hidden: true, flag: '1' }, 'close hides it and remembers it');
-  assert.equal(first.afterForget, null, 'forget() gives the dismissal up');
+  assert.deepEqual(first.afterClose, { hidden: true, flag: true }, 'close hides it and the session keeps the dismissal');
+  assert.equal(first.afterForget, false, 'forget() gives the dismissal up');
   assert.deepEqual(first.again, { variant: 'treatment', shown: true }, 'in treatment again after the forget, the banner shows');
   assert.equal(first.stillHidden, true, 'dismissed again, it stays hidden as the session goes on');
   assert.equal(first.exposures, first.tries + 2, 'every entry was exposed, the dismissal notwithstanding');
@@ -352,12 +352,19 @@ test('the offer snippet: a dismissed banner stays hidden for the session, after 
     // The next session (31 minutes on), which starts high: it enters, and the banner is back.
     intent.track({ type: 'view_item', item: 'next', ts: Date.now() + 31 * 60_000 });
     const next = { shown: !banner.hidden, flag: flag(), exposures: log.filter((w) => w === 'exposure').length };
-    banner.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
-    return { restored, next, escaped: { hidden: banner.hidden, flag: flag() } };
+    const field = document.createElement('input');
+    field.addEventListener('keydown', (e) => { if (e.key === 'Escape') e.preventDefault(); });
+    banner.append(field);
+    field.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));
+    const taken = { hidden: banner.hidden, flag: flag() };
+    field.remove();
+    banner.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));
+    return { restored, next, taken, escaped: { hidden: banner.hidden, flag: flag() } };
   });
-  assert.deepEqual(reloaded.restored, { variant: 'treatment', hidden: true, flag: '1', exposures: 0 }, 'after a reload the session is still in treatment, already exposed, and the banner stays dismissed');
-  assert.deepEqual(reloaded.next, { shown: true, flag: null, exposures: 1 }, 'the next session enters, is exposed and sees the banner');
-  assert.deepEqual(reloaded.escaped, { hidden: true, flag: '1' }, 'Escape in the banner dismisses it');
+  assert.deepEqual(reloaded.restored, { variant: 'treatment', hidden: true, flag: true, exposures: 0 }, 'after a reload the session is still in treatment, already exposed, and the banner stays dismissed');
+  assert.deepEqual(reloaded.next, { shown: true, flag: false, exposures: 1 }, 'the next session enters, is exposed and sees the banner');
+  assert.deepEqual(reloaded.taken, { hidden: false, flag: false }, 'an Escape a field in the banner took (preventDefault) leaves it');
+  assert.deepEqual(reloaded.escaped, { hidden: true, flag: true }, 'Escape in the banner dismisses it');
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
@@ -375,9 +382,10 @@ test('the offer snippet: a banner the page\'s CSS shows although hidden is hidde
     document.body.append(banner);
     const early = highIntentOffer([], { banner }); // window.shopperIntent before snippet.js ran
     const intent = window.SI.ShopperIntent.create({ model, storage: 'session', autoCapture: false, thresholds: { medium: 0.001, high: 0.002 } });
-    highIntentOffer(intent, { banner, holdout: 0 });
-    await intent.ready;
     const display = () => getComputedStyle(banner).display;
+    const detach = highIntentOffer(intent, { banner, holdout: 0 });
+    const loading = display(); // wired while the widget loads: hidden already
+    await intent.ready;
     const before = display(); // ready, not entered: hidden by the snippet
     const seen = {};
     for (let i = 0; i < 40 && Object.keys(seen).length < 2; i++) {
@@ -385,14 +393,63 @@ test('the offer snippet: a banner the page\'s CSS shows although hidden is hidde
       intent.track({ type: 'view_item', item: `t-${i}` });
       seen[intent.assignments()[OFFER_EXPERIMENT]] = display();
     }
-    return { early: typeof early, before, seen };
+    detach();
+    const detached = { hidden: banner.hidden, inline: banner.getAttribute('style') };
+    // A banner with an inline display of the shop's own: put back as it was when shown.
+    const own = document.createElement('div');
+    own.style.setProperty('display', 'grid');
+    own.hidden = true;
+    document.body.append(own);
+    highIntentOffer(intent, { banner: own, holdout: 0, key: 'own-style' });
+    const ownHidden = getComputedStyle(own).display;
+    let ownShown = null;
+    for (let i = 0; i < 40 && ownShown === null; i++) {
+      intent.forget();
+      intent.track({ type: 'view_item', item: `o-${i}` });
+      if (intent.assignments()['own-style'] === 'treatment') ownShown = { display: getComputedStyle(own).display, inline: own.style.getPropertyValue('display') };
+    }
+    return { early: typeof early, loading, before, seen, detached, ownHidden, ownShown };
   }, MODEL);
   assert.equal(r.early, 'function');
+  assert.equal(r.loading, 'none', 'hidden from the moment it is wired, while the widget loads');
+  assert.deepEqual(r.detached, { hidden: true, inline: '' }, 'detached: hidden, the inline style taken back');
+  assert.equal(r.ownHidden, 'none');
+  assert.deepEqual(r.ownShown, { display: 'grid', inline: 'grid' }, 'the shop\'s own inline display is put back when shown');
   assert.equal(r.before, 'none', 'hidden although the page\'s CSS says flex');
   assert.deepEqual(r.seen, { treatment: 'flex', control: 'none' }, 'the treatment sees it (in the page\'s display), the control does not');
   const warnings = ours(page, 'warning').map((m) => m.text);
   assert.equal(warnings.filter((w) => /the page's CSS shows the high-intent-offer banner although it is hidden/.test(w)).length, 1, warnings.join('\n'));
   assert.ok(warnings.some((w) => /highIntentOffer: the first argument is not a widget \(an array: window\.shopperIntent before snippet\.js has run\?\)/.test(w)), warnings.join('\n'));
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('dismiss(): false before the session entered, for an unknown key (one warning) and a second time; a forget at low is announced (cause forget) and ends the dismissal', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
+    const def = { key: 'offer', variants: ['a', 'b'], eligible: ({ segment }) => segment === 'high' };
+    const segments = [];
+    intent.on('segment', (d) => segments.push(`${d.previousSegment}->${d.segment}:${d.cause}`));
+    const beforeEntry = { variant: intent.experiment(def), dismiss: intent.dismiss('offer'), dismissed: intent.dismissed('offer') };
+    const unknown = [intent.dismiss('never-defined'), intent.dismiss('never-defined')];
+    const open = intent.experiment({ key: 'open', variants: ['a', 'b'] });
+    const marks = [intent.dismiss('open'), intent.dismiss('open')];
+    const kept = intent.dismissed('open');
+    const segment = intent.segment;
+    intent.forget();
+    return { beforeEntry, unknown, open, marks, kept, segment, segments, after: intent.dismissed('open') };
+  }, MODEL);
+  assert.deepEqual(r.beforeEntry, { variant: null, dismiss: false, dismissed: false });
+  assert.deepEqual(r.unknown, [false, false]);
+  assert.ok(['a', 'b'].includes(r.open));
+  assert.deepEqual(r.marks, [true, false], 'marked once');
+  assert.equal(r.kept, true);
+  assert.equal(r.segment, 'low');
+  assert.deepEqual(r.segments, ['low->low:forget'], 'the forget is announced although the segment stays low');
+  assert.equal(r.after, false, 'a forget ends the dismissal');
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.equal(warnings.filter((w) => /dismiss\("never-defined"\): no experiment of that key was defined on this page/.test(w)).length, 1, warnings.join('\n'));
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });

@@ -38,7 +38,8 @@ const KEEP_IMPORT = '/* webpackIgnore: true */ /* @vite-ignore */ ';
 function keepDynamicImport(text, out) {
   const found = [...text.matchAll(/\bimport\(([A-Za-z_$][\w$]*)\)/g)];
   if (found.length !== 1) throw new Error(`bundle: ${out} has ${found.length} dynamic imports of a name, not the engine's one: look at engine.js's import() again`);
-  return text.replace(found[0][0], `import(${KEEP_IMPORT}${found[0][1]})`);
+  const at = found[0].index;
+  return `${text.slice(0, at)}import(${KEEP_IMPORT}${found[0][1]})${text.slice(at + found[0][0].length)}`;
 }
 for (const [entry, out] of [['shopper-intent.js', 'shopper-intent.min.js'], ['snippet.js', 'snippet.min.js']]) {
   const result = await build({

@@ -106,7 +106,7 @@ export function assign(exp, id) {
 
 /** A map from experiment keys to variants without a prototype: a key `__proto__` is a key. */
 const keyMap = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
-const freshSession = () => ({ entered: keyMap(), exposed: keyMap(), converted: false, tracked: false, lastAt: 0 });
+const freshSession = () => ({ entered: keyMap(), exposed: keyMap(), dismissed: keyMap(), converted: false, tracked: false, lastAt: 0 });
 
 /** Whether `variant` is one the (checked) experiment can give now. */
 const fits = (exp, variant) => exp.variants.includes(variant) || (variant === HOLDOUT && exp.holdout > 0);
@@ -166,6 +166,7 @@ export class Experiments {
       logWarn(`${TAG} experiment ${exp.key}: the session's variant ${JSON.stringify(s.entered[exp.key])} is not in its definition any more; it enters again.`);
       delete s.entered[exp.key];
       delete s.exposed[exp.key];
+      delete s.dismissed[exp.key];
       this._changed();
     }
     if (!Object.hasOwn(s.entered, exp.key)) {
@@ -195,14 +196,7 @@ export class Experiments {
    */
   expose(key) {
     const s = this._session;
-    if (typeof key !== 'string' || !this._defs.has(key)) {
-      const name = typeof key === 'string' ? key.slice(0, 64) : typeof key;
-      if (!this._warned.has(name) && this._warned.size < MAX_EXPERIMENTS) {
-        this._warned.add(name);
-        logWarn(`${TAG} expose(${JSON.stringify(name)}): no experiment of that key was defined on this page with experiment(); nothing is exposed.`);
-      }
-      return false;
-    }
+    if (!this._defined(key, 'expose', 'nothing is exposed')) return false;
     if (!Object.hasOwn(s.entered, key) || Object.hasOwn(s.exposed, key) || s.converted) return false;
     const variant = s.entered[key];
     s.exposed[key] = variant;
@@ -212,6 +206,37 @@ export class Experiments {
     this._changed();
     this._emit('exposure', Object.freeze({ experiment: key, variant, first, ...this._intent() }));
     return true;
+  }
+
+  /** Whether `key` was defined on this page; else one warning per key, naming `call`. */
+  _defined(key, call, consequence) {
+    if (typeof key === 'string' && this._defs.has(key)) return true;
+    const name = typeof key === 'string' ? key.slice(0, 64) : typeof key;
+    if (!this._warned.has(name) && this._warned.size < MAX_EXPERIMENTS) {
+      this._warned.add(name);
+      logWarn(`${TAG} ${call}(${JSON.stringify(name)}): no experiment of that key was defined on this page with experiment(); ${consequence}.`);
+    }
+    return false;
+  }
+
+  /**
+   * The shopper dismissed what experiment `key` showed them (an offer's close button): kept with
+   * the session, so that every page of it, in any tab loaded after, and a reload, can tell
+   * (`dismissed`); a new session or a forget starts without. The session stays in the
+   * experiment. Returns whether it was marked now.
+   */
+  dismiss(key) {
+    const s = this._session;
+    if (!this._defined(key, 'dismiss', 'nothing is dismissed')) return false;
+    if (!Object.hasOwn(s.entered, key) || Object.hasOwn(s.dismissed, key)) return false;
+    s.dismissed[key] = s.entered[key];
+    this._changed();
+    return true;
+  }
+
+  /** Whether this session dismissed experiment `key` (`dismiss`). */
+  dismissed(key) {
+    return typeof key === 'string' && Object.hasOwn(this._session.dismissed, key);
   }
 
   /** The session's variant of experiment `key` if its definition on this page can give it, else null. */
@@ -274,7 +299,7 @@ export class Experiments {
     if (!s || typeof s !== 'object') return false;
     // Names of the form experiment() accepts, and no more entries than a page may define.
     const map = (m) => keyMap(m && typeof m === 'object' ? Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string' && KEY.test(v)).slice(-MAX_EXPERIMENTS) : []);
-    const read = (x) => ({ entered: map(x.entered), exposed: map(x.exposed), converted: x.converted === true, tracked: x.tracked === true, lastAt: Number.isFinite(x.lastAt) ? x.lastAt : 0 });
+    const read = (x) => ({ entered: map(x.entered), exposed: map(x.exposed), dismissed: map(x.dismissed), converted: x.converted === true, tracked: x.tracked === true, lastAt: Number.isFinite(x.lastAt) ? x.lastAt : 0 });
     const session = read(s);
     if (session.tracked && !(now - session.lastAt <= SESSION_GAP_MS)) {
       this._ended = session;
@@ -324,6 +349,7 @@ function takeUp(ended, fresh) {
   return {
     entered: keyMap([...Object.entries(fresh.entered), ...Object.entries(ended.entered)].slice(-MAX_EXPERIMENTS)),
     exposed: keyMap([...Object.entries(fresh.exposed), ...Object.entries(ended.exposed)].slice(-MAX_EXPERIMENTS)),
+    dismissed: keyMap([...Object.entries(fresh.dismissed), ...Object.entries(ended.dismissed)].slice(-MAX_EXPERIMENTS)),
     converted: ended.converted || fresh.converted,
     tracked: true,
     lastAt: Math.max(ended.lastAt, fresh.lastAt),

@@ -114,7 +114,8 @@ export interface SegmentDetail {
   readonly previousSegment: Segment;
   readonly score: number;
   /**
-   * What changed it: an event, the stored state restored at load, or `forget()`; or `'session'`:
+   * What changed it: an event, the stored state restored at load, or `forget()` (announced at
+   * every forget of a ready widget, even when the segment stays low); or `'session'`:
    * a new session began (its first event) in the segment the last one ended in, other than
    * `'low'`, so `segment` equals `previousSegment` (a page that enters experiments on this hook
    * sees each session that starts high). A restore is
@@ -381,6 +382,10 @@ export class ShopperIntent {
   experiment<V extends string>(definition: ExperimentDefinition<V>): V | typeof HOLDOUT | null;
   /** The page shows experiment `key`'s variant now: fires `'exposure'` once per session; false if not entered, already exposed, or after the session's purchase (a key never defined on this page also warns). */
   expose(key: string): boolean;
+  /** The shopper dismissed what experiment `key` shows them: `dismissed(key)` is true for the rest of the session (kept with the state), false in the next one or after `forget()`. Returns whether it was marked now. */
+  dismiss(key: string): boolean;
+  /** Whether this session dismissed experiment `key` (`dismiss()`). */
+  dismissed(key: string): boolean;
   /** The experiments this session entered: `{key: variant}`. */
   assignments(): Readonly<Record<string, string>>;
   /**

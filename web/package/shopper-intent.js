@@ -697,6 +697,31 @@ export class ShopperIntent {
     }
   }
 
+  /**
+   * The shopper dismissed what experiment `key` shows them (an offer's close button): `dismissed(key)`
+   * is true for the rest of the session, on every page of it (kept with the state), and false in
+   * the next session or after a forget. The session stays in the experiment. Returns whether it
+   * was marked now (false if the session has not entered the experiment, or dismissed it before).
+   */
+  dismiss(key) {
+    try {
+      if (this._restoring || this._queue.state === 'destroyed') return false;
+      return this._experiments.dismiss(key);
+    } catch (e) {
+      logError(`${TAG} dismiss() failed; the page is unaffected.`, e);
+      return false;
+    }
+  }
+
+  /** Whether this session dismissed experiment `key` (`dismiss()`). */
+  dismissed(key) {
+    try {
+      return this._experiments.dismissed(key);
+    } catch {
+      return false;
+    }
+  }
+
   /** The experiments this session entered: `{key: variant}`. */
   assignments() {
     return this._experiments.assignments();
@@ -854,8 +879,9 @@ export class ShopperIntent {
       this._engineFailed(e);
       return;
     }
-    const segment = this.segment;
-    if (segment !== previous) this._segmentChanged(segment, previous, this.score, 'forget');
+    // Announced even when the segment stays low: a page that shows experiments from the
+    // segment hook takes them down (the session left every experiment).
+    this._segmentChanged(this.segment, previous, this.score, 'forget');
   }
 
   /** Saves the state, detaches from the page and frees the engine. Later calls do nothing. */

@@ -24,14 +24,15 @@
 // the page `scroll-padding-bottom` (and the room to scroll its end out) of the banner's height.
 //
 // The shopper can dismiss it: a click on `close` (the banner's close button), or Escape while
-// the focus is in the banner. It then stays hidden for the rest of the session, in this tab and
-// after a reload (a flag in sessionStorage, given up when the next session enters or when the
-// shopper is forgotten); the session stays in the experiment, its exposure and conversion counted
-// as before.
+// the focus is in the banner. It then stays hidden for the rest of the session, on every page
+// of it (`intent.dismiss()` keeps that with the widget's state, as exposures are kept; the next
+// session and a forget start without); the session stays in the experiment, its exposure and
+// conversion counted as before.
 //
 // The banner is hidden with its `hidden` attribute. A shop whose CSS gives it a `display` (say
-// `.promo { display: flex }`) shows it to every arm; the snippet then hides it with an inline
-// `display: none` as well, and warns once: add `.promo[hidden] { display: none }`.
+// `.promo { display: flex }`) would show it to every arm; the snippet then hides it with an
+// inline `display: none !important` as well, from the moment it is wired, and warns once: add
+// `.promo[hidden] { display: none }`.
 
 export const OFFER_EXPERIMENT = 'high-intent-offer';
 
@@ -41,26 +42,6 @@ function say(level, ...args) {
     globalThis.console?.[level]?.(...args);
   } catch {
     // The page's console refused; nothing else to do.
-  }
-}
-
-/** The sessionStorage key of a dismissal; a failing storage (disabled, sandboxed) keeps it for the page. */
-const dismissedKey = (key) => `shopper-intent.offer-dismissed.${key}`;
-
-function storedFlag(name) {
-  try {
-    return globalThis.sessionStorage?.getItem(name) === '1';
-  } catch {
-    return false;
-  }
-}
-
-function storeFlag(name, on) {
-  try {
-    if (on) globalThis.sessionStorage?.setItem(name, '1');
-    else globalThis.sessionStorage?.removeItem(name);
-  } catch {
-    // Storage refused: the dismissal holds for this page only.
   }
 }
 
@@ -88,33 +69,33 @@ export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT,
     holdout,
     eligible: ({ segment }) => segment === 'high',
   };
-  const flag = dismissedKey(key);
-  let dismissed = storedFlag(flag);
-  let forced = false; // whether the snippet set an inline display: none the shop's CSS overrode
+  // An inline display the snippet set over the page's CSS (the shop's own inline value and
+  // priority before it, to put back), or null.
+  let forced = null;
   let warned = false;
+  const unforce = () => {
+    if (!forced) return;
+    banner.style.removeProperty('display');
+    if (forced.value) banner.style.setProperty('display', forced.value, forced.priority);
+    forced = null;
+  };
   const setHidden = (hide) => {
     banner.hidden = hide;
     if (!hide) {
-      if (forced) banner.style.removeProperty('display');
-      forced = false;
+      unforce();
       return;
     }
-    if (forced || typeof getComputedStyle !== 'function' || !banner.isConnected) return;
+    if (forced || typeof getComputedStyle !== 'function' || !banner.isConnected || !banner.style) return;
     if (getComputedStyle(banner).display === 'none') return;
-    banner.style.setProperty('display', 'none');
-    forced = true;
+    forced = { value: banner.style.getPropertyValue('display'), priority: banner.style.getPropertyPriority('display') };
+    banner.style.setProperty('display', 'none', 'important');
     if (!warned) {
       warned = true;
       say('warn', `[shopper-intent] highIntentOffer: the page's CSS shows the ${key} banner although it is hidden (its display is not none); hidden with an inline style. Give the hidden banner display: none in the page's CSS (say .promo[hidden] { display: none })`);
     }
   };
-  const undismiss = () => {
-    dismissed = false;
-    storeFlag(flag, false);
-  };
-  const show = (change) => {
-    // forget() (or consent withdrawn) takes the dismissal with the rest of the shopper's data.
-    if (dismissed && change?.cause === 'forget') undismiss();
+  const dismissed = () => typeof intent.dismissed === 'function' && intent.dismissed(key) === true;
+  const show = () => {
     const variant = intent.experiment(definition);
     // Not entered (not high yet in this session, a new session, after forget()), or not known
     // yet (the stored state being read): no banner.
@@ -122,26 +103,27 @@ export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT,
       setHidden(true);
       return;
     }
-    // Entered: every arm is exposed, once per session (control and holdout to "no banner"). The
-    // session's first exposure is its first showing: a dismissal seen then is an earlier session's.
-    if (intent.expose(key) && dismissed) undismiss();
-    // The banner stays for the rest of the session, whatever the segment does, unless the
-    // shopper dismissed it.
-    setHidden(variant !== 'treatment' || dismissed);
+    // Entered: the banner stays for the rest of the session, whatever the segment does, unless
+    // the shopper dismissed it.
+    setHidden(variant !== 'treatment' || dismissed());
+    intent.expose(key); // once per session; control and holdout are exposed to "no banner"
   };
   const dismiss = () => {
-    dismissed = true;
-    storeFlag(flag, true);
+    if (typeof intent.dismiss === 'function') intent.dismiss(key);
     setHidden(true);
   };
   const onKey = (e) => {
-    if (e.key === 'Escape' && !banner.hidden) dismiss();
+    // Not an Escape the banner's own controls took (a field that clears, a list that closes).
+    if (e.key === 'Escape' && !e.defaultPrevented && !e.isComposing && !banner.hidden) dismiss();
   };
   const listen = typeof banner.addEventListener === 'function';
   const closer = close !== null && typeof close === 'object' && typeof close.addEventListener === 'function' ? close : null;
   if (close !== undefined && !closer) say('warn', `[shopper-intent] highIntentOffer: close is not an element; the ${key} banner is dismissed with Escape only`);
   if (listen) banner.addEventListener('keydown', onKey);
   if (closer) closer.addEventListener('click', dismiss);
+  // Hidden from the start, not from when the widget is ready: a page whose CSS shows it would
+  // show every arm the offer while the widget loads.
+  if (banner.hidden) setHidden(true);
   const offs = [
     intent.on('segment', show),
     intent.on('exposure', (d) => { if (d.experiment === key) log('exposure', d); }),
@@ -151,12 +133,15 @@ export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT,
   // which contains what its hooks throw.
   let attached = true;
   Promise.resolve(intent.ready)
-    .then(() => { if (attached) show(null); })
+    .then(() => { if (attached) show(); })
     .catch((e) => say('error', `[shopper-intent] highIntentOffer: showing the ${key} banner failed`, e));
+  // Detached: the banner hidden (nothing decides for it any more), the page's display put back.
   return () => {
     attached = false;
     offs.forEach((off) => off());
     if (listen) banner.removeEventListener('keydown', onKey);
     if (closer) closer.removeEventListener('click', dismiss);
+    banner.hidden = true;
+    unforce();
   };
 }
