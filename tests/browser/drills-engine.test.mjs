@@ -215,13 +215,13 @@ test('hooks that throw, track, forget() or destroy() from inside: isolated, inne
   const thrown = ours(page, 'error').filter((m) => /a 'score' hook threw/.test(m.text));
   assert.equal(thrown.length, 2 * r.order.length, 'each throw is reported, and the other hooks still ran');
   // forget() inside a score hook: the event's segment change (to high: the thresholds are tiny)
-  // no longer holds, so it is not announced; the next event's is.
+  // no longer holds, so it is not announced; the forget is (every forget is), then the next event's.
   assert.equal(r.forgotten, true);
   assert.equal(r.afterForget.history, 0);
   assert.equal(r.afterForget.segment, 'low');
   assert.equal(r.afterForget.attr, 'low', 'no stale segment on <html> after forget() in a hook');
   assert.equal(r.again, 'high');
-  assert.deepEqual(r.segments, ['low->high (event)'], 'only the change that held was announced');
+  assert.deepEqual(r.segments, ['low->low (forget)', 'low->high (event)'], 'the forget, and only the change that held, were announced');
   assert.equal(r.afterDestroy.status, 'destroyed');
   assert.equal(r.afterDestroy.attr, null, 'destroy() in a hook leaves no attribute behind');
   assert.equal(r.afterDestroy.track, null);

@@ -550,10 +550,13 @@ impl Engine {
         w.0
     }
 
-    /// Restores state from [`Engine::export_state`]. The state must have been made with this
-    /// model (same weights): a state of another model, format or feature version is refused,
-    /// never scored wrongly. Pending items older than their expiry at `now_ms` are dropped.
-    /// On error the engine is unchanged.
+    /// Restores state from [`Engine::export_state`]. A state of another format or feature
+    /// version, window or kinds is refused. A state of another model (a shop deployed a new one)
+    /// is recomputed when its session's every row is kept (a session of at most W events before
+    /// its purchase): this model's steps from the zero state over those rows, the scores it would
+    /// have given had it tracked them. A longer session of another model is refused, never
+    /// scored from the other model's LSTM state. Pending items older than their expiry at
+    /// `now_ms` are dropped. On error the engine is unchanged.
     pub fn restore_state(&mut self, bytes: &[u8], now_ms: i64) -> Result<(), Error> {
         self.tracker.usable()?;
         if bytes.len() < 4 || &bytes[..4] != ENGINE_MAGIC {
@@ -571,20 +574,22 @@ impl Engine {
         }
         let mut r = Reader { bytes: body, at: 5 };
         let model_id = r.u64()?;
-        if model_id != self.model.manifest().weights_id() {
-            return Err(bad(format!(
-                "state was made with another model ({model_id:016x}; this one is {})",
-                self.model.manifest().model.weights_fnv1a64
-            )));
-        }
+        let same_model = model_id == self.model.manifest().weights_id();
         let segment = Segment::from_byte(r.u8()?).ok_or_else(|| bad("not a segment"))?;
         let hidden = usize::from(r.u16()?);
-        if hidden != self.model.hidden() {
+        if same_model && hidden != self.model.hidden() {
             return Err(bad("state of another hidden size"));
         }
         let mut start = self.model.zero_state();
-        for v in start.h.iter_mut().chain(start.c.iter_mut()) {
-            *v = r.f32()?;
+        if same_model {
+            for v in start.h.iter_mut().chain(start.c.iter_mut()) {
+                *v = r.f32()?;
+            }
+        } else {
+            // Another model's LSTM state means nothing to this one: read past it.
+            for _ in 0..2 * hidden {
+                r.f32()?;
+            }
         }
         let mut window = Window::read(&mut r)?;
         if r.at != body.len() {
@@ -594,6 +599,13 @@ impl Engine {
         let theirs = window.config();
         if theirs.window != mine.window || theirs.kinds != mine.kinds {
             return Err(bad("state was made for another window or other event kinds"));
+        }
+        if !same_model && window.prefix() as usize != window.rows().len() {
+            return Err(bad(format!(
+                "state was made with another model ({model_id:016x}; this one is {}) and its session is longer than the {} rows kept: it cannot be recomputed",
+                self.model.manifest().model.weights_fnv1a64,
+                mine.window
+            )));
         }
         if window.session.is_none() && start.h.iter().chain(&start.c).any(|v| *v != 0.0) {
             return Err(bad("a state without a session must start from zero"));
@@ -634,8 +646,10 @@ impl Engine {
             score = 1.0;
         }
         let t = &mut self.tracker;
-        // The saved segment carries the hysteresis across the reload.
-        let carried = if converted { Segment::High } else { Segment::next(segment, score, &t.thresholds, t.hysteresis) };
+        // The saved segment carries the hysteresis across the reload; another model's segment
+        // is not this one's judgement: its score alone places the session then.
+        let from = if same_model { segment } else { Segment::Low };
+        let carried = if converted { Segment::High } else { Segment::next(from, score, &t.thresholds, t.hysteresis) };
         t.ended = over.then_some(carried);
         t.waiting = None;
         t.score = if over { 0.0 } else { score };

@@ -7,7 +7,7 @@ use shopper_intent::batch::BatchScorer;
 use shopper_intent::engine::{Update, DEFAULT_HYSTERESIS, MAX_SCORE_POINTS};
 use shopper_intent::model::{LstmState, Weights};
 use shopper_intent::testing::random_model;
-use shopper_intent::{Engine, EngineOptions, Event, EventKind, Kind, Kinds, SequenceModel};
+use shopper_intent::{Engine, EngineOptions, Event, EventKind, Kind, Kinds, Segment, SequenceModel};
 
 const T0: i64 = 1_700_000_000_000;
 const W: usize = 6;
@@ -164,16 +164,77 @@ fn forget_leaves_nothing_that_links_to_before() {
     assert_eq!(used.export_state(), fresh.export_state());
     assert_ne!(used.export_state(), kept.export_state(), "the salt is in the state");
 }
+/// A new model deployed: a session whose every row is kept is recomputed by the new model, as
+/// if it had tracked the session's events itself; the hidden size may differ.
+#[test]
+fn a_short_session_of_another_model_is_recomputed_by_this_one() {
+    let events = stream(60, 7);
+    let mut checked = 0;
+    for cut in 1..events.len() {
+        let (mut old, _, _) = engine(8, 0, 1);
+        for e in &events[..cut] {
+            let _ = old.track(e);
+        }
+        let prefix = old.window().prefix() as usize;
+        if prefix == 0 || prefix > W {
+            continue;
+        }
+        let state = old.export_state();
+        let now = events[cut - 1].ts_ms;
+        for (hidden, seed) in [(8, 2), (16, 3)] {
+            let (mut new, _, _) = engine(hidden, 0, seed);
+            new.restore_state(&state, now).unwrap();
+            let (mut tracked, _, _) = engine(hidden, 0, seed);
+            for e in &events[..cut] {
+                let _ = tracked.track(e);
+            }
+            // The same state as the new model tracking the events, but for the segment (byte 13,
+            // after the magic, the format and the model id): the tracked one carries its
+            // hysteresis from the earlier sessions, the recomputed one starts from the score.
+            let (mut mine, mut theirs) = (new.export_state(), tracked.export_state());
+            mine[13] = 0;
+            theirs[13] = 0;
+            let n = mine.len();
+            assert_eq!(mine[..n - 8], theirs[..n - 8], "cut {cut}, hidden {hidden}: the same state as the new model tracking the events");
+            assert_eq!(new.score().to_bits(), tracked.score().to_bits(), "cut {cut}, hidden {hidden}");
+            let t = new.thresholds();
+            let placed = if new.score() >= t.high {
+                Segment::High
+            } else if new.score() >= t.medium {
+                Segment::Medium
+            } else {
+                Segment::Low
+            };
+            assert_eq!(new.segment(), placed, "cut {cut}: the segment its score gives");
+            let next = &events[cut];
+            assert_eq!(
+                new.track(next).map(|u| u.score.to_bits()).ok(),
+                tracked.track(next).map(|u| u.score.to_bits()).ok(),
+                "cut {cut}: the next event"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "short sessions checked: {checked}");
+}
+
 #[test]
 fn states_of_other_models_and_formats_are_refused() {
     let (mut a, _, _) = engine(8, 0, 1);
-    for ev in stream(30, 4) {
+    for ev in stream(300, 4) {
         let _ = a.track(&ev);
+        if a.window().prefix() as usize > W + 2 {
+            break;
+        }
     }
+    assert!(a.window().prefix() as usize > W, "a session longer than the window");
     let state = a.export_state();
     let (mut other, _, _) = engine(8, 0, 2);
     let e = other.restore_state(&state, T0).unwrap_err();
-    assert!(e.code() == "BAD_STATE" && e.to_string().contains("another model"), "{e}");
+    assert!(
+        e.code() == "BAD_STATE" && e.to_string().contains("another model") && e.to_string().contains("longer than the 6 rows kept"),
+        "{e}"
+    );
     let (mut bigger, _, _) = engine(16, 0, 1);
     assert_eq!(bigger.restore_state(&state, T0).unwrap_err().code(), "BAD_STATE");
     // A window state alone, or a version-1 state, is not an engine state.
