@@ -131,13 +131,13 @@ for (const [what, url, option] of [
  * (erroring it instead, as the network does, makes Firefox report a page error for a stream the
  * reader handled).
  */
-function stalledWasmBody(contentType) {
+function stalledWasmBody(contentType, builds = 'bg|simd') {
   const fetch = window.fetch;
   window.__stalled = 0;
   window.__wasmAborted = 0;
   window.fetch = function (input, init) {
     const url = String(input instanceof Request ? input.url : input);
-    if (!/\/pkg\/shopper_intent_wasm_(bg|simd)\.wasm$/.test(url)) return fetch.call(this, input, init);
+    if (!new RegExp(`/pkg/shopper_intent_wasm_(${builds})\\.wasm$`).test(url)) return fetch.call(this, input, init);
     window.__stalled += 1;
     const signal = init?.signal;
     const body = new ReadableStream({
@@ -163,6 +163,22 @@ for (const contentType of ['application/wasm', 'application/octet-stream']) {
     assert.match(r.errors[0].text, /within 700 ms/);
   });
 }
+
+test('a SIMD build whose body stalls after the headers: the plain build is loaded instead', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  await context.addInitScript({ content: `(${stalledWasmBody})('application/wasm', 'simd');` });
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  const r = await page.evaluate(async ({ model, module }) => {
+    const { ShopperIntent } = await import(module);
+    const intent = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false, timeoutMs: 700 });
+    return { status: intent.status, error: intent.error, stalled: window.__stalled, simd: WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 15, 11])) }; // engine.js's probe
+  }, { model: MODEL, module: PACKAGE_MODULE });
+  await context.close();
+  if (!r.simd) return; // a browser without SIMD never asks for that build
+  assert.equal(r.stalled, 1, 'the SIMD build was asked for, and its body stalled');
+  assert.deepEqual({ status: r.status, error: r.error }, { status: 'ready', error: null });
+});
 
 test('junk weights (random bytes) fail cleanly with BAD_MODEL', { timeout: 60_000 }, async () => {
   const junk = randomBytes(WEIGHTS.length);

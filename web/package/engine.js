@@ -220,7 +220,8 @@ async function compileFrom(url, timeoutMs, { optional = false } = {}) {
   try {
     return await Promise.race([work, expired]);
   } catch (e) {
-    if (optional && !answered) return null;
+    // The SIMD build that did not answer, or whose body stalled: the plain one is tried.
+    if (optional) return null;
     throw e;
   } finally {
     clearTimeout(timer);
@@ -412,7 +413,11 @@ export class EngineHandle {
     if (trapped(glue)) throw new ShopperIntentError('ENGINE_FAILED', 'the wasm instance trapped before the engine was built');
     let loader;
     try {
+      // Cold code runs slowly (wasm compiled lazily, on first call): the instantiation before,
+      // the loader's constructor and its first step each get a task of their own.
+      await pause();
       loader = new glue.EngineLoader(weights, manifest, options);
+      await pause();
       while (!loader.step()) await pause();
       await pause();
       return new EngineHandle(loader.finish(), glue);
