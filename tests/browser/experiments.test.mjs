@@ -369,6 +369,44 @@ test('the offer snippet: a dismissed banner stays hidden for the session, after 
   await context.close();
 });
 
+test('the offer snippet: a dismissal the widget cannot keep (no dismiss(), as an older widget) holds on the page until a forget or the next session', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async () => {
+    const { highIntentOffer } = await import('/snippets/high-intent-offer.js');
+    // A widget of the shape the snippet uses, without dismiss(): in treatment, exposed once.
+    const hooks = {};
+    let exposures = 0;
+    const widget = {
+      on: (name, fn) => { hooks[name] = fn; return () => {}; },
+      experiment: () => 'treatment',
+      expose: () => (exposures++ === 0),
+      ready: Promise.resolve(),
+    };
+    const banner = document.createElement('div');
+    banner.hidden = true;
+    const close = document.createElement('button');
+    banner.append(close);
+    document.body.append(banner);
+    highIntentOffer(widget, { banner, close });
+    await widget.ready;
+    await new Promise((res) => setTimeout(res, 0));
+    const out = { shown: !banner.hidden };
+    close.click();
+    hooks.segment({ cause: 'event' });
+    out.afterEvent = banner.hidden;
+    hooks.segment({ cause: 'forget' });
+    out.afterForget = !banner.hidden;
+    close.click();
+    exposures = 0; // the next session: its first exposure
+    hooks.segment({ cause: 'session' });
+    out.nextSession = !banner.hidden;
+    return out;
+  });
+  assert.deepEqual(r, { shown: true, afterEvent: true, afterForget: true, nextSession: true }, 'shown; dismissed it stays hidden through segment hooks; back after a forget, and in the next session');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('the offer snippet: a banner the page\'s CSS shows although hidden is hidden inline, with one warning, and shown again without it; a first argument that is not a widget is one warning', { timeout: 60_000 }, async () => {
   const { page, context } = await experimentPage();
   const r = await page.evaluate(async (model) => {
@@ -394,7 +432,7 @@ test('the offer snippet: a banner the page\'s CSS shows although hidden is hidde
       seen[intent.assignments()[OFFER_EXPERIMENT]] = display();
     }
     detach();
-    const detached = { hidden: banner.hidden, inline: banner.getAttribute('style') };
+    const detached = { hidden: banner.hidden, display: display() };
     // A banner with an inline display of the shop's own: put back as it was when shown.
     const own = document.createElement('div');
     own.style.setProperty('display', 'grid');
@@ -412,7 +450,7 @@ test('the offer snippet: a banner the page\'s CSS shows although hidden is hidde
   }, MODEL);
   assert.equal(r.early, 'function');
   assert.equal(r.loading, 'none', 'hidden from the moment it is wired, while the widget loads');
-  assert.deepEqual(r.detached, { hidden: true, inline: '' }, 'detached: hidden, the inline style taken back');
+  assert.deepEqual(r.detached, { hidden: true, display: 'none' }, 'detached: hidden, by the inline style still where the page\'s CSS would show it');
   assert.equal(r.ownHidden, 'none');
   assert.deepEqual(r.ownShown, { display: 'grid', inline: 'grid' }, 'the shop\'s own inline display is put back when shown');
   assert.equal(r.before, 'none', 'hidden although the page\'s CSS says flex');
@@ -427,7 +465,8 @@ test('the offer snippet: a banner the page\'s CSS shows although hidden is hidde
 test('dismiss(): false before the session entered, for an unknown key (one warning) and a second time; a forget at low is announced (cause forget) and ends the dismissal', { timeout: 60_000 }, async () => {
   const { page, context } = await experimentPage();
   const r = await page.evaluate(async (model) => {
-    const intent = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
+    window.dataLayer = [];
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false, dataLayerPush: true });
     const def = { key: 'offer', variants: ['a', 'b'], eligible: ({ segment }) => segment === 'high' };
     const segments = [];
     intent.on('segment', (d) => segments.push(`${d.previousSegment}->${d.segment}:${d.cause}`));
@@ -438,7 +477,7 @@ test('dismiss(): false before the session entered, for an unknown key (one warni
     const kept = intent.dismissed('open');
     const segment = intent.segment;
     intent.forget();
-    return { beforeEntry, unknown, open, marks, kept, segment, segments, after: intent.dismissed('open') };
+    return { beforeEntry, unknown, open, marks, kept, segment, segments, after: intent.dismissed('open'), pushed: window.dataLayer.filter((e) => e.event === 'shopper_intent_segment').length };
   }, MODEL);
   assert.deepEqual(r.beforeEntry, { variant: null, dismiss: false, dismissed: false });
   assert.deepEqual(r.unknown, [false, false]);
@@ -448,6 +487,7 @@ test('dismiss(): false before the session entered, for an unknown key (one warni
   assert.equal(r.segment, 'low');
   assert.deepEqual(r.segments, ['low->low:forget'], 'the forget is announced although the segment stays low');
   assert.equal(r.after, false, 'a forget ends the dismissal');
+  assert.equal(r.pushed, 0, 'the dataLayer hears of segment changes only: a forget at low pushes nothing');
   const warnings = ours(page, 'warning').map((m) => m.text);
   assert.equal(warnings.filter((w) => /dismiss\("never-defined"\): no experiment of that key was defined on this page/.test(w)).length, 1, warnings.join('\n'));
   assert.deepEqual(page.pageErrors, []);

@@ -168,8 +168,9 @@ export function trapped(glue) {
  * above 0): the deadline runs from the request to the compiled module, so a server that sends its
  * headers and then stalls the body fails the load as one that never answers (the download is
  * aborted then). Compiled while it downloads when the server sends `application/wasm`. Throws
- * `LOAD_FAILED`; with `optional` (the SIMD build, which may not be deployed), a request that
- * fails or is not answered in time, or an error status, resolves to null instead.
+ * `LOAD_FAILED`; with `optional` (the SIMD build, which may not be deployed), any failure (a
+ * request that fails, an error status, no answer or a stalled body within the time, a module that
+ * does not compile) resolves to null instead, and the plain build is tried.
  */
 async function compileFrom(url, timeoutMs, { optional = false } = {}) {
   const controller = typeof AbortController === 'function' ? new AbortController() : null;

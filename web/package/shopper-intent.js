@@ -880,8 +880,10 @@ export class ShopperIntent {
       return;
     }
     // Announced even when the segment stays low: a page that shows experiments from the
-    // segment hook takes them down (the session left every experiment).
-    this._segmentChanged(this.segment, previous, this.score, 'forget');
+    // segment hook takes them down (the session left every experiment). The dataLayer hears of
+    // a change only (a forget or a withdrawal of consent at low pushes nothing).
+    const segment = this.segment;
+    this._segmentChanged(segment, previous, this.score, 'forget', { push: segment !== previous });
   }
 
   /** Saves the state, detaches from the page and frees the engine. Later calls do nothing. */
@@ -1272,14 +1274,14 @@ export class ShopperIntent {
     }
   }
 
-  _segmentChanged(segment, previousSegment, score, cause) {
+  _segmentChanged(segment, previousSegment, score, cause, { push = true } = {}) {
     this._lastSegment = segment;
     markSegment(segment);
     const detail = Object.freeze({ segment, previousSegment, score, cause });
     this._restored = cause === 'restore' ? detail : null;
     this._dispatch(() => {
       // Pushed before the hooks run: an exposure a hook announces lands after the segment that led to it.
-      if (this._dataLayerPush) this._pushDataLayer({ event: 'shopper_intent_segment', shopper_intent_segment: segment });
+      if (this._dataLayerPush && push) this._pushDataLayer({ event: 'shopper_intent_segment', shopper_intent_segment: segment });
       this._hooks.emit('segment', detail);
       let event = null;
       try {

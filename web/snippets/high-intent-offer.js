@@ -94,8 +94,12 @@ export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT,
       say('warn', `[shopper-intent] highIntentOffer: the page's CSS shows the ${key} banner although it is hidden (its display is not none); hidden with an inline style. Give the hidden banner display: none in the page's CSS (say .promo[hidden] { display: none })`);
     }
   };
-  const dismissed = () => typeof intent.dismissed === 'function' && intent.dismissed(key) === true;
-  const show = () => {
+  // A dismissal on this page, beside the widget's: it holds where the widget could not take it
+  // (its stored state being read, a widget without dismiss()) until the session ends here.
+  let dismissedHere = false;
+  const dismissed = () => dismissedHere || (typeof intent.dismissed === 'function' && intent.dismissed(key) === true);
+  const show = (change) => {
+    if (change?.cause === 'forget') dismissedHere = false;
     const variant = intent.experiment(definition);
     // Not entered (not high yet in this session, a new session, after forget()), or not known
     // yet (the stored state being read): no banner.
@@ -103,12 +107,15 @@ export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT,
       setHidden(true);
       return;
     }
-    // Entered: the banner stays for the rest of the session, whatever the segment does, unless
-    // the shopper dismissed it.
+    // Entered: every arm is exposed, once per session (control and holdout to "no banner"); a
+    // session's first exposure is its first showing, so a dismissal on this page was an earlier
+    // session's. The banner stays for the rest of the session, whatever the segment does,
+    // unless the shopper dismissed it.
+    if (intent.expose(key)) dismissedHere = false;
     setHidden(variant !== 'treatment' || dismissed());
-    intent.expose(key); // once per session; control and holdout are exposed to "no banner"
   };
   const dismiss = () => {
+    dismissedHere = true;
     if (typeof intent.dismiss === 'function') intent.dismiss(key);
     setHidden(true);
   };
@@ -133,15 +140,21 @@ export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT,
   // which contains what its hooks throw.
   let attached = true;
   Promise.resolve(intent.ready)
-    .then(() => { if (attached) show(); })
+    .then(() => { if (attached) show(null); })
     .catch((e) => say('error', `[shopper-intent] highIntentOffer: showing the ${key} banner failed`, e));
-  // Detached: the banner hidden (nothing decides for it any more), the page's display put back.
+  // Detached: the banner hidden (nothing decides for it any more); the shop's inline display
+  // put back only where the page's CSS then hides it.
   return () => {
     attached = false;
     offs.forEach((off) => off());
     if (listen) banner.removeEventListener('keydown', onKey);
     if (closer) closer.removeEventListener('click', dismiss);
     banner.hidden = true;
+    const kept = forced;
     unforce();
+    if (kept && typeof getComputedStyle === 'function' && banner.isConnected && getComputedStyle(banner).display !== 'none') {
+      forced = kept;
+      banner.style.setProperty('display', 'none', 'important');
+    }
   };
 }

@@ -553,9 +553,10 @@ impl Engine {
     /// Restores state from [`Engine::export_state`]. A state of another format or feature
     /// version, window or kinds is refused. A state of another model (a shop deployed a new one)
     /// is recomputed when its session's every row is kept (a session of at most W events before
-    /// its purchase): this model's steps from the zero state over those rows, the scores it would
-    /// have given had it tracked them. A longer session of another model is refused, never
-    /// scored from the other model's LSTM state. Pending items older than their expiry at
+    /// its purchase) and the local time is this model's: this model's steps from the zero state
+    /// over those rows, the scores and segment it would have given had it tracked them. Another
+    /// model's longer session, or one of another local time, is refused, never scored from the
+    /// other model's LSTM state. Pending items older than their expiry at
     /// `now_ms` are dropped. On error the engine is unchanged.
     pub fn restore_state(&mut self, bytes: &[u8], now_ms: i64) -> Result<(), Error> {
         self.tracker.usable()?;
@@ -607,6 +608,16 @@ impl Engine {
                 mine.window
             )));
         }
+        // The rows' hour of day was worked out in the shop's time of the state: another model
+        // that reads another time would not have seen those rows.
+        if !same_model && theirs.utc_offset_min != mine.utc_offset_min {
+            return Err(bad(format!(
+                "state was made with another model ({model_id:016x}; this one is {}) in another local time (UTC{:+} minutes; this one UTC{:+}): it cannot be recomputed",
+                self.model.manifest().model.weights_fnv1a64,
+                theirs.utc_offset_min,
+                mine.utc_offset_min
+            )));
+        }
         if window.session.is_none() && start.h.iter().chain(&start.c).any(|v| *v != 0.0) {
             return Err(bad("a state without a session must start from zero"));
         }
@@ -633,8 +644,12 @@ impl Engine {
         let kinds: Vec<&Kind> = window.config().kinds.with_columns().collect();
         let mut state = start;
         let mut score = 0.0;
+        // Another model's session is this model's from its first row: its segment too, with the
+        // hysteresis, as tracking would have moved it from low at the session's start.
+        let mut placed = Segment::Low;
         for (i, row) in window.rows().iter().enumerate() {
             score = self.model.step(row, &mut state)?;
+            placed = Segment::next(placed, score, &self.tracker.thresholds, self.tracker.hysteresis);
             ring.push(&state.h, &state.c);
             let kind = row.iter().take(kinds.len()).position(|v| *v == 1.0).map(|c| kinds[c].clone());
             let kind = kind.ok_or_else(|| bad("a row without its event kind"))?;
@@ -647,9 +662,14 @@ impl Engine {
         }
         let t = &mut self.tracker;
         // The saved segment carries the hysteresis across the reload; another model's segment
-        // is not this one's judgement: its score alone places the session then.
-        let from = if same_model { segment } else { Segment::Low };
-        let carried = if converted { Segment::High } else { Segment::next(from, score, &t.thresholds, t.hysteresis) };
+        // is not this one's judgement: the recomputed scores place the session then.
+        let carried = if converted {
+            Segment::High
+        } else if same_model {
+            Segment::next(segment, score, &t.thresholds, t.hysteresis)
+        } else {
+            placed
+        };
         t.ended = over.then_some(carried);
         t.waiting = None;
         t.score = if over { 0.0 } else { score };

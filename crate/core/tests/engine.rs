@@ -7,7 +7,7 @@ use shopper_intent::batch::BatchScorer;
 use shopper_intent::engine::{Update, DEFAULT_HYSTERESIS, MAX_SCORE_POINTS};
 use shopper_intent::model::{LstmState, Weights};
 use shopper_intent::testing::random_model;
-use shopper_intent::{Engine, EngineOptions, Event, EventKind, Kind, Kinds, Segment, SequenceModel};
+use shopper_intent::{Engine, EngineOptions, Event, EventKind, Kind, Kinds, SequenceModel};
 
 const T0: i64 = 1_700_000_000_000;
 const W: usize = 6;
@@ -188,24 +188,14 @@ fn a_short_session_of_another_model_is_recomputed_by_this_one() {
             for e in &events[..cut] {
                 let _ = tracked.track(e);
             }
-            // The same state as the new model tracking the events, but for the segment (byte 13,
-            // after the magic, the format and the model id): the tracked one carries its
-            // hysteresis from the earlier sessions, the recomputed one starts from the score.
-            let (mut mine, mut theirs) = (new.export_state(), tracked.export_state());
-            mine[13] = 0;
-            theirs[13] = 0;
-            let n = mine.len();
-            assert_eq!(mine[..n - 8], theirs[..n - 8], "cut {cut}, hidden {hidden}: the same state as the new model tracking the events");
+            // The same state, segment (with its hysteresis) included, as the new model's own.
+            assert_eq!(
+                new.export_state(),
+                tracked.export_state(),
+                "cut {cut}, hidden {hidden}: the same state as the new model tracking the events"
+            );
             assert_eq!(new.score().to_bits(), tracked.score().to_bits(), "cut {cut}, hidden {hidden}");
-            let t = new.thresholds();
-            let placed = if new.score() >= t.high {
-                Segment::High
-            } else if new.score() >= t.medium {
-                Segment::Medium
-            } else {
-                Segment::Low
-            };
-            assert_eq!(new.segment(), placed, "cut {cut}: the segment its score gives");
+            assert_eq!(new.segment(), tracked.segment(), "cut {cut}, hidden {hidden}");
             let next = &events[cut];
             assert_eq!(
                 new.track(next).map(|u| u.score.to_bits()).ok(),
@@ -216,6 +206,14 @@ fn a_short_session_of_another_model_is_recomputed_by_this_one() {
         checked += 1;
     }
     assert!(checked >= 5, "short sessions checked: {checked}");
+    // A new model in another local time: the rows' hours are the old time's: refused.
+    let (mut old, _, _) = engine(8, 0, 1);
+    let _ = old.track(&events[0]);
+    let (bytes, manifest) = random_model(&kinds(), W, 8, 0, 2);
+    let model = SequenceModel::load(&bytes, &manifest).unwrap();
+    let mut shifted = Engine::new(model, EngineOptions { salt: [9; 16], utc_offset_min: Some(480), ..EngineOptions::default() }).unwrap();
+    let e = shifted.restore_state(&old.export_state(), events[0].ts_ms).unwrap_err();
+    assert!(e.code() == "BAD_STATE" && e.to_string().contains("another model") && e.to_string().contains("another local time"), "{e}");
 }
 
 #[test]
