@@ -431,8 +431,19 @@ test('the offer snippet: a banner the page\'s CSS shows although hidden is hidde
       intent.track({ type: 'view_item', item: `t-${i}` });
       seen[intent.assignments()[OFFER_EXPERIMENT]] = display();
     }
+    // Detached while shown (a treatment shopper) and while hidden (control): hidden either way.
+    const detached = {};
+    for (const arm of ['treatment', 'control']) {
+      for (let i = 0; i < 40 && intent.assignments()[OFFER_EXPERIMENT] !== arm; i++) {
+        intent.forget();
+        intent.track({ type: 'view_item', item: `d-${i}` });
+      }
+      const again = highIntentOffer(intent, { banner, holdout: 0 });
+      await Promise.resolve();
+      again();
+      detached[arm] = { hidden: banner.hidden, display: display() };
+    }
     detach();
-    const detached = { hidden: banner.hidden, display: display() };
     // A banner with an inline display of the shop's own: put back as it was when shown.
     const own = document.createElement('div');
     own.style.setProperty('display', 'grid');
@@ -450,13 +461,15 @@ test('the offer snippet: a banner the page\'s CSS shows although hidden is hidde
   }, MODEL);
   assert.equal(r.early, 'function');
   assert.equal(r.loading, 'none', 'hidden from the moment it is wired, while the widget loads');
-  assert.deepEqual(r.detached, { hidden: true, display: 'none' }, 'detached: hidden, by the inline style still where the page\'s CSS would show it');
+  assert.deepEqual(r.detached, { treatment: { hidden: true, display: 'none' }, control: { hidden: true, display: 'none' } }, 'detached: hidden, by the inline style still where the page\'s CSS would show it');
   assert.equal(r.ownHidden, 'none');
   assert.deepEqual(r.ownShown, { display: 'grid', inline: 'grid' }, 'the shop\'s own inline display is put back when shown');
   assert.equal(r.before, 'none', 'hidden although the page\'s CSS says flex');
   assert.deepEqual(r.seen, { treatment: 'flex', control: 'none' }, 'the treatment sees it (in the page\'s display), the control does not');
   const warnings = ours(page, 'warning').map((m) => m.text);
-  assert.equal(warnings.filter((w) => /the page's CSS shows the high-intent-offer banner although it is hidden/.test(w)).length, 1, warnings.join('\n'));
+  // One per wiring that had to hide it: the first, and the one detached while it showed the banner
+  // (the last found it hidden inline already).
+  assert.equal(warnings.filter((w) => /the page's CSS shows the high-intent-offer banner although it is hidden/.test(w)).length, 2, warnings.join('\n'));
   assert.ok(warnings.some((w) => /highIntentOffer: the first argument is not a widget \(an array: window\.shopperIntent before snippet\.js has run\?\)/.test(w)), warnings.join('\n'));
   assert.deepEqual(page.pageErrors, []);
   await context.close();

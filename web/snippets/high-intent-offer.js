@@ -142,19 +142,13 @@ export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT,
   Promise.resolve(intent.ready)
     .then(() => { if (attached) show(null); })
     .catch((e) => say('error', `[shopper-intent] highIntentOffer: showing the ${key} banner failed`, e));
-  // Detached: the banner hidden (nothing decides for it any more); the shop's inline display
-  // put back only where the page's CSS then hides it.
+  // Detached: the banner hidden (nothing decides for it any more), by the inline style too
+  // where the page's CSS would show it, whether it was shown or hidden then.
   return () => {
     attached = false;
     offs.forEach((off) => off());
     if (listen) banner.removeEventListener('keydown', onKey);
     if (closer) closer.removeEventListener('click', dismiss);
-    banner.hidden = true;
-    const kept = forced;
-    unforce();
-    if (kept && typeof getComputedStyle === 'function' && banner.isConnected && getComputedStyle(banner).display !== 'none') {
-      forced = kept;
-      banner.style.setProperty('display', 'none', 'important');
-    }
+    setHidden(true);
   };
 }
