@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { BROWSER, MANIFEST, MODEL, MODELS, PACKAGE_MODULE, blankPage, ours, setup, test } from './helpers.mjs';
+import { BROWSER, MANIFEST, MODEL, MODELS, PACKAGE_MODULE, PKG, blankPage, ours, setup, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -331,7 +331,7 @@ test('a Cache API that does not answer holds a first visit back by CACHE_GRACE_M
   assert.deepEqual({ ...r, update: r.update !== null }, { status: 'ready', cacheAtReady: [], update: true }, 'ready before the cache answered');
   assert.deepEqual(log, ['weights requested']);
   // Once the cache answers, the accepted weights go in it: the next visit downloads nothing.
-  await page.waitForFunction(async () => (await (await caches.open('shopper-intent-model')).keys()).length === 1, null, { timeout: 10_000 });
+  await page.waitForFunction(async () => (await (await caches.open('shopper-intent-model')).keys()).filter((q) => q.url.includes('shopper-intent-weights=')).length === 1, null, { timeout: 10_000 });
   await context.close();
 });
 
@@ -345,7 +345,7 @@ test('a repeat visit takes the weights from a cache that answers late; a downloa
   await blankPage(page, env.url);
   const first = await visit();
   assert.equal(first.status, 'ready');
-  await page.waitForFunction(async () => (await (await caches.open('shopper-intent-model')).keys()).length === 1, null, { timeout: 10_000 });
+  await page.waitForFunction(async () => (await (await caches.open('shopper-intent-model')).keys()).filter((q) => q.url.includes('shopper-intent-weights=')).length === 1, null, { timeout: 10_000 });
   // From now on the network never finishes the weights.
   const requested = [];
   const failed = [];
@@ -403,7 +403,8 @@ test('weights in the cache that the engine refuses are removed and downloaded ag
   for (let i = 0; i < 50; i++) {
     left = await page.evaluate(async () => {
       const cache = await caches.open('shopper-intent-model');
-      return Promise.all((await cache.keys()).map(async (q) => ({ url: q.url, bytes: (await (await cache.match(q)).arrayBuffer()).byteLength })));
+      const weights = (await cache.keys()).filter((q) => q.url.includes('shopper-intent-weights='));
+      return Promise.all(weights.map(async (q) => ({ url: q.url, bytes: (await (await cache.match(q)).arrayBuffer()).byteLength })));
     });
     if (left.length > 0 && left[0].bytes === WEIGHTS.length) break;
     await new Promise((res) => setTimeout(res, 100));
@@ -510,7 +511,7 @@ test('the model cache keeps the weights in use and the ones before, not every ve
     const intent = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
     let keys = [];
     for (let i = 0; i < 50; i++) {
-      keys = (await cache.keys()).map((q) => new URL(q.url).pathname);
+      keys = (await cache.keys()).filter((q) => q.url.includes('shopper-intent-weights=')).map((q) => new URL(q.url).pathname);
       if (keys.includes('/models/intent.bin') && keys.length <= 2) break; // put, then the old ones deleted
       await new Promise((res) => setTimeout(res, 100));
     }
@@ -518,5 +519,84 @@ test('the model cache keeps the weights in use and the ones before, not every ve
   }, { model: MODEL, module: PACKAGE_MODULE });
   assert.equal(r.status, 'ready');
   assert.deepEqual(r.keys, ['/models/v3/intent.bin', '/models/intent.bin'], 'the newest earlier version, and the one in use');
+  await context.close();
+});
+
+/** The model cache's keys as paths with their query strings, once `done(keys)` holds (5 s at most). */
+async function cacheKeys(page, done) {
+  let keys = [];
+  for (let i = 0; i < 50; i++) {
+    keys = await page.evaluate(async () => (await (await caches.open('shopper-intent-model')).keys()).map((q) => { const u = new URL(q.url); return u.pathname + u.search; }));
+    if (done(keys)) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return keys;
+}
+
+test('a returning visitor whose manifest cannot be fetched loads the model kept from the last visit, with a warning; a kept pair the engine refuses is removed', { timeout: 90_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  const checksum = JSON.parse(MANIFEST_TEXT).model.weights_fnv1a64;
+  const kept = [`${MANIFEST}?shopper-intent-manifest=1`, `${MODEL}?shopper-intent-weights=${checksum}`].map((k) => new URL(k, env.url).pathname + new URL(k, env.url).search);
+  const visit = () => page.evaluate(async ({ model, manifest, module }) => {
+    const { ShopperIntent } = await import(module);
+    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false });
+    const r = { status: intent.status, error: intent.error, scored: intent.track({ type: 'view_item', item: 'x' }) !== null };
+    intent.destroy();
+    return r;
+  }, { model: MODEL, manifest: MANIFEST, module: PACKAGE_MODULE });
+  assert.deepEqual(await visit(), { status: 'ready', error: null, scored: true });
+  assert.deepEqual((await cacheKeys(page, (k) => k.length === 2)).sort(), [...kept].sort(), 'the weights and the manifest they were used with are kept');
+  // The shop's server (or its CDN) is down for the manifest.
+  await page.route(/\/models\/intent\.json$/, fulfill('unavailable', 'text/plain', 503));
+  assert.deepEqual(await visit(), { status: 'ready', error: null, scored: true }, 'the kept pair loads');
+  const warned = ours(page, 'warning').filter((m) => /kept from an earlier visit/.test(m.text));
+  assert.equal(warned.length, 1);
+  assert.match(warned[0].text, /HTTP 503/, 'the warning says why');
+  // A kept pair the engine refuses (a damaged entry here): removed, and the load fails on the
+  // manifest's error, as it would with nothing kept.
+  await page.evaluate(async (key) => (await caches.open('shopper-intent-model')).put(new URL(key, location.href).href, new Response(new Uint8Array(64).fill(7))), kept[1]);
+  const refused = await visit();
+  assert.equal(refused.status, 'failed');
+  assert.equal(refused.error.code, 'LOAD_FAILED');
+  assert.match(refused.error.message, /manifest.*HTTP 503/);
+  assert.deepEqual(await cacheKeys(page, (k) => k.length === 0), [], 'both kept entries are removed');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('weights taken from the cache become the last used: after a rollback, the next deploy keeps them', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  const checksum = JSON.parse(MANIFEST_TEXT).model.weights_fnv1a64;
+  const r = await page.evaluate(async ({ model, manifest, checksum, weights, module }) => {
+    const cache = await caches.open('shopper-intent-model');
+    // This version was cached first; a later deploy under its own path was cached after it, and
+    // the shop has now rolled back to this one.
+    await cache.put(new URL(`${model}?shopper-intent-weights=${checksum}`, location.href).href, new Response(new Uint8Array(weights)));
+    await cache.put(new URL('/models/v9/intent.bin?shopper-intent-weights=0123456789abcdef', location.href).href, new Response(new Uint8Array(8)));
+    const { ShopperIntent } = await import(module);
+    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false });
+    return { status: intent.status };
+  }, { model: MODEL, manifest: MANIFEST, checksum, weights: [...WEIGHTS], module: PACKAGE_MODULE });
+  assert.equal(r.status, 'ready');
+  const weightsKeys = (k) => k.filter((x) => x.includes('shopper-intent-weights='));
+  const keys = weightsKeys(await cacheKeys(page, (k) => weightsKeys(k).at(-1)?.startsWith(new URL(MODEL, env.url).pathname)));
+  assert.deepEqual(keys.map((k) => k.split('?')[0]), ['/models/v9/intent.bin', new URL(MODEL, env.url).pathname], 'the weights in use come last: the bound drops the other first');
+  await context.close();
+});
+
+test('a wasm module served with another Content-Type loads, with one warning that names it', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const retype = (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync(join(PKG, new URL(route.request().url()).pathname.split('/').pop())) });
+  const r = await load({ model: MODEL, manifest: MANIFEST }, [{ url: WASM_FILES, handler: retype }], { context });
+  assert.equal(r.status, 'ready');
+  assert.notEqual(r.update, null);
+  const warned = ours(r.page, 'warning').filter((m) => /Content-Type/.test(m.text));
+  assert.equal(warned.length, 1, `one warning: ${warned.map((m) => m.text)}`);
+  assert.match(warned[0].text, /"application\/octet-stream", not application\/wasm/);
+  assert.deepEqual(r.pageErrors, []);
   await context.close();
 });

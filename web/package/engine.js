@@ -9,6 +9,7 @@ import initBindings, {
   EngineLoader, eventTypes as bindingsEventTypes, plainLimits, randomizedResponse as bindingsRandomizedResponse,
   estimateRandomizedResponse as bindingsEstimate,
 } from './pkg/shopper_intent_wasm.js';
+import { TAG, logWarn } from './log.js';
 
 /**
  * The bindings this package instantiates first, as a plain object of the exports it calls: named
@@ -163,6 +164,9 @@ export function trapped(glue) {
   }
 }
 
+/** Whether a wasm file served with another Content-Type was reported (once per page). */
+let warnedType = false;
+
 /**
  * Fetches the wasm module at `url` and compiles it, all within `timeoutMs` (none when it is not
  * above 0): the deadline runs from the request to the compiled module, so a server that sends its
@@ -201,7 +205,13 @@ async function compileFrom(url, timeoutMs, { optional = false } = {}) {
       // A page's fetch wrapper may answer with its own Response object (a polyfill's, or a Proxy),
       // which compileStreaming refuses before reading it: then the bytes are read whole.
       const native = typeof Response === 'function' && response instanceof Response;
-      if (native && typeof WebAssembly.compileStreaming === 'function' && /application\/wasm/.test(response.headers.get('Content-Type') || '')) {
+      const type = native ? response.headers.get('Content-Type') || '' : '';
+      if (native && !/application\/wasm/.test(type) && !warnedType) {
+        warnedType = true;
+        // Works, but a second or more later on a slow network: said once, so a shop can fix it.
+        logWarn(`${TAG} the wasm module ${url} is served with ${type ? `Content-Type "${type.slice(0, 80)}"` : 'no Content-Type'}, not application/wasm: it is compiled only after the whole download. Serve .wasm files as application/wasm.`);
+      }
+      if (native && typeof WebAssembly.compileStreaming === 'function' && /application\/wasm/.test(type)) {
         try {
           return await WebAssembly.compileStreaming(response);
         } catch (e) {

@@ -5,6 +5,8 @@
 // at once (an HTTP cache that served the old weights for their max-age failed every page with
 // MANIFEST_MISMATCH until it expired), and an unchanged file is a 304 where the server gives an
 // ETag or Last-Modified. Whether the two belong together is checked by the engine, not here.
+// The manifest a visit used is kept beside its weights: when the manifest cannot be fetched (the
+// server or the CDN is down), a returning visitor loads the pair it had, with a warning.
 
 import { ShopperIntentError } from './engine.js';
 import { errorName } from './log.js';
@@ -18,10 +20,20 @@ export const DEFAULT_FETCH_TIMEOUT_MS = 15_000;
  */
 export const CACHE_GRACE_MS = 500;
 /**
- * The most weights files the model cache keeps (the one in use, and the one before, for a
- * rollback): a shop that versions its weights URLs leaves one more each deploy otherwise.
+ * The most weights files the model cache keeps: the one in use, and the last one used under
+ * another URL (a rollback to it costs no download). Only one version of a URL is kept. A shop
+ * that versions its weights URLs would leave one more file each deploy otherwise. Manifests are
+ * kept by the same rule.
  */
 export const MAX_CACHED_MODELS = 2;
+
+/** The cache key of weights `url` whose manifest checksum is `checksum` (null without one). */
+const weightsKey = (url, checksum) => (checksum ? `${url}${url.includes('?') ? '&' : '?'}shopper-intent-weights=${checksum}` : null);
+/** The cache key of the last manifest used from `url`. */
+const manifestKey = (url) => `${url}${url.includes('?') ? '&' : '?'}shopper-intent-manifest=1`;
+const isManifestKey = (key) => /[?&]shopper-intent-manifest=1$/.test(key);
+/** A cache key without its query string: one file, whichever version. */
+const fileOf = (key) => key.split('?')[0];
 
 async function get(url, what, { cache, timeoutMs, signal }) {
   const controller = typeof AbortController === 'function' ? new AbortController() : null;
@@ -121,6 +133,53 @@ function fromManifest(text, manifestUrl) {
 }
 
 /**
+ * The manifest last used from `manifestHref` and its weights, both from the cache, or null when
+ * either is not there. Never rejects.
+ */
+async function lastUsed(found, manifestHref, givenUrl) {
+  const mKey = manifestKey(manifestHref);
+  if (!found || !found.urls.has(mKey)) return null;
+  let manifest;
+  try {
+    manifest = await (await found.cache.match(mKey))?.text();
+  } catch {
+    return null;
+  }
+  if (!manifest) return null;
+  const named = fromManifest(manifest, manifestHref);
+  const key = weightsKey(givenUrl ?? named.url ?? '', named.checksum);
+  const weights = await cached(found, key);
+  return weights ? { weights, manifest, key, mKey } : null;
+}
+
+/**
+ * Puts the weights and the manifest just used in the cache (the weights only when `stored` is
+ * false, or when another file was used after them: the last used come last), then deletes what is
+ * over the bound: other versions of the same file, and all but the last used other file.
+ */
+async function keep(found, { key, weights, stored, mKey, manifest }) {
+  const { cache, urls } = found;
+  const weightKeys = [...urls].filter((u) => !isManifestKey(u));
+  if (!stored || weightKeys[weightKeys.length - 1] !== key) {
+    // Deleted first: WebKit keeps a replaced entry where it was in the cache's order.
+    if (stored) await cache.delete(key);
+    await cache.put(key, new Response(weights, { headers: { 'Content-Type': 'application/octet-stream' } }));
+  }
+  let old = null;
+  if (urls.has(mKey)) old = await (await cache.match(mKey))?.text();
+  if (old !== manifest) await cache.put(mKey, new Response(manifest, { headers: { 'Content-Type': 'application/json' } }));
+  const keys = (await cache.keys()).map((k) => k.url);
+  const over = [];
+  for (const [group, current] of [[keys.filter((k) => !isManifestKey(k)), key], [keys.filter(isManifestKey), mKey]]) {
+    const others = group.filter((k) => k !== current);
+    over.push(...others.filter((k) => fileOf(k) === fileOf(current)));
+    const rest = others.filter((k) => fileOf(k) !== fileOf(current));
+    over.push(...rest.slice(0, Math.max(0, rest.length - (MAX_CACHED_MODELS - 1))));
+  }
+  await Promise.all(over.map((k) => cache.delete(k)));
+}
+
+/**
  * Fetches the manifest and the weights. `weightsUrl` may be null: the manifest's `model.weights`
  * (relative to the manifest) is used then. The weights are put in the cache only when the
  * caller calls `remember()`, once the engine has accepted them: a bad download is never cached.
@@ -133,7 +192,9 @@ function fromManifest(text, manifestUrl) {
  * weights first.
  * Weights the cache served and the engine then refused can be removed with `evict()`; the
  * download after that (`readCache: false`) does not read the cache, and `remember()` puts it in.
- * @returns {Promise<{weights: Uint8Array, manifest: string, remember: () => void, fromCache: boolean, evict: () => void}>}
+ * When the manifest cannot be fetched (`LOAD_FAILED`) and the cache holds the manifest last used
+ * from the same URL with its weights, those are returned, with the fetch's error as `stale`.
+ * @returns {Promise<{weights: Uint8Array, manifest: string, remember: () => void, fromCache: boolean, evict: () => void, stale: Error | null}>}
  */
 export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, readCache = true, timeoutMs = DEFAULT_FETCH_TIMEOUT_MS }) {
   const manifestHref = resolve(manifestUrl, 'manifest');
@@ -158,7 +219,10 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, rea
     manifest = await pendingManifest;
   } catch (e) {
     net?.cancel('the manifest could not be fetched');
-    throw e;
+    const kept = readCache && e?.code === 'LOAD_FAILED' ? await lastUsed(await within(lookup, Promise.resolve()), manifestHref, givenUrl) : null;
+    if (!kept) throw e;
+    const evictKept = () => { lookup.then((found) => Promise.all([found.cache.delete(kept.key), found.cache.delete(kept.mKey)])).catch(() => {}); };
+    return { weights: kept.weights, manifest: kept.manifest, remember: () => {}, fromCache: true, evict: evictKept, stale: e };
   }
   const named = fromManifest(manifest, manifestHref);
   const url = givenUrl ?? named.url;
@@ -166,7 +230,7 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, rea
     net?.cancel('the manifest names no weights');
     throw new ShopperIntentError('MANIFEST_MISMATCH', `the manifest ${manifestHref} names no weights file (model.weights)`);
   }
-  const key = named.checksum ? `${url}${url.includes('?') ? '&' : '?'}shopper-intent-weights=${named.checksum}` : null;
+  const key = weightsKey(url, named.checksum);
   let settled = false;
   // The cached weights of this version, read unless the download has already won; null when
   // the cache does not have them. Never rejects.
@@ -174,7 +238,10 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, rea
   const evict = () => { lookup.then((found) => found && key && found.cache.delete(key)).catch(() => {}); };
   if (!net) {
     const hit = await within(fromCache, Promise.resolve());
-    if (hit) return { weights: hit, manifest, remember: () => {}, fromCache: true, evict };
+    if (hit) {
+      const touch = () => { lookup.then((found) => found && keep(found, { key, weights: hit, stored: true, mKey: manifestKey(manifestHref), manifest })).catch(() => {}); };
+      return { weights: hit, manifest, remember: touch, fromCache: true, evict, stale: null };
+    }
     net = download(url, timeoutMs);
   }
   let cacheWon = false;
@@ -198,22 +265,8 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, rea
     });
   });
   const remember = () => {
-    lookup.then((found) => {
-      if (!found || !key || (readCache && found.urls.has(key))) return undefined;
-      const { cache } = found;
-      const stored = new Response(weights, { headers: { 'Content-Type': 'application/octet-stream' } });
-      const base = url.split('?')[0];
-      // Other versions of this URL go; of other URLs (versioned paths), the oldest beyond the bound.
-      return cache.put(key, stored)
-        .then(() => cache.keys())
-        .then((keys) => {
-          const others = keys.filter((k) => k.url !== key);
-          const old = others.filter((k) => k.url.split('?')[0] === base);
-          const rest = others.filter((k) => k.url.split('?')[0] !== base);
-          const over = rest.slice(0, Math.max(0, rest.length - (MAX_CACHED_MODELS - 1)));
-          return Promise.all([...old, ...over].map((k) => cache.delete(k)));
-        });
-    }).catch(() => {});
+    const stored = readCache && cacheWon;
+    lookup.then((found) => found && key && keep(found, { key, weights, stored, mKey: manifestKey(manifestHref), manifest })).catch(() => {});
   };
-  return { weights, manifest, remember, fromCache: cacheWon, evict };
+  return { weights, manifest, remember, fromCache: cacheWon, evict, stale: null };
 }

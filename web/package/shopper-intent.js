@@ -933,6 +933,7 @@ export class ShopperIntent {
           .then((m) => { timings.modelMs = performance.now() - t0; return m; }),
       ]);
       if (this._queue.state !== 'loading') return;
+      if (model.stale) logWarn(`${TAG} ${model.stale.message}; the model this browser kept from an earlier visit is used`);
       this._glue = glue;
       this._modelFiles = model;
       const t1 = performance.now();
