@@ -93,6 +93,14 @@ test('Shopify Web Pixels standard events keep their names', () => {
   assert.ok(Math.abs(noTime.ts - Date.now()) < 5000, 'ts defaults to now');
   const badTime = fromShopifyPixel({ name: 'product_viewed', timestamp: 'yesterday' });
   assert.ok(Math.abs(badTime.ts - Date.now()) < 5000, 'an unreadable timestamp is now');
+  // A time that names its zone is taken in any zone notation; one without a zone (it would be
+  // read in the shopper's zone) is now.
+  for (const stamp of ['2025-05-01T14:00:00+02:00', '2025-05-01T07:00:00-0500', '2025-05-01T12:00:00z']) {
+    assert.equal(fromShopifyPixel({ name: 'page_viewed', timestamp: stamp }).ts, T, stamp);
+  }
+  for (const stamp of ['2025-05-01T12:00:00', '2025-05-01', '2025-05-01 12:00:00']) {
+    assert.ok(Math.abs(fromShopifyPixel({ name: 'page_viewed', timestamp: stamp }).ts - Date.now()) < 5000, `${stamp} is now`);
+  }
 });
 
 test('Segment Ecommerce v2 calls keep their names', () => {

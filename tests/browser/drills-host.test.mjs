@@ -372,7 +372,7 @@ test('a second forget() or withdrawConsent(), or one on a page without consent, 
   await context.close();
 });
 
-test('an event timed far ahead of the device clock is one warning naming the likely cause; an invalid time is refused as such', { timeout: 60_000 }, async () => {
+test('an event timed far ahead of the device clock, or far before the newest event, is one warning each naming the likely cause; an invalid time is refused as such', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env);
   const r = await page.evaluate(async (model) => {
     const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
@@ -380,7 +380,9 @@ test('an event timed far ahead of the device clock is one warning naming the lik
     // Shop time written as if it were UTC, two hours east: a common mistake.
     const ahead = [0, 1, 2].map((k) => intent.track({ type: 'view_item', item: `p${k}`, ts: Date.now() + 2 * 3600e3 + k }));
     const nan = intent.track({ type: 'view_item', ts: new Date('x') });
-    return { soon: soon !== null, ahead: ahead.map((u) => u !== null), nan, history: intent.history().length };
+    // Then a time three days before the newest event's (a server's clock, a wrong unit): a new session.
+    const behind = [0, 1].map((k) => intent.track({ type: 'view_item', item: `b${k}`, ts: Date.now() - 3 * 86_400e3 + k }));
+    return { soon: soon !== null, ahead: ahead.map((u) => u !== null), nan, behind: behind.map((u) => u?.newSession ?? null), history: intent.history().length };
   }, MODEL);
   assert.equal(r.soon, true);
   assert.deepEqual(r.ahead, [true, true, true], 'tracked: the device clock may be the wrong one');
@@ -388,7 +390,9 @@ test('an event timed far ahead of the device clock is one warning naming the lik
   const warnings = ours(page, 'warning').map((m) => m.text);
   assert.equal(warnings.filter((t) => /ts is 2 hours ahead of this device's clock.*UTC, not local time.*the next event without a ts \(timed by the widget\) starts a new session/.test(t)).length, 1, warnings.join('\n'));
   assert.equal(warnings.filter((t) => /INVALID_EVENT.*ts must be milliseconds since the epoch, got NaN \(an invalid Date\)/.test(t)).length, 1, warnings.join('\n'));
-  assert.equal(warnings.length, 2, warnings.join('\n'));
+  assert.deepEqual(r.behind, [true, false], 'tracked, as a clock set back: a new session');
+  assert.equal(warnings.filter((t) => /ts is 3 days before the newest event's: the engine takes it for a clock set back, and a new session starts/.test(t)).length, 1, warnings.join('\n'));
+  assert.equal(warnings.length, 3, warnings.join('\n'));
   await context.close();
 });
 

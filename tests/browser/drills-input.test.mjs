@@ -103,9 +103,10 @@ test('track(): every hostile value as the event and in every field, then a good 
   const warnings = ours(page, 'warning');
   // The good event is timed an hour ahead, after every time a hostile event may have set: one
   // warning says so (once per page).
-  const refusalOrAhead = /event refused \((INVALID_EVENT|OUT_OF_ORDER)\)|ahead of this device's clock/;
+  const refusalOrAhead = /event refused \((INVALID_EVENT|OUT_OF_ORDER)\)|ahead of this device's clock|before the newest event's: the engine takes it for a clock set back/;
   assert.ok(warnings.every((m) => refusalOrAhead.test(m.text)), `only refusals are reported: ${warnings.find((m) => !refusalOrAhead.test(m.text))?.text}`);
   assert.ok(warnings.filter((m) => /ahead of this device's clock/.test(m.text)).length <= 1);
+  assert.ok(warnings.filter((m) => /before the newest event's/.test(m.text)).length <= 1);
   assert.deepEqual(ours(page, 'error'), []);
   await assertUnharmed(page, before);
   await context.close();
@@ -249,10 +250,11 @@ test('dataLayer.push and gtag(): hostile entries never break the push or the pag
   assert.equal(r.after, 'add_to_cart', 'a good push afterwards is tracked');
   assert.ok(r.good && !r.good.ignored, 'and so is a good track()');
   const warnings = ours(page, 'warning');
-  const expected = /event refused \((INVALID_EVENT|OUT_OF_ORDER)\)|a dataLayer entry could not be read|ahead of this device's clock/;
+  const expected = /event refused \((INVALID_EVENT|OUT_OF_ORDER)\)|a dataLayer entry could not be read|ahead of this device's clock|before the newest event's: the engine takes it for a clock set back/;
   assert.ok(warnings.every((m) => expected.test(m.text)),
     `only refusals, unreadable entries and the good event's time an hour ahead are reported: ${warnings.find((m) => !expected.test(m.text))?.text}`);
   assert.ok(warnings.filter((m) => /ahead of this device's clock/.test(m.text)).length <= 1);
+  assert.ok(warnings.filter((m) => /before the newest event's/.test(m.text)).length <= 1);
   assert.deepEqual(ours(page, 'error'), []);
   await assertUnharmed(page, before);
   await context.close();

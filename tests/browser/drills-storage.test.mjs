@@ -222,13 +222,14 @@ test('stored states that are garbage, of another version, edited, expired or hos
     'a segment that does not exist (checksum fixed)': wrap({ state: b64(resealed(state, (b) => { b[13] = 7; })) }),
     'expired': wrap({ savedAt: now - 100 * 86_400_000, expiresAt: now - 1000 }),
     'expired in a year no date can hold': wrap({ expiresAt: -1e300 }),
+    'saved days in the future (a clock that ran ahead, corrected since: its age cannot be told)': wrap({ savedAt: now + 3 * 86_400_000 }),
     '4 MB of garbage': 'x'.repeat(4 * 2 ** 20),
   };
   const restored = {
     'the state as saved': made.stored,
     // A deploy: the session's three rows are all kept, so the new model recomputes them.
     'another model (checksum fixed), a session within the window': wrap({ state: b64(resealed(state, (b) => { b[5] ^= 0xff; })) }),
-    'saved in the future (a clock set back)': wrap({ savedAt: now + 3 * 86_400_000 }),
+    'saved minutes in the future (clocks that disagree)': wrap({ savedAt: now + 10 * 60_000 }),
     'junk experiments beside it': wrap({ extra: { experiments: { id: 'not-hex', session: 'junk' } } }),
     'hostile experiment keys beside it': wrap({ extra: JSON.parse(`{"experiments": {"id": "${'ab'.repeat(16)}", "session": {"entered": {"__proto__": "a", "constructor": "b", "k": 5}, "exposed": {"__proto__": "a"}, "converted": "yes"}}, "__proto__": {"polluted": true}}`) }),
   };

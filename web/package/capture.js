@@ -156,7 +156,10 @@ function fromVariant(v) {
 export function fromShopifyPixel(pixelEvent) {
   if (!pixelEvent || typeof pixelEvent !== 'object' || !isEventName(pixelEvent.name)) return null;
   const type = pixelEvent.name;
-  const parsed = typeof pixelEvent.timestamp === 'string' ? Date.parse(pixelEvent.timestamp) : NaN;
+  // Only a time that names its zone (Shopify sends UTC, `Z`): one without would be read in the
+  // shopper's zone, hours off in most of the world.
+  const stamp = typeof pixelEvent.timestamp === 'string' ? pixelEvent.timestamp.trim() : '';
+  const parsed = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(stamp) && /^\d{4}-\d{2}-\d{2}T/.test(stamp) ? Date.parse(stamp) : NaN;
   const ts = Number.isFinite(parsed) ? parsed : Date.now();
   const data = pixelEvent.data && typeof pixelEvent.data === 'object' ? pixelEvent.data : {};
   switch (pixelEvent.name) {

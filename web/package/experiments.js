@@ -108,6 +108,14 @@ export function assign(exp, id) {
 const keyMap = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
 const freshSession = () => ({ entered: keyMap(), exposed: keyMap(), dismissed: keyMap(), converted: false, tracked: false, lastAt: 0 });
 
+/** Names of the form experiment() accepts, and no more entries than a page may define. */
+const readMap = (m) => keyMap(m && typeof m === 'object' ? Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string' && KEY.test(v)).slice(-MAX_EXPERIMENTS) : []);
+/** A saved session in its normal form; anything malformed is left out. */
+const readSession = (x) => ({
+  entered: readMap(x.entered), exposed: readMap(x.exposed), dismissed: readMap(x.dismissed),
+  converted: x.converted === true, tracked: x.tracked === true, lastAt: Number.isFinite(x.lastAt) ? x.lastAt : 0,
+});
+
 /** Whether `variant` is one the (checked) experiment can give now. */
 const fits = (exp, variant) => exp.variants.includes(variant) || (variant === HOLDOUT && exp.holdout > 0);
 
@@ -297,18 +305,56 @@ export class Experiments {
     if (!this.restoreShopper(snap)) return false;
     const s = snap.session;
     if (!s || typeof s !== 'object') return false;
-    // Names of the form experiment() accepts, and no more entries than a page may define.
-    const map = (m) => keyMap(m && typeof m === 'object' ? Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string' && KEY.test(v)).slice(-MAX_EXPERIMENTS) : []);
-    const read = (x) => ({ entered: map(x.entered), exposed: map(x.exposed), dismissed: map(x.dismissed), converted: x.converted === true, tracked: x.tracked === true, lastAt: Number.isFinite(x.lastAt) ? x.lastAt : 0 });
-    const session = read(s);
-    if (session.tracked && !(now - session.lastAt <= SESSION_GAP_MS)) {
+    const session = readSession(s);
+    if (session.tracked && !(Math.abs(now - session.lastAt) <= SESSION_GAP_MS)) {
       this._ended = session;
+      this._session = freshSession();
       return false;
     }
     this._session = session;
     // Saved before any event decided whether the engine takes the ended session up again.
-    if (!session.tracked && snap.ended && typeof snap.ended === 'object') this._ended = { ...read(snap.ended), tracked: true };
+    if (!session.tracked && snap.ended && typeof snap.ended === 'object') this._ended = { ...readSession(snap.ended), tracked: true };
     return true;
+  }
+
+  /**
+   * Takes in what another tab of the same shopper saved (`snap`, its snapshot): the experiments
+   * it saw, and, when its session is this one, what that session entered, was exposed to and
+   * dismissed, and its purchase, none of which fires a hook here (the other tab fired them).
+   * Its session is this one when both have tracked events within the session gap of each other,
+   * or neither has tracked any yet. A variant this session holds for a key stays. Returns
+   * whether anything was new.
+   */
+  merge(snap) {
+    if (!snap || typeof snap !== 'object' || snap.id !== this.id || this.id === null) return false;
+    let changed = false;
+    const seen = Array.isArray(snap.seen) ? snap.seen.filter((k) => typeof k === 'string' && KEY.test(k)) : [];
+    const missing = seen.filter((k) => !Object.hasOwn(this._seen, k));
+    if (missing.length > 0) {
+      // Theirs first: this tab's own stay the newest.
+      this._seen = keyMap([...missing, ...Object.keys(this._seen)].slice(-4 * MAX_EXPERIMENTS).map((k) => [k, true]));
+      changed = true;
+    }
+    if (!snap.session || typeof snap.session !== 'object') return changed;
+    const theirs = readSession(snap.session);
+    const mine = this._session;
+    const same = theirs.tracked && mine.tracked ? Math.abs(theirs.lastAt - mine.lastAt) <= SESSION_GAP_MS : !theirs.tracked && !mine.tracked;
+    if (!same) return changed;
+    for (const part of ['entered', 'exposed', 'dismissed']) {
+      for (const [key, variant] of Object.entries(theirs[part])) {
+        if (Object.hasOwn(mine[part], key) || Object.keys(mine[part]).length >= MAX_EXPERIMENTS) continue;
+        // An exposure or a dismissal of another variant than this session's is not this one's.
+        if (part !== 'entered' && Object.hasOwn(mine.entered, key) && mine.entered[key] !== variant) continue;
+        if (part !== 'entered' && !Object.hasOwn(mine.entered, key) && theirs.entered[key] !== variant) continue;
+        mine[part][key] = variant;
+        changed = true;
+      }
+    }
+    if (theirs.converted && !mine.converted) {
+      mine.converted = true;
+      changed = true;
+    }
+    return changed;
   }
 
   /**
@@ -324,6 +370,11 @@ export class Experiments {
     const seen = Array.isArray(snap.seen) ? snap.seen.filter((k) => typeof k === 'string' && KEY.test(k)).slice(-4 * MAX_EXPERIMENTS) : [];
     this._seen = keyMap(seen.map((k) => [k, true]));
     return true;
+  }
+
+  /** Whether this page has given no variant and nothing is kept for the session: another id may be taken. */
+  get untouched() {
+    return Object.keys(this._session.entered).length === 0 && Object.keys(this._session.exposed).length === 0 && this._ended === null;
   }
 
   /** Whether a restore found the saved session over and keeps it aside until the next event. */

@@ -114,7 +114,8 @@ export interface SegmentDetail {
   readonly previousSegment: Segment;
   readonly score: number;
   /**
-   * What changed it: an event, the stored state restored at load, or `forget()` (announced at
+   * What changed it: an event, a stored state restored (at load; or the page's own, when a
+   * session over by the clock is ended in a page that goes on), or `forget()` (announced at
    * every forget of a ready widget, even when the segment stays low); or `'session'`:
    * a new session began (its first event) in the segment the last one ended in, other than
    * `'low'`, so `segment` equals `previousSegment` (a page that enters experiments on this hook

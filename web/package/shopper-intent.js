@@ -39,6 +39,10 @@ export { wasmMemoryBytes, simdSupported } from './engine.js';
 /** What `_recheckStored` gets from a read that did not answer in time. */
 const LATE = Symbol('late');
 const SAVE_DELAY_MS = 250;
+
+/** A span of time for a message: minutes, hours or days. */
+const span = (ms) => (ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} minutes`
+  : ms < 48 * 3600e3 ? `${Math.round(ms / 3600e3)} hours` : `${Math.round(ms / 86_400e3)} days`);
 const DEFAULT_RETENTION_DAYS = 30;
 const SEGMENT_ATTRIBUTE = 'data-shopper-intent-segment';
 
@@ -314,6 +318,13 @@ export class ShopperIntent {
     this._thresholds = null;
     this._saveTimer = 0;
     this._dirty = false;
+    // When (the page's clock) the session the engine holds had its last event, or 0 when no
+    // session is going on: a session over by the clock is ended where the page goes on without
+    // a reload (`_endIfOver`), as a reload would. The timer ends it in a page left open.
+    this._lastEventAt = 0;
+    this._endTimer = 0;
+    // The stored text of another tab last taken in (`_fromOtherTab`).
+    this._heardText = null;
     // Set once the page has been left ('pagehide'), until it is shown again from the
     // back-forward cache: a save timer would not run any more, so changes are saved at once.
     this._leaving = false;
@@ -364,7 +375,7 @@ export class ShopperIntent {
     this._onPageShow = (e) => {
       this._leaving = false;
       this._store.shown();
-      if (e?.persisted) this._resumeFromCache();
+      if (e?.persisted) this._cameBack(true);
     };
     this._onVisibility = () => {
       if (document.visibilityState === 'hidden') {
@@ -372,6 +383,7 @@ export class ShopperIntent {
         this._store.hurry();
       } else {
         this._store.shown();
+        this._cameBack(false);
       }
     };
     // Another tab's forget, heard at once (localStorage only: other storages raise no event).
@@ -379,7 +391,9 @@ export class ShopperIntent {
       try {
         if (e.key !== this._store.key || this.storage !== 'local' || e.storageArea !== window.localStorage) return;
         if (this._queue.state === 'destroyed' || this._consent !== 'granted') return;
-        this._forgottenElsewhere(this._store.forgotten(Date.now(), e.newValue));
+        if (this._forgottenElsewhere(this._store.forgotten(Date.now(), e.newValue))) return;
+        // Another tab's save: its experiments are taken in (a dismissal there holds here at once).
+        this._fromOtherTab(e.newValue);
       } catch (err) {
         logError(`${TAG} internal error on a storage event; the page is unaffected.`, err);
       }
@@ -594,9 +608,7 @@ export class ShopperIntent {
     const ahead = event.stamped || typeof event.ts !== 'number' ? 0 : event.ts - Date.now();
     if (!(ahead > SESSION_GAP_MS) || this._warnedAhead) return;
     this._warnedAhead = true;
-    const by = ahead < 90 * 60_000 ? `${Math.round(ahead / 60_000)} minutes`
-      : ahead < 48 * 3600e3 ? `${Math.round(ahead / 3600e3)} hours` : `${Math.round(ahead / 86_400e3)} days`;
-    logWarn(`${TAG} an event's ts is ${by} ahead of this device's clock: ts is milliseconds since the epoch in UTC, not local time. The event is tracked, but the next event without a ts (timed by the widget) starts a new session, and so does each one where events with and without a ts alternate. Leave ts out for events of now.`);
+    logWarn(`${TAG} an event's ts is ${span(ahead)} ahead of this device's clock: ts is milliseconds since the epoch in UTC, not local time. The event is tracked, but the next event without a ts (timed by the widget) starts a new session, and so does each one where events with and without a ts alternate. Leave ts out for events of now.`);
   }
 
   /**
@@ -665,6 +677,9 @@ export class ShopperIntent {
     try {
       const exp = this._experiments.define(definition);
       if (!RUNNING.has(this._queue.state) || this._restoring) return null;
+      // A session over by the clock is not entered; another tab's id and session are taken in.
+      this._endIfOver();
+      this._fromOtherTab(this._store.peekText());
       // A variant needs an id that outlives the page: one read from storage or saved since, or
       // one a storage that has not failed is to keep at its next save. With the state in memory
       // (storage 'memory', Global Privacy Control, a storage that failed before the id was
@@ -867,6 +882,8 @@ export class ShopperIntent {
     clearTimeout(this._saveTimer);
     this._saveTimer = 0;
     this._dirty = false;
+    this._lastEventAt = 0;
+    this._armEnd();
     if (mark) this._wipeStored(at);
     else if (this.storage === 'memory') removeFromWebStorage(this._store.key);
     this._experiments.forget();
@@ -893,6 +910,8 @@ export class ShopperIntent {
     const queued = this._queue.state === 'ready' ? 0 : this._queue.length;
     if (queued > 0) logWarn(`${TAG} destroy(): the ${queued} event(s) still queued (the widget loading, waiting for consent or replaying) are dropped, not saved (those read from dataLayer are left for the next widget to read)`);
     this._flush();
+    clearTimeout(this._endTimer);
+    this._endTimer = 0;
     if (this._attached) {
       // Attached by `_open` (a widget that failed before it, or outside a page, has nothing to
       // detach). A page whose removeEventListener throws keeps a listener, not the rest undone.
@@ -987,6 +1006,9 @@ export class ShopperIntent {
     this._queue.to('replaying');
     await this._restore();
     await this._replay();
+    // A shopper's first page saves their experiment id at once, though no event of it counted (a
+    // landing page): tabs opened from it then share the id, so every tab gives the same arms.
+    if (!this._experiments.stored && this._queue.state === 'ready' && this.storage !== 'memory') this._markDirty();
   }
 
   _fail(err) {
@@ -1032,21 +1054,78 @@ export class ShopperIntent {
    * page's (saved at `pagehide`), so it is restored, as at load.
    */
   _resumeFromCache() {
-    try {
-      if (this.status !== 'ready' || this._consent !== 'granted') return;
-      if (this._store.answersLater) {
-        this._recheckStored().catch((e) => logError(`${TAG} reading the stored state again failed; the page is unaffected.`, e));
-        return;
-      }
-      const text = this._store.peekText();
-      if (text === null || text === this._store.lastText) return;
-      const mark = this._store.forgotten(Date.now(), text);
-      // A mark holds nothing to restore; a state saved after the forget is restored.
-      if (this._forgottenElsewhere(mark) && !mark.state) return;
-      this._restore().catch((e) => logError(`${TAG} restoring the newer stored state failed; the page is unaffected.`, e));
-    } catch (e) {
-      logError(`${TAG} internal error on pageshow; the page is unaffected.`, e);
+    if (this._store.answersLater) {
+      this._recheckStored().catch((e) => logError(`${TAG} reading the stored state again failed; the page is unaffected.`, e));
+      return true;
     }
+    const text = this._store.peekText();
+    if (text === null || text === this._store.lastText) return false;
+    const mark = this._store.forgotten(Date.now(), text);
+    // A mark holds nothing to restore; a state saved after the forget is restored.
+    if (this._forgottenElsewhere(mark) && !mark.state) return true;
+    this._restore().catch((e) => logError(`${TAG} restoring the newer stored state failed; the page is unaffected.`, e));
+    return true;
+  }
+
+  /**
+   * The page is in view again: back from the back/forward cache (`fromCache`), or a tab switched
+   * back to. The state another page saved meanwhile is newer than this one's, which was saved
+   * when it went (unless something is left unsaved, in a tab): it is restored, as at load, so a
+   * shopper's tabs take turns on one session. Otherwise a session over by the clock is ended.
+   */
+  _cameBack(fromCache) {
+    try {
+      if (this.status !== 'ready' || this._consent !== 'granted' || this._restoring) return;
+      if ((fromCache || !this._dirty) && this._resumeFromCache()) return;
+      this._endIfOver();
+    } catch (e) {
+      logError(`${TAG} internal error on ${fromCache ? 'pageshow' : 'visibilitychange'}; the page is unaffected.`, e);
+    }
+  }
+
+  /**
+   * Ends the session the engine holds if its last event is more than the session gap ago by the
+   * page's clock (a page left open, or frozen in the back/forward cache, past the gap), as a
+   * reload would: its state is restored over itself at the time its clock has reached (score 0,
+   * segment low, announced with cause 'restore'; its experiments aside until the next event).
+   */
+  _endIfOver() {
+    const elapsed = Date.now() - this._lastEventAt;
+    if (this._lastEventAt === 0 || !(elapsed > SESSION_GAP_MS) || !this._engine || this._restoring) return;
+    if (this._queue.state !== 'ready' || this._consent !== 'granted') return;
+    const newest = this._engine.newestMs;
+    this._lastEventAt = 0;
+    if (newest === null) return;
+    let bytes;
+    try {
+      bytes = this._engine.exportState();
+    } catch (e) {
+      this._engineFailed(e);
+      return;
+    }
+    const reports = this._reports.snapshot();
+    const saved = { bytes, extra: { experiments: this._experiments.snapshot(), ...(reports && { reports }) } };
+    // The engine's time (the events' own `ts`, which a page may give) moved on as the clock did.
+    // Given the state, the restore runs to its end now (no read to wait for): a variant asked
+    // for right after is the new session's, and an exposure right after is not held back.
+    this._restoreStored(saved, newest + elapsed).catch((e) => logError(`${TAG} ending the session failed; the page is unaffected.`, e));
+  }
+
+  /**
+   * Takes in what another tab of this shopper saved (`text`, the stored entry): the experiment id
+   * it drew, while this page has neither an id stored nor a variant given; and the experiments
+   * its session saw, entered, was exposed to and dismissed, when it is this session (see
+   * `Experiments.merge`). Synchronous backends only (an asynchronous one is read at load).
+   */
+  _fromOtherTab(text) {
+    if (typeof text !== 'string' || text === this._store.lastText || text === this._heardText) return;
+    if (this._store.answersLater || this._consent !== 'granted') return;
+    this._heardText = text;
+    const snap = this._store.parse(text, Date.now())?.extra?.experiments;
+    if (!snap || typeof snap !== 'object') return;
+    const ex = this._experiments;
+    if (!ex.stored && snap.id !== ex.id && ex.untouched) ex.restoreShopper(snap);
+    ex.merge(snap);
   }
 
   /**
@@ -1119,18 +1198,19 @@ export class ShopperIntent {
   }
 
   /** Restores the stored state: `given`, one just read (`_recheckStored`), or read now. */
-  async _restore(given) {
+  async _restore(given, engineNow) {
     // A count: a restore may begin while another still reads (back from the back/forward cache
     // during load's read), and the first to end must not clear the second's.
     this._restoring += 1;
     try {
-      await this._restoreStored(given);
+      await this._restoreStored(given, engineNow);
     } finally {
       this._restoring -= 1;
     }
   }
 
-  async _restoreStored(given) {
+  /** `engineNow`: the time the engine's clock shows (by default the page's). */
+  async _restoreStored(given, engineNow) {
     this._stateRead = true;
     const now = Date.now();
     const forgets = this._forgets;
@@ -1150,7 +1230,7 @@ export class ShopperIntent {
     // takes the state (a deploy), so that its own saves carry the forget's time on.
     if (Number.isFinite(saved.forgotAt)) this._forgottenAt = Math.max(this._forgottenAt, saved.forgotAt);
     try {
-      this._engine.restoreState(saved.bytes, now);
+      this._engine.restoreState(saved.bytes, engineNow ?? now);
     } catch (e) {
       const err = toError(e);
       if (err.code === 'ENGINE_FAILED') { this._engineFailed(err); return; }
@@ -1171,8 +1251,25 @@ export class ShopperIntent {
     else if (this._experiments.endedAside) this._reports.restore(saved.extra?.reports, { ended: true });
     this._checkpoint = saved.bytes;
     this._unsaved.length = 0;
+    // A session that goes on is timed from its last event (the page's clock, as the engine's).
+    const newest = this._engine.newestMs;
+    this._lastEventAt = newest !== null && this._engine.history().length > 0 ? Math.min(now, newest) : 0;
+    this._armEnd();
     const segment = this.segment;
     if (segment !== this._lastSegment) this._segmentChanged(segment, this._lastSegment, this.score, 'restore');
+  }
+
+  /** The timer that ends the session in a page left open past the session gap. */
+  _armEnd() {
+    clearTimeout(this._endTimer);
+    this._endTimer = this._lastEventAt === 0 ? 0 : setTimeout(() => {
+      this._endTimer = 0;
+      try {
+        this._endIfOver();
+      } catch (e) {
+        logError(`${TAG} internal error ending a session; the page is unaffected.`, e);
+      }
+    }, Math.max(0, this._lastEventAt + SESSION_GAP_MS + 1000 - Date.now()));
   }
 
   /** Replays the queue in slices of about `SLICE_MS`, giving the page the main thread between. */
@@ -1198,9 +1295,13 @@ export class ShopperIntent {
       // An event the widget timed itself cannot be late: a clock set back a little (by the
       // shopper, or by a sync) must not make it out of order, so it takes the newest event's
       // time. A clock set back further than a session gap is the engine's: a new session then.
+      const newest = this._engine.newestMs;
       if (event.stamped) {
-        const newest = this._engine.newestMs;
         if (newest !== null && newest > event.ts && newest - event.ts <= SESSION_GAP_MS) event.ts = newest;
+      } else if (newest !== null && typeof event.ts === 'number' && newest - event.ts > SESSION_GAP_MS && !this._warnedBehind) {
+        // Taken by the engine as a clock set back: a new session. Said once, as a ts ahead is.
+        this._warnedBehind = true;
+        logWarn(`${TAG} an event's ts is ${span(newest - event.ts)} before the newest event's: the engine takes it for a clock set back, and a new session starts with it. ts is milliseconds since the epoch in UTC; leave it out for events of now.`);
       }
       update = this._engine.track(event);
     } catch (e) {
@@ -1216,6 +1317,8 @@ export class ShopperIntent {
     if (!update.ignored) {
       this._remember(event);
       this._markDirty();
+      this._lastEventAt = Date.now();
+      this._armEnd();
     }
     this._reports.observe(update);
     const hooksWanted = !update.ignored || update.segmentChanged;
@@ -1420,6 +1523,8 @@ export class ShopperIntent {
     this._dirty = false;
     this._checkpoint = bytes;
     this._unsaved.length = 0;
+    // What another tab saved since is not written over blindly: its experiments are taken in.
+    this._fromOtherTab(this._store.peekText());
     const reports = this._reports.snapshot();
     const id = this._experiments.id;
     const extra = { experiments: this._experiments.snapshot(), ...(reports && { reports }) };

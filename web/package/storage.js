@@ -242,6 +242,9 @@ function fromBase64(text) {
   return bytes;
 }
 
+/** How far ahead of the device's clock a saved state may have been saved (a clock corrected since). */
+const FUTURE_SAVE_MS = 86_400_000;
+
 /**
  * Parses the JSON wrapper `{v, savedAt, expiresAt, state, forgotAt?, extra?}` (the state's bytes
  * decoded unless `decode` is false), or the mark of a forget `{v, forgotten, withdrawn?}`;
@@ -268,6 +271,9 @@ function parseWrapper(text, nowMs, retentionMs, decode = true) {
   if (w.expiresAt <= nowMs) throw new Error(`it expired at ${Math.abs(w.expiresAt) < 8.64e15 ? new Date(w.expiresAt).toISOString() : w.expiresAt}`);
   // The page's retention holds whatever the entry says of itself (another page's, or an edit's).
   if (nowMs - w.savedAt > retentionMs) throw new Error(`it was saved more than the ${Math.round(retentionMs / 86_400_000)} days retentionDays allows ago`);
+  // Saved while the device's clock ran ahead (corrected since): how old it is cannot be told, so
+  // neither can whether retentionDays allows it. A day of clocks that disagree is allowed.
+  if (w.savedAt - nowMs > FUTURE_SAVE_MS) throw new Error(`it was saved ${Math.round((w.savedAt - nowMs) / 86_400_000)} days ahead of this device's clock, so its age cannot be told`);
   let bytes = null;
   try {
     if (decode) bytes = fromBase64(w.state);
@@ -471,6 +477,19 @@ export class StateStore {
     } catch {
       // Older than the retention, or not a record: ignored, and left for the next forget to
       // overwrite (removing it could remove a record another page has just written).
+      return null;
+    }
+  }
+
+  /**
+   * The saved state in `text` (as `read` gives it, its bytes not decoded), or null for a mark, or
+   * for text that is not a usable state. Never throws.
+   */
+  parse(text, nowMs) {
+    try {
+      const w = parseWrapper(text, nowMs, this._retentionMs, false);
+      return Number.isFinite(w.forgotten) ? null : w;
+    } catch {
       return null;
     }
   }

@@ -631,10 +631,15 @@ impl Engine {
         // time for the events to come: a shop that corrects its UTC offset is heard at once.
         window.set_utc_offset(mine.utc_offset_min);
         // A session whose last event is more than the session gap before now is over: its score
-        // is not the shopper's intent now. Expired pending items are not dropped here: the window
+        // is not the shopper's intent now. So is one whose last event is more than the gap after
+        // now (a clock that ran ahead when it was saved, corrected since), as tracking takes such
+        // a clock for a new session. Expired pending items are not dropped here: the window
         // drops them when the next session starts, by that event's time, as in an engine never
         // saved (the session may yet go on).
-        let over = window.session.as_ref().is_some_and(|s| now_ms - s.last_ms > SESSION_GAP_MS);
+        let over = window
+            .session
+            .as_ref()
+            .is_some_and(|s| now_ms.saturating_sub(s.last_ms) > SESSION_GAP_MS || s.last_ms.saturating_sub(now_ms) > SESSION_GAP_MS);
         // Recompute the states and scores of the kept rows from the saved start state: the same
         // steps as when they were tracked, so the same numbers.
         let mut ring = self.tracker.ring.clone();

@@ -352,6 +352,11 @@ fn a_state_restored_after_its_session_ended_is_low_until_the_next_event() {
     };
     assert_eq!(restored(29), (1.0, shopper_intent::Segment::High));
     assert_eq!(restored(31), (0.0, shopper_intent::Segment::Low));
+    // A clock now behind the last event by more than the gap (it ran ahead when the state was
+    // saved, then was corrected): over too, as tracking takes such a clock for a new session.
+    assert_eq!(restored(-29), (1.0, shopper_intent::Segment::High));
+    assert_eq!(restored(-2 - 31), (0.0, shopper_intent::Segment::Low));
+    assert_eq!(restored(-2 - 365 * 24 * 60), (0.0, shopper_intent::Segment::Low));
 }
 
 #[test]
