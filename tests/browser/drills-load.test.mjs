@@ -561,6 +561,7 @@ test('a returning visitor whose manifest cannot be fetched loads the model kept 
   assert.equal(refused.status, 'failed');
   assert.equal(refused.error.code, 'LOAD_FAILED');
   assert.match(refused.error.message, /manifest.*HTTP 503/);
+  assert.equal(ours(page, 'warning').filter((m) => /cached model was refused/.test(m.text)).length, 1, 'the kept pair was offered, and refused');
   assert.deepEqual(await cacheKeys(page, (k) => k.length === 0), [], 'both kept entries are removed');
   assert.deepEqual(page.pageErrors, []);
   await context.close();

@@ -82,7 +82,8 @@ test('no request carries event data; storage holds no raw ids', { timeout: 120_0
     assert.deepEqual(Object.keys(wrapper.extra.experiments).sort(), ['id', 'seen', 'session']);
     assert.ok(wrapper.extra.experiments.seen.every((k) => typeof k === 'string'), 'seen: experiment keys only');
     assert.match(wrapper.extra.experiments.id, /^[0-9a-f]{32}$/);
-    assert.deepEqual(Object.keys(wrapper.extra.experiments.session).sort(), ['converted', 'dismissed', 'entered', 'exposed', 'lastAt', 'tracked']);
+    assert.deepEqual(Object.keys(wrapper.extra.experiments.session).sort(), ['converted', 'dismissed', 'entered', 'exposed', 'lastAt', 'nonce', 'tracked']);
+    assert.match(wrapper.extra.experiments.session.nonce, /^[0-9a-f]{16}$/, 'the session\'s nonce: random, naming it for the tabs');
     assert.ok(wrapper.expiresAt > wrapper.savedAt);
     const bytes = Buffer.from(wrapper.state, 'base64');
     assert.ok(bytes.length > 16, 'the state holds at least the salt');

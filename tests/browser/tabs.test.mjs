@@ -213,3 +213,79 @@ test('a state saved while the clock ran ahead: over when restored (more than the
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
+
+test('a tab switched back to keeps its own id when it has given a variant, though another tab saved another id', { timeout: 90_000 }, async () => {
+  const context = await env.browser.newContext();
+  const a = await tab(context);
+  await open(a);
+  await pause(a, 500);
+  const idA = await storedId(a);
+  // Another id stored meanwhile (a tab that drew its own before it heard of A's).
+  await a.evaluate((key) => localStorage.removeItem(key), KEY);
+  const b = await tab(context);
+  await open(b);
+  await pause(b, 500);
+  const idB = await storedId(b);
+  assert.notEqual(idB, idA);
+  const shown = await assignments(a);
+  await a.evaluate(() => window.intent.track({ type: 'view_item', item: 'a' }));
+  await hide(a);
+  await b.evaluate(() => window.intent.track({ type: 'view_item', item: 'b' }));
+  await hide(b);
+  await show(a);
+  assert.deepEqual(await assignments(a), shown, 'the arms A showed stay');
+  assert.equal(await a.evaluate(() => window.intent.history().length), 1, 'A kept its own state');
+  await context.close();
+});
+
+test('a new session in one tab (a shop\'s own session id) does not take in the other tab\'s ended session', { timeout: 90_000 }, async () => {
+  const context = await env.browser.newContext();
+  const a = await tab(context);
+  await open(a);
+  const offer = { key: 'offer', variants: ['gift', 'ten_off'] };
+  await a.evaluate((d) => { window.intent.track({ type: 'view_item', item: 'x', session: 's1' }); window.intent.experiment(d); window.intent.expose(d.key); }, offer);
+  await pause(a, 500);
+  const b = await tab(context);
+  await open(b);
+  // B begins the shop's next session; A, still in the first, buys and saves.
+  await b.evaluate(() => window.intent.track({ type: 'view_item', item: 'y', session: 's2' }));
+  await pause(b, 500);
+  await a.evaluate(() => window.intent.track({ type: 'purchase', item: 'x', session: 's1' }));
+  await pause(a, 500);
+  const inB = await b.evaluate((d) => ({ v: window.intent.experiment(d), dismissed: window.intent.dismissed(d.key), exposed: window.intent.expose(d.key) }), offer);
+  assert.notEqual(inB.v, null, 'B\'s session is not the one that bought: it enters');
+  assert.equal(inB.exposed, true, 'and is exposed in its own right');
+  await context.close();
+});
+
+test('ending a session over by the clock keeps experiments off with the state in memory, and stops when a hook withdraws consent', { timeout: 90_000 }, async () => {
+  const context = await env.browser.newContext();
+  await context.addInitScript(SKEW);
+  const page = await tab(context);
+  const offer = { key: 'offer', variants: ['gift', 'ten_off'], autoExpose: true };
+  const memory = await page.evaluate(async ({ model, d }) => {
+    const i = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    i.track({ type: 'view_item', item: 'x' });
+    const before = i.experiment(d);
+    window.__skew = 31 * 60_000;
+    const after = i.experiment(d);
+    i.destroy();
+    window.__skew = 0;
+    return { before, after };
+  }, { model: MODEL, d: offer });
+  assert.deepEqual(memory, { before: null, after: null });
+  const withdrawn = await page.evaluate(async ({ model, d }) => {
+    window.dataLayer = [];
+    const i = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false, dataLayerPush: true, thresholds: { medium: 0.01, high: 0.02 } });
+    i.track({ type: 'view_item', item: 'x' });
+    i.track({ type: 'add_to_cart', item: 'x' });
+    i.on('segment', (e) => { if (e.cause === 'restore') i.withdrawConsent(); });
+    window.__skew = 31 * 60_000;
+    const v = i.experiment(d);
+    return { v, status: i.status, exposures: window.dataLayer.filter((e) => e.event === 'shopper_intent_exposure').length };
+  }, { model: MODEL, d: offer });
+  assert.equal(withdrawn.v, null, 'no variant once the hook withdrew consent');
+  assert.equal(withdrawn.exposures, 0);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});

@@ -106,7 +106,11 @@ export function assign(exp, id) {
 
 /** A map from experiment keys to variants without a prototype: a key `__proto__` is a key. */
 const keyMap = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
-const freshSession = () => ({ entered: keyMap(), exposed: keyMap(), dismissed: keyMap(), converted: false, tracked: false, lastAt: 0 });
+/**
+ * A new experiment session. Its `nonce` names it: tabs merge what they saved of one session only
+ * (`merge`), and a shop's own session id may begin a new one within the session gap.
+ */
+const freshSession = () => ({ entered: keyMap(), exposed: keyMap(), dismissed: keyMap(), converted: false, tracked: false, lastAt: 0, nonce: newId()?.slice(0, 16) ?? null });
 
 /** Names of the form experiment() accepts, and no more entries than a page may define. */
 const readMap = (m) => keyMap(m && typeof m === 'object' ? Object.entries(m).filter(([k, v]) => KEY.test(k) && typeof v === 'string' && KEY.test(v)).slice(-MAX_EXPERIMENTS) : []);
@@ -114,6 +118,7 @@ const readMap = (m) => keyMap(m && typeof m === 'object' ? Object.entries(m).fil
 const readSession = (x) => ({
   entered: readMap(x.entered), exposed: readMap(x.exposed), dismissed: readMap(x.dismissed),
   converted: x.converted === true, tracked: x.tracked === true, lastAt: Number.isFinite(x.lastAt) ? x.lastAt : 0,
+  nonce: typeof x.nonce === 'string' && /^[0-9a-f]{16}$/.test(x.nonce) ? x.nonce : null,
 });
 
 /** Whether `variant` is one the (checked) experiment can give now. */
@@ -321,9 +326,9 @@ export class Experiments {
    * Takes in what another tab of the same shopper saved (`snap`, its snapshot): the experiments
    * it saw, and, when its session is this one, what that session entered, was exposed to and
    * dismissed, and its purchase, none of which fires a hook here (the other tab fired them).
-   * Its session is this one when both have tracked events within the session gap of each other,
-   * or neither has tracked any yet. A variant this session holds for a key stays. Returns
-   * whether anything was new.
+   * Its session is this one when it bears the same nonce (a tab that restored the other's session)
+   * and both last tracked within the session gap of each other. A variant this session holds for
+   * a key stays. Returns whether anything was new.
    */
   merge(snap) {
     if (!snap || typeof snap !== 'object' || snap.id !== this.id || this.id === null) return false;
@@ -338,7 +343,7 @@ export class Experiments {
     if (!snap.session || typeof snap.session !== 'object') return changed;
     const theirs = readSession(snap.session);
     const mine = this._session;
-    const same = theirs.tracked && mine.tracked ? Math.abs(theirs.lastAt - mine.lastAt) <= SESSION_GAP_MS : !theirs.tracked && !mine.tracked;
+    const same = theirs.nonce !== null && theirs.nonce === mine.nonce && Math.abs(theirs.lastAt - mine.lastAt) <= SESSION_GAP_MS;
     if (!same) return changed;
     for (const part of ['entered', 'exposed', 'dismissed']) {
       for (const [key, variant] of Object.entries(theirs[part])) {
@@ -404,5 +409,6 @@ function takeUp(ended, fresh) {
     converted: ended.converted || fresh.converted,
     tracked: true,
     lastAt: Math.max(ended.lastAt, fresh.lastAt),
+    nonce: ended.nonce,
   };
 }

@@ -26,6 +26,8 @@ export const CACHE_GRACE_MS = 500;
  * kept by the same rule.
  */
 export const MAX_CACHED_MODELS = 2;
+/** How long a load whose manifest failed waits for the Cache API to offer the pair kept. */
+const KEPT_WAIT_MS = 3000;
 
 /** The cache key of weights `url` whose manifest checksum is `checksum` (null without one). */
 const weightsKey = (url, checksum) => (checksum ? `${url}${url.includes('?') ? '&' : '?'}shopper-intent-weights=${checksum}` : null);
@@ -219,7 +221,9 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, rea
     manifest = await pendingManifest;
   } catch (e) {
     net?.cancel('the manifest could not be fetched');
-    const kept = readCache && e?.code === 'LOAD_FAILED' ? await lastUsed(await within(lookup, Promise.resolve()), manifestHref, givenUrl) : null;
+    // The load fails otherwise: the cache is given longer to answer than on the way to a download.
+    const late = (ms) => new Promise((res) => { setTimeout(() => res(undefined), ms); });
+    const kept = readCache && e?.code === 'LOAD_FAILED' ? await lastUsed(await Promise.race([lookup, late(KEPT_WAIT_MS)]), manifestHref, givenUrl) : null;
     if (!kept) throw e;
     const evictKept = () => { lookup.then((found) => Promise.all([found.cache.delete(kept.key), found.cache.delete(kept.mKey)])).catch(() => {}); };
     return { weights: kept.weights, manifest: kept.manifest, remember: () => {}, fromCache: true, evict: evictKept, stale: e };
@@ -265,8 +269,9 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, rea
     });
   });
   const remember = () => {
-    const stored = readCache && cacheWon;
-    lookup.then((found) => found && key && keep(found, { key, weights, stored, mKey: manifestKey(manifestHref), manifest })).catch(() => {});
+    // In the cache already (the download may have beaten a cache that held it): put again, if
+    // at all, only after a delete, or WebKit leaves it where it was in the order.
+    lookup.then((found) => found && key && keep(found, { key, weights, stored: readCache && found.urls.has(key), mKey: manifestKey(manifestHref), manifest })).catch(() => {});
   };
   return { weights, manifest, remember, fromCache: cacheWon, evict, stale: null };
 }

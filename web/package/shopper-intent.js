@@ -677,8 +677,10 @@ export class ShopperIntent {
     try {
       const exp = this._experiments.define(definition);
       if (!RUNNING.has(this._queue.state) || this._restoring) return null;
-      // A session over by the clock is not entered; another tab's id and session are taken in.
+      // A session over by the clock is not entered (ending it runs the segment hooks, which may
+      // destroy the widget or withdraw consent); another tab's id and session are taken in.
       this._endIfOver();
+      if (!RUNNING.has(this._queue.state) || this._consent !== 'granted') return null;
       this._fromOtherTab(this._store.peekText());
       // A variant needs an id that outlives the page: one read from storage or saved since, or
       // one a storage that has not failed is to keep at its next save. With the state in memory
@@ -1076,11 +1078,25 @@ export class ShopperIntent {
   _cameBack(fromCache) {
     try {
       if (this.status !== 'ready' || this._consent !== 'granted' || this._restoring) return;
-      if ((fromCache || !this._dirty) && this._resumeFromCache()) return;
+      if (fromCache ? this._resumeFromCache() : this._takeTurn() && this._resumeFromCache()) return;
       this._endIfOver();
     } catch (e) {
       logError(`${TAG} internal error on ${fromCache ? 'pageshow' : 'visibilitychange'}; the page is unaffected.`, e);
     }
+  }
+
+  /**
+   * Whether a tab switched back to may restore what another tab saved: nothing left unsaved here,
+   * a storage that answers at once (an asynchronous one is not asked at every switch), and the
+   * same shopper id, unless this page has given no variant (the stored id is then taken: a page
+   * that showed one arm must not count its exposures under another).
+   */
+  _takeTurn() {
+    if (this._dirty || this._store.answersLater) return false;
+    const text = this._store.peekText();
+    if (typeof text !== 'string' || text === this._store.lastText) return false;
+    const snap = this._store.parse(text, Date.now())?.extra?.experiments;
+    return !snap || snap.id === this._experiments.id || this._experiments.untouched;
   }
 
   /**
@@ -1091,24 +1107,31 @@ export class ShopperIntent {
    */
   _endIfOver() {
     const elapsed = Date.now() - this._lastEventAt;
-    if (this._lastEventAt === 0 || !(elapsed > SESSION_GAP_MS) || !this._engine || this._restoring) return;
-    if (this._queue.state !== 'ready' || this._consent !== 'granted') return;
-    const newest = this._engine.newestMs;
-    this._lastEventAt = 0;
-    if (newest === null) return;
+    if (this._lastEventAt === 0 || !(elapsed > SESSION_GAP_MS) || !this._engine || this._consent !== 'granted') return true;
+    // Busy (a restore, a replay, hooks running, the engine re-created): not now.
+    if (this._restoring || this._queue.state !== 'ready') return false;
+    let newest;
     let bytes;
     try {
+      newest = this._engine.newestMs;
       bytes = this._engine.exportState();
     } catch (e) {
       this._engineFailed(e);
-      return;
+      return true;
     }
+    this._lastEventAt = 0;
+    if (newest === null) return true;
     const reports = this._reports.snapshot();
     const saved = { bytes, extra: { experiments: this._experiments.snapshot(), ...(reports && { reports }) } };
+    // Its own snapshot taken back: whether the id is in storage stays as it was (with the state
+    // in memory it is not, and experiments stay off).
+    const stored = this._experiments.stored;
     // The engine's time (the events' own `ts`, which a page may give) moved on as the clock did.
     // Given the state, the restore runs to its end now (no read to wait for): a variant asked
     // for right after is the new session's, and an exposure right after is not held back.
     this._restoreStored(saved, newest + elapsed).catch((e) => logError(`${TAG} ending the session failed; the page is unaffected.`, e));
+    this._experiments.stored = stored;
+    return true;
   }
 
   /**
@@ -1252,8 +1275,13 @@ export class ShopperIntent {
     this._checkpoint = saved.bytes;
     this._unsaved.length = 0;
     // A session that goes on is timed from its last event (the page's clock, as the engine's).
-    const newest = this._engine.newestMs;
-    this._lastEventAt = newest !== null && this._engine.history().length > 0 ? Math.min(now, newest) : 0;
+    try {
+      const newest = this._engine.newestMs;
+      this._lastEventAt = newest !== null && this._engine.history().length > 0 ? Math.min(now, newest) : 0;
+    } catch (e) {
+      this._engineFailed(e);
+      return;
+    }
     this._armEnd();
     const segment = this.segment;
     if (segment !== this._lastSegment) this._segmentChanged(segment, this._lastSegment, this.score, 'restore');
@@ -1265,7 +1293,8 @@ export class ShopperIntent {
     this._endTimer = this._lastEventAt === 0 ? 0 : setTimeout(() => {
       this._endTimer = 0;
       try {
-        this._endIfOver();
+        // Busy when it fired: tried again a little later.
+        if (!this._endIfOver() && this._lastEventAt !== 0) this._endTimer = setTimeout(() => this._armEnd(), 5000);
       } catch (e) {
         logError(`${TAG} internal error ending a session; the page is unaffected.`, e);
       }
