@@ -1287,14 +1287,27 @@ export class ShopperIntent {
     if (segment !== this._lastSegment) this._segmentChanged(segment, this._lastSegment, this.score, 'restore');
   }
 
-  /** The timer that ends the session in a page left open past the session gap. */
+  /**
+   * The timer that ends the session in a page left open past the session gap. One per page, not
+   * set again at each event: when it fires, it waits on for the newest event's gap if need be.
+   */
   _armEnd() {
-    clearTimeout(this._endTimer);
-    this._endTimer = this._lastEventAt === 0 ? 0 : setTimeout(() => {
+    if (this._lastEventAt === 0) {
+      clearTimeout(this._endTimer);
+      this._endTimer = 0;
+      return;
+    }
+    if (this._endTimer) return;
+    this._endTimer = setTimeout(() => {
       this._endTimer = 0;
       try {
+        if (this._lastEventAt === 0) return;
+        if (this._lastEventAt + SESSION_GAP_MS + 1000 > Date.now()) {
+          this._armEnd();
+          return;
+        }
         // Busy when it fired: tried again a little later.
-        if (!this._endIfOver() && this._lastEventAt !== 0) this._endTimer = setTimeout(() => this._armEnd(), 5000);
+        if (!this._endIfOver() && this._lastEventAt !== 0) this._endTimer = setTimeout(() => { this._endTimer = 0; this._armEnd(); }, 5000);
       } catch (e) {
         logError(`${TAG} internal error ending a session; the page is unaffected.`, e);
       }
