@@ -323,6 +323,8 @@ export class ShopperIntent {
     // a reload (`_endIfOver`), as a reload would. The timer ends it in a page left open.
     this._lastEventAt = 0;
     this._endTimer = 0;
+    // The newest event time tracked on this page (for the warning on a ts far before it).
+    this._newestTs = -Infinity;
     // The stored text of another tab last taken in (`_fromOtherTab`).
     this._heardText = null;
     // Set once the page has been left ('pagehide'), until it is shown again from the
@@ -885,6 +887,7 @@ export class ShopperIntent {
     this._saveTimer = 0;
     this._dirty = false;
     this._lastEventAt = 0;
+    this._newestTs = -Infinity;
     this._armEnd();
     if (mark) this._wipeStored(at);
     else if (this.storage === 'memory') removeFromWebStorage(this._store.key);
@@ -1337,10 +1340,12 @@ export class ShopperIntent {
       // An event the widget timed itself cannot be late: a clock set back a little (by the
       // shopper, or by a sync) must not make it out of order, so it takes the newest event's
       // time. A clock set back further than a session gap is the engine's: a new session then.
-      const newest = this._engine.newestMs;
       if (event.stamped) {
+        const newest = this._engine.newestMs;
         if (newest !== null && newest > event.ts && newest - event.ts <= SESSION_GAP_MS) event.ts = newest;
-      } else if (newest !== null && typeof event.ts === 'number' && newest - event.ts > SESSION_GAP_MS && !this._warnedBehind) {
+      } else if (typeof event.ts === 'number' && this._newestTs - event.ts > SESSION_GAP_MS && !this._warnedBehind) {
+        // The newest time tracked on this page (no call into the engine on the hot path).
+        const newest = this._newestTs;
         // Taken by the engine as a clock set back: a new session. Said once, as a ts ahead is.
         this._warnedBehind = true;
         logWarn(`${TAG} an event's ts is ${span(newest - event.ts)} before the newest event's: the engine takes it for a clock set back, and a new session starts with it. ts is milliseconds since the epoch in UTC; leave it out for events of now.`);
@@ -1360,6 +1365,7 @@ export class ShopperIntent {
       this._remember(event);
       this._markDirty();
       this._lastEventAt = Date.now();
+      if (event.ts > this._newestTs) this._newestTs = event.ts;
       this._armEnd();
     }
     this._reports.observe(update);
