@@ -38,7 +38,12 @@ function trapTools() {
   };
 }
 
-const harness = () => moduleHarness(env, trapTools);
+/** A fresh page with the trap tools (and `extra`, another init script, first) and the package imported. */
+const harness = async (extra) => {
+  const context = await env.browser.newContext();
+  if (extra) await context.addInitScript(extra);
+  return moduleHarness(env, trapTools, { context });
+};
 /** The bundle inlines the bindings: a page cannot reach its first wasm instance to trap it. */
 const TRAPS = { skip: BUNDLED && 'the bundle inlines the bindings; the page cannot reach its wasm instance to trap it' };
 /** The console errors the wasm's panic hook prints for a trap (not the package's). */
@@ -162,6 +167,44 @@ test('more than 3 traps: the widget stops (failed, score 0) and never throws', {
   assert.equal(errors.filter((m) => /re-creating it/.test(m.text)).length, 3, 'each recovery said once');
   assert.equal(errors.filter((m) => /not running \(ENGINE_FAILED\)/.test(m.text)).length, 1, 'and the end said once');
   assert.equal(errors.length, 4);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+// JavaScriptCore now and then traps in a sound module ("Out of bounds memory access"); once, a
+// clean-clone run in WebKit met it while the engine was built, and the widget gave up for the page.
+test('a trap while the engine is built: a new instance builds it, said once, and the widget is ready', { timeout: 60_000, ...TRAPS }, async () => {
+  // The manifest waits for window.__release(): the instance is up, the engine not built yet.
+  const { page, context } = await harness(() => {
+    const real = window.fetch;
+    let release;
+    const released = new Promise((r) => { release = r; });
+    window.__release = release;
+    window.fetch = (input, init) => (String(input instanceof Request ? input.url : input).endsWith('.json')
+      ? released.then(() => real(input, init)) : real(input, init));
+  });
+  const r = await page.evaluate(async (model) => {
+    const loading = window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    // Until the bindings' instance exists, drillTrap() fails with a TypeError, not a trap.
+    let trap = 'no trap';
+    for (let i = 0; i < 1000 && !/RuntimeError/.test(trap); i++) {
+      trap = await window.__trap();
+      if (!/RuntimeError/.test(trap)) await new Promise((res) => setTimeout(res, 10));
+    }
+    window.__release();
+    const intent = await loading;
+    const status = await window.__settle(intent);
+    const update = intent.track({ type: 'view_item', item: 'a', ts: Date.now() });
+    return { trap, status, error: intent.error, update: update !== null && typeof update.score === 'number', history: intent.history().length };
+  }, MODEL);
+  assert.match(r.trap, /RuntimeError/, 'drillTrap() trapped the instance before the engine was built');
+  assert.equal(r.status, 'ready', `built in a new instance (error: ${JSON.stringify(r.error)})`);
+  assert.equal(r.error, null);
+  assert.equal(r.update, true, 'it scores');
+  assert.equal(r.history, 1);
+  const errors = ours(page, 'error');
+  assert.equal(errors.length, 1, errors.map((m) => m.text).join('\n'));
+  assert.match(errors[0].text, /the engine failed \(.*\) while it was built; building it again in a new instance/);
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });

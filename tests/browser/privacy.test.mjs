@@ -165,6 +165,49 @@ test("forget() and withdrawConsent() in one tab: the shop's other tab forgets to
   await context.close();
 });
 
+test('a tab waiting for consent when another tab forgets or withdraws: the events it held from before are dropped, those after kept, and consent there still works', { timeout: 90_000 }, async () => {
+  let context;
+  // `shared`: a backend of the shop's (over localStorage under its own key), which raises no
+  // storage event: the pending tab learns of the forget when consent comes and it reads.
+  const open = async (consent, shared) => {
+    const { page } = await moduleHarness(env, null, { context });
+    await page.evaluate(async ({ model, consent, shared }) => {
+      if (consent === 'pending') localStorage.clear(); // the first tab of each round
+      const key = (k) => `shared:${k}`;
+      const storage = shared ? { kind: 'shared', get: (k) => localStorage.getItem(key(k)), set: (k, v) => localStorage.setItem(key(k), v), remove: (k) => localStorage.removeItem(key(k)) } : 'local';
+      window.intent = await window.SI.ShopperIntent.load({ model, storage, autoCapture: false, consent });
+    }, { model: MODEL, consent, shared });
+    return page;
+  };
+  const settle = (page) => page.evaluate(() => new Promise((res) => setTimeout(res, 300)));
+  for (const [how, shared] of [['forget', false], ['withdrawConsent', true]]) {
+    context = await env.browser.newContext();
+    const a = await open('pending', shared);
+    await a.evaluate(() => {
+      window.intent.track({ type: 'view_item', item: 'before-1' });
+      window.intent.track({ type: 'add_to_wishlist', item: 'before-2' });
+    });
+    const b = await open('granted', shared);
+    await b.evaluate((how) => window.intent[how](), how);
+    await settle(a); // A hears the storage event (localStorage only)
+    const r = await a.evaluate(async () => {
+      window.intent.track({ type: 'add_to_cart', item: 'after' });
+      const before = window.intent.status;
+      window.intent.grantConsent();
+      await new Promise((res) => setTimeout(res, 400));
+      return { before, status: window.intent.status, consent: window.intent.consent, history: window.intent.history().map((p) => p.type) };
+    });
+    assert.equal(r.before, 'ready', `${how}: the pending widget was not stopped by the other tab`);
+    assert.equal(r.status, 'ready');
+    assert.equal(r.consent, 'granted', `${how}: consent given in this tab after the other tab's ${how} holds`);
+    assert.deepEqual(r.history, ['add_to_cart'], `${how}: only the event after it is scored and stored`);
+    const dropped = ours(a, 'info').filter((m) => /in another tab: the 2 events queued here before that are dropped/.test(m.text));
+    assert.equal(dropped.length, 1, `${how}: said once: ${ours(a, 'info').map((m) => m.text).join(' | ')}`);
+    for (const p of [a, b]) assert.deepEqual(p.pageErrors, []);
+    await context.close();
+  }
+});
+
 test("forget() in one tab on the shop's own backend, then a save there: the tab that missed the mark forgets instead of writing the old state back", { timeout: 90_000 }, async () => {
   // A backend of the shop's, shared by the tabs (here over localStorage under its own key), raises
   // no storage event: a tab learns of another's forget only from what it reads before it saves.

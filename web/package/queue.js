@@ -32,6 +32,8 @@ export class EventQueue {
     this.state = 'loading';
     this._max = max;
     this._events = [];
+    /** When each event was queued (`Date.now()`): a forget in another tab drops those before it. */
+    this._queuedAt = new WeakMap();
     this._warned = false;
   }
 
@@ -77,6 +79,14 @@ export class EventQueue {
       }
     }
     this._events.push(event);
+    this._queuedAt.set(event, Date.now());
+  }
+
+  /** Drops the events queued at or before `at` (a forget made then); returns how many. */
+  dropQueuedBy(at) {
+    const before = this._events.length;
+    this._events = this._events.filter((e) => !(this._queuedAt.get(e) <= at));
+    return before - this._events.length;
   }
 
   shift() {

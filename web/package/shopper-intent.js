@@ -392,8 +392,10 @@ export class ShopperIntent {
     this._onStorage = (e) => {
       try {
         if (e.key !== this._store.key || this.storage !== 'local' || e.storageArea !== window.localStorage) return;
-        if (this._queue.state === 'destroyed' || this._consent !== 'granted') return;
-        if (this._forgottenElsewhere(this._store.forgotten(Date.now(), e.newValue))) return;
+        if (this._queue.state === 'destroyed') return;
+        const mark = this._store.forgotten(Date.now(), e.newValue);
+        if (this._consent !== 'granted') { this._dropHeld(mark); return; }
+        if (this._forgottenElsewhere(mark)) return;
         // Another tab's save: its experiments are taken in (a dismissal there holds here at once).
         this._fromOtherTab(e.newValue);
       } catch (err) {
@@ -880,7 +882,9 @@ export class ShopperIntent {
     this._forgets += 1;
     this._forgottenAt = at;
     this._restored = null;
-    this._queue.clear();
+    // Another tab's forget: the events queued here since are after it, and kept.
+    if (mark) this._queue.clear();
+    else this._queue.dropQueuedBy(at);
     this._unsaved.length = 0;
     this._checkpoint = null;
     clearTimeout(this._saveTimer);
@@ -963,7 +967,7 @@ export class ShopperIntent {
       const t1 = performance.now();
       let engine;
       try {
-        engine = await this._build(glue);
+        engine = await this._buildAtLoad();
       } catch (e) {
         const err = toError(e);
         if (!model.fromCache || (err.code !== 'BAD_MODEL' && err.code !== 'MANIFEST_MISMATCH')) throw e;
@@ -974,7 +978,7 @@ export class ShopperIntent {
         model = await fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: true, readCache: false, timeoutMs: this._timeoutMs });
         if (this._queue.state !== 'loading') return;
         this._modelFiles = model;
-        engine = await this._build(glue);
+        engine = await this._buildAtLoad();
       }
       timings.engineMs = performance.now() - t1;
       if (this._queue.state !== 'loading') { engine.free(); return; }
@@ -997,6 +1001,29 @@ export class ShopperIntent {
       // Whatever happened above, even in the page's own code (a console that throws), `ready`
       // resolves: `load()` never hangs.
       this._resolveReady(this);
+    }
+  }
+
+  /**
+   * The first engine of the page, in `this._glue`'s instance. An instance that traps while the
+   * engine is built (JavaScriptCore now and then traps with "Out of bounds memory access" in a
+   * sound module) is replaced by a fresh one, as after a trap once ready: said once per trap,
+   * counted against `MAX_RECOVERIES`. A widget destroyed meanwhile gets the error.
+   */
+  async _buildAtLoad() {
+    for (;;) {
+      try {
+        return await this._build(this._glue);
+      } catch (e) {
+        const err = toError(e);
+        if (err.code !== 'ENGINE_FAILED' || this._queue.state !== 'loading') throw err;
+        this._recoveries += 1;
+        if (this._recoveries > MAX_RECOVERIES) throw new ShopperIntentError('ENGINE_FAILED', `the engine failed ${this._recoveries} times on this page; last: ${err.message}`);
+        logError(`${TAG} the engine failed (${err.message}) while it was built; building it again in a new instance.`);
+        const glue = await loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs, fresh: true });
+        if (this._queue.state !== 'loading') throw err;
+        this._glue = glue;
+      }
     }
   }
 
@@ -1051,6 +1078,19 @@ export class ShopperIntent {
     if (mark.withdrawn) this._withdraw(mark.forgotten, false);
     else this._forget(mark.forgotten, false);
     return true;
+  }
+
+  /**
+   * A forget or withdrawal that another tab made while this page ran (`mark` from the storage),
+   * met before this widget read the stored state (consent pending, or still loading): the events
+   * queued here before it are dropped, as that tab's were; once consent comes they would be stored.
+   * A pending widget stays as it is otherwise: its consent is this page's to give.
+   */
+  _dropHeld(mark) {
+    if (!mark || !(mark.forgotten > this._startedAt) || !(mark.forgotten > this._forgottenAt)) return;
+    this._forgottenAt = mark.forgotten;
+    const dropped = this._queue.dropQueuedBy(mark.forgotten);
+    if (dropped > 0) logInfo(`${TAG} the shopper's data was ${mark.withdrawn ? 'withdrawn (consent)' : 'forgotten'} in another tab: the ${dropped} event${dropped === 1 ? '' : 's'} queued here before that are dropped`);
   }
 
   /**
@@ -1237,6 +1277,7 @@ export class ShopperIntent {
 
   /** `engineNow`: the time the engine's clock shows (by default the page's). */
   async _restoreStored(given, engineNow) {
+    const first = !this._stateRead;
     this._stateRead = true;
     const now = Date.now();
     const forgets = this._forgets;
@@ -1247,6 +1288,9 @@ export class ShopperIntent {
       logWarn(`${TAG} the stored state was discarded: ${saved.discarded}`);
       return;
     }
+    // A forget in another tab while this page waited for consent or loaded: the events queued
+    // before it go too (a forget or withdrawal made here already emptied the queue).
+    if (first) this._dropHeld({ forgotten: saved.forgotten ?? saved.forgotAt, withdrawn: saved.withdrawn === true });
     // The shopper was forgotten (in this tab or another) and nothing was saved since.
     if (saved.forgotten) {
       this._forgottenAt = Math.max(this._forgottenAt, saved.forgotten);
