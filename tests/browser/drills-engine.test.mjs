@@ -204,7 +204,7 @@ test('a trap while the engine is built: a new instance builds it, said once, and
   assert.equal(r.history, 1);
   const errors = ours(page, 'error');
   assert.equal(errors.length, 1, errors.map((m) => m.text).join('\n'));
-  assert.match(errors[0].text, /the engine failed \(.*\) while it was built; building it again in a new instance/);
+  assert.match(errors[0].text, /the engine failed \(.*\) at load; building it in a new instance/);
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });

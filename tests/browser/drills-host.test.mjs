@@ -2,8 +2,8 @@
 // answers with its own Response objects, a sandboxed frame where reading `caches` throws, a page
 // without crypto, MooTools' Array.from, a clock set back, a prerendered page, a page restored
 // from the back/forward cache after another page saved, a widget created again on one page (a
-// single-page app remounting it), a hardened page with frozen prototypes, two widgets sharing one
-// storage, and page code that kept the snippet's early array. Each time: no uncaught error reaches the page, and no event is lost or
+// single-page app remounting it), a hardened page with frozen prototypes, a page that polluted
+// Object.prototype or replaced Array.prototype.reduce, two widgets sharing one storage, and page code that kept the snippet's early array. Each time: no uncaught error reaches the page, and no event is lost or
 // counted twice without a word.
 
 import { before, after } from 'node:test';
@@ -247,6 +247,54 @@ test('a hardened page that froze Array.prototype and Object.prototype: auto-capt
   assert.equal(r.ownPush, false, 'destroy() left the array as it was');
   assert.deepEqual(page.pageErrors, []);
   assert.deepEqual(ours(page, 'warning').concat(ours(page, 'error')), [], 'nothing to warn about');
+  await context.close();
+});
+
+test('a page that polluted Object.prototype and replaced Array.prototype.reduce (Prototype.js): events, dataLayer entries, options and experiments are read by their own fields, and score as on a clean page', { timeout: 90_000 }, async () => {
+  const pollute = () => {
+    // What merging untrusted JSON into {} does ({"__proto__": {...}}): every object seems to have these.
+    const fields = { event: 'purchase', price: '12', quantity: 3, item: 'polluted', category: 'polluted', ts: 1, session: 'polluted', consent: 'pending', weights: [1], item_id: 'polluted' };
+    for (const [k, v] of Object.entries(fields)) Object.defineProperty(Object.prototype, k, { value: v, writable: true, configurable: true });
+    // Prototype.js 1.5's reduce returns the array itself for more than one element.
+    Object.defineProperty(Array.prototype, 'reduce', { value() { return this.length > 1 ? this : this[0]; }, writable: true, configurable: true });
+  };
+  // One time for both pages: the same events, so the same scores.
+  const t0 = Date.now() - 60_000;
+  const visit = (page) => page.evaluate(async ({ model, t0 }) => {
+    window.dataLayer = [{ 'gtm.start': 1 }];
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local' });
+    const scores = [
+      intent.track({ type: 'view_item', item: 'a', ts: t0 }),
+      intent.track({ type: 'view_item', item: 'b', category: 'c', ts: t0 + 5_000 }),
+      intent.track({ type: 'add_to_cart', item: 'b', price: 20, ts: t0 + 9_000 }),
+    ].map((u) => u?.score ?? null);
+    window.dataLayer.push({ event: 'gtm.js' }, { 'gtm.uniqueEventId': 4 });
+    window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_name: 'n' }] } });
+    // One with weights (summed), one without (the prototype's weights would not fit).
+    const variant = [
+      intent.experiment({ key: 'k', variants: ['a', 'b'], weights: [0.25, 0.75] }),
+      intent.experiment({ key: 'j', variants: ['a', 'b', 'c'] }),
+    ].map((v) => typeof v).join(' ');
+    const stamped = intent.track({ type: 'view_item', item: 'd' });
+    const out = { status: intent.status, consent: intent.consent, scores, types: intent.history().map((p) => p.type), variant, stamped: stamped !== null };
+    intent.destroy();
+    return out;
+  }, { model: MODEL, t0 });
+  const clean = await moduleHarness(env);
+  const expected = await visit(clean.page);
+  await clean.context.close();
+  const { page, context } = await moduleHarness(env, pollute);
+  const r = await visit(page);
+  assert.deepEqual(expected.types, ['view_item', 'view_item', 'add_to_cart', 'view_item', 'view_item'], 'the clean page tracks the three events, the one dataLayer event and the stamped one');
+  assert.equal(r.status, 'ready');
+  assert.equal(r.consent, 'granted', 'no consent option: granted, whatever Object.prototype says');
+  assert.deepEqual(r.types, expected.types, 'dataLayer entries without an event of their own are not events');
+  assert.deepEqual(r.scores, expected.scores, 'the same scores as on the clean page: no price, quantity, session or item came from the prototype');
+  assert.equal(expected.variant, 'string string');
+  assert.equal(r.variant, 'string string', 'both experiments are entered: weights are their own, summed without reduce');
+  assert.equal(r.stamped, true, 'an event without ts is timed now, not at the prototype\'s ts');
+  assert.deepEqual(page.pageErrors, []);
+  assert.deepEqual(ours(page, 'error'), []);
   await context.close();
 });
 

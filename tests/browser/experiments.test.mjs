@@ -369,6 +369,64 @@ test('the offer snippet: a dismissed banner stays hidden for the session, after 
   await context.close();
 });
 
+test('the offer snippet: dismissed with the focus in it (close or Escape), the banner gives the focus back to the element it came from; an <aside> banner keeps its landmark role and is a polite live region', { timeout: 90_000 }, async () => {
+  const { page, context } = await experimentPage();
+  await dismissablePage(page);
+  const r = await page.evaluate(async () => {
+    const { intent, banner, close, key } = window.__offer;
+    const link = document.createElement('a');
+    link.href = '#products';
+    link.textContent = 'Products';
+    document.body.prepend(link);
+    const treatment = () => {
+      for (let tries = 0; tries < 40; tries++) {
+        intent.forget();
+        intent.track({ type: 'view_item', item: `t-${tries}-${Math.random()}` });
+        if (intent.assignments()[key] === 'treatment') return true;
+      }
+      return false;
+    };
+    const out = { found: treatment(), shown: !banner.hidden };
+    link.focus();
+    close.focus();
+    out.inBanner = document.activeElement === close;
+    close.click();
+    out.afterClose = { hidden: banner.hidden, onLink: document.activeElement === link };
+    out.foundAgain = treatment();
+    link.focus();
+    close.focus();
+    out.inBannerAgain = document.activeElement === close && !banner.hidden;
+    close.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));
+    out.afterEscape = { hidden: banner.hidden, onLink: document.activeElement === link };
+    // A dismissal by a click with the focus elsewhere leaves the focus where it is.
+    treatment();
+    const field = document.createElement('input');
+    document.body.prepend(field);
+    field.focus();
+    close.click();
+    out.untouched = document.activeElement === field;
+
+    const { highIntentOffer } = await import('/snippets/high-intent-offer.js');
+    const aside = document.createElement('aside');
+    aside.setAttribute('aria-label', 'Offer');
+    aside.hidden = true;
+    document.body.append(aside);
+    highIntentOffer(intent, { banner: aside, key: 'aside-offer' });
+    out.aside = { role: aside.getAttribute('role'), live: aside.getAttribute('aria-live') };
+    return out;
+  });
+  assert.equal(r.found && r.foundAgain, true, 'treatment shoppers were found');
+  assert.equal(r.shown, true);
+  assert.equal(r.inBanner, true);
+  assert.equal(r.inBannerAgain, true, 'shown again, the focus in it');
+  assert.deepEqual(r.afterClose, { hidden: true, onLink: true }, 'close: hidden, the focus back on the link it came from');
+  assert.deepEqual(r.afterEscape, { hidden: true, onLink: true }, 'Escape: hidden, the focus back on the link');
+  assert.equal(r.untouched, true, 'the focus was not in the banner: it stays on the field');
+  assert.deepEqual(r.aside, { role: null, live: 'polite' }, 'an <aside> keeps its complementary role');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('the offer snippet: a dismissal the widget cannot keep (no dismiss(), as an older widget) holds on the page until a forget or the next session', { timeout: 60_000 }, async () => {
   const { page, context } = await experimentPage();
   const r = await page.evaluate(async () => {

@@ -224,7 +224,7 @@ export function recordRequests(page) {
  */
 export const PACKAGE_MODULES = new Set([
   '/shopper-intent.js', '/engine.js', '/capture.js', '/queue.js', '/hooks.js', '/storage.js', '/model-fetch.js',
-  '/experiments.js', '/reports.js', '/schedule.js', '/log.js', '/snippet.js', '/shopper-intent.min.js', '/snippet.min.js',
+  '/experiments.js', '/reports.js', '/schedule.js', '/log.js', '/fields.js', '/snippet.js', '/shopper-intent.min.js', '/snippet.min.js',
 ]);
 export function isPackageRequest(r) {
   if (PACKAGE_MODULES.has(r.path) && r.search === '') return true;

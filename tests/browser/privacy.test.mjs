@@ -190,6 +190,8 @@ test('a tab waiting for consent when another tab forgets or withdraws: the event
     const b = await open('granted', shared);
     await b.evaluate((how) => window.intent[how](), how);
     await settle(a); // A hears the storage event (localStorage only)
+    const saidAtOnce = ours(a, 'info').some((m) => /in another tab: the 2 events queued here/.test(m.text));
+    assert.equal(saidAtOnce, !shared, `${how}: the storage event drops them at once; a backend without one, when consent comes`);
     const r = await a.evaluate(async () => {
       window.intent.track({ type: 'add_to_cart', item: 'after' });
       const before = window.intent.status;

@@ -31,6 +31,13 @@ window.shopperIntent = intent; // For the console and the browser tests.
 const offer = $('offer');
 const experimentLog = [];
 highIntentOffer(intent, { banner: offer, close: $('offer-close'), log: (what, d) => experimentLog.push({ what, ...d }) });
+// The banner's height, which text spacing and zoom change, is the page's scroll padding and room
+// at the end (style.css): what the shopper tabs to never stays under it.
+if (typeof ResizeObserver === 'function') {
+  new ResizeObserver(() => {
+    if (offer.offsetHeight > 0) document.documentElement.style.setProperty('--offer-height', `${offer.offsetHeight}px`);
+  }).observe(offer);
+}
 // The holdout sees no personalisation, not even the CSS badge (style.css): its arm on <html>.
 const markArm = () => {
   document.documentElement.dataset.offerArm = intent.assignments()[OFFER_EXPERIMENT] ?? 'none';

@@ -56,7 +56,7 @@ const MIME = {
 /** The package's files, served at the root; nothing else in web/package/ is reachable there. */
 const PACKAGE_FILES = new Set([
   'shopper-intent.js', 'shopper-intent.d.ts', 'engine.js', 'capture.js', 'snippet.js', 'queue.js', 'hooks.js',
-  'storage.js', 'model-fetch.js', 'experiments.js', 'reports.js', 'schedule.js', 'log.js', 'PRIVACY.md', 'README.md',
+  'storage.js', 'model-fetch.js', 'experiments.js', 'reports.js', 'schedule.js', 'log.js', 'fields.js', 'PRIVACY.md', 'README.md',
   'shopper-intent.min.js', 'snippet.min.js',
 ]);
 /** The benchmark page's files. */

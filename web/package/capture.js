@@ -12,6 +12,7 @@
 // ones.
 
 import { errorName } from './log.js';
+import { field } from './fields.js';
 
 /**
  * The GA4 ecommerce event types, in the engine's column order (checked against the engine's
@@ -86,11 +87,12 @@ const sumQuantity = (list, get) => {
   return seen ? whole(total) : undefined;
 };
 
-/** Drops undefined fields so the event is exactly what the mapper found. */
+/**
+ * Drops undefined fields so the event is exactly what the mapper found. Defined, not assigned: a
+ * read-only field a page put on Object.prototype would refuse an assignment.
+ */
 function event(type, ts, fields) {
-  const out = { type, ts };
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
-  return out;
+  return Object.fromEntries([['type', type], ['ts', ts], ...Object.entries(fields).filter(([, v]) => v !== undefined)]);
 }
 
 /**
@@ -103,11 +105,11 @@ function event(type, ts, fields) {
 function fromGa4Items(items, list) {
   const it = first(items);
   return {
-    item: it ? id(it.item_id) ?? id(it.item_name) : undefined,
-    category: (it ? id(it.item_category) ?? id(it.item_list_name) : undefined) ?? id(list?.item_list_name)
-      ?? (it ? id(it.item_list_id) : undefined) ?? id(list?.item_list_id),
-    price: it ? price(it.price) : undefined,
-    quantity: sumQuantity(items, (x) => x.quantity),
+    item: id(field(it, 'item_id')) ?? id(field(it, 'item_name')),
+    category: id(field(it, 'item_category')) ?? id(field(it, 'item_list_name')) ?? id(field(list, 'item_list_name'))
+      ?? id(field(it, 'item_list_id')) ?? id(field(list, 'item_list_id')),
+    price: price(field(it, 'price')),
+    quantity: sumQuantity(items, (x) => field(x, 'quantity')),
   };
 }
 
@@ -127,23 +129,25 @@ export function fromDataLayer(entry, ts = Date.now()) {
   if (!entry || typeof entry !== 'object') return null;
   if (isArguments(entry) || Array.isArray(entry)) {
     if (entry[0] !== 'event' || !isEventName(entry[1])) return null;
-    const params = entry[2] && typeof entry[2] === 'object' ? entry[2] : {};
-    return event(entry[1], ts, fromGa4Items(params.items, params));
+    const params = field(entry, 2) && typeof entry[2] === 'object' ? entry[2] : {};
+    return event(entry[1], ts, fromGa4Items(field(params, 'items'), params));
   }
-  const name = entry.event;
+  const name = field(entry, 'event');
   if (!isEventName(name)) return null;
-  const ecommerce = entry.ecommerce && typeof entry.ecommerce === 'object' ? entry.ecommerce : {};
-  return event(name, ts, fromGa4Items(ecommerce.items, ecommerce));
+  const given = field(entry, 'ecommerce');
+  const ecommerce = given && typeof given === 'object' ? given : {};
+  return event(name, ts, fromGa4Items(field(ecommerce, 'items'), ecommerce));
 }
 
 /** A Shopify `ProductVariant` → item, category, price. */
 function fromVariant(v) {
   if (!v || typeof v !== 'object') return {};
-  const product = v.product && typeof v.product === 'object' ? v.product : {};
+  const product = field(v, 'product');
+  const cost = field(v, 'price');
   return {
-    item: id(product.id) ?? id(v.id) ?? id(v.sku),
-    category: id(product.type) || undefined,
-    price: price(v.price && typeof v.price === 'object' ? v.price.amount : v.price),
+    item: id(field(product, 'id')) ?? id(field(v, 'id')) ?? id(field(v, 'sku')),
+    category: id(field(product, 'type')) || undefined,
+    price: price(cost && typeof cost === 'object' ? field(cost, 'amount') : cost),
   };
 }
 
@@ -154,37 +158,37 @@ function fromVariant(v) {
  * @param {{name: string, timestamp?: string, data?: object}} pixelEvent
  */
 export function fromShopifyPixel(pixelEvent) {
-  if (!pixelEvent || typeof pixelEvent !== 'object' || !isEventName(pixelEvent.name)) return null;
-  const type = pixelEvent.name;
+  if (!pixelEvent || typeof pixelEvent !== 'object') return null;
+  const type = field(pixelEvent, 'name');
+  if (!isEventName(type)) return null;
   // Only a time that names its zone (Shopify sends UTC, `Z`): one without would be read in the
   // shopper's zone, hours off in most of the world.
-  const stamp = typeof pixelEvent.timestamp === 'string' ? pixelEvent.timestamp.trim() : '';
+  const timestamp = field(pixelEvent, 'timestamp');
+  const stamp = typeof timestamp === 'string' ? timestamp.trim() : '';
   const parsed = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(stamp) && /^\d{4}-\d{2}-\d{2}T/.test(stamp) ? Date.parse(stamp) : NaN;
   const ts = Number.isFinite(parsed) ? parsed : Date.now();
-  const data = pixelEvent.data && typeof pixelEvent.data === 'object' ? pixelEvent.data : {};
-  switch (pixelEvent.name) {
+  const data = field(pixelEvent, 'data');
+  switch (type) {
     case 'product_viewed':
-      return event(type, ts, fromVariant(data.productVariant));
+      return event(type, ts, fromVariant(field(data, 'productVariant')));
     case 'product_added_to_cart':
     case 'product_removed_from_cart': {
-      const line = data.cartLine && typeof data.cartLine === 'object' ? data.cartLine : {};
-      return event(type, ts, { ...fromVariant(line.merchandise), quantity: quantity(line.quantity) });
+      const line = field(data, 'cartLine');
+      return event(type, ts, { ...fromVariant(field(line, 'merchandise')), quantity: quantity(field(line, 'quantity')) });
     }
     case 'collection_viewed': {
-      const c = data.collection && typeof data.collection === 'object' ? data.collection : {};
-      return event(type, ts, { category: id(c.id) ?? id(c.title) });
+      const c = field(data, 'collection');
+      return event(type, ts, { category: id(field(c, 'id')) ?? id(field(c, 'title')) });
     }
     case 'cart_viewed': {
-      const lines = data.cart && typeof data.cart === 'object' ? data.cart.lines : undefined;
-      const line = first(lines);
-      return event(type, ts, { ...fromVariant(line?.merchandise), quantity: sumQuantity(lines, (l) => l.quantity) });
+      const lines = field(field(data, 'cart'), 'lines');
+      return event(type, ts, { ...fromVariant(field(first(lines), 'merchandise')), quantity: sumQuantity(lines, (l) => field(l, 'quantity')) });
     }
     case 'checkout_started':
     case 'payment_info_submitted':
     case 'checkout_completed': {
-      const items = data.checkout && typeof data.checkout === 'object' ? data.checkout.lineItems : undefined;
-      const line = first(items);
-      return event(type, ts, { ...fromVariant(line?.variant), quantity: sumQuantity(items, (l) => l.quantity) });
+      const items = field(field(data, 'checkout'), 'lineItems');
+      return event(type, ts, { ...fromVariant(field(first(items), 'variant')), quantity: sumQuantity(items, (l) => field(l, 'quantity')) });
     }
     default:
       return event(type, ts, {});
@@ -206,15 +210,14 @@ export function fromSegment(name, properties, ts = Date.now()) {
   if (!isEventName(name)) return null;
   const type = name;
   const p = properties && typeof properties === 'object' ? properties : {};
-  const product = p.product_id !== undefined || p.sku !== undefined ? p : first(p.products) ?? {};
-  const units = p.product_id !== undefined || p.sku !== undefined
-    ? quantity(p.quantity)
-    : sumQuantity(p.products, (x) => x.quantity);
+  const one = field(p, 'product_id') !== undefined || field(p, 'sku') !== undefined;
+  const products = field(p, 'products');
+  const product = one ? p : first(products);
   return event(type, ts, {
-    item: id(product.product_id) ?? id(product.sku),
-    category: id(product.category) ?? (SEGMENT_LISTS.has(name) ? id(p.category) ?? id(p.list_id) : undefined),
-    price: price(product.price),
-    quantity: units,
+    item: id(field(product, 'product_id')) ?? id(field(product, 'sku')),
+    category: id(field(product, 'category')) ?? (SEGMENT_LISTS.has(name) ? id(field(p, 'category')) ?? id(field(p, 'list_id')) : undefined),
+    price: price(field(product, 'price')),
+    quantity: one ? quantity(field(p, 'quantity')) : sumQuantity(products, (x) => field(x, 'quantity')),
   });
 }
 

@@ -11,6 +11,7 @@
 
 import { SESSION_GAP_MS, ShopperIntentError } from './engine.js';
 import { TAG, logWarn, logError, errorName } from './log.js';
+import { field, sum } from './fields.js';
 
 /** The variant of holdout shoppers: show them no personalization. */
 export const HOLDOUT = 'holdout';
@@ -60,7 +61,8 @@ export function checkExperiment(def) {
   if (!def || typeof def !== 'object') throw bad('an experiment is an object {key, variants, ...}');
   let key, variants, weights, holdout, eligible, autoExpose;
   try {
-    ({ key, variants, weights, holdout, eligible, autoExpose } = def);
+    // Fields of the definition, never of a polluted Object.prototype.
+    [key, variants, weights, holdout, eligible, autoExpose] = ['key', 'variants', 'weights', 'holdout', 'eligible', 'autoExpose'].map((name) => field(def, name));
     // Plain copies, read once: a Proxy or a getter cannot answer differently later.
     if (Array.isArray(variants) && variants.length <= 16) variants = Array.from(variants);
     if (Array.isArray(weights) && weights.length <= 16) weights = Array.from(weights);
@@ -80,9 +82,9 @@ export function checkExperiment(def) {
   } else {
     if (!Array.isArray(weights) || weights.length !== variants.length) throw bad(`${key}: weights must have one number per variant`);
     if (!weights.every((w) => typeof w === 'number' && Number.isFinite(w) && w >= 0)) throw bad(`${key}: weights must be numbers >= 0`);
-    const sum = weights.reduce((a, b) => a + b, 0);
-    if (!(sum > 0)) throw bad(`${key}: weights must not all be 0`);
-    if (Math.abs(sum - 1) > 1e-6) throw bad(`${key}: weights must sum to 1 (they sum to ${sum})`);
+    const total = sum(weights);
+    if (!(total > 0)) throw bad(`${key}: weights must not all be 0`);
+    if (Math.abs(total - 1) > 1e-6) throw bad(`${key}: weights must sum to 1 (they sum to ${total})`);
     weights = [...weights];
   }
   holdout = holdout ?? 0;

@@ -85,7 +85,9 @@ export class EventQueue {
   /** Drops the events queued at or before `at` (a forget made then); returns how many. */
   dropQueuedBy(at) {
     const before = this._events.length;
-    this._events = this._events.filter((e) => !(this._queuedAt.get(e) <= at));
+    // An event without a queue time (one put back after the engine failed on it) is dropped too,
+    // as the whole queue was before queue times were kept.
+    this._events = this._events.filter((e) => this._queuedAt.get(e) > at);
     return before - this._events.length;
   }
 

@@ -19,6 +19,7 @@
 import { ShopperIntentError, randomizedResponse } from './engine.js';
 import { HOLDOUT } from './experiments.js';
 import { errorName } from './log.js';
+import { field, sum } from './fields.js';
 
 /** The subject `'segment'` and its values, in the order reports and estimates use. */
 export const SEGMENT = 'segment';
@@ -50,7 +51,7 @@ export function epsilonOption(options) {
   if (typeof options !== 'object') throw bad('the options must be an object {epsilon}');
   let epsilon;
   try {
-    ({ epsilon } = options);
+    epsilon = field(options, 'epsilon');
   } catch (e) {
     throw bad(`the options cannot be read (${errorName(e)})`);
   }
@@ -229,7 +230,7 @@ export function countsOption(counts, values) {
     throw bad('counts must be an array of numbers or an object {value: count}');
   }
   if (!list.every((c) => typeof c === 'number')) throw bad('every count must be a number');
-  const n = list.reduce((a, b) => a + b, 0);
+  const n = sum(list);
   if (Number.isFinite(n) && n <= 0) throw bad('there are no reports to estimate from (the counts sum to 0)');
   return { counts: list, values: values ?? list.map((_, i) => i) };
 }

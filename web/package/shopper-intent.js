@@ -31,6 +31,7 @@ import { Experiments, HOLDOUT } from './experiments.js';
 import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
 import { TAG, logWarn, logError, logInfo, errorName } from './log.js';
+import { field, sum } from './fields.js';
 
 export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, NOT_ENTERED, memoryStore };
 // Diagnostics (benchmarks, support): the engine's wasm memory and whether the SIMD build runs here.
@@ -94,6 +95,7 @@ function describe(value) {
  * turning a `Date` into its milliseconds. Only the shape is handled here: the engine checks
  * every value (one contract, in crate/core).
  */
+const EVENT_FIELDS = ['type', 'ts', 'item', 'category', 'price', 'quantity', 'session'];
 function copyEvent(input) {
   if (input === null || typeof input !== 'object') {
     throw new ShopperIntentError('INVALID_EVENT', `an event must be an object, got ${describe(input)}`);
@@ -102,7 +104,8 @@ function copyEvent(input) {
   let stamped = false;
   let date = false;
   try {
-    ({ type, ts, item, category, price, quantity, session } = input);
+    // Fields of the event or its class, never of Object.prototype (a page may have polluted it).
+    [type, ts, item, category, price, quantity, session] = EVENT_FIELDS.map((name) => field(input, name));
     if (ts === undefined || ts === null) {
       ts = Date.now();
       stamped = true;
@@ -121,7 +124,7 @@ function copyEvent(input) {
 
 function readOption(o, name) {
   try {
-    return o[name];
+    return field(o, name);
   } catch (e) {
     logWarn(`${TAG} the option ${name} could not be read (${errorName(e)}); using its default`);
     return undefined;
@@ -145,7 +148,8 @@ function thresholdsOption(value) {
   if (value === undefined) return undefined;
   try {
     if (value !== null && typeof value === 'object') {
-      const { medium, high } = value;
+      const medium = field(value, 'medium');
+      const high = field(value, 'high');
       if (Number.isFinite(medium) && Number.isFinite(high)) return { medium, high };
     }
   } catch { /* an unreadable object is reported below */ }
@@ -206,7 +210,7 @@ function startOption(value) {
 function consentOption(o) {
   let value;
   try {
-    value = o.consent;
+    value = field(o, 'consent');
   } catch (e) {
     logWarn(`${TAG} the option consent could not be read (${errorName(e)}); using 'pending' (consent is never assumed)`);
     return 'pending';
@@ -255,7 +259,8 @@ export async function estimateShares(counts, options) {
     let values, wasm;
     if (options !== undefined && options !== null) {
       try {
-        ({ values, wasm } = options);
+        values = field(options, 'values');
+        wasm = field(options, 'wasm');
         if (Array.isArray(values) && values.length <= 1024) values = Array.from(values);
       } catch (e) {
         throw new ShopperIntentError('BAD_OPTIONS', `the options cannot be read (${errorName(e)})`);
@@ -268,7 +273,7 @@ export async function estimateShares(counts, options) {
     const glue = await loadBindings(defaults?.wasm ?? wasmGiven, { timeoutMs: DEFAULT_FETCH_TIMEOUT_MS, simd: defaults?.simd });
     const estimates = estimateRandomizedResponse(glue, given.counts, epsilon);
     return Object.freeze({
-      n: given.counts.reduce((a, b) => a + b, 0),
+      n: sum(given.counts),
       epsilon,
       shares: Object.freeze(estimates.map((e, i) => Object.freeze({ value: given.values[i], ...e }))),
     });
@@ -1019,7 +1024,7 @@ export class ShopperIntent {
         if (err.code !== 'ENGINE_FAILED' || this._queue.state !== 'loading') throw err;
         this._recoveries += 1;
         if (this._recoveries > MAX_RECOVERIES) throw new ShopperIntentError('ENGINE_FAILED', `the engine failed ${this._recoveries} times on this page; last: ${err.message}`);
-        logError(`${TAG} the engine failed (${err.message}) while it was built; building it again in a new instance.`);
+        logError(`${TAG} the engine failed (${err.message}) at load; building it in a new instance.`);
         const glue = await loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs, fresh: true });
         if (this._queue.state !== 'loading') throw err;
         this._glue = glue;

@@ -18,16 +18,21 @@
 // The banner appears after the page has loaded (when the widget is ready, or later when the
 // segment changes): place it over the page (`position: fixed`, as the demo shop does) or reserve
 // its space, or an in-flow banner pushes the page down, a layout shift on every page of a
-// treatment session. It is marked as a status message (`role="status"`, unless the banner has a
-// role of its own), which screen readers may announce when it appears (not all do for content
-// shown at once rather than changed). Over the page, it may cover what the shopper tabs to: give
-// the page `scroll-padding-bottom` (and the room to scroll its end out) of the banner's height.
+// treatment session. It is marked as a status message (`role="status"`), which screen readers
+// may announce when it appears (not all do for content shown at once rather than changed);
+// a banner with a role of its own keeps it, and one that is a landmark by its element (an
+// `<aside>`, a `<section>`...) keeps that and is marked `aria-live="polite"` instead. Over the
+// page, it may cover what the shopper tabs to: give the page `scroll-padding-bottom` (and the
+// room to scroll its end out) of the banner's height, which text spacing and zoom change (the
+// demo shop follows it with a ResizeObserver: web/demo/app.js).
 //
 // The shopper can dismiss it: a click on `close` (the banner's close button), or Escape while
 // the focus is in the banner. It then stays hidden for the rest of the session, on every page
 // of it (`intent.dismiss()` keeps that with the widget's state, as exposures are kept; the next
 // session and a forget start without); the session stays in the experiment, its exposure and
-// conversion counted as before.
+// conversion counted as before. A dismissal from the keyboard (Escape, or the close button pressed
+// with a key) gives the focus back to the element of the page it came into the banner from, when
+// that is still there: a keyboard user is not dropped to the top of the page.
 //
 // The banner is hidden with its `hidden` attribute. A shop whose CSS gives it a `display` (say
 // `.promo { display: flex }`) would show it to every arm; the snippet then hides it with an
@@ -35,6 +40,9 @@
 // `.promo[hidden] { display: none }`.
 
 export const OFFER_EXPERIMENT = 'high-intent-offer';
+
+/** Elements with an implicit role of their own (a landmark, a dialog, an article...), which role=status would replace. */
+const LANDMARKS = new Set(['ASIDE', 'SECTION', 'NAV', 'MAIN', 'HEADER', 'FOOTER', 'FORM', 'ARTICLE', 'DIALOG']);
 
 /** A console message that cannot throw into the page (a page's console may be replaced, or gone). */
 function say(level, ...args) {
@@ -61,7 +69,14 @@ export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT,
     say('warn', `[shopper-intent] highIntentOffer: the banner is not an element (${banner === null ? 'null' : typeof banner}); the ${key} experiment is not run on this page`);
     return () => {};
   }
-  if (typeof banner.hasAttribute === 'function' && !banner.hasAttribute('role')) banner.setAttribute('role', 'status');
+  if (typeof banner.hasAttribute === 'function' && !banner.hasAttribute('role')) {
+    // A landmark keeps its implicit role (role=status would take it from the page's landmarks).
+    if (!LANDMARKS.has(String(banner.tagName).toUpperCase())) banner.setAttribute('role', 'status');
+    else if (!banner.hasAttribute('aria-live')) {
+      banner.setAttribute('aria-live', 'polite');
+      banner.setAttribute('aria-atomic', 'true');
+    }
+  }
   const definition = {
     key,
     variants: ['control', 'treatment'],
@@ -114,20 +129,42 @@ export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT,
     if (intent.expose(key)) dismissedHere = false;
     setHidden(variant !== 'treatment' || dismissed());
   };
-  const dismiss = () => {
+  // The element of the page the focus last came into the banner from (null: from outside the
+  // page, or from nowhere in it).
+  let cameFrom = null;
+  const onFocusIn = (e) => {
+    const from = e.relatedTarget;
+    if (from && typeof banner.contains === 'function' && banner.contains(from)) return;
+    cameFrom = from && typeof from.focus === 'function' ? from : null;
+  };
+  const focusInBanner = () => {
+    if (typeof banner.contains !== 'function') return false;
+    // The banner's own root: a banner in a shadow root sees its host as the document's focus.
+    const root = typeof banner.getRootNode === 'function' ? banner.getRootNode() : banner.ownerDocument;
+    const active = root?.activeElement;
+    return active != null && banner.contains(active);
+  };
+  // `byKeyboard`: Escape, or the close button pressed with a key (a click of detail 0). A mouse
+  // or a finger is where it is: moving the focus for it would scroll the page, or open a keyboard.
+  const dismiss = (byKeyboard) => {
     dismissedHere = true;
+    const giveBack = byKeyboard && focusInBanner();
     if (typeof intent.dismiss === 'function') intent.dismiss(key);
     setHidden(true);
+    // Hidden, the banner drops the focus to the document: give it back to where it came from.
+    if (giveBack && cameFrom?.isConnected) cameFrom.focus();
   };
+  const onClose = (e) => dismiss(e?.detail === 0);
   const onKey = (e) => {
     // Not an Escape the banner's own controls took (a field that clears, a list that closes).
-    if (e.key === 'Escape' && !e.defaultPrevented && !e.isComposing && !banner.hidden) dismiss();
+    if (e.key === 'Escape' && !e.defaultPrevented && !e.isComposing && !banner.hidden) dismiss(true);
   };
   const listen = typeof banner.addEventListener === 'function';
   const closer = close !== null && typeof close === 'object' && typeof close.addEventListener === 'function' ? close : null;
   if (close !== undefined && !closer) say('warn', `[shopper-intent] highIntentOffer: close is not an element; the ${key} banner is dismissed with Escape only`);
   if (listen) banner.addEventListener('keydown', onKey);
-  if (closer) closer.addEventListener('click', dismiss);
+  if (listen) banner.addEventListener('focusin', onFocusIn);
+  if (closer) closer.addEventListener('click', onClose);
   // Hidden from the start, not from when the widget is ready: a page whose CSS shows it would
   // show every arm the offer while the widget loads.
   if (banner.hidden) setHidden(true);
@@ -148,7 +185,8 @@ export function highIntentOffer(intent, { banner, close, key = OFFER_EXPERIMENT,
     attached = false;
     offs.forEach((off) => off());
     if (listen) banner.removeEventListener('keydown', onKey);
-    if (closer) closer.removeEventListener('click', dismiss);
+    if (listen) banner.removeEventListener('focusin', onFocusIn);
+    if (closer) closer.removeEventListener('click', onClose);
     setHidden(true);
   };
 }

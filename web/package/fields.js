@@ -1,0 +1,34 @@
+// Reading the objects a page hands the widget: events, dataLayer entries, a pixel's or Segment's
+// payloads, options.
+//
+// A page may have written to the built-in prototypes: a library that merges untrusted JSON into
+// a plain object (`{"__proto__": {"event": "purchase"}}`) sets a field on Object.prototype that
+// every object then seems to have; an old library (Prototype.js) replaces Array methods with its
+// own. A field read here never comes from a realm's Object.prototype, and a sum calls no method of
+// the array.
+
+const { hasOwn, getPrototypeOf } = Object;
+
+/**
+ * `o[name]`, but `undefined` where the field is found on Object.prototype (of this page or of
+ * another frame's: the end of the chain) and not before it; `undefined` when `o` is not an object.
+ * A getter runs, and a Proxy's traps are asked (a `get` trap alone answers), as a plain read
+ * would: either may throw, and callers catch. An object whose chain ends in a prototype of its
+ * own without one (`Object.create(Object.create(null))`) is read as if that were Object.prototype.
+ */
+export function field(o, name) {
+  if (o === null || (typeof o !== 'object' && typeof o !== 'function')) return undefined;
+  for (let p = o; p !== null; p = getPrototypeOf(p)) {
+    const end = p !== o && getPrototypeOf(p) === null;
+    if (hasOwn(p, name)) return end ? undefined : o[name];
+    if (end) break;
+  }
+  return o[name];
+}
+
+/** The sum of a list of numbers, without `Array.prototype.reduce` (a page may have replaced it). */
+export function sum(list) {
+  let total = 0;
+  for (let i = 0; i < list.length; i++) total += list[i];
+  return total;
+}
