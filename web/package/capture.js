@@ -129,7 +129,8 @@ export function fromDataLayer(entry, ts = Date.now()) {
   if (!entry || typeof entry !== 'object') return null;
   if (isArguments(entry) || Array.isArray(entry)) {
     if (entry[0] !== 'event' || !isEventName(entry[1])) return null;
-    const params = field(entry, 2) && typeof entry[2] === 'object' ? entry[2] : {};
+    const given = field(entry, 2);
+    const params = given && typeof given === 'object' ? given : {};
     return event(entry[1], ts, fromGa4Items(field(params, 'items'), params));
   }
   const name = field(entry, 'event');

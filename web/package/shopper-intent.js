@@ -95,7 +95,6 @@ function describe(value) {
  * turning a `Date` into its milliseconds. Only the shape is handled here: the engine checks
  * every value (one contract, in crate/core).
  */
-const EVENT_FIELDS = ['type', 'ts', 'item', 'category', 'price', 'quantity', 'session'];
 function copyEvent(input) {
   if (input === null || typeof input !== 'object') {
     throw new ShopperIntentError('INVALID_EVENT', `an event must be an object, got ${describe(input)}`);
@@ -105,7 +104,13 @@ function copyEvent(input) {
   let date = false;
   try {
     // Fields of the event or its class, never of Object.prototype (a page may have polluted it).
-    [type, ts, item, category, price, quantity, session] = EVENT_FIELDS.map((name) => field(input, name));
+    type = field(input, 'type');
+    ts = field(input, 'ts');
+    item = field(input, 'item');
+    category = field(input, 'category');
+    price = field(input, 'price');
+    quantity = field(input, 'quantity');
+    session = field(input, 'session');
     if (ts === undefined || ts === null) {
       ts = Date.now();
       stamped = true;
