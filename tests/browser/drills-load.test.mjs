@@ -567,6 +567,41 @@ test('a returning visitor whose manifest cannot be fetched loads the model kept 
   await context.close();
 });
 
+test('a manifest refused before the cache has answered still gives the kept pair, and starts no download of the weights', { timeout: 60_000 }, async () => {
+  // A shop's server can answer 503 at once while this browser's Cache API takes its time (WebKit
+  // did, now and then): the load waits for the cache instead of failing on the manifest.
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  const visit = (slowCacheMs) => page.evaluate(async ({ model, manifest, module, slowCacheMs }) => {
+    if (slowCacheMs) {
+      const open = CacheStorage.prototype.open;
+      CacheStorage.prototype.open = function (...args) {
+        return new Promise((r) => { setTimeout(r, slowCacheMs); }).then(() => open.apply(this, args));
+      };
+    }
+    const { ShopperIntent } = await import(module);
+    const intent = await ShopperIntent.load({ model, manifest, storage: 'memory', autoCapture: false });
+    const r = { status: intent.status, error: intent.error, scored: intent.track({ type: 'view_item', item: 'x' }) !== null };
+    intent.destroy();
+    return r;
+  }, { model: MODEL, manifest: MANIFEST, module: PACKAGE_MODULE, slowCacheMs });
+  assert.deepEqual(await visit(0), { status: 'ready', error: null, scored: true });
+  await cacheKeys(page, (k) => k.length === 2);
+  let manifestAsked = 0;
+  await page.route(/\/models\/intent\.json$/, (route) => { manifestAsked += 1; return route.fulfill({ status: 503, contentType: 'text/plain', body: 'unavailable' }); });
+  const weightsAsked = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname === new URL(MODEL, env.url).pathname) weightsAsked.push(r.url()); });
+  assert.deepEqual(await visit(400), { status: 'ready', error: null, scored: true }, 'the kept pair loads');
+  assert.equal(manifestAsked, 1);
+  assert.deepEqual(weightsAsked, [], 'the weights were not asked for: the manifest failed before the cache answered');
+  const warned = ours(page, 'warning').filter((m) => /kept from an earlier visit/.test(m.text));
+  assert.equal(warned.length, 1);
+  assert.match(warned[0].text, /HTTP 503/);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('weights taken from the cache become the last used: after a rollback, the next deploy keeps them', { timeout: 60_000 }, async () => {
   const context = await env.browser.newContext();
   const page = await env.page(context);

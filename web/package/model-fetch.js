@@ -29,6 +29,9 @@ export const MAX_CACHED_MODELS = 2;
 /** How long a load whose manifest failed waits for the Cache API to offer the pair kept. */
 const KEPT_WAIT_MS = 3000;
 
+/** What the race between the cache lookup and the manifest gives when the manifest failed first. */
+const MANIFEST_FAILED = Symbol('manifest failed');
+
 /** The cache key of weights `url` whose manifest checksum is `checksum` (null without one). */
 const weightsKey = (url, checksum) => (checksum ? `${url}${url.includes('?') ? '&' : '?'}shopper-intent-weights=${checksum}` : null);
 /** The cache key of the last manifest used from `url`. */
@@ -213,8 +216,10 @@ export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, rea
     // No version of this URL in the cache (a first visit), or no answer from the cache: then the
     // download starts now. Otherwise the manifest's checksum decides below.
     const base = givenUrl.split('?')[0];
-    const found = await Promise.race([within(lookup, manifestIn), manifestFailed]);
-    if (!readCache || found === undefined || ![...(found?.urls ?? [])].some((u) => u.split('?')[0] === base)) net = download(givenUrl, timeoutMs);
+    // A manifest that fails first starts no download: the load then waits for the cache below
+    // (a shop's server may refuse the manifest before this browser's cache has answered).
+    const found = await Promise.race([within(lookup, manifestIn), manifestFailed.catch(() => MANIFEST_FAILED)]);
+    if (found !== MANIFEST_FAILED && (!readCache || found === undefined || ![...(found?.urls ?? [])].some((u) => u.split('?')[0] === base))) net = download(givenUrl, timeoutMs);
   }
   let manifest;
   try {
