@@ -588,6 +588,34 @@ test('a frozen dataLayer: the entries it held are tracked, and the warning says 
   await context.close();
 });
 
+test('a dataLayer Proxy that drops the widget\'s push: one warning says later pushes may go untracked; track() still scores, and destroy() leaves the page whole', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    const target = [{ event: 'view_item', ecommerce: { items: [{ item_id: 'a' }] } }];
+    // A consent manager's layer: it keeps its own push and ignores any other, and throws on reading
+    // push once the page is done with it.
+    let closed = false;
+    window.dataLayer = new Proxy(target, {
+      set(t, k, v) { if (k !== 'push') t[k] = v; return true; },
+      get(t, k) { if (k === 'push' && closed) throw new Error('closed'); return Reflect.get(t, k); },
+    });
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory' });
+    const pushed = window.dataLayer.push({ event: 'add_to_cart', ecommerce: { items: [{ item_id: 'b' }] } });
+    const tracked = intent.track({ type: 'add_to_cart', item: 'b' }) !== null;
+    const history = intent.history().map((p) => p.type);
+    closed = true;
+    let threw = null;
+    try { intent.destroy(); } catch (e) { threw = String(e); }
+    return { status: intent.status, history, pushed, tracked, threw, length: target.length };
+  }, MODEL);
+  // The entry held before is read; the push the layer kept to itself is not seen.
+  assert.deepEqual(r, { status: 'destroyed', history: ['view_item', 'add_to_cart'], pushed: 2, tracked: true, threw: null, length: 2 });
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  assert.deepEqual(warnings.filter((w) => /dataLayer/.test(w)), ["[shopper-intent] window.dataLayer did not keep the widget's push (a Proxy or a setter around it): later pushes may not be tracked; call track() for them"]);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('options the widget does not read are one warning naming them; a wrong type names the default used', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env);
   const status = await page.evaluate(async (model) => {

@@ -260,10 +260,12 @@ export class DataLayerLocked extends Error {
  * widget is destroyed before it scored that event, `detach(dropped)` with `dropped(token)` true
  * gives the entry back, so the next widget of the page reads it (a single-page app that mounts
  * the widget twice in a row, as React's StrictMode does, loses nothing).
+ * A layer that does not give back the wrapper just set (a Proxy or a setter that drops or swaps
+ * the assignment) calls `unkept()`: its later pushes may not reach the widget.
  * @returns {(dropped?: (token: unknown) => boolean) => void} detaches; restores the original
  *   push if no one wrapped it since
  */
-export function attachDataLayer(win, onEvent, report) {
+export function attachDataLayer(win, onEvent, report, unkept = () => {}) {
   const layer = (win.dataLayer = win.dataLayer || []);
   if (!Array.isArray(layer) && typeof layer.push !== 'function') return () => {};
   // The entries some widget of this page has already read, whichever copy of the package made
@@ -319,6 +321,13 @@ export function attachDataLayer(win, onEvent, report) {
       throw new DataLayerLocked(e, tracked);
     }
   }
+  let kept = false;
+  try {
+    kept = layer.push === wrapped;
+  } catch {
+    // A getter that throws: as unkept.
+  }
+  if (!kept) unkept();
   return (dropped) => {
     attached = false;
     if (typeof dropped === 'function') {
@@ -331,8 +340,13 @@ export function attachDataLayer(win, onEvent, report) {
       }
     }
     queued.length = 0;
-    if (layer.push !== wrapped) return;
-    if (own) layer.push = original;
-    else delete layer.push;
+    try {
+      if (layer.push !== wrapped) return;
+      if (own) layer.push = original;
+      else delete layer.push;
+    } catch {
+      // A layer whose push cannot be read or set back (a Proxy that throws): the wrapper stays,
+      // detached, and passes pushes through.
+    }
   };
 }

@@ -22,6 +22,25 @@ export const logError = (...args) => say('error', args);
 /** `console.info` that never throws. */
 export const logInfo = (...args) => say('info', args);
 
+/** How many warnings of one repeated kind (events refused with one code) a widget writes. */
+export const REPEATED_WARNINGS = 20;
+
+/**
+ * Warnings that can repeat without end (one per refused event): of each kind, the first
+ * `REPEATED_WARNINGS` are said, and the one after them says that the rest go unreported. A page
+ * that pushes the same malformed event on every scroll would otherwise fill its console. Returns
+ * `(kind, message) => void`; `kind` names them in the plural ("events refused as INVALID_EVENT").
+ */
+export function limitedWarn() {
+  const said = new Map();
+  return (kind, message) => {
+    const n = (said.get(kind) ?? 0) + 1;
+    said.set(kind, n);
+    if (n <= REPEATED_WARNINGS) logWarn(message);
+    else if (n === REPEATED_WARNINGS + 1) logWarn(`${TAG} more ${kind}: the first ${REPEATED_WARNINGS} were reported, later ones on this page are not`);
+  };
+}
+
 /**
  * The name of a thrown value for a message (`TypeError`, or its type: `string`), which never
  * throws itself: a page may throw a revoked Proxy, or an object whose `name` is a getter that

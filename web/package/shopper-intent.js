@@ -30,7 +30,7 @@ import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
 import { Experiments, HOLDOUT } from './experiments.js';
 import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
-import { TAG, logWarn, logError, logInfo, errorName } from './log.js';
+import { TAG, logWarn, logError, logInfo, errorName, limitedWarn } from './log.js';
 import { field, sum } from './fields.js';
 
 export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, NOT_ENTERED, memoryStore };
@@ -319,6 +319,7 @@ export class ShopperIntent {
     // and anything unexpected there fails this widget (one console error), never the page.
     this._queue = new EventQueue();
     this._hooks = new Hooks();
+    this._warnRepeated = limitedWarn();
     this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
     this._error = null;
     this._engine = null;
@@ -483,7 +484,8 @@ export class ShopperIntent {
       try {
         // Timed as the widget times any event without a time (see _process).
         this._detachDataLayer = attachDataLayer(window, (ev) => this._trackCaptured({ ...ev, ts: undefined }),
-          (e) => logWarn(`${TAG} a dataLayer entry could not be read (${errorName(e)})`));
+          (e) => this._warnRepeated('unreadable dataLayer entries', `${TAG} a dataLayer entry could not be read (${errorName(e)})`),
+          () => logWarn(`${TAG} window.dataLayer did not keep the widget's push (a Proxy or a setter around it): later pushes may not be tracked; call track() for them`));
       } catch (e) {
         if (e instanceof DataLayerLocked) logWarn(`${TAG} window.dataLayer is frozen: ${e.read === 1 ? 'the event it held is tracked, ' : e.read > 1 ? `the ${e.read} events it held are tracked, ` : ''}later pushes are not (${e.message})`);
         else logWarn(`${TAG} window.dataLayer cannot be read (${errorName(e)}); auto-capture is off`);
@@ -587,7 +589,7 @@ export class ShopperIntent {
         event = copyEvent(input);
       } catch (e) {
         const err = toError(e);
-        logWarn(`${TAG} event refused (${err.code}): ${err.message}`);
+        this._warnRepeated(`events refused as ${err.code}`, `${TAG} event refused (${err.code}): ${err.message}`);
         return null;
       }
       if (!this._queue.immediate) {
@@ -1410,7 +1412,7 @@ export class ShopperIntent {
       if (err.code === 'ENGINE_FAILED' || err.code === 'DESTROYED') {
         this._engineFailed(err, event);
       } else {
-        logWarn(`${TAG} event refused (${err.code}): ${err.message}`);
+        this._warnRepeated(`events refused as ${err.code}`, `${TAG} event refused (${err.code}): ${err.message}`);
       }
       return null;
     }
