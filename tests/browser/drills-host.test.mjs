@@ -250,11 +250,14 @@ test('a hardened page that froze Array.prototype and Object.prototype: auto-capt
   await context.close();
 });
 
-test('a page that polluted Object.prototype and replaced Array.prototype.reduce (Prototype.js): events, dataLayer entries, options and experiments are read by their own fields, and score as on a clean page', { timeout: 90_000 }, async () => {
+test('a page that polluted Object.prototype and replaced Array.prototype.reduce (Prototype.js): events, dataLayer entries, options, experiments and the saved state are read by their own fields, and score as on a clean page', { timeout: 90_000 }, async () => {
   const pollute = () => {
     // What merging untrusted JSON into {} does ({"__proto__": {...}}): every object seems to have these.
     const fields = { event: 'purchase', price: '12', quantity: 3, item: 'polluted', category: 'polluted', ts: 1, session: 'polluted', consent: 'pending', weights: [1], item_id: 'polluted' };
     for (const [k, v] of Object.entries(fields)) Object.defineProperty(Object.prototype, k, { value: v, writable: true, configurable: true });
+    // As a saved state read back would seem to carry them: the mark of a forget() a second ago.
+    Object.defineProperty(Object.prototype, 'forgotten', { get: () => Date.now() - 1000, configurable: true });
+    Object.defineProperty(Object.prototype, 'withdrawn', { value: true, writable: true, configurable: true });
     // Prototype.js 1.5's reduce returns the array itself for more than one element.
     Object.defineProperty(Array.prototype, 'reduce', { value() { return this.length > 1 ? this : this[0]; }, writable: true, configurable: true });
   };
@@ -278,6 +281,11 @@ test('a page that polluted Object.prototype and replaced Array.prototype.reduce 
     const stamped = intent.track({ type: 'view_item', item: 'd' });
     const out = { status: intent.status, consent: intent.consent, scores, types: intent.history().map((p) => p.type), variant, stamped: stamped !== null };
     intent.destroy();
+    // The next page of the visit: the state saved is restored.
+    const again = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    out.restored = again.history().map((p) => p.type);
+    out.againConsent = again.consent;
+    again.destroy();
     return out;
   }, { model: MODEL, t0 });
   const clean = await moduleHarness(env);
@@ -293,6 +301,9 @@ test('a page that polluted Object.prototype and replaced Array.prototype.reduce 
   assert.equal(expected.variant, 'string string');
   assert.equal(r.variant, 'string string', 'both experiments are entered: weights are their own, summed without reduce');
   assert.equal(r.stamped, true, 'an event without ts is timed now, not at the prototype\'s ts');
+  assert.deepEqual(expected.restored, expected.types, 'the clean page restores the saved state');
+  assert.deepEqual(r.restored, expected.types, 'so does the polluted page: the saved state is read by its own fields, not as the mark of a forget()');
+  assert.equal(r.againConsent, 'granted');
   assert.deepEqual(page.pageErrors, []);
   assert.deepEqual(ours(page, 'error'), []);
   await context.close();

@@ -32,3 +32,20 @@ export function sum(list) {
   for (let i = 0; i < list.length; i++) total += list[i];
   return total;
 }
+
+/**
+ * `JSON.parse(text)`, its objects without a prototype: a field the text does not hold reads as
+ * `undefined`, whatever the page wrote to Object.prototype (a saved state's `forgotten`, say,
+ * which would make every state a forget() mark). Arrays stay arrays.
+ */
+export function parseOwn(text) {
+  return JSON.parse(text, (key, value) => (value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? Object.assign(Object.create(null), value) : value));
+}
+
+/**
+ * `fields` as an object without a prototype: for the package's own records that callers tell
+ * apart by the fields they lack (a saved state has no `forgotten`, the mark of a forget has), so
+ * that a field the page put on Object.prototype cannot make one look like the other.
+ */
+export const record = (fields) => Object.assign(Object.create(null), fields);

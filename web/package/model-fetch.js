@@ -10,6 +10,7 @@
 
 import { ShopperIntentError } from './engine.js';
 import { errorName } from './log.js';
+import { parseOwn } from './fields.js';
 
 const MODEL_CACHE = 'shopper-intent-model';
 /** How long a fetch may take before loading fails with LOAD_FAILED. */
@@ -125,7 +126,7 @@ function resolve(url, what) {
 /** The weights file's URL and checksum as the manifest names them, if it can be read. */
 function fromManifest(text, manifestUrl) {
   try {
-    const m = JSON.parse(text);
+    const m = parseOwn(text);
     const file = m?.model?.weights;
     const sum = m?.model?.weights_fnv1a64;
     return {

@@ -13,6 +13,7 @@
 // promises go one at a time, in the order the widget makes them (see `Lane`).
 
 import { TAG, logWarn, logError, logInfo } from './log.js';
+import { parseOwn, record as ownRecord } from './fields.js';
 
 /** The storage key the state is saved under. */
 export const STATE_KEY = 'shopper-intent:state';
@@ -254,7 +255,7 @@ function parseWrapper(text, nowMs, retentionMs, decode = true) {
   if (text.length > MAX_ENTRY_CHARS) throw new Error(`it is ${text.length} characters long, more than a state can be (${MAX_ENTRY_CHARS})`);
   let w;
   try {
-    w = JSON.parse(text);
+    w = parseOwn(text);
   } catch {
     throw new Error('it is not JSON');
   }
@@ -263,7 +264,7 @@ function parseWrapper(text, nowMs, retentionMs, decode = true) {
   // The mark forget() leaves, so that other tabs forget too (see `forgotten()`).
   if (Number.isFinite(w.forgotten)) {
     if (nowMs - w.forgotten > retentionMs) throw new Error('an old forget() mark');
-    return { forgotten: w.forgotten, withdrawn: w.withdrawn === true };
+    return ownRecord({ forgotten: w.forgotten, withdrawn: w.withdrawn === true });
   }
   if (!Number.isFinite(w.savedAt) || !Number.isFinite(w.expiresAt) || typeof w.state !== 'string') {
     throw new Error('it lacks savedAt, expiresAt or state');
@@ -284,7 +285,7 @@ function parseWrapper(text, nowMs, retentionMs, decode = true) {
   // The newest forget() the tab that saved it knew of: a tab that still holds a state from before
   // it forgets too, though the mark itself was overwritten by this save.
   const forgotAt = keptForgetTime(w.forgotAt, w.savedAt, nowMs, retentionMs);
-  return { savedAt: w.savedAt, expiresAt: w.expiresAt, bytes, extra, forgotAt };
+  return ownRecord({ savedAt: w.savedAt, expiresAt: w.expiresAt, bytes, extra, forgotAt });
 }
 
 /**
@@ -455,7 +456,7 @@ export class StateStore {
       saved = parseWrapper(text, nowMs, this._retentionMs);
     } catch (e) {
       this.remove();
-      return record ?? { discarded: e.message };
+      return record ?? ownRecord({ discarded: e.message });
     }
     // A state saved by a page that knew of the forget carries its time (`forgotAt`); one that
     // does not was saved before it, or by a page that never learnt of it.
@@ -473,7 +474,7 @@ export class StateStore {
       const text = await this._callNow('get', [], true, this._forgetKey);
       if (typeof text !== 'string') return null;
       const w = parseWrapper(text, nowMs, this._retentionMs, false);
-      return Number.isFinite(w.forgotten) ? { forgotten: w.forgotten, withdrawn: w.withdrawn } : null;
+      return Number.isFinite(w.forgotten) ? ownRecord({ forgotten: w.forgotten, withdrawn: w.withdrawn }) : null;
     } catch {
       // Older than the retention, or not a record: ignored, and left for the next forget to
       // overwrite (removing it could remove a record another page has just written).
@@ -581,8 +582,8 @@ export class StateStore {
     if (!text.includes('"forgotten"') && !text.includes('"forgotAt"')) return null;
     try {
       const w = parseWrapper(text, nowMs, this._retentionMs, false);
-      if (Number.isFinite(w.forgotten)) return { forgotten: w.forgotten, withdrawn: w.withdrawn, state: false };
-      return Number.isFinite(w.forgotAt) ? { forgotten: w.forgotAt, withdrawn: false, state: true } : null;
+      if (Number.isFinite(w.forgotten)) return ownRecord({ forgotten: w.forgotten, withdrawn: w.withdrawn, state: false });
+      return Number.isFinite(w.forgotAt) ? ownRecord({ forgotten: w.forgotAt, withdrawn: false, state: true }) : null;
     } catch {
       return null;
     }
