@@ -347,6 +347,7 @@ window.__direct = window.shopperIntent.privateReport('segment').value;`;
         intent: { ...intent.attributes() },
         hidden: document.querySelector('#free-shipping').hidden,
         on: gb.isOn('free-shipping-banner'),
+        source: gb.evalFeature('free-shipping-banner').source,
         viewed: window.dataLayer.filter((e) => e.event === 'experiment_viewed').map((e) => ({ ...e })),
       };
     });
@@ -371,9 +372,20 @@ window.__direct = window.shopperIntent.privateReport('segment').value;`;
       'the trackingCallback logged the exposure once, with the segment');
     assert.equal(high.on, variation === 1);
     assert.equal(high.hidden, !high.on, 'the banner follows the feature');
+    assert.equal(high.source, 'experiment');
     await page.evaluate(() => { window.__readme.intent.track({ type: 'view_item', item: 'sku-2' }); });
     await page.evaluate(() => new Promise((r) => setTimeout(r, 100)));
     assert.equal((await state()).viewed.length, 1, 'GrowthBook logs an exposure once');
+    // The segment drops (forget() here): the sticky bucket keeps the visitor in the experiment,
+    // so the banner stays as it was.
+    await page.evaluate(() => { window.__readme.intent.forget(); });
+    await waitFor(page, () => window.__readme.gb.getAttributes().intentSegment === 'low');
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 100)));
+    const dropped = await state();
+    assert.equal(dropped.source, 'experiment', 'still in the experiment at low: the condition is skipped for a bucketed visitor');
+    assert.deepEqual({ on: dropped.on, hidden: dropped.hidden, viewed: dropped.viewed.length }, { on: high.on, hidden: high.hidden, viewed: 1 }, 'the banner did not change with the segment');
+    const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('gbStickyBuckets__')));
+    assert.equal(kept.length, 1, 'GrowthBook kept the bucket in localStorage');
     onlyOwnRequests(requests, served);
     quiet(page);
     await context.close();
