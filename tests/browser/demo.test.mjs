@@ -170,3 +170,45 @@ test('the panel shows the stored state without raw ids', { timeout: 60_000 }, as
   assert.equal(panel.factors, Math.min(5, panel.explain), 'the factors listed are explain()\'s');
   await context.close();
 });
+
+test('the offer banner covers at most a quarter of the view, also in a short viewport (a page zoomed to 400%), and the page scrolls to it', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await page.goto(`${env.url}/cart.html`);
+  // Each size is a frame of the demo's product page: its media queries answer to the frame's size.
+  // 1280 x 720 at 100% and at 400% zoom (320 x 180 CSS pixels), and a phone held upright.
+  const sizes = [[1280, 720], [320, 180], [390, 844]];
+  const results = await page.evaluate(async (list) => {
+    const out = [];
+    for (const [width, height] of list) {
+      const frame = document.createElement('iframe');
+      frame.style.cssText = `position: fixed; top: 0; left: 0; border: 0; width: ${width}px; height: ${height}px`;
+      await new Promise((r) => { frame.onload = r; frame.src = '/product.html#day-pack'; document.body.append(frame); });
+      const win = frame.contentWindow;
+      const frames = () => new Promise((r) => { win.requestAnimationFrame(() => win.requestAnimationFrame(r)); });
+      // The demo shows or hides the banner once its widget is ready: shown after that.
+      for (let i = 0; i < 200 && win.shopperIntent?.status !== 'ready'; i++) await new Promise((r) => { setTimeout(r, 25); });
+      await frames();
+      const offer = frame.contentDocument.getElementById('offer');
+      offer.hidden = false;
+      win.scrollTo(0, 0);
+      await frames();
+      await Promise.all(offer.getAnimations().map((a) => a.finished)); // it slides in
+      const r = offer.getBoundingClientRect();
+      const share = Math.max(0, Math.min(r.bottom, win.innerHeight) - Math.max(r.top, 0)) / win.innerHeight;
+      offer.scrollIntoView({ block: 'end' });
+      await frames();
+      const after = offer.getBoundingClientRect();
+      out.push({ size: `${width} x ${height}`, ready: win.shopperIntent?.status, inner: [win.innerWidth, win.innerHeight], share, reached: after.top >= 0 && after.bottom <= win.innerHeight + 1 });
+      frame.remove();
+    }
+    return out;
+  }, sizes);
+  for (const r of results) {
+    assert.equal(r.ready, 'ready');
+    assert.deepEqual(r.inner, r.size.split(' x ').map(Number), 'the frame is the viewport measured');
+    assert.ok(r.share <= 0.25, `${r.size}: the banner covers ${(100 * r.share).toFixed(0)}% of the view`);
+    assert.ok(r.reached, `${r.size}: the banner can be scrolled into view whole`);
+  }
+  await context.close();
+});
