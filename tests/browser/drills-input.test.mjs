@@ -65,7 +65,7 @@ async function assertUnharmed(page, before) {
 
 /**
  * Of each code in `codes`, at most the first REPEATED_WARNINGS refusals are warned about, and one
- * more warning says so when there were more; `refused` refusals happened in all.
+ * more warning says so when there were more; `refused` refusals happened in all, when known.
  */
 function assertRepeatsCapped(warnings, codes, refused) {
   let reported = 0;
@@ -73,10 +73,10 @@ function assertRepeatsCapped(warnings, codes, refused) {
     const each = warnings.filter((m) => m.text.includes(`event refused (${code})`)).length;
     const more = warnings.filter((m) => m.text.includes(`more events refused as ${code}:`)).length;
     assert.ok(each <= REPEATED_WARNINGS && more <= 1, `${code}: ${each} warnings, ${more} saying the rest go unreported`);
-    assert.equal(more, each === REPEATED_WARNINGS ? more : 0, `${code}: the rest are said to go unreported only after the first ${REPEATED_WARNINGS}`);
+    if (each < REPEATED_WARNINGS) assert.equal(more, 0, `${code}: the rest are said to go unreported only after the first ${REPEATED_WARNINGS}`);
     reported += each;
   }
-  assert.ok(refused > reported, `${refused} refusals, ${reported} warned about: the console is not flooded`);
+  if (refused !== undefined) assert.ok(refused > reported, `${refused} refusals, ${reported} warned about: the console is not flooded`);
   assert.ok(warnings.some((m) => /more events refused as/.test(m.text)), 'the cap was reached and said so');
 }
 
@@ -121,7 +121,7 @@ test('track(): every hostile value as the event and in every field, then a good 
   const warnings = ours(page, 'warning');
   // The good event is timed an hour ahead, after every time a hostile event may have set: one
   // warning says so (once per page).
-  const refusalOrAhead = /event refused \((INVALID_EVENT|OUT_OF_ORDER)\)|more events refused as (INVALID_EVENT|OUT_OF_ORDER): the first|ahead of this device's clock|before the newest event's: the engine takes it for a clock set back/;
+  const refusalOrAhead = /event refused \((INVALID_EVENT|OUT_OF_ORDER)\)|more events refused as (INVALID_EVENT|OUT_OF_ORDER): this widget reported|ahead of this device's clock|before the newest event's: the engine takes it for a clock set back/;
   assert.ok(warnings.every((m) => refusalOrAhead.test(m.text)), `only refusals are reported: ${warnings.find((m) => !refusalOrAhead.test(m.text))?.text}`);
   assertRepeatsCapped(warnings, ['INVALID_EVENT', 'OUT_OF_ORDER'], r.refused);
   assert.ok(warnings.filter((m) => /ahead of this device's clock/.test(m.text)).length <= 1);
@@ -182,7 +182,7 @@ test('malformed events are refused one by one, with the error code, and lose not
   assert.ok(r.badCount > REPEATED_WARNINGS);
   assert.equal(invalid.length, REPEATED_WARNINGS, `one INVALID_EVENT warning per bad event, for the first ${REPEATED_WARNINGS}:\n${warnings.map((m) => m.text).join('\n')}`);
   assert.deepEqual(warnings.filter((m) => m.text.includes('more events refused as')).map((m) => m.text),
-    [`[shopper-intent] more events refused as INVALID_EVENT: the first ${REPEATED_WARNINGS} were reported, later ones on this page are not`], 'then one warning says the rest go unreported');
+    [`[shopper-intent] more events refused as INVALID_EVENT: this widget reported the first ${REPEATED_WARNINGS}, and reports no more`], 'then one warning says the rest go unreported');
   assert.equal(order.length, 1, 'one OUT_OF_ORDER warning: another code is reported on its own count');
   assert.ok(warnings.every((m) => m.text.length < 400), 'warnings stay short (no echo of huge input)');
   assert.deepEqual(page.pageErrors, []);
@@ -272,13 +272,14 @@ test('dataLayer.push and gtag(): hostile entries never break the push or the pag
   assert.equal(r.after, 'add_to_cart', 'a good push afterwards is tracked');
   assert.ok(r.good && !r.good.ignored, 'and so is a good track()');
   const warnings = ours(page, 'warning');
-  const expected = /event refused \((INVALID_EVENT|OUT_OF_ORDER)\)|a dataLayer entry could not be read|more (events refused as (INVALID_EVENT|OUT_OF_ORDER)|unreadable dataLayer entries): the first|ahead of this device's clock|before the newest event's: the engine takes it for a clock set back/;
+  const expected = /event refused \((INVALID_EVENT|OUT_OF_ORDER)\)|a dataLayer entry could not be read|more (events refused as (INVALID_EVENT|OUT_OF_ORDER)|unreadable dataLayer entries): this widget reported|ahead of this device's clock|before the newest event's: the engine takes it for a clock set back/;
   assert.ok(warnings.every((m) => expected.test(m.text)),
     `only refusals, unreadable entries and the good event's time an hour ahead are reported: ${warnings.find((m) => !expected.test(m.text))?.text}`);
   const unreadable = warnings.filter((m) => /a dataLayer entry could not be read/.test(m.text)).length;
   const moreUnreadable = warnings.filter((m) => /more unreadable dataLayer entries/.test(m.text)).length;
-  assert.ok(unreadable <= REPEATED_WARNINGS && moreUnreadable === (unreadable === REPEATED_WARNINGS ? moreUnreadable : 0) && moreUnreadable <= 1, `${unreadable} unreadable entries reported, then ${moreUnreadable}`);
-  assertRepeatsCapped(warnings, ['INVALID_EVENT', 'OUT_OF_ORDER'], Infinity);
+  assert.ok(unreadable <= REPEATED_WARNINGS && moreUnreadable <= 1, `${unreadable} unreadable entries reported, then ${moreUnreadable}`);
+  if (unreadable < REPEATED_WARNINGS) assert.equal(moreUnreadable, 0);
+  assertRepeatsCapped(warnings, ['INVALID_EVENT', 'OUT_OF_ORDER']);
   assert.ok(warnings.filter((m) => /ahead of this device's clock/.test(m.text)).length <= 1);
   assert.ok(warnings.filter((m) => /before the newest event's/.test(m.text)).length <= 1);
   assert.deepEqual(ours(page, 'error'), []);

@@ -334,3 +334,28 @@ test('the state and the forget record are read side by side, and an expired reco
   assert.ok(s.data.has(`${KEY}:forgotten`), 'not removed: another page may have just written a new one');
   assert.equal(s.calls.length, 2);
 });
+
+test('a page that polluted Object.prototype (key, withdrawn, forgotten, forgotAt, discarded): the store keeps its key, a forget() stays a forget, and a state reads as a state', async () => {
+  const polluted = { key: 'polluted', withdrawn: true, forgotten: NOW - 1000, forgotAt: NOW - 1000, discarded: 'polluted', recordToo: false };
+  const s = slowBackend();
+  try {
+    for (const [k, v] of Object.entries(polluted)) Object.defineProperty(Object.prototype, k, { value: v, writable: true, configurable: true });
+    const store = await ownBackendStore(s.backend);
+    store.write(bytes(7), NOW, null);
+    await s.answerAll();
+    assert.deepEqual([...s.data.keys()], [KEY], 'the state is saved under the default key');
+    const read = store.read(NOW + 1000);
+    await s.answerAll();
+    const saved = await read;
+    assert.deepEqual([saved.forgotten, saved.discarded, saved.forgotAt, [...saved.bytes]], [undefined, undefined, null, [7, 7, 7]], 'a state, not a mark');
+    // forget() without options: a forget, not a withdrawal of consent, with its record.
+    store.markForgotten(NOW + 2000);
+    await s.answerAll();
+    const mark = JSON.parse(s.data.get(KEY));
+    assert.equal(Object.hasOwn(mark, 'withdrawn'), false, `the mark: ${s.data.get(KEY)}`);
+    assert.equal(mark.forgotten, NOW + 2000);
+    assert.ok(s.data.has(`${KEY}:forgotten`), 'the forget record is written (recordToo defaults to true)');
+  } finally {
+    for (const k of Object.keys(polluted)) delete Object.prototype[k];
+  }
+});

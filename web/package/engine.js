@@ -10,6 +10,7 @@ import initBindings, {
   estimateRandomizedResponse as bindingsEstimate,
 } from './pkg/shopper_intent_wasm.js';
 import { TAG, logWarn } from './log.js';
+import { record } from './fields.js';
 
 /**
  * The bindings this package instantiates first, as a plain object of the exports it calls: named
@@ -176,7 +177,8 @@ let warnedType = false;
  * request that fails, an error status, no answer or a stalled body within the time, a module that
  * does not compile) resolves to null instead, and the plain build is tried.
  */
-async function compileFrom(url, timeoutMs, { optional = false } = {}) {
+async function compileFrom(url, timeoutMs, options) {
+  const { optional = false } = record(options);
   const controller = typeof AbortController === 'function' ? new AbortController() : null;
   let answered = false;
   let timer = 0;
@@ -257,7 +259,8 @@ const bindingsUrl = () => new URL('./pkg/shopper_intent_wasm.js', import.meta.ur
  * module's bytes or a compiled `WebAssembly.Module` (for Node, where `fetch` reads no files).
  * `simd` is the SIMD build's URL; without it, the one `simdUrl` names beside `wasmUrl`.
  */
-export function loadBindings(wasmUrl, { timeoutMs, fresh = false, simd: simdGiven } = {}) {
+export function loadBindings(wasmUrl, options) {
+  const { timeoutMs, fresh = false, simd: simdGiven } = record(options);
   if (fresh && compiled) {
     instances += 1;
     return (async () => {

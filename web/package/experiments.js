@@ -11,7 +11,7 @@
 
 import { SESSION_GAP_MS, ShopperIntentError } from './engine.js';
 import { TAG, logWarn, logError, errorName } from './log.js';
-import { field, sum } from './fields.js';
+import { field, record, sum } from './fields.js';
 
 /** The variant of holdout shoppers: show them no personalization. */
 export const HOLDOUT = 'holdout';
@@ -132,7 +132,8 @@ const fits = (exp, variant) => exp.variants.includes(variant) || (variant === HO
  * called when something worth saving changed (an entry, an exposure).
  */
 export class Experiments {
-  constructor({ emit, intent, changed = () => {} }) {
+  constructor(options) {
+    const { emit, intent, changed = () => {} } = record(options);
     this._emit = emit;
     this._intent = intent;
     this._changed = changed;

@@ -44,8 +44,10 @@ export function parseOwn(text) {
 }
 
 /**
- * `fields` as an object without a prototype: for the package's own records that callers tell
- * apart by the fields they lack (a saved state has no `forgotten`, the mark of a forget has), so
- * that a field the page put on Object.prototype cannot make one look like the other.
+ * `fields` (an object, or undefined for none) as an object without a prototype: for the package's
+ * own records that callers tell apart by the fields they lack (a saved state has no `forgotten`,
+ * the mark of a forget has), and for options destructured with defaults (`{ withdrawn = false }`
+ * from a plain `{}` would take the page's `Object.prototype.withdrawn`), so that a field the page
+ * put on Object.prototype cannot stand in for one left out.
  */
 export const record = (fields) => Object.assign(Object.create(null), fields);

@@ -22,7 +22,7 @@ export const logError = (...args) => say('error', args);
 /** `console.info` that never throws. */
 export const logInfo = (...args) => say('info', args);
 
-/** How many warnings of one repeated kind (events refused with one code) a widget writes. */
+/** How many warnings of one repeated kind (events refused with one code) a widget writes (a widget created again counts afresh). */
 export const REPEATED_WARNINGS = 20;
 
 /**
@@ -37,7 +37,7 @@ export function limitedWarn() {
     const n = (said.get(kind) ?? 0) + 1;
     said.set(kind, n);
     if (n <= REPEATED_WARNINGS) logWarn(message);
-    else if (n === REPEATED_WARNINGS + 1) logWarn(`${TAG} more ${kind}: the first ${REPEATED_WARNINGS} were reported, later ones on this page are not`);
+    else if (n === REPEATED_WARNINGS + 1) logWarn(`${TAG} more ${kind}: this widget reported the first ${REPEATED_WARNINGS}, and reports no more`);
   };
 }
 

@@ -10,7 +10,7 @@
 
 import { ShopperIntentError } from './engine.js';
 import { errorName } from './log.js';
-import { parseOwn } from './fields.js';
+import { parseOwn, record } from './fields.js';
 
 const MODEL_CACHE = 'shopper-intent-model';
 /** How long a fetch may take before loading fails with LOAD_FAILED. */
@@ -127,6 +127,7 @@ function resolve(url, what) {
 function fromManifest(text, manifestUrl) {
   try {
     const m = parseOwn(text);
+    if (Array.isArray(m)) return { url: null, checksum: null };
     const file = m?.model?.weights;
     const sum = m?.model?.weights_fnv1a64;
     return {
@@ -202,7 +203,8 @@ async function keep(found, { key, weights, stored, mKey, manifest }) {
  * from the same URL with its weights, those are returned, with the fetch's error as `stale`.
  * @returns {Promise<{weights: Uint8Array, manifest: string, remember: () => void, fromCache: boolean, evict: () => void, stale: Error | null}>}
  */
-export async function fetchModel({ weightsUrl, manifestUrl, useCache = true, readCache = true, timeoutMs = DEFAULT_FETCH_TIMEOUT_MS }) {
+export async function fetchModel(options) {
+  const { weightsUrl, manifestUrl, useCache = true, readCache = true, timeoutMs = DEFAULT_FETCH_TIMEOUT_MS } = record(options);
   const manifestHref = resolve(manifestUrl, 'manifest');
   const givenUrl = weightsUrl ? resolve(weightsUrl, 'weights') : null;
   const pendingManifest = get(manifestHref, 'manifest', { cache: 'no-cache', timeoutMs });

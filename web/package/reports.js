@@ -19,7 +19,7 @@
 import { ShopperIntentError, randomizedResponse } from './engine.js';
 import { HOLDOUT } from './experiments.js';
 import { errorName } from './log.js';
-import { field, sum } from './fields.js';
+import { field, record, sum } from './fields.js';
 
 /** The subject `'segment'` and its values, in the order reports and estimates use. */
 export const SEGMENT = 'segment';
@@ -78,7 +78,8 @@ const keyMap = (entries = []) => Object.assign(Object.create(null), Object.fromE
  * (worth saving).
  */
 export class PrivateReports {
-  constructor({ changed = () => {} } = {}) {
+  constructor(options) {
+    const { changed = () => {} } = record(options);
     this._changed = changed;
     this._memo = keyMap();
     this._reported = new Set(); // subjects this session has drawn a report of (for `first`)
@@ -172,7 +173,8 @@ export class PrivateReports {
    * Takes a saved snapshot back; anything malformed is ignored. With `ended` (the session was
    * over at the restore) its memo is kept aside for `observe`, and this session starts empty.
    */
-  restore(snap, { ended = false } = {}) {
+  restore(snap, options) {
+    const { ended = false } = record(options);
     if (!snap || typeof snap !== 'object' || !snap.memo || typeof snap.memo !== 'object') return;
     const read = (memo) => keyMap(Object.entries(memo).filter(([k, v]) => typeof v === 'string' && k.length <= 2048 && v.length <= 64).slice(-MAX_MEMO_KEPT));
     // The subjects reported: those saved, else (a state saved before there was such a list) the

@@ -348,7 +348,7 @@ export class ShopperIntent {
 
   /**
    * Tracks one event. Returns the `Update`, or `null` if the event was refused (a console
-   * warning names the error code), queued (loading, consent pending, inside a hook), or the
+   * warning names the error code, for the first 20 of each code), queued (loading, consent pending, inside a hook), or the
    * widget failed or was destroyed.
    * Never throws.
    */

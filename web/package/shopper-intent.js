@@ -31,7 +31,7 @@ import { Experiments, HOLDOUT } from './experiments.js';
 import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
 import { TAG, logWarn, logError, logInfo, errorName, limitedWarn } from './log.js';
-import { field, sum } from './fields.js';
+import { field, record, sum } from './fields.js';
 
 export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, NOT_ENTERED, memoryStore };
 // Diagnostics (benchmarks, support): the engine's wasm memory and whether the SIMD build runs here.
@@ -1177,7 +1177,9 @@ export class ShopperIntent {
     this._lastEventAt = 0;
     if (newest === null) return true;
     const reports = this._reports.snapshot();
-    const saved = { bytes, extra: { experiments: this._experiments.snapshot(), ...(reports && { reports }) } };
+    // A record without a prototype, as the store's: _restoreStored tells a state from a forget
+    // mark by the fields it lacks.
+    const saved = record({ bytes, extra: { experiments: this._experiments.snapshot(), ...(reports && { reports }) } });
     // Its own snapshot taken back: whether the id is in storage stays as it was (with the state
     // in memory it is not, and experiments stay off).
     const stored = this._experiments.stored;
@@ -1482,7 +1484,8 @@ export class ShopperIntent {
     }
   }
 
-  _segmentChanged(segment, previousSegment, score, cause, { push = true } = {}) {
+  _segmentChanged(segment, previousSegment, score, cause, options) {
+    const { push = true } = record(options);
     this._lastSegment = segment;
     markSegment(segment);
     const detail = Object.freeze({ segment, previousSegment, score, cause });

@@ -259,7 +259,7 @@ function parseWrapper(text, nowMs, retentionMs, decode = true) {
   } catch {
     throw new Error('it is not JSON');
   }
-  if (!w || typeof w !== 'object') throw new Error('it is not a state wrapper');
+  if (!w || typeof w !== 'object' || Array.isArray(w)) throw new Error('it is not a state wrapper');
   if (w.v !== WRAPPER_VERSION) throw new Error(`its version is ${JSON.stringify(w.v)}, not ${WRAPPER_VERSION}`);
   // The mark forget() leaves, so that other tabs forget too (see `forgotten()`).
   if (Number.isFinite(w.forgotten)) {
@@ -281,7 +281,7 @@ function parseWrapper(text, nowMs, retentionMs, decode = true) {
   } catch {
     throw new Error('its state is not base64');
   }
-  const extra = w.extra && typeof w.extra === 'object' ? w.extra : null;
+  const extra = w.extra && typeof w.extra === 'object' && !Array.isArray(w.extra) ? w.extra : null;
   // The newest forget() the tab that saved it knew of: a tab that still holds a state from before
   // it forgets too, though the mark itself was overwritten by this save.
   const forgotAt = keptForgetTime(w.forgotAt, w.savedAt, nowMs, retentionMs);
@@ -306,7 +306,8 @@ function keptForgetTime(forgotAt, savedAt, nowMs, retentionMs) {
  * one warning; nothing is thrown to the caller.
  */
 export class StateStore {
-  constructor(backend, { key = STATE_KEY, retentionMs }) {
+  constructor(backend, options) {
+    const { key = STATE_KEY, retentionMs } = ownRecord(options);
     this._backend = backend;
     this._key = key;
     this._retentionMs = retentionMs;
@@ -537,7 +538,8 @@ export class StateStore {
    * never touch, the forget record (`read` compares the two). If the backend refuses the mark,
    * the saved state is removed instead. Never throws.
    */
-  markForgotten(nowMs, { withdrawn = false, recordToo = true } = {}) {
+  markForgotten(nowMs, options) {
+    const { withdrawn = false, recordToo = true } = ownRecord(options);
     const text = plainJson({ v: WRAPPER_VERSION, forgotten: nowMs, ...(withdrawn && { withdrawn: true }) });
     this._wrote(text);
     const backend = this._backend;
