@@ -11,7 +11,7 @@
 
 import { SESSION_GAP_MS, ShopperIntentError } from './engine.js';
 import { TAG, logWarn, logError, errorName } from './log.js';
-import { field, record, sum } from './fields.js';
+import { field, keyMap, record, sum } from './fields.js';
 
 /** The variant of holdout shoppers: show them no personalization. */
 export const HOLDOUT = 'holdout';
@@ -106,8 +106,6 @@ export function assign(exp, id) {
   return exp.variants[exp.variants.length - 1];
 }
 
-/** A map from experiment keys to variants without a prototype: a key `__proto__` is a key. */
-const keyMap = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
 /**
  * A new experiment session. Its `nonce` names it: tabs merge what they saved of one session only
  * (`merge`), and a shop's own session id may begin a new one within the session gap.

@@ -40,7 +40,7 @@ export function sum(list) {
  */
 export function parseOwn(text) {
   return JSON.parse(text, (key, value) => (value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? Object.assign(Object.create(null), value) : value));
+    ? record(value) : value));
 }
 
 /**
@@ -51,3 +51,6 @@ export function parseOwn(text) {
  * put on Object.prototype cannot stand in for one left out.
  */
 export const record = (fields) => Object.assign(Object.create(null), fields);
+
+/** A prototype-less map of `entries` (`[key, value]` pairs), for keys the page or a saved state names. */
+export const keyMap = (entries = []) => record(Object.fromEntries(entries));

@@ -19,7 +19,7 @@
 import { ShopperIntentError, randomizedResponse } from './engine.js';
 import { HOLDOUT } from './experiments.js';
 import { errorName } from './log.js';
-import { field, record, sum } from './fields.js';
+import { field, keyMap, record, sum } from './fields.js';
 
 /** The subject `'segment'` and its values, in the order reports and estimates use. */
 export const SEGMENT = 'segment';
@@ -70,8 +70,6 @@ export function uniform() {
   const w = crypto.getRandomValues(new Uint32Array(2));
   return (w[0] * 2 ** 21 + (w[1] >>> 11)) / 2 ** 53;
 }
-
-const keyMap = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
 
 /**
  * The reports of one widget's current session. `changed()` is called when the memo changed
