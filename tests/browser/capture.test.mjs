@@ -16,11 +16,11 @@ const { fromDataLayer, fromShopifyPixel, fromSegment, attachDataLayer, EVENT_TYP
 
 const T = Date.UTC(2025, 4, 1, 12);
 
-/** The engine's name table, through the wasm bindings (instantiated in Node). */
+/** The engine's name table, through the wasm bindings (instantiated in Node; JSON text). */
 async function engineTable() {
   const glue = await import(pathToFileURL(join(PKG, 'shopper_intent_wasm.js')));
   glue.initSync({ module: readFileSync(join(PKG, 'shopper_intent_wasm_bg.wasm')) });
-  return glue.eventTypes();
+  return JSON.parse(glue.eventTypes());
 }
 
 test('GA4 dataLayer objects', () => {

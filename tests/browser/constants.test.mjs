@@ -25,9 +25,9 @@ test('SESSION_GAP_MS (engine.js) is the gap after which the engine starts a new 
   const view = (ts) => e.trackPlain('view_item', ts, 'sku-1', 'shoes', undefined, undefined, undefined);
   view(t0);
   view(t0 + SESSION_GAP_MS);
-  assert.equal(e.history().length, 2, 'an event exactly one gap later is in the same session');
+  assert.equal(JSON.parse(e.history()).length, 2, 'an event exactly one gap later is in the same session');
   view(t0 + 2 * SESSION_GAP_MS + 1);
-  assert.equal(e.history().length, 1, 'one more millisecond starts a new session');
+  assert.equal(JSON.parse(e.history()).length, 1, 'one more millisecond starts a new session');
   e.free();
 });
 

@@ -3,12 +3,14 @@
 // without crypto, MooTools' Array.from, a clock set back, a prerendered page, a page restored
 // from the back/forward cache after another page saved, a widget created again on one page (a
 // single-page app remounting it), a hardened page with frozen prototypes, a page that polluted
-// Object.prototype or replaced Array.prototype.reduce, two widgets sharing one storage, and page code that kept the snippet's early array. Each time: no uncaught error reaches the page, and no event is lost or
+// Object.prototype or replaced Array.prototype.reduce, one that put accessors on Object.prototype, two widgets sharing one storage, and page code that kept the snippet's early array. Each time: no uncaught error reaches the page, and no event is lost or
 // counted twice without a word.
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODEL, PACKAGE_MODULE, blankPage, importPackage, moduleHarness, ours, setup, test } from './helpers.mjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MODEL, PACKAGE_MODULE, WEB, blankPage, importPackage, moduleHarness, ours, setup, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -253,7 +255,9 @@ test('a hardened page that froze Array.prototype and Object.prototype: auto-capt
 test('a page that polluted Object.prototype and replaced Array.prototype.reduce (Prototype.js): events, dataLayer entries, options, experiments and the saved state are read by their own fields, and score as on a clean page', { timeout: 90_000 }, async () => {
   const pollute = () => {
     // What merging untrusted JSON into {} does ({"__proto__": {...}}): every object seems to have these.
-    const fields = { event: 'purchase', price: '12', quantity: 3, item: 'polluted', category: 'polluted', ts: 1, session: 'polluted', consent: 'pending', weights: [1], item_id: 'polluted' };
+    const fields = { event: 'purchase', price: '12', quantity: 3, item: 'polluted', category: 'polluted', ts: 1, session: 'polluted', consent: 'pending', weights: [1], item_id: 'polluted',
+      // Engine options: the shop's time zone (hour-of-day features) and the segments' hysteresis.
+      utcOffsetMinutes: 600, hysteresis: 0.45 };
     for (const [k, v] of Object.entries(fields)) Object.defineProperty(Object.prototype, k, { value: v, writable: true, configurable: true });
     // As a saved state read back would seem to carry them: the mark of a forget() a second ago.
     Object.defineProperty(Object.prototype, 'forgotten', { get: () => Date.now() - 1000, configurable: true });
@@ -285,6 +289,16 @@ test('a page that polluted Object.prototype and replaced Array.prototype.reduce 
     const again = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
     out.restored = again.history().map((p) => p.type);
     out.againConsent = again.consent;
+    // The shopper comes back 31 minutes later: asked for a variant, the widget ends the session
+    // (the state is set aside as a record and restored as over).
+    const now = Date.now;
+    Date.now = () => now.call(Date) + 31 * 60_000;
+    try {
+      out.variantAfterGap = typeof again.experiment({ key: 'k', variants: ['a', 'b'] });
+      out.afterGap = [again.history().length, again.segment, again.score];
+    } finally {
+      Date.now = now;
+    }
     again.destroy();
     return out;
   }, { model: MODEL, t0 });
@@ -304,6 +318,8 @@ test('a page that polluted Object.prototype and replaced Array.prototype.reduce 
   assert.deepEqual(expected.restored, expected.types, 'the clean page restores the saved state');
   assert.deepEqual(r.restored, expected.types, 'so does the polluted page: the saved state is read by its own fields, not as the mark of a forget()');
   assert.equal(r.againConsent, 'granted');
+  assert.deepEqual(expected.afterGap, [0, 'low', 0], 'past the session gap the clean page starts afresh');
+  assert.deepEqual([r.variantAfterGap, ...r.afterGap], [expected.variantAfterGap, ...expected.afterGap], 'so does the polluted page: the state set aside is not read as a forget()');
   assert.deepEqual(page.pageErrors, []);
   assert.deepEqual(ours(page, 'error'), []);
   await context.close();
@@ -660,4 +676,122 @@ test('the snippet on a page where window.shopperIntent is read-only: the widget 
   const warnings = ours(page, 'warning').map((m) => m.text);
   assert.ok(warnings.some((w) => /window\.shopperIntent cannot be set \(TypeError\): the widget runs, but page code cannot reach it there/.test(w)), warnings.join('\n'));
   await context.close();
+});
+
+test('a page with accessors on Object.prototype: neither the package nor its bindings write a field through them; load, capture, hooks, answers, errors, the saved state and a session\'s end are as on a clean page', { timeout: 90_000 }, async () => {
+  // The names a setter on Object.prototype would catch: every field the package assigns with
+  // `x.name = ...` (read from its sources; `_` fields are its classes' own), and the fields of the
+  // engine's answers (event types, factors, history, thresholds, model, estimates, an error's
+  // code). Left out: property descriptor keys (an accessor named `get` or `value` on
+  // Object.prototype breaks Object.defineProperty for every script), and the page globals the
+  // package sets on purpose (`window.dataLayer`, the snippet's `window.shopperIntent`).
+  const sources = ['capture', 'engine', 'experiments', 'fields', 'hooks', 'log', 'model-fetch', 'queue', 'reports', 'schedule', 'shopper-intent', 'snippet', 'storage']
+    .map((m) => readFileSync(join(WEB, 'package', `${m}.js`), 'utf8')).join('\n');
+  const assigned = [...sources.matchAll(/\.([A-Za-z$][\w$]*)\s*=(?![=>])/g)].map((m) => m[1]);
+  const answers = ['vocabulary', 'name', 'kind', 'factor', 'label', 'effect', 'position', 'type', 'score', 'medium', 'high',
+    'featureVersion', 'window', 'kinds', 'hidden', 'threshold', 'segments', 'share', 'se', 'lo', 'hi', 'code'];
+  const skip = new Set(['get', 'set', 'value', 'writable', 'enumerable', 'configurable', 'dataLayer', 'shopperIntent']);
+  const names = [...new Set([...assigned, ...answers])].filter((n) => !skip.has(n));
+  assert.ok(names.includes('state') && names.includes('ready') && names.length > 30, `the names: ${names}`);
+  // Each accessor behaves as a plain field would (a table per object) and notes the stack of
+  // every write that reached it.
+  const probe = (names) => {
+    const fields = new WeakMap();
+    const writes = [];
+    Object.defineProperty(window, '__writes', { value: writes });
+    for (const name of names) {
+      if (Object.hasOwn(Object.prototype, name)) continue;
+      Object.defineProperty(Object.prototype, name, {
+        get() { return fields.get(this)?.get(name); },
+        set(v) {
+          writes.push({ name, stack: String(new Error().stack) });
+          let own = fields.get(this);
+          if (!own) fields.set(this, (own = new Map()));
+          own.set(name, v);
+        },
+        configurable: true,
+      });
+    }
+  };
+  // One time for both pages: the same events, so the same scores.
+  const t0 = Date.now() - 60_000;
+  const visit = (page) => page.evaluate(async ({ model, t0 }) => {
+    const { ShopperIntent, estimateShares } = window.SI;
+    window.dataLayer = [];
+    const intent = await ShopperIntent.load({ model, storage: 'local' });
+    const heard = [];
+    intent.on('score', (e) => heard.push(['score', e.type, e.score]));
+    intent.on('segment', (e) => heard.push(['segment', e.segment, e.cause]));
+    const scores = [
+      intent.track({ type: 'view_item', item: 'a', ts: t0 }),
+      intent.track({ type: 'add_to_cart', item: 'a', price: 20, ts: t0 + 4_000 }),
+      intent.track({ type: 'view_item', item: 'x'.repeat(5_000), ts: t0 + 5_000 }),
+    ].map((u) => (u === null ? null : [u.score, u.segment, u.events]));
+    const out = {
+      status: intent.status,
+      scores,
+      explain: intent.explain().map((f) => [f.factor, f.label, f.effect]),
+      history: intent.history().map((p) => [p.position, p.type, p.score]),
+      thresholds: [intent.thresholds.medium, intent.thresholds.high],
+      model: [intent.model.name, intent.model.window, intent.model.featureVersion],
+      variant: intent.experiment({ key: 'k', variants: ['a', 'b'] }),
+    };
+    const variant = out.variant;
+    out.variant = typeof variant; // drawn from a random id
+    window.dataLayer.push({ event: 'begin_checkout', ecommerce: { items: [{ item_id: 'a', price: 20 }] } });
+    out.exposed = intent.expose('k');
+    const report = intent.privateReport('segment');
+    out.report = report && [report.values, report.epsilon, typeof report.value];
+    out.attributes = intent.attributes();
+    out.heard = heard;
+    const bad = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false, thresholds: { medium: 0.9, high: 0.1 } });
+    out.bad = [bad.status, bad.error?.code];
+    bad.destroy();
+    intent.destroy();
+    const again = await ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    out.restored = again.history().map((p) => p.type);
+    out.againVariant = again.experiment({ key: 'k', variants: ['a', 'b'] }) === variant;
+    // The shopper comes back 31 minutes later: asked for a variant, the widget ends the session
+    // (the state is set aside as a record and restored as over).
+    const now = Date.now;
+    Date.now = () => now.call(Date) + 31 * 60_000;
+    try {
+      out.variantAfterGap = typeof again.experiment({ key: 'k', variants: ['a', 'b'] });
+      out.afterGap = [again.history().length, again.segment, again.score];
+    } finally {
+      Date.now = now;
+    }
+    again.forget();
+    out.forgotten = again.history().length;
+    again.destroy();
+    const shares = await estimateShares([30, 50, 20], { epsilon: 2 });
+    out.shares = shares.shares.map((s) => [s.value, s.share, s.lo, s.hi]);
+    return JSON.stringify(out);
+  }, { model: MODEL, t0 });
+  const clean = await moduleHarness(env);
+  const expected = JSON.parse(await visit(clean.page));
+  const warnedClean = ours(clean.page, 'warning').map((m) => m.text);
+  const errorsClean = ours(clean.page, 'error').map((m) => m.text);
+  await clean.context.close();
+  const probed = await env.browser.newContext();
+  await probed.addInitScript(`(${probe})(${JSON.stringify(names)})`);
+  const p = await env.page(probed);
+  await blankPage(p, env.url);
+  await importPackage(p);
+  const r = JSON.parse(await visit(p));
+  // A write whose stack passes through a script of the test server's: the package's or its
+  // bindings' (the page's own code is evaluated, without a URL).
+  const origin = new URL(env.url).origin;
+  const writes = await p.evaluate((origin) => window.__writes.filter((w) => w.stack.includes(origin))
+    .map((w) => `${w.name}: ${w.stack.split('\n').filter((line) => line.includes(origin)).slice(0, 2).join(' | ')}`), origin);
+  assert.equal(expected.status, 'ready');
+  assert.equal(expected.scores[2], null, 'an item id of 5,000 bytes is refused by the engine');
+  assert.deepEqual(expected.afterGap, [0, 'low', 0], 'past the session gap the session is over');
+  assert.deepEqual(writes, [], 'no field of the package or of its bindings was set through Object.prototype');
+  assert.deepEqual(r, expected, 'the same scores, answers, error, restored state and estimates as on the clean page');
+  assert.deepEqual(ours(p, 'warning').map((m) => m.text), warnedClean, 'the same warnings, with the engine\'s code for the refused id');
+  assert.deepEqual(expected.bad, ['failed', 'BAD_OPTIONS'], 'a widget given thresholds out of order fails with the engine\'s code');
+  assert.deepEqual(ours(p, 'error').map((m) => m.text), errorsClean, 'the same one error, of that widget');
+  assert.deepEqual(p.pageErrors, []);
+  await probed.close();
 });

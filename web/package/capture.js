@@ -241,6 +241,8 @@ export function pageShared(win, name, Type) {
  * already pushed were read: `read` of them were events, tracked.
  */
 export class DataLayerLocked extends Error {
+  read;
+
   constructor(cause, read) {
     super(`its push cannot be wrapped (${errorName(cause)})`);
     this.name = 'DataLayerLocked';

@@ -10,7 +10,7 @@ import initBindings, {
   estimateRandomizedResponse as bindingsEstimate,
 } from './pkg/shopper_intent_wasm.js';
 import { TAG, logWarn } from './log.js';
-import { record } from './fields.js';
+import { parseOwn, record } from './fields.js';
 
 /**
  * The bindings this package instantiates first, as a plain object of the exports it calls: named
@@ -59,6 +59,8 @@ export const SESSION_GAP_MS = 30 * 60 * 1000;
 export const STALE_STATE = /another model|another hidden size|another window|state format \d+, this engine reads/;
 
 export class ShopperIntentError extends Error {
+  code;
+
   constructor(code, message, options) {
     super(message, options);
     this.name = 'ShopperIntentError';
@@ -354,6 +356,19 @@ function segment(v, what) {
   return v;
 }
 
+/**
+ * An answer of the engine, which crosses as JSON text (crate/wasm's interop.rs says why), parsed
+ * into objects without a prototype; text that is not JSON is `ENGINE_FAILED`.
+ */
+function answer(text, what) {
+  if (typeof text !== 'string') throw broken(`${what} that is not JSON text`);
+  try {
+    return parseOwn(text);
+  } catch {
+    throw broken(`${what} that is not JSON`);
+  }
+}
+
 function list(v, what) {
   if (!Array.isArray(v)) throw broken(`${what} that is not an array`);
   return v;
@@ -430,7 +445,9 @@ export class EngineHandle {
       // Cold code runs slowly (wasm compiled lazily, on first call): the instantiation before,
       // the loader's constructor and its first step each get a task of their own.
       await pause();
-      loader = new glue.EngineLoader(weights, manifest, options);
+      // A copy without a prototype: the engine reads only the options given, not the page's
+      // Object.prototype.hysteresis.
+      loader = new glue.EngineLoader(weights, manifest, record(options));
       await pause();
       while (!loader.step()) await pause();
       await pause();
@@ -499,7 +516,7 @@ export class EngineHandle {
 
   /** Top factors behind the score: `[{factor, label, effect}]`, largest |effect| first. */
   explain() {
-    return list(this._call((e) => e.explain()), 'factors').map((f) => Object.freeze({
+    return list(answer(this._call((e) => e.explain()), 'factors'), 'factors').map((f) => Object.freeze({
       factor: str(f?.factor, 'a factor id'),
       label: str(f?.label, 'a factor label'),
       effect: num(f?.effect, 'a factor effect'),
@@ -508,7 +525,7 @@ export class EngineHandle {
 
   /** The current session's score history: `[{position, type, score}]`. */
   history() {
-    return list(this._call((e) => e.history()), 'a score history').map((p) => Object.freeze({
+    return list(answer(this._call((e) => e.history()), 'a score history'), 'a score history').map((p) => Object.freeze({
       position: num(p?.position, 'a position'),
       type: str(p?.type, 'an event type'),
       score: num(p?.score, 'a score'),
@@ -517,12 +534,12 @@ export class EngineHandle {
 
   /** The segment thresholds in force: `{medium, high}`. */
   get thresholds() {
-    return plainThresholds(this._call((e) => e.thresholds), 'thresholds');
+    return plainThresholds(answer(this._call((e) => e.thresholds), 'thresholds'), 'thresholds');
   }
 
   /** What the manifest says about the model. */
   get model() {
-    const m = this._call((e) => e.model);
+    const m = answer(this._call((e) => e.model), 'a model description');
     if (!m || typeof m !== 'object') throw broken('no model description');
     return Object.freeze({
       name: str(m.name, 'a model name'),
@@ -553,7 +570,7 @@ export class EngineHandle {
   }
 
   setThresholds(thresholds) {
-    this._call((e) => e.setThresholds(thresholds));
+    this._call((e) => e.setThresholds(record(thresholds)));
   }
 
   free() {
@@ -568,7 +585,7 @@ export class EngineHandle {
 /** The engine's one table of event names: `[{vocabulary, name, kind}]`. */
 export function eventTypes(glue) {
   try {
-    return list(glue.eventTypes(), 'an event type table').map((t) => Object.freeze({
+    return list(answer(glue.eventTypes(), 'an event type table'), 'an event type table').map((t) => Object.freeze({
       vocabulary: str(t?.vocabulary, 'a vocabulary'),
       name: str(t?.name, 'a name'),
       kind: str(t?.kind, 'a kind'),
@@ -609,7 +626,7 @@ export function estimateRandomizedResponse(glue, counts, epsilon) {
   } catch (e) {
     throw toError(e);
   }
-  const out = list(estimates, 'estimates').map((x) => Object.freeze({
+  const out = list(answer(estimates, 'estimates'), 'estimates').map((x) => Object.freeze({
     share: num(x?.value, 'an estimated share'),
     se: num(x?.se, 'a standard error'),
     lo: num(x?.lo, 'an interval end'),

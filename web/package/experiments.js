@@ -130,6 +130,10 @@ const fits = (exp, variant) => exp.variants.includes(variant) || (variant === HO
  * called when something worth saving changed (an entry, an exposure).
  */
 export class Experiments {
+  id;
+  // Whether the id is in storage: read from it, or saved since (the widget sets it).
+  stored = false;
+
   constructor(options) {
     const { emit, intent, changed = () => {} } = record(options);
     this._emit = emit;
@@ -137,8 +141,6 @@ export class Experiments {
     this._changed = changed;
     this._defs = new Map();
     this.id = newId();
-    // Whether the id is in storage: read from it, or saved since (the widget sets it).
-    this.stored = false;
     this._session = freshSession();
     // The saved session a restore found over by the clock (`restore`): the engine may yet take
     // it up again (an event of that time, or with the session's own id), and then so do we.

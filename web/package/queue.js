@@ -28,8 +28,11 @@ const NEXT = {
 };
 
 export class EventQueue {
+  // Public fields are declared, so that writing them never reaches a setter a page put on
+  // Object.prototype (the same in every class of the package).
+  state = 'loading';
+
   constructor(max = MAX_QUEUE) {
-    this.state = 'loading';
     this._max = max;
     this._events = [];
     /** When each event was queued (`Date.now()`): a forget in another tab drops those before it. */

@@ -314,6 +314,9 @@ export class ShopperIntent {
     return true;
   }
 
+  /** Resolves with the widget when the engine is ready or has failed. */
+  ready;
+
   constructor(options = {}) {
     // What every method relies on comes first and cannot throw; the options are read after,
     // and anything unexpected there fails this widget (one console error), never the page.
@@ -527,7 +530,7 @@ export class ShopperIntent {
       hysteresis: numberOption(opt('hysteresis'), 'hysteresis', "the engine's"),
       thresholds: thresholdsOption(opt('thresholds')),
     };
-    for (const [k, v] of Object.entries(engineOptions)) if (v !== undefined) this._engineOptions[k] = v;
+    this._engineOptions = Object.fromEntries(Object.entries(engineOptions).filter(([, v]) => v !== undefined));
     const days = numberOption(opt('retentionDays'), 'retentionDays', DEFAULT_RETENTION_DAYS, positive) ?? DEFAULT_RETENTION_DAYS;
     this._timeoutMs = numberOption(opt('timeoutMs'), 'timeoutMs', DEFAULT_FETCH_TIMEOUT_MS, positive) ?? DEFAULT_FETCH_TIMEOUT_MS;
     this._modelCache = booleanOption(opt('modelCache'), 'modelCache', true);
@@ -963,7 +966,7 @@ export class ShopperIntent {
 
   async _start() {
     let t0 = 0;
-    const timings = (this._timings = {});
+    const timings = (this._timings = record());
     try {
       t0 = performance.now();
       let [glue, model] = await Promise.all([

@@ -67,6 +67,7 @@ function optionsFrom(d) {
     utcOffsetMinutes: numberFrom(d, 'utcOffsetMinutes'),
     retentionDays: numberFrom(d, 'retentionDays'),
     start: 'idle',
+    thresholds: undefined, // set below; declared here so that the write stays on this object
   };
   if (d.thresholds) {
     const [medium, high] = d.thresholds.split(',').map(number);

@@ -102,11 +102,9 @@ export const ANSWER_WAIT_MS = 5000;
  * build a new one at every mount). The mark of a forget() does not wait (`markForgotten`).
  */
 class Lane {
-  constructor() {
-    this.busy = 0; // calls started and not yet settled
-    this.waiting = []; // {store, key, method, args, start, promise}
-    this.stale = new Set(); // stores whose writes went ahead of a call in flight (hurry())
-  }
+  busy = 0; // calls started and not yet settled
+  waiting = []; // {store, key, method, args, start, promise}
+  stale = new Set(); // stores whose writes went ahead of a call in flight (hurry())
 
   /** Counts `promise` (a call's answer, after any fallback) in flight until it settles. */
   track(promise) {
@@ -516,10 +514,12 @@ export class StateStore {
    * backend that answers asynchronously.
    */
   write(bytes, nowMs, extra, forgotAt = null) {
-    const w = { v: WRAPPER_VERSION, savedAt: nowMs, expiresAt: nowMs + this._retentionMs, state: toBase64(bytes) };
     const kept = keptForgetTime(forgotAt, nowMs, nowMs, this._retentionMs);
-    if (kept !== null) w.forgotAt = kept;
-    if (extra) w.extra = extra;
+    // Spread, not assigned: a setter a page put on Object.prototype would swallow an assignment.
+    const w = {
+      v: WRAPPER_VERSION, savedAt: nowMs, expiresAt: nowMs + this._retentionMs, state: toBase64(bytes),
+      ...(kept !== null && { forgotAt: kept }), ...(extra && { extra }),
+    };
     const text = plainJson(w);
     this._wrote(text);
     this._lastSavedAt = nowMs;

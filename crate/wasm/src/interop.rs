@@ -2,8 +2,11 @@
 //!
 //! Inbound values are read field by field with `Reflect.get`, so proxies, getters that throw and
 //! circular objects cannot hurt; shapes are converted here and the values are checked by the
-//! core (the event contract lives there). Outbound values are plain objects built with
-//! serde-wasm-bindgen; a conversion that fails is an `ENGINE_FAILED` error, never a default.
+//! core (the event contract lives there). Outbound values cross as JSON text, which the page
+//! package parses: `JSON.parse` defines each field on its object, where building an object here
+//! would write `obj[key] = value` and reach any setter a page put on `Object.prototype` (one that
+//! throws failed every answer, one that keeps the value elsewhere emptied it). A conversion that
+//! fails is an `ENGINE_FAILED` error, never a default.
 
 use js_sys::{Reflect, Uint8Array};
 use serde::Serialize;
@@ -30,8 +33,15 @@ impl From<IntentError> for JsValue {
     fn from(e: IntentError) -> JsValue {
         let err = js_sys::Error::new(&e.0.to_string());
         err.set_name("IntentError");
-        // Setting a property on a fresh Error object does not fail.
-        let _ = Reflect::set(&err, &"code".into(), &e.0.code().into());
+        // `code` is defined, not assigned (see the module's note on setters), from a descriptor
+        // without a prototype, whose fields are its own. Neither step fails on fresh objects.
+        let descriptor = js_sys::Object::create(JsValue::NULL.unchecked_ref::<js_sys::Object>());
+        for (key, value) in
+            [("value", JsValue::from(e.0.code())), ("writable", true.into()), ("enumerable", true.into()), ("configurable", true.into())]
+        {
+            let _ = Reflect::set(&descriptor, &key.into(), &value);
+        }
+        let _ = Reflect::define_property(&err, &"code".into(), &descriptor);
         err.into()
     }
 }
@@ -202,9 +212,9 @@ pub fn options_from_js(v: &JsValue) -> Result<core::EngineOptions, IntentError> 
     Ok(options)
 }
 
-/// A plain JS object (or array) of a serializable value.
-pub fn to_js<T: Serialize>(value: &T, what: &str) -> Result<JsValue, IntentError> {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| failed(what, e))
+/// A serializable value as JSON text, for the page package to parse (see the module's note).
+pub fn to_json<T: Serialize>(value: &T, what: &str) -> Result<String, IntentError> {
+    serde_json::to_string(value).map_err(|e| failed(what, e))
 }
 
 /// What one tracked event did, packed into six numbers that JS reads in place (the engine's
@@ -231,17 +241,20 @@ pub fn pack_update(u: &core::Update) -> [f64; UPDATE_LEN] {
 /// Numbers in a packed update.
 pub const UPDATE_LEN: usize = 6;
 
+// The engine's f32 values are widened to f64 before they are written as JSON: the text of an f32
+// is its shortest decimal (0.3), which JS would read as another number than the f32 it is.
+
 /// A factor, as JS reads it.
 #[derive(Serialize)]
 pub struct FactorOut {
     factor: &'static str,
     label: &'static str,
-    effect: f32,
+    effect: f64,
 }
 
 impl From<&core::Factor> for FactorOut {
     fn from(f: &core::Factor) -> FactorOut {
-        FactorOut { factor: f.factor, label: f.label, effect: f.effect }
+        FactorOut { factor: f.factor, label: f.label, effect: f64::from(f.effect) }
     }
 }
 
@@ -251,25 +264,25 @@ pub struct PointOut {
     position: u32,
     #[serde(rename = "type")]
     kind: String,
-    score: f32,
+    score: f64,
 }
 
 impl From<&core::ScorePoint> for PointOut {
     fn from(p: &core::ScorePoint) -> PointOut {
-        PointOut { position: p.position, kind: p.kind.name().to_string(), score: p.score }
+        PointOut { position: p.position, kind: p.kind.name().to_string(), score: f64::from(p.score) }
     }
 }
 
 /// Segment thresholds, as JS reads them.
 #[derive(Serialize)]
 pub struct ThresholdsOut {
-    medium: f32,
-    high: f32,
+    medium: f64,
+    high: f64,
 }
 
 impl From<core::Thresholds> for ThresholdsOut {
     fn from(t: core::Thresholds) -> ThresholdsOut {
-        ThresholdsOut { medium: t.medium, high: t.high }
+        ThresholdsOut { medium: f64::from(t.medium), high: f64::from(t.high) }
     }
 }
 
@@ -282,7 +295,7 @@ pub struct ModelInfoOut {
     window: usize,
     kinds: Vec<String>,
     hidden: usize,
-    threshold: f32,
+    threshold: f64,
     segments: ThresholdsOut,
 }
 
@@ -294,7 +307,7 @@ impl From<&core::Manifest> for ModelInfoOut {
             window: m.window,
             kinds: m.kinds.clone(),
             hidden: m.model.hidden,
-            threshold: m.threshold,
+            threshold: f64::from(m.threshold),
             segments: m.segments.into(),
         }
     }

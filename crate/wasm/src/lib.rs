@@ -17,7 +17,7 @@
 
 mod interop;
 
-use interop::{event_from_fields, event_from_plain, event_types, options_from_js, pack_update, plain_limits, thresholds_from_js, to_js};
+use interop::{event_from_fields, event_from_plain, event_types, options_from_js, pack_update, plain_limits, thresholds_from_js, to_json};
 use interop::{EventFields, IntentError, JsResult, UPDATE_LEN};
 use interop::{FactorOut, ModelInfoOut, PointOut, ThresholdsOut};
 use shopper_intent as core;
@@ -44,6 +44,8 @@ const TS_TYPES: &'static str = r#"
  * The raw bindings' own shapes. The package's types (IntentEvent, Update, ...) are declared once,
  * in web/package/shopper-intent.d.ts: `track` and `trackPlain` take an event's fields and write
  * their update into the engine's memory (see web/package/engine.js), so they need neither here.
+ * Answers (Factor[], ScorePoint[], Thresholds, ModelInfo, EventType[], ShareEstimate[]) cross
+ * as JSON text of these shapes; web/package/engine.js parses and checks them.
  */
 export interface Factor { factor: string; label: string; effect: number; }
 export interface ScorePoint { position: number; type: string; score: number; }
@@ -65,16 +67,8 @@ export interface ShareEstimate { value: number; se: number; lo: number; hi: numb
 extern "C" {
     #[wasm_bindgen(typescript_type = "EngineOptions")]
     pub type EngineOptions;
-    #[wasm_bindgen(typescript_type = "Factor[]")]
-    pub type Factors;
-    #[wasm_bindgen(typescript_type = "ScorePoint[]")]
-    pub type ScorePoints;
     #[wasm_bindgen(typescript_type = "Thresholds")]
     pub type ThresholdsJs;
-    #[wasm_bindgen(typescript_type = "ModelInfo")]
-    pub type ModelInfo;
-    #[wasm_bindgen(typescript_type = "EventType[]")]
-    pub type EventTypes;
 }
 
 fn err(e: core::Error) -> JsValue {
@@ -82,10 +76,11 @@ fn err(e: core::Error) -> JsValue {
 }
 
 /// The engine's one table of event names: every GA4, Shopify, Segment and Taobao name it maps,
-/// with the GA4 kind it means. The page package reads it instead of keeping a copy.
+/// with the GA4 kind it means, as the JSON text of an `EventType[]`. The page package reads it
+/// instead of keeping a copy.
 #[wasm_bindgen(js_name = eventTypes)]
-pub fn event_types_js() -> JsResult<EventTypes> {
-    Ok(to_js(&event_types(), "the event type table")?.unchecked_into())
+pub fn event_types_js() -> JsResult<String> {
+    Ok(to_json(&event_types(), "the event type table")?)
 }
 
 /// The answer to report instead of the true `value` (an index among `k` values) under k-ary
@@ -101,15 +96,15 @@ pub fn randomized_response(value: u32, k: u32, epsilon: f64, u: f64, v: f64) -> 
 }
 
 /// The unbiased estimates of the true shares from counts of randomized reports (one count per
-/// value, in the order of the values): `[{value, se, lo, hi}]`, with 95% intervals.
+/// value, in the order of the values): the JSON text of `[{value, se, lo, hi}]`, with 95% intervals.
 #[wasm_bindgen(js_name = estimateRandomizedResponse)]
-pub fn estimate_randomized_response(counts: Vec<f64>, epsilon: f64) -> JsResult<JsValue> {
+pub fn estimate_randomized_response(counts: Vec<f64>, epsilon: f64) -> JsResult<String> {
     if counts.iter().any(|c| !(c.is_finite() && *c >= 0.0 && c.fract() == 0.0)) {
         return Err(err(core::Error::BadOptions("counts must be whole numbers >= 0".into())));
     }
     let rr = core::privacy::RandomizedResponse::new(counts.len(), epsilon).map_err(err)?;
     let counts: Vec<u64> = counts.iter().map(|c| *c as u64).collect();
-    Ok(to_js(&rr.estimate(&counts).map_err(err)?, "the estimates")?)
+    Ok(to_json(&rr.estimate(&counts).map_err(err)?, "the estimates")?)
 }
 
 /// For failure drills only: traps this wasm instance on purpose (a panic, which aborts), as an
@@ -241,17 +236,17 @@ impl Engine {
         self.inner.window().newest_ms().map_or(f64::NAN, |t| t as f64)
     }
 
-    /// The factors behind the current score, largest effect first.
-    pub fn explain(&mut self) -> JsResult<Factors> {
+    /// The factors behind the current score, largest effect first (JSON text of a `Factor[]`).
+    pub fn explain(&mut self) -> JsResult<String> {
         let factors = self.inner.explain().map_err(err)?;
         let out: Vec<FactorOut> = factors.iter().map(FactorOut::from).collect();
-        Ok(to_js(&out, "the factors")?.unchecked_into())
+        Ok(to_json(&out, "the factors")?)
     }
 
-    /// The current session's score history: `[{position, type, score}]`.
-    pub fn history(&self) -> JsResult<ScorePoints> {
+    /// The current session's score history: the JSON text of `[{position, type, score}]`.
+    pub fn history(&self) -> JsResult<String> {
         let out: Vec<PointOut> = self.inner.history().map(PointOut::from).collect();
-        Ok(to_js(&out, "the score history")?.unchecked_into())
+        Ok(to_json(&out, "the score history")?)
     }
 
     /// The whole state as compact bytes (hashes and feature rows, never a raw id).
@@ -283,16 +278,16 @@ impl Engine {
         self.inner.set_thresholds(t).map_err(err)
     }
 
-    /// The segment thresholds in force.
+    /// The segment thresholds in force (JSON text of a `Thresholds`).
     #[wasm_bindgen(getter)]
-    pub fn thresholds(&self) -> JsResult<ThresholdsJs> {
-        Ok(to_js(&ThresholdsOut::from(self.inner.thresholds()), "the thresholds")?.unchecked_into())
+    pub fn thresholds(&self) -> JsResult<String> {
+        Ok(to_json(&ThresholdsOut::from(self.inner.thresholds()), "the thresholds")?)
     }
 
-    /// What the manifest says about the model.
+    /// What the manifest says about the model (JSON text of a `ModelInfo`).
     #[wasm_bindgen(getter)]
-    pub fn model(&self) -> JsResult<ModelInfo> {
-        Ok(to_js(&ModelInfoOut::from(self.inner.model().manifest()), "the model info")?.unchecked_into())
+    pub fn model(&self) -> JsResult<String> {
+        Ok(to_json(&ModelInfoOut::from(self.inner.model().manifest()), "the model info")?)
     }
 }
 
