@@ -681,7 +681,8 @@ test('a kept variant that the definition no longer has enters again; unknown key
     window.localStorage.clear();
     const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
     const v1 = intent.experiment({ key: 'renamed', variants: ['banner'], holdout: 0.5, autoExpose: true });
-    await new Promise((res) => setTimeout(res, 400)); // saved
+    // Saved (on a timer; a loaded machine may take longer than the usual few hundred ms).
+    for (let t = 0; t < 200 && !(localStorage.getItem('shopper-intent:state') ?? '').includes('renamed'); t++) await new Promise((res) => setTimeout(res, 50));
     return v1;
   }, MODEL);
   await page.reload();
@@ -731,7 +732,8 @@ test('a storage that fails in the middle of a page: the stored id keeps this pag
     const def = { key: 'mid', variants: ['a', 'b', 'c', 'd'] };
     intent.track({ type: 'view_item', item: 'x' });
     const before = intent.experiment(def);
-    await new Promise((res) => setTimeout(res, 400)); // saved, the id with it
+    // Saved, the id with it (on a timer; a loaded machine may take longer than the usual few hundred ms).
+    for (let t = 0; t < 200 && localStorage.getItem('shopper-intent:state') === null; t++) await new Promise((res) => setTimeout(res, 50));
     // The quota runs out: the next save throws, and the widget keeps its state in memory.
     Storage.prototype.setItem = function () { throw new DOMException('quota', 'QuotaExceededError'); };
     intent.track({ type: 'view_item', item: 'y' });
