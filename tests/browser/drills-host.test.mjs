@@ -225,6 +225,23 @@ test('a widget created again on one page (a remount) does not track the dataLaye
   await context.close();
 });
 
+/**
+ * Defines `window.pastTheGap(intent)` in a page: the shopper comes back 31 minutes later and is
+ * asked for a variant, so the widget ends the session (the state is set aside as a record and
+ * restored as over). Returns the variant's type and `[history length, segment, score]` after.
+ */
+const definePastTheGap = () => {
+  window.pastTheGap = (intent) => {
+    const now = Date.now;
+    Date.now = () => now.call(Date) + 31 * 60_000;
+    try {
+      return { variantAfterGap: typeof intent.experiment({ key: 'k', variants: ['a', 'b'] }), afterGap: [intent.history().length, intent.segment, intent.score] };
+    } finally {
+      Date.now = now;
+    }
+  };
+};
+
 test('a hardened page that froze Array.prototype and Object.prototype: auto-capture reads the dataLayer and scores', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env, () => {
     Object.freeze(Array.prototype);
@@ -267,41 +284,35 @@ test('a page that polluted Object.prototype and replaced Array.prototype.reduce 
   };
   // One time for both pages: the same events, so the same scores.
   const t0 = Date.now() - 60_000;
-  const visit = (page) => page.evaluate(async ({ model, t0 }) => {
-    window.dataLayer = [{ 'gtm.start': 1 }];
-    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local' });
-    const scores = [
-      intent.track({ type: 'view_item', item: 'a', ts: t0 }),
-      intent.track({ type: 'view_item', item: 'b', category: 'c', ts: t0 + 5_000 }),
-      intent.track({ type: 'add_to_cart', item: 'b', price: 20, ts: t0 + 9_000 }),
-    ].map((u) => u?.score ?? null);
-    window.dataLayer.push({ event: 'gtm.js' }, { 'gtm.uniqueEventId': 4 });
-    window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_name: 'n' }] } });
-    // One with weights (summed), one without (the prototype's weights would not fit).
-    const variant = [
-      intent.experiment({ key: 'k', variants: ['a', 'b'], weights: [0.25, 0.75] }),
-      intent.experiment({ key: 'j', variants: ['a', 'b', 'c'] }),
-    ].map((v) => typeof v).join(' ');
-    const stamped = intent.track({ type: 'view_item', item: 'd' });
-    const out = { status: intent.status, consent: intent.consent, scores, types: intent.history().map((p) => p.type), variant, stamped: stamped !== null };
-    intent.destroy();
-    // The next page of the visit: the state saved is restored.
-    const again = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
-    out.restored = again.history().map((p) => p.type);
-    out.againConsent = again.consent;
-    // The shopper comes back 31 minutes later: asked for a variant, the widget ends the session
-    // (the state is set aside as a record and restored as over).
-    const now = Date.now;
-    Date.now = () => now.call(Date) + 31 * 60_000;
-    try {
-      out.variantAfterGap = typeof again.experiment({ key: 'k', variants: ['a', 'b'] });
-      out.afterGap = [again.history().length, again.segment, again.score];
-    } finally {
-      Date.now = now;
-    }
-    again.destroy();
-    return out;
-  }, { model: MODEL, t0 });
+  const visit = async (page) => {
+    await page.evaluate(definePastTheGap);
+    return page.evaluate(async ({ model, t0 }) => {
+      window.dataLayer = [{ 'gtm.start': 1 }];
+      const intent = await window.SI.ShopperIntent.load({ model, storage: 'local' });
+      const scores = [
+        intent.track({ type: 'view_item', item: 'a', ts: t0 }),
+        intent.track({ type: 'view_item', item: 'b', category: 'c', ts: t0 + 5_000 }),
+        intent.track({ type: 'add_to_cart', item: 'b', price: 20, ts: t0 + 9_000 }),
+      ].map((u) => u?.score ?? null);
+      window.dataLayer.push({ event: 'gtm.js' }, { 'gtm.uniqueEventId': 4 });
+      window.dataLayer.push({ event: 'view_item', ecommerce: { items: [{ item_name: 'n' }] } });
+      // One with weights (summed), one without (the prototype's weights would not fit).
+      const variant = [
+        intent.experiment({ key: 'k', variants: ['a', 'b'], weights: [0.25, 0.75] }),
+        intent.experiment({ key: 'j', variants: ['a', 'b', 'c'] }),
+      ].map((v) => typeof v).join(' ');
+      const stamped = intent.track({ type: 'view_item', item: 'd' });
+      const out = { status: intent.status, consent: intent.consent, scores, types: intent.history().map((p) => p.type), variant, stamped: stamped !== null };
+      intent.destroy();
+      // The next page of the visit: the state saved is restored.
+      const again = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+      out.restored = again.history().map((p) => p.type);
+      out.againConsent = again.consent;
+      Object.assign(out, window.pastTheGap(again));
+      again.destroy();
+      return out;
+    }, { model: MODEL, t0 });
+  };
   const clean = await moduleHarness(env);
   const expected = await visit(clean.page);
   await clean.context.close();
@@ -715,59 +726,53 @@ test('a page with accessors on Object.prototype: neither the package nor its bin
   };
   // One time for both pages: the same events, so the same scores.
   const t0 = Date.now() - 60_000;
-  const visit = (page) => page.evaluate(async ({ model, t0 }) => {
-    const { ShopperIntent, estimateShares } = window.SI;
-    window.dataLayer = [];
-    const intent = await ShopperIntent.load({ model, storage: 'local' });
-    const heard = [];
-    intent.on('score', (e) => heard.push(['score', e.type, e.score]));
-    intent.on('segment', (e) => heard.push(['segment', e.segment, e.cause]));
-    const scores = [
-      intent.track({ type: 'view_item', item: 'a', ts: t0 }),
-      intent.track({ type: 'add_to_cart', item: 'a', price: 20, ts: t0 + 4_000 }),
-      intent.track({ type: 'view_item', item: 'x'.repeat(5_000), ts: t0 + 5_000 }),
-    ].map((u) => (u === null ? null : [u.score, u.segment, u.events]));
-    const out = {
-      status: intent.status,
-      scores,
-      explain: intent.explain().map((f) => [f.factor, f.label, f.effect]),
-      history: intent.history().map((p) => [p.position, p.type, p.score]),
-      thresholds: [intent.thresholds.medium, intent.thresholds.high],
-      model: [intent.model.name, intent.model.window, intent.model.featureVersion],
-      variant: intent.experiment({ key: 'k', variants: ['a', 'b'] }),
-    };
-    const variant = out.variant;
-    out.variant = typeof variant; // drawn from a random id
-    window.dataLayer.push({ event: 'begin_checkout', ecommerce: { items: [{ item_id: 'a', price: 20 }] } });
-    out.exposed = intent.expose('k');
-    const report = intent.privateReport('segment');
-    out.report = report && [report.values, report.epsilon, typeof report.value];
-    out.attributes = intent.attributes();
-    out.heard = heard;
-    const bad = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false, thresholds: { medium: 0.9, high: 0.1 } });
-    out.bad = [bad.status, bad.error?.code];
-    bad.destroy();
-    intent.destroy();
-    const again = await ShopperIntent.load({ model, storage: 'local', autoCapture: false });
-    out.restored = again.history().map((p) => p.type);
-    out.againVariant = again.experiment({ key: 'k', variants: ['a', 'b'] }) === variant;
-    // The shopper comes back 31 minutes later: asked for a variant, the widget ends the session
-    // (the state is set aside as a record and restored as over).
-    const now = Date.now;
-    Date.now = () => now.call(Date) + 31 * 60_000;
-    try {
-      out.variantAfterGap = typeof again.experiment({ key: 'k', variants: ['a', 'b'] });
-      out.afterGap = [again.history().length, again.segment, again.score];
-    } finally {
-      Date.now = now;
-    }
-    again.forget();
-    out.forgotten = again.history().length;
-    again.destroy();
-    const shares = await estimateShares([30, 50, 20], { epsilon: 2 });
-    out.shares = shares.shares.map((s) => [s.value, s.share, s.lo, s.hi]);
-    return JSON.stringify(out);
-  }, { model: MODEL, t0 });
+  const visit = async (page) => {
+    await page.evaluate(definePastTheGap);
+    return page.evaluate(async ({ model, t0 }) => {
+      const { ShopperIntent, estimateShares } = window.SI;
+      window.dataLayer = [];
+      const intent = await ShopperIntent.load({ model, storage: 'local' });
+      const heard = [];
+      intent.on('score', (e) => heard.push(['score', e.type, e.score]));
+      intent.on('segment', (e) => heard.push(['segment', e.segment, e.cause]));
+      const scores = [
+        intent.track({ type: 'view_item', item: 'a', ts: t0 }),
+        intent.track({ type: 'add_to_cart', item: 'a', price: 20, ts: t0 + 4_000 }),
+        intent.track({ type: 'view_item', item: 'x'.repeat(5_000), ts: t0 + 5_000 }),
+      ].map((u) => (u === null ? null : [u.score, u.segment, u.events]));
+      const out = {
+        status: intent.status,
+        scores,
+        explain: intent.explain().map((f) => [f.factor, f.label, f.effect]),
+        history: intent.history().map((p) => [p.position, p.type, p.score]),
+        thresholds: [intent.thresholds.medium, intent.thresholds.high],
+        model: [intent.model.name, intent.model.window, intent.model.featureVersion],
+        variant: intent.experiment({ key: 'k', variants: ['a', 'b'] }),
+      };
+      const variant = out.variant;
+      out.variant = typeof variant; // drawn from a random id
+      window.dataLayer.push({ event: 'begin_checkout', ecommerce: { items: [{ item_id: 'a', price: 20 }] } });
+      out.exposed = intent.expose('k');
+      const report = intent.privateReport('segment');
+      out.report = report && [report.values, report.epsilon, typeof report.value];
+      out.attributes = intent.attributes();
+      out.heard = heard;
+      const bad = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false, thresholds: { medium: 0.9, high: 0.1 } });
+      out.bad = [bad.status, bad.error?.code];
+      bad.destroy();
+      intent.destroy();
+      const again = await ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+      out.restored = again.history().map((p) => p.type);
+      out.againVariant = again.experiment({ key: 'k', variants: ['a', 'b'] }) === variant;
+      Object.assign(out, window.pastTheGap(again));
+      again.forget();
+      out.forgotten = again.history().length;
+      again.destroy();
+      const shares = await estimateShares([30, 50, 20], { epsilon: 2 });
+      out.shares = shares.shares.map((s) => [s.value, s.share, s.lo, s.hi]);
+      return JSON.stringify(out);
+    }, { model: MODEL, t0 });
+  };
   const clean = await moduleHarness(env);
   const expected = JSON.parse(await visit(clean.page));
   const warnedClean = ours(clean.page, 'warning').map((m) => m.text);
