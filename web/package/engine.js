@@ -374,6 +374,9 @@ function list(v, what) {
   return v;
 }
 
+/** An answer of the engine that is a list (JSON text of an array). */
+const listAnswer = (text, what) => list(answer(text, what), what);
+
 /**
  * The packed update the engine writes per event (crate/wasm's `pack_update`, at `updatePtr`): six numbers,
  * `[score, segment, previousSegment, flags, events, prefix]`, with segments 0 low, 1 medium,
@@ -516,7 +519,7 @@ export class EngineHandle {
 
   /** Top factors behind the score: `[{factor, label, effect}]`, largest |effect| first. */
   explain() {
-    return list(answer(this._call((e) => e.explain()), 'factors'), 'factors').map((f) => Object.freeze({
+    return listAnswer(this._call((e) => e.explain()), 'factors').map((f) => Object.freeze({
       factor: str(f?.factor, 'a factor id'),
       label: str(f?.label, 'a factor label'),
       effect: num(f?.effect, 'a factor effect'),
@@ -525,7 +528,7 @@ export class EngineHandle {
 
   /** The current session's score history: `[{position, type, score}]`. */
   history() {
-    return list(answer(this._call((e) => e.history()), 'a score history'), 'a score history').map((p) => Object.freeze({
+    return listAnswer(this._call((e) => e.history()), 'a score history').map((p) => Object.freeze({
       position: num(p?.position, 'a position'),
       type: str(p?.type, 'an event type'),
       score: num(p?.score, 'a score'),
@@ -585,7 +588,7 @@ export class EngineHandle {
 /** The engine's one table of event names: `[{vocabulary, name, kind}]`. */
 export function eventTypes(glue) {
   try {
-    return list(answer(glue.eventTypes(), 'an event type table'), 'an event type table').map((t) => Object.freeze({
+    return listAnswer(glue.eventTypes(), 'an event type table').map((t) => Object.freeze({
       vocabulary: str(t?.vocabulary, 'a vocabulary'),
       name: str(t?.name, 'a name'),
       kind: str(t?.kind, 'a kind'),
@@ -626,7 +629,7 @@ export function estimateRandomizedResponse(glue, counts, epsilon) {
   } catch (e) {
     throw toError(e);
   }
-  const out = list(answer(estimates, 'estimates'), 'estimates').map((x) => Object.freeze({
+  const out = listAnswer(estimates, 'estimates').map((x) => Object.freeze({
     share: num(x?.value, 'an estimated share'),
     se: num(x?.se, 'a standard error'),
     lo: num(x?.lo, 'an interval end'),
