@@ -22,8 +22,8 @@
 // - `evaluate` returns what JSON carries plus undefined, NaN, ±Infinity, -0 and Dates, and
 //   rethrows a page's exception as an Error with its message.
 
-import { spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { spawn, execFile } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, Agent } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { gunzipSync, brotliDecompressSync, inflateSync } from 'node:zlib';
@@ -270,12 +270,109 @@ async function startFront(target) {
   return front;
 }
 
+/**
+ * How long a WebDriver command may go unanswered. The session's own limits are shorter (SCRIPT_MS
+ * for a script, PAGE_LOAD_MS for a navigation) and answer with an error; this one is for a
+ * command the driver cannot answer at all, which is what a web process whose main thread never
+ * returns makes of every command (measured: a script busy for 40 s is answered after 40 s,
+ * past the 30 s script timeout). A test's own timeout is 60 s or more, so the hang fails the
+ * test with a reason before node:test cancels it without one.
+ */
+const COMMAND_MS = 35_000;
+const SCRIPT_MS = 30_000;
+const PAGE_LOAD_MS = 30_000;
+
+/**
+ * Every WebDriver command of this process that went unanswered (COMMAND_MS), as what was seen
+ * of WebKit's processes then, in order; helpers.mjs's `test` runs a test again after one.
+ */
+export const webKitHangs = [];
+/** The pids of the WebKitWebDrivers running now. */
+const drivers = new Set();
+
+/**
+ * What the processes of every running driver are doing (`diagnoseHang`), for a test that timed
+ * out or was cancelled while a command was still waiting.
+ */
+export async function describeWebKit() {
+  const out = [];
+  for (const pid of drivers) out.push(`WebKitWebDriver ${pid}: ${await diagnoseHang(pid, false)}`);
+  return out.join('\n') || 'no WebKitWebDriver is running';
+}
+
+/** The pids below `root` in the process tree (WebKitWebDriver's MiniBrowser and its processes). */
+function descendants(root) {
+  const parent = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // A process that ended meanwhile.
+    }
+  }
+  const out = [];
+  const walk = (pid) => { for (const [child, p] of parent) if (p === pid) { out.push(child); walk(child); } };
+  walk(root);
+  return out;
+}
+
+/** A process's name, its main thread's state and the CPU time it used (clock ticks), or null. */
+function processInfo(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let wchan = '';
+    try { wchan = readFileSync(`/proc/${pid}/task/${pid}/wchan`, 'utf8'); } catch { /* not readable */ }
+    return { pid, name, state: f[0], ticks: Number(f[11]) + Number(f[12]), wchan };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What the processes of a driver (pid `root`) are doing, for a command it did not answer: each
+ * web process's main thread, its state and its share of a core over half a second. With a log
+ * (WEBKIT_LOG) and gdb, the main thread's native stack of each web process goes there too: busy
+ * (in JavaScriptCore) or waiting (on what).
+ */
+async function diagnoseHang(root, stacks = true) {
+  const pids = descendants(root);
+  const before = new Map(pids.map((p) => [p, processInfo(p)]));
+  await new Promise((r) => setTimeout(r, 500));
+  const lines = [];
+  const web = [];
+  for (const pid of pids) {
+    const a = before.get(pid);
+    const b = processInfo(pid);
+    if (!a || !b || !/WebKit|MiniBrowser/.test(b.name)) continue;
+    const share = Math.round((b.ticks - a.ticks) * 2); // ticks are 1/100 s, over 1/2 s
+    lines.push(`${b.name} ${pid}: main thread ${b.state}${b.wchan && b.wchan !== '0' ? ` in ${b.wchan}` : ''}, ${share}% of a core`);
+    if (/WebProces/.test(b.name)) web.push(pid);
+  }
+  let where = '';
+  if (stacks && WEBKIT_LOG && web.length && existsSync('/usr/bin/gdb')) {
+    for (const pid of web) {
+      const bt = await new Promise((resolve) => execFile('/usr/bin/gdb', ['-p', String(pid), '-batch', '-ex', 'bt 40'],
+        { timeout: 30_000, maxBuffer: 1 << 20 }, (e, out, err) => resolve(`${out}${e ? `\n(gdb: ${e.message})\n${err}` : ''}`)));
+      try { appendFileSync(WEBKIT_LOG, `\n== ${new Date().toISOString()} the main thread of WebKitWebProcess ${pid}, through an unanswered command:\n${bt}\n`); } catch { /* no log */ }
+    }
+    where = ` (the web processes' native stacks are in ${WEBKIT_LOG})`;
+  }
+  return `${lines.join('; ') || 'no WebKit process is left'}${where}`;
+}
+
 /** WebKitWebDriver on a free port, and its commands. */
 async function startDriver() {
   if (!process.env.DISPLAY) throw new Error('webkit.mjs: WebKitGTK needs a display; run under xvfb-run (run.sh does)');
   const port = await freePort();
   const env = WEBKIT_LOG ? { ...process.env, JSC_logWasmMemory: '1' } : process.env;
   const child = spawn(WEBKIT_DRIVER, [`--port=${port}`], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  drivers.add(child.pid);
+  child.once('exit', () => drivers.delete(child.pid));
   let err = '';
   const log = (text) => {
     try {
@@ -290,8 +387,24 @@ async function startDriver() {
     if (WEBKIT_LOG) log(d);
   });
   const base = `http://127.0.0.1:${port}`;
+  let hung = null;
   const command = async (method, path, body) => {
-    const r = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (hung) throw new Error(`WebDriver ${method} ${path}: not sent, the driver is stuck (${hung})`);
+    let r;
+    try {
+      r = await fetch(base + path, {
+        method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(COMMAND_MS),
+      });
+    } catch (e) {
+      if (e?.name !== 'TimeoutError') throw e;
+      hung = `${method} ${path} unanswered for ${COMMAND_MS / 1000} s`;
+      const why = await diagnoseHang(child.pid);
+      webKitHangs.push(`${method} ${path.replace(/^\/session\/[^/]+/, '')}: ${why}`);
+      // The browser goes with its driver: nothing of it keeps a core busy for the tests after.
+      for (const pid of [...descendants(child.pid), child.pid]) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      throw new Error(`WebDriver ${method} ${path}: no answer in ${COMMAND_MS / 1000} s; WebKit's processes then: ${why}`);
+    }
     const j = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error(`WebDriver ${method} ${path}: ${j?.value?.error ?? r.status}: ${j?.value?.message ?? ''}`);
     return j.value;
@@ -307,7 +420,13 @@ async function startDriver() {
     if (i > 100 || child.exitCode !== null) throw new Error(`webkit.mjs: WebKitWebDriver did not start: ${err || why}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { command, close: () => new Promise((r) => { if (child.exitCode !== null) r(); else { child.once('exit', r); child.kill('SIGTERM'); } }) };
+  const close = () => new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => { clearTimeout(kill); resolve(); });
+    child.kill('SIGTERM');
+  });
+  return { command, close };
 }
 
 let nextPage = 1;
@@ -480,6 +599,8 @@ class Context {
       });
       this.session = s.sessionId;
       this.version = s.capabilities.browserVersion;
+      // A navigation that never loads fails in PAGE_LOAD_MS instead of WebDriver's 300 s.
+      await this.cmd('POST', '/timeouts', { script: SCRIPT_MS, pageLoad: PAGE_LOAD_MS });
       handle = await this.cmd('GET', '/window');
     } else if (this.spare && this.pages.length === 0) {
       handle = this.spare;
