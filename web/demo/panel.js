@@ -16,7 +16,7 @@ const PANEL = `
   </div>
   <svg id="chart" class="chart" viewBox="0 0 320 170" role="img" aria-label="Score over this session's events"></svg>
   <h3>Offer experiment</h3>
-  <dl class="stored" id="experiment"><dt>variant</dt><dd class="muted">not entered (the session has not been high)</dd></dl>
+  <dl class="stored" id="experiment"><dt>variant</dt><dd class="muted">–</dd><dt>exposure</dt><dd class="muted">–</dd><dt>conversion</dt><dd class="muted">–</dd></dl>
   <h3>Top factors</h3>
   <ol id="factors" class="factors"><li class="muted">No events yet.</li></ol>
   <h3>What is stored</h3>
