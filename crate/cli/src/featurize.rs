@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VERSION};
-use shopper_intent::{Kind, Kinds, WindowConfig};
+use shopper_intent::{Kinds, WindowConfig};
 
 use crate::dataset::{assign_splits, Counts, Samples, Split, SPLIT_RULE};
 use crate::logs::Log;
@@ -40,7 +40,7 @@ pub struct Options {
 /// left out).
 pub fn choose_kinds(log: &Log, given: Option<&[String]>) -> Result<Kinds> {
     if let Some(names) = given {
-        return Ok(Kinds::parse(names)?);
+        return Kinds::parse(names).context("--kinds");
     }
     let (kinds, dropped) = Kinds::from_counts(&log.kinds)?;
     if !dropped.is_empty() {
@@ -53,9 +53,7 @@ pub fn choose_kinds(log: &Log, given: Option<&[String]>) -> Result<Kinds> {
             if dropped.len() > 10 { ", ..." } else { "" }
         );
     }
-    if !log.kinds.contains_key(&Kind::from(shopper_intent::EventKind::Purchase)) && log.bad_purchases.is_empty() {
-        eprintln!("warning: the log has no purchase event: every session is labelled 0");
-    }
+    // A log without a purchase is refused after featurizing (check_size), which names its types.
     Ok(kinds)
 }
 
@@ -142,10 +140,19 @@ fn check_size(f: &Featurized, log: &Log, allow_small: bool) -> Result<Vec<String
     }
     if f.total.positive_samples == 0 {
         // Every purchasing session begins with its purchase: nothing to learn from either.
+        let cause = if f.total.ignored > 0 {
+            format!(
+                "The kinds read, {}, leave out {} events of the log's other types (--kinds): give the types that lead to \
+                 a purchase too",
+                f.kinds.names().join(", "),
+                f.total.ignored
+            )
+        } else {
+            "Does the export hold the events that lead to a purchase (item views, cart adds), with the same user ids?".to_string()
+        };
         bail!(
             "no purchase in the log has an event before it in its session: each of the {} purchasing sessions begins with \
-             its purchase, and a session is scored at each event before that. Does the export hold the events that lead \
-             to a purchase (item views, cart adds), with the same user ids?",
+             its purchase, and a session is scored at each event before that. {cause}",
             f.total.positive_sessions
         );
     }

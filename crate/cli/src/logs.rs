@@ -374,6 +374,9 @@ pub struct Log {
     /// Generic JSONL lines that repeat an earlier line exactly, read as events all the same (the
     /// first such line, and how many).
     pub repeated_lines: (Option<usize>, usize),
+    /// The sha256 of the log's bytes, in hex as `sha256sum` prints it, where the reader's caller
+    /// hashed them as they were read (the CLI does); empty otherwise.
+    pub sha256: String,
 }
 
 impl Log {
@@ -992,6 +995,7 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         no_browser_id: 0,
         bad_purchases: Vec::new(),
         repeated_lines: (None, 0),
+        sha256: String::new(),
     };
     let mut seen_rows: HashSet<u64> = HashSet::new();
     let mut seen_lines: HashSet<u64> = HashSet::new();

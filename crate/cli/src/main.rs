@@ -1,15 +1,15 @@
 //! `shopper-intent`: featurize event logs for training, score events, evaluate a model, convert
 //! an exported model, benchmark the engine. This file parses arguments and calls the library.
 
-use std::cell::OnceCell;
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufRead, BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VERSION};
 use shopper_intent::{Kinds, Manifest, WindowConfig};
 #[cfg(feature = "onnx")]
@@ -28,7 +28,8 @@ struct Cli {
 #[derive(clap::Args, Clone)]
 struct Input {
     /// The event log: generic JSONL (see the README), GA4's BigQuery export as JSONL, or a Taobao
-    /// UserBehavior CSV.
+    /// UserBehavior CSV; `-` reads it from the standard input (a pipe, `<(zcat log.jsonl.gz)`
+    /// and /dev/stdin work too: the log is read once, from its first byte).
     #[arg(long)]
     input: PathBuf,
     /// The log's format; when not given, the one most of its first 20 non-empty lines are in.
@@ -122,17 +123,32 @@ impl Input {
 
     fn read(&self) -> Result<Log> {
         self.check_options()?;
-        let open = || File::open(&self.input).with_context(|| format!("opening {}", self.input.display()));
-        let format = match self.format {
-            Some(f) => f,
-            None => logs::sniff(BufReader::new(open()?)).with_context(|| format!("reading {}", self.input.display()))?,
+        let source: Box<dyn Read> = if self.input.as_os_str() == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            Box::new(File::open(&self.input).with_context(|| format!("opening {}", self.input.display()))?)
+        };
+        // Opened once and read once, so that a pipe (which cannot be read again) is read whole;
+        // the lines the format is told from are read again from memory.
+        let mut file = BufReader::with_capacity(1 << 20, Hashing { inner: source, hasher: Sha256::new() });
+        let (format, head) = match self.format {
+            Some(f) => (f, Vec::new()),
+            None => {
+                let mut recording = Recording { inner: &mut file, seen: Vec::new() };
+                let format = logs::sniff(&mut recording).with_context(|| format!("reading {}", self.input.display()))?;
+                (format, recording.seen)
+            }
         };
         // The Taobao log has a stated time window.
         let (s, e) = if format == Format::Taobao { (TAOBAO_START_MS, TAOBAO_END_MS) } else { (i64::MIN, i64::MAX) };
         let window = (self.start_ms.unwrap_or(s), self.end_ms.unwrap_or(e));
         let options = ReadOptions { format: Some(format), window, on_error: self.on_error, max_malformed: self.max_malformed };
-        let log =
-            logs::read(BufReader::with_capacity(1 << 20, open()?), options).with_context(|| format!("reading {}", self.input.display()))?;
+        let mut reader = std::io::Cursor::new(head).chain(file);
+        let mut log = logs::read(&mut reader, options).with_context(|| format!("reading {}", self.input.display()))?;
+        // The reader stops at the end of the log; whatever is left (nothing) is hashed too.
+        std::io::copy(&mut reader, &mut std::io::sink()).with_context(|| format!("reading {}", self.input.display()))?;
+        let (_, file) = reader.into_inner();
+        log.sha256 = file.into_inner().hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
         report_bad(&log.bad, "malformed, skipped");
         if let Some(&first) = log.bad_purchases.first() {
             eprintln!(
@@ -446,7 +462,7 @@ fn run(cli: Cli) -> Result<()> {
             // The options' own errors before the log is read.
             WindowConfig { window, ..WindowConfig::default() }.validate()?;
             if let Some(names) = &kinds {
-                Kinds::parse(names)?;
+                Kinds::parse(names).context("--kinds")?;
             }
             let log = input.read()?;
             let options = featurize::Options { seed, window, utc_offset_min: input.utc_offset(&log, None), kinds, allow_small };
@@ -455,8 +471,8 @@ fn run(cli: Cli) -> Result<()> {
             for (_, s) in &f.splits {
                 report_bad(&s.refused, "refused by the window");
             }
-            let sha256 = file_sha256(&input.input)?;
-            let info = featurize::Input { path: &input.input, sha256, utc_offset_given: input.utc_offset_min.is_some() };
+            let info =
+                featurize::Input { path: &input.input, sha256: log.sha256.clone(), utc_offset_given: input.utc_offset_min.is_some() };
             featurize::write(&f, &log, &options, &info, &out)?;
             report::featurized(&f, &log, &options, &out, started.elapsed());
             Ok(())
@@ -512,7 +528,7 @@ fn run(cli: Cli) -> Result<()> {
             let log = input.read()?;
             let ignored = note_ignored(&log, &m.manifest().kinds()?);
             let users = Users::parse(&split, seed)?;
-            warn_in_sample(&input, &log, m.manifest(), users, &OnceCell::new())?;
+            warn_in_sample(&log, m.manifest(), users)?;
             let r = reach::reach(&log, users, &m, input.utc_offset(&log, Some(m.manifest())), &plan)?;
             report::reach(&users.name(), &plan, &r, ignored);
             if let Some(path) = json {
@@ -559,7 +575,7 @@ fn run(cli: Cli) -> Result<()> {
 
 fn features(kinds: Option<Vec<String>>, model: Option<&Path>, json: bool) -> Result<()> {
     let kinds = match (kinds, model) {
-        (Some(names), _) => Kinds::parse(&names)?,
+        (Some(names), _) => Kinds::parse(&names).context("--kinds")?,
         (None, Some(path)) => model_files::read(path)?.manifest.kinds()?,
         (None, None) => Kinds::standard(),
     };
@@ -589,30 +605,58 @@ const MIN_BOOTSTRAP: usize = 10;
 const MIN_USERS: usize = 20;
 const MIN_POSITIVE_SESSIONS: usize = 10;
 
-/// The sha256 of a file, in hex as `sha256sum` prints it; read in pieces, not whole.
-fn file_sha256(path: &Path) -> Result<String> {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut File::open(path)?, &mut hasher).with_context(|| format!("reading {}", path.display()))?;
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+/// A reader that hashes the bytes it reads: the log's sha256, taken as the log is read.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// A buffered reader that keeps a copy of the bytes read through it: the first lines of the log,
+/// read to tell its format, and read again after.
+struct Recording<'a, R> {
+    inner: &'a mut R,
+    seen: Vec<u8>,
+}
+
+impl<R: BufRead> Read for Recording<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Recording<'_, R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        // The bytes consumed are the front of what `fill_buf` last gave, still buffered.
+        if let Ok(buffered) = self.inner.fill_buf() {
+            self.seen.extend_from_slice(&buffered[..amt.min(buffered.len())]);
+        }
+        self.inner.consume(amt);
+    }
 }
 
 /// Warns when `users` of `log` include users that trained the model or chose it: the log is the
 /// one its manifest records (the same sha256), and either it was read with other options (then
 /// its split is not the training's, the test users included) or the users are not the held-out
 /// test users of that split (test users are the same for every seed; validation and training
-/// users are not). `sha256` keeps the log's hash from one call to the next.
-fn warn_in_sample(input: &Input, log: &Log, manifest: &Manifest, users: Users, sha256: &OnceCell<String>) -> Result<()> {
+/// users are not).
+fn warn_in_sample(log: &Log, manifest: &Manifest, users: Users) -> Result<()> {
     let data = &manifest.metrics["data"];
     let (Some(trained_on), Some(seed)) = (data["input_sha256"].as_str(), data["split_seed"].as_u64()) else { return Ok(()) };
-    let sha = match sha256.get() {
-        Some(s) => s,
-        None => {
-            let s = file_sha256(&input.input)?;
-            sha256.get_or_init(|| s)
-        }
-    };
-    if sha != trained_on {
+    if log.sha256 != trained_on {
         return Ok(());
     }
     // The split is the training run's only if the log was read as it was then (the same window):
@@ -672,7 +716,6 @@ fn eval_seeds(
     check_output(json_out)?;
     let path = |template: &str, seed: u64| PathBuf::from(template.replace("{seed}", &seed.to_string()));
     let log = input.read()?;
-    let sha256 = OnceCell::new();
     let mut utc = None;
     let mut runs = Vec::new();
     let mut scored_runs = Vec::new();
@@ -683,7 +726,7 @@ fn eval_seeds(
             note_ignored(&log, &m.manifest().kinds()?);
         }
         let utc = *utc.get_or_insert_with(|| input.utc_offset(&log, Some(m.manifest())));
-        warn_in_sample(input, &log, m.manifest(), users, &sha256)?;
+        warn_in_sample(&log, m.manifest(), users)?;
         let scored = eval::score_users(&log, users, &m, utc)?;
         let c = scored.counts();
         if c.users < MIN_USERS || c.positive_sessions < MIN_POSITIVE_SESSIONS {

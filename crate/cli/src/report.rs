@@ -16,11 +16,12 @@ fn fmt_opt(v: Option<f64>) -> String {
 pub fn featurized(f: &Featurized, log: &Log, options: &Options, out: &std::path::Path, elapsed: Duration) {
     let t = &f.total;
     println!(
-        "{} lines, {} events kept ({} outside the log's time window, {} malformed lines, {} refused by the window, {} of kinds without a column)",
+        "{} lines, {} events kept ({} outside the log's time window, {} malformed lines); {} featurized ({} refused by the window, {} of kinds without a column)",
         log.lines,
-        t.events,
+        log.events,
         log.outside_window,
         log.bad.len(),
+        t.events,
         t.refused,
         t.ignored
     );

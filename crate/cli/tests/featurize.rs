@@ -1,8 +1,9 @@
 //! `shopper-intent featurize`, `score`, `eval` and `features` on small logs written here: golden
 //! counts and rows, a shop's own event types, and the errors a new user meets first.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use shopper_intent::features::{num, row_len, NUMERIC_LEN};
 use shopper_intent::testing::random_model;
@@ -289,6 +290,7 @@ fn a_log_without_a_purchase_names_its_event_types_even_with_allow_small() {
     let stderr = text(&run.stderr);
     assert!(!run.status.success(), "{stderr}");
     assert!(stderr.contains("the log has no purchase") && stderr.contains("view_item 30, sale_done 10"), "{stderr}");
+    assert!(!stderr.contains("warning"), "no warning that reads as if the log were taken: {stderr}");
 }
 
 #[test]
@@ -443,6 +445,36 @@ fn malformed_purchases_repeated_lines_and_purchases_with_nothing_before_are_name
     let run = cli(&["featurize", "--input", path(&only), "--allow-small", "--out", path(&dir.join("only"))]);
     let stderr = text(&run.stderr);
     assert!(!run.status.success() && stderr.contains("each of the 60 purchasing sessions begins with its purchase"), "{stderr}");
+    assert!(stderr.contains("Does the export hold the events that lead to a purchase"), "{stderr}");
+
+    // The same when --kinds leaves out every type but the purchase: then --kinds is named.
+    let run =
+        cli(&["featurize", "--input", path(&bad_free(&dir)), "--kinds", "purchase", "--allow-small", "--out", path(&dir.join("kinds"))]);
+    let stderr = text(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(stderr.contains("The kinds read, purchase, leave out 40 events of the log's other types (--kinds)"), "{stderr}");
+    // A list with a space after its commas, or an empty one: the option is named.
+    for kinds in ["view_item, purchase", ""] {
+        let run = cli(&["featurize", "--input", path(&bad_free(&dir)), "--kinds", kinds, "--out", path(&dir.join("kinds"))]);
+        let stderr = text(&run.stderr);
+        assert!(!run.status.success() && stderr.contains("--kinds: "), "{kinds:?}: {stderr}");
+    }
+}
+
+/// Twenty users who view an item and buy it.
+fn bad_free(dir: &Path) -> PathBuf {
+    let log = dir.join("view-and-buy.jsonl");
+    let lines: Vec<String> = (0..20)
+        .flat_map(|u| {
+            let t = 1_700_000_000_000i64 + u * 86_400_000;
+            ["view_item", "view_item", "purchase"]
+                .iter()
+                .enumerate()
+                .map(move |(i, k)| format!(r#"{{"user": "u{u}", "ts": {}, "type": "{k}"}}"#, t + i as i64 * 1000))
+        })
+        .collect();
+    std::fs::write(&log, lines.join("\n")).unwrap();
+    log
 }
 
 #[test]
@@ -644,8 +676,13 @@ fn carriage_returns_alone_and_purchases_outside_the_window_are_named() {
 
 /// Thirty users' views, cart adds and (one in three) purchases, `extra` added to each view.
 fn thirty_users(extra: &str) -> String {
+    users_log(30, extra)
+}
+
+/// `n` users of one session each: a view, an add to cart, and for every third user a purchase.
+fn users_log(n: i64, extra: &str) -> String {
     let mut lines = Vec::new();
-    for u in 0..30 {
+    for u in 0..n {
         let t = 1_700_000_000_000i64 + u * 10_000_000;
         lines.push(format!(r#"{{"user": "u{u}", "ts": {t}, "type": "view_item"{extra}}}"#));
         lines.push(format!(r#"{{"user": "u{u}", "ts": {}, "type": "add_to_cart"}}"#, t + 1000));
@@ -654,6 +691,74 @@ fn thirty_users(extra: &str) -> String {
         }
     }
     lines.join("\n")
+}
+
+/// Runs the CLI with `bytes` written into its standard input through a pipe.
+fn cli_piped(args: &[&str], bytes: Vec<u8>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // The CLI may stop reading early (a refused log): a closed pipe is its answer then.
+        let _ = stdin.write_all(&bytes);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+#[test]
+fn a_log_from_a_pipe_is_read_whole_and_hashed_whole() {
+    // Far longer than the first lines read to tell the format (the first buffer, 8 KiB, was lost
+    // when the log was opened a second time, as a pipe cannot be read again).
+    let dir = out_dir("pipe");
+    let log_text = users_log(600, "");
+    let lines = log_text.lines().count();
+    assert!(log_text.len() > 64 * 1024);
+    let log = dir.join("log.jsonl");
+    std::fs::write(&log, &log_text).unwrap();
+    let model = model_in(&dir);
+
+    let from_file = cli(&["score", "--input", path(&log), "--model", path(&model)]);
+    assert!(from_file.status.success(), "{}", text(&from_file.stderr));
+    let piped = cli_piped(&["score", "--input", "-", "--model", path(&model)], log_text.clone().into_bytes());
+    assert!(piped.status.success(), "{}", text(&piped.stderr));
+    assert_eq!(text(&piped.stdout).lines().count(), lines, "one line out per line in");
+    assert!(text(&piped.stdout) == text(&from_file.stdout), "the same scores, lines and positions as from the file");
+
+    // The hash recorded is that of the whole log, read once; the counts say which events the
+    // kinds left out.
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(log_text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let events = lines;
+    let carts = 600;
+    for (name, run) in [
+        ("file", cli(&["featurize", "--input", path(&log), "--kinds", "view_item,purchase", "--out", path(&dir.join("file"))])),
+        (
+            "pipe",
+            cli_piped(
+                &["featurize", "--input", "-", "--kinds", "view_item,purchase", "--out", path(&dir.join("pipe"))],
+                log_text.clone().into_bytes(),
+            ),
+        ),
+    ] {
+        assert!(run.status.success(), "{name}: {}", text(&run.stderr));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name).join("summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["input_sha256"], sha, "{name}");
+        assert_eq!(summary["events_kept"], events, "{name}");
+        let stdout = text(&run.stdout);
+        assert!(
+            stdout.contains(&format!("{lines} lines, {events} events kept (0 outside the log's time window, 0 malformed lines); {} featurized (0 refused by the window, {carts} of kinds without a column)", events - carts)),
+            "{name}: {stdout}"
+        );
+        assert!(stdout.contains(&format!("of the {events} events kept, ")), "{name}: {stdout}");
+    }
 }
 
 #[test]
