@@ -303,7 +303,7 @@ impl Tracker {
     }
 
     fn record(&mut self, position: u32, kind: Kind, score: f32) {
-        if self.history.len() == MAX_SCORE_POINTS {
+        while self.history.len() >= MAX_SCORE_POINTS {
             self.history.pop_front();
         }
         self.history.push_back(ScorePoint { position, kind, score });
@@ -537,7 +537,9 @@ impl Engine {
         w.bytes(ENGINE_MAGIC);
         w.u8(ENGINE_STATE_FORMAT);
         w.u64(self.model.manifest().weights_id());
-        w.u8(t.segment as u8);
+        // A session a restore found over shows low, and holds its own segment in case it goes
+        // on: the held one is saved, so that a save and restore of it change nothing.
+        w.u8(t.ended.unwrap_or(t.segment) as u8);
         w.u16(t.hidden as u16);
         let mut start = self.model.zero_state();
         t.ring.first(&mut start);
@@ -664,6 +666,10 @@ impl Engine {
         if converted {
             history.push_back(ScorePoint { position: window.prefix(), kind: EventKind::Purchase.into(), score: 1.0 });
             score = 1.0;
+        }
+        // A window of more rows than the history keeps: its newest points, as tracking keeps.
+        while history.len() > MAX_SCORE_POINTS {
+            history.pop_front();
         }
         let t = &mut self.tracker;
         // The saved segment carries the hysteresis across the reload; another model's segment

@@ -19,6 +19,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::error::Error;
+use crate::event::{MAX_TS_MS, MIN_TS_MS};
 use crate::features::{row_len, FEATURE_VERSION};
 use crate::kinds::{Kinds, MAX_KINDS};
 use crate::window::{EarlierSessions, ItemStat, Pending, Rows, Session, Window, WindowConfig, MAX_PENDING, MAX_SESSION_ITEMS, MA_SPAN};
@@ -69,6 +70,9 @@ pub(crate) struct Reader<'a> {
     pub(crate) bytes: &'a [u8],
     pub(crate) at: usize,
 }
+
+/// The bound of a saved counter (see [`Reader::counter`]).
+const MAX_COUNTER: u32 = 1 << 31;
 
 pub(crate) fn bad(msg: impl Into<String>) -> Error {
     Error::BadState(msg.into())
@@ -129,6 +133,23 @@ impl<'a> Reader<'a> {
         let out = &self.bytes[self.at..end];
         self.at = end;
         Ok(out)
+    }
+    /// A time of an event the engine took (ms since the epoch, in the range events may have).
+    pub(crate) fn ts(&mut self, what: &str) -> Result<i64, Error> {
+        let v = self.i64()?;
+        if !(MIN_TS_MS..MAX_TS_MS).contains(&v) {
+            return Err(bad(format!("{what} {v} is outside the times events may have")));
+        }
+        Ok(v)
+    }
+    /// A counter the engine adds one to: below 2^31, where no session or shopper comes (an
+    /// event a millisecond for 24 days), so that adding to it never overflows.
+    pub(crate) fn counter(&mut self, what: &str) -> Result<u32, Error> {
+        let v = self.u32()?;
+        if v >= MAX_COUNTER {
+            return Err(bad(format!("{what} {v}, at most {} allowed", MAX_COUNTER - 1)));
+        }
+        Ok(v)
     }
     pub(crate) fn count8(&mut self, max: usize, what: &str) -> Result<usize, Error> {
         let n = usize::from(self.u8()?);
@@ -282,16 +303,19 @@ impl Window {
         let config = WindowConfig { window, utc_offset_min, kinds, salt };
         config.validate().map_err(|e| bad(e.to_string()))?;
 
-        let sessions = r.u32()?;
-        let purchase_sessions = r.u32()?;
+        // Times and counters are checked as the events they come from were: a state edited by
+        // hand (its checksum is no secret) cannot bring a time or a count the window's
+        // arithmetic was not written for.
+        let sessions = r.counter("sessions")?;
+        let purchase_sessions = r.counter("purchasing sessions")?;
         let has_end = r.bool()?;
-        let end = r.i64()?;
+        let end = if has_end { r.ts("the last session's end")? } else { r.i64()? };
         let n = r.count(MAX_PENDING, "pending items")?;
         let mut pending = Vec::with_capacity(n);
         for _ in 0..n {
             let item = r.u64()?;
             let flags = r.u8()?;
-            let last_ms = r.i64()?;
+            let last_ms = r.ts("a pending item's time")?;
             pending.push(Pending { item, flags, last_ms });
         }
         let history = EarlierSessions { sessions, purchase_sessions, last_end_ms: has_end.then_some(end), pending };
@@ -301,15 +325,15 @@ impl Window {
             let key = r.u64()?;
             let mut s = Session {
                 key: has_key.then_some(key),
-                start_ms: r.i64()?,
-                last_ms: r.i64()?,
-                events: r.u32()?,
-                prefix: r.u32()?,
+                start_ms: r.ts("the session's start")?,
+                last_ms: r.ts("the session's last event")?,
+                events: r.counter("events")?,
+                prefix: r.counter("scored events")?,
                 ..Session::default()
             };
-            s.counts = (0..config.kinds.columns()).map(|_| r.u32()).collect::<Result<_, _>>()?;
-            s.views = r.u32()?;
-            s.carts = r.u32()?;
+            s.counts = (0..config.kinds.columns()).map(|_| r.counter("events of a kind")).collect::<Result<_, _>>()?;
+            s.views = r.counter("views")?;
+            s.carts = r.counter("cart adds")?;
             s.cart_value = r.f64()?;
             if s.cart_value < 0.0 {
                 return Err(bad("negative cart value"));
@@ -318,7 +342,7 @@ impl Window {
             let mut items = HashMap::with_capacity(n);
             for _ in 0..n {
                 let k = r.u64()?;
-                items.insert(k, ItemStat { views: r.u32()?, flags: r.u8()? });
+                items.insert(k, ItemStat { views: r.counter("an item's views")?, flags: r.u8()? });
             }
             s.items = items;
             let n = r.count(MAX_SESSION_ITEMS, "categories")?;
@@ -327,7 +351,7 @@ impl Window {
                 cats.insert(r.u64()?);
             }
             s.categories = cats;
-            s.max_item_views = r.u32()?;
+            s.max_item_views = r.counter("the most views of an item")?;
             let n = r.count(MA_SPAN, "recent weights")?;
             let mut recent = VecDeque::with_capacity(MA_SPAN);
             for _ in 0..n {
@@ -335,10 +359,10 @@ impl Window {
             }
             s.recent = recent;
             s.smoothed = r.f32()?;
-            s.pending_touches = r.u32()?;
+            s.pending_touches = r.counter("touches of pending items")?;
             s.purchased = r.bool()?;
             s.hour = (r.f32()?, r.f32()?);
-            s.pending_at_start = r.u32()?;
+            s.pending_at_start = r.counter("pending items at the start")?;
             if s.last_ms < s.start_ms || s.prefix > s.events {
                 return Err(bad("inconsistent session"));
             }
@@ -401,6 +425,32 @@ mod tests {
             let mut b = bytes.clone();
             b[i] ^= 0x40;
             assert!(Window::from_bytes(&b).is_err(), "flipped byte {i}");
+        }
+    }
+
+    /// A state edited by hand keeps a valid checksum (the checksum is no secret): a time or a
+    /// count no engine makes, which the window's arithmetic would overflow on, is refused.
+    #[test]
+    fn times_and_counts_no_engine_makes_are_refused() {
+        type Edit = Box<dyn Fn(&mut Window)>;
+        let edits: Vec<(&str, Edit)> = vec![
+            ("the session's start", Box::new(|w| w.session.as_mut().unwrap().start_ms = i64::MIN)),
+            ("the session's last event", Box::new(|w| w.session.as_mut().unwrap().last_ms = i64::MAX)),
+            ("the last session's end", Box::new(|w| w.earlier.last_end_ms = Some(-5))),
+            ("a pending item's time", Box::new(|w| w.earlier.pending[0].last_ms = i64::MIN)),
+            ("events", Box::new(|w| w.session.as_mut().unwrap().events = u32::MAX)),
+            ("events of a kind", Box::new(|w| w.session.as_mut().unwrap().counts[0] = u32::MAX)),
+            ("sessions", Box::new(|w| w.earlier.sessions = 1 << 31)),
+        ];
+        for (what, edit) in edits {
+            let mut w = sample();
+            // A session before this one, for its end and its pending item.
+            w.push(&Event::new(EventKind::ViewItem, 1_511_600_000_000 + 3 * 3_600_000).with_item("c", "x")).unwrap();
+            assert!(!w.earlier.pending.is_empty() && w.earlier.last_end_ms.is_some());
+            Window::from_bytes(&w.to_bytes()).expect("the state as saved");
+            edit(&mut w);
+            let err = Window::from_bytes(&w.to_bytes()).expect_err(what).to_string();
+            assert!(err.contains(what), "{what}: {err}");
         }
     }
 

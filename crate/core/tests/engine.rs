@@ -470,9 +470,41 @@ fn a_session_taken_up_after_a_restore_keeps_its_segment_and_hysteresis() {
         live.track(&ev(m as i64, *k)).unwrap();
     }
     b.restore_state(&live.export_state(), t(3 + 31)).unwrap();
-    let (ul, ub) = (live.track(&next).unwrap(), b.track(&next).unwrap());
+    // Saved again while over (a page saves the state it restored) and restored: the segment the
+    // session holds is saved with it, not the low it shows while over.
+    let mut c = Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
+    c.set_thresholds(thresholds).unwrap();
+    c.restore_state(&b.export_state(), t(3 + 32)).unwrap();
+    assert_eq!((c.score(), c.segment()), (0.0, shopper_intent::Segment::Low), "over");
+    let (ul, ub, uc) = (live.track(&next).unwrap(), b.track(&next).unwrap(), c.track(&next).unwrap());
     assert_eq!(ul.segment, shopper_intent::Segment::High, "the engine never saved stays high, within the hysteresis");
     assert_eq!((ub.score, ub.segment), (ul.score, ul.segment));
+    assert_eq!((uc.score, uc.segment, uc.segment_changed), (ul.score, ul.segment, ub.segment_changed));
+}
+
+#[test]
+fn a_restore_keeps_the_newest_score_points_when_the_window_holds_more() {
+    // A model of a window longer than the history (W up to 1024 rows, 512 score points): the
+    // restore rebuilds the points from the kept rows, and keeps as many as tracking keeps.
+    let window = MAX_SCORE_POINTS + 88;
+    let (bytes, manifest) = random_model(&kinds(), window, 4, 0, 2);
+    let fresh = || Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
+    let mut live = fresh();
+    let ev = |i: i64| Event::new(Kind::from(EventKind::ViewItem), T0 + i * 1_000).with_item(format!("sku-{}", i % 50), "c");
+    for i in 0..window as i64 {
+        live.track(&ev(i)).unwrap();
+    }
+    assert_eq!(live.history().count(), MAX_SCORE_POINTS);
+    let mut b = fresh();
+    b.restore_state(&live.export_state(), T0 + window as i64 * 1_000).unwrap();
+    assert_eq!(b.history().count(), MAX_SCORE_POINTS);
+    assert!(live.history().eq(b.history()));
+    for i in window as i64..window as i64 + 20 {
+        let (ul, ub) = (live.track(&ev(i)).unwrap(), b.track(&ev(i)).unwrap());
+        assert_eq!(ub, ul);
+    }
+    assert_eq!(b.history().count(), MAX_SCORE_POINTS, "bounded as the session goes on");
+    assert!(live.history().eq(b.history()));
 }
 
 /// A state edited by hand with a valid checksum (another script of the shop's origin, a shopper
