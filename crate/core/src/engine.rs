@@ -557,8 +557,9 @@ impl Engine {
     /// is recomputed when its session's every row is kept (a session of at most W events before
     /// its purchase) and the local time is this model's: this model's steps from the zero state
     /// over those rows, the scores and segment it would have given had it tracked them. Another
-    /// model's longer session, or one of another local time, is refused, never scored from the
-    /// other model's LSTM state. Pending items older than their expiry at
+    /// model's longer session, or one of another local time, is ended into the earlier sessions
+    /// when it is over by the clock at `now_ms` (the history kept); while it goes on it is
+    /// refused, never scored from the other model's LSTM state. Pending items older than their expiry at
     /// `now_ms` are dropped. On error the engine is unchanged.
     pub fn restore_state(&mut self, bytes: &[u8], now_ms: i64) -> Result<(), Error> {
         self.tracker.usable()?;
@@ -603,6 +604,24 @@ impl Engine {
         if theirs.window != mine.window || theirs.kinds != mine.kinds {
             return Err(bad("state was made for another window or other event kinds"));
         }
+        // A session whose last event is more than the session gap before now is over: its score
+        // is not the shopper's intent now. So is one whose last event is more than the gap after
+        // now (a clock that ran ahead when it was saved, corrected since), as tracking takes such
+        // a clock for a new session.
+        let is_over = |w: &Window| {
+            w.session
+                .as_ref()
+                .is_some_and(|s| now_ms.saturating_sub(s.last_ms) > SESSION_GAP_MS || s.last_ms.saturating_sub(now_ms) > SESSION_GAP_MS)
+        };
+        // Another model's session that it cannot recompute (below), over by the clock: ended as
+        // the next event would end it, into the earlier sessions, so that a deploy keeps the
+        // shopper's history (earlier sessions, items left in the cart). It is not taken up again.
+        let foreign = !same_model && (window.prefix() as usize != window.rows().len() || theirs.utc_offset_min != mine.utc_offset_min);
+        if foreign && is_over(&window) {
+            window.end_session();
+        }
+        let mine = self.tracker.window.config();
+        let theirs = window.config();
         if !same_model && window.prefix() as usize != window.rows().len() {
             return Err(bad(format!(
                 "state was made with another model ({model_id:016x}; this one is {}) and its session is longer than the {} rows kept: it cannot be recomputed",
@@ -612,7 +631,7 @@ impl Engine {
         }
         // The rows' hour of day was worked out in the shop's time of the state: another model
         // that reads another time would not have seen those rows.
-        if !same_model && theirs.utc_offset_min != mine.utc_offset_min {
+        if !same_model && window.session.is_some() && theirs.utc_offset_min != mine.utc_offset_min {
             return Err(bad(format!(
                 "state was made with another model ({model_id:016x}; this one is {}) in another local time (UTC{:+} minutes; this one UTC{:+}): it cannot be recomputed",
                 self.model.manifest().model.weights_fnv1a64,
@@ -632,16 +651,10 @@ impl Engine {
         // The state keeps its salt (its hashes are made with it) but takes this engine's local
         // time for the events to come: a shop that corrects its UTC offset is heard at once.
         window.set_utc_offset(mine.utc_offset_min);
-        // A session whose last event is more than the session gap before now is over: its score
-        // is not the shopper's intent now. So is one whose last event is more than the gap after
-        // now (a clock that ran ahead when it was saved, corrected since), as tracking takes such
-        // a clock for a new session. Expired pending items are not dropped here: the window
-        // drops them when the next session starts, by that event's time, as in an engine never
-        // saved (the session may yet go on).
-        let over = window
-            .session
-            .as_ref()
-            .is_some_and(|s| now_ms.saturating_sub(s.last_ms) > SESSION_GAP_MS || s.last_ms.saturating_sub(now_ms) > SESSION_GAP_MS);
+        // Over (above): expired pending items are not dropped here: the window drops them when
+        // the next session starts, by that event's time, as in an engine never saved (the
+        // session may yet go on).
+        let over = is_over(&window);
         // Recompute the states and scores of the kept rows from the saved start state: the same
         // steps as when they were tracked, so the same numbers.
         let mut ring = self.tracker.ring.clone();

@@ -458,6 +458,13 @@ impl Window {
     }
 
     /// Folds the current session into the history: counts, pending items, last end.
+    /// Ends the session as the next session's first event would: it joins the earlier sessions
+    /// (their count, purchases, the pending items it touched) and its rows go.
+    pub(crate) fn end_session(&mut self) {
+        self.fold_session();
+        self.rows.clear();
+    }
+
     fn fold_session(&mut self) {
         let Some(s) = self.session.take() else { return };
         let h = &mut self.earlier;

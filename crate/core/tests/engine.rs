@@ -214,6 +214,9 @@ fn a_short_session_of_another_model_is_recomputed_by_this_one() {
     let mut shifted = Engine::new(model, EngineOptions { salt: [9; 16], utc_offset_min: Some(480), ..EngineOptions::default() }).unwrap();
     let e = shifted.restore_state(&old.export_state(), events[0].ts_ms).unwrap_err();
     assert!(e.code() == "BAD_STATE" && e.to_string().contains("another model") && e.to_string().contains("another local time"), "{e}");
+    // Over by the clock: ended into the earlier sessions.
+    shifted.restore_state(&old.export_state(), events[0].ts_ms + 31 * 60_000).unwrap();
+    assert_eq!((shifted.window().earlier().sessions, shifted.window().prefix()), (1, 0));
 }
 
 #[test]
@@ -227,12 +230,29 @@ fn states_of_other_models_and_formats_are_refused() {
     }
     assert!(a.window().prefix() as usize > W, "a session longer than the window");
     let state = a.export_state();
+    let now = a.window().newest_ms().unwrap();
     let (mut other, _, _) = engine(8, 0, 2);
-    let e = other.restore_state(&state, T0).unwrap_err();
+    let e = other.restore_state(&state, now).unwrap_err();
     assert!(
         e.code() == "BAD_STATE" && e.to_string().contains("another model") && e.to_string().contains("longer than the 6 rows kept"),
         "{e}"
     );
+    assert_eq!(other.window().prefix(), 0, "the engine is unchanged");
+    // Over by the clock, the session is ended into the earlier sessions, as the next event would
+    // end it: a deploy keeps the shopper's history. The same model's engine, restored and given
+    // the next event, holds the same history after it.
+    let later = now + 31 * 60_000;
+    other.restore_state(&state, later).expect("another model's session, over: ended, the rest kept");
+    assert_eq!((other.score(), other.segment(), other.history().count()), (0.0, shopper_intent::Segment::Low, 0));
+    assert_eq!(other.window().prefix(), 0);
+    let (mut same, _, _) = engine(8, 0, 1);
+    same.restore_state(&state, later).unwrap();
+    let next = Event::new(Kind::from(EventKind::ViewItem), later).with_item("sku-1", "c");
+    let (uo, us) = (other.track(&next).unwrap(), same.track(&next).unwrap());
+    assert!(uo.new_session && us.new_session);
+    assert!(other.window().earlier().sessions >= 1);
+    assert_eq!(other.window().earlier(), same.window().earlier(), "the same earlier sessions and pending items");
+    assert_eq!(other.window().last_row(), same.window().last_row(), "the same features of the next session's first event");
     let (mut bigger, _, _) = engine(16, 0, 1);
     assert_eq!(bigger.restore_state(&state, T0).unwrap_err().code(), "BAD_STATE");
     // A window state alone, or a version-1 state, is not an engine state.
