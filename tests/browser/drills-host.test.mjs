@@ -10,7 +10,7 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MODEL, PACKAGE_MODULE, WEB, blankPage, importPackage, moduleHarness, ours, setup, test } from './helpers.mjs';
+import { MODEL, PACKAGE_MODULE, WEB, blankPage, importPackage, moduleHarness, ours, recordRequests, setup, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -466,11 +466,15 @@ test('an event timed far ahead of the device clock, or far before the newest eve
     // Shop time written as if it were UTC, two hours east: a common mistake.
     const ahead = [0, 1, 2].map((k) => intent.track({ type: 'view_item', item: `p${k}`, ts: Date.now() + 2 * 3600e3 + k }));
     const nan = intent.track({ type: 'view_item', ts: new Date('x') });
+    // A time the engine refuses (in seconds, near 1970) is refused as such, with no word of a
+    // clock set back: that one warning is kept for an event the engine takes.
+    const seconds = intent.track({ type: 'view_item', ts: 5 });
     // Then a time three days before the newest event's (a server's clock, a wrong unit): a new session.
     const behind = [0, 1].map((k) => intent.track({ type: 'view_item', item: `b${k}`, ts: Date.now() - 3 * 86_400e3 + k }));
-    return { soon: soon !== null, ahead: ahead.map((u) => u !== null), nan, behind: behind.map((u) => u?.newSession ?? null), history: intent.history().length };
+    return { soon: soon !== null, ahead: ahead.map((u) => u !== null), nan, seconds, behind: behind.map((u) => u?.newSession ?? null), history: intent.history().length };
   }, MODEL);
   assert.equal(r.soon, true);
+  assert.equal(r.seconds, null);
   assert.deepEqual(r.ahead, [true, true, true], 'tracked: the device clock may be the wrong one');
   assert.equal(r.nan, null);
   const warnings = ours(page, 'warning').map((m) => m.text);
@@ -478,7 +482,8 @@ test('an event timed far ahead of the device clock, or far before the newest eve
   assert.equal(warnings.filter((t) => /INVALID_EVENT.*ts must be milliseconds since the epoch, got NaN \(an invalid Date\)/.test(t)).length, 1, warnings.join('\n'));
   assert.deepEqual(r.behind, [true, false], 'tracked, as a clock set back: a new session');
   assert.equal(warnings.filter((t) => /ts is 3 days before the newest event's: the engine takes it for a clock set back, and a new session starts/.test(t)).length, 1, warnings.join('\n'));
-  assert.equal(warnings.length, 3, warnings.join('\n'));
+  assert.equal(warnings.filter((t) => /INVALID_EVENT.*timestamp 5 ms/.test(t)).length, 1, warnings.join('\n'));
+  assert.equal(warnings.length, 4, warnings.join('\n'));
   await context.close();
 });
 
@@ -666,6 +671,79 @@ test('options the widget does not read are one warning naming them; a wrong type
   assert.ok(warnings.some((w) => /the option retentionDays must be a finite number above 0, not -1; using its default \(30\)/.test(w)), warnings.join('\n'));
   assert.ok(warnings.some((w) => /the option timeoutMs must be a finite number above 0, not .*; using its default \(15000\)/.test(w)), warnings.join('\n'));
   assert.equal(warnings.length, 3, warnings.join('\n'));
+  await context.close();
+});
+
+test('options given as the model URL alone fail with what to write; a timeout beyond what timers keep waits, not fails; a widget destroyed before its idle start fetches nothing', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const requests = recordRequests(page);
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const asString = await ShopperIntent.load(model);
+    // Above 2^31 - 1 ms a browser's timer fires at once: the widget waits as long as timers can.
+    const patient = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false, timeoutMs: 3e9 });
+    const status = patient.status;
+    // A Date of another realm (an iframe's) is a Date: its time is tracked.
+    const frame = document.createElement('iframe');
+    document.body.append(frame);
+    const other = patient.track({ type: 'view_item', item: 'f', ts: new frame.contentWindow.Date(Date.now() - 1000) });
+    // A hook's error names it: "an 'exposure' hook", "a 'score' hook".
+    patient.on('score', () => { throw new Error('page bug'); });
+    patient.track({ type: 'view_item', item: 'g' });
+    patient.destroy();
+    return { asString: [asString.status, asString.error?.code, asString.error?.message], status, other: other?.events ?? null };
+  }, MODEL);
+  assert.equal(r.other, 1, 'the frame\'s Date is tracked');
+  assert.equal(ours(page, 'error').filter((m) => m.text.includes("a 'score' hook threw")).length, 1);
+  assert.equal(r.asString[0], 'failed');
+  assert.equal(r.asString[1], 'BAD_OPTIONS');
+  assert.match(r.asString[2], /the options are an object, not "\/models\/intent\.bin": give \{ model: "\/models\/intent\.bin" \}/);
+  assert.equal(r.status, 'ready', 'timeoutMs 3e9 loads');
+  // A fresh page: nothing fetched yet. A widget created to start when idle and destroyed at once
+  // (a component unmounted at once) fetches neither the engine nor the model.
+  await page.reload();
+  await importPackage(page);
+  requests.length = 0;
+  await page.evaluate(async (model) => {
+    const w = window.SI.ShopperIntent.create({ model, storage: 'memory', start: 'idle' });
+    w.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  }, MODEL);
+  const fetched = requests.filter((q) => q.path.startsWith('/pkg/') || q.path.startsWith('/models/')).map((q) => q.path);
+  assert.deepEqual(fetched, []);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('the snippet names an attribute a letter away from its own, or one only create() takes, and leaves other tools\' attributes alone', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  await page.evaluate((model) => {
+    const s = document.createElement('script');
+    s.type = 'module';
+    s.src = '/snippet.js';
+    s.dataset.model = model;
+    s.setAttribute('data-storgae', 'local');
+    s.setAttribute('data-datalayer-push', 'true');
+    s.setAttribute('data-timeout-ms', '100');
+    s.setAttribute('data-thresholds', '0.05,0.07,0.9');
+    s.setAttribute('data-cookieconsent', 'ignore');
+    s.setAttribute('data-nscript', 'afterInteractive');
+    s.dataset.storage = 'memory';
+    document.head.append(s);
+  }, MODEL);
+  await page.waitForFunction(() => window.shopperIntent && !Array.isArray(window.shopperIntent) && window.shopperIntent.status !== 'loading', null, { timeout: 30_000 });
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  const expected = [
+    '[shopper-intent] data-storgae is not read: did you mean data-storage?',
+    '[shopper-intent] data-datalayer-push is not read: did you mean data-data-layer-push?',
+    '[shopper-intent] data-timeout-ms is not read: the snippet has no such attribute (timeoutMs is an option of ShopperIntent.create(), see the README)',
+    '[shopper-intent] data-thresholds="0.05,0.07,0.9" is not "medium,high"; using the manifest\'s',
+  ];
+  assert.deepEqual(warnings.filter((w) => /data-/.test(w)).sort(), expected.sort());
+  assert.ok(!warnings.some((w) => /cookieconsent|nscript/.test(w)), warnings.join('\n'));
+  assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
 

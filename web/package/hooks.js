@@ -10,7 +10,7 @@ function run(name, hook, detail) {
   try {
     hook(detail);
   } catch (e) {
-    logError(`${TAG} a '${name}' hook threw; the widget keeps working.`, e);
+    logError(`${TAG} ${/^[aeiou]/.test(name) ? 'an' : 'a'} '${name}' hook threw; the widget keeps working.`, e);
   }
 }
 

@@ -39,6 +39,9 @@ export function whenIdle(fn) {
   else addEventListener('load', idle, { once: true });
 }
 
+/** The longest delay browsers' timers keep (2^31 - 1 ms, about 24.8 days): a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Resolves with `promise`, or rejects with `onTimeout()` after `ms`. */
 export function withTimeout(promise, ms, onTimeout) {
   if (!(ms > 0) || !Number.isFinite(ms)) return promise;

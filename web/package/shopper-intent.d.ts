@@ -239,9 +239,11 @@ export interface EstimateOptions {
 export interface StorageBackend {
   /** The name `intent.storage` reports and warnings use; `'custom'` without one. */
   readonly kind?: string;
-  get(key: string): string | null | Promise<string | null>;
-  set(key: string, value: string): void | Promise<void>;
-  remove(key: string): void | Promise<void>;
+  /** The text kept under `key`; `null` or `undefined` (or a promise of it) when there is none. */
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  /** What `set` and `remove` return is not read, except that a promise is waited for. */
+  set(key: string, value: string): unknown;
+  remove(key: string): unknown;
 }
 
 export type StorageKind = 'local' | 'session' | 'memory';
@@ -442,11 +444,11 @@ export function fromDataLayer(entry: unknown, ts?: number): IntentEvent | null;
 export function fromShopifyPixel(event: {
   name: string;
   timestamp?: string;
-  data?: Record<string, unknown>;
+  data?: object;
 }): IntentEvent | null;
 
 /** A Segment Ecommerce v2 call (`analytics.track(name, properties)`) as an event, or `null`. */
-export function fromSegment(name: string, properties?: Record<string, unknown>, ts?: number): IntentEvent | null;
+export function fromSegment(name: string, properties?: object, ts?: number): IntentEvent | null;
 
 
 declare global {

@@ -28,7 +28,7 @@ import { Hooks, HOOK_NAMES } from './hooks.js';
 import { ANSWER_WAIT_MS, StateStore, STATE_KEY, resolveBackend, memoryStore, removeFromWebStorage } from './storage.js';
 import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
 import { Experiments, HOLDOUT } from './experiments.js';
-import { yieldToMain, whenIdle, SLICE_MS } from './schedule.js';
+import { yieldToMain, whenIdle, SLICE_MS, MAX_TIMER_MS } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
 import { TAG, logWarn, logError, logInfo, errorName, limitedWarn } from './log.js';
 import { field, record, sum } from './fields.js';
@@ -114,7 +114,7 @@ function copyEvent(input) {
     if (ts === undefined || ts === null) {
       ts = Date.now();
       stamped = true;
-    } else if (ts instanceof Date) {
+    } else if (ts instanceof Date || isDateOfAnyRealm(ts)) {
       date = true;
       ts = Date.prototype.getTime.call(ts);
     }
@@ -125,6 +125,20 @@ function copyEvent(input) {
     throw new ShopperIntentError('INVALID_EVENT', `ts must be milliseconds since the epoch, got ${ts}${date ? ' (an invalid Date)' : ''}`);
   }
   return { type, ts, item, category, price, quantity, session, stamped };
+}
+
+/**
+ * Whether `value` is a Date of another realm (an iframe's `new frame.contentWindow.Date()`):
+ * `Date.prototype.getTime` reads any realm's Date and throws for anything else.
+ */
+function isDateOfAnyRealm(value) {
+  if (value === null || typeof value !== 'object') return false;
+  try {
+    Date.prototype.getTime.call(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readOption(o, name) {
@@ -325,6 +339,8 @@ export class ShopperIntent {
     this._warnRepeated = limitedWarn();
     this.ready = new Promise((resolve) => { this._resolveReady = resolve; });
     this._error = null;
+    // Why the options given are no options (a string, say), or null.
+    this._notOptions = null;
     this._engine = null;
     this._glue = null;
     this._modelFiles = null;
@@ -496,11 +512,12 @@ export class ShopperIntent {
     }
 
     if (!this._urls.manifest) {
-      this._fail(new ShopperIntentError('BAD_OPTIONS', "the 'model' option (URL of the model's weights or manifest) is required"));
+      this._fail(new ShopperIntentError('BAD_OPTIONS', this._notOptions ?? "the 'model' option (URL of the model's weights or manifest) is required"));
     } else if (!this._urls.wasm) {
       this._fail(new ShopperIntentError('LOAD_FAILED', NO_WASM_URL));
     } else if (start === 'idle') {
-      whenIdle(() => this._start());
+      // A widget destroyed before the page was idle (a component unmounted at once) fetches nothing.
+      whenIdle(() => { if (this._queue.state === 'loading') this._start(); });
     } else {
       this._start();
     }
@@ -509,6 +526,10 @@ export class ShopperIntent {
   /** Reads the options into the widget; returns the `start` option. Wrong types are warnings. */
   _readOptions(options) {
     const o = options && typeof options === 'object' ? options : {};
+    // The model's URL given alone, as the options: said as such (the widget has no model then).
+    if (options !== undefined && options !== null && typeof options !== 'object') {
+      this._notOptions = `the options are an object, not ${describe(options)}${typeof options === 'string' ? `: give { model: ${JSON.stringify(options.slice(0, 200))} }` : ''}`;
+    }
     warnUnknownOptions(o);
     const opt = (name) => readOption(o, name);
     // The model has no default: without a usable one the widget fails with BAD_OPTIONS below.
@@ -532,7 +553,8 @@ export class ShopperIntent {
     };
     this._engineOptions = Object.fromEntries(Object.entries(engineOptions).filter(([, v]) => v !== undefined));
     const days = numberOption(opt('retentionDays'), 'retentionDays', DEFAULT_RETENTION_DAYS, positive) ?? DEFAULT_RETENTION_DAYS;
-    this._timeoutMs = numberOption(opt('timeoutMs'), 'timeoutMs', DEFAULT_FETCH_TIMEOUT_MS, positive) ?? DEFAULT_FETCH_TIMEOUT_MS;
+    // Past what timers keep, a browser's timer fires at once: a longer wait is the longest one.
+    this._timeoutMs = Math.min(numberOption(opt('timeoutMs'), 'timeoutMs', DEFAULT_FETCH_TIMEOUT_MS, positive) ?? DEFAULT_FETCH_TIMEOUT_MS, MAX_TIMER_MS);
     this._modelCache = booleanOption(opt('modelCache'), 'modelCache', true);
     this._dataLayerPush = booleanOption(opt('dataLayerPush'), 'dataLayerPush', false);
     this._autoCapture = booleanOption(opt('autoCapture'), 'autoCapture', true);
@@ -1397,6 +1419,9 @@ export class ShopperIntent {
   /** Tracks one copied event and runs the hooks; returns the `Update` or `null`. */
   _process(event) {
     let update;
+    // How far a page's ts is before the newest time tracked on this page (no call into the
+    // engine on the hot path), when that is more than a session gap.
+    let behind = 0;
     try {
       // An event the widget timed itself cannot be late: a clock set back a little (by the
       // shopper, or by a sync) must not make it out of order, so it takes the newest event's
@@ -1405,11 +1430,7 @@ export class ShopperIntent {
         const newest = this._engine.newestMs;
         if (newest !== null && newest > event.ts && newest - event.ts <= SESSION_GAP_MS) event.ts = newest;
       } else if (typeof event.ts === 'number' && this._newestTs - event.ts > SESSION_GAP_MS && !this._warnedBehind) {
-        // The newest time tracked on this page (no call into the engine on the hot path).
-        const newest = this._newestTs;
-        // Taken by the engine as a clock set back: a new session. Said once, as a ts ahead is.
-        this._warnedBehind = true;
-        logWarn(`${TAG} an event's ts is ${span(newest - event.ts)} before the newest event's: the engine takes it for a clock set back, and a new session starts with it. ts is milliseconds since the epoch in UTC; leave it out for events of now.`);
+        behind = this._newestTs - event.ts;
       }
       update = this._engine.track(event);
     } catch (e) {
@@ -1422,6 +1443,12 @@ export class ShopperIntent {
       return null;
     }
     this._warnIfAhead(event);
+    if (behind > 0) {
+      // Taken by the engine as a clock set back: a new session. Said once, as a ts ahead is, and
+      // only for an event the engine took (one it refused has had its own warning).
+      this._warnedBehind = true;
+      logWarn(`${TAG} an event's ts is ${span(behind)} before the newest event's: the engine takes it for a clock set back, and a new session starts with it. ts is milliseconds since the epoch in UTC; leave it out for events of now.`);
+    }
     if (!update.ignored) {
       this._remember(event);
       this._markDirty();

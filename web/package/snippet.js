@@ -54,7 +54,41 @@ function flagFrom(d, name, fallback) {
   return fallback;
 }
 
+/** The attributes the snippet reads, by their `dataset` names. */
+const ATTRIBUTES = ['model', 'manifest', 'wasm', 'storage', 'consent', 'autoCapture', 'dataLayerPush', 'thresholds', 'hysteresis', 'utcOffsetMinutes', 'retentionDays'];
+/** Options of `ShopperIntent.create()` that the snippet has no attribute for. */
+const CREATE_ONLY = ['timeoutMs', 'modelCache', 'start'];
+
+const letters = (name) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** Whether `a` becomes `b` by one letter changed, added, dropped, or two neighbours swapped. */
+function oneEditApart(a, b) {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const rest = (x, y) => a.slice(x) === b.slice(y);
+  return rest(i + 1, i + 1) || rest(i + 1, i) || rest(i, i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && rest(i + 2, i + 2));
+}
+
+/**
+ * One warning for each attribute of the tag that looks meant for the snippet and is not one of
+ * its own: a misspelt one (`data-storgae`, `data-datalayer-push`), or an option only
+ * `ShopperIntent.create()` takes. Other `data-` attributes are left alone: a tag may carry other
+ * tools' (a consent manager's, a framework's).
+ */
+function warnUnreadAttributes(d) {
+  for (const name of Object.keys(d)) {
+    if (ATTRIBUTES.includes(name)) continue;
+    const key = letters(name);
+    const createOnly = CREATE_ONLY.find((o) => letters(o) === key);
+    const near = createOnly ? undefined : ATTRIBUTES.find((a) => letters(a) === key || (key.length >= 5 && oneEditApart(letters(a), key)));
+    if (createOnly) logWarn(`${TAG} ${attribute(name)} is not read: the snippet has no such attribute (${createOnly} is an option of ShopperIntent.create(), see the README)`);
+    else if (near) logWarn(`${TAG} ${attribute(name)} is not read: did you mean ${attribute(near)}?`);
+  }
+}
+
 function optionsFrom(d) {
+  warnUnreadAttributes(d);
   const options = {
     model: d.model,
     manifest: d.manifest,
@@ -70,8 +104,9 @@ function optionsFrom(d) {
     thresholds: undefined, // set below; declared here so that the write stays on this object
   };
   if (d.thresholds) {
-    const [medium, high] = d.thresholds.split(',').map(number);
-    if (medium !== undefined && high !== undefined) options.thresholds = { medium, high };
+    const parts = d.thresholds.split(',');
+    const [medium, high] = parts.map(number);
+    if (parts.length === 2 && medium !== undefined && high !== undefined) options.thresholds = { medium, high };
     else logWarn(`${TAG} data-thresholds="${d.thresholds}" is not "medium,high"; using the manifest's`);
   }
   for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];

@@ -23,7 +23,19 @@ import ShopperIntentDefault, {
   estimateShares,
   type PrivateReport,
   type ShareEstimates,
+  type StorageBackend,
 } from '../package/shopper-intent.js';
+
+// Storage backends as the usual libraries make them: answers of `undefined` for a key never
+// written (idb-keyval, a Map), writes that resolve to the value or return the map (localforage).
+declare function idbGet<T>(key: string): Promise<T | undefined>;
+declare function idbSet(key: string, value: string): Promise<void>;
+declare const localforage: { setItem(key: string, value: string): Promise<string>; removeItem(key: string): Promise<void> };
+const kept = new Map<string, string>();
+const idb: StorageBackend = { kind: 'indexeddb', get: (k) => idbGet<string>(k), set: (k, v) => idbSet(k, v), remove: (k) => localforage.removeItem(k) };
+const forage: StorageBackend = { get: (k) => idbGet<string>(k), set: (k, v) => localforage.setItem(k, v), remove: (k) => localforage.removeItem(k) };
+const map: StorageBackend = { get: (k) => kept.get(k), set: (k, v) => kept.set(k, v), remove: (k) => kept.delete(k) };
+void idb; void forage; void map;
 
 async function storefront(): Promise<void> {
   const intent: ShopperIntent = await ShopperIntent.load({
@@ -136,6 +148,13 @@ async function storefront(): Promise<void> {
 
   const a: IntentEvent | null = fromShopifyPixel({ name: 'product_viewed', data: {} });
   const b: IntentEvent | null = fromSegment('Order Completed', { products: [] });
+  // Events and properties typed by the platforms' own interfaces (no index signature).
+  interface ProductViewed { name: 'product_viewed'; id: string; timestamp: string; data: { productVariant: { id: string; price: { amount: number } } } }
+  interface ProductAdded { product_id: string; price: number; quantity: number }
+  const viewed: ProductViewed = { name: 'product_viewed', id: 'e1', timestamp: '2026-12-03T10:00:00Z', data: { productVariant: { id: 'v1', price: { amount: 9 } } } };
+  const added: ProductAdded = { product_id: 'p1', price: 9, quantity: 1 };
+  void fromShopifyPixel(viewed);
+  void fromSegment('Product Added', added);
   const c: IntentEvent | null = fromDataLayer({ event: 'add_to_cart' });
   const types: readonly string[] = EVENT_TYPES;
   void a; void b; void c; void types;
