@@ -518,6 +518,13 @@ fn parse_taobao(line: &str) -> Result<(String, Event), String> {
     if f[0].is_empty() {
         return Err("empty user_id".into());
     }
+    if !in_range_ms(secs as f64 * 1e3) {
+        // The column is in seconds: a time in another unit is named, with the factor that fixes it.
+        return Err(format!(
+            "timestamp {secs} is outside 2000-01-01..2200-01-01 as seconds since the Unix epoch (the unit of the Taobao CSV){}",
+            other_unit_hint(secs as f64, 1.0)
+        ));
+    }
     let e = Event::new(kind, secs.saturating_mul(1000)).with_item(f[1], f[2]);
     e.validate().map_err(|e| e.to_string())?;
     Ok((f[0].to_string(), e))
@@ -1322,6 +1329,13 @@ mod tests {
         assert!(e.starts_with("event_timestamp 1511649748997 is outside 2000-01-01..2200-01-01 as microseconds"), "{e}");
         assert!(e.ends_with("; it looks like milliseconds: multiply by 1000") && !e.contains("1511649748 ms"), "{e}");
         assert!(ga4("1511649748").ends_with("; it looks like seconds: multiply by 1000000"), "{}", ga4("1511649748"));
+        // Taobao's column is in seconds.
+        let taobao = parse_taobao("1,2,3,pv,1511544070000").unwrap_err();
+        assert_eq!(
+            taobao,
+            "timestamp 1511544070000 is outside 2000-01-01..2200-01-01 as seconds since the Unix epoch (the unit of the Taobao \
+             CSV); it looks like milliseconds: divide by 1000"
+        );
         assert!(ga4("12").contains("as microseconds since the Unix epoch") && !ga4("12").contains("looks like"), "{}", ga4("12"));
     }
 

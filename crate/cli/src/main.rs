@@ -428,6 +428,13 @@ fn check_output(path: Option<&Path>) -> Result<()> {
     if path.is_dir() {
         bail!("cannot write {}: it is a folder", path.display());
     }
+    // Opened for writing, as it will be, without changing it (a file made here is removed), so
+    // that a folder or file the user may not write is said before the work, not after it.
+    let existed = path.exists();
+    std::fs::OpenOptions::new().append(true).create(true).open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
     Ok(())
 }
 
