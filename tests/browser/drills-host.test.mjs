@@ -715,6 +715,23 @@ test('options given as the model URL alone fail with what to write; a timeout be
   await context.close();
 });
 
+test('an ignored type a letter away from a known one is one warning naming it; a shop\'s own types and known types the model ignores are not', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const ignored = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const types = ['add_to_card', 'add_to_card', 'Add To Cart', 'size_guide_open', 'begin_checkout', 'view', 'purchse'];
+    return types.map((type) => intent.track({ type, item: 'i' })?.ignored ?? null);
+  }, MODEL);
+  assert.deepEqual(ignored, [true, true, true, true, true, true, true]);
+  const hints = ours(page, 'warning').map((m) => m.text).filter((w) => /are ignored: the model reads no such type/.test(w));
+  assert.deepEqual(hints, [
+    '[shopper-intent] events of type "add_to_card" are ignored: the model reads no such type (types are matched exactly). Did you mean "add_to_cart"?',
+    '[shopper-intent] events of type "Add To Cart" are ignored: the model reads no such type (types are matched exactly). Did you mean "add_to_cart"?',
+    '[shopper-intent] events of type "purchse" are ignored: the model reads no such type (types are matched exactly). Did you mean "purchase"?',
+  ]);
+  await context.close();
+});
+
 test('the snippet names an attribute a letter away from its own, or one only create() takes, and leaves other tools\' attributes alone', { timeout: 60_000 }, async () => {
   const context = await env.browser.newContext();
   const page = await env.page(context);

@@ -54,3 +54,26 @@ export function errorName(e) {
     return 'an unreadable value';
   }
 }
+
+/** A name lowercased, with only its letters and digits (`Add-To-Cart` and `add_to_cart` alike). */
+const squeezed = (name) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/** Whether `a` becomes `b` by one letter changed, added, dropped, or two neighbours swapped. */
+function oneEditApart(a, b) {
+  if (Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const rest = (x, y) => a.slice(x) === b.slice(y);
+  return rest(i + 1, i + 1) || rest(i + 1, i) || rest(i, i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && rest(i + 2, i + 2));
+}
+
+/**
+ * The one of `names` that `name` is most likely a misspelling of (the same letters but for case
+ * and punctuation, or, from five letters on, one letter away), or `undefined`. For "did you mean"
+ * in warnings; a name that is one of `names` has no look-alike.
+ */
+export function lookalike(name, names) {
+  if (names.includes(name)) return undefined;
+  const key = squeezed(name);
+  return names.find((n) => squeezed(n) === key) ?? (key.length >= 5 ? names.find((n) => oneEditApart(squeezed(n), key)) : undefined);
+}

@@ -30,7 +30,7 @@ import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
 import { Experiments, HOLDOUT } from './experiments.js';
 import { yieldToMain, whenIdle, SLICE_MS, MAX_TIMER_MS } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
-import { TAG, logWarn, logError, logInfo, errorName, limitedWarn } from './log.js';
+import { TAG, logWarn, logError, logInfo, errorName, limitedWarn, lookalike } from './log.js';
 import { field, record, sum } from './fields.js';
 
 export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, NOT_ENTERED, memoryStore };
@@ -68,6 +68,8 @@ function markSegment(segment) {
 const SEGMENT_EVENT = 'shopper-intent:segment';
 /** Events kept since the last save, to replay after the engine is re-created. */
 const MAX_UNSAVED = 256;
+/** Ignored event types a widget looks at for a misspelling (`_hintLookalike`). */
+const MAX_TYPES_LOOKED_AT = 64;
 /** Re-creations of a failed engine allowed per page before the widget gives up. */
 const MAX_RECOVERIES = 3;
 /** Queue states in which the stored state has been read and the engine runs (or is re-created). */
@@ -341,6 +343,8 @@ export class ShopperIntent {
     this._error = null;
     // Why the options given are no options (a string, say), or null.
     this._notOptions = null;
+    // The ignored event types looked at for a misspelling (`_hintLookalike`).
+    this._typesLookedAt = new Set();
     this._engine = null;
     this._glue = null;
     this._modelFiles = null;
@@ -1456,6 +1460,7 @@ export class ShopperIntent {
       if (event.ts > this._newestTs) this._newestTs = event.ts;
       this._armEnd();
     }
+    if (update.ignored) this._hintLookalike(event.type);
     this._reports.observe(update);
     const hooksWanted = !update.ignored || update.segmentChanged;
     if (hooksWanted) {
@@ -1475,6 +1480,20 @@ export class ShopperIntent {
       });
     }
     return update;
+  }
+
+  /**
+   * One warning per type for an ignored event whose type looks like a misspelling of a GA4 name or
+   * of one of the model's own kinds (`add_to_card`, `Add To Cart`): names are matched exactly, and
+   * such an event is otherwise dropped without a word. The first `MAX_TYPES_LOOKED_AT` types are
+   * looked at.
+   */
+  _hintLookalike(type) {
+    const seen = this._typesLookedAt;
+    if (typeof type !== 'string' || seen.size >= MAX_TYPES_LOOKED_AT || seen.has(type)) return;
+    seen.add(type);
+    const near = lookalike(type, [...EVENT_TYPES, ...(this._model?.kinds ?? [])]);
+    if (near !== undefined) logWarn(`${TAG} events of type ${JSON.stringify(type.slice(0, 60))} are ignored: the model reads no such type (types are matched exactly). Did you mean ${JSON.stringify(near)}?`);
   }
 
   /**

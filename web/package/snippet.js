@@ -22,7 +22,7 @@
 // which is the same symbol in every copy, and leaves it in place.
 
 import { ShopperIntent } from './shopper-intent.js';
-import { TAG, logWarn, logError, errorName } from './log.js';
+import { TAG, logWarn, logError, errorName, lookalike } from './log.js';
 
 /** The <script> tag that loaded this module, or null (also outside a page: a server render importing it). */
 function ownScript() {
@@ -59,17 +59,6 @@ const ATTRIBUTES = ['model', 'manifest', 'wasm', 'storage', 'consent', 'autoCapt
 /** Options of `ShopperIntent.create()` that the snippet has no attribute for. */
 const CREATE_ONLY = ['timeoutMs', 'modelCache', 'start'];
 
-const letters = (name) => name.toLowerCase().replace(/[^a-z0-9]/g, '');
-
-/** Whether `a` becomes `b` by one letter changed, added, dropped, or two neighbours swapped. */
-function oneEditApart(a, b) {
-  if (Math.abs(a.length - b.length) > 1) return false;
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  const rest = (x, y) => a.slice(x) === b.slice(y);
-  return rest(i + 1, i + 1) || rest(i + 1, i) || rest(i, i + 1) || (a[i] === b[i + 1] && a[i + 1] === b[i] && rest(i + 2, i + 2));
-}
-
 /**
  * One warning for each attribute of the tag that looks meant for the snippet and is not one of
  * its own: a misspelt one (`data-storgae`, `data-datalayer-push`), or an option only
@@ -79,9 +68,8 @@ function oneEditApart(a, b) {
 function warnUnreadAttributes(d) {
   for (const name of Object.keys(d)) {
     if (ATTRIBUTES.includes(name)) continue;
-    const key = letters(name);
-    const createOnly = CREATE_ONLY.find((o) => letters(o) === key);
-    const near = createOnly ? undefined : ATTRIBUTES.find((a) => letters(a) === key || (key.length >= 5 && oneEditApart(letters(a), key)));
+    const createOnly = CREATE_ONLY.find((o) => o.toLowerCase() === name.toLowerCase());
+    const near = createOnly ? undefined : lookalike(name, ATTRIBUTES);
     if (createOnly) logWarn(`${TAG} ${attribute(name)} is not read: the snippet has no such attribute (${createOnly} is an option of ShopperIntent.create(), see the README)`);
     else if (near) logWarn(`${TAG} ${attribute(name)} is not read: did you mean ${attribute(near)}?`);
   }
