@@ -464,7 +464,9 @@ test('refused input is a console error and null, never a throw; null while the e
     ].map((x) => x && x.value);
     const estimates = [];
     for (const [counts, options] of [[[], undefined], [[5], undefined], [[1, -1], undefined], [[1.5, 2], undefined], [[0, 0], undefined],
-      [{ low: 3 }, undefined], [{ lo: 3 }, { values: ['low', 'high'] }], [[1, 2], { epsilon: 0 }], [[1, 2], { values: ['a'] }], ['1,2', undefined], [null, undefined]]) {
+      [{ low: 3 }, undefined], [{ lo: 3 }, { values: ['low', 'high'] }], [[1, 2], { epsilon: 0 }], [[1, 2], { values: ['a'] }], ['1,2', undefined], [null, undefined],
+      // Counts past what a number holds exactly, or whose sum would overflow.
+      [[2 ** 60, 2 ** 60], undefined], [[Number.MAX_SAFE_INTEGER + 1, 1], undefined]]) {
       estimates.push(await estimateShares(counts, options).catch((e) => `rejected ${e}`));
     }
     const pending = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false, consent: 'pending' });
@@ -487,7 +489,9 @@ test('refused input is a console error and null, never a throw; null while the e
   assert.equal(reportErrors.length, r.refused.length, reportErrors.map((m) => m.text).join('\n'));
   assert.ok(reportErrors.some((m) => m.text.includes('(BAD_EXPERIMENT)') && m.text.includes('"unknown"')), 'an unknown experiment names BAD_EXPERIMENT');
   assert.ok(reportErrors.some((m) => m.text.includes('(BAD_OPTIONS)') && m.text.includes('epsilon must be in (0, 20]')), 'an ε out of range is the engine\'s BAD_OPTIONS');
-  assert.equal(ours(page, 'error').filter((m) => m.text.includes('estimate refused')).length, r.estimates.length);
+  const estimateErrors = ours(page, 'error').filter((m) => m.text.includes('estimate refused'));
+  assert.equal(estimateErrors.length, r.estimates.length);
+  assert.equal(estimateErrors.filter((m) => m.text.includes('counts must be whole numbers from 0 to 2^53 - 1')).length, 3, estimateErrors.map((m) => m.text).join('\n'));
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });

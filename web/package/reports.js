@@ -207,7 +207,7 @@ export class PrivateReports {
 
 /**
  * Counts of reports in the order of `values`, from an array (in that order) or an object
- * `{value: count}` (a missing value counts 0). Only shapes are checked here; whole numbers >= 0
+ * `{value: count}` (a missing value counts 0). Only shapes are checked here; whole numbers from 0 to 2^53 - 1
  * are the engine's to check.
  * @returns {{counts: number[], values: (string|number)[]}}
  */

@@ -114,7 +114,10 @@ impl RandomizedResponse {
         if counts.len() != self.k {
             return Err(Error::BadOptions(format!("{} counts for {} values", counts.len(), self.k)));
         }
-        let n: u64 = counts.iter().sum();
+        let n = counts
+            .iter()
+            .try_fold(0u64, |n, &c| n.checked_add(c))
+            .ok_or_else(|| Error::BadOptions("the counts add up to more than 2^64".into()))?;
         if n == 0 {
             return Err(Error::BadOptions("no report to estimate from".into()));
         }
@@ -146,6 +149,14 @@ fn wilson(share: f64, n: f64) -> (f64, f64) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_that_overflow_are_refused() {
+        let rr = super::RandomizedResponse::new(2, 1.0).unwrap();
+        let e = rr.estimate(&[u64::MAX, 2]).unwrap_err();
+        assert!(e.to_string().contains("more than 2^64"), "{e}");
+        assert!(rr.estimate(&[u64::MAX / 2, u64::MAX / 2]).is_ok());
+    }
+
     use super::*;
 
     /// SplitMix64, for reproducible simulations.

@@ -99,8 +99,10 @@ pub fn randomized_response(value: u32, k: u32, epsilon: f64, u: f64, v: f64) -> 
 /// value, in the order of the values): the JSON text of `[{value, se, lo, hi}]`, with 95% intervals.
 #[wasm_bindgen(js_name = estimateRandomizedResponse)]
 pub fn estimate_randomized_response(counts: Vec<f64>, epsilon: f64) -> JsResult<String> {
-    if counts.iter().any(|c| !(c.is_finite() && *c >= 0.0 && c.fract() == 0.0)) {
-        return Err(err(core::Error::BadOptions("counts must be whole numbers >= 0".into())));
+    // Counts a page's numbers hold exactly (Number.MAX_SAFE_INTEGER at most).
+    const MAX_COUNT: f64 = 9_007_199_254_740_991.0;
+    if counts.iter().any(|c| !(c.is_finite() && (0.0..=MAX_COUNT).contains(c) && c.fract() == 0.0)) {
+        return Err(err(core::Error::BadOptions("counts must be whole numbers from 0 to 2^53 - 1".into())));
     }
     let rr = core::privacy::RandomizedResponse::new(counts.len(), epsilon).map_err(err)?;
     let counts: Vec<u64> = counts.iter().map(|c| *c as u64).collect();
