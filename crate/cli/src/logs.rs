@@ -464,6 +464,19 @@ fn other_unit_hint(value: f64, per_second: f64) -> String {
     String::new()
 }
 
+/// A share as a percentage, whole where it is one, else with the decimals that show it is not 0
+/// (2 malformed lines of 3440 are 0.058%, not 0%).
+fn percent(share: f64) -> String {
+    let p = 100.0 * share;
+    if p == p.round() || p >= 10.0 {
+        format!("{p:.0}%")
+    } else {
+        // Two significant digits.
+        let decimals = (1.0 - p.log10().floor()).clamp(1.0, 6.0) as usize;
+        format!("{p:.decimals$}%")
+    }
+}
+
 /// A `ts` out of range, with the unit it looks like in when it would be in range in another
 /// (seconds, microseconds, nanoseconds).
 fn ts_error(ts: f64, e: shopper_intent::Error) -> String {
@@ -1120,15 +1133,15 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
             examples.push(format!("  ... and {} more malformed lines", log.bad.len() - SHOWN));
         }
         let message = format!(
-            "{} of {} lines are malformed ({:.0}%), {} events usable{}{}{}",
+            "{} of {} lines are malformed ({}), {} events usable{}{}{}",
             log.bad.len(),
             non_empty,
-            100.0 * malformed,
+            percent(malformed),
             log.events,
             if log.bad.is_empty() {
                 String::new()
             } else {
-                format!(" (the most accepted: {:.0}%, --max-malformed)", 100.0 * options.max_malformed)
+                format!(" (the most accepted: {}, --max-malformed)", percent(options.max_malformed))
             },
             if examples.is_empty() { String::new() } else { format!(":\n{}", examples.join("\n")) },
             if log.events == 0 && log.outside_window > 0 {
@@ -1329,6 +1342,10 @@ mod tests {
         assert!(e.starts_with("event_timestamp 1511649748997 is outside 2000-01-01..2200-01-01 as microseconds"), "{e}");
         assert!(e.ends_with("; it looks like milliseconds: multiply by 1000") && !e.contains("1511649748 ms"), "{e}");
         assert!(ga4("1511649748").ends_with("; it looks like seconds: multiply by 1000000"), "{}", ga4("1511649748"));
+        assert_eq!(
+            [percent(0.0), percent(2.0 / 3440.0), percent(0.5), percent(0.0123), percent(0.2345)],
+            ["0%", "0.058%", "50%", "1.2%", "23%"]
+        );
         // Taobao's column is in seconds.
         let taobao = parse_taobao("1,2,3,pv,1511544070000").unwrap_err();
         assert_eq!(

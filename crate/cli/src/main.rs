@@ -524,8 +524,8 @@ fn run(cli: Cli) -> Result<()> {
             let arms = arms
                 .split(',')
                 .map(|a| {
-                    let (name, w) = a.split_once(':').with_context(|| format!("an arm is name:weight, not {a:?}"))?;
-                    Ok((name.trim().to_string(), w.trim().parse::<f64>().with_context(|| format!("the weight of {name}"))?))
+                    let (name, w) = a.split_once(':').with_context(|| format!("--arms: an arm is name:weight, not {a:?}"))?;
+                    Ok((name.trim().to_string(), w.trim().parse::<f64>().with_context(|| format!("--arms: the weight of {name}"))?))
                 })
                 .collect::<Result<Vec<_>>>()?;
             let plan = reach::Plan { segment, arms, holdout };
