@@ -559,8 +559,9 @@ impl Engine {
     /// over those rows, the scores and segment it would have given had it tracked them. Another
     /// model's longer session, or one of another local time, is ended into the earlier sessions
     /// when it is over by the clock at `now_ms` (the history kept); while it goes on it is
-    /// refused, never scored from the other model's LSTM state. Pending items older than their expiry at
-    /// `now_ms` are dropped. On error the engine is unchanged.
+    /// refused, never scored from the other model's LSTM state. Pending items past their expiry
+    /// are dropped when the next session starts, by its first event's time, as in an engine never
+    /// saved. On error the engine is unchanged.
     pub fn restore_state(&mut self, bytes: &[u8], now_ms: i64) -> Result<(), Error> {
         self.tracker.usable()?;
         if bytes.len() < 4 || &bytes[..4] != ENGINE_MAGIC {
