@@ -466,6 +466,11 @@ impl Engine {
         t.thresholds = thresholds;
         if !t.window.converted() {
             t.segment = Segment::of(t.score, &thresholds);
+            // A session a restore found over holds the segment it would go on with: the one its
+            // last score has under these thresholds, as an engine never saved would hold.
+            if let (Some(held), Some(last)) = (t.ended.as_mut(), t.history.back()) {
+                *held = Segment::of(last.score, &thresholds);
+            }
         }
         Ok(())
     }

@@ -503,6 +503,41 @@ fn a_session_taken_up_after_a_restore_keeps_its_segment_and_hysteresis() {
 }
 
 #[test]
+fn thresholds_set_while_a_restored_session_is_over_apply_when_it_goes_on() {
+    // The live engine and one restored after the gap both get new thresholds, then the session's
+    // next event (its id takes it up again). The thresholds put the last score in high and the
+    // next one within the hysteresis below high: the live engine stays high, and so must the
+    // restored one, whose held segment was worked out under the old thresholds.
+    let (mut live, bytes, manifest) = engine(8, 0, 12);
+    let t = |m: i64| T0 + m * 60_000;
+    let ev = |m: i64, kind: EventKind| Event::new(Kind::from(kind), t(m)).with_item(format!("sku-{m}"), "c").with_session("s1");
+    let kinds = [EventKind::ViewItem, EventKind::AddToCart, EventKind::ViewItem, EventKind::AddToCart];
+    let mut last = 0.0;
+    for (m, k) in kinds.iter().enumerate() {
+        last = live.track(&ev(m as i64, *k)).unwrap().score;
+    }
+    let next = ev(60, EventKind::ViewItem);
+    let (mut probe, _, _) = engine(8, 0, 12);
+    for (m, k) in kinds.iter().enumerate() {
+        probe.track(&ev(m as i64, *k)).unwrap();
+    }
+    let following = probe.track(&next).unwrap().score;
+    assert!(following < last, "the case needs a falling score: {last} then {following}");
+    let high = following + (last - following).min(0.02) / 2.0;
+    let thresholds = shopper_intent::Thresholds { medium: high / 2.0, high };
+    let mut b = Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
+    b.restore_state(&live.export_state(), t(3 + 31)).unwrap();
+    live.set_thresholds(thresholds).unwrap();
+    b.set_thresholds(thresholds).unwrap();
+    assert_eq!(live.segment(), shopper_intent::Segment::High);
+    assert_eq!(b.segment(), shopper_intent::Segment::Low, "over: low until the session goes on");
+    let (ul, ub) = (live.track(&next).unwrap(), b.track(&next).unwrap());
+    assert!(!ub.new_session);
+    assert_eq!(ul.segment, shopper_intent::Segment::High, "the live engine stays high, within the hysteresis");
+    assert_eq!((ub.score, ub.segment), (ul.score, ul.segment));
+}
+
+#[test]
 fn a_restore_keeps_the_newest_score_points_when_the_window_holds_more() {
     // A model of a window longer than the history (W up to 1024 rows, 512 score points): the
     // restore rebuilds the points from the kept rows, and keeps as many as tracking keeps.
