@@ -461,6 +461,23 @@ fn a_restore_in_a_session_keeps_its_pending_items_as_the_engine_never_saved_does
     assert_eq!(b.window().last_row(), live.window().last_row(), "p still pending when the session goes on");
 }
 
+/// A session of four events (id `s1`, a minute apart) whose score falls at its next event, an hour
+/// on, and thresholds that put its last score in high and the next one within the hysteresis
+/// below high: an engine never saved stays high at that event. Returns (events, next, thresholds).
+fn falling_session() -> (Vec<Event>, Event, shopper_intent::Thresholds) {
+    let ev = |m: i64, kind: EventKind| Event::new(Kind::from(kind), T0 + m * 60_000).with_item(format!("sku-{m}"), "c").with_session("s1");
+    let kinds = [EventKind::ViewItem, EventKind::AddToCart, EventKind::ViewItem, EventKind::AddToCart];
+    let events: Vec<Event> = kinds.iter().enumerate().map(|(m, k)| ev(m as i64, *k)).collect();
+    let next = ev(60, EventKind::ViewItem);
+    let (mut probe, _, _) = engine(8, 0, 12);
+    let last = events.iter().map(|e| probe.track(e).unwrap().score).last().unwrap();
+    let following = probe.track(&next).unwrap().score;
+    assert!(following < last, "the case needs a falling score: {last} then {following}");
+    // High between the two scores, within the hysteresis of the lower one.
+    let high = following + (last - following).min(0.02) / 2.0;
+    (events, next, shopper_intent::Thresholds { medium: high / 2.0, high })
+}
+
 #[test]
 fn a_session_taken_up_after_a_restore_keeps_its_segment_and_hysteresis() {
     // Thresholds set so that the last score is high and the next one falls between the high
@@ -468,26 +485,12 @@ fn a_session_taken_up_after_a_restore_keeps_its_segment_and_hysteresis() {
     // restored after the gap whose session goes on.
     let (mut live, bytes, manifest) = engine(8, 0, 12);
     let t = |m: i64| T0 + m * 60_000;
-    let ev = |m: i64, kind: EventKind| Event::new(Kind::from(kind), t(m)).with_item(format!("sku-{m}"), "c").with_session("s1");
-    let kinds = [EventKind::ViewItem, EventKind::AddToCart, EventKind::ViewItem, EventKind::AddToCart];
-    let mut scores = Vec::new();
-    let (mut probe, _, _) = engine(8, 0, 12);
-    for (m, k) in kinds.iter().enumerate() {
-        scores.push(probe.track(&ev(m as i64, *k)).unwrap().score);
-    }
-    let next = ev(60, EventKind::ViewItem);
-    let last = *scores.last().unwrap();
-    let following = probe.track(&next).unwrap().score;
-    assert!(following < last, "the case needs a falling score: {last} then {following}");
-    let (hi, lo) = (last, following);
-    // High between the two scores, within the hysteresis of the lower one.
-    let high = lo + (hi - lo).min(0.02) / 2.0;
-    let thresholds = shopper_intent::Thresholds { medium: high / 2.0, high };
+    let (events, next, thresholds) = falling_session();
     live.set_thresholds(thresholds).unwrap();
     let mut b = Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
     b.set_thresholds(thresholds).unwrap();
-    for (m, k) in kinds.iter().enumerate() {
-        live.track(&ev(m as i64, *k)).unwrap();
+    for e in &events {
+        live.track(e).unwrap();
     }
     b.restore_state(&live.export_state(), t(3 + 31)).unwrap();
     // Saved again while over (a page saves the state it restored) and restored: the segment the
@@ -510,21 +513,10 @@ fn thresholds_set_while_a_restored_session_is_over_apply_when_it_goes_on() {
     // restored one, whose held segment was worked out under the old thresholds.
     let (mut live, bytes, manifest) = engine(8, 0, 12);
     let t = |m: i64| T0 + m * 60_000;
-    let ev = |m: i64, kind: EventKind| Event::new(Kind::from(kind), t(m)).with_item(format!("sku-{m}"), "c").with_session("s1");
-    let kinds = [EventKind::ViewItem, EventKind::AddToCart, EventKind::ViewItem, EventKind::AddToCart];
-    let mut last = 0.0;
-    for (m, k) in kinds.iter().enumerate() {
-        last = live.track(&ev(m as i64, *k)).unwrap().score;
+    let (events, next, thresholds) = falling_session();
+    for e in &events {
+        live.track(e).unwrap();
     }
-    let next = ev(60, EventKind::ViewItem);
-    let (mut probe, _, _) = engine(8, 0, 12);
-    for (m, k) in kinds.iter().enumerate() {
-        probe.track(&ev(m as i64, *k)).unwrap();
-    }
-    let following = probe.track(&next).unwrap().score;
-    assert!(following < last, "the case needs a falling score: {last} then {following}");
-    let high = following + (last - following).min(0.02) / 2.0;
-    let thresholds = shopper_intent::Thresholds { medium: high / 2.0, high };
     let mut b = Engine::new(SequenceModel::load(&bytes, &manifest).unwrap(), EngineOptions::default()).unwrap();
     b.restore_state(&live.export_state(), t(3 + 31)).unwrap();
     live.set_thresholds(thresholds).unwrap();
