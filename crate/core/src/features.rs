@@ -238,6 +238,16 @@ pub fn log1p(x: f64) -> f32 {
     x.max(0.0).ln_1p() as f32
 }
 
+/// [`log1p`] of a count, the same number: counts below 256 are read from a table that `log1p`
+/// filled once. Seven of a row's features are counts; measured natively, `ln_1p` was a tenth of
+/// the time of featurizing and scoring a log in batches.
+#[inline]
+pub fn log1p_count(n: u32) -> f32 {
+    static TABLE: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| std::array::from_fn(|i| log1p(i as f64)));
+    table.get(n as usize).copied().unwrap_or_else(|| log1p(f64::from(n)))
+}
+
 /// The local hour of day on the unit circle: `(sin, cos)` of `2π · hour / 24`, where the hour is
 /// fractional and `utc_offset_min` turns UTC into the shop's local time.
 ///
@@ -259,6 +269,13 @@ pub fn hour_of_day(ts_ms: i64, utc_offset_min: i32) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_from_the_table_is_the_same_number_as_log1p() {
+        for n in (0..600).chain([u32::MAX - 1, u32::MAX]) {
+            assert_eq!(log1p_count(n).to_bits(), log1p(f64::from(n)).to_bits(), "{n}");
+        }
+    }
 
     #[test]
     fn names_are_unique_and_sized() {

@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::error::Error;
 use crate::event::{Event, EventKind, Kind};
-use crate::features::{agg, aggregate_len, hour_of_day, log1p, num, row_len};
+use crate::features::{agg, aggregate_len, hour_of_day, log1p, log1p_count, num, row_len};
 use crate::hash::{hash_id, Salt};
 use crate::kinds::{Column, Kinds};
 
@@ -437,22 +437,22 @@ impl Window {
         let x = &mut row[n..];
         x[num::LOG_GAP_S] = log1p(gap_ms as f64 / 1000.0);
         x[num::LOG_ELAPSED_S] = log1p((ts - s.start_ms) as f64 / 1000.0);
-        x[num::LOG_POSITION] = log1p(f64::from(position));
-        x[num::LOG_KIND_COUNT] = log1p(f64::from(kind_count));
+        x[num::LOG_POSITION] = log1p_count(position);
+        x[num::LOG_KIND_COUNT] = log1p_count(kind_count);
         x[num::REPEAT_ITEM] = f32::from(u8::from(repeat_item));
         x[num::REPEAT_CATEGORY] = f32::from(u8::from(repeat_category));
-        x[num::LOG_ITEM_VIEWS] = log1p(f64::from(item_views));
+        x[num::LOG_ITEM_VIEWS] = log1p_count(item_views);
         x[num::HOUR_SIN] = s.hour.0;
         x[num::HOUR_COS] = s.hour.1;
         x[num::LOG_PRICE] = event.price.map_or(0.0, log1p);
-        x[num::LOG_SESSION_CARTS] = log1p(f64::from(s.carts));
+        x[num::LOG_SESSION_CARTS] = log1p_count(s.carts);
         x[num::LOG_CART_VALUE] = log1p(s.cart_value);
-        x[num::LOG_PREV_SESSIONS] = log1p(f64::from(h.sessions));
-        x[num::LOG_PREV_PURCHASE_SESSIONS] = log1p(f64::from(h.purchase_sessions));
+        x[num::LOG_PREV_SESSIONS] = log1p_count(h.sessions);
+        x[num::LOG_PREV_PURCHASE_SESSIONS] = log1p_count(h.purchase_sessions);
         x[num::LOG_HOURS_SINCE_PREV] = h.last_end_ms.map_or(0.0, |e| log1p((s.start_ms - e) as f64 / 3.6e6));
         x[num::ITEM_PENDING_CART] = f32::from(u8::from(pending & FLAG_CART != 0));
         x[num::ITEM_PENDING_WISHLIST] = f32::from(u8::from(pending & FLAG_WISHLIST != 0));
-        x[num::LOG_PENDING_ITEMS] = log1p(f64::from(s.pending_at_start));
+        x[num::LOG_PENDING_ITEMS] = log1p_count(s.pending_at_start);
         x[num::PENDING_TOUCHED] = f32::from(u8::from(s.pending_touches > 0));
         Outcome::Row
     }

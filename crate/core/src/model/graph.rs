@@ -3,25 +3,27 @@
 //! ([`BatchModel`], offline scoring).
 //!
 //! ```text
-//!  [x, h, 1] [B, F+H+1] ─ · [W; R; b] ─ LstmEpilogue(·, c) ─┬─ h' ─ head ─ sigmoid ─ p [B,1]
-//!                                               c [B,H] ┘ └─ c'
+//!  [x, h, 1] [B, F+H+1] ─ · [W; R; b] ─ CellHead(·, c) ─┬─ p [B,1]  (the head, then a sigmoid)
+//!                                           c [B,H] ┘  ├─ h' [B,H]
+//!                                                      └─ c' [B,H]
 //! ```
 //!
 //! The row, the state `h` and a constant 1 sit side by side in one input, so the four gates are
 //! one matrix product with the input weights, recurrent weights and bias stacked: measured natively
 //! on the model shipped until Dec 1 (hidden 24), a step took 4.6 us as two products and two additions, 3.5 us
 //! as one product and an addition, 3.3 us with the bias folded in (`shopper-intent bench
-//! --graph`).
+//! --graph`). After the product, one op of ours (`cell.rs`) updates the cell and scores the head:
+//! with tract's `LstmEpilogue` and the head as three nodes after it, featurize + score in batches
+//! of 64 took 0.53 M events/s on one thread, 0.70-0.72 with `CellHead` (runs of `shopper-intent
+//! bench` on Dec 3, before and after).
 
 use std::sync::{Arc, OnceLock};
 
 use tract_core::internal::*;
 use tract_core::ops::einsum::EinSum;
-use tract_core::ops::lstm_cell::LstmEpilogue;
-use tract_core::ops::math;
-use tract_core::ops::nn::sigmoid;
 use tract_core::optim::{Optimizer, OptimizerSession};
 
+use super::cell::{CellHead, Floats, Head};
 use super::{check_probability, LstmState, Manifest, Weights};
 use crate::error::Error;
 
@@ -30,7 +32,7 @@ fn bad(e: impl std::fmt::Display) -> Error {
 }
 
 /// Reorders the four gate blocks of each row of a `[rows, 4H]` matrix from PyTorch's order
-/// (input, forget, cell, output) to the order tract's LSTM epilogue reads (input, output,
+/// (input, forget, cell, output) to the order `CellHead` reads (input, output,
 /// forget, cell).
 fn to_epilogue_order(m: &[f32], rows: usize, h: usize) -> Vec<f32> {
     let mut out = Vec::with_capacity(m.len());
@@ -41,6 +43,10 @@ fn to_epilogue_order(m: &[f32], rows: usize, h: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+fn floats(v: &[f32]) -> Floats {
+    Floats(v.into())
 }
 
 fn konst(model: &mut TypedModel, name: &str, shape: &[usize], data: &[f32]) -> TractResult<OutletId> {
@@ -60,27 +66,13 @@ fn build(w: &Weights, batch: usize) -> TractResult<TypedModel> {
     stacked.extend(to_epilogue_order(&w.b, 1, h));
     let wxh = konst(&mut m, "w_xh1", &[f + h + 1, 4 * h], &stacked)?;
     let pre = m.wire_node("gates", matmul(), &[xh, wxh])?[0];
-    let cell = m.wire_node("cell", LstmEpilogue { hidden: h }, &[pre, cs])?;
-    let (h2, c2) = (cell[0], cell[1]);
-    let z = if w.head == 0 {
-        let hw = konst(&mut m, "head_w", &[h, 1], &w.head_w1)?;
-        let hb = konst(&mut m, "head_b", &[1, 1], &w.head_b1)?;
-        let z = m.wire_node("head", matmul(), &[h2, hw])?[0];
-        m.wire_node("head_plus_b", math::add(), &[z, hb])?[0]
+    let head = if w.head == 0 {
+        Head::Linear { w: floats(&w.head_w1), b: w.head_b1.first().copied().unwrap_or(0.0).to_bits() }
     } else {
-        let g = w.head;
-        let w1 = konst(&mut m, "head_w1", &[h, g], &w.head_w1)?;
-        let b1 = konst(&mut m, "head_b1", &[1, g], &w.head_b1)?;
-        let zero = konst(&mut m, "zero", &[1, 1], &[0.0])?;
-        let w2 = konst(&mut m, "head_w2", &[g, 1], &w.head_w2)?;
-        let b2 = konst(&mut m, "head_b2", &[1, 1], &[w.head_b2])?;
-        let a = m.wire_node("head1", matmul(), &[h2, w1])?[0];
-        let a = m.wire_node("head1_plus_b", math::add(), &[a, b1])?[0];
-        let a = m.wire_node("relu", math::max(), &[a, zero])?[0];
-        let z = m.wire_node("head2", matmul(), &[a, w2])?[0];
-        m.wire_node("head2_plus_b", math::add(), &[z, b2])?[0]
+        Head::Mlp { w1: floats(&w.head_w1), b1: floats(&w.head_b1), w2: floats(&w.head_w2), b2: w.head_b2.to_bits() }
     };
-    let p = m.wire_node("p", sigmoid(), &[z])?[0];
+    let out = m.wire_node("cell", CellHead { hidden: h, head }, &[pre, cs])?;
+    let (p, h2, c2) = (out[0], out[1], out[2]);
     m.select_output_outlets(&[p, h2, c2])?;
     Ok(m)
 }

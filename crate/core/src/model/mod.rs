@@ -14,6 +14,7 @@
 //!
 //! This module and its children are the only code that knows tract; its types never leave them.
 
+mod cell;
 mod graph;
 #[cfg(feature = "onnx")]
 pub mod onnx;
