@@ -557,6 +557,61 @@ test('a page whose console throws (an error reporter whose script was blocked): 
   await context.close();
 });
 
+test('hooks that misbehave: an async hook that fails is one console error, not an unhandled rejection; an async eligible() keeps the session out with one warning; a hook that tracks at every score is cut after 256 events', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, null);
+  const r = await page.evaluate(async (model) => {
+    const rejections = [];
+    window.addEventListener('unhandledrejection', (e) => { rejections.push(String(e.reason)); e.preventDefault(); });
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const offAsync = intent.on('score', async () => { throw new Error('async hook failed'); });
+    intent.track({ type: 'view_item', item: 'a' });
+    offAsync();
+    const variants = [1, 2].map(() => intent.experiment({ key: 'async-eligible', variants: ['a', 'b'], eligible: async () => true }));
+    await new Promise((res) => setTimeout(res, 50)); // the rejections settle
+    // A hook that tracks from every score: the chain one track() sets off stops.
+    let calls = 0;
+    const off = intent.on('score', () => { calls += 1; intent.track({ type: 'view_item', item: `chain-${calls}` }); });
+    intent.track({ type: 'view_item', item: 'start' });
+    off();
+    const after = intent.track({ type: 'view_item', item: 'after' });
+    return { rejections, variants, calls, status: intent.status, after: typeof after?.score };
+  }, MODEL);
+  assert.deepEqual(r.rejections, [], 'no unhandled rejection reaches the page');
+  assert.equal(ours(page, 'error').filter((m) => /a 'score' hook threw/.test(m.text)).length, 1, 'the failed async hook is one console error');
+  assert.deepEqual(r.variants, [null, null]);
+  assert.equal(ours(page, 'warning').filter((m) => /eligible\(\) of experiment async-eligible answered a promise/.test(m.text)).length, 1, 'one warning, at the first answer');
+  assert.equal(r.calls, 257, 'the first event and the 256 its hooks tracked were scored; the chain was cut there');
+  assert.equal(ours(page, 'warning').filter((m) => /hooks tracked 256 events one after another/.test(m.text)).length, 1);
+  assert.deepEqual([r.status, r.after], ['ready', 'number'], 'the widget goes on');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('a page that broke JSON.stringify loses a save, not its timer, pagehide or destroy(): one warning, and the next change is saved once it works again', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env, null);
+  const r = await page.evaluate(async (model) => {
+    localStorage.clear();
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    const saved = () => Object.keys(localStorage).filter((k) => k.startsWith('shopper-intent')).length;
+    const real = JSON.stringify;
+    JSON.stringify = () => { throw new Error('page stringify broken'); };
+    intent.track({ type: 'view_item', item: 'a' });
+    await new Promise((res) => setTimeout(res, 400)); // the save timer fires
+    let threw = null;
+    try { window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true })); } catch (e) { threw = String(e); }
+    const whileBroken = saved();
+    JSON.stringify = real;
+    intent.track({ type: 'view_item', item: 'b' });
+    let destroyThrew = null;
+    try { intent.destroy(); } catch (e) { destroyThrew = String(e); }
+    return { whileBroken, threw, destroyThrew, after: saved() };
+  }, MODEL);
+  assert.deepEqual(r, { whileBroken: 0, threw: null, destroyThrew: null, after: 1 });
+  assert.deepEqual(page.pageErrors, [], 'no uncaught error from the save timer');
+  assert.ok(ours(page, 'warning').some((m) => /the state could not be saved \(Error\)/.test(m.text)));
+  await context.close();
+});
+
 test('a page without MessageChannel or scheduler.yield, or with a scheduler.yield polyfill that throws or rejects: the engine is built in steps and scores', { timeout: 90_000 }, async () => {
   const pages = {
     none: () => {

@@ -97,7 +97,7 @@ test('checkExperiment refuses what the contract refuses, with BAD_EXPERIMENT', (
   const bad = [
     null, 'offer', 42, {}, { key: '' }, { key: 'x'.repeat(65), variants: ['a'] }, { key: 'has space', variants: ['a'] },
     { key: 'k' }, { key: 'k', variants: [] }, { key: 'k', variants: 'ab' }, { key: 'k', variants: Array.from({ length: 17 }, (_, i) => `v${i}`) },
-    { key: 'k', variants: ['a', 'a'] }, { key: 'k', variants: ['holdout'] }, { key: 'k', variants: [1, 2] },
+    { key: 'k', variants: ['a', 'a'] }, { key: 'k', variants: ['holdout'] }, { key: 'k', variants: ['none', 'banner'] }, { key: 'k', variants: [1, 2] },
     { key: 'k', variants: ['a', 'b'], weights: [1] }, { key: 'k', variants: ['a', 'b'], weights: [0.5, 0.6] },
     { key: 'k', variants: ['a', 'b'], weights: [-0.5, 1.5] }, { key: 'k', variants: ['a', 'b'], weights: [NaN, 1] },
     { key: 'k', variants: ['a', 'b'], weights: [0, 0] }, { key: 'k', variants: ['a', 'b'], weights: ['0.5', '0.5'] },
@@ -606,6 +606,33 @@ test('dataLayerPush: a segment change is pushed before the exposure that a segme
     return window.dataLayer.map((e) => `${e.event} ${e.shopper_intent_segment}`);
   }, MODEL);
   assert.deepEqual(pushes, ['shopper_intent_segment high', 'shopper_intent_exposure high']);
+  await context.close();
+});
+
+test('withdrawConsent(): the segment hook its forget fires runs without consent: an experiment entered from it gets no variant, nothing is exposed or pushed to dataLayer after', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    window.dataLayer = [];
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false, dataLayerPush: true, thresholds: { medium: 0.001, high: 0.002 } });
+    const log = [];
+    intent.on('segment', ({ segment, cause }) => {
+      const variant = intent.experiment({ key: 'all', variants: ['a', 'b'] });
+      log.push(`segment ${cause} ${segment} consent=${intent.consent} variant=${variant}`);
+      if (variant !== null) log.push(`expose ${intent.expose('all')}`);
+    });
+    intent.on('exposure', ({ variant }) => log.push(`exposure ${variant}`));
+    intent.track({ type: 'view_item', item: 'a' });
+    const before = window.dataLayer.length;
+    intent.withdrawConsent();
+    return { log, before, after: window.dataLayer.slice(before).map((e) => e.event), exposeAfter: intent.expose('all') };
+  }, MODEL);
+  // The case: the session was in the experiment and exposed before the withdrawal.
+  assert.match(r.log[0], /^segment event high consent=granted variant=[ab]$/);
+  assert.deepEqual(r.log.slice(1, 3), [`exposure ${r.log[0].slice(-1)}`, 'expose true']);
+  assert.ok(r.before >= 2, 'the segment and the exposure were pushed before');
+  assert.deepEqual(r.log.slice(3), ['segment forget low consent=pending variant=null'], 'the forget is announced, without consent: no variant, no exposure');
+  assert.deepEqual(r.after, [], 'nothing is pushed to dataLayer after the withdrawal');
+  assert.equal(r.exposeAfter, false);
   await context.close();
 });
 

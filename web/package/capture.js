@@ -128,10 +128,11 @@ function isArguments(x) {
 export function fromDataLayer(entry, ts = Date.now()) {
   if (!entry || typeof entry !== 'object') return null;
   if (isArguments(entry) || Array.isArray(entry)) {
-    if (entry[0] !== 'event' || !isEventName(entry[1])) return null;
+    const name = entry[1]; // read once: a getter may answer differently the second time
+    if (entry[0] !== 'event' || !isEventName(name)) return null;
     const given = field(entry, 2);
     const params = given && typeof given === 'object' ? given : {};
-    return event(entry[1], ts, fromGa4Items(field(params, 'items'), params));
+    return event(name, ts, fromGa4Items(field(params, 'items'), params));
   }
   const name = field(entry, 'event');
   if (!isEventName(name)) return null;

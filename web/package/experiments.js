@@ -15,6 +15,8 @@ import { field, keyMap, record, sum } from './fields.js';
 
 /** The variant of holdout shoppers: show them no personalization. */
 export const HOLDOUT = 'holdout';
+/** The value a private report gives a session that entered no variant (`reports.js`): no variant may be named so. */
+export const NOT_ENTERED = 'none';
 /** The most experiments one page may define. */
 export const MAX_EXPERIMENTS = 32;
 
@@ -74,6 +76,7 @@ export function checkExperiment(def) {
   variants = variants.map((v) => {
     if (typeof v !== 'string' || !KEY.test(v)) throw bad(`${key}: a variant name must be 1 to 64 letters, digits or _ . : -`);
     if (v === HOLDOUT) throw bad(`${key}: '${HOLDOUT}' is reserved for the holdout`);
+    if (v === NOT_ENTERED) throw bad(`${key}: '${NOT_ENTERED}' is reserved: private reports give it to sessions not in the experiment`);
     return v;
   });
   if (new Set(variants).size !== variants.length) throw bad(`${key}: variant names must differ`);
@@ -149,6 +152,7 @@ export class Experiments {
     // whether it is the shopper's first (`first`), so that an analysis per shopper needs no id.
     this._seen = keyMap();
     this._warned = new Set();
+    this._warnedEligible = new Set();
   }
 
   /** Checks a definition against the contract and the ones this page made; returns its normal form. */
@@ -195,7 +199,10 @@ export class Experiments {
           logError(`${TAG} the eligible() of experiment ${exp.key} threw; the session does not enter it.`, e);
           ok = false;
         }
-        if (ok !== true) return null;
+        if (ok !== true) {
+          if (typeof ok !== 'boolean') this._eligibleAnswered(exp.key, ok);
+          return null;
+        }
       }
       s.entered[exp.key] = assign(exp, this.id);
       this._changed();
@@ -203,6 +210,23 @@ export class Experiments {
     const variant = s.entered[exp.key];
     if (exp.autoExpose) this.expose(exp.key);
     return variant;
+  }
+
+  /**
+   * `eligible()` of experiment `key` answered `ok`, neither true nor false (an async function's
+   * promise, a score): one warning per key, and a promise's failure is not left unhandled.
+   */
+  _eligibleAnswered(key, ok) {
+    let thenable = false;
+    try {
+      thenable = ok !== null && (typeof ok === 'object' || typeof ok === 'function') && typeof ok.then === 'function';
+      if (thenable) ok.then(undefined, () => {});
+    } catch {
+      // An answer that cannot be read is not true: the session stays out, as for any other.
+    }
+    if (this._warnedEligible.has(key) || this._warnedEligible.size >= MAX_EXPERIMENTS) return;
+    this._warnedEligible.add(key);
+    logWarn(`${TAG} the eligible() of experiment ${key} answered ${thenable ? 'a promise (an async function?)' : `a ${ok === null ? 'null' : typeof ok}`}, not true or false: the session does not enter it. eligible must answer at once, with a boolean.`);
   }
 
   /**

@@ -7,10 +7,15 @@ import { TAG, logError } from './log.js';
 export const HOOK_NAMES = Object.freeze(['score', 'segment', 'exposure', 'conversion']);
 
 function run(name, hook, detail) {
+  const threw = (e) => logError(`${TAG} ${/^[aeiou]/.test(name) ? 'an' : 'a'} '${name}' hook threw; the widget keeps working.`, e);
   try {
-    hook(detail);
+    const result = hook(detail);
+    // An async hook that fails is reported the same way, not left to the page as an unhandled rejection.
+    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
+      result.then(undefined, threw);
+    }
   } catch (e) {
-    logError(`${TAG} ${/^[aeiou]/.test(name) ? 'an' : 'a'} '${name}' hook threw; the widget keeps working.`, e);
+    threw(e);
   }
 }
 

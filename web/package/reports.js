@@ -17,7 +17,7 @@
 // subject, for a page that sends only that one (ε per session, nothing about changes).
 
 import { ShopperIntentError, randomizedResponse } from './engine.js';
-import { HOLDOUT } from './experiments.js';
+import { HOLDOUT, NOT_ENTERED } from './experiments.js';
 import { errorName } from './log.js';
 import { field, keyMap, record, sum } from './fields.js';
 
@@ -25,7 +25,7 @@ import { field, keyMap, record, sum } from './fields.js';
 export const SEGMENT = 'segment';
 export const SEGMENT_VALUES = Object.freeze(['low', 'medium', 'high']);
 /** What a session that has not entered an experiment reports, as one more value. */
-export const NOT_ENTERED = 'none';
+export { NOT_ENTERED };
 export const DEFAULT_EPSILON = 1;
 /**
  * Reports a session may draw (one per subject, ε and true value): beyond, a new one is refused,

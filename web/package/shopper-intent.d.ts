@@ -160,7 +160,7 @@ export interface HookDetails {
 export interface ExperimentDefinition<V extends string = string> {
   /** 1 to 64 letters, digits or `_ . : -`. */
   key: string;
-  /** Variant names (not `'holdout'`), in order. */
+  /** Variant names (not `'holdout'` or `'none'`), in order. */
   variants: readonly V[];
   /** One weight per variant, summing to 1; equal when absent. */
   weights?: readonly number[];

@@ -72,6 +72,12 @@ const MAX_UNSAVED = 256;
 const MAX_TYPES_LOOKED_AT = 64;
 /** Re-creations of a failed engine allowed per page before the widget gives up. */
 const MAX_RECOVERIES = 3;
+/**
+ * Events that hooks may track, one after another, from one call of the page (each scored event's
+ * hooks tracking the next): past this, the chain is cut. A hook that tracks from every score
+ * would otherwise hold the page's main thread for ever.
+ */
+const MAX_HOOK_CHAIN = 256;
 /** Queue states in which the stored state has been read and the engine runs (or is re-created). */
 const RUNNING = new Set(['replaying', 'ready', 'dispatching', 'recovering']);
 /** Queue states in which the engine is there to draw a randomized report. */
@@ -751,7 +757,8 @@ export class ShopperIntent {
   expose(key) {
     try {
       if (this._restoring) return false; // the session it would expose is not known yet
-      if (this._queue.state === 'destroyed') return false; // detached: nothing is announced any more
+      // Detached, failed or without consent: nothing is announced, as experiment() gives no variant then.
+      if (!RUNNING.has(this._queue.state) || this._consent !== 'granted') return false;
       return this._experiments.expose(key);
     } catch (e) {
       logError(`${TAG} expose() failed; the page is unaffected.`, e);
@@ -889,9 +896,12 @@ export class ShopperIntent {
       this._consent = 'pending';
       return;
     }
-    this._forget(at, false);
+    // The mark first (it is written only with consent), then consent goes: the segment hook the
+    // forget fires, and anything the page does from it, already runs without consent (no
+    // experiment entered, no exposure, no dataLayer push).
     if (mark) this._wipeStored(at, { withdrawn: true });
     this._consent = 'pending';
+    this._forget(at, false);
     this.destroy();
   }
 
@@ -1528,7 +1538,16 @@ export class ShopperIntent {
   _drainAfterHooks() {
     if (this._queue.state === 'ready' && this._queue.length > 0) {
       this._queue.to('replaying');
-      while (this._queue.length > 0 && this._queue.state === 'replaying') this._process(this._queue.shift());
+      let n = 0;
+      while (this._queue.length > 0 && this._queue.state === 'replaying') {
+        if (++n > MAX_HOOK_CHAIN) {
+          const dropped = this._queue.length;
+          this._queue.clear();
+          this._warnRepeated('cut chains of events tracked from hooks', `${TAG} hooks tracked ${MAX_HOOK_CHAIN} events one after another from one call (a hook that tracks at every score?): the ${dropped} queued now are dropped, and the widget goes on.`);
+          break;
+        }
+        this._process(this._queue.shift());
+      }
       if (this._queue.state === 'replaying') this._queue.to('ready');
     }
   }
@@ -1574,10 +1593,12 @@ export class ShopperIntent {
   }
 
   _pushDataLayer(entry) {
+    // Consent withdrawn (or not yet given): the widget tells the page's analytics nothing.
+    if (this._consent !== 'granted') return;
     try {
       (window.dataLayer = window.dataLayer || []).push(entry);
     } catch (e) {
-      logError(`${TAG} pushing to dataLayer failed:`, e);
+      this._warnRepeated('failed dataLayer pushes', `${TAG} pushing to dataLayer failed (${errorName(e)}); the widget keeps working.`);
     }
   }
 
@@ -1679,20 +1700,27 @@ export class ShopperIntent {
     this._dirty = false;
     this._checkpoint = bytes;
     this._unsaved.length = 0;
-    // What another tab saved since is not written over blindly: its experiments are taken in.
-    this._fromOtherTab(this._store.peekText());
-    const reports = this._reports.snapshot();
-    const id = this._experiments.id;
-    const extra = { experiments: this._experiments.snapshot(), ...(reports && { reports }) };
-    // The newest forget this widget knows of goes with the state: the save replaces the mark of
-    // it, and a tab that missed the mark (a backend of the shop's raises no storage event) must
-    // still see it before it writes its state from before the forget back.
-    const kept = this._store.write(bytes, Date.now(), extra, this._forgottenAt);
-    // The id is stored once the backend kept it (an asynchronous one says so later), unless
-    // forget() drew another meanwhile.
-    const stored = (ok) => { if (ok === true && this._experiments.id === id) this._experiments.stored = true; };
-    if (kept && typeof kept.then === 'function') kept.then(stored, () => {});
-    else stored(kept);
+    try {
+      // What another tab saved since is not written over blindly: its experiments are taken in.
+      this._fromOtherTab(this._store.peekText());
+      const reports = this._reports.snapshot();
+      const id = this._experiments.id;
+      const extra = { experiments: this._experiments.snapshot(), ...(reports && { reports }) };
+      // The newest forget this widget knows of goes with the state: the save replaces the mark of
+      // it, and a tab that missed the mark (a backend of the shop's raises no storage event) must
+      // still see it before it writes its state from before the forget back.
+      const kept = this._store.write(bytes, Date.now(), extra, this._forgottenAt);
+      // The id is stored once the backend kept it (an asynchronous one says so later), unless
+      // forget() drew another meanwhile.
+      const stored = (ok) => { if (ok === true && this._experiments.id === id) this._experiments.stored = true; };
+      if (kept && typeof kept.then === 'function') kept.then(stored, () => {});
+      else stored(kept);
+    } catch (e) {
+      // A page that broke a global the save uses (JSON.stringify, btoa): this save is lost, not
+      // the page's timer, pagehide listener or destroy(); the next change tries again.
+      this._dirty = true;
+      this._warnRepeated('failed saves', `${TAG} the state could not be saved (${errorName(e)}); the widget keeps working and tries again at the next change.`);
+    }
   }
 }
 
