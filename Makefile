@@ -100,7 +100,7 @@ SEEDS ?= 0,1,2,3,4
 TRAIN_OPTS = --data "$(DATA)" --out "$(OUT)" --name "$(NAME)" --seeds "$(SEEDS)" --cli "$(CLI)" \
   $(if $(UTC_OFFSET_MIN),--utc-offset-min $(UTC_OFFSET_MIN)) $(if $(EPOCHS),--epochs $(EPOCHS)) \
   $(if $(HIDDEN),--hidden $(HIDDEN)) $(if $(MEMBERS),--members $(MEMBERS)) \
-  $(if $(SELECT),--select $(if $(SELECT_SEEDS),--select-seeds $(SELECT_SEEDS))) $(TRAIN_ARGS)
+  $(if $(filter-out 0 no false,$(SELECT)),--select $(if $(SELECT_SEEDS),--select-seeds $(SELECT_SEEDS))) $(TRAIN_ARGS)
 train: train-usage cli $(VENV)/.installed
 	@"$(VENV)/bin/python" -c "import numpy, torch, onnx, lightgbm, sklearn, matplotlib" 2>/dev/null || { echo "make train: the training environment $(VENV) is broken or incomplete (an install that was stopped, or a Python replaced under it): remove it (rm -rf $(VENV)) and run make train again" >&2; exit 2; }
 	$(VENV)/bin/python -m models.trainer train $(TRAIN_OPTS)
@@ -140,7 +140,7 @@ test-train: cli
 ## The benchmark, figures only: the CLI natively, then our package and onnxruntime-web in headless
 ## Chromium, and again in headless Firefox and in WebKitGTK (under Xvfb), on the test users' sessions. Prints one table; writes
 ## build/bench/results.json, BENCHMARKS.md and BENCHMARKS.svg. Benchmarks the wasm package as built
-## (make wasm first); MODELS=DIR for another model directory.
+## (make wasm first); MODELS=DIR for another model directory (its model named intent: DIR/intent.json).
 bench: cli tools-browser
 	xvfb-run -a node tests/bench/run.mjs --models $(or $(MODELS),models) --cli $(CLI) --input $(TAOBAO)
 

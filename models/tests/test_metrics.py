@@ -80,6 +80,15 @@ class MetricsTest(unittest.TestCase):
         everyone = M.UserBootstrap(np.arange(10), n=200, seed=1000, universe=10)
         self.assertTrue(np.all(everyone.weights.sum(axis=1) == 10))
 
+    def test_seeds_with_the_same_test_users_share_one_bootstrap(self):
+        a = M.UserBootstrap.shared(np.array([3, 3, 7]), n=50, seed=1000, universe=10)
+        same = M.UserBootstrap.shared(np.array([3, 3, 7]), n=50, seed=1000, universe=10)
+        self.assertIs(a, same, "one matrix, not a copy per seed")
+        np.testing.assert_array_equal(a.weights, M.UserBootstrap(np.array([3, 3, 7]), n=50, seed=1000, universe=10).weights)
+        other = M.UserBootstrap.shared(np.array([3, 7, 7]), n=50, seed=1000, universe=10)
+        self.assertIsNot(other, a, "other users, another bootstrap")
+        np.testing.assert_array_equal(other.weights[:, 0], a.weights[:, 0], "the same counts for a user in both")
+
 
 class SeedEvalTest(unittest.TestCase):
     def test_resamples_whose_test_users_are_of_one_class_are_counted(self):
@@ -99,6 +108,25 @@ class SeedEvalTest(unittest.TestCase):
         undefined = int(np.sum(~np.isfinite(ev.reps["x"]["online_auc"])))
         self.assertEqual(m["undefined_replicates"], undefined)
         self.assertTrue(40 <= undefined <= 110, undefined)
+
+    def test_scores_that_are_not_finite_are_refused(self):
+        from types import SimpleNamespace as NS
+
+        from models.trainer.compare import SeedEval
+        from models.trainer.data import DataError
+
+        user = np.repeat(np.arange(10), 2)
+        y = np.tile([0.0, 1.0], 10)
+        split = NS(user=user, y=y, prefix=np.tile([1, 2], 10), session=np.arange(20) // 2)
+        ev = SeedEval(split, split, boot_n=20, users=10)
+        p = np.linspace(0.1, 0.9, 20)
+        bad = p.copy()
+        bad[3] = np.nan
+        with self.assertRaisesRegex(DataError, "not all finite"):
+            ev.add("diverged", bad, p, 0.5)
+        with self.assertRaisesRegex(DataError, "test scores"):
+            ev.add("diverged", p, p, 0.5, raw_val=p, raw_test=np.where(p > 0.5, np.inf, p))
+        self.assertNotIn("diverged", ev.figures)
 
 
     def test_the_report_says_how_many_replicates_were_undefined_only_when_it_was_counted(self):

@@ -26,6 +26,20 @@ def at_least(lo, kind=int):
     return parse
 
 
+def size_list(lo):
+    """An argparse type: comma-separated integers of at least `lo`, at least one; kept as the
+    text, normalised (the size selection splits it)."""
+    def parse(text):
+        try:
+            values = [int(v) for v in text.split(",") if v.strip() != ""]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: give comma-separated integers, e.g. 8,16,32")
+        if not values or min(values) < lo:
+            raise argparse.ArgumentTypeError(f"{text!r}: give one or more integers of at least {lo}, comma-separated")
+        return ",".join(str(v) for v in values)
+    return parse
+
+
 def seed_list(text):
     """An argparse type: comma-separated non-negative integers, at least one."""
     try:
@@ -64,9 +78,9 @@ def train_parser(sub):
     g.add_argument("--dropout", type=at_least(0.0, float), default=0.0, help="on the LSTM output, in training")
     s = p.add_argument_group("size selection (validation only; slow)")
     s.add_argument("--select", action="store_true", help="choose hidden and members by validation AUC against measured cost")
-    s.add_argument("--select-hidden", default="8,16,32,64", help="hidden sizes to try")
-    s.add_argument("--select-members", default="1,3,5", help="member counts to try")
-    s.add_argument("--select-seeds", default="", help="default: the first seed")
+    s.add_argument("--select-hidden", type=size_list(1), default="8,16,32,64", help="hidden sizes to try")
+    s.add_argument("--select-members", type=size_list(1), default="1,3,5", help="member counts to try")
+    s.add_argument("--select-seeds", default="", help="seeds of --seeds to choose on, comma-separated; default: the first seed")
     s.add_argument("--select-tolerance", type=float, default=0.002, help="with one selection seed, the validation AUC given up for a cheaper model (with several, "
                    "one standard error of the paired difference to the best decides)")
     p.add_argument("--boot", type=at_least(10), default=1000, help="user-bootstrap resamples")
@@ -98,6 +112,15 @@ def main(argv=None):
     u.add_argument("--repeats", type=int, default=10)
     u.add_argument("--members", type=int, default=5)
     args = ap.parse_args(argv)
+    if args.cmd == "train" and args.select_seeds:
+        try:
+            chosen = seed_list(args.select_seeds)
+        except argparse.ArgumentTypeError as e:
+            ap.error(f"argument --select-seeds: {e}")
+        if not set(chosen) <= set(args.seeds):
+            ap.error(f"argument --select-seeds: {args.select_seeds!r} names seeds that --seeds ({','.join(map(str, args.seeds))}) does not run")
+    if args.cmd == "uci" and args.repeats < 2:
+        ap.error("argument --repeats: give at least 2 (the figures are a mean with its standard deviation over repeats)")
     if args.cmd == "check":
         from . import check
         return check.main(args)

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import metrics as M
 from .baselines import NAMES
+from .data import DataError
 
 SCALARS = ("online_auc", "pr_auc", "session_auc", "f1", "precision", "recall", "accuracy", "brier", "ece", "val_online_auc")
 
@@ -31,7 +32,7 @@ class SeedEval:
     def __init__(self, split_val, split_test, boot_n, users):
         """`users`: the number of users of the log (indices of `split_test.user` are below it)."""
         self.val, self.test = split_val, split_test
-        self.boot = M.UserBootstrap(split_test.user, n=boot_n, seed=1000, universe=users)
+        self.boot = M.UserBootstrap.shared(split_test.user, n=boot_n, seed=1000, universe=users)
         self.boot_n = boot_n
         self.figures, self.reps, self.preds = {}, {}, {}
 
@@ -41,6 +42,9 @@ class SeedEval:
         gets its user-bootstrap interval too (`val_online_auc_ci`), for the check that a model is
         better than chance."""
         te = self.test
+        for what, v in (("validation", p_val), ("test", p_test), ("validation", raw_val), ("test", raw_test)):
+            if v is not None and not np.all(np.isfinite(np.asarray(v, np.float64))):
+                raise DataError(f"{name}: its {what} scores are not all finite numbers (a model that diverged?); no figures are made from them")
         m = M.all_metrics(te.y, p_test, te.prefix, te.session, threshold, rank=raw_test)
         val_rank = p_val if raw_val is None else raw_val
         m["val_online_auc"] = M.roc_auc(self.val.y, val_rank)

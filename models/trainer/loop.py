@@ -6,6 +6,8 @@ import copy
 import math
 import time
 
+import numpy as np
+
 from .metrics import roc_auc
 
 
@@ -14,14 +16,17 @@ def early_stopping(model, run_epoch, score_val, y_val, epochs, patience, log=Non
 
     `run_epoch(epoch)` trains one epoch and returns the mean training loss; `score_val()` returns
     validation scores (any monotone score: ROC-AUC only ranks). Returns a summary with the
-    history. A validation AUC that cannot be computed (one class only) never counts as a gain;
+    history. A validation AUC that cannot be computed (one class only, scores not all finite)
+    never counts as a gain;
     then the last state is kept."""
     best_state, best_auc, best_epoch, bad = None, -math.inf, 0, 0
     history = []
     for ep in range(1, epochs + 1):
         t0 = time.time()
         loss = float(run_epoch(ep))
-        auc = roc_auc(y_val, score_val())
+        scores = np.asarray(score_val(), np.float64)
+        # A model that diverged (NaN or infinite scores) has no validation AUC: never a gain.
+        auc = roc_auc(y_val, scores) if np.all(np.isfinite(scores)) else float("nan")
         gained = auc == auc and auc > best_auc + min_delta
         history.append({"epoch": ep, "loss": loss, "val_auc": auc, "seconds": time.time() - t0})
         if log:

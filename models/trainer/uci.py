@@ -203,10 +203,12 @@ def lgbm(X, y, fit, val, te, drop, r):
     cols = [c for c in range(len(FEATURES)) if c not in drop]
     m = lgb.LGBMClassifier(n_estimators=2000, learning_rate=0.02, num_leaves=15, min_child_samples=20,
                            subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
-                           random_state=r, n_jobs=1, verbose=-1)
+                           random_state=r, n_jobs=1, verbose=-1, metric="auc")
     cat = [cols.index(c) for c in (10, 11, 12, 13, 14, 15) if c in cols]
-    m.fit(X[fit][:, cols], y[fit], eval_X=(X[val][:, cols],), eval_y=(y[val],), eval_metric="auc",
-          categorical_feature=cat, callbacks=[lgb.early_stopping(100, verbose=False)])
+    # Stopped on the validation AUC alone (as baselines.py does): given as eval_metric beside the
+    # default log loss, early stopping stopped on whichever of the two stalled first.
+    m.fit(X[fit][:, cols], y[fit], eval_X=(X[val][:, cols],), eval_y=(y[val],),
+          categorical_feature=cat, callbacks=[lgb.early_stopping(100, first_metric_only=True, verbose=False)])
     return m.predict_proba(X[val][:, cols])[:, 1], m.predict_proba(X[te][:, cols])[:, 1]
 
 
