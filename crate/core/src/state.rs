@@ -16,11 +16,12 @@
 //! assert!(Window::from_bytes(&bytes[..bytes.len() - 1]).is_err());
 //! ```
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use crate::error::Error;
 use crate::event::{MAX_TS_MS, MIN_TS_MS};
 use crate::features::{row_len, FEATURE_VERSION};
+use crate::hash::{KeyMap, KeySet};
 use crate::kinds::{Kinds, MAX_KINDS};
 use crate::window::{EarlierSessions, ItemStat, Pending, Rows, Session, Window, WindowConfig, MAX_PENDING, MAX_SESSION_ITEMS, MA_SPAN};
 
@@ -339,14 +340,14 @@ impl Window {
                 return Err(bad("negative cart value"));
             }
             let n = r.count(MAX_SESSION_ITEMS, "items")?;
-            let mut items = HashMap::with_capacity(n);
+            let mut items = KeyMap::with_capacity_and_hasher(n, Default::default());
             for _ in 0..n {
                 let k = r.u64()?;
                 items.insert(k, ItemStat { views: r.counter("an item's views")?, flags: r.u8()? });
             }
             s.items = items;
             let n = r.count(MAX_SESSION_ITEMS, "categories")?;
-            let mut cats = HashSet::with_capacity(n);
+            let mut cats = KeySet::with_capacity_and_hasher(n, Default::default());
             for _ in 0..n {
                 cats.insert(r.u64()?);
             }

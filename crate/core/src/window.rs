@@ -17,12 +17,12 @@
 //! assert_eq!(w.earlier().pending.len(), 1);
 //! ```
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use crate::error::Error;
 use crate::event::{Event, EventKind, Kind};
 use crate::features::{agg, aggregate_len, hour_of_day, log1p, log1p_count, num, row_len};
-use crate::hash::{hash_id, Salt};
+use crate::hash::{hash_id, KeyMap, KeySet, Salt};
 use crate::kinds::{Column, Kinds};
 
 /// Without a session id from the shop, a gap longer than this starts a new session (the Google
@@ -167,8 +167,8 @@ pub(crate) struct Session {
     pub carts: u32,
     /// Price × quantity added to the cart minus removed (never below 0).
     pub cart_value: f64,
-    pub items: HashMap<u64, ItemStat>,
-    pub categories: HashSet<u64>,
+    pub items: KeyMap<ItemStat>,
+    pub categories: KeySet,
     pub max_item_views: u32,
     /// Engagement weights of the last [`MA_SPAN`] prefix events, oldest first.
     pub recent: VecDeque<f32>,
