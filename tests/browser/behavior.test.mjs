@@ -5,7 +5,7 @@
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, moduleHarness, ours, test } from './helpers.mjs';
+import { setup, moduleHarness, importPackage, ours, test } from './helpers.mjs';
 
 let env;
 before(async () => { env = await setup(); });
@@ -84,6 +84,56 @@ test('the segment hook fires exactly on segment changes', { timeout: 60_000 }, a
   assert.deepEqual(r.windowEvents, expected);
   assert.equal(r.attr, r.segment);
   assert.equal(r.updates.at(-1).segment, r.segment);
+  await context.close();
+});
+
+test('a purchase: converted and <html data-shopper-intent-converted> until the session ends, on a reload too; a new session, a forget and destroy() clear them', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const attr = () => page.evaluate(() => document.documentElement.getAttribute('data-shopper-intent-converted'));
+  const first = await page.evaluate(async () => {
+    sessionStorage.clear();
+    const intent = window.intent = await window.SI.ShopperIntent.load({ model: '/models/intent.bin', storage: 'session', autoCapture: false });
+    const T = Date.now() - 60_000;
+    const seen = [];
+    intent.on('score', () => seen.push(`${intent.converted} ${document.documentElement.getAttribute('data-shopper-intent-converted')}`));
+    const before = intent.converted;
+    intent.track({ type: 'view_item', item: 'a', ts: T });
+    const purchase = intent.track({ type: 'purchase', item: 'a', ts: T + 10_000 });
+    intent.track({ type: 'view_item', item: 'b', ts: T + 20_000 });
+    await new Promise((r) => setTimeout(r, 400)); // saved
+    return { before, converted: purchase.converted, after: intent.converted, seen, segment: intent.segment, score: intent.score };
+  });
+  assert.deepEqual([first.before, first.converted, first.after], [false, true, true]);
+  assert.equal(first.score, 1, 'the session has a purchase: its score is 1');
+  assert.deepEqual(first.seen, ['false null', 'true true', 'true true'], 'score hooks see it as the page\'s CSS does: from the purchase on');
+  assert.equal(await attr(), 'true');
+  // A reload in the same session: restored converted.
+  await page.reload();
+  await importPackage(page);
+  const reloaded = await page.evaluate(async () => {
+    const intent = window.intent = await window.SI.ShopperIntent.load({ model: '/models/intent.bin', storage: 'session', autoCapture: false });
+    return { converted: intent.converted, attr: document.documentElement.getAttribute('data-shopper-intent-converted') };
+  });
+  assert.deepEqual(reloaded, { converted: true, attr: 'true' });
+  // A new session (more than 30 minutes later) clears it; a purchase again sets it; forget() and destroy() clear it.
+  const later = await page.evaluate(() => {
+    const intent = window.intent;
+    const out = [];
+    const say = () => out.push(`${intent.converted} ${document.documentElement.getAttribute('data-shopper-intent-converted')}`);
+    const T = Date.now() + 40 * 60_000;
+    intent.track({ type: 'view_item', item: 'c', ts: T });
+    say();
+    intent.track({ type: 'purchase', item: 'c', ts: T + 1000 });
+    say();
+    intent.forget();
+    say();
+    intent.track({ type: 'purchase', item: 'd' });
+    say();
+    intent.destroy();
+    say();
+    return out;
+  });
+  assert.deepEqual(later, ['false null', 'true true', 'false null', 'true true', 'false null']);
   await context.close();
 });
 

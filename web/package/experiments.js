@@ -409,6 +409,11 @@ export class Experiments {
     return Object.keys(this._session.entered).length === 0 && Object.keys(this._session.exposed).length === 0 && this._ended === null;
   }
 
+  /** Whether the session has a purchase (false while a restore keeps an ended session aside). */
+  get converted() {
+    return this._ended === null && this._session.converted;
+  }
+
   /** Whether a restore found the saved session over and keeps it aside until the next event. */
   get endedAside() {
     return this._ended !== null;

@@ -347,6 +347,11 @@ export class ShopperIntent {
   /** Probability of a purchase in this session, in [0, 1]. */
   readonly score: number;
   readonly segment: Segment;
+  /**
+   * This session has a purchase (its score is 1): false until ready, without consent, after a
+   * failure and once a new session begins. `<html data-shopper-intent-converted="true">` while true.
+   */
+  readonly converted: boolean;
 
   /**
    * Tracks one event. Returns the `Update`, or `null` if the event was refused (a console

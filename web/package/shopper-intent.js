@@ -66,6 +66,23 @@ function markSegment(segment) {
   }
 }
 const SEGMENT_EVENT = 'shopper-intent:segment';
+const CONVERTED_ATTRIBUTE = 'data-shopper-intent-converted';
+/**
+ * Sets `<html data-shopper-intent-converted>` while the session has a purchase (removes it when
+ * `on` is false): the segment stays `high` after a purchase (the score is 1), and a page hides its
+ * offers from shoppers who just bought by this attribute. A page that refuses attributes on
+ * <html> was told once by `markSegment`.
+ */
+function markConverted(on) {
+  if (typeof document === 'undefined') return;
+  try {
+    const root = document.documentElement;
+    if (on) root.setAttribute(CONVERTED_ATTRIBUTE, 'true');
+    else root.removeAttribute(CONVERTED_ATTRIBUTE);
+  } catch {
+    // As for the segment's attribute: the widget works on without it.
+  }
+}
 /** Events kept since the last save, to replay after the engine is re-created. */
 const MAX_UNSAVED = 256;
 /** Ignored event types a widget looks at for a misspelling (`_hintLookalike`). */
@@ -372,6 +389,7 @@ export class ShopperIntent {
     this._leaving = false;
     this._rechecking = 0; // reads of the stored state after the back/forward cache under way (_recheckStored)
     this._lastSegment = 'low';
+    this._convertedMarked = false; // what <html data-shopper-intent-converted> says (_syncConverted)
     // The detail of the last segment change if the stored state restored at load made it (and
     // no other change came since): told once to 'segment' hooks registered after it.
     this._restored = null;
@@ -603,6 +621,23 @@ export class ShopperIntent {
   get score() {
     if (!this._engine || this.status !== 'ready') return 0;
     try { return this._engine.score; } catch (e) { this._engineFailed(e); return 0; }
+  }
+
+  /**
+   * Whether this session has a purchase (its score is 1 and its segment stays where it was):
+   * false until ready, without consent, after a failure, and once a new session begins. Also
+   * `<html data-shopper-intent-converted="true">` while true.
+   */
+  get converted() {
+    if (this.status !== 'ready' || this._consent !== 'granted') return false;
+    return this._experiments.converted;
+  }
+
+  /** The converted attribute brought in line with `converted` (or with `on`, when given). */
+  _syncConverted(on = this.converted) {
+    if (on === this._convertedMarked) return;
+    this._convertedMarked = on;
+    markConverted(on);
   }
 
   /** `'low'`, `'medium'` or `'high'`; `'low'` until ready and after a failure. */
@@ -948,6 +983,7 @@ export class ShopperIntent {
     else if (this.storage === 'memory') removeFromWebStorage(this._store.key);
     this._experiments.forget();
     this._reports.forget();
+    this._syncConverted();
     if (!this._engine || this.status !== 'ready') return;
     const previous = this._lastSegment;
     try {
@@ -992,6 +1028,7 @@ export class ShopperIntent {
     this._queue.clear();
     this._queue.to('destroyed');
     markSegment(null);
+    this._syncConverted(false);
     if (this._engine) this._engine.free();
     this._engine = null;
     this._resolveReady(this);
@@ -1107,6 +1144,7 @@ export class ShopperIntent {
     if (this._engine) this._engine.free();
     this._engine = null;
     markSegment(null);
+    this._syncConverted(false);
     logError(`${TAG} not running (${err.code}): ${message}. The page works on without intent scores.`);
     this._resolveReady(this);
   }
@@ -1245,6 +1283,7 @@ export class ShopperIntent {
     const ex = this._experiments;
     if (!ex.stored && snap.id !== ex.id && ex.untouched) ex.restoreShopper(snap);
     ex.merge(snap);
+    this._syncConverted();
   }
 
   /**
@@ -1385,6 +1424,7 @@ export class ShopperIntent {
     this._armEnd();
     const segment = this.segment;
     if (segment !== this._lastSegment) this._segmentChanged(segment, this._lastSegment, this.score, 'restore');
+    this._syncConverted();
   }
 
   /**
@@ -1476,6 +1516,7 @@ export class ShopperIntent {
     if (hooksWanted) {
       this._dispatch(() => {
         this._experiments.observe(update);
+        this._syncConverted(); // before the hooks: they read it as the page's CSS does
         if (!update.ignored && this._hooks.has('score')) {
           this._hooks.emit('score', Object.freeze({ score: update.score, segment: update.segment, type: String(event.type), update }));
         }
@@ -1666,6 +1707,7 @@ export class ShopperIntent {
     }
     const segment = this.segment;
     if (segment !== this._lastSegment) this._segmentChanged(segment, this._lastSegment, this.score, 'restore');
+    this._syncConverted();
     await this._replay();
   }
 
