@@ -11,7 +11,6 @@
 use std::sync::Arc;
 
 use tract_core::internal::*;
-use tract_core::tract_linalg::element_wise::ElementWise;
 use tract_core::tract_linalg::routines::Func;
 
 /// Floats compared by their bits, so that an op holding weights can be `Eq`, as tract asks.
@@ -59,51 +58,15 @@ impl Op for CellHead {
 }
 
 impl EvalOp for CellHead {
-    not_out_of_plan!();
+    op_out_of_plan!();
 
-    fn state(&self, _ctx: &EvalContext) -> TractResult<Option<Box<dyn OpState>>> {
-        Ok(Some(Box::new(CellState::new(self)?)))
-    }
-}
-
-impl TypedOp for CellHead {
-    as_op!();
-
-    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+    fn eval(&self, _ctx: &EvalContext, mut inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         ensure!(inputs.len() == 2, "CellHead takes [pre, c]");
-        let c = inputs[1];
-        ensure!(c.datum_type == f32::datum_type(), "CellHead runs in f32");
-        let rows = c.shape.first().cloned().unwrap_or_else(|| 1.to_dim());
-        Ok(tvec!(f32::fact([rows, 1.to_dim()]), c.datum_type.fact(c.shape.clone()), c.datum_type.fact(c.shape.clone())))
-    }
-}
-
-/// What a plan keeps for the op between runs: the activation kernels, looked up once, and a
-/// scratch row for an MLP head's hidden layer.
-#[derive(Debug, Clone)]
-struct CellState {
-    sigmoid: Box<dyn ElementWise<f32>>,
-    tanh: Box<dyn ElementWise<f32>>,
-    layer: Vec<f32>,
-}
-
-impl CellState {
-    fn new(op: &CellHead) -> TractResult<CellState> {
-        let layer = match &op.head {
-            Head::Linear { .. } => Vec::new(),
-            Head::Mlp { b1, .. } => vec![0.0; b1.0.len()],
-        };
-        Ok(CellState { sigmoid: Func::Sigmoid.ew_f32()?, tanh: Func::Tanh.ew_f32()?, layer })
-    }
-}
-
-impl OpState for CellState {
-    fn eval(&mut self, _ctx: &EvalContext, op: &dyn Op, mut inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let op = op.downcast_ref::<CellHead>().context("CellHead's state run for another op")?;
-        ensure!(inputs.len() == 2, "CellHead takes [pre, c]");
-        let h = op.hidden;
+        let (sigmoid, tanh) = (Func::Sigmoid.ew_f32()?, Func::Tanh.ew_f32()?);
+        let h = self.hidden;
         let c_prev = inputs.pop().context("CellHead takes [pre, c]")?;
-        // The gates are this op's alone once the product made them: taken, not copied.
+        // The gates are this op's alone once the product made them (the plan hands over a value
+        // its last reader takes): taken, not copied; a value still shared is copied by tract.
         let mut pre = inputs.pop().context("CellHead takes [pre, c]")?.into_tensor();
         let cp = c_prev.try_as_plain_ram()?.as_slice::<f32>()?;
         let rows = cp.len() / h.max(1);
@@ -112,6 +75,10 @@ impl OpState for CellState {
         let mut pt = Tensor::zero::<f32>(&[rows, 1])?;
         let mut ht = Tensor::zero::<f32>(shape)?;
         let mut ct = Tensor::zero::<f32>(shape)?;
+        let mut layer = match &self.head {
+            Head::Linear { .. } => Vec::new(),
+            Head::Mlp { b1, .. } => vec![0.0; b1.0.len()],
+        };
         {
             let mut pre_view = pre.try_as_plain_ram_mut()?;
             let pre = pre_view.as_slice_mut::<f32>()?;
@@ -123,40 +90,68 @@ impl OpState for CellState {
             let cs = c_view.as_slice_mut::<f32>()?;
             for r in 0..rows {
                 let g = &mut pre[r * 4 * h..(r + 1) * 4 * h];
-                self.sigmoid.run(&mut g[..3 * h])?;
-                self.tanh.run(&mut g[3 * h..])?;
+                sigmoid.run(&mut g[..3 * h])?;
+                tanh.run(&mut g[3 * h..])?;
                 let (c2, h2) = (&mut cs[r * h..(r + 1) * h], &mut hs[r * h..(r + 1) * h]);
                 for j in 0..h {
                     c2[j] = g[2 * h + j] * cp[r * h + j] + g[j] * g[3 * h + j];
                 }
                 h2.copy_from_slice(c2);
-                self.tanh.run(h2)?;
+                tanh.run(h2)?;
                 for j in 0..h {
                     h2[j] *= g[h + j];
                 }
-                ps[r] = match &op.head {
+                ps[r] = match &self.head {
                     Head::Linear { w, b } => dot(h2, &w.0) + f32::from_bits(*b),
                     Head::Mlp { w1, b1, w2, b2 } => {
                         let g1 = b1.0.len();
-                        self.layer.copy_from_slice(&b1.0);
+                        layer.copy_from_slice(&b1.0);
                         for (k, &hk) in h2.iter().enumerate() {
-                            for (a, &wk) in self.layer.iter_mut().zip(&w1.0[k * g1..(k + 1) * g1]) {
+                            for (a, &wk) in layer.iter_mut().zip(&w1.0[k * g1..(k + 1) * g1]) {
                                 *a += hk * wk;
                             }
                         }
-                        self.layer.iter_mut().for_each(|a| *a = a.max(0.0));
-                        dot(&self.layer, &w2.0) + f32::from_bits(*b2)
+                        layer.iter_mut().for_each(|a| *a = a.max(0.0));
+                        dot(&layer, &w2.0) + f32::from_bits(*b2)
                     }
                 };
             }
-            self.sigmoid.run(ps)?;
+            sigmoid.run(ps)?;
         }
         Ok(tvec!(pt.into_tvalue(), ht.into_tvalue(), ct.into_tvalue()))
     }
+}
 
-    fn reset_lanes(&mut self, _lanes: &[LaneId]) -> TractResult<()> {
-        // Nothing is carried from one run to the next: the state `(h, c)` lives outside the plan.
-        Ok(())
+impl TypedOp for CellHead {
+    as_op!();
+
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        ensure!(inputs.len() == 2, "CellHead takes [pre, c]");
+        let (pre, c) = (inputs[0], inputs[1]);
+        let h = self.hidden;
+        ensure!(pre.datum_type == f32::datum_type() && c.datum_type == f32::datum_type(), "CellHead runs in f32");
+        ensure!(c.rank() == 2 && c.shape[1] == h.to_dim(), "CellHead expects c [B, {h}], got {:?}", c.shape);
+        ensure!(
+            pre.rank() == 2 && pre.shape[0] == c.shape[0] && pre.shape[1] == (4 * h).to_dim(),
+            "CellHead expects pre [B, {}], got {:?}",
+            4 * h,
+            pre.shape
+        );
+        let (hw, g) = match &self.head {
+            Head::Linear { w, .. } => (w.0.len(), 1),
+            Head::Mlp { w1, b1, w2, .. } => {
+                ensure!(
+                    w2.0.len() == b1.0.len() && !b1.0.is_empty(),
+                    "CellHead: an MLP head of {} units with {} output weights",
+                    b1.0.len(),
+                    w2.0.len()
+                );
+                (w1.0.len(), b1.0.len())
+            }
+        };
+        ensure!(hw == h * g, "CellHead: a head of {g} unit(s) on hidden {h} takes {} weights, not {hw}", h * g);
+        let rows = c.shape[0].clone();
+        Ok(tvec!(f32::fact([rows, 1.to_dim()]), c.datum_type.fact(c.shape.clone()), c.datum_type.fact(c.shape.clone())))
     }
 }
 

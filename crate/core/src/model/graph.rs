@@ -15,7 +15,7 @@
 //! --graph`). After the product, one op of ours (`cell.rs`) updates the cell and scores the head:
 //! with tract's `LstmEpilogue` and the head as three nodes after it, featurize + score in batches
 //! of 64 took 0.53 M events/s on one thread, 0.70-0.72 with `CellHead` (runs of `shopper-intent
-//! bench` on Dec 3, before and after).
+//! bench` on Dec 3, before and after; 0.80-0.82 once counts' logarithms came from a table too).
 
 use std::sync::{Arc, OnceLock};
 
@@ -67,7 +67,8 @@ fn build(w: &Weights, batch: usize) -> TractResult<TypedModel> {
     let wxh = konst(&mut m, "w_xh1", &[f + h + 1, 4 * h], &stacked)?;
     let pre = m.wire_node("gates", matmul(), &[xh, wxh])?[0];
     let head = if w.head == 0 {
-        Head::Linear { w: floats(&w.head_w1), b: w.head_b1.first().copied().unwrap_or(0.0).to_bits() }
+        ensure!(w.head_b1.len() == 1, "a linear head has one bias, not {}", w.head_b1.len());
+        Head::Linear { w: floats(&w.head_w1), b: w.head_b1[0].to_bits() }
     } else {
         Head::Mlp { w1: floats(&w.head_w1), b1: floats(&w.head_b1), w2: floats(&w.head_w2), b2: w.head_b2.to_bits() }
     };
@@ -80,8 +81,8 @@ fn build(w: &Weights, batch: usize) -> TractResult<TypedModel> {
 /// tract's code generation on the graph `build` made: the matrix products become packed kernels
 /// with the additions fused in. tract's declutter pass is not run first: on these graphs code
 /// generation alone makes the same kernels as `into_optimized`, with the same outputs, and no
-/// more nodes (a test checks it; with the MLP head it saves a reshape, in a batch an addition),
-/// and on a page's first visit declutter was 10-16 ms of the engine's build.
+/// more nodes (a test checks it), and on a page's first visit declutter was 10-16 ms of the
+/// engine's build.
 fn optimize(mut model: TypedModel) -> TractResult<TypedModel> {
     model.optimize()?;
     Ok(model)
@@ -452,6 +453,57 @@ mod tests {
                 (h, c) = (h2, c2);
             }
         }
+    }
+
+    #[test]
+    fn odd_hidden_sizes_both_heads_and_padded_batches_match_the_scalar_reference() {
+        // Hidden sizes off the SIMD width, heads of 1 to 5 units, and batches with padded rows
+        // (3 of 8, 9 of 64): every session's step against the reference, four steps on.
+        let f = crate::features::row_len(&crate::kinds::Kinds::standard());
+        for hidden in [1, 2, 3, 5, 7, 9, 13, 17, 31] {
+            for head in [0, 1, 3, 5] {
+                let w = Weights::random(f, hidden, head, 11 + hidden as u64);
+                let bytes = w.to_bytes();
+                let single = SequenceModel::load(&bytes, &manifest_for(&w, &bytes)).unwrap();
+                for (b, n) in [(8, 3), (64, 9), (8, 8)] {
+                    let mut batch = BatchModel::new(&single, b).unwrap();
+                    let xs = inputs(f, n);
+                    let rows: Vec<f32> = xs.iter().flatten().copied().collect();
+                    let (mut h, mut c, mut p) = (vec![0.0; n * hidden], vec![0.0; n * hidden], vec![0.0; b]);
+                    let (mut rh, mut rc) = (vec![vec![0.0; hidden]; n], vec![vec![0.0; hidden]; n]);
+                    for t in 0..4 {
+                        batch.step(&rows, &mut h, &mut c, &mut p).unwrap();
+                        for i in 0..n {
+                            let (pr, h2, c2) = w.reference_step(&xs[i], &rh[i], &rc[i]);
+                            let case = format!("hidden {hidden}, head {head}, batch {b} with {n}, step {t}, session {i}");
+                            assert!((p[i] - pr).abs() < 1e-5, "{case}: p {} vs {pr}", p[i]);
+                            let got =
+                                h[i * hidden..(i + 1) * hidden].iter().zip(&h2).chain(c[i * hidden..(i + 1) * hidden].iter().zip(&c2));
+                            for (a, e) in got {
+                                assert!((a - e).abs() < 1e-5, "{case}: {a} vs {e}");
+                            }
+                            (rh[i], rc[i]) = (h2, c2);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn head_weights_of_the_wrong_length_are_a_model_error_not_a_panic() {
+        let f = crate::features::row_len(&crate::kinds::Kinds::standard());
+        for head in [0, 4] {
+            let mut w = Weights::random(f, 6, head, 1);
+            w.head_w1.pop();
+            assert!(matches!(Step::new(&w, 1), Err(Error::BadModel(_))), "head {head}: a short first layer");
+            let mut w = Weights::random(f, 6, head, 1);
+            w.head_b1.push(0.5);
+            assert!(matches!(Step::new(&w, 1), Err(Error::BadModel(_))), "head {head}: one bias too many");
+        }
+        let mut w = Weights::random(f, 6, 4, 1);
+        w.head_w2.pop();
+        assert!(matches!(Step::new(&w, 1), Err(Error::BadModel(_))), "a short second layer");
     }
 
     #[test]
