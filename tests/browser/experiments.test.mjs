@@ -748,6 +748,16 @@ test('experiments need a state that outlives the page: in memory, experiment() i
   assert.deepEqual(r, [null, null, false]);
   assert.equal(ours(page, 'warning').filter((m) => /outlive the page/.test(m.text)).length, 1);
   await context.close();
+  // A shopper's Global Privacy Control is not the page's mistake: the same, as information.
+  const gpc = await moduleHarness(env, () => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { configurable: true, get: () => true }));
+  const g = await gpc.page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    return [intent.storage, intent.experiment({ key: 'm', variants: ['a'] })];
+  }, MODEL);
+  assert.deepEqual(g, ['memory', null]);
+  assert.equal(ours(gpc.page, 'warning').filter((m) => /outlive the page/.test(m.text)).length, 0);
+  assert.equal(ours(gpc.page, 'info').filter((m) => /Global Privacy Control keeps it in memory/.test(m.text)).length, 1);
+  await gpc.context.close();
 });
 
 test('a storage that fails in the middle of a page: the stored id keeps this page\'s variants and exposures going', { timeout: 60_000 }, async () => {

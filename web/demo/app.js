@@ -175,6 +175,7 @@ function cartPage() {
     if (announce) push('view_cart', { currency: 'USD', items: lines.map((x) => ga4Item(byId(x.id), x.quantity)) });
   };
   render(true);
+  return () => render(false);
 }
 
 function checkoutPage() {
@@ -222,4 +223,11 @@ function checkoutPage() {
 
 updateCartCount();
 const pages = { list: listPage, product: productPage, cart: cartPage, checkout: checkoutPage };
-pages[document.body.dataset.page]?.();
+const refresh = pages[document.body.dataset.page]?.();
+// Back or forward to a page kept in the back/forward cache: the cart may have changed since
+// (another page, another tab); the count and the cart's list are drawn again, nothing is pushed.
+addEventListener('pageshow', (e) => {
+  if (!e.persisted) return;
+  updateCartCount();
+  if (typeof refresh === 'function') refresh();
+});

@@ -1,5 +1,5 @@
 // The demo shop's products and cart. The cart is the shop's own data (kept by the shop in
-// sessionStorage under `demo-cart`), not the package's.
+// localStorage under `demo-cart`, so that every tab of the shop shows it), not the package's.
 
 export const PRODUCTS = [
   { id: 'sku-1001', slug: 'trail-runner', name: 'Trail Runner', category: 'footwear', price: 89, color: '#c8553d', blurb: 'Grippy lugs, a rock plate and a drainage mesh for wet descents.' },
@@ -18,7 +18,7 @@ const CART_KEY = 'demo-cart';
 /** @returns {{id: string, quantity: number}[]} */
 export function readCart() {
   try {
-    const lines = JSON.parse(sessionStorage.getItem(CART_KEY) ?? '[]');
+    const lines = JSON.parse(localStorage.getItem(CART_KEY) ?? '[]');
     return Array.isArray(lines) ? lines.filter((l) => byId(l.id) && Number.isInteger(l.quantity) && l.quantity > 0) : [];
   } catch {
     return [];
@@ -27,7 +27,7 @@ export function readCart() {
 
 export function writeCart(lines) {
   try {
-    sessionStorage.setItem(CART_KEY, JSON.stringify(lines));
+    localStorage.setItem(CART_KEY, JSON.stringify(lines));
   } catch {
     // A storage that refuses writes leaves the cart empty on the next page; the demo goes on.
   }

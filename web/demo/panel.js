@@ -168,7 +168,8 @@ function drawStored(intent) {
   dl.replaceChildren();
   const row = definitionRow(dl);
   const stored = intent.storedState();
-  row('storage', intent.storage === 'memory' ? 'memory (nothing written)' : `${intent.storage}Storage`);
+  const memory = intent.storage === 'memory';
+  row('storage', memory ? 'memory (kept in this page only; nothing written to the browser)' : `${intent.storage}Storage`);
   if (!stored) {
     row('state', 'nothing stored');
     dump.textContent = '';
@@ -176,10 +177,10 @@ function drawStored(intent) {
     check.className = 'raw-check';
     return;
   }
-  row('key', stored.key);
+  if (!memory) row('key', stored.key);
   row('size', `${stored.size} characters (${stored.state.length} bytes of state)`);
-  row('saved', new Date(stored.savedAt).toLocaleTimeString());
-  row('expires', new Date(stored.expiresAt).toLocaleDateString());
+  row(memory ? 'kept' : 'saved', new Date(stored.savedAt).toLocaleTimeString());
+  if (!memory) row('expires', new Date(stored.expiresAt).toLocaleDateString());
   dump.textContent = hexdump(stored.state);
   const found = rawIdsIn(stored.state, JSON.stringify(stored));
   check.className = found.length ? 'raw-check bad' : 'raw-check ok';
@@ -196,9 +197,9 @@ function drawExperiment(intent, log) {
   const variant = intent.assignments()[OFFER_EXPERIMENT];
   row('variant', variant ?? 'not entered (the session has not been high)');
   const exposed = log.filter((e) => e.what === 'exposure').at(-1);
-  row('exposure', exposed ? `logged at segment ${exposed.segment} (score ${exposed.score.toFixed(3)})` : 'none this session');
+  row('exposure', exposed ? `logged at segment ${exposed.segment} (score ${exposed.score.toFixed(3)})` : 'none on this page');
   const converted = log.filter((e) => e.what === 'conversion').at(-1);
-  row('conversion', converted ? `logged for ${converted.variant}` : 'none');
+  row('conversion', converted ? `logged for ${converted.variant}` : 'none on this page');
   dl.dataset.variant = variant ?? '';
 }
 

@@ -776,7 +776,9 @@ export class ShopperIntent {
       if (!this._experiments.stored && this.storage === 'memory' && this._experiments.variantOf(exp.key) === null) {
         if (!this._warnedMemoryExperiments) {
           this._warnedMemoryExperiments = true;
-          logWarn(`${TAG} experiments need the state to outlive the page (storage 'local' or 'session'; the state is kept in memory now): experiment() returns null, the page shows no variant.`);
+          // A shopper's Global Privacy Control is no mistake of the page: said as information.
+          if (this._gpc) logInfo(`${TAG} experiments need the state to outlive the page, and this shopper's Global Privacy Control keeps it in memory: experiment() returns null, the page shows no variant.`);
+          else logWarn(`${TAG} experiments need the state to outlive the page (storage 'local' or 'session'; the state is kept in memory now): experiment() returns null, the page shows no variant.`);
         }
         return null;
       }
