@@ -374,6 +374,9 @@ pub struct Log {
     /// Generic JSONL lines that repeat an earlier line exactly, read as events all the same (the
     /// first such line, and how many).
     pub repeated_lines: (Option<usize>, usize),
+    /// Events timed before the previous line of the same user (the first such line, and how
+    /// many): the reader puts each user's events in time order, so positions follow time.
+    pub out_of_order: (Option<usize>, usize),
     /// The sha256 of the log's bytes, in hex as `sha256sum` prints it, where the reader's caller
     /// hashed them as they were read (the CLI does); empty otherwise.
     pub sha256: String,
@@ -1015,6 +1018,7 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         no_browser_id: 0,
         bad_purchases: Vec::new(),
         repeated_lines: (None, 0),
+        out_of_order: (None, 0),
         sha256: String::new(),
     };
     let mut seen_rows: HashSet<u64> = HashSet::new();
@@ -1168,6 +1172,12 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         bail!("{message}");
     }
     for u in &mut log.users {
+        for w in u.events.windows(2) {
+            if w[1].1.ts_ms < w[0].1.ts_ms {
+                log.out_of_order.1 += 1;
+                log.out_of_order.0 = Some(log.out_of_order.0.map_or(w[1].0, |first| first.min(w[1].0)));
+            }
+        }
         u.events.sort_by_key(|(line, e)| (e.ts_ms, order.get(line - 1).copied().unwrap_or(0)));
     }
     Ok(log)

@@ -164,6 +164,15 @@ impl Input {
                  counts twice in its session's features"
             );
         }
+        // GA4's export keeps no order within a table: said for the other formats only.
+        if let (Some(first), n) = log.out_of_order {
+            if log.format != logs::Format::Ga4 {
+                eprintln!(
+                    "note: {n} event(s) are timed before the previous line of the same user (the first: line {first}): each user's \
+                     events are read in time order, so a session's positions follow ts, not the order of the lines"
+                );
+            }
+        }
         if !log.not_on_page.is_empty() {
             eprintln!(
                 "note: {} GA4 events the widget never sees left out ({}): GA4's automatic events do not pass through the page's \
@@ -418,8 +427,38 @@ fn restore_sigpipe() {
     }
 }
 
-/// A file a command writes at its end, checked before the work: its folder must exist.
-fn check_output(path: Option<&Path>) -> Result<()> {
+/// The files a command reads that its output must not replace: the log, and each model's
+/// manifest with the files beside it of the same name (`intent.json`, `intent.bin`,
+/// `intent.onnx`: the weights and the exchange file the manifest names by default).
+fn read_files(input: &Path, models: &[&Path]) -> Vec<PathBuf> {
+    let mut files = vec![input.to_path_buf()];
+    for m in models {
+        files.push(m.to_path_buf());
+        if let (Some(stem), Some(dir)) = (m.file_stem(), m.parent()) {
+            for ext in ["bin", "onnx", "json"] {
+                files.push(dir.join(stem).with_extension(ext));
+            }
+        }
+    }
+    files
+}
+
+/// Whether two paths name one file (the same device and inode, or the same path once resolved).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// A file a command writes at its end, checked before the work: its folder must exist, and it
+/// must not be one of the files the command reads (`reads`: the log, the model's files), which
+/// the write would replace.
+fn check_output(path: Option<&Path>, reads: &[PathBuf]) -> Result<()> {
     let Some(path) = path else { return Ok(()) };
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     if !dir.is_dir() {
@@ -427,6 +466,9 @@ fn check_output(path: Option<&Path>) -> Result<()> {
     }
     if path.is_dir() {
         bail!("cannot write {}: it is a folder", path.display());
+    }
+    if let Some(read) = reads.iter().find(|r| r.as_os_str() != "-" && same_file(path, r)) {
+        bail!("cannot write {}: it is {}, which this command reads; give another path", path.display(), read.display());
     }
     // Opened for writing, as it will be, without changing it (a file made here is removed), so
     // that a folder or file the user may not write is said before the work, not after it.
@@ -530,7 +572,7 @@ fn run(cli: Cli) -> Result<()> {
                 .collect::<Result<Vec<_>>>()?;
             let plan = reach::Plan { segment, arms, holdout };
             plan.check()?;
-            check_output(json.as_deref())?;
+            check_output(json.as_deref(), &read_files(&input.input, &[&model]))?;
             let (m, _) = model_files::load(&model)?;
             let log = input.read()?;
             let ignored = note_ignored(&log, &m.manifest().kinds()?);
@@ -557,7 +599,7 @@ fn run(cli: Cli) -> Result<()> {
             if reps == 0 {
                 bail!("--reps must be at least 1");
             }
-            check_output(json.as_deref())?;
+            check_output(json.as_deref(), &read_files(&input.input, &model.as_deref().into_iter().collect::<Vec<_>>()))?;
             let t = Instant::now();
             let log = input.read()?;
             let parse = t.elapsed().as_secs_f64();
@@ -720,8 +762,9 @@ fn eval_seeds(
     if reps < MIN_BOOTSTRAP {
         bail!("--bootstrap {reps}: at least {MIN_BOOTSTRAP} replicates are needed for an interval (the default is 1000)");
     }
-    check_output(json_out)?;
     let path = |template: &str, seed: u64| PathBuf::from(template.replace("{seed}", &seed.to_string()));
+    let models: Vec<PathBuf> = seeds.iter().flat_map(|&s| std::iter::once(path(model, s)).chain(compare.map(|c| path(c, s)))).collect();
+    check_output(json_out, &read_files(&input.input, &models.iter().map(PathBuf::as_path).collect::<Vec<_>>()))?;
     let log = input.read()?;
     let mut utc = None;
     let mut runs = Vec::new();
@@ -738,7 +781,7 @@ fn eval_seeds(
         let c = scored.counts();
         if c.users < MIN_USERS || c.positive_sessions < MIN_POSITIVE_SESSIONS {
             eprintln!(
-                "warning: {} has {} users and {} sessions with a purchase: with fewer than {MIN_USERS} users or {MIN_POSITIVE_SESSIONS} \
+                "warning: the evaluation ({}) has {} users and {} sessions with a purchase: with fewer than {MIN_USERS} users or {MIN_POSITIVE_SESSIONS} \
                  purchasing sessions the intervals are wide and the figures say little",
                 users.name(),
                 c.users,

@@ -236,6 +236,26 @@ fn score_writes_every_line_in_input_order_with_session_and_position() {
 }
 
 #[test]
+fn lines_out_of_time_order_are_read_in_time_order_and_said() {
+    let dir = out_dir("out-of-order");
+    let model = model_in(&dir);
+    let log = dir.join("log.jsonl");
+    let line = |ts: i64, t: &str| format!(r#"{{"user":"u1","ts":{ts},"type":"{t}","item":"a"}}"#);
+    let t = 1_700_000_000_000;
+    std::fs::write(&log, [line(t + 60_000, "add_to_cart"), line(t, "view_item"), line(t + 30_000, "view_item")].join("\n") + "\n").unwrap();
+    let run = cli(&["score", "--input", path(&log), "--model", path(&model)]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("1 event(s) are timed before the previous line of the same user (the first: line 2)"), "{}", text(&run.stderr));
+    let lines: Vec<serde_json::Value> = text(&run.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let positions: Vec<_> = lines.iter().map(|l| l["position"].as_u64()).collect();
+    assert_eq!(positions, [Some(2), Some(0), Some(1)], "lines in input order, positions in time order");
+    // In order, nothing is said.
+    std::fs::write(&log, [line(t, "view_item"), line(t + 30_000, "view_item")].join("\n") + "\n").unwrap();
+    let run = cli(&["score", "--input", path(&log), "--model", path(&model)]);
+    assert!(run.status.success() && !text(&run.stderr).contains("timed before"), "{}", text(&run.stderr));
+}
+
+#[test]
 fn score_accounts_for_blank_lines_events_outside_the_window_and_kinds_the_model_ignores() {
     let dir = out_dir("score-every-line");
     let model = model_in(&dir);
@@ -305,9 +325,40 @@ fn eval_refuses_what_would_print_meaningless_figures_before_the_work() {
     assert!(run.stdout.is_empty(), "refused before any figure: {}", text(&run.stdout));
     let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
     assert!(run.status.success(), "{}", text(&run.stderr));
-    assert!(text(&run.stderr).contains("warning: all users has 3 users"), "a tiny log is said to be tiny: {}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("warning: the evaluation (all users) has 3 users"), "a tiny log is said to be tiny: {}", text(&run.stderr));
     let run = cli(&["score", "--input", path(&fixture()), "--model", "README.md"]);
     assert!(!run.status.success() && text(&run.stderr).contains("is not a manifest (.json)"), "{}", text(&run.stderr));
+}
+
+#[test]
+fn a_json_output_that_is_a_file_the_command_reads_is_refused_and_left_alone() {
+    let dir = out_dir("json-over-inputs");
+    let model = model_in(&dir);
+    let log = dir.join("log.jsonl");
+    std::fs::copy(fixture(), &log).unwrap();
+    let before: Vec<Vec<u8>> = [&log, &model, &dir.join("random.bin")].iter().map(|p| std::fs::read(p).unwrap()).collect();
+    // The log, the manifest, the weights beside it, and the log again by another path.
+    let again = dir.join(".").join("log.jsonl");
+    for target in [&log, &model, &dir.join("random.bin"), &again] {
+        for cmd in [
+            vec!["eval", "--split", "all", "--bootstrap", "20"],
+            vec!["reach", "--split", "all", "--arms", "control:0.5,treatment:0.5"],
+            vec!["bench", "--reps", "1"],
+        ] {
+            let mut args = cmd.clone();
+            args.extend(["--input", path(&log), "--model", path(&model), "--json", path(target)]);
+            let run = cli(&args);
+            let stderr = text(&run.stderr);
+            assert!(!run.status.success(), "{cmd:?} --json {}: {stderr}", target.display());
+            assert!(stderr.contains("which this command reads"), "{cmd:?}: {stderr}");
+        }
+    }
+    let after: Vec<Vec<u8>> = [&log, &model, &dir.join("random.bin")].iter().map(|p| std::fs::read(p).unwrap()).collect();
+    assert!(before == after, "nothing was written over");
+    // Another path in the same folder is written as before.
+    let json = dir.join("eval.json");
+    let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&log), "--model", path(&model), "--json", path(&json)]);
+    assert!(run.status.success() && json.exists(), "{}", text(&run.stderr));
 }
 
 #[test]
