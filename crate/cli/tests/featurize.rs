@@ -245,7 +245,11 @@ fn lines_out_of_time_order_are_read_in_time_order_and_said() {
     std::fs::write(&log, [line(t + 60_000, "add_to_cart"), line(t, "view_item"), line(t + 30_000, "view_item")].join("\n") + "\n").unwrap();
     let run = cli(&["score", "--input", path(&log), "--model", path(&model)]);
     assert!(run.status.success(), "{}", text(&run.stderr));
-    assert!(text(&run.stderr).contains("1 event(s) are timed before the previous line of the same user (the first: line 2)"), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stderr).contains("1 event(s) are timed before the previous line of the same user (the first: line 2)"),
+        "{}",
+        text(&run.stderr)
+    );
     let lines: Vec<serde_json::Value> = text(&run.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let positions: Vec<_> = lines.iter().map(|l| l["position"].as_u64()).collect();
     assert_eq!(positions, [Some(2), Some(0), Some(1)], "lines in input order, positions in time order");
@@ -325,7 +329,11 @@ fn eval_refuses_what_would_print_meaningless_figures_before_the_work() {
     assert!(run.stdout.is_empty(), "refused before any figure: {}", text(&run.stdout));
     let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
     assert!(run.status.success(), "{}", text(&run.stderr));
-    assert!(text(&run.stderr).contains("warning: the evaluation (all users) has 3 users"), "a tiny log is said to be tiny: {}", text(&run.stderr));
+    assert!(
+        text(&run.stderr).contains("warning: the evaluation (all users) has 3 users"),
+        "a tiny log is said to be tiny: {}",
+        text(&run.stderr)
+    );
     let run = cli(&["score", "--input", path(&fixture()), "--model", "README.md"]);
     assert!(!run.status.success() && text(&run.stderr).contains("is not a manifest (.json)"), "{}", text(&run.stderr));
 }
