@@ -500,6 +500,13 @@ fn parse_jsonl(line: &str, keys: &mut dyn FnMut(&str, u8)) -> Result<(String, Ev
         return Err("user must not be empty (nor spaces only): every event needs the id of the user (or browser) it belongs to".into());
     }
     if let Some(Value::String(text)) = v.get("ts") {
+        let digits = text.trim();
+        if !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "ts must be a number, found the text {:?}: a number in quotes; write it without them (`\"ts\": {digits}`)",
+                text.chars().take(40).collect::<String>()
+            ));
+        }
         return Err(format!(
             "ts must be a number, found {:?}: a time as text; write it as milliseconds since the epoch (the README converts \
              ISO 8601 times with jq)",
@@ -1190,6 +1197,16 @@ mod tests {
 
     fn opts(format: Option<Format>, window: (i64, i64)) -> ReadOptions {
         ReadOptions { format, window, on_error: OnError::Skip, max_malformed: 0.5 }
+    }
+
+    #[test]
+    fn a_time_as_text_is_named_as_quoted_digits_or_as_a_date() {
+        let quoted = r#"{"user":"u","ts":"1700000000000","type":"view_item"}"#;
+        let log = read(quoted.as_bytes(), opts(Some(Format::Jsonl), (0, i64::MAX))).unwrap_err().to_string();
+        assert!(log.contains("a number in quotes; write it without them"), "{log}");
+        let iso = r#"{"user":"u","ts":"2023-11-14T22:13:20Z","type":"view_item"}"#;
+        let log = read(iso.as_bytes(), opts(Some(Format::Jsonl), (0, i64::MAX))).unwrap_err().to_string();
+        assert!(log.contains("ISO 8601 times with jq"), "{log}");
     }
 
     #[test]

@@ -42,8 +42,8 @@ impl Plan {
             if name.is_empty() || name == "holdout" || !names.insert(name.as_str()) {
                 bail!("--arms: arm names must be non-empty, different and not \"holdout\" (got {name:?})");
             }
-            if !(w.is_finite() && *w >= 0.0) {
-                bail!("--arms: the weight of {name} must be a number from 0 to 1, not {w}");
+            if !(w.is_finite() && *w > 0.0) {
+                bail!("--arms: the weight of {name} must be a share above 0 and up to 1, not {w} (leave an arm no one gets out)");
             }
         }
         let sum: f64 = self.arms.iter().map(|a| a.1).sum();

@@ -451,8 +451,8 @@ fn reach_replays_a_policy_and_counts_each_arm() {
     for (arms, holdout, says) in [
         ("a:0.5,b:0.6", "0.1", "sum to 1"),
         ("a:1", "0", "at least two arms"),
-        ("a:1.5,b:-0.5", "0.1", "from 0 to 1"),
-        ("a:NaN,b:0.5", "0.1", "from 0 to 1"),
+        ("a:1.5,b:-0.5", "0.1", "above 0 and up to 1"),
+        ("a:NaN,b:0.5", "0.1", "above 0 and up to 1"),
         ("a:0.5,a:0.5", "0.1", "different"),
         ("a:0.5,holdout:0.5", "0.1", "not \"holdout\""),
     ] {
@@ -910,6 +910,10 @@ fn option_values_out_of_range_are_refused_before_the_log_is_read() {
     assert!(!run.status.success() && !text(&run.stderr).contains("looks like seconds"), "{}", text(&run.stderr));
     refused(&featurize(&["--window", "0"]), "window must be 1..=");
     refused(&featurize(&["--kinds", "view_item,view_item,purchase"]), "listed twice");
+    let reach = |arms: &'static str| -> Vec<String> {
+        ["reach", "--input", missing, "--model", path(&model), "--arms", arms].iter().map(|a| a.to_string()).collect()
+    };
+    refused(&reach("a:0.5,b:0.5,c:0"), "the weight of c must be a share above 0");
     for cmd in ["eval", "reach", "replay-fixture"] {
         let mut args: Vec<String> = [cmd, "--split", "foo", "--input", missing, "--model", path(&model)].map(String::from).to_vec();
         if cmd == "replay-fixture" {
