@@ -11,7 +11,7 @@
 
 import { SESSION_GAP_MS, ShopperIntentError } from './engine.js';
 import { TAG, logWarn, logError, errorName } from './log.js';
-import { field, keyMap, record, sum } from './fields.js';
+import { field, isThenable, keyMap, record, sum } from './fields.js';
 
 /** The variant of holdout shoppers: show them no personalization. */
 export const HOLDOUT = 'holdout';
@@ -219,7 +219,7 @@ export class Experiments {
   _eligibleAnswered(key, ok) {
     let thenable = false;
     try {
-      thenable = ok !== null && (typeof ok === 'object' || typeof ok === 'function') && typeof ok.then === 'function';
+      thenable = isThenable(ok);
       if (thenable) ok.then(undefined, () => {});
     } catch {
       // An answer that cannot be read is not true: the session stays out, as for any other.

@@ -54,3 +54,6 @@ export const record = (fields) => Object.assign(Object.create(null), fields);
 
 /** A prototype-less map of `entries` (`[key, value]` pairs), for keys the page or a saved state names. */
 export const keyMap = (entries = []) => record(Object.fromEntries(entries));
+
+/** Whether `v` is a promise or another thenable (reading `then` may throw: the caller catches). */
+export const isThenable = (v) => v !== null && (typeof v === 'object' || typeof v === 'function') && typeof v.then === 'function';

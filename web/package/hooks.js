@@ -2,6 +2,7 @@
 // never inside it; a hook that throws is reported and the others still run.
 
 import { TAG, logError } from './log.js';
+import { isThenable } from './fields.js';
 
 /** The hooks a page can register. */
 export const HOOK_NAMES = Object.freeze(['score', 'segment', 'exposure', 'conversion']);
@@ -11,9 +12,7 @@ function run(name, hook, detail) {
   try {
     const result = hook(detail);
     // An async hook that fails is reported the same way, not left to the page as an unhandled rejection.
-    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
-      result.then(undefined, threw);
-    }
+    if (isThenable(result)) result.then(undefined, threw);
   } catch (e) {
     threw(e);
   }

@@ -48,41 +48,33 @@ const DEFAULT_RETENTION_DAYS = 30;
 const SEGMENT_ATTRIBUTE = 'data-shopper-intent-segment';
 
 /**
- * Sets the segment attribute on <html>, or removes it (`null`). A page whose framework owns <html>
- * (or a document without one) may refuse: the attribute is a convenience for CSS, so the widget
- * goes on without it, and says so once per page.
+ * Sets attribute `name` on <html> to `value`, or removes it (`null`). A page whose framework owns
+ * <html> (or a document without one) may refuse: the attributes are a convenience for CSS, so the
+ * widget goes on without them, and says so once per page.
  */
 let warnedAttribute = false;
-function markSegment(segment) {
+function markRoot(name, value) {
   if (typeof document === 'undefined') return;
   try {
     const root = document.documentElement;
-    if (segment === null) root.removeAttribute(SEGMENT_ATTRIBUTE);
-    else root.setAttribute(SEGMENT_ATTRIBUTE, segment);
+    if (value === null) root.removeAttribute(name);
+    else root.setAttribute(name, value);
   } catch (e) {
     if (warnedAttribute) return;
     warnedAttribute = true;
-    logWarn(`${TAG} the <html> ${SEGMENT_ATTRIBUTE} attribute cannot be ${segment === null ? 'removed' : 'set'} (${errorName(e)}); the widget works on without it`);
+    logWarn(`${TAG} the <html> ${name} attribute cannot be ${value === null ? 'removed' : 'set'} (${errorName(e)}); the widget works on without it`);
   }
 }
+/** The segment on <html>, or none (`null`). */
+const markSegment = (segment) => markRoot(SEGMENT_ATTRIBUTE, segment);
 const SEGMENT_EVENT = 'shopper-intent:segment';
-const CONVERTED_ATTRIBUTE = 'data-shopper-intent-converted';
 /**
- * Sets `<html data-shopper-intent-converted>` while the session has a purchase (removes it when
- * `on` is false): the segment stays `high` after a purchase (the score is 1), and a page hides its
- * offers from shoppers who just bought by this attribute. A page that refuses attributes on
- * <html> was told once by `markSegment`.
+ * `<html data-shopper-intent-converted="true">` while the session has a purchase: the segment
+ * stays `high` after a purchase (the score is 1), and a page hides its offers from shoppers who
+ * just bought by this attribute.
  */
-function markConverted(on) {
-  if (typeof document === 'undefined') return;
-  try {
-    const root = document.documentElement;
-    if (on) root.setAttribute(CONVERTED_ATTRIBUTE, 'true');
-    else root.removeAttribute(CONVERTED_ATTRIBUTE);
-  } catch {
-    // As for the segment's attribute: the widget works on without it.
-  }
-}
+const CONVERTED_ATTRIBUTE = 'data-shopper-intent-converted';
+const markConverted = (on) => markRoot(CONVERTED_ATTRIBUTE, on ? 'true' : null);
 /** Events kept since the last save, to replay after the engine is re-created. */
 const MAX_UNSAVED = 256;
 /** Ignored event types a widget looks at for a misspelling (`_hintLookalike`). */
