@@ -119,6 +119,12 @@ pub fn check(manifest_path: &Path, fixtures: Option<&Path>) -> Result<Parity> {
     let mut model = SequenceModel::load(&files.weights, &files.manifest_text)?;
     let fixture_dir = fixtures.map(Path::to_path_buf).unwrap_or_else(|| fixtures_dir(&files.manifest_path));
     let fx = read_fixtures(&fixture_dir)?;
+    if fx.is_none() && fixtures.is_some() {
+        bail!(
+            "no trainer fixtures in {} (x.npy, len.npy and p.npy): give the folder the trainer wrote them to, or no --fixtures",
+            fixture_dir.display()
+        );
+    }
     let kinds = m.kinds()?.columns();
     let mut parity = Parity { steps: 0, worst_onnx: 0.0, worst_state: 0.0, fixture_steps: 0, worst_fixture: 0.0 };
     for (i, rows) in probe_sessions(model.weights(), kinds, fx.as_ref()).iter().enumerate() {

@@ -36,6 +36,26 @@ fn the_weights_graph_equals_the_onnx_file_and_streams_the_trainers_whole_session
 }
 
 #[test]
+fn a_fixtures_folder_given_without_fixtures_is_an_error_not_a_check_of_nothing() {
+    let empty = std::env::temp_dir().join(format!("shopper-intent-no-fixtures-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
+        .args(["convert", "--check", "--model"])
+        .arg(root().join("models/intent.json"))
+        .arg("--fixtures")
+        .arg(&empty)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(stderr.contains("no trainer fixtures in") && stderr.contains("x.npy"), "{stderr}");
+    // The folder the trainer wrote, given explicitly, is checked.
+    let parity = convert::check(&root().join("models/intent.json"), Some(&root().join("models/fixtures/intent"))).unwrap();
+    assert!(parity.fixture_steps > 200, "{parity:?}");
+    std::fs::remove_dir_all(&empty).unwrap();
+}
+
+#[test]
 fn the_engine_streams_the_fixture_sessions_as_the_trainer_scored_them() {
     let (bytes, manifest) = shipped();
     let model = SequenceModel::load(&bytes, &manifest).unwrap();
