@@ -116,7 +116,10 @@ def main():
             if os.path.exists(os.path.join(out, f))}
     stopped = subprocess.Popen([sys.executable, "-W", "ignore", "-m", "models.trainer", "train", "--data", log, "--out", out,
                                 "--name", "shop3", "--seeds", "0,1", "--epochs", "1", "--hidden", "4", "--boot", "20", "--cli", cli],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               # A shell's background job (nohup ... &) starts with SIGINT ignored, and
+                               # Python keeps it ignored: the run would never see Ctrl-C.
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in stopped.stdout:
         if "featurize seed 1" in line:
             stopped.send_signal(signal.SIGINT)
