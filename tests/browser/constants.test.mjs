@@ -31,13 +31,15 @@ test('SESSION_GAP_MS (engine.js) is the gap after which the engine starts a new 
   e.free();
 });
 
-test("STALE_STATE (engine.js) matches each of the engine's refusals of a state from another model or format", () => {
+test("STALE_STATE (engine.js) matches each of the engine's refusals of a state from another model, format or feature version", () => {
   // The messages as the core writes them, placeholders filled in; a reworded one fails here.
   const source = ['engine.rs', 'state.rs'].map((f) => readFileSync(join(REPO, 'crate', 'core', 'src', f), 'utf8')).join('\n');
   const formats = [...source.matchAll(/"((?:engine )?state format \{[^}]*\}, this engine reads \{[^}]*\})"/g)].map((m) => m[1].replace(/\{[^}]*\}/g, '3'));
   assert.ok(formats.length >= 3, `the engine's and the window's format refusals: ${formats}`);
+  const versions = [...source.matchAll(/"(feature version \{[^}]*\}, this engine computes \{[^}]*\})"/g)].map((m) => m[1].replace(/\{[^}]*\}/g, '1'));
+  assert.equal(versions.length, 1, "the window's feature-version refusal (a package upgrade that changed the features)");
   const others = ['state was made with another model (', 'state of another hidden size', 'state was made for another window']
     .map((m) => { assert.ok(source.includes(m), `the core still says "${m}"`); return m; });
-  for (const m of [...formats, ...others]) assert.ok(STALE_STATE.test(m), m);
+  for (const m of [...formats, ...versions, ...others]) assert.ok(STALE_STATE.test(m), m);
   for (const m of ['not a shopper-intent state', 'the state checksum does not match', 'damaged']) assert.ok(!STALE_STATE.test(m), m);
 });

@@ -53,10 +53,10 @@ export const ENGINE_CODES = new Set([
 export const SESSION_GAP_MS = 30 * 60 * 1000;
 /**
  * The engine's refusals of a sound state made by another model, or in another engine- or
- * window-state format (crate/core/src/engine.rs and state.rs; tests/browser/constants.test.mjs
+ * window-state format or feature version (crate/core/src/engine.rs and state.rs; tests/browser/constants.test.mjs
  * holds this to their messages): the shopper's experiment id and exposures are kept then.
  */
-export const STALE_STATE = /another model|another hidden size|another window|state format \d+, this engine reads/;
+export const STALE_STATE = /another model|another hidden size|another window|state format \d+, this engine reads|feature version \d+, this engine computes/;
 
 export class ShopperIntentError extends Error {
   code;
