@@ -108,7 +108,7 @@ for (const [name, script, storage] of [
     assert.ok(r.updates.every((u) => u && typeof u.score === 'number'), 'every event was tracked');
     assert.ok(r.afterForget && typeof r.afterForget.score === 'number', 'forget() and tracking after it work');
     assert.equal(r.variant, null, 'experiments need a state that outlives the page: none in memory');
-    const storageWarnings = ours(page, 'warning').filter((m) => /Storage cannot be used/.test(m.text));
+    const storageWarnings = ours(page, 'warning').filter((m) => /(Storage|storage backend "[^"]*") cannot be used \(/.test(m.text));
     assert.equal(storageWarnings.length, 1, `one storage warning: ${ours(page, 'warning').map((m) => m.text)}`);
     assert.deepEqual(ours(page, 'error'), []);
     assert.deepEqual(page.pageErrors, []);
@@ -419,7 +419,44 @@ test('a backend that never answers the first read: ready after the wait, in memo
   assert.equal(r.reportAfter, true, 'reports once it runs');
   assert.ok(r.calls.every((c) => c.startsWith('get ')), `nothing but reads reached the backend: ${r.calls}`);
   const warnings = ours(page, 'warning').map((m) => m.text);
-  assert.equal(warnings.filter((t) => /hungStorage cannot be used \(no answer to the first read within 5 s\)/.test(t)).length, 1, warnings.join('\n'));
+  assert.equal(warnings.filter((t) => /the storage backend "hung" cannot be used \(no answer to the first read within 5 s\)/.test(t)).length, 1, warnings.join('\n'));
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+// A shop's backend that parses what it stored, or wraps it, answers get() with something other
+// than the text it was given: nothing can be restored from that, and the page is told once.
+test('a backend whose get() answers something other than text: nothing restored, one warning naming it; text restores', { timeout: 60_000 }, async () => {
+  const { page, context } = await harness();
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const run = async (kind, answer) => {
+      const stored = new Map();
+      const backend = { kind, get: (k) => (stored.has(k) ? answer(stored.get(k)) : null), set: (k, v) => { stored.set(k, v); }, remove: (k) => { stored.delete(k); } };
+      const first = await ShopperIntent.load({ model, autoCapture: false, storage: backend });
+      first.track({ type: 'view_item', item: 'g-1' });
+      first.track({ type: 'add_to_cart', item: 'g-1' });
+      first.destroy(); // saves
+      const second = await ShopperIntent.load({ model, autoCapture: false, storage: backend });
+      const out = { saved: [...stored.keys()].length > 0, restored: second.history().length, storage: second.storage };
+      second.destroy();
+      return out;
+    };
+    return {
+      parsed: await run('parsing', (text) => JSON.parse(text)),
+      wrapped: await run('wrapping', (text) => new String(text)),
+      number: await run('counting', (text) => text.length),
+      text: await run('plain', (text) => text),
+    };
+  }, MODEL);
+  for (const k of ['parsed', 'wrapped', 'number']) assert.deepEqual(r[k], { saved: true, restored: 0, storage: r[k].storage }, k);
+  assert.equal(r.text.restored, 2, 'the same backend answering the text restores the session');
+  const warnings = ours(page, 'warning').map((m) => m.text);
+  const said = (kind, what) => warnings.filter((t) => t.includes(`the storage backend "${kind}" answered get() with ${what}, not text`)).length;
+  assert.equal(said('parsing', 'an object'), 1, warnings.join('\n'));
+  assert.equal(said('wrapping', 'a String object'), 1, warnings.join('\n'));
+  assert.equal(said('counting', 'a number'), 1, warnings.join('\n'));
+  assert.ok(!warnings.some((t) => t.includes('"plain"')), warnings.join('\n'));
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });

@@ -204,6 +204,11 @@ function laneOf(backend, key) {
   return lane;
 }
 
+/** A backend's name in messages: `localStorage`, `sessionStorage`, or `the storage backend "name"`. */
+function storageName(kind) {
+  return kind === 'local' || kind === 'session' ? `${kind}Storage` : `the storage backend ${JSON.stringify(String(kind))}`;
+}
+
 /** A page's backend, its methods and kind read once: a getter cannot answer differently later. */
 function ownBackend(x) {
   const { get, set, remove } = x;
@@ -222,6 +227,18 @@ function describeError(e) {
   } catch {
     return 'an unreadable error';
   }
+}
+
+/** What a value is, for a message: `a number`, `an object`, `an array`, a String object. */
+function describeValue(v) {
+  const type = typeof v;
+  try {
+    if (Array.isArray(v)) return 'an array';
+    if (v instanceof String) return 'a String object';
+  } catch {
+    // A revoked Proxy, or one whose traps throw: an object all the same.
+  }
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
 /** Standard base64 of bytes. */
@@ -352,7 +369,7 @@ export class StateStore {
 
   _fallBack(e) {
     if (this._inMemory()) return;
-    logWarn(`${TAG} ${this.kind}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
+    logWarn(`${TAG} ${storageName(this.kind)} cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
     const memory = memoryStore();
     if (this._last !== null) memory.set(this._key, this._last);
     this._backend = memory;
@@ -447,7 +464,13 @@ export class StateStore {
     const writes = this._writes;
     // The record is read beside the state, not after it: a slow backend answers both in one wait.
     const [text, record] = await Promise.all([this._call('get'), OWN.has(this._backend) ? null : this._readForgetRecord(nowMs)]);
-    if (typeof text !== 'string') return record;
+    if (typeof text !== 'string') {
+      if (text !== null && text !== undefined && !this._warnedNotText) {
+        this._warnedNotText = true;
+        logWarn(`${TAG} ${storageName(this.kind)} answered get() with ${describeValue(text)}, not text: nothing is restored from it. get(key) must answer the string that set(key, value) was given (or null or undefined for none), as is, without parsing it.`);
+      }
+      return record;
+    }
     // A write made while the read was on its way is newer than what it brings.
     if (this._writes === writes) this._last = text;
     let saved;
@@ -561,7 +584,7 @@ export class StateStore {
 
   /** The mark of a forget() was refused by `backend`: removes the saved state there instead. */
   _removeAfterFailure(backend) {
-    const warn = (e) => logWarn(`${TAG} forget(): ${backend.kind ?? 'custom'} storage refused its mark, and removing the saved state failed too (${describeError(e)}): it may come back at the next load`);
+    const warn = (e) => logWarn(`${TAG} forget(): ${storageName(backend.kind ?? 'custom')} refused its mark, and removing the saved state failed too (${describeError(e)}): it may come back at the next load`);
     try {
       const r = backend.remove(this._key);
       if (r && typeof r.then === 'function') Promise.resolve(r).catch(warn);
@@ -643,7 +666,7 @@ export function resolveBackend(option, { globalPrivacyControl }) {
   try {
     return webStore(choice);
   } catch (e) {
-    logWarn(`${TAG} ${choice}Storage cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
+    logWarn(`${TAG} ${storageName(choice)} cannot be used (${describeError(e)}); the state is kept in memory for this page only`);
     return memoryStore();
   }
 }
