@@ -27,6 +27,11 @@ function hostileValues() {
     get() { throw new Error('get trap'); }, has() { throw new Error('has trap'); }, ownKeys() { throw new Error('ownKeys trap'); },
     getPrototypeOf() { throw new Error('getPrototypeOf trap'); }, getOwnPropertyDescriptor() { throw new Error('gopd trap'); },
   });
+  // Prototype chains without end: a Proxy that is its own prototype, and one that answers a new
+  // Proxy each time.
+  const selfish = new Proxy({}, { getPrototypeOf: () => selfish });
+  const endlessTraps = { getPrototypeOf: () => new Proxy({}, endlessTraps) };
+  const endless = new Proxy({}, endlessTraps);
   const getter = Object.defineProperty({}, 'type', { enumerable: true, get() { throw new Error('getter'); } });
   const evil = { toString() { throw new Error('toString'); }, valueOf() { throw new Error('valueOf'); }, [Symbol.toPrimitive]() { throw new Error('toPrimitive'); } };
   const date = new Date();
@@ -36,7 +41,7 @@ function hostileValues() {
   const values = [
     undefined, null, true, false, 0, -0, 1, -1, NaN, Infinity, -Infinity, 1e308, -1e308, 2 ** 53, Number.MIN_VALUE, 1.5,
     '', ' ', 'view_item', 'purchase', big, '\u0000', '\uD800', 'é'.repeat(300), 'a\nb', ' padded', '__proto__', 'constructor',
-    Symbol('s'), 10n, () => {}, [], [1, 2], sparse, {}, Object.create(null), cyclic, throwing, getter, evil,
+    Symbol('s'), 10n, () => {}, [], [1, 2], sparse, {}, Object.create(null), cyclic, throwing, selfish, endless, getter, evil,
     new Date(NaN), new Date(-8.64e15), new Date(8.64e15), new Date(Date.UTC(1999, 11, 31)), new Date(Date.UTC(2200, 0, 1)), date,
     new Uint8Array(4), new Map(), new Set(), Promise.resolve(1), document.body, window, /re/, new Error('e'),
     JSON.parse('{"__proto__": {"polluted": true}}'), JSON.parse('{"constructor": {"prototype": {"polluted": true}}}'),

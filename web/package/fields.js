@@ -9,16 +9,22 @@
 
 const { hasOwn, getPrototypeOf } = Object;
 
+/** The longest prototype chain `field` walks; classes of real pages are a few levels deep. */
+const MAX_CHAIN = 256;
+
 /**
  * `o[name]`, but `undefined` where the field is found on Object.prototype (of this page or of
  * another frame's: the end of the chain) and not before it; `undefined` when `o` is not an object.
  * A getter runs, and a Proxy's traps are asked (a `get` trap alone answers), as a plain read
- * would: either may throw, and callers catch. An object whose chain ends in a prototype of its
+ * would: either may throw, and callers catch; so does a chain longer than MAX_CHAIN. An object whose chain ends in a prototype of its
  * own without one (`Object.create(Object.create(null))`) is read as if that were Object.prototype.
  */
 export function field(o, name) {
   if (o === null || (typeof o !== 'object' && typeof o !== 'function')) return undefined;
+  let depth = 0;
   for (let p = o; p !== null; p = getPrototypeOf(p)) {
+    // A Proxy's getPrototypeOf may answer itself, or a new Proxy each time: a chain without end.
+    if (++depth > MAX_CHAIN) throw new TypeError(`an object whose prototype chain is longer than ${MAX_CHAIN} (a Proxy that answers itself?)`);
     const end = p !== o && getPrototypeOf(p) === null;
     if (hasOwn(p, name)) return end ? undefined : o[name];
     if (end) break;
