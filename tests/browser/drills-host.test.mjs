@@ -77,6 +77,33 @@ test('a page without crypto.getRandomValues: the widget fails with LOAD_FAILED, 
   await context.close();
 });
 
+test('a page that put a then() on Object.prototype: load() settles, the widget fails with LOAD_FAILED saying why, nothing is thrown', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  for (const how of ['function', 'throwing getter']) {
+    const r = await page.evaluate(async ({ model, how }) => {
+      const { ShopperIntent } = window.SI;
+      const then = how === 'function' ? { value() {}, writable: true } : { get() { throw new Error('then getter'); } };
+      Object.defineProperty(Object.prototype, 'then', { ...then, configurable: true });
+      try {
+        // Every object awaited would wait for ever here; a string is returned to the harness.
+        const settled = await Promise.race([ShopperIntent.load({ model, storage: 'memory', autoCapture: false }), new Promise((res) => setTimeout(() => res('not settled'), 10_000))]);
+        if (settled === 'not settled') return JSON.stringify({ settled: false });
+        return JSON.stringify({ settled: true, status: settled.status, error: settled.error, scored: settled.track({ type: 'view_item' }) !== null });
+      } finally {
+        delete Object.prototype.then;
+      }
+    }, { model: MODEL, how });
+    const got = JSON.parse(r);
+    assert.equal(got.settled, true, `${how}: load() settled`);
+    assert.equal(got.status, 'failed', how);
+    assert.equal(got.error.code, 'LOAD_FAILED', how);
+    assert.match(got.error.message, /then\(\) on Object\.prototype/, how);
+    assert.equal(got.scored, false, how);
+  }
+  assert.deepEqual(page.pageErrors, [], 'nothing thrown into the page');
+  await context.close();
+});
+
 test("MooTools' Array.from (it ignores the mapping function): the experiment id stays 32 hex digits and sticks", { timeout: 60_000 }, async () => {
   const mootools = () => { Array.from = function (item) { return item == null ? [] : Array.prototype.slice.call(item); }; };
   const context = await env.browser.newContext();

@@ -107,6 +107,18 @@ function describe(value) {
 }
 
 /**
+ * Whether the page put a `then` on Object.prototype (a function, or a getter that throws): every
+ * object then looks like a promise to `await` and to a promise's resolution.
+ */
+function objectsLookThenable() {
+  try {
+    return typeof Object.prototype.then === 'function';
+  } catch {
+    return true;
+  }
+}
+
+/**
  * Copies the fields of an event into a plain object, filling `ts` with `Date.now()` when absent
  * (and marking it `stamped`: `_process` keeps it from falling before the newest event) and
  * turning a `Date` into its milliseconds. Only the shape is handled here: the engine checks
@@ -456,6 +468,12 @@ export class ShopperIntent {
     // Outside a page (Node, a worker): failed at once, not a ReferenceError out of create().
     if (typeof window === 'undefined' || typeof document === 'undefined') {
       this._fail(new ShopperIntentError('LOAD_FAILED', 'the widget runs in a browser page (it needs window and document); outside one, estimateShares() and the CLI work'));
+      return;
+    }
+    if (objectsLookThenable()) {
+      // `ready` resolves with the widget: here that would call the page's then() and never settle.
+      Object.defineProperty(this, 'then', { value: undefined, configurable: true });
+      this._fail(new ShopperIntentError('LOAD_FAILED', 'this page has put a then() on Object.prototype: every object looks like a promise, so nothing the widget waits for would settle'));
       return;
     }
     let start = 'now';
