@@ -1119,6 +1119,30 @@ test('invalid definitions are a console error naming BAD_EXPERIMENT and a null, 
   await context.close();
 });
 
+test('an eligible() that withdraws consent, forgets the shopper or destroys the widget: no variant is given, none recorded', { timeout: 60_000 }, async () => {
+  const { page, context } = await experimentPage();
+  const r = await page.evaluate(async (model) => {
+    const out = {};
+    for (const act of ['withdrawConsent', 'forget', 'destroy', 'nothing']) {
+      const intent = await window.SI.ShopperIntent.load({ model, storage: 'session', autoCapture: false });
+      intent.track({ type: 'view_item', item: 'e-1' });
+      const variant = intent.experiment({ key: `by-${act}`, variants: ['a', 'b'], eligible: () => { if (act !== 'nothing') intent[act](); return true; } });
+      out[act] = { variant, assignments: Object.keys(intent.assignments()), status: intent.status, consent: intent.consent };
+      intent.destroy();
+      sessionStorage.clear();
+    }
+    return out;
+  }, MODEL);
+  for (const act of ['withdrawConsent', 'forget', 'destroy']) {
+    assert.equal(r[act].variant, null, `${act}: ${JSON.stringify(r[act])}`);
+    assert.deepEqual(r[act].assignments, [], `${act}: nothing recorded`);
+  }
+  assert.ok(r.nothing.variant === 'a' || r.nothing.variant === 'b', 'the control enters');
+  assert.deepEqual(r.nothing.assignments, ['by-nothing']);
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('dataLayerPush: experiment pushes carry experiment, variant and segment only; nothing else leaves the page', { timeout: 60_000 }, async () => {
   let requests;
   const { page, context } = await moduleHarness(env, null, { onPage: (p) => { requests = recordRequests(p); } });

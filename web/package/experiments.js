@@ -138,10 +138,11 @@ export class Experiments {
   stored = false;
 
   constructor(options) {
-    const { emit, intent, changed = () => {} } = record(options);
+    const { emit, intent, changed = () => {}, open = () => true } = record(options);
     this._emit = emit;
     this._intent = intent;
     this._changed = changed;
+    this._open = open;
     this._defs = new Map();
     this.id = newId();
     this._session = freshSession();
@@ -203,6 +204,9 @@ export class Experiments {
           if (typeof ok !== 'boolean') this._eligibleAnswered(exp.key, ok);
           return null;
         }
+        // eligible() is the page's code: it may have withdrawn consent, forgotten the shopper
+        // (a new session) or destroyed the widget meanwhile. Then nobody enters.
+        if (this._session !== s || this.id === null || !this._open()) return null;
       }
       s.entered[exp.key] = assign(exp, this.id);
       this._changed();

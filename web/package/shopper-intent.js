@@ -429,6 +429,7 @@ export class ShopperIntent {
       emit: (name, detail) => this._announce(name, detail),
       intent: () => ({ segment: this.segment, score: this.score }),
       changed: () => this._markDirty(),
+      open: () => RUNNING.has(this._queue.state) && this._consent === 'granted',
     });
     this._reports = new PrivateReports({ changed: () => this._markDirty() });
     this._detachDataLayer = null;
