@@ -872,6 +872,90 @@ test('the snippet on a page where window.shopperIntent is read-only: the widget 
   await context.close();
 });
 
+test('a page whose Date.now is broken or whose array iterator throws: events without ts are refused naming the clock; forget(), withdrawConsent(), push(), assignments() and destroy() do not throw, and finish', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    const { ShopperIntent } = window.SI;
+    const attempt = (f) => { try { return { value: f() }; } catch (e) { return { threw: `${e} ${e.stack}` }; } };
+    const out = {};
+    // Date.now throwing, for forget() and withdrawConsent().
+    const a = await ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+    a.track({ type: 'view_item', item: 'n-1' });
+    const now = Date.now;
+    Date.now = () => { throw new Error('now!'); };
+    try {
+      out.stampedThrowing = attempt(() => a.track({ type: 'view_item', item: 'n-2' }));
+      Date.now = () => String(now.call(Date));
+      out.stampedText = attempt(() => a.track({ type: 'view_item', item: 'n-3' }));
+      Date.now = () => Math.floor(now.call(Date) / 1000);
+      out.stampedSeconds = attempt(() => a.track({ type: 'view_item', item: 'n-4' }));
+      out.given = attempt(() => a.track({ type: 'view_item', item: 'n-5', ts: now.call(Date) }) !== null);
+      Date.now = () => { throw new Error('now!'); };
+      out.forget = attempt(() => a.forget());
+      out.historyAfterForget = a.history().length;
+      out.withdraw = attempt(() => a.withdrawConsent());
+      out.afterWithdraw = { status: a.status, consent: a.consent };
+    } finally {
+      Date.now = now;
+    }
+    // The array iterator throwing, for push(), assignments() and destroy().
+    const b = await ShopperIntent.load({ model, storage: 'session', autoCapture: false });
+    const variant = b.experiment({ key: 'it', variants: ['a', 'b'] });
+    const iterator = Array.prototype[Symbol.iterator];
+    Array.prototype[Symbol.iterator] = function () { throw new Error('iter'); };
+    try {
+      out.push = attempt(() => b.push({ type: 'view_item', item: 'i-1' }, { type: 'add_to_cart', item: 'i-1' }));
+      out.pushed = b.history().length;
+      out.assignments = attempt(() => JSON.stringify(b.assignments()));
+      out.destroy = attempt(() => b.destroy());
+      out.afterDestroy = b.status;
+    } finally {
+      Array.prototype[Symbol.iterator] = iterator;
+    }
+    return { ...out, variant };
+  }, MODEL);
+  for (const k of ['stampedThrowing', 'stampedText', 'stampedSeconds', 'given', 'forget', 'withdraw', 'push', 'assignments', 'destroy']) assert.equal(r[k].threw, undefined, `${k}: ${r[k].threw}`);
+  // An event without ts is refused saying that the page's clock is broken, not that its ts is.
+  for (const k of ['stampedThrowing', 'stampedText', 'stampedSeconds']) assert.equal(r[k].value, null, k);
+  assert.equal(r.given.value, true, 'an event with its own ts is tracked all the same');
+  const refusals = ours(page, 'warning').map((m) => m.text).filter((t) => t.includes('event refused (INVALID_EVENT)'));
+  assert.ok(refusals.some((t) => t.includes("the event has no ts, and this page's Date.now() threw (Error)")), refusals.join('\n'));
+  assert.ok(refusals.some((t) => /the event has no ts, and this page's Date\.now\(\) answered "\d+", not milliseconds since the epoch/.test(t)), refusals.join('\n'));
+  assert.ok(refusals.some((t) => /the event has no ts, and this page's Date\.now\(\) answered \d{10}, not milliseconds/.test(t)), refusals.join('\n'));
+  assert.equal(r.historyAfterForget, 0, 'forget() wiped the window');
+  assert.deepEqual(r.afterWithdraw, { status: 'destroyed', consent: 'pending' });
+  assert.equal(r.pushed, 2, 'push() tracked both events');
+  assert.equal(r.assignments.value, JSON.stringify({ it: r.variant }));
+  assert.equal(r.afterDestroy, 'destroyed');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
+test('the snippet over a window.shopperIntent that is not an array (a vendor-style stub, a throwing getter): one warning saying so, the widget runs, nothing thrown', { timeout: 60_000 }, async () => {
+  for (const [name, script, said] of [
+    ['stub', () => { window.shopperIntent = { q: [{ type: 'view_item', item: 'a' }], push(e) { this.q.push(e); } }; }, /window\.shopperIntent held an object that is not an array of early events: it is replaced by the widget, and nothing in it is tracked/],
+    ['getter', () => Object.defineProperty(window, 'shopperIntent', { get() { throw new Error('nope'); }, set() {}, configurable: true }), /window\.shopperIntent cannot be read \(Error\): early events queued there are not tracked/],
+  ]) {
+    const context = await env.browser.newContext();
+    await context.addInitScript(script);
+    const page = await env.page(context);
+    await blankPage(page, env.url);
+    await page.evaluate((model) => {
+      const s = document.createElement('script');
+      s.type = 'module';
+      s.src = '/snippet.js';
+      s.dataset.model = model;
+      s.dataset.storage = 'memory';
+      document.head.append(s);
+    }, MODEL);
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-shopper-intent-segment') !== null, null, { timeout: 30_000 });
+    assert.deepEqual(page.pageErrors, [], name);
+    const warnings = ours(page, 'warning').map((m) => m.text);
+    assert.equal(warnings.filter((w) => said.test(w)).length, 1, `${name}: ${warnings.join('\n')}`);
+    await context.close();
+  }
+});
+
 test('a page with accessors on Object.prototype: neither the package nor its bindings write a field through them; load, capture, hooks, answers, errors, the saved state and a session\'s end are as on a clean page', { timeout: 90_000 }, async () => {
   // The names a setter on Object.prototype would catch: every field the package assigns with
   // `x.name = ...` (read from its sources; `_` fields are its classes' own), and the fields of the

@@ -297,7 +297,15 @@ export class Experiments {
 
   /** This session's assignments: `{key: variant}` of the experiments it entered. */
   assignments() {
-    return Object.freeze(Object.fromEntries(Object.entries(this._session.entered)));
+    // A plain loop (a page may have broken the array iterator that Object.fromEntries uses), with
+    // own data properties as fromEntries makes them: a key '__proto__' is a key like any other.
+    const out = {};
+    const entered = this._session.entered;
+    const keys = Object.keys(entered);
+    for (let i = 0; i < keys.length; i++) {
+      Object.defineProperty(out, keys[i], { __proto__: null, value: entered[keys[i]], writable: true, enumerable: true, configurable: true });
+    }
+    return Object.freeze(out);
   }
 
   /**

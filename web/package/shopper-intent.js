@@ -141,13 +141,14 @@ function copyEvent(input) {
     quantity = field(input, 'quantity');
     session = field(input, 'session');
     if (ts === undefined || ts === null) {
-      ts = Date.now();
+      ts = pageNow();
       stamped = true;
     } else if (ts instanceof Date || isDateOfAnyRealm(ts)) {
       date = true;
       ts = Date.prototype.getTime.call(ts);
     }
   } catch (e) {
+    if (e instanceof ShopperIntentError) throw e;
     throw new ShopperIntentError('INVALID_EVENT', `the event's fields cannot be read (${errorName(e)})`);
   }
   if (typeof ts === 'number' && !Number.isFinite(ts)) {
@@ -155,6 +156,27 @@ function copyEvent(input) {
   }
   return { type, ts, item, category, price, quantity, session, stamped };
 }
+
+/**
+ * Now, for an event without `ts`: `Date.now()`, refused with the reason when the page has broken
+ * it (it throws, or answers text or seconds), so that the message does not blame a `ts` the page
+ * never gave.
+ */
+function pageNow() {
+  let now;
+  try {
+    now = Date.now();
+  } catch (e) {
+    throw new ShopperIntentError('INVALID_EVENT', `the event has no ts, and this page's Date.now() threw (${errorName(e)}): give ts, in milliseconds since the epoch`);
+  }
+  if (typeof now !== 'number' || !(now >= EPOCH_2000_MS)) {
+    throw new ShopperIntentError('INVALID_EVENT', `the event has no ts, and this page's Date.now() answered ${describe(now)}, not milliseconds since the epoch: give ts`);
+  }
+  return now;
+}
+
+/** 2000-01-01 in milliseconds since the epoch: the engine refuses earlier times. */
+const EPOCH_2000_MS = 946_684_800_000;
 
 /**
  * Whether `value` is a Date of another realm (an iframe's `new frame.contentWindow.Date()`):
@@ -714,7 +736,8 @@ export class ShopperIntent {
    * snippet has replaced its early array with the widget. Returns nothing; never throws.
    */
   push(...events) {
-    for (const event of events) this.track(event);
+    // An index loop: a page may have broken the array iterator (push never throws).
+    for (let i = 0; i < events.length; i++) this.track(events[i]);
   }
 
   /**
@@ -934,7 +957,14 @@ export class ShopperIntent {
    * (a clock set back would otherwise give a mark older than the last, which tabs ignore).
    */
   _forgetTime() {
-    return Math.max(Date.now(), this._forgottenAt + 1);
+    // A forget goes through even on a page whose Date.now is broken (it throws, or answers text).
+    let now = 0;
+    try {
+      now = Number(Date.now());
+    } catch {
+      // The mark is then only after the newest this widget knows of.
+    }
+    return Math.max(Number.isFinite(now) ? now : 0, this._forgottenAt + 1);
   }
 
   _withdraw(at, mark) {
@@ -1018,17 +1048,24 @@ export class ShopperIntent {
     // Events queued while loading have no engine to score them and no state to save into.
     const queued = this._queue.state === 'ready' ? 0 : this._queue.length;
     if (queued > 0) logWarn(`${TAG} destroy(): the ${queued} event(s) still queued (the widget loading, waiting for consent or replaying) are dropped, not saved (those read from dataLayer are left for the next widget to read)`);
-    this._flush();
+    try {
+      this._flush();
+    } catch (e) {
+      // The page's own built-ins broke the save: the widget is taken down all the same.
+      logError(`${TAG} destroy(): the last save failed; the widget is stopped all the same.`, e);
+    }
     clearTimeout(this._endTimer);
     this._endTimer = 0;
     if (this._attached) {
       // Attached by `_open` (a widget that failed before it, or outside a page, has nothing to
       // detach). A page whose removeEventListener throws keeps a listener, not the rest undone.
       liveWidgets().delete(this);
-      for (const [target, type, listener] of [[window, 'pagehide', this._onPageHide], [window, 'pageshow', this._onPageShow],
-        [window, 'storage', this._onStorage], [document, 'visibilitychange', this._onVisibility]]) {
+      const listeners = [[window, 'pagehide', this._onPageHide], [window, 'pageshow', this._onPageShow],
+        [window, 'storage', this._onStorage], [document, 'visibilitychange', this._onVisibility]];
+      // An index loop: a page may have broken the array iterator.
+      for (let i = 0; i < listeners.length; i++) {
         try {
-          target.removeEventListener(type, listener);
+          listeners[i][0].removeEventListener(listeners[i][1], listeners[i][2]);
         } catch {
           // The listener stays; it does nothing once the widget is destroyed.
         }

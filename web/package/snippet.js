@@ -24,6 +24,21 @@
 import { ShopperIntent } from './shopper-intent.js';
 import { TAG, logWarn, logError, errorName, lookalike } from './log.js';
 
+/** `window.shopperIntent`, or undefined when the page's getter for it throws (said once). */
+let readFailed = false;
+function readGlobal() {
+  try {
+    const value = window.shopperIntent;
+    // A widget's own check reads a symbol; a Proxy's traps may throw there too.
+    if (value !== null && typeof value === 'object') void value[WIDGET];
+    return value;
+  } catch (e) {
+    if (!readFailed) logWarn(`${TAG} window.shopperIntent cannot be read (${errorName(e)}): early events queued there are not tracked`);
+    readFailed = true;
+    return undefined;
+  }
+}
+
 /** The <script> tag that loaded this module, or null (also outside a page: a server render importing it). */
 function ownScript() {
   if (typeof document === 'undefined' || typeof window === 'undefined') return null;
@@ -109,10 +124,14 @@ if (typeof document === 'undefined' || typeof window === 'undefined') {
   // Imported outside a page (a server render): nothing to start, and nothing said.
 } else if (!script || !script.dataset.model) {
   logError(`${TAG} snippet.js needs a data-model attribute with the model URL; not started`);
-} else if (window.shopperIntent?.[WIDGET] === true) {
+} else if (readGlobal()?.[WIDGET] === true) {
   logWarn(`${TAG} snippet.js ran twice; keeping the first widget`);
 } else {
-  const early = Array.isArray(window.shopperIntent) ? window.shopperIntent : [];
+  const before = readGlobal();
+  const early = Array.isArray(before) ? before : [];
+  if (before !== undefined && before !== null && !Array.isArray(before)) {
+    logWarn(`${TAG} window.shopperIntent held ${typeof before === 'object' ? 'an object' : `a ${typeof before}`} that is not an array of early events: it is replaced by the widget, and nothing in it is tracked (queue early events as window.shopperIntent = window.shopperIntent || []; window.shopperIntent.push(event))`);
+  }
   const intent = ShopperIntent.create(optionsFrom(script.dataset));
   try {
     window.shopperIntent = intent;
@@ -125,7 +144,7 @@ if (typeof document === 'undefined' || typeof window === 'undefined') {
       logWarn(`${TAG} window.shopperIntent cannot be set (${errorName(e)}): the widget runs, but page code cannot reach it there`);
     }
   }
-  for (const event of early) intent.track(event);
+  for (let i = 0; i < early.length; i++) intent.track(early[i]);
   // Page code that kept the early array (`const q = window.shopperIntent`) and pushes to it later
   // reaches the widget too.
   try {

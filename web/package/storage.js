@@ -204,6 +204,14 @@ function laneOf(backend, key) {
   return lane;
 }
 
+/**
+ * `backend[method](key, ...args)` for the one value a `set` carries, without spreading (a page
+ * may have broken the array iterator that a spread uses).
+ */
+function invoke(backend, method, key, args) {
+  return args.length === 0 ? backend[method](key) : backend[method](key, args[0]);
+}
+
 /** A backend's name in messages: `localStorage`, `sessionStorage`, or `the storage backend "name"`. */
 function storageName(kind) {
   return kind === 'local' || kind === 'session' ? `${kind}Storage` : `the storage backend ${JSON.stringify(String(kind))}`;
@@ -393,10 +401,10 @@ export class StateStore {
     const failed = (e) => {
       if (record) return null;
       this._fallBack(e);
-      return this._backend[method](key, ...args);
+      return invoke(this._backend, method, key, args);
     };
     try {
-      const value = this._backend[method](key, ...args);
+      const value = invoke(this._backend, method, key, args);
       if (!value || typeof value.then !== 'function') return value;
       this._async = true;
       const answer = Promise.resolve(value).catch(failed);
