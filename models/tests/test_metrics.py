@@ -80,6 +80,21 @@ class MetricsTest(unittest.TestCase):
         everyone = M.UserBootstrap(np.arange(10), n=200, seed=1000, universe=10)
         self.assertTrue(np.all(everyone.weights.sum(axis=1) == 10))
 
+    def test_a_resample_of_one_class_is_left_out_of_every_metric_not_only_the_auc(self):
+        # Four samples, the first two positive; the second resample draws only the positives: a
+        # recall of 1 or a Brier score there would enter intervals the report says leave it out.
+        y = np.array([1, 1, 0, 0])
+        p = np.array([0.9, 0.2, 0.6, 0.1], np.float32)
+        prefix, session = np.array([1, 1, 1, 1]), np.array([0, 1, 2, 3])
+        both, positives = np.ones(4), np.array([1.0, 1.0, 0.0, 0.0])
+        reps = M.bootstrap([both, positives], y, p, prefix, session, 0.5)
+        self.assertEqual(set(reps), set(M.BOOT_METRICS))
+        for k in M.BOOT_METRICS:
+            self.assertTrue(np.isnan(reps[k][1]), f"{k}: {reps[k]}")
+        self.assertAlmostEqual(reps["online_auc"][0], 0.75)
+        self.assertAlmostEqual(reps["recall"][0], 0.5)
+        self.assertTrue(np.isfinite(reps["brier"][0]))
+
     def test_seeds_with_the_same_test_users_share_one_bootstrap(self):
         a = M.UserBootstrap.shared(np.array([3, 3, 7]), n=50, seed=1000, universe=10)
         same = M.UserBootstrap.shared(np.array([3, 3, 7]), n=50, seed=1000, universe=10)

@@ -148,7 +148,8 @@ def main(argv=None):
     def left():
         if not os.path.isdir(partial):
             return ""
-        return ((f" {args.out} holds the previous run as it was;" if had_previous else "")
+        # On a line of its own: the message before it may end without a full stop.
+        return ("\nnote:" + (f" {args.out} holds the previous run as it was;" if had_previous else "")
                 + f" this run's files are in {partial} (the next run removes them).")
 
     try:

@@ -213,7 +213,15 @@ def bootstrap(boot, y, p, prefix, session, thr, rank=None):
     rl = Ranked(rank[last])
     out = {k: [] for k in BOOT_METRICS}
     for w in boot:
-        out["online_auc"].append(r.auc(y, w))
+        auc = r.auc(y, w)
+        if not np.isfinite(auc):
+            # Test users of one class only (or none drawn): ROC-AUC is undefined, and so the
+            # replicate is left out of every interval, as the report says (a recall of 0 from a
+            # resample without positives would widen the interval with a number that means nothing).
+            for k in BOOT_METRICS:
+                out[k].append(float("nan"))
+            continue
+        out["online_auc"].append(auc)
         out["pr_auc"].append(r.ap(y, w))
         out["session_auc"].append(rl.auc(y[last], w[last]))
         for k, v in threshold_metrics(y, p, thr, w).items():

@@ -54,7 +54,8 @@ def draw(out, results):
     S0 = results["seeds"][0]
     d = np.load(os.path.join(out, "build", "preds", f"seed{S0}.npz"))
     y = d["y"].astype(float)
-    shown = [k for k in ("lstm", "logistic_regression", "lightgbm", "dense_network", "session_length") if f"p_{k}" in d]
+    # Every baseline the verdict may name as the best is drawn beside the LSTM.
+    shown = [k for k in ("lstm", "logistic_regression", "lightgbm", "lightgbm_counts", "dense_network", "session_length") if f"p_{k}" in d]
     pdir = os.path.join(out, "plots")
     os.makedirs(pdir, exist_ok=True)
     rank = lambda k: d[f"r_{k}"].astype(float)

@@ -168,7 +168,8 @@ def write(out, res, shown=None):
           f"({pct(t['positive_sessions'], t['sessions'])}); {t['sessions_starting_with_purchase']} start with the purchase "
           f"(no prefix to score); {t['samples']} prefix samples, {pct(t['positive_samples'], t['samples'])} from purchasing sessions.")
     w("- Event types in the log (Shopify, Segment and Taobao names counted as the GA4 kinds they map to): " + ", ".join(f"`{k}` {n}" for k, n in d.get("event_types") or []) + ".")
-    w(f"- Kinds the model reads (column order; `purchase` labels the sessions and has no column of its own): {', '.join(f'`{k}`' for k in d['kinds'])}.")
+    w(f"- Kinds the model reads, in column order: {', '.join(f'`{k}`' for k in d['kinds'] if k != 'purchase')}; `purchase` labels "
+      "the sessions and has no column of its own.")
     sp0 = d["splits_per_seed"][str(seeds[0])] or {}
     rule = d["split"] if fixed_test else 'sha256("seed:user"), 70/15/15'
     w(f"- Seed {seeds[0]} split by user ({rule}): " + "; ".join(
