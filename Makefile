@@ -7,12 +7,12 @@ CLI := $(CARGO_TARGET_DIR)/native/shopper-intent
 TAOBAO ?= ../shared/data/taobao/UserBehavior_first100k.csv
 PORT ?= 8080
 
-.PHONY: web fuzz fuzz-smoke fuzz-seeds demo test test-rust test-model test-browser tools tools-rust tools-browser wasm cli model bench fmt
+.PHONY: web fuzz fuzz-smoke fuzz-seeds demo test test-rust test-model test-browser tools tools-rust tools-browser tools-node wasm cli model bench fmt
 
 ## The demo storefront on http://localhost:$(PORT), with the shipped model or a model `make train`
 ## wrote: MODEL=models/<name> [NAME=intent] (the manifest MODEL/NAME.json).
 MODEL ?= models
-demo: tools wasm web
+demo: tools-rust tools-node wasm web
 	node web/dev/serve.mjs --port $(PORT) --models "$(MODEL)" --name "$(or $(NAME),intent)"
 
 ## Every test: Rust (unit, property, golden, parity), the wasm build, the shipped model, the training
@@ -28,6 +28,10 @@ tools-rust:
 
 tools-browser:
 	bash scripts/install-tools.sh browser
+
+## The npm packages only (the demo needs no browser installed).
+tools-node:
+	bash scripts/install-tools.sh node
 
 ## Rust: the formatter's check, clippy with warnings as errors (the workspace and the fuzz crate),
 ## then every test.

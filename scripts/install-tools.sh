@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, once; every step is skipped when already done.
-# Usage: install-tools.sh rust WASM_BINDGEN_VERSION WASM_PACK_VERSION | install-tools.sh browser
+# Usage: install-tools.sh rust WASM_BINDGEN_VERSION WASM_PACK_VERSION | install-tools.sh browser | install-tools.sh node
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The npm packages of web/ (esbuild, the test and benchmark tools), when missing or out of date.
+npm_packages() {
+  if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    (cd web && npm ci --no-audit --no-fund)
+  fi
+}
 
 case "${1:-}" in
 rust)
@@ -36,12 +43,14 @@ browser)
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
-  if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
-    (cd web && npm ci --no-audit --no-fund)
-  fi
+  npm_packages
+  ;;
+node)
+  # The npm packages alone: what the demo needs (esbuild for the bundle), no browser.
+  npm_packages
   ;;
 *)
-  echo "usage: $0 rust WBG_VERSION WASM_PACK_VERSION | browser" >&2
+  echo "usage: $0 rust WBG_VERSION WASM_PACK_VERSION | browser | node" >&2
   exit 2
   ;;
 esac
