@@ -265,6 +265,17 @@ impl Skipped {
             Skipped::NoBrowserId => "NO_BROWSER_ID",
         }
     }
+
+    /// What it is, for a count of lines.
+    pub fn words(self) -> &'static str {
+        match self {
+            Skipped::Empty => "blank",
+            Skipped::OutsideWindow => "outside the log's time window",
+            Skipped::NotOnPage => "GA4 events a page never sends the widget",
+            Skipped::Duplicate => "GA4 rows read before",
+            Skipped::NoBrowserId => "GA4 rows without a user_pseudo_id",
+        }
+    }
 }
 
 /// A key of generic JSONL lines that the reader does not read.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::dataset::Split;
 use crate::eval::{Figures, Mean, Scored, PREFIX_BUCKETS};
 use crate::featurize::{Featurized, Options};
-use crate::logs::Log;
+use crate::logs::{Log, Skipped};
 use crate::reach::{Plan, Reach};
 
 fn fmt_opt(v: Option<f64>) -> String {
@@ -15,8 +15,21 @@ fn fmt_opt(v: Option<f64>) -> String {
 /// The lines `featurize` prints.
 pub fn featurized(f: &Featurized, log: &Log, options: &Options, out: &std::path::Path, elapsed: Duration) {
     let t = &f.total;
+    // Every line is accounted for: the lines skipped for another reason than the time window
+    // (blank lines, GA4's rows the widget never sees) are counted too.
+    let mut other: Vec<(Skipped, usize)> = Vec::new();
+    for &(_, why) in &log.skipped {
+        if why == Skipped::OutsideWindow {
+            continue;
+        }
+        match other.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, n)) => *n += 1,
+            None => other.push((why, 1)),
+        }
+    }
+    let other: String = other.iter().map(|(why, n)| format!(", {n} {}", why.words())).collect();
     println!(
-        "{} lines, {} events kept ({} outside the log's time window, {} malformed lines); {} featurized ({} refused by the window, {} of kinds without a column)",
+        "{} lines, {} events kept ({} outside the log's time window, {} malformed lines{other}); {} featurized ({} refused by the window, {} of kinds without a column)",
         log.lines,
         log.events,
         log.outside_window,

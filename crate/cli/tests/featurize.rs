@@ -99,6 +99,23 @@ fn featurize_a_small_log_with_a_shops_own_kind() {
 }
 
 #[test]
+fn the_summary_line_accounts_for_every_line_blank_ones_too() {
+    let out = out_dir("blank-lines");
+    let log = out.with_extension("jsonl");
+    let fixture = std::fs::read_to_string(fixture()).unwrap();
+    // Four blank lines (two empty, two of spaces) among the fixture's 13 lines (2 of them malformed).
+    let mut lines: Vec<&str> = fixture.lines().collect();
+    for (at, blank) in [(1, ""), (3, "   "), (5, ""), (7, "\t ")] {
+        lines.insert(at, blank);
+    }
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let run = cli(&["featurize", "--input", path(&log), "--allow-small", "--out", path(&out)]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let stdout = text(&run.stdout);
+    assert!(stdout.contains("17 lines, 11 events kept (0 outside the log's time window, 2 malformed lines, 4 blank);"), "{stdout}");
+}
+
+#[test]
 fn the_kinds_can_be_given_and_the_shops_session_ids_decide_sessions() {
     let dir = out_dir("sessions");
     let log = dir.join("log.jsonl");
