@@ -769,6 +769,7 @@ fn eval_seeds(
     let mut utc = None;
     let mut runs = Vec::new();
     let mut scored_runs = Vec::new();
+    let mut noted_constant = false;
     for &seed in seeds {
         let users = Users::parse(split, seed)?;
         let (m, _) = model_files::load(&path(model, seed))?;
@@ -789,6 +790,16 @@ fn eval_seeds(
             );
         }
         let mut others = eval::baselines(&scored, &m.manifest().kinds()?);
+        let constant: Vec<&str> =
+            others.iter().filter(|(n, s)| *n != "prior" && s.windows(2).all(|w| w[0] == w[1])).map(|(n, _)| *n).collect();
+        if !constant.is_empty() && !noted_constant {
+            noted_constant = true;
+            eprintln!(
+                "note: {} give every sample the same score on these users (the rule baselines read carts and wishlists and weigh \
+                 a shop's own kinds alike): their AUC of 0.5 compares the model with nothing",
+                constant.join(", ")
+            );
+        }
         if let Some(c) = compare {
             let (other, _) = model_files::load(&path(c, seed))?;
             others.push(("compare", eval::score_users(&log, users, &other, utc)?.score));

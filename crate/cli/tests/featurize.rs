@@ -356,6 +356,35 @@ fn eval_refuses_what_would_print_meaningless_figures_before_the_work() {
 }
 
 #[test]
+fn eval_says_when_a_rule_baseline_gives_every_sample_the_same_score() {
+    let dir = out_dir("eval-constant-baselines");
+    let model = model_in(&dir);
+    // A shop whose events are its own page types and views: carts and wishlists, which the rule
+    // baselines read, never happen, and the page types weigh alike.
+    let mut log = String::new();
+    for u in 0..12u64 {
+        let n = 2 + u % 4;
+        for k in 0..n {
+            let kind = if k % 2 == 0 { "page_type_1" } else { "view_item" };
+            log += &format!("{{\"user\":\"u{u}\",\"ts\":{},\"type\":\"{kind}\"}}\n", 1_700_000_000_000 + u * 10_000_000 + k * 60_000);
+        }
+        if u % 3 == 0 {
+            log += &format!("{{\"user\":\"u{u}\",\"ts\":{},\"type\":\"purchase\"}}\n", 1_700_000_000_000 + u * 10_000_000 + n * 60_000);
+        }
+    }
+    let path_log = dir.join("page-types.jsonl");
+    std::fs::write(&path_log, log).unwrap();
+    let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&path_log), "--model", path(&model)]);
+    let stderr = text(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let note = stderr.lines().find(|l| l.contains("give every sample the same score")).unwrap_or_else(|| panic!("no note: {stderr}"));
+    assert!(note.contains("cart_or_wishlist") && !note.contains("prior"), "{note}");
+    // On a log with carts, no such note.
+    let run = cli(&["eval", "--split", "all", "--bootstrap", "20", "--input", path(&fixture()), "--model", path(&model)]);
+    assert!(!text(&run.stderr).contains("give every sample the same score"), "{}", text(&run.stderr));
+}
+
+#[test]
 fn a_json_output_that_is_a_file_the_command_reads_is_refused_and_left_alone() {
     let dir = out_dir("json-over-inputs");
     let model = model_in(&dir);
