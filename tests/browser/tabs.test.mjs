@@ -256,6 +256,10 @@ test('a new session in one tab (a shop\'s own session id) does not take in the o
   await pause(b, 500);
   await a.evaluate(() => window.intent.track({ type: 'purchase', item: 'x', session: 's1' }));
   await pause(a, 500);
+  // B must see A's save before it is asked (else the check below passes without testing).
+  const saved = await a.evaluate((key) => localStorage.getItem(key), KEY);
+  assert.match(saved ?? '', /\S/, 'A saved its purchase');
+  await b.waitForFunction(({ key, text }) => localStorage.getItem(key) === text, { key: KEY, text: saved }, { timeout: 30_000 });
   const inB = await b.evaluate((d) => ({ v: window.intent.experiment(d), dismissed: window.intent.dismissed(d.key), exposed: window.intent.expose(d.key) }), offer);
   assert.notEqual(inB.v, null, 'B\'s session is not the one that bought: it enters');
   assert.equal(inB.exposed, true, 'and is exposed in its own right');
