@@ -30,7 +30,8 @@ function cspConsole(page) {
 
 test('every demo page runs under the CSP without a violation', { timeout: 120_000 }, async () => {
   const { page, context } = await newPage();
-  for (const path of ['/', '/product.html#canvas-tote', '/cart.html', '/checkout.html']) {
+  const paths = ['/', '/product.html#canvas-tote', '/cart.html', '/checkout.html'];
+  for (const [i, path] of paths.entries()) {
     const response = await page.goto(`${env.url}${path}`);
     assert.equal(response.headers()['content-security-policy'], CSP, `${path}: the CSP header is sent`);
     assert.equal(await widgetReady(page), 'ready', `${path}: the widget is ready`);
@@ -39,19 +40,22 @@ test('every demo page runs under the CSP without a violation', { timeout: 120_00
       await page.click('#add-to-wishlist');
     }
     await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
-    assert.deepEqual(await page.evaluate(() => window.__violations), [], `${path}: CSP violations`);
+    assert.ok(cspConsole(page).length <= i, `${path}: the console reports no refusal but the earlier pages' probes: ${cspConsole(page).map((m) => m.text)}`);
+    // A probe: an inline script, refused and reported. Reports come in order, so once the probe's
+    // is in, any violation of the page before it is in too: exactly one means none before.
+    await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.__inlineRan = true;';
+      document.body.appendChild(s);
+    });
+    await page.waitForFunction(() => window.__violations.length > 0, null, { timeout: 10_000 });
+    const violations = await page.evaluate(() => window.__violations);
+    assert.equal(violations.length, 1, `${path}: CSP violations before the probe: ${JSON.stringify(violations)}`);
+    assert.match(violations[0].directive, /^script-src/, `${path}: the probe's`);
+    assert.equal(await page.evaluate(() => window.__inlineRan), undefined, `${path}: the inline script did not run`);
   }
-  assert.deepEqual(cspConsole(page), []);
-  assert.deepEqual(page.pageErrors, []);
-
-  // The listener does see violations: an inline script is refused and reported.
-  await page.evaluate(() => {
-    const s = document.createElement('script');
-    s.textContent = 'window.__inlineRan = true;';
-    document.body.appendChild(s);
-  });
-  await page.waitForFunction(() => window.__violations.length > 0, null, { timeout: 5000 });
-  assert.equal(await page.evaluate(() => window.__inlineRan), undefined, 'the inline script did not run');
+  // Firefox reports each probe's refusal as a page error too; nothing else may be one.
+  assert.deepEqual(page.pageErrors.filter((e) => !/Content-Security-Policy: .*blocked an inline script/.test(String(e))), []);
   await context.close();
 });
 
