@@ -159,25 +159,39 @@ test('a prerendered page reads, captures and saves nothing until it is shown; th
     let prerendering = true;
     Object.defineProperty(Document.prototype, 'prerendering', { configurable: true, get: () => prerendering });
     window.__activate = () => { prerendering = false; document.dispatchEvent(new Event('prerenderingchange')); };
+    // Every read of storage is counted (the test's own read below is taken off).
+    window.__reads = 0;
+    const getItem = Storage.prototype.getItem;
+    Storage.prototype.getItem = function (key) { window.__reads += 1; return getItem.call(this, key); };
   });
   const requests = [];
   page.on('request', (q) => requests.push(new URL(q.url()).pathname));
-  const r = await page.evaluate(async (model) => {
+  const fetched = () => requests.filter((p) => p.startsWith('/pkg/') || p.startsWith('/models/'));
+  const whilePrerendered = await page.evaluate(async (model) => {
     localStorage.setItem('shopper-intent:state', 'stored by another page');
-    const intent = window.SI.ShopperIntent.create({ model, storage: 'local' });
+    window.intent = window.SI.ShopperIntent.create({ model, storage: 'local' });
     (window.dataLayer = window.dataLayer || []).push({ event: 'view_item', ecommerce: { items: [{ item_id: 'seen-when-shown' }] } });
+    // A widget that ignored the flag would have asked for its files and read storage at once.
     await new Promise((res) => setTimeout(res, 500));
-    const whilePrerendered = { status: intent.status, stored: localStorage.getItem('shopper-intent:state') };
-    window.__activate();
-    await intent.ready;
-    await new Promise((res) => setTimeout(res, 400));
-    return { whilePrerendered, status: intent.status, history: intent.history().map((p) => p.type) };
+    const reads = window.__reads;
+    return { status: window.intent.status, reads, stored: localStorage.getItem('shopper-intent:state') };
   }, MODEL);
-  assert.equal(r.whilePrerendered.status, 'loading');
-  assert.equal(r.whilePrerendered.stored, 'stored by another page', 'nothing read or written while prerendered');
+  const beforeActivation = fetched();
+  const r = await page.evaluate(async () => {
+    const readsBefore = window.__reads;
+    window.__activate();
+    await window.intent.ready;
+    await new Promise((res) => setTimeout(res, 400));
+    return { status: window.intent.status, read: window.__reads > readsBefore, history: window.intent.history().map((p) => p.type) };
+  });
+  assert.equal(whilePrerendered.status, 'loading');
+  assert.deepEqual(beforeActivation, [], 'no file asked for while prerendered');
+  assert.equal(whilePrerendered.reads, 0, 'storage not read while prerendered');
+  assert.equal(whilePrerendered.stored, 'stored by another page', 'nor written');
   assert.equal(r.status, 'ready');
+  assert.ok(r.read, 'once shown, the widget reads its state');
   assert.deepEqual(r.history, ['view_item'], 'the push made while prerendered is tracked once the page is shown');
-  assert.ok(requests.some((p) => /\.wasm$/.test(p)));
+  assert.ok(fetched().some((p) => /\.wasm$/.test(p)), 'and loads the engine');
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
