@@ -179,17 +179,21 @@ test('a tab waiting for consent when another tab forgets or withdraws: the event
     }, { model: MODEL, consent, shared });
     return page;
   };
-  const settle = (page) => page.evaluate(() => new Promise((res) => setTimeout(res, 300)));
   for (const [how, shared] of [['forget', false], ['withdrawConsent', true]]) {
     context = await env.browser.newContext();
     const a = await open('pending', shared);
     await a.evaluate(() => {
       window.intent.track({ type: 'view_item', item: 'before-1' });
       window.intent.track({ type: 'add_to_wishlist', item: 'before-2' });
+      // Registered after the widget's own listener, so it hears each storage event after it.
+      window.__heard = [];
+      addEventListener('storage', (e) => window.__heard.push(e.key));
     });
     const b = await open('granted', shared);
     await b.evaluate((how) => window.intent[how](), how);
-    await settle(a); // A hears the storage event (localStorage only)
+    // B's write reaches A as a storage event either way (the shop's backend writes under its own
+    // key, which the widget does not listen to): once A has heard it, the widget has too.
+    await a.waitForFunction(() => window.__heard.length > 0, null, { timeout: 30_000 });
     const saidAtOnce = ours(a, 'info').some((m) => /in another tab: the 2 events queued here/.test(m.text));
     assert.equal(saidAtOnce, !shared, `${how}: the storage event drops them at once; a backend without one, when consent comes`);
     const r = await a.evaluate(async () => {
