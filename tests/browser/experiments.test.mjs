@@ -803,7 +803,11 @@ test('an asynchronous backend: a variant that the backend keeps, the same on the
     const intent = await window.SI.ShopperIntent.load({ model, storage: works, autoCapture: false });
     intent.track({ type: 'view_item', item: 'x' });
     const first = intent.experiment(def);
-    await new Promise((res) => setTimeout(res, 500)); // saved, asynchronously
+    // Saved, asynchronously: wait until the backend holds this widget's id.
+    const id = intent._experiments.id;
+    const holds = () => (localStorage.getItem('async:shopper-intent:state') ?? '').includes(id);
+    for (const until = Date.now() + 10_000; !holds() && Date.now() < until;) await later();
+    const saved = holds();
     const second = intent.experiment(def);
     intent.destroy();
     // One whose writes are all refused: it falls back to memory once a write fails, and the id
@@ -814,10 +818,11 @@ test('an asynchronous backend: a variant that the backend keeps, the same on the
     await new Promise((res) => setTimeout(res, 500));
     const refused = [other.storage, other.experiment(def)];
     other.destroy();
-    return { first, second, refused };
+    return { first, saved, second, refused };
   }, MODEL);
   const one = await visit();
   assert.ok(def8.includes(one.first), String(one.first));
+  assert.equal(one.saved, true, 'the asynchronous backend holds the id');
   assert.equal(one.second, one.first);
   assert.deepEqual(one.refused, ['memory', null], 'a backend that failed before keeping the id gives no variant');
   await page.reload();
