@@ -104,6 +104,33 @@ test('a page that put a then() on Object.prototype: load() settles, the widget f
   await context.close();
 });
 
+test('a page whose setTimeout throws: load() settles and nothing is thrown into the page', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    // Broken here, not by an init script: WebKit's driver needs the page's timers for itself.
+    const realSetTimeout = window.setTimeout;
+    window.setTimeout = () => { throw new Error('no timers'); };
+    let out;
+    try {
+      const intent = await window.SI.ShopperIntent.load({ model, storage: 'local', autoCapture: false });
+      const tracked = (() => { try { return intent.track({ type: 'view_item', item: 'a' }); } catch (e) { return `threw ${e}`; } })();
+      let destroyed = 'ok';
+      try { intent.destroy(); } catch (e) { destroyed = `threw ${e}`; }
+      out = { status: intent.status, tracked: typeof tracked === 'string' ? tracked : 'no throw', destroyed };
+    } finally {
+      window.setTimeout = realSetTimeout;
+    }
+    // Let anything the widget left running settle.
+    await new Promise((res) => setTimeout(res, 300));
+    return out;
+  }, MODEL);
+  assert.equal(r.tracked, 'no throw');
+  assert.equal(r.destroyed, 'ok');
+  assert.equal(r.status, 'destroyed');
+  assert.deepEqual(page.pageErrors, [], 'nothing thrown into the page');
+  await context.close();
+});
+
 test("MooTools' Array.from (it ignores the mapping function): the experiment id stays 32 hex digits and sticks", { timeout: 60_000 }, async () => {
   const mootools = () => { Array.from = function (item) { return item == null ? [] : Array.prototype.slice.call(item); }; };
   const context = await env.browser.newContext();

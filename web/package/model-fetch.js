@@ -96,7 +96,14 @@ function within(promise, after) {
     let done = false;
     let timer = 0;
     promise.then((v) => { done = true; clearTimeout(timer); resolve(v); });
-    after.then(() => { if (!done) timer = setTimeout(() => resolve(undefined), CACHE_GRACE_MS); });
+    after.then(() => {
+      if (done) return;
+      try {
+        timer = setTimeout(() => resolve(undefined), CACHE_GRACE_MS);
+      } catch {
+        resolve(undefined); // a page whose setTimeout throws: no grace, the download goes on
+      }
+    });
   });
 }
 
