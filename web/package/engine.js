@@ -58,6 +58,9 @@ export const SESSION_GAP_MS = 30 * 60 * 1000;
  */
 export const STALE_STATE = /another model|another hidden size|another window|state format \d+, this engine reads|feature version \d+, this engine computes/;
 
+/** Every ShopperIntentError made (`isShopperIntentError`). */
+const OWN_ERRORS = new WeakSet();
+
 export class ShopperIntentError extends Error {
   code;
 
@@ -65,7 +68,16 @@ export class ShopperIntentError extends Error {
     super(message, options);
     this.name = 'ShopperIntentError';
     this.code = code;
+    OWN_ERRORS.add(this);
   }
+}
+
+/**
+ * Whether `e` is one of ours. Not `instanceof`: a page may throw a Proxy whose prototype chain has
+ * no end, and `instanceof` walks it (for ever in Firefox and WebKit).
+ */
+export function isShopperIntentError(e) {
+  return OWN_ERRORS.has(e);
 }
 
 /**
@@ -73,12 +85,7 @@ export class ShopperIntentError extends Error {
  * code; anything else (a trap, a `TypeError` from the glue) becomes `ENGINE_FAILED`.
  */
 export function toError(e) {
-  try {
-    // `instanceof` itself throws for a revoked Proxy (a page may throw anything).
-    if (e instanceof ShopperIntentError) return e;
-  } catch {
-    return new ShopperIntentError('ENGINE_FAILED', 'an unreadable error');
-  }
+  if (isShopperIntentError(e)) return e;
   let code = '';
   let message = '';
   try {

@@ -8,7 +8,7 @@
 // The manifest a visit used is kept beside its weights: when the manifest cannot be fetched (the
 // server or the CDN is down), a returning visitor loads the pair it had, with a warning.
 
-import { ShopperIntentError } from './engine.js';
+import { ShopperIntentError, isShopperIntentError } from './engine.js';
 import { errorName } from './log.js';
 import { parseOwn, record } from './fields.js';
 
@@ -52,7 +52,7 @@ async function get(url, what, { cache, timeoutMs, signal }) {
     if (!res.ok) throw new ShopperIntentError('LOAD_FAILED', `could not fetch the ${what} ${url}: HTTP ${res.status}`);
     return what === 'manifest' ? await res.text() : new Uint8Array(await res.arrayBuffer());
   } catch (e) {
-    if (e instanceof ShopperIntentError) throw e;
+    if (isShopperIntentError(e)) throw e;
     const why = signal?.aborted ? `cancelled: ${signal.reason?.message ?? 'not needed'}`
       : controller?.signal.aborted ? `no answer within ${timeoutMs} ms` : String(e);
     throw new ShopperIntentError('LOAD_FAILED', `could not fetch the ${what} ${url}: ${why}`, { cause: e });

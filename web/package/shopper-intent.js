@@ -21,7 +21,7 @@
 //   pushed to `dataLayer`, and only when `dataLayerPush` is set. Randomized reports are returned
 //   to the page, never sent by the package.
 
-import { loadBindings, EngineHandle, ShopperIntentError, toError, estimateRandomizedResponse, SESSION_GAP_MS, STALE_STATE } from './engine.js';
+import { loadBindings, EngineHandle, ShopperIntentError, isShopperIntentError, toError, estimateRandomizedResponse, SESSION_GAP_MS, STALE_STATE } from './engine.js';
 import { attachDataLayer, DataLayerLocked, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, pageShared } from './capture.js';
 import { EventQueue, MAX_QUEUE } from './queue.js';
 import { Hooks, HOOK_NAMES } from './hooks.js';
@@ -143,12 +143,12 @@ function copyEvent(input) {
     if (ts === undefined || ts === null) {
       ts = pageNow();
       stamped = true;
-    } else if (ts instanceof Date || isDateOfAnyRealm(ts)) {
+    } else if (isDateOfAnyRealm(ts)) {
       date = true;
       ts = Date.prototype.getTime.call(ts);
     }
   } catch (e) {
-    if (e instanceof ShopperIntentError) throw e;
+    if (isShopperIntentError(e)) throw e;
     throw new ShopperIntentError('INVALID_EVENT', `the event's fields cannot be read (${errorName(e)})`);
   }
   if (typeof ts === 'number' && !Number.isFinite(ts)) {
@@ -177,6 +177,22 @@ function pageNow() {
 
 /** 2000-01-01 in milliseconds since the epoch: the engine refuses earlier times. */
 const EPOCH_2000_MS = 946_684_800_000;
+
+/** URL's own `href` getter: it answers for a URL of any realm and throws for anything else. */
+const URL_HREF = typeof URL === 'function' ? Object.getOwnPropertyDescriptor(URL.prototype, 'href')?.get : undefined;
+
+/**
+ * The address of a URL object (of any frame), or undefined for anything else. Not `instanceof`:
+ * a page's Proxy may have a prototype chain without end, which `instanceof` walks.
+ */
+function urlHref(value) {
+  if (value === null || typeof value !== 'object' || !URL_HREF) return undefined;
+  try {
+    return URL_HREF.call(value);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Whether `value` is a Date of another realm (an iframe's `new frame.contentWindow.Date()`):
@@ -242,7 +258,8 @@ function booleanOption(value, name, fallback) {
 function urlOption(value, name, fallback) {
   if (value === undefined) return undefined;
   if (typeof value === 'string') return value;
-  if (value instanceof URL) return value.href;
+  const href = urlHref(value);
+  if (href !== undefined) return href;
   logWarn(`${TAG} the option ${name} must be a URL (a string or a URL object), not ${describe(value)}; using its default (${fallback})`);
   return undefined;
 }
@@ -337,7 +354,7 @@ export async function estimateShares(counts, options) {
       }
     }
     const given = countsOption(counts, values);
-    const wasmGiven = wasm instanceof URL ? wasm.href : wasm;
+    const wasmGiven = urlHref(wasm) ?? wasm;
     const defaults = wasmGiven === undefined || wasmGiven === null ? defaultWasmUrls() : null;
     if ((wasmGiven === undefined || wasmGiven === null) && !defaults) throw new ShopperIntentError('LOAD_FAILED', NO_WASM_URL);
     const glue = await loadBindings(defaults?.wasm ?? wasmGiven, { timeoutMs: DEFAULT_FETCH_TIMEOUT_MS, simd: defaults?.simd });
@@ -595,7 +612,7 @@ export class ShopperIntent {
     const opt = (name) => readOption(o, name);
     // The model has no default: without a usable one the widget fails with BAD_OPTIONS below.
     const given = opt('model');
-    const model = typeof given === 'string' ? given : given instanceof URL ? given.href : null;
+    const model = typeof given === 'string' ? given : urlHref(given) ?? null;
     const manifest = urlOption(opt('manifest'), 'manifest', 'the model URL with .json');
     const wasm = urlOption(opt('wasm'), 'wasm', 'the engine beside the package');
     const defaults = wasm === undefined ? defaultWasmUrls() : null;
@@ -818,7 +835,7 @@ export class ShopperIntent {
       }
       return this._experiments.experiment(exp);
     } catch (e) {
-      const err = e instanceof ShopperIntentError ? e : new ShopperIntentError('BAD_EXPERIMENT', `the definition could not be read (${errorName(e)})`);
+      const err = isShopperIntentError(e) ? e : new ShopperIntentError('BAD_EXPERIMENT', `the definition could not be read (${errorName(e)})`);
       logError(`${TAG} experiment refused (${err.code}): ${err.message}`);
       return null;
     }
@@ -893,7 +910,7 @@ export class ShopperIntent {
       }
       return this._reports.report(this._glue, about, epsilon, values, truth);
     } catch (e) {
-      if (!(e instanceof ShopperIntentError)) {
+      if (!isShopperIntentError(e)) {
         logError(`${TAG} internal error in privateReport(); the page is unaffected.`, e);
       } else if (e.code === 'ENGINE_FAILED') {
         this._engineFailed(e);
@@ -957,14 +974,24 @@ export class ShopperIntent {
    * (a clock set back would otherwise give a mark older than the last, which tabs ignore).
    */
   _forgetTime() {
-    // A forget goes through even on a page whose Date.now is broken (it throws, or answers text).
-    let now = 0;
+    // A forget goes through even on a page whose Date.now is broken (it throws, or answers text
+    // or seconds): the time then comes from the performance clock, so that other tabs take the
+    // mark for a recent one (a mark older than the retention is ignored).
+    const plausible = (t) => typeof t === 'number' && t >= EPOCH_2000_MS;
+    let now = NaN;
     try {
-      now = Number(Date.now());
+      now = Date.now();
     } catch {
-      // The mark is then only after the newest this widget knows of.
+      // Below.
     }
-    return Math.max(Number.isFinite(now) ? now : 0, this._forgottenAt + 1);
+    if (!plausible(now)) {
+      try {
+        now = performance.timeOrigin + performance.now();
+      } catch {
+        now = NaN;
+      }
+    }
+    return Math.max(plausible(now) ? now : 0, this._forgottenAt + 1);
   }
 
   _withdraw(at, mark) {

@@ -242,9 +242,14 @@ function describeValue(v) {
   const type = typeof v;
   try {
     if (Array.isArray(v)) return 'an array';
-    if (v instanceof String) return 'a String object';
   } catch {
-    // A revoked Proxy, or one whose traps throw: an object all the same.
+    // A revoked Proxy: an object all the same.
+  }
+  try {
+    String.prototype.valueOf.call(v); // throws for anything but a String object (no instanceof: see fields.js)
+    return 'a String object';
+  } catch {
+    // Not a String object.
   }
   return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
