@@ -308,7 +308,8 @@ export function attachDataLayer(win, onEvent, report, unkept = () => {}) {
   let attached = true;
   const wrapped = function push(...entries) {
     const result = original.apply(this, entries);
-    if (attached) for (const entry of entries) seen(entry, false);
+    // An index loop: a page may have broken the array iterator, and this runs inside its push.
+    if (attached) for (let i = 0; i < entries.length; i++) seen(entries[i], false);
     return result;
   };
   try {

@@ -129,7 +129,10 @@ if (typeof document === 'undefined' || typeof window === 'undefined') {
 } else {
   const before = readGlobal();
   const early = Array.isArray(before) ? before : [];
-  if (before !== undefined && before !== null && !Array.isArray(before)) {
+  // An element with id="shopperIntent" is window.shopperIntent too (named access): no queue of
+  // the page's, and nothing to say.
+  const element = typeof before === 'object' && before !== null && typeof before.nodeType === 'number';
+  if (before !== undefined && before !== null && !Array.isArray(before) && !element) {
     logWarn(`${TAG} window.shopperIntent held ${typeof before === 'object' ? 'an object' : `a ${typeof before}`} that is not an array of early events: it is replaced by the widget, and nothing in it is tracked (queue early events as window.shopperIntent = window.shopperIntent || []; window.shopperIntent.push(event))`);
   }
   const intent = ShopperIntent.create(optionsFrom(script.dataset));
@@ -148,7 +151,8 @@ if (typeof document === 'undefined' || typeof window === 'undefined') {
   // Page code that kept the early array (`const q = window.shopperIntent`) and pushes to it later
   // reaches the widget too.
   try {
-    Object.defineProperty(early, 'push', { value: (...events) => { intent.push(...events); return early.length; }, configurable: true, writable: true });
+    // No spread (a page may have broken the array iterator): push() takes the events one by one.
+    Object.defineProperty(early, 'push', { value: (...events) => { for (let i = 0; i < events.length; i++) intent.push(events[i]); return early.length; }, configurable: true, writable: true });
   } catch {
     // A frozen array: its pushes throw in the page's own code, as they would without the widget.
   }
