@@ -102,6 +102,14 @@ fn read_fixtures(dir: &Path) -> Result<Option<Fixtures>> {
     Ok(Some(Fixtures { shape, x, len, p }))
 }
 
+/// The error for a fixtures folder given on the command line that holds none.
+fn no_fixtures(dir: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "no trainer fixtures in {} (x.npy, len.npy and p.npy): give the folder the trainer wrote them to, or no --fixtures",
+        dir.display()
+    )
+}
+
 /// The fixtures folder of a manifest: `fixtures/<stem>` beside it.
 pub fn fixtures_dir(manifest_path: &Path) -> PathBuf {
     let stem = manifest_path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
@@ -120,10 +128,7 @@ pub fn check(manifest_path: &Path, fixtures: Option<&Path>) -> Result<Parity> {
     let fixture_dir = fixtures.map(Path::to_path_buf).unwrap_or_else(|| fixtures_dir(&files.manifest_path));
     let fx = read_fixtures(&fixture_dir)?;
     if fx.is_none() && fixtures.is_some() {
-        bail!(
-            "no trainer fixtures in {} (x.npy, len.npy and p.npy): give the folder the trainer wrote them to, or no --fixtures",
-            fixture_dir.display()
-        );
+        return Err(no_fixtures(&fixture_dir));
     }
     let kinds = m.kinds()?.columns();
     let mut parity = Parity { steps: 0, worst_onnx: 0.0, worst_state: 0.0, fixture_steps: 0, worst_fixture: 0.0 };
@@ -170,6 +175,12 @@ pub fn check(manifest_path: &Path, fixtures: Option<&Path>) -> Result<Parity> {
 /// Writes the weights file named by the manifest from the ONNX file it names, records its size
 /// and checksum in the manifest, then runs [`check`].
 pub fn convert(manifest_path: &Path, fixtures: Option<&Path>) -> Result<Parity> {
+    // Checked before anything is written: the check after the writes would come too late.
+    if let Some(dir) = fixtures {
+        if !dir.join("x.npy").exists() {
+            return Err(no_fixtures(dir));
+        }
+    }
     let text = std::fs::read_to_string(manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?;
     let mut json: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", manifest_path.display()))?;
     let dir = manifest_path.parent().unwrap_or(Path::new("."));

@@ -791,12 +791,13 @@ fn eval_seeds(
         }
         let mut others = eval::baselines(&scored, &m.manifest().kinds()?);
         let constant: Vec<&str> =
-            others.iter().filter(|(n, s)| *n != "prior" && s.windows(2).all(|w| w[0] == w[1])).map(|(n, _)| *n).collect();
+            others.iter().filter(|(n, s)| *n != "prior" && s.len() > 1 && s.windows(2).all(|w| w[0] == w[1])).map(|(n, _)| *n).collect();
         if !constant.is_empty() && !noted_constant {
             noted_constant = true;
             eprintln!(
-                "note: {} give every sample the same score on these users (the rule baselines read carts and wishlists and weigh \
-                 a shop's own kinds alike): their AUC of 0.5 compares the model with nothing",
+                "note: {} give every sample the same score on these users: their AUC of 0.5 compares the model with nothing \
+                 (the rule baselines read carts and wishlists and weigh a shop's own kinds alike; session length is constant when \
+                 every prefix has the same length)",
                 constant.join(", ")
             );
         }

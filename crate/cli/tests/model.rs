@@ -49,6 +49,24 @@ fn a_fixtures_folder_given_without_fixtures_is_an_error_not_a_check_of_nothing()
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(!run.status.success(), "{stderr}");
     assert!(stderr.contains("no trainer fixtures in") && stderr.contains("x.npy"), "{stderr}");
+    // Without --check, refused before the weights and the manifest are written (on a copy).
+    let copy = empty.join("model");
+    std::fs::create_dir_all(&copy).unwrap();
+    for f in ["intent.json", "intent.bin", "intent.onnx"] {
+        std::fs::copy(root().join("models").join(f), copy.join(f)).unwrap();
+    }
+    let manifest = std::fs::read(copy.join("intent.json")).unwrap();
+    std::fs::write(copy.join("intent.bin"), b"stale").unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
+        .args(["convert", "--model"])
+        .arg(copy.join("intent.json"))
+        .arg("--fixtures")
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(!run.status.success() && String::from_utf8_lossy(&run.stderr).contains("no trainer fixtures in"));
+    assert_eq!(std::fs::read(copy.join("intent.bin")).unwrap(), b"stale", "the weights were not rewritten");
+    assert_eq!(std::fs::read(copy.join("intent.json")).unwrap(), manifest, "nor the manifest");
     // The folder the trainer wrote, given explicitly, is checked.
     let parity = convert::check(&root().join("models/intent.json"), Some(&root().join("models/fixtures/intent"))).unwrap();
     assert!(parity.fixture_steps > 200, "{parity:?}");
