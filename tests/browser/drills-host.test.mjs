@@ -914,6 +914,8 @@ test('a page whose Date.now is broken or whose array iterator throws: events wit
       Date.now = () => { throw new Error('now!'); };
       out.forget = attempt(() => a.forget());
       out.historyAfterForget = a.history().length;
+      // The mark other tabs follow carries a recent time (from the performance clock here).
+      out.markAge = now.call(Date) - JSON.parse(localStorage.getItem('shopper-intent:state') ?? '{}').forgotten;
       out.withdraw = attempt(() => a.withdrawConsent());
       out.afterWithdraw = { status: a.status, consent: a.consent };
     } finally {
@@ -944,6 +946,7 @@ test('a page whose Date.now is broken or whose array iterator throws: events wit
   assert.ok(refusals.some((t) => /the event has no ts, and this page's Date\.now\(\) answered "\d+", not milliseconds since the epoch/.test(t)), refusals.join('\n'));
   assert.ok(refusals.some((t) => /the event has no ts, and this page's Date\.now\(\) answered \d{10}, not milliseconds/.test(t)), refusals.join('\n'));
   assert.equal(r.historyAfterForget, 0, 'forget() wiped the window');
+  assert.ok(Math.abs(r.markAge) < 60_000, `the forget mark is of now, not of 1970 (${r.markAge} ms old)`);
   assert.deepEqual(r.afterWithdraw, { status: 'destroyed', consent: 'pending' });
   assert.equal(r.pushed, 2, 'push() tracked both events');
   assert.equal(r.assignments.value, JSON.stringify({ it: r.variant }));
