@@ -861,24 +861,26 @@ test('an ignored type a letter away from a known one is one warning naming it; a
   await context.close();
 });
 
-test('the snippet names an attribute a letter away from its own, or one only create() takes, and leaves other tools\' attributes alone', { timeout: 60_000 }, async () => {
-  const context = await env.browser.newContext();
-  const page = await env.page(context);
-  await blankPage(page, env.url);
-  await page.evaluate((model) => {
+/** Adds the snippet's tag to `page`: data-model, then `attributes` as written. */
+function appendSnippet(page, attributes) {
+  return page.evaluate(({ model, attributes }) => {
     const s = document.createElement('script');
     s.type = 'module';
     s.src = '/snippet.js';
     s.dataset.model = model;
-    s.setAttribute('data-storgae', 'local');
-    s.setAttribute('data-datalayer-push', 'true');
-    s.setAttribute('data-timeout-ms', '100');
-    s.setAttribute('data-thresholds', '0.05,0.07,0.9');
-    s.setAttribute('data-cookieconsent', 'ignore');
-    s.setAttribute('data-nscript', 'afterInteractive');
-    s.dataset.storage = 'memory';
+    for (const [name, value] of Object.entries(attributes)) s.setAttribute(name, value);
     document.head.append(s);
-  }, MODEL);
+  }, { model: MODEL, attributes });
+}
+
+test('the snippet names an attribute a letter away from its own, or one only create() takes, and leaves other tools\' attributes alone', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  await appendSnippet(page, {
+    'data-storgae': 'local', 'data-datalayer-push': 'true', 'data-timeout-ms': '100', 'data-thresholds': '0.05,0.07,0.9',
+    'data-cookieconsent': 'ignore', 'data-nscript': 'afterInteractive', 'data-storage': 'memory',
+  });
   await page.waitForFunction(() => window.shopperIntent && !Array.isArray(window.shopperIntent) && window.shopperIntent.status !== 'loading', null, { timeout: 30_000 });
   const warnings = ours(page, 'warning').map((m) => m.text);
   const expected = [
@@ -965,14 +967,7 @@ test('the snippet over a window.shopperIntent it cannot use (read-only, a vendor
     await context.addInitScript(script);
     const page = await env.page(context);
     await blankPage(page, env.url);
-    await page.evaluate((model) => {
-      const s = document.createElement('script');
-      s.type = 'module';
-      s.src = '/snippet.js';
-      s.dataset.model = model;
-      s.dataset.storage = 'memory';
-      document.head.append(s);
-    }, MODEL);
+    await appendSnippet(page, { 'data-storage': 'memory' });
     await page.waitForFunction(() => document.documentElement.getAttribute('data-shopper-intent-segment') !== null, null, { timeout: 30_000 });
     assert.deepEqual(page.pageErrors, [], name);
     const warnings = ours(page, 'warning').map((m) => m.text);
