@@ -46,9 +46,14 @@ function serve(site) {
   });
 }
 
-/** Opens bench.html with `query` in `context`; resolves to the page's result. */
-async function visit(context, url, query, timeoutMs) {
+/**
+ * Opens bench.html with `query` in `context`; resolves to the page's result. With `cpu` > 1
+ * (Chromium only), the page's CPU is slowed that many times (DevTools' CPU throttling) from
+ * before its navigation.
+ */
+async function visit(context, url, query, timeoutMs, cpu = 1) {
   const page = await context.newPage();
+  if (cpu > 1) await (await context.newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: cpu });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
@@ -105,7 +110,7 @@ function median(values) {
  * figure. One visit in its own context goes before them and is not counted: the local server
  * compresses each file on its first request (a CDN has done that long before a shopper comes).
  */
-async function visits(browser, url, query, reps) {
+async function visits(browser, url, query, reps, cpu = 1) {
   const first = [];
   const repeat = [];
   let firstRaw = null;
@@ -118,8 +123,8 @@ async function visits(browser, url, query, reps) {
   for (let i = 0; i < reps; i++) {
     const context = await browser.newContext();
     try {
-      const a = await visit(context, url, { ...query, run: 'load' }, 120_000);
-      const b = await visit(context, url, { ...query, run: 'load' }, 120_000);
+      const a = await visit(context, url, { ...query, run: 'load' }, 120_000, cpu);
+      const b = await visit(context, url, { ...query, run: 'load' }, 120_000, cpu);
       firstRaw ??= a;
       first.push(loadFigures(a));
       repeat.push(loadFigures(b));
@@ -200,7 +205,7 @@ function parity(a, b) {
  * /models/ and holds intent.json, the weights, the ONNX step graphs named in `onnx` ([{name,
  * file}]), ort/ and fixture/.
  */
-export async function runBrowser({ browserName = 'chromium', site, onnx, utc, passes = 5, million = 1_000_000, visitsPerEngine = 3, firstN = 50, log: print = console.error }) {
+export async function runBrowser({ browserName = 'chromium', site, onnx, utc, passes = 5, million = 1_000_000, visitsPerEngine = 3, firstN = 50, slowCpu = 0, log: print = console.error }) {
   const server = await serve(site);
   const browser = await launch(browserName, server.url);
   // WebKit's pages open the front server of webkit.mjs, which forwards to the server.
@@ -216,6 +221,13 @@ export async function runBrowser({ browserName = 'chromium', site, onnx, utc, pa
     log('browser: our package, first and repeat visits');
     const ours = { engine: 'ours', ...(utc === undefined ? {} : { utc }) };
     const oursVisits = await visits(browser, pageUrl, ours, visitsPerEngine);
+    // A phone's slower CPU, in Chromium only (its DevTools protocol can slow a page).
+    const slow = slowCpu > 1 && browserName === 'chromium';
+    if (slow) {
+      log(`browser: our package, first and repeat visits on a CPU slowed ${slowCpu}x`);
+      out.ours.slowVisits = { rate: slowCpu, ...(await visits(browser, pageUrl, ours, visitsPerEngine, slowCpu)) };
+      delete out.ours.slowVisits.firstRaw;
+    }
     log(`browser: our package, replay (${passes} passes) and ${million} events for memory`);
     const oursRun = await fresh({ ...ours, run: 'replay', passes, million }, 600_000);
     out.page = { timerResolutionMs: oursRun.timerResolutionMs, crossOriginIsolated: oursRun.crossOriginIsolated, userAgent: oursRun.userAgent };
@@ -242,6 +254,11 @@ export async function runBrowser({ browserName = 'chromium', site, onnx, utc, pa
       const query = ortQuery(best);
       log(`browser: onnxruntime-web (${best.name}, its fastest), first and repeat visits`);
       const ortVisits = await visits(browser, pageUrl, query, visitsPerEngine);
+      if (slow) {
+        log(`browser: onnxruntime-web (${best.name}), first and repeat visits on a CPU slowed ${slowCpu}x`);
+        out.ort.slowVisits = { rate: slowCpu, ...(await visits(browser, pageUrl, query, visitsPerEngine, slowCpu)) };
+        delete out.ort.slowVisits.firstRaw;
+      }
       log(`browser: onnxruntime-web (${best.name}), ${million} events for memory`);
       const mem = await fresh({ ...query, run: 'replay', passes: 0, million }, 900_000);
       Object.assign(out.ort, {

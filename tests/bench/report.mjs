@@ -56,6 +56,17 @@ function rows(r) {
     [`${which} visit: longest gap between timer turns (ms; at ms from import)`, gap(o.visits[which]), gap(t.visits?.[which]), '', ''],
     [`${which} visit: of which JS import (ms)`, ms1(o.visits[which].importMs), ms1(t.visits?.[which].importMs), ratio(t.visits?.[which].importMs, o.visits[which].importMs), ''],
   ];
+  // The same visits on a CPU slowed n times (absent from runs before they were measured).
+  const sv = (v, which) => v.slowVisits?.[which];
+  const slowVisit = (which) => [
+    [`${which} visit: import -> ready (ms)`, ms1(sv(o, which)?.loadMs), ms1(sv(t, which)?.loadMs), ratio(sv(t, which)?.loadMs, sv(o, which)?.loadMs), ''],
+    [`${which} visit: long tasks (> 50 ms)`, tasks(sv(o, which)), tasks(sv(t, which)), '', ''],
+    [`${which} visit: longest gap between timer turns (ms; at ms from import)`, gap(sv(o, which)), gap(sv(t, which)), '', ''],
+    [`${which} visit: of which JS import (ms)`, ms1(sv(o, which)?.importMs), ms1(sv(t, which)?.importMs), ratio(sv(t, which)?.importMs, sv(o, which)?.importMs), ''],
+  ];
+  const slow = o.slowVisits
+    ? [[`Load on a CPU slowed ${o.slowVisits.rate}x, a phone's (Chromium's CPU throttling; median of ${r.settings.visits} fresh contexts)`], ...slowVisit('first'), ...slowVisit('repeat')]
+    : [];
   const bytes = (kind) => [`${kind === 'total' ? 'total' : kind} bytes, gzip -9 / raw`, `${kb(o.bytes[kind].gzip)} / ${kb(o.bytes[kind].raw)}`,
     t.bytes ? `${kb(t.bytes[kind].gzip)} / ${kb(t.bytes[kind].raw)}` : '—', ratio(t.bytes?.[kind].gzip, o.bytes[kind].gzip), kind === 'total' ? '<= 1 MB gzip (toward 500 kB)' : ''];
   const n = r.native;
@@ -72,6 +83,7 @@ function rows(r) {
     [`Load (median of ${r.settings.visits} fresh contexts; repeat = second visit in the same context)`],
     ...visit('first'),
     ...visit('repeat'),
+    ...slow,
     ['Bytes shipped (what a first visit fetched)'],
     bytes('wasm'), bytes('js'), bytes('model'), bytes('total'),
     [`Memory (after ${o.replay.memoryEvents.toLocaleString('en-US')} ours / ${(t.memoryEvents ?? 0).toLocaleString('en-US')} peer events more)`],
@@ -109,7 +121,7 @@ function targets(r) {
   const allFirst = f.all ?? [f];
   const ph = (v) => v.phases ?? {};
   out.push(['first visit to ready <= 50 ms, no long task',
-    `median ${ms1(f.loadMs)} ms from import to ready (${allFirst.map((v) => ms1(v.loadMs)).join(', ')}): the package's JS modules imported in ${ms1(f.importMs)} ms, then load() had the wasm at ${allFirst.map((v) => ms1(ph(v).wasmMs)).join(' / ')} ms, the model at ${allFirst.map((v) => ms1(ph(v).modelMs)).join(' / ')} ms, built the engine in ${allFirst.map((v) => ms1(ph(v).engineMs)).join(' / ')} ms; ${ms1(f.firstScoreSinceNavigationMs)} ms from navigation to first score; long tasks: ${tasks(f)}`,
+    `median ${ms1(f.loadMs)} ms from import to ready (${allFirst.map((v) => ms1(v.loadMs)).join(', ')}): the package's JS modules imported in ${ms1(f.importMs)} ms, then load() had the wasm at ${allFirst.map((v) => ms1(ph(v).wasmMs)).join(' / ')} ms, the model at ${allFirst.map((v) => ms1(ph(v).modelMs)).join(' / ')} ms, built the engine in ${allFirst.map((v) => ms1(ph(v).engineMs)).join(' / ')} ms; ${ms1(f.firstScoreSinceNavigationMs)} ms from navigation to first score; long tasks: ${tasks(f)}${o.slowVisits ? `; on a CPU slowed ${o.slowVisits.rate}x, ${ms1(o.slowVisits.first.loadMs)} ms median (the peer's ${ms1(r.browser.ort.slowVisits?.first.loadMs)}), long tasks: ${tasks(o.slowVisits.first)}` : ''}`,
     status(f.loadMs <= 50 && f.longTasks === 0)]);
   const m = o.replay.memory;
   const after100k = m.find((p) => p.events >= 100_000) ?? m[0];
@@ -369,7 +381,11 @@ ${stepGraphs(r)}${firefoxMarkdown(r)}${webkitMarkdown(r)}
   after the first score. Over the same span the page runs a 0 ms timer: the longest gap between
   its turns (the worst of the visits) bounds the longest task from above, also in the browsers
   without a Long Tasks API. The server sends \`Cache-Control: no-cache\` with ETags, so a repeat visit
-  revalidates every file (304) and V8 may reuse its compiled wasm.
+  revalidates every file (304) and V8 may reuse its compiled wasm.${r.browser.ours.slowVisits ? `
+  The same visits are measured again with the page's CPU slowed ${r.browser.ours.slowVisits.rate}x (the DevTools protocol's
+  \`Emulation.setCPUThrottlingRate\`, set before the navigation), ours and the peer's: a stand-in for a
+  phone's slower CPU on the same fast network (the factor is our choice; the protocol says only that
+  it emulates a slow CPU, not which of the browser's threads it slows).` : ''}
 - **Our package** is loaded with \`storage: 'memory'\` and \`autoCapture: false\` in every pass and visit (a
   shop's default \`'session'\` storage also saves 250 ms after the last change, outside the timed span).
 - **Bytes.** Every file a first visit fetched for the engine (not the bench page or the fixture),

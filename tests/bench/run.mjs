@@ -2,13 +2,14 @@
 // `make bench`: the project's benchmark. Figures, never assertions.
 //
 //   node tests/bench/run.mjs [--models DIR] [--out build/bench] [--md BENCHMARKS.md]
-//                            [--passes 5] [--million 1000000] [--visits 3] [--quick] [--no-firefox] [--no-webkit]
+//                            [--passes 5] [--million 1000000] [--visits 3] [--slow-cpu 4] [--quick] [--no-firefox] [--no-webkit]
 //                            [--cli target/native/shopper-intent] [--input UserBehavior_first100k.csv]
 //
 // In one run: the replay fixture (the test users' events and the engine's feature rows, from
 // the CLI), ONNX step graphs of the model for onnxruntime-web (tests/bench/tools/onnx_step.py,
 // beside the model's own ONNX file when it has one), the native CLI benchmark, then headless
-// Chromium (tests/bench/browser.mjs): our package and onnxruntime-web, first and repeat visits,
+// Chromium (tests/bench/browser.mjs): our package and onnxruntime-web, first and repeat visits
+// (also on a CPU slowed --slow-cpu times, a phone's; 0 skips them),
 // per-event times, memory after 1M events; then the same in headless Firefox (--no-firefox skips
 // it) and in WebKitGTK under Xvfb (--no-webkit skips it; without a DISPLAY, run this under
 // xvfb-run as `make bench` does). It prints one side-by-side table, writes OUT/results.json, and regenerates BENCHMARKS.md
@@ -30,7 +31,7 @@ import { table, writeReport } from './report.mjs';
 function parseArgs(argv) {
   const a = {
     models: process.env.MODELS || 'models', out: 'build/bench', md: 'BENCHMARKS.md',
-    passes: 5, million: 1_000_000, visits: 3, firefox: true, webkit: true,
+    passes: 5, million: 1_000_000, visits: 3, slowCpu: 4, firefox: true, webkit: true,
     cli: process.env.CLI || join(process.env.CARGO_TARGET_DIR || join(REPO, 'target'), 'native', 'shopper-intent'),
     input: process.env.TAOBAO || join(REPO, '..', 'shared', 'data', 'taobao', 'UserBehavior_first100k.csv'),
     python: process.env.PYTHON || join(REPO, 'models', '.venv', 'bin', 'python'),
@@ -44,6 +45,7 @@ function parseArgs(argv) {
     else if (k === '--passes') a.passes = Number(v());
     else if (k === '--million') a.million = Number(v());
     else if (k === '--visits') a.visits = Number(v());
+    else if (k === '--slow-cpu') a.slowCpu = Number(v());
     else if (k === '--cli') a.cli = v();
     else if (k === '--input') a.input = v();
     else if (k === '--quick') Object.assign(a, { passes: 2, million: 50_000, visits: 1 });
@@ -51,6 +53,7 @@ function parseArgs(argv) {
     else if (k === '--no-webkit') a.webkit = false;
     else throw new UsageError(`unknown argument ${k}`);
   }
+  if (!(a.slowCpu === 0 || a.slowCpu >= 1)) throw new UsageError(`--slow-cpu is how many times slower (1 or more), or 0 to skip those visits (got ${a.slowCpu})`);
   for (const p of ['models', 'out', 'md', 'cli', 'input', 'python']) a[p] = resolve(REPO, a[p]);
   return a;
 }
@@ -190,7 +193,7 @@ async function main() {
   const manifest = check(a);
   mkdirSync(a.out, { recursive: true });
   const started = Date.now();
-  const results = { generatedAt: new Date().toISOString(), machine: machine(), settings: { passes: a.passes, million: a.million, visits: a.visits } };
+  const results = { generatedAt: new Date().toISOString(), machine: machine(), settings: { passes: a.passes, million: a.million, visits: a.visits, slowCpu: a.slowCpu } };
   const shippedDir = resolve(REPO, 'models');
   results.model = {
     dir: relative(REPO, a.models) || '.',
@@ -205,7 +208,7 @@ async function main() {
   results.native = native(a, site);
   results.machine.loadavg.beforeBrowser = loadavg();
   // The fixture's features use the CLI's offset for Taobao logs (+08:00); the page's engine must too.
-  const settings = { site: site.site, onnx: site.onnx, utc: TAOBAO_UTC_OFFSET_MIN, passes: a.passes, million: a.million, visitsPerEngine: a.visits, log: say };
+  const settings = { site: site.site, onnx: site.onnx, utc: TAOBAO_UTC_OFFSET_MIN, passes: a.passes, million: a.million, visitsPerEngine: a.visits, slowCpu: a.slowCpu, log: say };
   results.browser = await runBrowser({ browserName: 'chromium', ...settings });
   if (a.firefox) {
     results.machine.loadavg.beforeFirefox = loadavg();
