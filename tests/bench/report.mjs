@@ -121,7 +121,7 @@ function targets(r) {
   const allFirst = f.all ?? [f];
   const ph = (v) => v.phases ?? {};
   out.push(['first visit to ready <= 50 ms, no long task',
-    `median ${ms1(f.loadMs)} ms from import to ready (${allFirst.map((v) => ms1(v.loadMs)).join(', ')}): the package's JS modules imported in ${ms1(f.importMs)} ms, then load() had the wasm at ${allFirst.map((v) => ms1(ph(v).wasmMs)).join(' / ')} ms, the model at ${allFirst.map((v) => ms1(ph(v).modelMs)).join(' / ')} ms, built the engine in ${allFirst.map((v) => ms1(ph(v).engineMs)).join(' / ')} ms; ${ms1(f.firstScoreSinceNavigationMs)} ms from navigation to first score; long tasks: ${tasks(f)}${o.slowVisits ? `; on a CPU slowed ${o.slowVisits.rate}x, ${ms1(o.slowVisits.first.loadMs)} ms median (the peer's ${ms1(r.browser.ort.slowVisits?.first.loadMs)}), long tasks: ${tasks(o.slowVisits.first)}` : ''}`,
+    `median ${ms1(f.loadMs)} ms from import to ready (${allFirst.map((v) => ms1(v.loadMs)).join(', ')}): the package's JS modules imported in ${ms1(f.importMs)} ms, then load() had the wasm at ${allFirst.map((v) => ms1(ph(v).wasmMs)).join(' / ')} ms, the model at ${allFirst.map((v) => ms1(ph(v).modelMs)).join(' / ')} ms, built the engine in ${allFirst.map((v) => ms1(ph(v).engineMs)).join(' / ')} ms; ${ms1(f.firstScoreSinceNavigationMs)} ms from navigation to first score; long tasks: ${tasks(f)}${o.slowVisits ? `; on a CPU slowed ${o.slowVisits.rate}x, ${ms1(o.slowVisits.first.loadMs)} ms median${r.browser.ort.slowVisits ? ` (the peer's ${ms1(r.browser.ort.slowVisits.first.loadMs)})` : ''}, long tasks: ${tasks(o.slowVisits.first)}` : ''}`,
     status(f.loadMs <= 50 && f.longTasks === 0)]);
   const m = o.replay.memory;
   const after100k = m.find((p) => p.events >= 100_000) ?? m[0];

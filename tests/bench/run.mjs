@@ -16,7 +16,8 @@
 // and BENCHMARKS.svg (tests/bench/report.mjs), keeping BENCHMARKS.md's hand-written notes.
 //
 // --models (or $MODELS) is the model directory, default models/. --quick is for working on the
-// bench itself: 2 passes, 50,000 memory events, 1 visit each. Needs `make wasm` and `make cli`.
+// bench itself: 2 passes, 50,000 memory events, 1 visit each, no slowed CPU (a --slow-cpu after it
+// adds them). Needs `make wasm` and `make cli`.
 
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -48,12 +49,12 @@ function parseArgs(argv) {
     else if (k === '--slow-cpu') a.slowCpu = Number(v());
     else if (k === '--cli') a.cli = v();
     else if (k === '--input') a.input = v();
-    else if (k === '--quick') Object.assign(a, { passes: 2, million: 50_000, visits: 1 });
+    else if (k === '--quick') Object.assign(a, { passes: 2, million: 50_000, visits: 1, slowCpu: 0 });
     else if (k === '--no-firefox') a.firefox = false;
     else if (k === '--no-webkit') a.webkit = false;
     else throw new UsageError(`unknown argument ${k}`);
   }
-  if (!(a.slowCpu === 0 || a.slowCpu >= 1)) throw new UsageError(`--slow-cpu is how many times slower (1 or more), or 0 to skip those visits (got ${a.slowCpu})`);
+  if (!(a.slowCpu === 0 || (a.slowCpu > 1 && Number.isFinite(a.slowCpu)))) throw new UsageError(`--slow-cpu is how many times slower (more than 1), or 0 to skip those visits (got ${a.slowCpu})`);
   for (const p of ['models', 'out', 'md', 'cli', 'input', 'python']) a[p] = resolve(REPO, a[p]);
   return a;
 }
