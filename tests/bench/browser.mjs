@@ -148,6 +148,36 @@ async function visits(browser, url, query, reps, cpu = 1) {
   return { first: med(first), repeat: med(repeat), firstRaw };
 }
 
+/** The path of the one wasm file a visit fetched. */
+function wasmPath(resources) {
+  const paths = [...new Set(resources.map((r) => new URL(r.url).pathname).filter((p) => /\.wasm$/.test(p)))];
+  if (paths.length !== 1) throw new Error(`a first visit fetched ${paths.length} wasm files (${paths.join(', ')}), expected one`);
+  return paths[0];
+}
+
+/** Fresh contexts for the floor of a first visit: at least this many, more when --visits asks. */
+const FLOOR_VISITS = 5;
+
+/**
+ * The floor of a first visit with the wasm file at `wasm`: fresh contexts, each making one small
+ * request and then fetching and compiling that file alone (no JS module, no engine built).
+ * Medians and every figure. Runs after the engine's own visits, so the server has compressed
+ * the files already.
+ */
+async function floorVisits(browser, url, wasm, reps) {
+  const all = [];
+  for (let i = 0; i < reps; i++) {
+    const context = await browser.newContext();
+    try {
+      all.push((await visit(context, url, { run: 'floor', wasm }, 120_000)).floor);
+    } finally {
+      await context.close();
+    }
+  }
+  const med = (key) => median(all.map((f) => f[key]));
+  return { wasm, visits: reps, requestMs: med('requestMs'), compileMs: med('compileMs'), totalMs: med('totalMs'), all };
+}
+
 /** Statistics of one replay page: first events, steady state, session lengths, memory. */
 function digestReplay(r, firstN) {
   const { perPass, positions } = r.replay;
@@ -228,6 +258,9 @@ export async function runBrowser({ browserName = 'chromium', site, onnx, utc, pa
       out.ours.slowVisits = { rate: slowCpu, ...(await visits(browser, pageUrl, ours, visitsPerEngine, slowCpu)) };
       delete out.ours.slowVisits.firstRaw;
     }
+    const floorReps = Math.max(FLOOR_VISITS, visitsPerEngine);
+    log(`browser: the floor: one small request, then our wasm fetched and compiled alone (${floorReps} fresh contexts)`);
+    out.ours.floor = await floorVisits(browser, pageUrl, wasmPath(oursVisits.firstRaw.resources), floorReps);
     log(`browser: our package, replay (${passes} passes) and ${million} events for memory`);
     const oursRun = await fresh({ ...ours, run: 'replay', passes, million }, 600_000);
     out.page = { timerResolutionMs: oursRun.timerResolutionMs, crossOriginIsolated: oursRun.crossOriginIsolated, userAgent: oursRun.userAgent };
@@ -259,6 +292,8 @@ export async function runBrowser({ browserName = 'chromium', site, onnx, utc, pa
         out.ort.slowVisits = { rate: slowCpu, ...(await visits(browser, pageUrl, query, visitsPerEngine, slowCpu)) };
         delete out.ort.slowVisits.firstRaw;
       }
+      log(`browser: the floor with the peer's wasm (${floorReps} fresh contexts)`);
+      out.ort.floor = await floorVisits(browser, pageUrl, wasmPath(ortVisits.firstRaw.resources), floorReps);
       log(`browser: onnxruntime-web (${best.name}), ${million} events for memory`);
       const mem = await fresh({ ...query, run: 'replay', passes: 0, million }, 900_000);
       Object.assign(out.ort, {

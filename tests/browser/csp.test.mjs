@@ -95,3 +95,25 @@ test('the benchmark page runs under the CSP', { timeout: 120_000 }, async () => 
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
+
+test("the benchmark page's floor compiles the wasm it is given, and asks for one when it has none", { timeout: 120_000 }, async () => {
+  const { page, context } = await newPage();
+  await page.goto(`${env.url}/bench.html?run=floor&wasm=/pkg/shopper_intent_wasm_bg.wasm`);
+  const result = await page.evaluate(() => window.benchResult);
+  assert.equal(result.error, undefined, `benchmark error: ${JSON.stringify(result.error)}`);
+  const f = result.floor;
+  assert.equal(f.wasm, '/pkg/shopper_intent_wasm_bg.wasm');
+  assert.ok(f.manifestBytes > 100, `manifest bytes ${f.manifestBytes}`);
+  assert.ok(f.requestMs >= 0 && f.compileMs > 0 && Math.abs(f.totalMs - f.requestMs - f.compileMs) < 1e-6, JSON.stringify(f));
+  // Only the manifest and the wasm were fetched: no package module, no weights (the page's own
+  // script and, in WebKit, the driver's script aside).
+  const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));
+  assert.deepEqual(fetched.filter((p) => !/^\/bench\.js$|favicon|^\/__webkit\//.test(p)).sort(), ['/models/intent.json', '/pkg/shopper_intent_wasm_bg.wasm']);
+  assert.deepEqual(await page.evaluate(() => window.__violations), []);
+  await page.goto(`${env.url}/bench.html?run=floor`);
+  const missing = await page.evaluate(() => window.benchResult);
+  assert.match(missing.error ?? '', /run=floor needs wasm=/);
+  await page.goto(`${env.url}/bench.html?run=floor&wasm=/pkg/no-such.wasm`);
+  assert.match((await page.evaluate(() => window.benchResult)).error ?? '', /no-such\.wasm: HTTP 404/);
+  await context.close();
+});
