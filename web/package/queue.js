@@ -38,6 +38,8 @@ export class EventQueue {
     /** When each event was queued (`Date.now()`): a forget in another tab drops those before it. */
     this._queuedAt = new WeakMap();
     this._warned = false;
+    /** Events dropped since the queue last drained; said with their count when it does. */
+    this._dropped = 0;
   }
 
   /** Moves to `next`; a move the table does not allow is a bug and throws. */
@@ -45,6 +47,11 @@ export class EventQueue {
     if (next === this.state) return;
     if (!NEXT[this.state]?.includes(next)) throw new Error(`internal: the event queue cannot go from ${this.state} to ${next}`);
     this.state = next;
+    if (next === 'ready' && this._dropped > 0) {
+      logWarn(`${TAG} ${this._dropped} event${this._dropped === 1 ? ' was' : 's were'} dropped while waiting (at most ${this._max} wait; the newest are kept)`);
+      this._dropped = 0;
+      this._warned = false;
+    }
   }
 
   /** Runs `fn` in `state`, then returns to the state before unless `fn` moved elsewhere. */
@@ -72,10 +79,14 @@ export class EventQueue {
     return this._events.length;
   }
 
-  /** Queues an event, dropping the oldest beyond the bound (with one warning). */
+  /**
+   * Queues an event, dropping the oldest beyond the bound: one warning when the first is dropped,
+   * and one with the count when the queue has drained.
+   */
   push(event) {
     if (this._events.length >= this._max) {
       this._events.shift();
+      this._dropped++;
       if (!this._warned) {
         this._warned = true;
         logWarn(`${TAG} more than ${this._max} events are waiting; the oldest are dropped`);
