@@ -10,6 +10,7 @@ import initBindings, {
   estimateRandomizedResponse as bindingsEstimate,
 } from './pkg/shopper_intent_wasm.js';
 import { TAG, logWarn } from './log.js';
+import { race } from './schedule.js';
 import { parseOwn, record } from './fields.js';
 
 /**
@@ -240,7 +241,7 @@ async function compileFrom(url, timeoutMs, options) {
   work.catch(() => {});
   expired.catch(() => {});
   try {
-    return await Promise.race([work, expired]);
+    return await race([work, expired]);
   } catch (e) {
     // The SIMD build that did not answer, or whose body stalled: the plain one is tried.
     if (optional) return null;

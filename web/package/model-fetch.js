@@ -11,6 +11,7 @@
 import { ShopperIntentError, isShopperIntentError } from './engine.js';
 import { errorName } from './log.js';
 import { parseOwn, record } from './fields.js';
+import { all, race } from './schedule.js';
 
 const MODEL_CACHE = 'shopper-intent-model';
 /** How long a fetch may take before loading fails with LOAD_FAILED. */
@@ -190,7 +191,7 @@ async function keep(found, { key, weights, stored, mKey, manifest }) {
     const rest = others.filter((k) => fileOf(k) !== fileOf(current));
     over.push(...rest.slice(0, Math.max(0, rest.length - (MAX_CACHED_MODELS - 1))));
   }
-  await Promise.all(over.map((k) => cache.delete(k)));
+  await all(over.map((k) => cache.delete(k)));
 }
 
 /**
@@ -228,7 +229,7 @@ export async function fetchModel(options) {
     const base = givenUrl.split('?')[0];
     // A manifest that fails first starts no download: the load then waits for the cache below
     // (a shop's server may refuse the manifest before this browser's cache has answered).
-    const found = await Promise.race([within(lookup, manifestIn), manifestFailed.catch(() => MANIFEST_FAILED)]);
+    const found = await race([within(lookup, manifestIn), manifestFailed.catch(() => MANIFEST_FAILED)]);
     if (found !== MANIFEST_FAILED && (!readCache || found === undefined || ![...(found?.urls ?? [])].some((u) => u.split('?')[0] === base))) net = download(givenUrl, timeoutMs);
   }
   let manifest;
@@ -238,9 +239,9 @@ export async function fetchModel(options) {
     net?.cancel('the manifest could not be fetched');
     // The load fails otherwise: the cache is given longer to answer than on the way to a download.
     const late = (ms) => new Promise((res) => { setTimeout(() => res(undefined), ms); });
-    const kept = readCache && e?.code === 'LOAD_FAILED' ? await lastUsed(await Promise.race([lookup, late(KEPT_WAIT_MS)]), manifestHref, givenUrl) : null;
+    const kept = readCache && e?.code === 'LOAD_FAILED' ? await lastUsed(await race([lookup, late(KEPT_WAIT_MS)]), manifestHref, givenUrl) : null;
     if (!kept) throw e;
-    const evictKept = () => { lookup.then((found) => Promise.all([found.cache.delete(kept.key), found.cache.delete(kept.mKey)])).catch(() => {}); };
+    const evictKept = () => { lookup.then((found) => all([found.cache.delete(kept.key), found.cache.delete(kept.mKey)])).catch(() => {}); };
     return { weights: kept.weights, manifest: kept.manifest, remember: () => {}, fromCache: true, evict: evictKept, stale: e };
   }
   const named = fromManifest(manifest, manifestHref);

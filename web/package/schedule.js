@@ -42,10 +42,31 @@ export function whenIdle(fn) {
 /** The longest delay browsers' timers keep (2^31 - 1 ms, about 24.8 days): a longer one fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Resolves with `promise`, or rejects with `onTimeout()` after `ms`. */
-export function withTimeout(promise, ms, onTimeout) {
-  if (!(ms > 0) || !Number.isFinite(ms)) return promise;
-  let timer;
-  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(onTimeout()), ms); });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/**
+ * `Promise.race` of our own, for promises: a page that replaced or broke the statics of `Promise`
+ * (an old polyfill, a test harness) does not stop the widget. Only `new Promise` and `then`.
+ */
+export function race(promises) {
+  return new Promise((resolve, reject) => {
+    for (let i = 0; i < promises.length; i++) promises[i].then(resolve, reject);
+  });
+}
+
+/** `Promise.all` of our own, for the same reason as `race` (values that are not promises too). */
+export function all(promises) {
+  return new Promise((resolve, reject) => {
+    const values = new Array(promises.length);
+    let left = promises.length;
+    if (left === 0) resolve(values);
+    for (let i = 0; i < promises.length; i++) {
+      const took = (v) => {
+        values[i] = v;
+        if (--left === 0) resolve(values);
+      };
+      // A value that is not a promise is taken as it is, as Promise.all takes it.
+      const p = promises[i];
+      if (typeof p?.then === 'function') p.then(took, reject);
+      else took(p);
+    }
+  });
 }

@@ -28,7 +28,7 @@ import { Hooks, HOOK_NAMES } from './hooks.js';
 import { ANSWER_WAIT_MS, StateStore, STATE_KEY, resolveBackend, memoryStore, removeFromWebStorage } from './storage.js';
 import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
 import { Experiments, HOLDOUT } from './experiments.js';
-import { yieldToMain, whenIdle, SLICE_MS, MAX_TIMER_MS } from './schedule.js';
+import { yieldToMain, whenIdle, SLICE_MS, MAX_TIMER_MS, all, race } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
 import { TAG, logWarn, logError, logInfo, errorName, limitedWarn, lookalike } from './log.js';
 import { field, record, sum } from './fields.js';
@@ -1119,7 +1119,7 @@ export class ShopperIntent {
     const timings = (this._timings = record());
     try {
       t0 = performance.now();
-      let [glue, model] = await Promise.all([
+      let [glue, model] = await all([
         loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs, simd: this._urls.simd }).then((g) => { timings.wasmMs = performance.now() - t0; return g; }),
         // The model cache is storage too: not used without consent or under Global Privacy Control.
         fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: this._modelCache && this._consent === 'granted' && !this._gpc, timeoutMs: this._timeoutMs })
@@ -1378,7 +1378,7 @@ export class ShopperIntent {
       // forget its late answer brings is still followed.
       const late = new Promise((res) => { timer = setTimeout(() => res(LATE), ANSWER_WAIT_MS); });
       const reading = this._store.read(Date.now());
-      const saved = await Promise.race([reading, late]);
+      const saved = await race([reading, late]);
       if (saved === LATE) {
         reading.then((s) => {
           if (s && Number.isFinite(s.forgotten) && this.status === 'ready') this._forgottenElsewhere({ forgotten: s.forgotten, withdrawn: s.withdrawn, state: false });
@@ -1415,7 +1415,7 @@ export class ShopperIntent {
     const reading = this._store.read(now);
     const late = new Promise((res) => { timer = setTimeout(() => res(LATE), ANSWER_WAIT_MS); });
     try {
-      const saved = await Promise.race([reading, late]);
+      const saved = await race([reading, late]);
       if (saved !== LATE) return saved;
     } finally {
       clearTimeout(timer);

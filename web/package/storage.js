@@ -14,6 +14,7 @@
 
 import { TAG, logWarn, logError, logInfo } from './log.js';
 import { parseOwn, record as ownRecord } from './fields.js';
+import { all } from './schedule.js';
 
 /** The storage key the state is saved under. */
 export const STATE_KEY = 'shopper-intent:state';
@@ -476,7 +477,7 @@ export class StateStore {
   async read(nowMs) {
     const writes = this._writes;
     // The record is read beside the state, not after it: a slow backend answers both in one wait.
-    const [text, record] = await Promise.all([this._call('get'), OWN.has(this._backend) ? null : this._readForgetRecord(nowMs)]);
+    const [text, record] = await all([this._call('get'), OWN.has(this._backend) ? null : this._readForgetRecord(nowMs)]);
     if (typeof text !== 'string') {
       if (text !== null && text !== undefined && !this._warnedNotText) {
         this._warnedNotText = true;
