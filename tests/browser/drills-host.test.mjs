@@ -132,6 +132,29 @@ test("a page that broke Promise.race and Promise.all: the widget loads, restores
   }
 });
 
+test('a page whose performance.now() throws or answers NaN: the widget loads and scores, its load timings from Date.now()', { timeout: 60_000 }, async () => {
+  for (const how of ['throws', 'NaN']) {
+    const { page, context } = await moduleHarness(env);
+    // Broken here, not by an init script, as for Promise.race above.
+    const r = await page.evaluate(async ({ model, how }) => {
+      const real = Object.getOwnPropertyDescriptor(Performance.prototype, 'now');
+      Object.defineProperty(Performance.prototype, 'now', { configurable: true, writable: true, value: how === 'throws' ? () => { throw new Error('no clock'); } : () => NaN });
+      try {
+        const intent = await window.SI.ShopperIntent.load({ model, autoCapture: false, storage: 'local' });
+        const update = intent.track({ type: 'view_item', item: 'x' });
+        const timings = Object.values(intent._timings);
+        return { status: intent.status, error: intent.error, scored: typeof update?.score === 'number', timings: timings.length > 0 && timings.every((t) => Number.isFinite(t) && t >= 0) };
+      } finally {
+        Object.defineProperty(Performance.prototype, 'now', real);
+      }
+    }, { model: MODEL, how });
+    assert.deepEqual(r, { status: 'ready', error: null, scored: true, timings: true }, how);
+    assert.deepEqual(page.pageErrors, [], how);
+    assert.deepEqual(ours(page, 'error').map((m) => m.text), [], how);
+    await context.close();
+  }
+});
+
 test('a page whose setTimeout throws: load() settles and nothing is thrown into the page', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env);
   const r = await page.evaluate(async (model) => {

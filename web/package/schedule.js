@@ -3,6 +3,27 @@
 /** Work done in one go before yielding to the page (input, rendering) again. */
 export const SLICE_MS = 8;
 
+/**
+ * Milliseconds for measuring spans (load timings, replay slices): `performance.now()`, or
+ * `Date.now()` on a page whose performance clock throws or answers no number, so that a broken
+ * clock of the page is not taken for a failing engine.
+ */
+export function monotonicMs() {
+  try {
+    const t = performance.now();
+    if (Number.isFinite(t)) return t;
+  } catch {
+    // Below.
+  }
+  try {
+    const t = Date.now();
+    if (Number.isFinite(t)) return t;
+  } catch {
+    // Below.
+  }
+  return 0;
+}
+
 /** Gives the main thread back to the page before continuing (a macrotask, not a microtask). */
 export function yieldToMain() {
   try {

@@ -28,7 +28,7 @@ import { Hooks, HOOK_NAMES } from './hooks.js';
 import { ANSWER_WAIT_MS, StateStore, STATE_KEY, resolveBackend, memoryStore, removeFromWebStorage } from './storage.js';
 import { fetchModel, DEFAULT_FETCH_TIMEOUT_MS } from './model-fetch.js';
 import { Experiments, HOLDOUT } from './experiments.js';
-import { yieldToMain, whenIdle, SLICE_MS, MAX_TIMER_MS, all, race } from './schedule.js';
+import { yieldToMain, whenIdle, SLICE_MS, MAX_TIMER_MS, all, race, monotonicMs } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
 import { TAG, logWarn, logError, logInfo, errorName, limitedWarn, lookalike } from './log.js';
 import { field, record, sum } from './fields.js';
@@ -1118,18 +1118,18 @@ export class ShopperIntent {
     let t0 = 0;
     const timings = (this._timings = record());
     try {
-      t0 = performance.now();
+      t0 = monotonicMs();
       let [glue, model] = await all([
-        loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs, simd: this._urls.simd }).then((g) => { timings.wasmMs = performance.now() - t0; return g; }),
+        loadBindings(this._urls.wasm, { timeoutMs: this._timeoutMs, simd: this._urls.simd }).then((g) => { timings.wasmMs = monotonicMs() - t0; return g; }),
         // The model cache is storage too: not used without consent or under Global Privacy Control.
         fetchModel({ weightsUrl: this._urls.weights, manifestUrl: this._urls.manifest, useCache: this._modelCache && this._consent === 'granted' && !this._gpc, timeoutMs: this._timeoutMs })
-          .then((m) => { timings.modelMs = performance.now() - t0; return m; }),
+          .then((m) => { timings.modelMs = monotonicMs() - t0; return m; }),
       ]);
       if (this._queue.state !== 'loading') return;
       if (model.stale) logWarn(`${TAG} ${model.stale.message}; the model this browser kept from an earlier visit is used`);
       this._glue = glue;
       this._modelFiles = model;
-      const t1 = performance.now();
+      const t1 = monotonicMs();
       let engine;
       try {
         engine = await this._buildAtLoad();
@@ -1145,7 +1145,7 @@ export class ShopperIntent {
         this._modelFiles = model;
         engine = await this._buildAtLoad();
       }
-      timings.engineMs = performance.now() - t1;
+      timings.engineMs = monotonicMs() - t1;
       if (this._queue.state !== 'loading') { engine.free(); return; }
       model.remember();
       this._engine = engine;
@@ -1153,13 +1153,13 @@ export class ShopperIntent {
       this._model = engine.model;
       markSegment(this._lastSegment);
       if (this._consent === 'granted') {
-        const t2 = performance.now();
+        const t2 = monotonicMs();
         await this._begin();
-        timings.restoreMs = performance.now() - t2;
+        timings.restoreMs = monotonicMs() - t2;
       } else {
         this._queue.to('held');
       }
-      timings.readyMs = performance.now() - t0;
+      timings.readyMs = monotonicMs() - t0;
     } catch (e) {
       this._fail(toError(e));
     } finally {
@@ -1533,12 +1533,12 @@ export class ShopperIntent {
 
   /** Replays the queue in slices of about `SLICE_MS`, giving the page the main thread between. */
   async _replay() {
-    let sliceStart = performance.now();
+    let sliceStart = monotonicMs();
     while (this._queue.length > 0 && this._queue.state === 'replaying') {
       this._process(this._queue.shift());
-      if (performance.now() - sliceStart > SLICE_MS) {
+      if (monotonicMs() - sliceStart > SLICE_MS) {
         await yieldToMain();
-        sliceStart = performance.now();
+        sliceStart = monotonicMs();
       }
     }
     if (this._queue.state === 'replaying') this._queue.to('ready');
