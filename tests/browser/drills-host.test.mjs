@@ -946,6 +946,33 @@ test('the snippet names an attribute a letter away from its own, or one only cre
   await context.close();
 });
 
+test('a page whose Date.now throws while events wait for consent: an event with its own ts is queued, then replayed', { timeout: 60_000 }, async () => {
+  const { page, context } = await moduleHarness(env);
+  const r = await page.evaluate(async (model) => {
+    const intent = await window.SI.ShopperIntent.load({ model, storage: 'memory', autoCapture: false, consent: 'pending' });
+    const now = Date.now;
+    const ts = now.call(Date);
+    Date.now = () => { throw new Error('now!'); };
+    let threw = null;
+    try {
+      intent.track({ type: 'view_item', item: 'q-1', ts });
+    } catch (e) {
+      threw = String(e);
+    } finally {
+      Date.now = now;
+    }
+    const queued = intent._queue.length;
+    intent.grantConsent();
+    const deadline = Date.now() + 10_000;
+    while (intent._queue.state !== 'ready' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+    return { threw, queued, items: intent.history().map((e) => e.item ?? e.itemId ?? null).length, status: intent.status };
+  }, MODEL);
+  assert.deepEqual(r, { threw: null, queued: 1, items: 1, status: 'ready' });
+  assert.deepEqual(ours(page, 'error').map((m) => m.text), [], 'no internal error');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});
+
 test('a page whose Date.now is broken or whose array iterator throws: events without ts are refused naming the clock; forget(), withdrawConsent(), push(), assignments() and destroy() do not throw, and finish', { timeout: 60_000 }, async () => {
   const { page, context } = await moduleHarness(env);
   const r = await page.evaluate(async (model) => {

@@ -93,7 +93,13 @@ export class EventQueue {
       }
     }
     this._events.push(event);
-    this._queuedAt.set(event, Date.now());
+    let at = NaN;
+    try {
+      at = Date.now();
+    } catch {
+      // A page whose clock throws: queued without a time, which a forget in another tab drops.
+    }
+    this._queuedAt.set(event, at);
   }
 
   /** Drops the events queued at or before `at` (a forget made then); returns how many. */
