@@ -114,6 +114,28 @@ fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
     idx.iter().map(|&i| v[i]).collect()
 }
 
+/// `mask[i]`: whether sample i is the last of its session (`last`, from [`session_last`]).
+fn last_mask(samples: usize, last: &[usize]) -> Vec<bool> {
+    let mut mask = vec![false; samples];
+    for &i in last {
+        mask[i] = true;
+    }
+    mask
+}
+
+/// The samples of `idx` (a resample: repeats kept) that are the last of their session.
+fn at_last(is_last: &[bool], idx: &[usize]) -> Vec<usize> {
+    idx.iter().copied().filter(|&i| is_last[i]).collect()
+}
+
+/// Online ROC-AUC, average precision and session AUC of `scores` on the samples `idx` (repeats
+/// kept), NaN where one is undefined (samples of one class only).
+fn three_figures(scores: &[f32], labels: &[u8], is_last: &[bool], idx: &[usize]) -> [f64; 3] {
+    let (s, l) = (pick(scores, idx), pick(labels, idx));
+    let last: Vec<usize> = (0..idx.len()).filter(|&k| is_last[idx[k]]).collect();
+    [auc(&s, &l), average_precision(&s, &l), auc(&pick(&s, &last), &pick(&l, &last))].map(|v| v.unwrap_or(f64::NAN))
+}
+
 /// The last sample of each session.
 fn session_last(s: &Samples) -> Vec<usize> {
     let mut last: HashMap<i64, usize> = HashMap::new();
@@ -137,8 +159,12 @@ pub struct Figures {
     pub online_auc: Estimate,
     /// Average precision over all prefixes.
     pub pr_auc: f64,
+    /// `pr_auc` with its user-bootstrap interval (the same draws as `online_auc`'s).
+    pub pr_auc_ci: Estimate,
     /// ROC-AUC at the last prefix of each session.
     pub session_auc: Option<f64>,
+    /// `session_auc` with its user-bootstrap interval (`value` NaN, written as null, without one).
+    pub session_auc_ci: Estimate,
     /// ROC-AUC over the samples with prefix k, k = 1..10.
     pub auc_at_k: Vec<Option<f64>>,
     /// ROC-AUC by prefix bucket ([`PREFIX_BUCKETS`]).
@@ -167,8 +193,11 @@ pub fn figures(s: &Scored, threshold: f32, reps: usize, seed: u64, others: &[(&s
     }
     let online = |scores: &[f32], idx: &[usize]| auc(&pick(scores, idx), &pick(labels, idx));
     let last = session_last(&s.samples);
+    let is_last = last_mask(labels.len(), &last);
     let describe = |name: &str, scores: &[f32], probability: bool| {
         let full = auc(scores, labels).unwrap_or(f64::NAN);
+        let pr_auc = average_precision(scores, labels).unwrap_or(f64::NAN);
+        let session_auc = online(scores, &last);
         let by = |lo: u32, hi: u32| {
             let idx: Vec<usize> = (0..scores.len()).filter(|&i| (lo..=hi).contains(&(prefix[i] as u32))).collect();
             online(scores, &idx)
@@ -176,8 +205,10 @@ pub fn figures(s: &Scored, threshold: f32, reps: usize, seed: u64, others: &[(&s
         Figures {
             name: name.to_string(),
             online_auc: bootstrap(&s.users, reps, seed, full, |idx| online(scores, idx)),
-            pr_auc: average_precision(scores, labels).unwrap_or(f64::NAN),
-            session_auc: online(scores, &last),
+            pr_auc,
+            pr_auc_ci: bootstrap(&s.users, reps, seed, pr_auc, |idx| average_precision(&pick(scores, idx), &pick(labels, idx))),
+            session_auc,
+            session_auc_ci: bootstrap(&s.users, reps, seed, session_auc.unwrap_or(f64::NAN), |idx| online(scores, &at_last(&is_last, idx))),
             auc_at_k: (1..=10u32).map(|k| by(k, k)).collect(),
             auc_by_prefix: PREFIX_BUCKETS.iter().map(|&(lo, hi)| by(lo, hi)).collect(),
             brier: if probability { brier(scores, labels) } else { f64::NAN },
@@ -219,15 +250,19 @@ pub type Scorer<'a> = (&'a str, Vec<f32>);
 /// generators differ, so the intervals agree closely, not exactly).
 pub const JOINT_BOOTSTRAP_SEED: u64 = 1000;
 
-/// The mean over seeds of one scorer's online AUC.
+/// The mean over seeds of one scorer's online AUC, average precision and session AUC.
 #[derive(Debug, Serialize)]
 pub struct MeanAuc {
     /// The scorer.
     pub name: String,
     /// The mean over seeds, with the interval of the shared user bootstrap.
     pub online_auc: Estimate,
-    /// The standard deviation over seeds.
+    /// The standard deviation over seeds (of the online AUC).
     pub sd: f64,
+    /// The mean over seeds of the average precision, with its interval (the same draws).
+    pub pr_auc: Estimate,
+    /// The mean over seeds of the session AUC, with its interval (the same draws).
+    pub session_auc: Estimate,
 }
 
 /// The means over seeds (what `--json` writes beside the runs).
@@ -263,32 +298,40 @@ pub fn mean_over_seeds(universe: usize, seeds: &[(u64, &Scored, &[Scorer<'_>])],
             &seeds[k].2[j - 1].1
         }
     };
-    // Each scorer's AUC on each seed's samples (`idx[k]`: seed k's drawn samples; all without),
-    // the labels picked once per seed.
-    let aucs = |idx: Option<&[Vec<usize>]>| -> Vec<Vec<f64>> {
-        let mut by_scorer = vec![Vec::with_capacity(seeds.len()); names.len()];
+    // Each scorer's three figures on each seed's samples (`idx[k]`: seed k's drawn samples; all
+    // without): `figs[j][m][k]`, scorer j, figure m (online AUC, PR-AUC, session AUC), seed k.
+    let masks: Vec<Vec<bool>> = seeds.iter().map(|(_, s, _)| last_mask(s.samples.label.len(), &session_last(&s.samples))).collect();
+    let figs = |idx: Option<&[Vec<usize>]>| -> Vec<[Vec<f64>; 3]> {
+        let mut by_scorer: Vec<[Vec<f64>; 3]> = (0..names.len()).map(|_| Default::default()).collect();
         for k in 0..seeds.len() {
             let labels = &seeds[k].1.samples.label;
-            let drawn = idx.map(|i| (i[k].as_slice(), pick(labels, &i[k])));
+            let all: Vec<usize>;
+            let drawn = match idx {
+                Some(i) => i[k].as_slice(),
+                None => {
+                    all = (0..labels.len()).collect();
+                    &all
+                }
+            };
             for (j, out) in by_scorer.iter_mut().enumerate() {
-                let a = match &drawn {
-                    Some((idx, labels)) => auc(&pick(scorer(k, j), idx), labels),
-                    None => auc(scorer(k, j), labels),
-                };
-                out.push(a.unwrap_or(f64::NAN));
+                for (m, v) in three_figures(scorer(k, j), labels, &masks[k], drawn).into_iter().enumerate() {
+                    out[m].push(v);
+                }
             }
         }
         by_scorer
     };
     // The mean over seeds (NaN when a seed has none).
     let mean = |v: &[f64]| v.iter().sum::<f64>() / seeds.len() as f64;
-    let per_seed = aucs(None);
-    let full: Vec<f64> = per_seed.iter().map(|v| mean(v)).collect();
-    let mut replicates: Vec<Vec<f64>> = vec![Vec::with_capacity(reps); names.len()];
+    let per_seed = figs(None);
+    let full: Vec<[f64; 3]> = per_seed.iter().map(|f| [mean(&f[0]), mean(&f[1]), mean(&f[2])]).collect();
+    let mut replicates: Vec<[Vec<f64>; 3]> = (0..names.len()).map(|_| Default::default()).collect();
     let sets: Vec<UserSet<'_>> = seeds.iter().map(|(_, s, _)| UserSet { users: &s.user_index, samples: &s.users }).collect();
     joint_resamples(universe, &sets, reps, JOINT_BOOTSTRAP_SEED, |drawn| {
-        for (j, v) in aucs(Some(drawn)).iter().enumerate() {
-            replicates[j].push(mean(v));
+        for (j, f) in figs(Some(drawn)).iter().enumerate() {
+            for m in 0..3 {
+                replicates[j][m].push(mean(&f[m]));
+            }
         }
     });
     let scorers = names
@@ -296,14 +339,16 @@ pub fn mean_over_seeds(universe: usize, seeds: &[(u64, &Scored, &[Scorer<'_>])],
         .enumerate()
         .map(|(j, name)| MeanAuc {
             name: name.to_string(),
-            online_auc: interval(replicates[j].clone(), full[j]),
-            sd: mean_sd(&per_seed[j]).1,
+            online_auc: interval(replicates[j][0].clone(), full[j][0]),
+            sd: mean_sd(&per_seed[j][0]).1,
+            pr_auc: interval(replicates[j][1].clone(), full[j][1]),
+            session_auc: interval(replicates[j][2].clone(), full[j][2]),
         })
         .collect();
     let paired = (1..names.len())
         .map(|j| {
-            let diffs = replicates[0].iter().zip(&replicates[j]).map(|(m, o)| m - o).collect();
-            (names[j].to_string(), interval(diffs, full[0] - full[j]))
+            let diffs = replicates[0][0].iter().zip(&replicates[j][0]).map(|(m, o)| m - o).collect();
+            (names[j].to_string(), interval(diffs, full[0][0] - full[j][0]))
         })
         .collect();
     Ok(Mean { seeds: seeds.iter().map(|(s, _, _)| *s).collect(), bootstrap: reps, scorers, paired })

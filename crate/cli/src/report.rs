@@ -6,10 +6,21 @@ use crate::dataset::Split;
 use crate::eval::{Figures, Mean, Scored, PREFIX_BUCKETS};
 use crate::featurize::{Featurized, Options};
 use crate::logs::{Log, Skipped};
+use crate::metrics::Estimate;
 use crate::reach::{Plan, Reach};
 
 fn fmt_opt(v: Option<f64>) -> String {
     v.map_or("   -  ".into(), |v| format!("{v:.4}"))
+}
+
+/// `value [lo, hi]` to four places; `-` where the value is undefined, the interval's bounds as
+/// `-` where no replicate had one.
+fn fmt_ci(e: &Estimate) -> String {
+    if !e.value.is_finite() {
+        return "-".into();
+    }
+    let b = |v: f64| if v.is_finite() { format!("{v:.4}") } else { "-".into() };
+    format!("{:.4} [{}, {}]", e.value, b(e.lo), b(e.hi))
 }
 
 /// The lines `featurize` prints.
@@ -90,16 +101,17 @@ pub fn eval(users: &str, scored: &Scored, figs: &[Figures], reps: usize) {
             c.sessions_starting_with_purchase
         );
     }
-    println!("{:18} {:>24} {:>8} {:>8} {:>8} {:>8}", "scorer", "online AUC [95% CI]", "PR-AUC", "sess AUC", "Brier", "ECE");
+    println!(
+        "{:18} {:>24} {:>24} {:>24} {:>8} {:>8}",
+        "scorer", "online AUC [95% CI]", "PR-AUC [95% CI]", "sess AUC [95% CI]", "Brier", "ECE"
+    );
     for f in figs {
         println!(
-            "{:18} {:.4} [{:.4}, {:.4}] {:>8.4} {:>8} {:>8} {:>8}",
+            "{:18} {:>24} {:>24} {:>24} {:>8} {:>8}",
             f.name,
-            f.online_auc.value,
-            f.online_auc.lo,
-            f.online_auc.hi,
-            f.pr_auc,
-            fmt_opt(f.session_auc),
+            fmt_ci(&f.online_auc),
+            fmt_ci(&f.pr_auc_ci),
+            fmt_ci(&f.session_auc_ci),
             fmt_opt(Some(f.brier).filter(|v| v.is_finite())),
             fmt_opt(Some(f.ece).filter(|v| v.is_finite()))
         );
@@ -130,7 +142,12 @@ pub fn eval(users: &str, scored: &Scored, figs: &[Figures], reps: usize) {
     for (name, d) in &m.paired {
         println!("model - {name:16} online AUC {:+.4} [{:+.4}, {:+.4}]", d.value, d.lo, d.hi);
     }
-    let undefined = figs.iter().map(|f| f.online_auc.undefined).chain(m.paired.iter().map(|(_, d)| d.undefined)).max().unwrap_or(0);
+    let undefined = figs
+        .iter()
+        .flat_map(|f| [f.online_auc.undefined, f.pr_auc_ci.undefined, f.session_auc_ci.undefined])
+        .chain(m.paired.iter().map(|(_, d)| d.undefined))
+        .max()
+        .unwrap_or(0);
     undefined_note(undefined, reps, "the users drawn had samples of one class only");
 }
 
@@ -152,13 +169,25 @@ pub fn eval_mean(m: &Mean) {
         m.seeds, m.bootstrap
     );
     for s in &m.scorers {
-        let e = &s.online_auc;
-        println!("  {:18} online AUC {:.4} [{:.4}, {:.4}] (sd {:.4})", s.name, e.value, e.lo, e.hi, s.sd);
+        println!(
+            "  {:18} online AUC {} (sd {:.4}), PR-AUC {}, sess AUC {}",
+            s.name,
+            fmt_ci(&s.online_auc),
+            s.sd,
+            fmt_ci(&s.pr_auc),
+            fmt_ci(&s.session_auc)
+        );
     }
     for (name, d) in &m.paired {
         println!("  model - {name:16} online AUC {:+.4} [{:+.4}, {:+.4}]", d.value, d.lo, d.hi);
     }
-    let undefined = m.scorers.iter().map(|s| s.online_auc.undefined).chain(m.paired.iter().map(|(_, d)| d.undefined)).max().unwrap_or(0);
+    let undefined = m
+        .scorers
+        .iter()
+        .flat_map(|s| [s.online_auc.undefined, s.pr_auc.undefined, s.session_auc.undefined])
+        .chain(m.paired.iter().map(|(_, d)| d.undefined))
+        .max()
+        .unwrap_or(0);
     undefined_note(undefined, m.bootstrap, "some seed's users drawn had samples of one class only");
 }
 

@@ -115,6 +115,26 @@ fn eval_over_several_seeds_takes_one_model_per_seed() {
         assert!(lo <= value + 1e-9 && value <= hi + 1e-9, "{s}");
         // Only a constant scorer (the prior) has no spread: its AUC is one half in every replicate.
         assert!(lo < hi || (s["name"] == "prior" && value == 0.5), "{s}");
+        // PR-AUC and session AUC: each run's figure with its interval on the same draws, and their
+        // mean over seeds with the interval of the shared draws.
+        for (ci, scalar) in [("pr_auc_ci", "pr_auc"), ("session_auc_ci", "session_auc")] {
+            let mut per_seed = Vec::new();
+            for r in runs {
+                let f = &r["figures"][j];
+                let e = &f[ci];
+                let v = e["value"].as_f64().unwrap();
+                assert_eq!(v, f[scalar].as_f64().unwrap(), "{ci} of {f}");
+                assert!(e["lo"].as_f64().unwrap() <= e["hi"].as_f64().unwrap(), "{ci} of {f}");
+                per_seed.push(v);
+            }
+            let e = &s[scalar];
+            let (value, lo, hi) = (e["value"].as_f64().unwrap(), e["lo"].as_f64().unwrap(), e["hi"].as_f64().unwrap());
+            assert!((value - (per_seed[0] + per_seed[1]) / 2.0).abs() < 1e-12, "{scalar} of {s}");
+            assert!(lo <= value + 1e-9 && value <= hi + 1e-9, "{scalar} of {s}");
+            // The prior's session AUC is one half in every replicate; its PR-AUC, the share of
+            // positives drawn, is not constant.
+            assert!(lo < hi || (scalar == "session_auc" && s["name"] == "prior" && value == 0.5), "{scalar} of {s}");
+        }
     }
     let paired = mean["paired"].as_array().unwrap();
     assert_eq!(paired.len(), scorers.len() - 1);
