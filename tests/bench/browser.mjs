@@ -159,10 +159,10 @@ function wasmPath(resources) {
 const FLOOR_VISITS = 5;
 
 /**
- * The floor of a first visit with the wasm file at `wasm`: fresh contexts, each making one small
- * request and then fetching and compiling that file alone (no JS module, no engine built).
- * Medians and every figure. Runs after the engine's own visits, so the server has compressed
- * the files already.
+ * The floor of a first visit with the wasm file at `wasm`: fresh contexts, each fetching and
+ * compiling that file alone (no JS module of ours, nothing instantiated, no engine built).
+ * Median and every figure. Runs after the engine's own visits, so the server has compressed
+ * the file already.
  */
 async function floorVisits(browser, url, wasm, reps) {
   const all = [];
@@ -174,8 +174,7 @@ async function floorVisits(browser, url, wasm, reps) {
       await context.close();
     }
   }
-  const med = (key) => median(all.map((f) => f[key]));
-  return { wasm, visits: reps, requestMs: med('requestMs'), compileMs: med('compileMs'), totalMs: med('totalMs'), all };
+  return { wasm, visits: reps, compileMs: median(all.map((f) => f.compileMs)), all };
 }
 
 /** Statistics of one replay page: first events, steady state, session lengths, memory. */
@@ -259,7 +258,7 @@ export async function runBrowser({ browserName = 'chromium', site, onnx, utc, pa
       delete out.ours.slowVisits.firstRaw;
     }
     const floorReps = Math.max(FLOOR_VISITS, visitsPerEngine);
-    log(`browser: the floor: one small request, then our wasm fetched and compiled alone (${floorReps} fresh contexts)`);
+    log(`browser: the floor: our wasm fetched and compiled alone (${floorReps} fresh contexts)`);
     out.ours.floor = await floorVisits(browser, pageUrl, wasmPath(oursVisits.firstRaw.resources), floorReps);
     log(`browser: our package, replay (${passes} passes) and ${million} events for memory`);
     const oursRun = await fresh({ ...ours, run: 'replay', passes, million }, 600_000);

@@ -305,7 +305,7 @@ test('the queue is bounded: the oldest events are dropped with one warning', { t
   assert.equal(r.events, r.max, `the newest ${r.max} events replayed, the 40 oldest dropped`);
   assert.equal(r.first, 0);
   assert.equal(ours(page, 'warning').filter((m) => m.text.includes('oldest are dropped')).length, 1);
-  // Once drained, the count: the developer learns how many were lost, not only that some were.
+  // Once ready, the count: the developer learns how many were lost, not only that some were.
   assert.deepEqual(ours(page, 'warning').filter((m) => m.text.includes('dropped while waiting')).map((m) => m.text.match(/(\d+) events were dropped/)?.[1]), ['40']);
   await context.close();
 });

@@ -103,12 +103,11 @@ test("the benchmark page's floor compiles the wasm it is given, and asks for one
   assert.equal(result.error, undefined, `benchmark error: ${JSON.stringify(result.error)}`);
   const f = result.floor;
   assert.equal(f.wasm, '/pkg/shopper_intent_wasm_bg.wasm');
-  assert.ok(f.manifestBytes > 100, `manifest bytes ${f.manifestBytes}`);
-  assert.ok(f.requestMs >= 0 && f.compileMs > 0 && Math.abs(f.totalMs - f.requestMs - f.compileMs) < 1e-6, JSON.stringify(f));
-  // Only the manifest and the wasm were fetched: no package module, no weights (the page's own
+  assert.ok(f.compileMs > 0, JSON.stringify(f));
+  // Only the wasm was fetched: no package module, no manifest, no weights (the page's own
   // script and, in WebKit, the driver's script aside).
   const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname));
-  assert.deepEqual(fetched.filter((p) => !/^\/bench\.js$|favicon|^\/__webkit\//.test(p)).sort(), ['/models/intent.json', '/pkg/shopper_intent_wasm_bg.wasm']);
+  assert.deepEqual(fetched.filter((p) => !/^\/bench\.js$|favicon|^\/__webkit\//.test(p)).sort(), ['/pkg/shopper_intent_wasm_bg.wasm']);
   assert.deepEqual(await page.evaluate(() => window.__violations), []);
   await page.goto(`${env.url}/bench.html?run=floor`);
   const missing = await page.evaluate(() => window.benchResult);

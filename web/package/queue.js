@@ -38,7 +38,7 @@ export class EventQueue {
     /** When each event was queued (`Date.now()`): a forget in another tab drops those before it. */
     this._queuedAt = new WeakMap();
     this._warned = false;
-    /** Events dropped since the queue last drained; said with their count when it does. */
+    /** Events dropped since the widget was last ready; said with their count when it is again. */
     this._dropped = 0;
   }
 
@@ -81,7 +81,7 @@ export class EventQueue {
 
   /**
    * Queues an event, dropping the oldest beyond the bound: one warning when the first is dropped,
-   * and one with the count when the queue has drained.
+   * and one with the count when the widget is ready again (events queued then are being replayed).
    */
   push(event) {
     if (this._events.length >= this._max) {

@@ -3,17 +3,25 @@
 /** Work done in one go before yielding to the page (input, rendering) again. */
 export const SLICE_MS = 8;
 
+/** Set once `performance.now()` has failed: from then on every span is timed by `Date.now()`. */
+let performanceClockBroken = false;
+
 /**
  * Milliseconds for measuring spans (load timings, replay slices): `performance.now()`, or
  * `Date.now()` on a page whose performance clock throws or answers no number, so that a broken
- * clock of the page is not taken for a failing engine.
+ * clock of the page is not taken for a failing engine. Once it has failed, `Date.now()` for the
+ * rest of the page, so that two readings of a span come from the same clock (a span across the
+ * switch is the one exception).
  */
 export function monotonicMs() {
-  try {
-    const t = performance.now();
-    if (Number.isFinite(t)) return t;
-  } catch {
-    // Below.
+  if (!performanceClockBroken) {
+    try {
+      const t = performance.now();
+      if (Number.isFinite(t)) return t;
+    } catch {
+      // Below.
+    }
+    performanceClockBroken = true;
   }
   try {
     const t = Date.now();
@@ -64,8 +72,9 @@ export function whenIdle(fn) {
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * `Promise.race` of our own, for promises: a page that replaced or broke the statics of `Promise`
- * (an old polyfill, a test harness) does not stop the widget. Only `new Promise` and `then`.
+ * `Promise.race` of our own, for the package's own (native) promises: a page that replaced or broke
+ * `Promise.race` (an old polyfill, a test harness) does not stop the widget. Only `new Promise`
+ * and `then` (the package still calls `Promise.resolve` elsewhere).
  */
 export function race(promises) {
   return new Promise((resolve, reject) => {
