@@ -134,8 +134,13 @@ test('a tab switched back to takes on the state another tab saved while it was h
   assert.equal(inB.length, 4, 'B started from what A saved');
   await hide(b);
   await show(a);
-  await pause(a, 100);
-  const inA = await a.evaluate(() => window.intent.history().map((p) => [p.type, p.score]));
+  // Until A has taken B's events (or 10 s have passed): a fixed 100 ms wait failed once in CI on
+  // a busy machine.
+  const inA = await a.evaluate(async (n) => {
+    const deadline = Date.now() + 10_000;
+    while (window.intent.history().length !== n && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    return window.intent.history().map((p) => [p.type, p.score]);
+  }, inB.length);
   assert.deepEqual(inA, inB, 'A goes on from B\'s events, scores included');
   // A tab with an event not saved yet keeps its own state (it would be lost otherwise).
   await a.evaluate(() => window.intent.track({ type: 'add_to_wishlist', item: 'a3' }));
