@@ -123,11 +123,6 @@ fn last_mask(samples: usize, last: &[usize]) -> Vec<bool> {
     mask
 }
 
-/// The samples of `idx` (a resample: repeats kept) that are the last of their session.
-fn at_last(is_last: &[bool], idx: &[usize]) -> Vec<usize> {
-    idx.iter().copied().filter(|&i| is_last[i]).collect()
-}
-
 /// Online ROC-AUC, average precision and session AUC of `scores` on the samples `idx` (repeats
 /// kept), NaN where one is undefined (samples of one class only).
 fn three_figures(scores: &[f32], labels: &[u8], is_last: &[bool], idx: &[usize]) -> [f64; 3] {
@@ -194,21 +189,32 @@ pub fn figures(s: &Scored, threshold: f32, reps: usize, seed: u64, others: &[(&s
     let online = |scores: &[f32], idx: &[usize]| auc(&pick(scores, idx), &pick(labels, idx));
     let last = session_last(&s.samples);
     let is_last = last_mask(labels.len(), &last);
-    let describe = |name: &str, scores: &[f32], probability: bool| {
-        let full = auc(scores, labels).unwrap_or(f64::NAN);
-        let pr_auc = average_precision(scores, labels).unwrap_or(f64::NAN);
-        let session_auc = online(scores, &last);
+    // The model, then the others.
+    let scorers: Vec<(&str, &[f32])> =
+        std::iter::once(("model", s.score.as_slice())).chain(others.iter().map(|(n, v)| (*n, v.as_slice()))).collect();
+    // One resampling of the users for every interval: each scorer's online AUC, PR-AUC and session
+    // AUC (`3 j + m`), then the model's online AUC minus each other scorer's.
+    let figures_of = |idx: &[usize]| -> Vec<f64> {
+        let mut v: Vec<f64> = scorers.iter().flat_map(|(_, scores)| three_figures(scores, labels, &is_last, idx)).collect();
+        let paired: Vec<f64> = (1..scorers.len()).map(|j| v[0] - v[3 * j]).collect();
+        v.extend(paired);
+        v
+    };
+    let all: Vec<usize> = (0..labels.len()).collect();
+    let estimates = bootstrap(&s.users, reps, seed, &figures_of(&all), figures_of);
+    let describe = |j: usize, probability: bool| {
+        let (name, scores) = scorers[j];
         let by = |lo: u32, hi: u32| {
             let idx: Vec<usize> = (0..scores.len()).filter(|&i| (lo..=hi).contains(&(prefix[i] as u32))).collect();
             online(scores, &idx)
         };
         Figures {
             name: name.to_string(),
-            online_auc: bootstrap(&s.users, reps, seed, full, |idx| online(scores, idx)),
-            pr_auc,
-            pr_auc_ci: bootstrap(&s.users, reps, seed, pr_auc, |idx| average_precision(&pick(scores, idx), &pick(labels, idx))),
-            session_auc,
-            session_auc_ci: bootstrap(&s.users, reps, seed, session_auc.unwrap_or(f64::NAN), |idx| online(scores, &at_last(&is_last, idx))),
+            online_auc: estimates[3 * j],
+            pr_auc: estimates[3 * j + 1].value,
+            pr_auc_ci: estimates[3 * j + 1],
+            session_auc: online(scores, &last),
+            session_auc_ci: estimates[3 * j + 2],
             auc_at_k: (1..=10u32).map(|k| by(k, k)).collect(),
             auc_by_prefix: PREFIX_BUCKETS.iter().map(|&(lo, hi)| by(lo, hi)).collect(),
             brier: if probability { brier(scores, labels) } else { f64::NAN },
@@ -217,14 +223,10 @@ pub fn figures(s: &Scored, threshold: f32, reps: usize, seed: u64, others: &[(&s
             paired: Vec::new(),
         }
     };
-    let mut model = describe("model", &s.score, true);
-    for (name, other) in others {
-        let full = auc(&s.score, labels).unwrap_or(f64::NAN) - auc(other, labels).unwrap_or(f64::NAN);
-        let diff = bootstrap(&s.users, reps, seed, full, |idx| Some(online(&s.score, idx)? - online(other, idx)?));
-        model.paired.push((name.to_string(), diff));
-    }
+    let mut model = describe(0, true);
+    model.paired = others.iter().enumerate().map(|(k, (name, _))| (name.to_string(), estimates[3 * scorers.len() + k])).collect();
     let mut out = vec![model];
-    out.extend(others.iter().map(|(name, scores)| describe(name, scores, false)));
+    out.extend((1..scorers.len()).map(|j| describe(j, false)));
     Ok(out)
 }
 

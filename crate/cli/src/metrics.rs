@@ -172,19 +172,31 @@ pub struct Estimate {
 }
 
 /// Resamples users with replacement `reps` times; for each replicate calls `metric` with the
-/// sample indices drawn. `groups[u]` lists user u's sample indices.
-pub fn bootstrap(groups: &[Vec<usize>], reps: usize, seed: u64, full: f64, mut metric: impl FnMut(&[usize]) -> Option<f64>) -> Estimate {
+/// sample indices drawn, and `metric` returns one value per figure of `full` (NaN where a figure
+/// is undefined). `groups[u]` lists user u's sample indices. One estimate per figure, all from the
+/// same draws: several figures of one set of users cost one resampling, not one each.
+pub fn bootstrap(
+    groups: &[Vec<usize>],
+    reps: usize,
+    seed: u64,
+    full: &[f64],
+    mut metric: impl FnMut(&[usize]) -> Vec<f64>,
+) -> Vec<Estimate> {
     let mut rng = SplitMix::new(seed);
-    let mut values = Vec::with_capacity(reps);
+    let mut values = vec![Vec::with_capacity(reps); full.len()];
     let mut idx = Vec::new();
     for _ in 0..reps {
         idx.clear();
         for _ in 0..groups.len() {
             idx.extend_from_slice(&groups[rng.below(groups.len())]);
         }
-        values.push(metric(&idx).unwrap_or(f64::NAN));
+        let replicate = metric(&idx);
+        assert_eq!(replicate.len(), full.len(), "a bootstrap metric returned another number of figures than `full` has");
+        for (v, x) in values.iter_mut().zip(replicate) {
+            v.push(x);
+        }
     }
-    interval(values, full)
+    values.into_iter().zip(full).map(|(v, &f)| interval(v, f)).collect()
 }
 
 /// `full` with the 2.5th and 97.5th percentiles of the finite `replicates`: each the replicate at
@@ -312,13 +324,13 @@ mod tests {
         let scores: Vec<f32> = (0..40).map(|i| i as f32 / 40.0).collect();
         let labels: Vec<u8> = (0..40).map(|i| u8::from(i == 39)).collect();
         let mut none = 0;
-        let e = bootstrap(&groups, 300, 3, 1.0, |idx| {
+        let e = bootstrap(&groups, 300, 3, &[1.0], |idx| {
             let s: Vec<f32> = idx.iter().map(|&i| scores[i]).collect();
             let l: Vec<u8> = idx.iter().map(|&i| labels[i]).collect();
             let a = auc(&s, &l);
             none += usize::from(a.is_none());
-            a
-        });
+            vec![a.unwrap_or(f64::NAN)]
+        })[0];
         assert_eq!(e.undefined, none);
         assert!((60..=160).contains(&none), "{none} of 300");
     }
@@ -329,11 +341,36 @@ mod tests {
         let scores: Vec<f32> = (0..100).map(|i| (i % 7) as f32 / 7.0).collect();
         let labels: Vec<u8> = (0..100).map(|i| u8::from(i % 7 > 3)).collect();
         let full = auc(&scores, &labels).unwrap();
-        let e = bootstrap(&groups, 200, 1, full, |idx| {
+        let e = bootstrap(&groups, 200, 1, &[full], |idx| {
             let s: Vec<f32> = idx.iter().map(|&i| scores[i]).collect();
             let l: Vec<u8> = idx.iter().map(|&i| labels[i]).collect();
-            auc(&s, &l)
-        });
+            vec![auc(&s, &l).unwrap_or(f64::NAN)]
+        })[0];
         assert!(e.lo <= e.value && e.value <= e.hi, "{e:?}");
+    }
+
+    #[test]
+    fn bootstrap_of_several_figures_is_each_figure_bootstrapped_alone() {
+        // One resampling for two figures gives what two resamplings with the same seed give.
+        let groups: Vec<Vec<usize>> = (0..30).map(|u| vec![3 * u, 3 * u + 1, 3 * u + 2]).collect();
+        let scores: Vec<f32> = (0..90).map(|i| ((i * 37) % 11) as f32 / 11.0).collect();
+        let labels: Vec<u8> = (0..90).map(|i| u8::from((i * 37) % 11 > 4 || i % 13 == 0)).collect();
+        let pick =
+            |idx: &[usize]| -> (Vec<f32>, Vec<u8>) { (idx.iter().map(|&i| scores[i]).collect(), idx.iter().map(|&i| labels[i]).collect()) };
+        let roc = |idx: &[usize]| {
+            let (s, l) = pick(idx);
+            auc(&s, &l).unwrap_or(f64::NAN)
+        };
+        let ap = |idx: &[usize]| {
+            let (s, l) = pick(idx);
+            average_precision(&s, &l).unwrap_or(f64::NAN)
+        };
+        let both = bootstrap(&groups, 150, 7, &[0.6, 0.7], |idx| vec![roc(idx), ap(idx)]);
+        let alone =
+            [bootstrap(&groups, 150, 7, &[0.6], |idx| vec![roc(idx)])[0], bootstrap(&groups, 150, 7, &[0.7], |idx| vec![ap(idx)])[0]];
+        for (b, a) in both.iter().zip(&alone) {
+            assert_eq!((b.value, b.lo, b.hi, b.undefined), (a.value, a.lo, a.hi, a.undefined));
+        }
+        assert_ne!((both[0].lo, both[0].hi), (both[1].lo, both[1].hi), "two different figures");
     }
 }
