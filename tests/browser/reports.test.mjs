@@ -458,10 +458,12 @@ test('refused input is a console error and null, never a throw; null while the e
       ['segment', { get epsilon() { throw new Error('getter'); } }], ['unknown', undefined], ['known ', undefined], [42, undefined],
       [undefined, undefined], [{ key: 'known' }, undefined],
     ].map(([about, options]) => call(() => intent.privateReport(about, options)));
-    const accepted = [
+    const acceptedReports = [
       call(() => intent.privateReport('segment', { epsilon: 20 })), call(() => intent.privateReport('segment', { epsilon: 1e-9 })),
       call(() => intent.privateReport('known', {})),
-    ].map((x) => x && x.value);
+    ];
+    const accepted = acceptedReports.map((x) => x && x.value);
+    const firsts = acceptedReports.map((x) => x && x.first);
     const estimates = [];
     for (const [counts, options] of [[[], undefined], [[5], undefined], [[1, -1], undefined], [[1.5, 2], undefined], [[0, 0], undefined],
       [{ low: 3 }, undefined], [{ lo: 3 }, { values: ['low', 'high'] }], [[1, 2], { epsilon: 0 }], [[1, 2], { values: ['a'] }], ['1,2', undefined], [null, undefined],
@@ -473,7 +475,7 @@ test('refused input is a console error and null, never a throw; null while the e
     const failed = await ShopperIntent.load({ model: '/models/missing.bin', storage: 'memory', autoCapture: false });
     intent.destroy();
     return {
-      whileLoading, refused, accepted, estimates,
+      whileLoading, refused, accepted, firsts, estimates,
       pending: call(() => pending.privateReport('segment')), failed: call(() => failed.privateReport('segment')),
       destroyed: call(() => intent.privateReport('segment')),
     };
@@ -481,6 +483,9 @@ test('refused input is a console error and null, never a throw; null while the e
   assert.equal(r.whileLoading, null, 'null while loading');
   assert.deepEqual(r.refused, r.refused.map(() => null), `every refused call returns null: ${JSON.stringify(r.refused)}`);
   assert.ok(r.accepted.every((v) => typeof v === 'string'), `ε 20, ε 1e-9 and a known experiment are accepted: ${r.accepted}`);
+  // The refused calls (ε 0, -1, 21 of the segment among them) spent nothing: the first report
+  // drawn of each subject is still the session's first.
+  assert.deepEqual(r.firsts, [true, false, true], 'after the refused calls, the first drawn report of a subject is first');
   assert.deepEqual(r.estimates, r.estimates.map(() => null), `every refused estimate resolves to null: ${JSON.stringify(r.estimates)}`);
   assert.equal(r.pending, null, 'null while consent is pending');
   assert.equal(r.failed, null, 'null after a failed load');

@@ -112,16 +112,19 @@ export class PrivateReports {
     if (!valid(value) && Object.keys(this._memo).length >= MAX_MEMO) {
       throw bad(`this session has drawn ${MAX_MEMO} reports (one per subject, ε and true value) and draws no more: keep to a few subjects and one ε`);
     }
+    // The draw before anything is recorded: a report the engine refuses (its ε) leaves the
+    // session's reports as they were, the next one of the subject still first.
+    const drawn = valid(value) ? null : values[randomizedResponse(glue, index, values.length, epsilon, uniform(), uniform())];
     // A report held back as not first, in a session that turned out new, is first now.
     let first = this._owed.delete(about);
-    if (!valid(value)) {
+    if (drawn !== null) {
       // Not first if this session, or the ended one it may yet continue, reported the subject,
       // or if the list of subjects is full.
       const fresh = !this._reported.has(about) && this._reported.size < MAX_REPORTED;
       if (fresh && this._endedReported?.has(about)) this._suppressed.add(about);
       first ||= fresh && !this._endedReported?.has(about);
       if (this._reported.size < MAX_REPORTED) this._reported.add(about);
-      value = values[randomizedResponse(glue, index, values.length, epsilon, uniform(), uniform())];
+      value = drawn;
       this._memo[key] = value;
       this._changed();
     }
