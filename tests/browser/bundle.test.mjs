@@ -204,3 +204,49 @@ test('snippet.min.js: the early array\'s push line works before and after the ha
   assert.deepEqual(page.pageErrors, []);
   await context.close();
 });
+
+// README (Install): a consent tool that answers before the snippet has run cannot call
+// window.shopperIntent.grantConsent(); it pushes a function to the early array, which the widget
+// calls in order with the events. After the handover push(fn) calls at once; a function that
+// throws or rejects is a console error, not the page's.
+test('snippet.min.js with data-consent="pending": a function pushed to the early array grants consent; push(fn) after the handover calls it with the widget', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  const headers = (type) => ({ 'Content-Type': type, 'Content-Security-Policy': CSP });
+  await page.route(`${env.url}/__early-consent.js`, (route) => route.fulfill({
+    status: 200,
+    headers: headers('text/javascript'),
+    body: `const q = (window.shopperIntent = window.shopperIntent || []);
+q.push({ type: 'view_item', item: 'early-1' });
+q.push((intent) => { window.__calledWith = [intent === window.shopperIntent, intent.consent]; intent.grantConsent(); });
+q.push({ type: 'add_to_cart', item: 'early-1' });
+`,
+  }));
+  await page.route(`${env.url}/__snippet-consent.html`, (route) => route.fulfill({
+    status: 200,
+    headers: headers('text/html; charset=utf-8'),
+    body: `<!doctype html><html><head><meta charset="utf-8"><title>consent early</title>
+<script src="/__early-consent.js"></script>
+<script type="module" src="/snippet.min.js" data-model="${MODEL}" data-storage="memory" data-auto-capture="false" data-consent="pending"></script>
+</head><body><p>A shop page.</p></body></html>`,
+  }));
+  await page.goto(`${env.url}/__snippet-consent.html`);
+  assert.equal(await widgetReady(page), 'ready');
+  const r = await page.evaluate(async () => {
+    const intent = window.shopperIntent;
+    const seen = [];
+    const returned = intent.push((w) => seen.push(w === intent), { type: 'view_item', item: 'late-1' },
+      () => { throw new Error('page bug'); }, async () => { throw new Error('async page bug'); }, (w) => seen.push(w.history().length));
+    await new Promise((res) => setTimeout(res, 50)); // the async function's rejection settles
+    return { calledWith: window.__calledWith, consent: intent.consent, history: intent.history().map((p) => p.type), seen, returned: returned === undefined };
+  });
+  assert.deepEqual(r.calledWith, [true, 'pending'], 'the early function got the widget, still pending');
+  assert.equal(r.consent, 'granted');
+  assert.deepEqual(r.history, ['view_item', 'add_to_cart', 'view_item'], 'the held early events were scored once consent was granted, then the later one');
+  assert.deepEqual(r.seen, [true, 3], 'push(fn) after the handover calls each function at once, in order with the events');
+  assert.equal(r.returned, true);
+  const threw = ours(page, 'error').filter((m) => /a function pushed to shopperIntent threw/.test(m.text));
+  assert.equal(threw.length, 2, 'the throwing and the rejecting function are each one console error');
+  assert.deepEqual(page.pageErrors, []);
+  await context.close();
+});

@@ -361,11 +361,13 @@ export class ShopperIntent {
    */
   track(event: IntentEvent): Update | null;
   /**
-   * Tracks each event in order, as `track()` does, so that a page's
-   * `(window.shopperIntent = window.shopperIntent || []).push(event)` works before the snippet
-   * has run (an array) and after (the widget). Never throws.
+   * Tracks each event in order, as `track()` does, and calls each function among them with the
+   * widget, so that a page's `(window.shopperIntent = window.shopperIntent || []).push(event)`
+   * works before the snippet has run (an array) and after (the widget), and so does
+   * `push((intent) => intent.grantConsent())`. A function that throws or rejects is a console
+   * error. Never throws.
    */
-  push(...events: IntentEvent[]): void;
+  push(...events: Array<IntentEvent | ((intent: ShopperIntent) => unknown)>): void;
   /**
    * Registers a hook; returns the function that unregisters it. An event tracked from a hook is
    * queued and scored right after the current hooks. A `'segment'` hook registered after the

@@ -31,7 +31,7 @@ import { Experiments, HOLDOUT } from './experiments.js';
 import { yieldToMain, whenIdle, SLICE_MS, MAX_TIMER_MS, all, race, monotonicMs } from './schedule.js';
 import { PrivateReports, SEGMENT, SEGMENT_VALUES, NOT_ENTERED, epsilonOption, experimentValues, countsOption } from './reports.js';
 import { TAG, logWarn, logError, logInfo, errorName, limitedWarn, lookalike } from './log.js';
-import { field, record, sum } from './fields.js';
+import { field, record, sum, isThenable } from './fields.js';
 
 export { ShopperIntentError, fromDataLayer, fromShopifyPixel, fromSegment, EVENT_TYPES, STATE_KEY, MAX_QUEUE, HOLDOUT, NOT_ENTERED, memoryStore };
 // Diagnostics (benchmarks, support): the engine's wasm memory and whether the SIMD build runs here.
@@ -375,6 +375,17 @@ export async function estimateShares(counts, options) {
  * The intent widget of one page. Make it with `ShopperIntent.load(options)` (resolves once the
  * engine is ready) or `ShopperIntent.create(options)` (returns at once; events are queued).
  */
+/** Calls a function the page pushed (`push(fn)`) with the widget; what it throws or rejects is a console error. */
+function callPushed(fn, intent) {
+  const threw = (e) => logError(`${TAG} a function pushed to shopperIntent threw; the widget keeps working.`, e);
+  try {
+    const result = fn(intent);
+    if (isThenable(result)) result.then(undefined, threw);
+  } catch (e) {
+    threw(e);
+  }
+}
+
 export class ShopperIntent {
   /** Creates the widget and starts loading the engine; resolves when it is ready or has failed. */
   static load(options = {}) {
@@ -748,13 +759,19 @@ export class ShopperIntent {
   }
 
   /**
-   * Tracks each event in order, as `track()` does: a page can leave its events with
-   * `(window.shopperIntent = window.shopperIntent || []).push(event)` before and after the
-   * snippet has replaced its early array with the widget. Returns nothing; never throws.
+   * Tracks each event in order, as `track()` does, and calls each function among them with the
+   * widget (`push((intent) => intent.grantConsent())`): a page can leave its events and calls
+   * with `(window.shopperIntent = window.shopperIntent || []).push(...)` before and after the
+   * snippet has replaced its early array with the widget. A function that throws (or rejects) is
+   * a console error. Returns nothing; never throws.
    */
   push(...events) {
     // An index loop: a page may have broken the array iterator (push never throws).
-    for (let i = 0; i < events.length; i++) this.track(events[i]);
+    for (let i = 0; i < events.length; i++) {
+      const entry = events[i];
+      if (typeof entry === 'function') callPushed(entry, this);
+      else this.track(entry);
+    }
   }
 
   /**

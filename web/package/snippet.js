@@ -15,7 +15,9 @@
 // competes with the page's own loading. It is `window.shopperIntent`; events tracked on it
 // before it is ready are queued. A page that runs before the snippet can leave its events in
 // an array, `(window.shopperIntent = window.shopperIntent || []).push(event)`: they are tracked
-// in order, and the same line keeps working once the widget is there (its `push` tracks).
+// in order, and the same line keeps working once the widget is there (its `push` tracks). A
+// function pushed so is called with the widget once it is there, in the same order: a consent
+// tool that answers before the snippet has run pushes `(intent) => intent.grantConsent()`.
 //
 // A second copy of the snippet on the page (loaded from another URL, or another bundle) finds
 // the first widget by the marker every widget carries, `Symbol.for('shopper-intent.widget')`,
@@ -147,7 +149,8 @@ if (typeof document === 'undefined' || typeof window === 'undefined') {
       logWarn(`${TAG} window.shopperIntent cannot be set (${errorName(e)}): the widget runs, but page code cannot reach it there`);
     }
   }
-  for (let i = 0; i < early.length; i++) intent.track(early[i]);
+  // Events are tracked, functions (`(intent) => intent.grantConsent()`) called with the widget.
+  for (let i = 0; i < early.length; i++) intent.push(early[i]);
   // Page code that kept the early array (`const q = window.shopperIntent`) and pushes to it later
   // reaches the widget too.
   try {
