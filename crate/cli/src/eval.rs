@@ -13,9 +13,7 @@ use shopper_intent::{Event, EventKind, SequenceModel, WindowConfig};
 
 use crate::dataset::{samples_of, Counts, Samples, Users};
 use crate::logs::Log;
-use crate::metrics::{
-    at_threshold, auc, average_precision, bootstrap, brier, ece, interval, joint_resamples, AtThreshold, Estimate, UserSet,
-};
+use crate::metrics::{at_threshold, auc, bootstrap, brier, ece, interval, joint_resamples, AtThreshold, Estimate, Ranked, UserSet};
 
 /// Rows per batch when scoring offline. Measured with `shopper-intent bench` on the Taobao sample
 /// (best of 9 passes per run, runs of the settings alternated), one thread, with the batch's
@@ -123,12 +121,27 @@ fn last_mask(samples: usize, last: &[usize]) -> Vec<bool> {
     mask
 }
 
-/// Online ROC-AUC, average precision and session AUC of `scores` on the samples `idx` (repeats
-/// kept), NaN where one is undefined (samples of one class only).
-fn three_figures(scores: &[f32], labels: &[u8], is_last: &[bool], idx: &[usize]) -> [f64; 3] {
-    let (s, l) = (pick(scores, idx), pick(labels, idx));
-    let last: Vec<usize> = (0..idx.len()).filter(|&k| is_last[idx[k]]).collect();
-    [auc(&s, &l), average_precision(&s, &l), auc(&pick(&s, &last), &pick(&l, &last))].map(|v| v.unwrap_or(f64::NAN))
+/// A resample as copies per sample: `count` of the samples `idx` (repeats kept) and `last` of
+/// those that end their session (`is_last`), or of every sample once for `None`.
+fn counts(samples: usize, is_last: &[bool], idx: Option<&[usize]>) -> (Vec<u32>, Vec<u32>) {
+    let count = match idx {
+        None => vec![1; samples],
+        Some(idx) => {
+            let mut count = vec![0u32; samples];
+            for &i in idx {
+                count[i] += 1;
+            }
+            count
+        }
+    };
+    let last = count.iter().zip(is_last).map(|(&c, &l)| if l { c } else { 0 }).collect();
+    (count, last)
+}
+
+/// Online ROC-AUC, average precision and session AUC of a scorer (its samples `ranked`) on a
+/// resample (`counts`), NaN where one is undefined (samples of one class only).
+fn three_figures(ranked: &Ranked<'_>, labels: &[u8], (count, last): &(Vec<u32>, Vec<u32>)) -> [f64; 3] {
+    [ranked.auc(labels, count), ranked.average_precision(labels, count), ranked.auc(labels, last)].map(|v| v.unwrap_or(f64::NAN))
 }
 
 /// The last sample of each session.
@@ -194,14 +207,15 @@ pub fn figures(s: &Scored, threshold: f32, reps: usize, seed: u64, others: &[(&s
         std::iter::once(("model", s.score.as_slice())).chain(others.iter().map(|(n, v)| (*n, v.as_slice()))).collect();
     // One resampling of the users for every interval: each scorer's online AUC, PR-AUC and session
     // AUC (`3 j + m`), then the model's online AUC minus each other scorer's.
-    let figures_of = |idx: &[usize]| -> Vec<f64> {
-        let mut v: Vec<f64> = scorers.iter().flat_map(|(_, scores)| three_figures(scores, labels, &is_last, idx)).collect();
+    let ranked: Vec<Ranked<'_>> = scorers.iter().map(|(_, scores)| Ranked::new(scores)).collect();
+    let figures_of = |idx: Option<&[usize]>| -> Vec<f64> {
+        let drawn = counts(labels.len(), &is_last, idx);
+        let mut v: Vec<f64> = ranked.iter().flat_map(|r| three_figures(r, labels, &drawn)).collect();
         let paired: Vec<f64> = (1..scorers.len()).map(|j| v[0] - v[3 * j]).collect();
         v.extend(paired);
         v
     };
-    let all: Vec<usize> = (0..labels.len()).collect();
-    let estimates = bootstrap(&s.users, reps, seed, &figures_of(&all), figures_of);
+    let estimates = bootstrap(&s.users, reps, seed, &figures_of(None), |idx| figures_of(Some(idx)));
     let describe = |j: usize, probability: bool| {
         let (name, scores) = scorers[j];
         let by = |lo: u32, hi: u32| {
@@ -303,20 +317,14 @@ pub fn mean_over_seeds(universe: usize, seeds: &[(u64, &Scored, &[Scorer<'_>])],
     // Each scorer's three figures on each seed's samples (`idx[k]`: seed k's drawn samples; all
     // without): `figs[j][m][k]`, scorer j, figure m (online AUC, PR-AUC, session AUC), seed k.
     let masks: Vec<Vec<bool>> = seeds.iter().map(|(_, s, _)| last_mask(s.samples.label.len(), &session_last(&s.samples))).collect();
+    let ranked: Vec<Vec<Ranked<'_>>> = (0..seeds.len()).map(|k| (0..names.len()).map(|j| Ranked::new(scorer(k, j))).collect()).collect();
     let figs = |idx: Option<&[Vec<usize>]>| -> Vec<[Vec<f64>; 3]> {
         let mut by_scorer: Vec<[Vec<f64>; 3]> = (0..names.len()).map(|_| Default::default()).collect();
         for k in 0..seeds.len() {
             let labels = &seeds[k].1.samples.label;
-            let all: Vec<usize>;
-            let drawn = match idx {
-                Some(i) => i[k].as_slice(),
-                None => {
-                    all = (0..labels.len()).collect();
-                    &all
-                }
-            };
+            let drawn = counts(labels.len(), &masks[k], idx.map(|i| i[k].as_slice()));
             for (j, out) in by_scorer.iter_mut().enumerate() {
-                for (m, v) in three_figures(scorer(k, j), labels, &masks[k], drawn).into_iter().enumerate() {
+                for (m, v) in three_figures(&ranked[k][j], labels, &drawn).into_iter().enumerate() {
                     out[m].push(v);
                 }
             }

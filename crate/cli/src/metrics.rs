@@ -48,8 +48,10 @@ pub fn average_precision(scores: &[f32], labels: &[u8]) -> Option<f64> {
     let (mut tp, mut fp, mut prev_recall, mut ap) = (0usize, 0usize, 0f64, 0f64);
     let mut i = 0;
     while i < idx.len() {
+        // The group of scores equal to the i-th: at least the i-th itself (a NaN equals nothing,
+        // not even itself, and is a group of its own).
         let mut j = i;
-        while j < idx.len() && scores[idx[j]] == scores[idx[i]] {
+        while j < idx.len() && (j == i || scores[idx[j]] == scores[idx[i]]) {
             if labels[idx[j]] != 0 {
                 tp += 1;
             } else {
@@ -63,6 +65,111 @@ pub fn average_precision(scores: &[f32], labels: &[u8]) -> Option<f64> {
         i = j;
     }
     Some(ap)
+}
+
+/// A scorer's samples sorted once by score, for the figures of many resamples of them (the
+/// bootstrap's): a resample is a count per sample (a user drawn twice brings each of its samples
+/// twice), and each figure is then one pass over the sorted samples, not a sort of the resample.
+/// The figures equal [`auc`] and [`average_precision`] of the resample with its repeats written
+/// out, to the bit: the same groups of tied scores in the same order, the same sums. (Scores are
+/// numbers here, the model's checked and the baselines' counts; a NaN would rank after every
+/// number, each copy apart, where the written-out resample's order among its NaNs decides.)
+pub struct Ranked<'a> {
+    scores: &'a [f32],
+    /// Sample indices in ascending order of score (`total_cmp`).
+    order: Vec<usize>,
+    /// Where each group of equal scores begins in `order`, then `order.len()`. A NaN is a group of
+    /// its own, and so is each of its copies in a resample (NaN equals nothing).
+    bounds: Vec<usize>,
+}
+
+impl<'a> Ranked<'a> {
+    /// Sorts the samples of `scores`.
+    pub fn new(scores: &'a [f32]) -> Ranked<'a> {
+        let mut order: Vec<usize> = (0..scores.len()).collect();
+        order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+        let mut bounds = Vec::new();
+        for (i, &k) in order.iter().enumerate() {
+            if i == 0 || scores[k] != scores[order[*bounds.last().unwrap_or(&0)]] {
+                bounds.push(i);
+            }
+        }
+        bounds.push(order.len());
+        Ranked { scores, order, bounds }
+    }
+
+    /// Each group of tied scores in ascending order (or descending, `rev`): its copies in the
+    /// resample, the positive ones among them, and whether its score is NaN.
+    fn groups<'s>(&'s self, labels: &'s [u8], count: &'s [u32], rev: bool) -> impl Iterator<Item = (u64, u64, bool)> + 's {
+        let n = self.bounds.len().saturating_sub(1);
+        (0..n).map(move |g| if rev { n - 1 - g } else { g }).filter_map(move |g| {
+            let members = &self.order[self.bounds[g]..self.bounds[g + 1]];
+            let (mut copies, mut positive) = (0u64, 0u64);
+            for &k in members {
+                let c = u64::from(count[k]);
+                copies += c;
+                if labels[k] != 0 {
+                    positive += c;
+                }
+            }
+            (copies > 0).then(|| (copies, positive, self.scores[members[0]].is_nan()))
+        })
+    }
+
+    /// [`auc`] of the resample with `count[i]` copies of sample i.
+    pub fn auc(&self, labels: &[u8], count: &[u32]) -> Option<f64> {
+        let (mut rank_sum, mut pos, mut seen) = (0f64, 0u64, 0u64);
+        for (copies, positive, nan) in self.groups(labels, count, false) {
+            if nan {
+                // Copies of a NaN are not tied: ranks seen + 1 ..= seen + copies.
+                if positive > 0 {
+                    rank_sum += (copies * seen + copies * (copies + 1) / 2) as f64;
+                }
+            } else {
+                // The average rank of the group, once per positive copy (exact: halves below 2^53).
+                rank_sum += ((2 * seen + copies - 1) as f64 / 2.0 + 1.0) * positive as f64;
+            }
+            pos += positive;
+            seen += copies;
+        }
+        let neg = seen - pos;
+        if pos == 0 || neg == 0 {
+            return None;
+        }
+        Some((rank_sum - (pos * (pos + 1)) as f64 / 2.0) / (pos as f64 * neg as f64))
+    }
+
+    /// [`average_precision`] of the resample with `count[i]` copies of sample i.
+    pub fn average_precision(&self, labels: &[u8], count: &[u32]) -> Option<f64> {
+        let total_pos: u64 = labels.iter().zip(count).filter(|(&l, _)| l != 0).map(|(_, &c)| u64::from(c)).sum();
+        if total_pos == 0 {
+            return None;
+        }
+        let (mut tp, mut fp, mut prev_recall, mut ap) = (0u64, 0u64, 0f64, 0f64);
+        let mut threshold = |tp: u64, fp: u64| {
+            let recall = tp as f64 / total_pos as f64;
+            ap += (recall - prev_recall) * tp as f64 / (tp + fp) as f64;
+            prev_recall = recall;
+        };
+        for (copies, positive, nan) in self.groups(labels, count, true) {
+            if nan {
+                // Each copy a threshold of its own.
+                for _ in 0..copies {
+                    if positive > 0 {
+                        tp += 1;
+                    } else {
+                        fp += 1;
+                    }
+                    threshold(tp, fp);
+                }
+            } else {
+                tp += positive;
+                fp += copies - positive;
+                threshold(tp, fp);
+            }
+        }
+        Some(ap)
+    }
 }
 
 /// Brier score.
@@ -264,6 +371,10 @@ mod tests {
         // Tied scores form one threshold.
         let ap = average_precision(&[0.5, 0.5], &[1, 0]).unwrap();
         assert!((ap - 0.5).abs() < 1e-12);
+        // A NaN score (a broken model's) is a threshold of its own, first: it ended the loop
+        // never before.
+        let ap = average_precision(&[f32::NAN, 0.2, 0.9], &[0, 1, 0]).unwrap();
+        assert!((ap - 1.0 / 3.0).abs() < 1e-12, "{ap}");
     }
 
     #[test]
@@ -347,6 +458,29 @@ mod tests {
             vec![auc(&s, &l).unwrap_or(f64::NAN)]
         })[0];
         assert!(e.lo <= e.value && e.value <= e.hi, "{e:?}");
+    }
+
+    #[test]
+    fn ranked_figures_of_a_resample_equal_those_of_the_resample_written_out() {
+        // Scores with ties and both zeros; resamples drawn with repeats and left-out samples. (No
+        // NaN: the ROC-AUC of a resample with NaN scores depends on the order of its copies.)
+        let values = [0.1f32, 0.25, 0.25, 0.7, 0.0, -0.0, 0.9, 0.25, 0.4];
+        let mut rng = SplitMix::new(11);
+        for trial in 0..300 {
+            let n = 1 + rng.below(40);
+            let scores: Vec<f32> = (0..n).map(|_| values[rng.below(values.len())]).collect();
+            let labels: Vec<u8> = (0..n).map(|_| u8::from(rng.below(3) == 0)).collect();
+            let ranked = Ranked::new(&scores);
+            let idx: Vec<usize> = (0..rng.below(2 * n + 1)).map(|_| rng.below(n)).collect();
+            let mut count = vec![0u32; n];
+            for &i in &idx {
+                count[i] += 1;
+            }
+            let (s, l): (Vec<f32>, Vec<u8>) = idx.iter().map(|&i| (scores[i], labels[i])).unzip();
+            let bits = |v: Option<f64>| v.map(f64::to_bits);
+            assert_eq!(bits(ranked.auc(&labels, &count)), bits(auc(&s, &l)), "trial {trial}: {s:?} {l:?}");
+            assert_eq!(bits(ranked.average_precision(&labels, &count)), bits(average_precision(&s, &l)), "trial {trial}: {s:?} {l:?}");
+        }
     }
 
     #[test]
