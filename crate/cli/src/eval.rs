@@ -187,8 +187,16 @@ pub struct Figures {
     pub paired: Vec<(String, Estimate)>,
 }
 
-/// Evaluates the model's scores and the other scorers on the same samples.
-pub fn figures(s: &Scored, threshold: f32, reps: usize, seed: u64, others: &[(&str, Vec<f32>)]) -> Result<Vec<Figures>> {
+/// Evaluates the model's scores and the other scorers on the same samples; `tick` is called after
+/// each bootstrap replicate (progress).
+pub fn figures(
+    s: &Scored,
+    threshold: f32,
+    reps: usize,
+    seed: u64,
+    others: &[(&str, Vec<f32>)],
+    tick: &mut dyn FnMut(),
+) -> Result<Vec<Figures>> {
     let labels = &s.samples.label;
     let prefix = &s.samples.prefix;
     let positives = labels.iter().filter(|&&l| l != 0).count();
@@ -215,7 +223,11 @@ pub fn figures(s: &Scored, threshold: f32, reps: usize, seed: u64, others: &[(&s
         v.extend(paired);
         v
     };
-    let estimates = bootstrap(&s.users, reps, seed, &figures_of(None), |idx| figures_of(Some(idx)));
+    let estimates = bootstrap(&s.users, reps, seed, &figures_of(None), |idx| {
+        let v = figures_of(Some(idx));
+        tick();
+        v
+    });
     let describe = |j: usize, probability: bool| {
         let (name, scores) = scorers[j];
         let by = |lo: u32, hi: u32| {
@@ -298,8 +310,9 @@ pub struct Mean {
 /// seed's scorers on that seed's users (`seeds[k]`: the model's scores and context, then the
 /// other scorers, the same names in the same order for every seed). The log's `universe` users
 /// are resampled once per replicate for all seeds ([`joint_resamples`]): the seeds' user sets
-/// overlap, and resampling them apart would make the interval of the mean too narrow.
-pub fn mean_over_seeds(universe: usize, seeds: &[(u64, &Scored, &[Scorer<'_>])], reps: usize) -> Result<Mean> {
+/// overlap, and resampling them apart would make the interval of the mean too narrow. `tick` is
+/// called after each replicate.
+pub fn mean_over_seeds(universe: usize, seeds: &[(u64, &Scored, &[Scorer<'_>])], reps: usize, tick: &mut dyn FnMut()) -> Result<Mean> {
     let Some((_, _, first)) = seeds.first() else { bail!("no seed to average over") };
     let names: Vec<&str> = std::iter::once("model").chain(first.iter().map(|(n, _)| *n)).collect();
     for (seed, _, others) in seeds {
@@ -343,6 +356,7 @@ pub fn mean_over_seeds(universe: usize, seeds: &[(u64, &Scored, &[Scorer<'_>])],
                 replicates[j][m].push(mean(&f[m]));
             }
         }
+        tick();
     });
     let scorers = names
         .iter()

@@ -648,6 +648,9 @@ fn features(kinds: Option<Vec<String>>, model: Option<&Path>, json: bool) -> Res
     Ok(())
 }
 
+/// What `eval`'s progress line calls the bootstrap's steps.
+const BOOTSTRAP_STEPS: &str = "replicates (--bootstrap sets how many)";
+
 /// Fewest bootstrap replicates `eval` accepts.
 const MIN_BOOTSTRAP: usize = 10;
 /// Below these, `eval` warns that its figures say little.
@@ -805,7 +808,9 @@ fn eval_seeds(
             let (other, _) = model_files::load(&path(c, seed))?;
             others.push(("compare", eval::score_users(&log, users, &other, utc)?.score));
         }
-        let figures = eval::figures(&scored, m.manifest().threshold, reps, seed, &others)?;
+        let mut progress = report::Progress::new(format!("bootstrap ({})", users.name()), reps, BOOTSTRAP_STEPS);
+        let figures = eval::figures(&scored, m.manifest().threshold, reps, seed, &others, &mut || progress.tick())?;
+        drop(progress);
         report::eval(&users.name(), &scored, &figures, reps);
         println!();
         runs.push(eval::Run { seed, split: split.to_string(), counts: scored.counts().clone(), bootstrap: reps, figures });
@@ -815,7 +820,9 @@ fn eval_seeds(
     }
     let mean = if seeds.len() > 1 {
         let by_seed: Vec<_> = scored_runs.iter().map(|(seed, s, o)| (*seed, s, o.as_slice())).collect();
-        let mean = eval::mean_over_seeds(log.users.len(), &by_seed, reps)?;
+        let mut progress = report::Progress::new("bootstrap (the mean over seeds)", reps, BOOTSTRAP_STEPS);
+        let mean = eval::mean_over_seeds(log.users.len(), &by_seed, reps, &mut || progress.tick())?;
+        drop(progress);
         report::eval_mean(&mean);
         Some(mean)
     } else {

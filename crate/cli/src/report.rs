@@ -1,6 +1,7 @@
 //! What the commands print: the featurize summary and the evaluation tables.
 
-use std::time::Duration;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 use crate::dataset::Split;
 use crate::eval::{Figures, Mean, Scored, PREFIX_BUCKETS};
@@ -8,6 +9,52 @@ use crate::featurize::{Featurized, Options};
 use crate::logs::{Log, Skipped};
 use crate::metrics::Estimate;
 use crate::reach::{Plan, Reach};
+
+/// A progress line on the terminal for a long loop (`label: done of total steps`), drawn once the
+/// loop has run a second, redrawn at most twice a second, cleared when dropped; nothing at all
+/// when the standard error is not a terminal (a log file, a pipe, a test).
+pub struct Progress {
+    label: String,
+    steps: String,
+    total: usize,
+    done: usize,
+    start: Instant,
+    drawn: Option<Instant>,
+    tty: bool,
+}
+
+impl Progress {
+    /// A loop of `total` steps: `label` says what it does, `steps` what its steps are.
+    pub fn new(label: impl Into<String>, total: usize, steps: impl Into<String>) -> Progress {
+        let tty = std::io::stderr().is_terminal();
+        Progress { label: label.into(), steps: steps.into(), total, done: 0, start: Instant::now(), drawn: None, tty }
+    }
+
+    /// One step done.
+    pub fn tick(&mut self) {
+        self.done += 1;
+        if !self.tty {
+            return;
+        }
+        let now = Instant::now();
+        if now.duration_since(self.start) < Duration::from_secs(1)
+            || self.drawn.is_some_and(|t| now.duration_since(t) < Duration::from_millis(500))
+        {
+            return;
+        }
+        self.drawn = Some(now);
+        eprint!("\r{}: {} of {} {}", self.label, self.done, self.total, self.steps);
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.drawn.is_some() {
+            // Back to the line's start, the line erased.
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
 
 fn fmt_opt(v: Option<f64>) -> String {
     v.map_or("   -  ".into(), |v| format!("{v:.4}"))
