@@ -1,6 +1,7 @@
 //! `shopper-intent`: featurize event logs for training, score events, evaluate a model, convert
 //! an exported model, benchmark the engine. This file parses arguments and calls the library.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use shopper_intent::features::{aggregate_features, sequence_features, FEATURE_VERSION};
-use shopper_intent::{Kinds, Manifest, WindowConfig};
+use shopper_intent::{Kind, Kinds, Manifest, WindowConfig};
 #[cfg(feature = "onnx")]
 use shopper_intent_cli::convert;
 use shopper_intent_cli::dataset::{self, Users};
@@ -501,6 +502,25 @@ fn note_ignored(log: &Log, kinds: &Kinds) -> f64 {
     total as f64 / log.events.max(1) as f64
 }
 
+/// Warns of each kind `--kinds` names that no event of the log has: its column would be zeros,
+/// likely a typo (`Page_Type_1` for `page_type_1`), so the log kind it resembles is named.
+fn warn_absent_kinds(kinds: &Kinds, log_kinds: &HashMap<Kind, usize>) {
+    let squeeze = |name: &str| name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    for kind in kinds.iter().filter(|k| !log_kinds.contains_key(*k)) {
+        let mut like: Vec<(&Kind, usize)> = log_kinds
+            .iter()
+            .filter(|(k, _)| !kinds.contains(k) && squeeze(k.name()) == squeeze(kind.name()))
+            .map(|(k, n)| (k, *n))
+            .collect();
+        like.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.name().cmp(b.0.name())));
+        let hint = match like.first() {
+            Some((k, n)) => format!(" (did you mean {}? The log has {n} of those, and they get no column)", k.name()),
+            None => String::new(),
+        };
+        eprintln!("warning: --kinds names {}, which no event of the log has: its column is all zeros{hint}", kind.name());
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Features { kinds, model, json } => features(kinds, model.as_deref(), json),
@@ -514,6 +534,9 @@ fn run(cli: Cli) -> Result<()> {
                 Kinds::parse(names).context("--kinds")?;
             }
             let log = input.read()?;
+            if let Some(names) = &kinds {
+                warn_absent_kinds(&Kinds::parse(names)?, &log.kinds);
+            }
             let options = featurize::Options { seed, window, utc_offset_min: input.utc_offset(&log, None), kinds, allow_small };
             let started = Instant::now();
             let f = featurize::featurize(&log, &options)?;
@@ -589,6 +612,7 @@ fn run(cli: Cli) -> Result<()> {
             let files = model_files::read(&model)?;
             let log = input.read()?;
             let m = &files.manifest;
+            note_ignored(&log, &m.kinds()?);
             let config =
                 WindowConfig { window: m.window, utc_offset_min: input.utc_offset(&log, Some(m)), kinds: m.kinds()?, salt: [0; 16] };
             let (events, rows) = replay::write(&log, Users::parse(&split, seed)?, &config, &out)?;
@@ -608,6 +632,13 @@ fn run(cli: Cli) -> Result<()> {
                 Some((m, _)) => m.manifest().kinds()?,
                 None => Kinds::from_counts(&log.kinds)?.0,
             };
+            // Events the model skips are timed too, and they are quick: a log of other kinds than
+            // the model's would show a rate of skipping, not of scoring.
+            if note_ignored(&log, &kinds) > 0.5 {
+                eprintln!(
+                    "warning: most events are of kinds the model skips: the per-event times below are mostly of skipping, not of scoring"
+                );
+            }
             let utc_offset_min = input.utc_offset(&log, loaded.as_ref().map(|(m, _)| m.manifest()));
             let config = WindowConfig { window: 32, utc_offset_min, kinds, salt: [0; 16] };
             if !graph.is_empty() && loaded.is_none() {

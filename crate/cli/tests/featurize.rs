@@ -145,6 +145,27 @@ fn the_kinds_can_be_given_and_the_shops_session_ids_decide_sessions() {
     ]);
     assert!(run.status.success(), "{}", text(&run.stderr));
     assert!(!text(&run.stderr).contains("taken as UTC"));
+    assert!(!text(&run.stderr).contains("--kinds names"), "every kind given is in the log: {}", text(&run.stderr));
+    // A kind of --kinds that no event has is a warning, with the log's kind it resembles.
+    let typo = dir.join("typo");
+    let run = cli(&[
+        "featurize",
+        "--input",
+        path(&log),
+        "--kinds",
+        "Size-Guide-Open,view_item,purchase,no_such_kind",
+        "--out",
+        path(&typo),
+        "--allow-small",
+    ]);
+    let stderr = text(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: --kinds names Size-Guide-Open, which no event of the log has: its column is all zeros (did you mean size_guide_open? The log has 30 of those"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("warning: --kinds names no_such_kind, which no event of the log has: its column is all zeros\n"), "{stderr}");
+    assert!(!stderr.contains("--kinds names view_item"), "{stderr}");
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["total"]["sessions"], 30);
     assert_eq!(summary["total"]["samples"], 60);
@@ -997,6 +1018,29 @@ fn eval_says_once_how_many_events_the_model_does_not_read() {
     assert!(run.status.success(), "{all}");
     assert_eq!(all.matches("the model does not read").count(), 1, "{all}");
     assert!(all.contains("30 of 70 events (43%) are of kinds the model does not read and are ignored: size_guide_open 30"), "{all}");
+    // bench and replay-fixture say it too; bench, where most events are skipped, that its times
+    // are then of skipping.
+    let run =
+        cli(&["replay-fixture", "--split", "all", "--input", path(&log), "--model", path(&model), "--out", path(&dir.join("replay"))]);
+    assert!(
+        run.status.success() && text(&run.stderr).contains("30 of 70 events (43%) are of kinds the model does not read"),
+        "{}",
+        text(&run.stderr)
+    );
+    let run = cli(&["bench", "--reps", "1", "--input", path(&log), "--model", path(&model)]);
+    let stderr = text(&run.stderr);
+    assert!(run.status.success() && stderr.contains("30 of 70 events (43%)") && !stderr.contains("mostly of skipping"), "{stderr}");
+    let all_guides = dir.join("all-guides.jsonl");
+    std::fs::write(
+        &all_guides,
+        thirty_users("")
+            .replace(r#""type": "add_to_cart""#, r#""type": "size_guide_open""#)
+            .replace(r#""type": "view_item""#, r#""type": "size_guide_open""#),
+    )
+    .unwrap();
+    let run = cli(&["bench", "--reps", "1", "--input", path(&all_guides), "--model", path(&model)]);
+    let stderr = text(&run.stderr);
+    assert!(run.status.success() && stderr.contains("mostly of skipping, not of scoring"), "{stderr}");
 }
 
 #[test]
