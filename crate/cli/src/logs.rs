@@ -494,7 +494,10 @@ fn percent(share: f64) -> String {
 /// A `ts` out of range, with the unit it looks like in when it would be in range in another
 /// (seconds, microseconds, nanoseconds).
 fn ts_error(ts: f64, e: shopper_intent::Error) -> String {
-    format!("{e}{}", other_unit_hint(ts, 1e3))
+    // A ts past what 64 bits hold reaches the core clamped: shown as written, not as the clamp.
+    let text = e.to_string();
+    let text = if ts.abs() >= 9.2e18 { text.replace(&(ts as i64).to_string(), &format!("{ts:e}")) } else { text };
+    format!("{text}{}", other_unit_hint(ts, 1e3))
 }
 
 /// Reads a generic JSONL line; `keys` is told each top-level key with the kind of its value
@@ -547,7 +550,10 @@ fn parse_taobao(line: &str) -> Result<(String, Event), String> {
     if f.len() != 5 {
         return Err(format!("expected 5 comma-separated fields, found {}", f.len()));
     }
-    let kind = kind_from(Vocabulary::Taobao, f[3]).ok_or_else(|| format!("unknown behavior_type {:?}", f[3]))?;
+    let kind = kind_from(Vocabulary::Taobao, f[3]).ok_or_else(|| {
+        let header = f[0].trim().parse::<u64>().is_err() && f[4].trim().parse::<i64>().is_err();
+        format!("unknown behavior_type {:?}{}", f[3], if header { ": a header row? The Taobao CSV has none" } else { "" })
+    })?;
     let secs: i64 = f[4].parse().map_err(|_| format!("timestamp {:?} is not an integer", f[4]))?;
     if f[0].is_empty() {
         return Err("empty user_id".into());
@@ -808,6 +814,21 @@ fn pretty_json_hint(head: &Head) -> String {
         Some("[") => "\nThe file looks like one JSON array: write one object per line (e.g. `jq -c '.[]' FILE`).".into(),
         _ => String::new(),
     }
+}
+
+/// A hint for a log whose malformed lines are mostly not UTF-8: compressed (read with a --format
+/// given, so the format's sniffing did not name it), or text in another encoding.
+fn encoding_hint(head: &Head, bad: &[BadLine]) -> String {
+    if let Some((_, hint)) = MAGIC.iter().find(|(m, _)| head.first_raw.starts_with(m)) {
+        return (*hint).to_string();
+    }
+    let not_utf8 = bad.iter().filter(|b| b.error.starts_with("not UTF-8 text")).count();
+    if not_utf8 == 0 || 2 * not_utf8 < bad.len() {
+        return String::new();
+    }
+    "\nIts lines are not UTF-8 text (Latin-1, Windows-1252, or another encoding?): save the file as UTF-8, e.g. \
+     `iconv -f WINDOWS-1252 -t UTF-8 FILE > events.utf8` (with the file's own encoding after -f)."
+        .into()
 }
 
 /// The words of a key: split at `_`, `-`, `.`, spaces and lower-to-upper case changes, lowercased
@@ -1154,28 +1175,37 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         if log.bad.len() > SHOWN {
             examples.push(format!("  ... and {} more malformed lines", log.bad.len() - SHOWN));
         }
-        let message = format!(
-            "{} of {} lines are malformed ({}), {} events usable{}{}{}",
-            log.bad.len(),
-            non_empty,
-            percent(malformed),
-            log.events,
-            if log.bad.is_empty() {
-                String::new()
-            } else {
-                format!(" (the most accepted: {}, --max-malformed)", percent(options.max_malformed))
-            },
-            if examples.is_empty() { String::new() } else { format!(":\n{}", examples.join("\n")) },
-            if log.events == 0 && log.outside_window > 0 {
-                format!(
-                    "\n{} events fall outside the time window read (--start-ms/--end-ms; for a Taobao CSV, the log's stated \
+        let message = if log.events == 0 && log.bad.is_empty() && log.outside_window > 0 {
+            // Nothing malformed: the time window is the whole story.
+            format!(
+                "no event of the log is in the time window read: all {} fall outside it (--start-ms/--end-ms; for a Taobao \
+                 CSV, the log's stated 2017-11-25 to 2017-12-03 unless they say otherwise)",
+                log.outside_window
+            )
+        } else {
+            format!(
+                "{} of {} lines are malformed ({}), {} events usable{}{}{}",
+                log.bad.len(),
+                non_empty,
+                percent(malformed),
+                log.events,
+                if log.bad.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (the most accepted: {}, --max-malformed)", percent(options.max_malformed))
+                },
+                if examples.is_empty() { String::new() } else { format!(":\n{}", examples.join("\n")) },
+                if log.events == 0 && log.outside_window > 0 {
+                    format!(
+                        "\n{} events fall outside the time window read (--start-ms/--end-ms; for a Taobao CSV, the log's stated \
                      2017-11-25 to 2017-12-03 unless they say otherwise)",
-                    log.outside_window
-                )
-            } else {
-                String::new()
-            },
-        ) + &if log.events == 0 && (!log.not_on_page.is_empty() || log.no_browser_id > 0) {
+                        log.outside_window
+                    )
+                } else {
+                    String::new()
+                },
+            )
+        } + &if log.events == 0 && (!log.not_on_page.is_empty() || log.no_browser_id > 0) {
             format!(
                 "\nthe other rows are GA4 events the widget never sees ({}) or rows without a browser id ({}, cookieless pings): \
                  the export needs the events the shop's pages push into the dataLayer (add_to_cart, purchase, its own), \
@@ -1186,7 +1216,8 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         } else {
             String::new()
         } + &unread_keys_note(&log).map_or(String::new(), |note| format!("\n{note}"))
-            + &pretty_json_hint(&head);
+            + &pretty_json_hint(&head)
+            + &encoding_hint(&head, &log.bad);
         bail!("{message}");
     }
     for u in &mut log.users {
@@ -1307,6 +1338,31 @@ mod tests {
         assert_eq!(log.users[0].events.iter().map(|(_, e)| e.session.as_deref()).collect::<Vec<_>>(), [Some("5"), Some("5")]);
         assert_eq!(log.bad.iter().map(|b| b.line).collect::<Vec<_>>(), [4, 5]);
         assert!(log.bad[0].error.contains("write it as a string"), "{}", log.bad[0].error);
+    }
+
+    #[test]
+    fn errors_name_the_cause_a_user_can_fix() {
+        // A Taobao CSV with a header row: the row is named as one.
+        let csv = "user_id,item_id,category_id,behavior_type,timestamp\n1,2,3,pv,1511544070\n1,2,3,buy,1511544080\n";
+        let log = read(csv.as_bytes(), opts(Some(Format::Taobao), (0, i64::MAX))).unwrap();
+        assert!(log.bad.len() == 1 && log.bad[0].error.ends_with("a header row? The Taobao CSV has none"), "{:?}", log.bad);
+        // A log whose events all fall outside the window says so first, not "0 of N malformed".
+        let e = read(csv.as_bytes(), opts(Some(Format::Taobao), (0, 1))).unwrap_err().to_string();
+        assert!(e.starts_with("1 of 3 lines are malformed"), "{e}");
+        let e = read("1,2,3,pv,1511544070\n1,2,3,buy,1511544080\n".as_bytes(), opts(Some(Format::Taobao), (0, 1))).unwrap_err().to_string();
+        assert!(e.starts_with("no event of the log is in the time window read: all 2 fall outside it"), "{e}");
+        // A gzip file read with its format given: the gzip hint all the same.
+        let gz = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xae\x05\x00\n\x8b\x9c\xff\x01\n";
+        let e = read(&gz[..], opts(Some(Format::Jsonl), (0, i64::MAX))).unwrap_err().to_string();
+        assert!(e.contains("It looks gzip-compressed"), "{e}");
+        // Text in Latin-1: the encoding is named.
+        let latin1 = b"{\"user\": \"u\", \"ts\": 1700000000000, \"type\": \"view_item\", \"item\": \"caf\xe9\"}\n".repeat(3);
+        let e = read(&latin1[..], opts(Some(Format::Jsonl), (0, i64::MAX))).unwrap_err().to_string();
+        assert!(e.contains("Its lines are not UTF-8 text") && e.contains("iconv"), "{e}");
+        // A ts past 64 bits is shown as written, not as the clamp.
+        let huge = "{\"user\": \"u\", \"ts\": 99999999999999999999999, \"type\": \"view_item\"}\n{\"user\": \"u\", \"ts\": 1700000000000, \"type\": \"view_item\"}\n";
+        let log = read(huge.as_bytes(), ReadOptions { max_malformed: 0.9, ..opts(None, (0, i64::MAX)) }).unwrap();
+        assert!(log.bad[0].error.starts_with("timestamp 1e23 ms is outside"), "{}", log.bad[0].error);
     }
 
     #[test]
