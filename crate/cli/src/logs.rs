@@ -1089,6 +1089,14 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
             }),
             Err(e) => Err(e.clone()),
         };
+        // A user id is kept with every event and written on every line `score` writes: as long as
+        // the other ids at most.
+        let parsed = match parsed {
+            Ok(Row::Event(user, ..)) if user.len() > MAX_ID_BYTES => {
+                Err(format!("user is {} bytes long: at most {MAX_ID_BYTES} are read (an id, as item and session are)", user.len()))
+            }
+            other => other,
+        };
         let (user, event) = match parsed {
             Ok(Row::Event(user, event, sub, key)) => {
                 if key.is_some_and(|k| !seen_rows.insert(k)) {
@@ -1359,6 +1367,16 @@ mod tests {
         let latin1 = b"{\"user\": \"u\", \"ts\": 1700000000000, \"type\": \"view_item\", \"item\": \"caf\xe9\"}\n".repeat(3);
         let e = read(&latin1[..], opts(Some(Format::Jsonl), (0, i64::MAX))).unwrap_err().to_string();
         assert!(e.contains("Its lines are not UTF-8 text") && e.contains("iconv"), "{e}");
+        // A user id longer than the other ids may be is refused, in every format.
+        let long = "x".repeat(MAX_ID_BYTES + 1);
+        for (format, text) in [
+            (Format::Jsonl, format!("{{\"user\": \"{long}\", \"ts\": 1700000000000, \"type\": \"view_item\"}}\n{{\"user\": \"{}\", \"ts\": 1700000000000, \"type\": \"view_item\"}}\n", &long[1..])),
+            (Format::Taobao, format!("{long},2,3,pv,1511544070\n{},2,3,pv,1511544070\n", &long[1..])),
+        ] {
+            let log = read(text.as_bytes(), ReadOptions { max_malformed: 0.9, ..opts(Some(format), (0, i64::MAX)) }).unwrap();
+            assert_eq!(log.users.len(), 1, "{format:?}: the 256-byte id is read");
+            assert!(log.bad.len() == 1 && log.bad[0].error.starts_with("user is 257 bytes long: at most 256 are read"), "{format:?}: {:?}", log.bad);
+        }
         // A ts past 64 bits is shown as written, not as the clamp.
         let huge = "{\"user\": \"u\", \"ts\": 99999999999999999999999, \"type\": \"view_item\"}\n{\"user\": \"u\", \"ts\": 1700000000000, \"type\": \"view_item\"}\n";
         let log = read(huge.as_bytes(), ReadOptions { max_malformed: 0.9, ..opts(None, (0, i64::MAX)) }).unwrap();
