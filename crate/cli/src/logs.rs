@@ -918,8 +918,8 @@ fn field_for(key: &str, values: u8) -> Option<(&'static str, u8)> {
 }
 
 /// A note on the keys of a generic JSONL log that the reader does not read (the most frequent,
-/// with their lines and the first), with the renames they seem to need when no event has the field
-/// they look like; `None` when every key is read.
+/// with their lines and the first), with the renames they seem to need when fewer lines have the
+/// field they look like than have them; `None` when every key is read.
 pub fn unread_keys_note(log: &Log) -> Option<String> {
     const SHOWN: usize = 5;
     if log.unread_keys.is_empty() {
@@ -932,15 +932,17 @@ pub fn unread_keys_note(log: &Log) -> Option<String> {
         .map(|k| format!("{} ({} line{}, first at line {})", k.key, k.lines, if k.lines == 1 { "" } else { "s" }, k.first_line))
         .collect();
     let more = log.unread_keys.len().saturating_sub(SHOWN);
-    // The fields no line has under their own key (so no event has them either).
-    let absent: Vec<&str> = JSONL_KEYS.iter().zip(log.lines_with_key).filter(|(_, lines)| *lines == 0).map(|(field, _)| *field).collect();
-    // For each, the likeliest key: named as an id first, then the most frequent.
-    let renames: Vec<String> = absent
+    // For each field, the likeliest key among those on more lines than the field itself (so that
+    // an `item` on one line of thirty does not hide the `product_id` on all of them): named as an
+    // id first, then the most frequent.
+    let renames: Vec<String> = JSONL_KEYS
         .iter()
-        .filter_map(|field| {
+        .zip(log.lines_with_key)
+        .filter_map(|(field, lines)| {
             let (key, _) = log
                 .unread_keys
                 .iter()
+                .filter(|k| k.lines > lines)
                 .filter_map(|k| field_for(&k.key, k.values).filter(|(f, _)| f == field).map(|(_, rank)| (k, rank)))
                 .min_by_key(|(k, rank)| (*rank, std::cmp::Reverse(k.lines)))?;
             Some(match *field {
@@ -1430,6 +1432,13 @@ mod tests {
         let text = "{\"user\": 1, \"ts\": 1700000000000, \"type\": \"view_item\", \"item\": \"a\", \"item_name\": \"Shoe\"}\n";
         let note = unread_keys_note(&read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap()).unwrap();
         assert!(note.contains("item_name (1 line, first at line 1)") && !note.contains("item_name to"), "{note}");
+        // But a key on more lines than the field is: an `item` on one line does not hide the
+        // `product_id` on all three.
+        let text = "{\"user\": 1, \"ts\": 1700000000000, \"type\": \"view_item\", \"product_id\": \"a\", \"item\": \"a\"}\n\
+                    {\"user\": 1, \"ts\": 1700000001000, \"type\": \"view_item\", \"product_id\": \"b\"}\n\
+                    {\"user\": 1, \"ts\": 1700000002000, \"type\": \"view_item\", \"product_id\": \"c\"}\n";
+        let note = unread_keys_note(&read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap()).unwrap();
+        assert!(note.contains("rename them (product_id to item)"), "{note}");
         let row = r#"{"event_name": "add_to_cart", "event_timestamp": "1700000000000000", "user_pseudo_id": "1.2", "platform": "WEB"}"#;
         assert!(read(row.as_bytes(), opts(None, (0, i64::MAX))).unwrap().unread_keys.is_empty());
 
