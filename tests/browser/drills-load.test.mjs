@@ -636,3 +636,41 @@ test('a wasm module served with another Content-Type loads, with one warning tha
   assert.deepEqual(r.pageErrors, []);
   await context.close();
 });
+
+// README (Errors): a page may retry a failed load with a new widget. Each failed widget leaves
+// the page: its listeners (pagehide, pageshow, storage, visibilitychange) and the page's set of
+// live widgets, so that a retry loop (offline, say) does not pile up widgets.
+test('a failed widget leaves the page: a retry loop keeps no listener and no widget of the failed ones', { timeout: 60_000 }, async () => {
+  const context = await env.browser.newContext();
+  const page = await env.page(context);
+  await blankPage(page, env.url);
+  const r = await page.evaluate(async ({ module, model }) => {
+    // Counts the listeners added and not removed, per event name, on window and document.
+    const active = new Map();
+    for (const target of [window, document]) {
+      const add = target.addEventListener.bind(target);
+      const remove = target.removeEventListener.bind(target);
+      target.addEventListener = (name, fn, o) => { active.set(name, (active.get(name) ?? 0) + 1); return add(name, fn, o); };
+      target.removeEventListener = (name, fn, o) => { active.set(name, (active.get(name) ?? 0) - 1); return remove(name, fn, o); };
+    }
+    const count = () => ['pagehide', 'pageshow', 'storage', 'visibilitychange'].map((n) => active.get(n) ?? 0);
+    const live = () => window[Symbol.for('shopper-intent.live')]?.size ?? 0;
+    const { ShopperIntent } = await import(module);
+    const after = [];
+    for (let i = 0; i < 3; i++) {
+      const failed = await ShopperIntent.load({ model: '/models/missing.bin', storage: 'memory', autoCapture: false });
+      after.push({ status: failed.status, listeners: count(), live: live() });
+    }
+    const ok = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
+    const running = { status: ok.status, listeners: count(), live: live() };
+    ok.destroy();
+    return { after, running, destroyed: { listeners: count(), live: live() } };
+  }, { module: PACKAGE_MODULE, model: MODEL });
+  for (const [i, a] of r.after.entries()) {
+    assert.deepEqual(a, { status: 'failed', listeners: [0, 0, 0, 0], live: 0 }, `failed widget ${i + 1}`);
+  }
+  assert.deepEqual(r.running, { status: 'ready', listeners: [1, 1, 1, 1], live: 1 }, 'a widget that loads is attached');
+  assert.deepEqual(r.destroyed, { listeners: [0, 0, 0, 0], live: 0 });
+  assert.equal(ours(page, 'warning').filter((m) => /another widget already runs/.test(m.text)).length, 0);
+  await context.close();
+});

@@ -1100,21 +1100,7 @@ export class ShopperIntent {
     }
     clearTimeout(this._endTimer);
     this._endTimer = 0;
-    if (this._attached) {
-      // Attached by `_open` (a widget that failed before it, or outside a page, has nothing to
-      // detach). A page whose removeEventListener throws keeps a listener, not the rest undone.
-      liveWidgets().delete(this);
-      const listeners = [[window, 'pagehide', this._onPageHide], [window, 'pageshow', this._onPageShow],
-        [window, 'storage', this._onStorage], [document, 'visibilitychange', this._onVisibility]];
-      // An index loop: a page may have broken the array iterator.
-      for (let i = 0; i < listeners.length; i++) {
-        try {
-          listeners[i][0].removeEventListener(listeners[i][1], listeners[i][2]);
-        } catch {
-          // The listener stays; it does nothing once the widget is destroyed.
-        }
-      }
-    }
+    this._detach();
     // The dataLayer entries whose events are dropped here are given back to the next widget.
     if (this._detachDataLayer) this._detachDataLayer((event) => this._queue.includes(event));
     this._detachDataLayer = null;
@@ -1225,9 +1211,38 @@ export class ShopperIntent {
     if (!this._experiments.stored && this._queue.state === 'ready' && this.storage !== 'memory') this._markDirty();
   }
 
+  /**
+   * Leaves the page: its listeners and the page's set of live widgets. Destroyed, or failed (a
+   * failed widget has nothing more to do on the page, and a page that retries with a new widget
+   * keeps no old one attached). Attached by `_open`: a widget that failed before it, or outside a
+   * page, has nothing to detach. A page whose removeEventListener throws keeps a listener, not the
+   * rest undone; it does nothing once the widget is stopped.
+   */
+  _detach() {
+    if (!this._attached) return;
+    this._attached = false;
+    liveWidgets().delete(this);
+    const listeners = [[window, 'pagehide', this._onPageHide], [window, 'pageshow', this._onPageShow],
+      [window, 'storage', this._onStorage], [document, 'visibilitychange', this._onVisibility]];
+    // An index loop: a page may have broken the array iterator.
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i][0].removeEventListener(listeners[i][1], listeners[i][2]);
+      } catch {
+        // The listener stays.
+      }
+    }
+  }
+
   _fail(err) {
     if (this._queue.state === 'destroyed' || this._queue.state === 'failed') return;
     this._queue.to('failed');
+    this._detach();
+    clearTimeout(this._endTimer);
+    this._endTimer = 0;
+    // Nothing will be built again: the downloaded weights and the last saved state go.
+    this._modelFiles = null;
+    this._checkpoint = null;
     const message = err.message.length > 500 ? `${err.message.slice(0, 500)}…` : err.message;
     this._error = Object.freeze({ code: err.code, message });
     // A failed widget reads the dataLayer no more, and gives back the entries whose events it had
