@@ -122,7 +122,9 @@ pub fn check(manifest_path: &Path, fixtures: Option<&Path>) -> Result<Parity> {
     let m = &files.manifest;
     let onnx_spec = m.model.onnx.as_ref().context("the manifest names no ONNX file (model.onnx)")?;
     let dir = files.manifest_path.parent().unwrap_or(Path::new("."));
-    let onnx_bytes = std::fs::read(dir.join(&onnx_spec.file)).with_context(|| format!("reading {}", onnx_spec.file))?;
+    let onnx_path = dir.join(&onnx_spec.file);
+    let onnx_bytes = std::fs::read(&onnx_path)
+        .with_context(|| format!("reading {}, the ONNX file the manifest names (model.onnx.file) beside it", onnx_path.display()))?;
     let mut onnx = OnnxModel::load(&onnx_bytes, onnx_spec, m.model.inputs, m.model.hidden)?;
     let mut model = SequenceModel::load(&files.weights, &files.manifest_text)?;
     let fixture_dir = fixtures.map(Path::to_path_buf).unwrap_or_else(|| fixtures_dir(&files.manifest_path));
@@ -188,7 +190,9 @@ pub fn convert(manifest_path: &Path, fixtures: Option<&Path>) -> Result<Parity> 
     let onnx_file =
         model.get("onnx").and_then(|o| o.get("file")).and_then(|f| f.as_str()).context("the manifest names no model.onnx.file")?;
     let weights_file = model.get("weights").and_then(|f| f.as_str()).context("the manifest names no model.weights file")?.to_string();
-    let onnx_bytes = std::fs::read(dir.join(onnx_file)).with_context(|| format!("reading {onnx_file}"))?;
+    let onnx_path = dir.join(onnx_file);
+    let onnx_bytes = std::fs::read(&onnx_path)
+        .with_context(|| format!("reading {}, the ONNX file the manifest names (model.onnx.file) beside it", onnx_path.display()))?;
     let w = weights_from_onnx(&onnx_bytes)?;
     let bytes = w.to_bytes();
     model.insert("inputs".into(), w.inputs.into());

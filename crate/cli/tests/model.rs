@@ -70,6 +70,24 @@ fn a_fixtures_folder_given_without_fixtures_is_an_error_not_a_check_of_nothing()
     // The folder the trainer wrote, given explicitly, is checked.
     let parity = convert::check(&root().join("models/intent.json"), Some(&root().join("models/fixtures/intent"))).unwrap();
     assert!(parity.fixture_steps > 200, "{parity:?}");
+    // Converting an unchanged model writes back the same weights and the same manifest, every
+    // number as it was written (a float parsed one unit off showed as a change in git).
+    let run = Command::new(env!("CARGO_BIN_EXE_shopper-intent"))
+        .args(["convert", "--model"])
+        .arg(copy.join("intent.json"))
+        .arg("--fixtures")
+        .arg(root().join("models/fixtures/intent"))
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(std::fs::read(copy.join("intent.bin")).unwrap(), std::fs::read(root().join("models/intent.bin")).unwrap());
+    assert_eq!(std::fs::read_to_string(copy.join("intent.json")).unwrap(), String::from_utf8(manifest).unwrap(), "the manifest as it was");
+    // Without the ONNX file, the error names the path it looked at.
+    std::fs::remove_file(copy.join("intent.onnx")).unwrap();
+    let run =
+        Command::new(env!("CARGO_BIN_EXE_shopper-intent")).args(["convert", "--model"]).arg(copy.join("intent.json")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success() && stderr.contains(&format!("reading {}", copy.join("intent.onnx").display())), "{stderr}");
     std::fs::remove_dir_all(&empty).unwrap();
 }
 
