@@ -640,7 +640,7 @@ test('a wasm module served with another Content-Type loads, with one warning tha
 // README (Errors): a page may retry a failed load with a new widget. Each failed widget leaves
 // the page: its listeners (pagehide, pageshow, storage, visibilitychange) and the page's set of
 // live widgets, so that a retry loop (offline, say) does not pile up widgets.
-test('a failed widget leaves the page: a retry loop keeps no listener and no widget of the failed ones', { timeout: 60_000 }, async () => {
+test('a failed widget leaves the page: a retry loop keeps no listener, no hook and no widget of the failed ones', { timeout: 60_000 }, async () => {
   const context = await env.browser.newContext();
   const page = await env.page(context);
   await blankPage(page, env.url);
@@ -658,8 +658,11 @@ test('a failed widget leaves the page: a retry loop keeps no listener and no wid
     const { ShopperIntent } = await import(module);
     const after = [];
     for (let i = 0; i < 3; i++) {
-      const failed = await ShopperIntent.load({ model: '/models/missing.bin', storage: 'memory', autoCapture: false });
-      after.push({ status: failed.status, listeners: count(), live: live() });
+      const failed = ShopperIntent.create({ model: '/models/missing.bin', storage: 'memory', autoCapture: false });
+      failed.on('segment', () => {});
+      await failed.ready;
+      const hooks = [...failed._hooks._sets.values()].reduce((n, set) => n + set.size, 0);
+      after.push({ status: failed.status, listeners: count(), live: live(), hooks });
     }
     const ok = await ShopperIntent.load({ model, storage: 'memory', autoCapture: false });
     const running = { status: ok.status, listeners: count(), live: live() };
@@ -667,7 +670,7 @@ test('a failed widget leaves the page: a retry loop keeps no listener and no wid
     return { after, running, destroyed: { listeners: count(), live: live() } };
   }, { module: PACKAGE_MODULE, model: MODEL });
   for (const [i, a] of r.after.entries()) {
-    assert.deepEqual(a, { status: 'failed', listeners: [0, 0, 0, 0], live: 0 }, `failed widget ${i + 1}`);
+    assert.deepEqual(a, { status: 'failed', listeners: [0, 0, 0, 0], live: 0, hooks: 0 }, `failed widget ${i + 1}`);
   }
   assert.deepEqual(r.running, { status: 'ready', listeners: [1, 1, 1, 1], live: 1 }, 'a widget that loads is attached');
   assert.deepEqual(r.destroyed, { listeners: [0, 0, 0, 0], live: 0 });

@@ -364,8 +364,9 @@ export class ShopperIntent {
    * Tracks each event in order, as `track()` does, and calls each function among them with the
    * widget, so that a page's `(window.shopperIntent = window.shopperIntent || []).push(event)`
    * works before the snippet has run (an array) and after (the widget), and so does
-   * `push((intent) => intent.grantConsent())`. A function that throws or rejects is a console
-   * error. Never throws.
+   * `push((intent) => intent.grantConsent())`. The widget may still be loading then (`await
+   * intent.ready` to read a score). A function that throws or rejects is a console error. Never
+   * throws.
    */
   push(...events: Array<IntentEvent | ((intent: ShopperIntent) => unknown)>): void;
   /**

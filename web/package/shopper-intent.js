@@ -1238,6 +1238,8 @@ export class ShopperIntent {
     if (this._queue.state === 'destroyed' || this._queue.state === 'failed') return;
     this._queue.to('failed');
     this._detach();
+    // No hook will be called again: the page's callbacks are let go.
+    this._hooks.clear();
     clearTimeout(this._endTimer);
     this._endTimer = 0;
     // Nothing will be built again: the downloaded weights and the last saved state go.

@@ -945,12 +945,15 @@ pub fn unread_keys_note(log: &Log) -> Option<String> {
                 .filter(|k| k.lines > lines)
                 .filter_map(|k| field_for(&k.key, k.values).filter(|(f, _)| f == field).map(|(_, rank)| (k, rank)))
                 .min_by_key(|(k, rank)| (*rank, std::cmp::Reverse(k.lines)))?;
+            // Some lines have the field already: the rename is for the others (a `list_price` on
+            // every line is not the `price` of the lines that have one).
+            let others = if lines > 0 { format!(" on the lines with no {field}") } else { String::new() };
             Some(match *field {
                 "ts" if key.values & VALUE_STRING != 0 => {
-                    format!("{} to ts, as milliseconds since the epoch (it holds text: convert it, see the README)", key.key)
+                    format!("{} to ts{others}, as milliseconds since the epoch (it holds text: convert it, see the README)", key.key)
                 }
-                "session" => format!("{} to session, if the widget would start sessions there too (see the README)", key.key),
-                _ => format!("{} to {field}", key.key),
+                "session" => format!("{} to session{others}, if the widget would start sessions there too (see the README)", key.key),
+                _ => format!("{} to {field}{others}", key.key),
             })
         })
         .collect();
@@ -1185,12 +1188,23 @@ pub fn read(mut reader: impl BufRead, options: ReadOptions) -> Result<Log> {
         if log.bad.len() > SHOWN {
             examples.push(format!("  ... and {} more malformed lines", log.bad.len() - SHOWN));
         }
-        let message = if log.events == 0 && log.bad.is_empty() && log.outside_window > 0 {
-            // Nothing malformed: the time window is the whole story.
+        let message = if log.events == 0 && log.outside_window > 0 && malformed <= options.max_malformed {
+            // Few lines malformed (a header row, say): the time window is the story, told first.
             format!(
                 "no event of the log is in the time window read: all {} fall outside it (--start-ms/--end-ms; for a Taobao \
-                 CSV, the log's stated 2017-11-25 to 2017-12-03 unless they say otherwise)",
-                log.outside_window
+                 CSV, the log's stated 2017-11-25 to 2017-12-03 unless they say otherwise){}",
+                log.outside_window,
+                if examples.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "\n{} of {} lines are malformed besides ({}):\n{}",
+                        log.bad.len(),
+                        non_empty,
+                        percent(malformed),
+                        examples.join("\n")
+                    )
+                }
             )
         } else {
             format!(
@@ -1358,7 +1372,8 @@ mod tests {
         assert!(log.bad.len() == 1 && log.bad[0].error.ends_with("a header row? The Taobao CSV has none"), "{:?}", log.bad);
         // A log whose events all fall outside the window says so first, not "0 of N malformed".
         let e = read(csv.as_bytes(), opts(Some(Format::Taobao), (0, 1))).unwrap_err().to_string();
-        assert!(e.starts_with("1 of 3 lines are malformed"), "{e}");
+        assert!(e.starts_with("no event of the log is in the time window read: all 2 fall outside it"), "{e}");
+        assert!(e.contains("\n1 of 3 lines are malformed besides (33%):\n  line 1: unknown behavior_type"), "{e}");
         let e = read("1,2,3,pv,1511544070\n1,2,3,buy,1511544080\n".as_bytes(), opts(Some(Format::Taobao), (0, 1))).unwrap_err().to_string();
         assert!(e.starts_with("no event of the log is in the time window read: all 2 fall outside it"), "{e}");
         // A gzip file read with its format given: the gzip hint all the same.
@@ -1438,7 +1453,7 @@ mod tests {
                     {\"user\": 1, \"ts\": 1700000001000, \"type\": \"view_item\", \"product_id\": \"b\"}\n\
                     {\"user\": 1, \"ts\": 1700000002000, \"type\": \"view_item\", \"product_id\": \"c\"}\n";
         let note = unread_keys_note(&read(text.as_bytes(), opts(None, (0, i64::MAX))).unwrap()).unwrap();
-        assert!(note.contains("rename them (product_id to item)"), "{note}");
+        assert!(note.contains("rename them (product_id to item on the lines with no item)"), "{note}");
         let row = r#"{"event_name": "add_to_cart", "event_timestamp": "1700000000000000", "user_pseudo_id": "1.2", "platform": "WEB"}"#;
         assert!(read(row.as_bytes(), opts(None, (0, i64::MAX))).unwrap().unread_keys.is_empty());
 

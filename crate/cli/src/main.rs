@@ -679,8 +679,9 @@ fn features(kinds: Option<Vec<String>>, model: Option<&Path>, json: bool) -> Res
     Ok(())
 }
 
-/// What `eval`'s progress line calls the bootstrap's steps.
-const BOOTSTRAP_STEPS: &str = "replicates (--bootstrap sets how many)";
+/// What `eval`'s progress line calls the bootstrap's steps (the line kept under 80 columns: a
+/// wrapped line is not redrawn in place).
+const BOOTSTRAP_STEPS: &str = "replicates";
 
 /// Fewest bootstrap replicates `eval` accepts.
 const MIN_BOOTSTRAP: usize = 10;

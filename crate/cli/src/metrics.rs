@@ -72,8 +72,9 @@ pub fn average_precision(scores: &[f32], labels: &[u8]) -> Option<f64> {
 /// twice), and each figure is then one pass over the sorted samples, not a sort of the resample.
 /// The figures equal [`auc`] and [`average_precision`] of the resample with its repeats written
 /// out, to the bit: the same groups of tied scores in the same order, the same sums. (Scores are
-/// numbers here, the model's checked and the baselines' counts; a NaN would rank after every
-/// number, each copy apart, where the written-out resample's order among its NaNs decides.)
+/// numbers here, the model's checked and the baselines' counts. A NaN ranks by its sign bit, as
+/// `total_cmp` puts it, each copy apart; where NaNs of both labels meet, the written-out
+/// resample's order among them decides its figures, and this order may differ.)
 pub struct Ranked<'a> {
     scores: &'a [f32],
     /// Sample indices in ascending order of score (`total_cmp`).
@@ -126,7 +127,7 @@ impl<'a> Ranked<'a> {
                     rank_sum += (copies * seen + copies * (copies + 1) / 2) as f64;
                 }
             } else {
-                // The average rank of the group, once per positive copy (exact: halves below 2^53).
+                // The average rank of the group, once per positive copy (exact: halves below 2^52).
                 rank_sum += ((2 * seen + copies - 1) as f64 / 2.0 + 1.0) * positive as f64;
             }
             pos += positive;
@@ -462,14 +463,16 @@ mod tests {
 
     #[test]
     fn ranked_figures_of_a_resample_equal_those_of_the_resample_written_out() {
-        // Scores with ties and both zeros; resamples drawn with repeats and left-out samples. (No
-        // NaN: the ROC-AUC of a resample with NaN scores depends on the order of its copies.)
-        let values = [0.1f32, 0.25, 0.25, 0.7, 0.0, -0.0, 0.9, 0.25, 0.4];
+        // Scores with ties, both zeros and NaNs of both signs; resamples drawn with repeats and
+        // left-out samples. The NaNs are all of one label: with both, the figures of a resample
+        // depend on the order of its NaN copies, which differs.
+        let values = [0.1f32, 0.25, 0.25, 0.7, 0.0, -0.0, 0.9, 0.25, 0.4, f32::NAN, -f32::NAN];
         let mut rng = SplitMix::new(11);
         for trial in 0..300 {
             let n = 1 + rng.below(40);
             let scores: Vec<f32> = (0..n).map(|_| values[rng.below(values.len())]).collect();
-            let labels: Vec<u8> = (0..n).map(|_| u8::from(rng.below(3) == 0)).collect();
+            let nan_label = u8::from(trial % 2 == 0);
+            let labels: Vec<u8> = scores.iter().map(|s| if s.is_nan() { nan_label } else { u8::from(rng.below(3) == 0) }).collect();
             let ranked = Ranked::new(&scores);
             let idx: Vec<usize> = (0..rng.below(2 * n + 1)).map(|_| rng.below(n)).collect();
             let mut count = vec![0u32; n];
